@@ -1,0 +1,34 @@
+"""Shared pytest fixtures: where the real data and the reference vectors live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
+
+
+def _shared_data_dir() -> Path | None:
+    candidates = [os.environ.get("GTRANSFER_DATA"), REPO_ROOT.parent / "shared" / "data"]
+    for candidate in candidates:
+        if candidate and Path(candidate, "README.md").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The read-only ../shared/data root; tests that need it are skipped, with a reason, without it."""
+    root = _shared_data_dir()
+    if root is None:
+        pytest.skip("../shared/data not found (set GTRANSFER_DATA to the shared data root)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def vectors_dir() -> Path:
+    """Reference inputs and the values public implementations return (copied from shared/test_vectors)."""
+    return VECTORS_DIR

@@ -273,6 +273,8 @@ def test_featurisers_and_raw_edits_get_separate_caches(small_bbbp, tmp_path):
 def test_unknown_names_and_options_are_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown OGB molecule dataset"):
         load_dataset("ogbg-molpcba", root=tmp_path)
+    with pytest.raises(ValueError, match="not a molecule dataset"):
+        load_dataset("ogbg-ppa", root=tmp_path)
     with pytest.raises(ValueError, match="unknown featurizer"):
         load_dataset("ogbg-molbbbp", featurizer="morgan")
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['node_features'\]"):

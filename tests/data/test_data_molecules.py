@@ -288,3 +288,11 @@ def test_parallel_featurisation_gives_the_same_dataset(small_bbbp, tmp_path):
     for key in ("x", "edge_index", "edge_attr", "y"):
         assert torch.equal(getattr(serial._data, key), getattr(parallel._data, key))
     shutil.rmtree(tmp_path / "c2")
+
+
+def test_hu2020_skips_bonds_outside_its_vocabulary_with_the_reason(data_root, data_cache):
+    # two ClinTox cobalamins carry dative bonds, which Hu et al.'s 4 bond types cannot encode
+    with pytest.warns(SkippedMoleculesWarning, match=r"skipped 6 of 1484 molecules \(4 RDKit cannot parse the SMILES; "
+                                                     r"2 bond type DATIVE is outside the hu2020 vocabulary"):
+        hu = load_dataset("ogbg-molclintox", root=data_root, cache=data_cache, featurizer="hu2020", progress=False)
+    assert len(hu) == 1478 and not any("[Co" in s for s in hu.smiles)

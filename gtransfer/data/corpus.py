@@ -270,8 +270,13 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--root", default=None, help="data root (default: GTRANSFER_DATA)")
     args = parser.parse_args(argv)
-    result = featurize_corpus(args.corpus, args.out, featurizer=args.featurizer, num_workers=args.workers,
-                              shard_size=args.shard_size, limit=args.limit, root=args.root)
+    try:
+        result = featurize_corpus(args.corpus, args.out, featurizer=args.featurizer, num_workers=args.workers,
+                                  shard_size=args.shard_size, limit=args.limit, root=args.root)
+    except KeyboardInterrupt:
+        done = len(list(Path(args.out).glob("shard_*.pt")))
+        print(f"\ninterrupted: {done} shards are complete in {args.out}; run the same command again to resume")
+        raise SystemExit(130) from None
     print(json.dumps(result, indent=1))
     return result
 

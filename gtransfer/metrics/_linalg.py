@@ -21,13 +21,17 @@ def rank_tolerance(eigenvalues, size: int) -> float:
     return top * size * np.finfo(np.float64).eps
 
 
+def _shifted(backend, matrix, a: float, b_shift: float):
+    """a * matrix + b_shift * I as one new array (the diagonal is updated in place)."""
+    shifted = matrix * a
+    if b_shift:
+        backend.add_to_diagonal(shifted, b_shift)
+    return shifted
+
+
 def _scaled_class_indicator(stats: FeatureStatistics):
-    """E D^{-1/2}: the n x C class indicator, column c scaled by 1/sqrt(n_c), in class-sorted row order."""
-    b = stats.backend
-    labels = np.repeat(np.arange(stats.num_classes), stats.counts)
-    indicator = np.zeros((stats.n, stats.num_classes))
-    indicator[np.arange(stats.n), labels] = 1.0 / np.sqrt(stats.counts[labels])
-    return as_backend(b, indicator)
+    """E D^{-1/2}: the n x C class indicator, column c scaled by 1/sqrt(n_c), in the kernel's row order."""
+    return stats.class_indicator() * as_backend(stats.backend, 1.0 / np.sqrt(stats.counts))[None, :]
 
 
 def class_quadratic_form(stats: FeatureStatistics, a: float, b_shift: float) -> float:
@@ -43,7 +47,7 @@ def class_quadratic_form(stats: FeatureStatistics, a: float, b_shift: float) -> 
     scale = as_backend(be, 1.0 / np.sqrt(stats.counts))
     if stats.primal:
         m = stats.class_sums * scale[:, None]  # (C, d)
-        matrix = stats.gram * a + be.eye(stats.d) * b_shift if b_shift else stats.gram * a
+        matrix = _shifted(be, stats.gram, a, b_shift)
         try:
             lower = be.cholesky(matrix)
             pivots = be.to_numpy(be.diag(lower)) ** 2
@@ -59,10 +63,10 @@ def class_quadratic_form(stats: FeatureStatistics, a: float, b_shift: float) -> 
     kernel = stats.gram
     indicator = _scaled_class_indicator(stats)  # E D^{-1/2}
     if b_shift:
-        lower = be.cholesky(kernel * a + be.eye(stats.n) * b_shift)
-        left = be.solve_lower(lower, indicator)
-        right = be.solve_lower(lower, kernel @ indicator)
-        return be.item((left * right).sum())
+        lower = be.cholesky(_shifted(be, kernel, a, b_shift))
+        num_classes = stats.num_classes
+        both = be.solve_lower(lower, be.concat_columns(indicator, kernel @ indicator))  # one pass, 2C columns
+        return be.item((both[:, :num_classes] * both[:, num_classes:]).sum())
     if _kernel_has_rank_n_minus_1(stats):
         # range(K) is the complement of the all-ones vector, P = I - 11^T/n, and
         # sum_c e_c^T P e_c / n_c = sum_c (1 - n_c / n) = C - 1: the reference's saturation.

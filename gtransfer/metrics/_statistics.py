@@ -48,14 +48,17 @@ class FeatureStatistics:
     class_sq_sums: object = None  # (C, d)
     class_grams: list = field(default_factory=list)  # per class: X_c^T X_c or X_c X_c^T
     mean_projection: object = None  # (n,) X m, dual only
+    row_labels: np.ndarray | None = None  # (n,) host labels in the row order of the (n, .) arrays
 
     @property
     def num_classes(self) -> int:
         return int(self.counts.size)
 
-    @property
-    def class_starts(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+    def class_indicator(self):
+        """The (n, C) one-hot class matrix E in the row order of the kernel (backend, float64)."""
+        indicator = np.zeros((self.n, self.num_classes))
+        indicator[np.arange(self.n), self.row_labels] = 1.0
+        return as_backend(self.backend, indicator)
 
 
 def _plan_blocks(counts: np.ndarray, d: int, max_rows: int, class_aligned: bool) -> list[tuple[int, int]]:
@@ -98,8 +101,12 @@ def compute_statistics(
     if column_sums is None:
         column_sums = backend.column_sums(features)
     mean = column_sums / n
-    order = as_backend(backend, np.argsort(labels, kind="stable"))
     stats = FeatureStatistics(backend=backend, n=n, d=d, counts=counts, mean=mean, primal=n >= d)
+    if not stats.primal and _uncentred_dual_pass(features, labels, stats, needs):
+        return stats
+    host_order = np.argsort(labels, kind="stable")
+    stats.row_labels = labels[host_order]
+    order = as_backend(backend, host_order)
     if stats.primal:
         _primal_pass(features, order, stats, needs, max_rows=max(d, block_bytes // (8 * d)))
     else:
@@ -153,12 +160,54 @@ def _primal_pass(features, order, stats: FeatureStatistics, needs, max_rows: int
     stats.row_sq_norms, stats.class_grams = row_sq_norms, class_grams
 
 
+# The uncentred route keeps K = F F^T - r 1^T - 1 r^T + |m|^2 11^T (r = F m) only while the mean is
+# at most this many times the typical centred norm (squared): beyond, cancellation would cost more
+# than 4 of float64's 16 digits and the centred copy is made instead.
+_MAX_OFFSET_RATIO = 1e4
+
+
+def _uncentred_dual_pass(features, labels: np.ndarray, stats: FeatureStatistics, needs) -> bool:
+    """n < d without a centred (or sorted) copy of F: the kernel of the raw features, centred as an
+    n x n matrix. Returns False (computing nothing) where it does not apply."""
+    b, m = stats.backend, stats.mean
+    raw_float64 = getattr(features, "dtype", None) in (np.float64, getattr(b, "dtype", None))
+    if not raw_float64 or not set(needs) <= {"gram", "class_sums", "row_sq_norms", "class_grams", "mean_projection"}:
+        return False
+    kernel = features @ features.T
+    projection = features @ m  # f_i . m
+    offset = b.item((m * m).sum())
+    kernel -= projection[:, None]  # centred in place: no n x n temporaries
+    kernel -= projection[None, :]
+    kernel += offset
+    mean_sq_norm = b.item(b.diag(kernel).sum()) / stats.n
+    if offset > _MAX_OFFSET_RATIO * mean_sq_norm:
+        return False
+    stats.row_labels = labels
+    stats.gram = kernel
+    if "class_sums" in needs:
+        counts = as_backend(b, stats.counts.astype(np.float64))
+        stats.class_sums = stats.class_indicator().T @ features - counts[:, None] * m[None, :]
+    if "row_sq_norms" in needs:
+        stats.row_sq_norms = b.diag(kernel) + 0.0
+    if "class_grams" in needs:
+        stats.class_grams = [kernel[np.ix_(rows, rows)] for rows in _class_rows(labels, stats.num_classes, b)]
+    if "mean_projection" in needs:
+        stats.mean_projection = projection - offset  # x_i . m = f_i . m - |m|^2
+    return True
+
+
+def _class_rows(labels: np.ndarray, num_classes: int, backend) -> list:
+    order = np.argsort(labels, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=num_classes))])
+    return [as_backend(backend, order[s:e]) for s, e in zip(bounds[:-1], bounds[1:])]
+
+
 def _dual_pass(features, order, stats: FeatureStatistics, needs) -> None:
     b = stats.backend
     x = b.take_rows(features, order, out=b.empty((stats.n, stats.d)))
     x -= stats.mean
     kernel = x @ x.T if needs & {"gram", "class_grams", "row_sq_norms"} else None
-    starts = as_backend(b, stats.class_starts)
+    starts = as_backend(b, np.concatenate([[0], np.cumsum(stats.counts)[:-1]]))
     stats.gram = kernel
     if "class_sums" in needs:
         stats.class_sums = b.segment_sums(x, starts)

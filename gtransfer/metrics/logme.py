@@ -65,8 +65,7 @@ def _spectrum_and_class_coordinates(stats: FeatureStatistics):
     raw_kernel = stats.gram + r[:, None] + r[None, :] + be.item((m * m).sum())
     sigma, vectors = be.eigh(raw_kernel)
     keep = sigma > rank_tolerance(be.to_numpy(sigma), max(n, stats.d))
-    starts = as_backend(be, stats.class_starts)
-    coords = be.segment_sums(vectors[:, keep], starts).T  # U^T y_c: class sums of U's rows
+    coords = vectors[:, keep].T @ stats.class_indicator()  # U^T y_c for every class
     return sigma[keep], coords
 
 

@@ -81,4 +81,4 @@ def test_legacy_bare_state_dict_loads_with_empty_metadata(tmp_path):
 
 def test_file_sha256_matches_hashlib(tmp_path):
     path = save_checkpoint(tmp_path / "m.pt", _state(), {})
-    assert file_sha256(path, chunk=7) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()

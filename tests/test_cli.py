@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from study_helpers import probe_spec, write_embedding_study, write_spec
+from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
 from gtransfer.cli import main
 

@@ -3,7 +3,7 @@
 import importlib.util
 
 import pytest
-from study_helpers import probe_spec, write_embedding_study
+from tests.study_helpers import probe_spec, write_embedding_study
 
 from gtransfer.studies.runner import run_sweep
 from gtransfer.studies.spec import parse_spec
@@ -16,7 +16,7 @@ HAVE_RAY = importlib.util.find_spec("ray") is not None
 @pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed (pip install 'gtransfer[ray]')")
 def test_ray_engine_matches_local_engine(tmp_path):
     write_embedding_study(tmp_path)
-    spec = parse_spec(probe_spec(name="ray-study", seeds=[0, 1], l2=[1.0], **{"import": "study_helpers"}), base_dir=tmp_path)
+    spec = parse_spec(probe_spec(name="ray-study", seeds=[0, 1], l2=[1.0], **{"import": "tests.study_helpers"}), base_dir=tmp_path)
     with TrialStore(tmp_path / "local.db") as local:
         run_sweep(spec, local, workers=1, progress=False)
         expected = {r.key: r.result for r in local.records()}

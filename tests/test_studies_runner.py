@@ -1,6 +1,6 @@
 import pytest
-import study_helpers
-from study_helpers import probe_spec, write_embedding_study
+from tests import study_helpers
+from tests.study_helpers import probe_spec, write_embedding_study
 
 from gtransfer.studies.keys import trial_key
 from gtransfer.studies.runner import run_sweep
@@ -59,7 +59,7 @@ def test_resume_skips_finished_trials_and_limit_splits_the_work(study_dir, tmp_p
 
 
 def test_worker_processes_give_identical_results(study_dir, tmp_path):
-    spec = parse_spec(probe_spec(seeds=[0], l2=[1.0], **{"import": ["study_helpers"]}), base_dir=study_dir)
+    spec = parse_spec(probe_spec(seeds=[0], l2=[1.0], **{"import": ["tests.study_helpers"]}), base_dir=study_dir)
     with TrialStore(tmp_path / "one.db") as one, TrialStore(tmp_path / "two.db") as two:
         run_sweep(spec, one, workers=1, progress=False)
         run_sweep(spec, two, workers=2, progress=False)
@@ -69,7 +69,7 @@ def test_worker_processes_give_identical_results(study_dir, tmp_path):
 
 
 def test_failed_trials_are_recorded_then_retried(study_dir, tmp_path):
-    spec = parse_spec(probe_spec(kind="fails_on_mid", l2=[1.0], **{"import": "study_helpers"}), base_dir=tmp_path)
+    spec = parse_spec(probe_spec(kind="fails_on_mid", l2=[1.0], **{"import": "tests.study_helpers"}), base_dir=tmp_path)
     with TrialStore(tmp_path / "r.db") as store:
         with pytest.warns(UserWarning, match="4 trial\\(s\\) failed"):
             summary = run_sweep(spec, store, progress=False)

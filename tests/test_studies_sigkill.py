@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from study_helpers import probe_spec, write_embedding_study, write_spec
+from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
 from gtransfer.studies.runner import run_sweep
 from gtransfer.studies.spec import expand_trials, load_spec
@@ -25,7 +25,7 @@ def _sweep_command(spec_path: Path, store: Path) -> list[str]:
 
 def _env() -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     return env
 
 
@@ -39,7 +39,7 @@ def _stored(store_path: Path) -> dict:
 @pytest.mark.slow
 def test_sigkill_at_random_points_loses_only_in_flight_trials(tmp_path):
     write_embedding_study(tmp_path)
-    raw = probe_spec(name="killed", kind="slow_probe", l2=[0.5, 1.0], **{"import": "study_helpers"})
+    raw = probe_spec(name="killed", kind="slow_probe", l2=[0.5, 1.0], **{"import": "tests.study_helpers"})
     raw["params"]["sleep_s"] = 0.2  # 24 trials of ~0.25 s on 2 workers: kills land mid-sweep
     spec_path = write_spec(tmp_path, raw)
     spec = load_spec(spec_path)

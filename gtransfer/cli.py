@@ -105,7 +105,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from gtransfer.studies.ranking import rank_encoders
 
     ranking = rank_encoders(
-        args.target, args.encoders, metric=args.metric, data_root=args.data_root, max_samples=args.max_samples, progress=not args.no_progress
+        args.target, args.encoders, metric=args.metric, data_root=args.data_root, max_samples=args.max_samples,
+        cache=args.cache, progress=not args.no_progress,
     )
     print(ranking.to_string(index=False))
     return 0
@@ -144,11 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("rank", help="rank encoders for a target by their metric scores")
-    p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp or ogbg-moltox21:NR-AR")
-    p.add_argument("--encoders", required=True, nargs="+", help="encoder checkpoints (published .pth or gtransfer checkpoints)")
+    p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ENZYMES:k=3,ratio=2")
+    p.add_argument("--encoders", required=True, nargs="+", help="encoder checkpoints (published .pth or gtransfer checkpoints) or random:ARCH")
     p.add_argument("--metric", default="shrinkage_h_score", help="metric to rank by (default shrinkage_h_score)")
     p.add_argument("--data-root", help="data root (default: GTRANSFER_DATA or ../shared/data)")
     p.add_argument("--max-samples", type=int, default=None, help="embed at most this many target graphs")
+    p.add_argument("--cache", help="folder caching the embeddings (default: none)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_rank)
 

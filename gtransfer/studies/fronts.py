@@ -14,8 +14,8 @@ __all__ = [
 
 
 def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--encoder", required=True, help="encoder checkpoint (published .pth or gtransfer checkpoint)")
-    parser.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp or ogbg-moltox21:NR-AR")
+    parser.add_argument("--encoder", required=True, help="encoder checkpoint (published .pth or gtransfer checkpoint) or random:ARCH")
+    parser.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ENZYMES:k=3,ratio=2")
     parser.add_argument("--data-root", help="data root (default: GTRANSFER_DATA or ../shared/data)")
     parser.add_argument("--max-samples", type=int, default=None, help="use at most this many target graphs")
 
@@ -56,7 +56,7 @@ def run_embed(args: argparse.Namespace) -> int:
 
     from gtransfer.studies.ranking import embed_target
 
-    features, labels = embed_target(args.encoder, args.target, data_root=args.data_root, max_samples=args.max_samples, progress=not args.no_progress)
+    features, labels = embed_target(args.encoder, args.target, data_root=args.data_root, max_samples=args.max_samples)
     np.save(args.out, features)
     if args.labels_out:
         np.save(args.labels_out, labels)

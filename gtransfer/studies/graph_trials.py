@@ -91,3 +91,85 @@ def graph_probe_trial(params: dict) -> dict:
     full[:, model.classes_] = probs
     scores = full[:, 1] if full.shape[1] == 2 else full
     return {**classification_metrics(y_test, full.argmax(axis=1), scores, y_train), "n_train": int(len(y_train)), "n_test": int(len(y_test))}
+
+
+def _graph_loaders(params: dict, batch_size: int):
+    """Train/valid/test PyG loaders of a graph-level target (labels set as the task's ``y``) and its task."""
+    import torch
+    from torch_geometric.loader import DataLoader
+
+    from gtransfer.data.loading import dataset_kind
+    from gtransfer.finetune import TaskSpec
+    from gtransfer.studies.encoders import encoder_featurizer, load_encoder
+    from gtransfer.studies.graph_targets import load_target, parse_target, subsample_target
+
+    encoder_spec, target_text = params["encoder"], params["target"]
+    sample_seed = int(params.get("sample_seed", 0))
+    if dataset_kind(parse_target(target_text)[0]) == "molecule":
+        featurizer = encoder_featurizer(encoder_spec)
+        target = load_target(target_text, featurizer=featurizer, root=params.get("data_root"), seed=sample_seed)
+        encoder = load_encoder(encoder_spec, node_features=featurizer)
+    else:
+        target = load_target(target_text, root=params.get("data_root"), seed=sample_seed)
+        encoder = load_encoder(encoder_spec, node_features=int(target.dataset.num_features))
+    if target.level != "graph":
+        raise ValueError(f"graph_finetune needs a graph-level target; {target_text} is node-level (use graph_probe)")
+    target = subsample_target(target, params.get("max_samples"), seed=sample_seed)
+    classes = int(target.labels.max()) + 1
+    task = TaskSpec("multilabel", 1) if classes == 2 else TaskSpec("multiclass", classes)
+
+    def graphs(positions):
+        out = []
+        for position in positions:
+            data = target.dataset[int(target.indices[position])].clone()
+            label = int(target.labels[position])
+            data.y = torch.tensor([[float(label)]]) if classes == 2 else torch.tensor([label])
+            out.append(data)
+        return out
+
+    generator = torch.Generator().manual_seed(int(params.get("seed", 0)))
+    loaders = {
+        split: DataLoader(graphs(positions), batch_size=batch_size, shuffle=(split == "train"), generator=generator if split == "train" else None)
+        for split, positions in target.splits.items()
+    }
+    return encoder, loaders, task, target
+
+
+@register_trial_kind("graph_finetune")
+def graph_finetune_trial(params: dict) -> dict:
+    """Fine-tune the encoder with a linear head on the target (:func:`gtransfer.finetune.finetune`).
+
+    Optional params: ``mode`` (``"full"``), ``epochs`` (20), ``lr`` (1e-3), ``patience`` (5),
+    ``batch_size`` (64), ``device`` (``"cpu"``).
+
+    Returns:
+        ``test_metric``/``valid_metric`` (ROC-AUC for binary targets, accuracy for multi-class), also
+        as ``test_roc_auc`` or ``test_accuracy``; ``majority_accuracy`` of the test split for
+        multi-class targets; ``best_epoch``, ``epochs_run``.
+    """
+    import torch
+
+    from gtransfer.finetune import finetune
+
+    torch.manual_seed(int(params.get("seed", 0)))
+    encoder, loaders, task, target = _graph_loaders(params, int(params.get("batch_size", 64)))
+    result = finetune(
+        encoder, loaders["train"], loaders["valid"], loaders["test"], task=task,
+        mode=params.get("mode", "full"), epochs=int(params.get("epochs", 20)), lr=float(params.get("lr", 1e-3)),
+        patience=int(params.get("patience", 5)), seed=int(params.get("seed", 0)), device=params.get("device", "cpu"),
+    )
+    out = {
+        "metric": result.metric,
+        "test_metric": float(result.test_metric),
+        "valid_metric": float(result.valid_metric),
+        "best_epoch": int(result.best_epoch),
+        "epochs_run": int(result.epochs_run),
+    }
+    if task.kind == "multilabel":
+        out["test_roc_auc"] = out["test_metric"]
+    else:
+        test_labels = target.labels[target.splits["test"]]
+        train_labels = target.labels[target.splits["train"]]
+        out["test_accuracy"] = out["test_metric"]
+        out["majority_accuracy"] = float(np.mean(test_labels == np.bincount(train_labels).argmax()))
+    return out

@@ -106,12 +106,12 @@ def _graph_loaders(params: dict, batch_size: int):
     encoder_spec, target_text = params["encoder"], params["target"]
     sample_seed = int(params.get("sample_seed", 0))
     if dataset_kind(parse_target(target_text)[0]) == "molecule":
-        featurizer = encoder_featurizer(encoder_spec)
+        featurizer = encoder_featurizer(encoder_spec, params.get("data_root"))
         target = load_target(target_text, featurizer=featurizer, root=params.get("data_root"), seed=sample_seed)
-        encoder = load_encoder(encoder_spec, node_features=featurizer)
+        encoder = load_encoder(encoder_spec, node_features=featurizer, root=params.get("data_root"))
     else:
         target = load_target(target_text, root=params.get("data_root"), seed=sample_seed)
-        encoder = load_encoder(encoder_spec, node_features=int(target.dataset.num_features))
+        encoder = load_encoder(encoder_spec, node_features=int(target.dataset.num_features), root=params.get("data_root"))
     if target.level != "graph":
         raise ValueError(f"graph_finetune needs a graph-level target; {target_text} is node-level (use graph_probe)")
     target = subsample_target(target, params.get("max_samples"), seed=sample_seed)

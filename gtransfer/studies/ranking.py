@@ -54,9 +54,11 @@ def rank_encoders(
         raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(METRICS)}")
     if not encoders:
         raise ValueError("give at least one encoder")
+    from gtransfer.studies.encoders import resolve_encoder_path
+
     for encoder in encoders:  # fail before any slow work
-        if not encoder.startswith("random:") and not os.path.isfile(encoder):
-            raise FileNotFoundError(f"encoder checkpoint {encoder} does not exist")
+        if not encoder.startswith("random:"):
+            resolve_encoder_path(encoder, data_root)
     rows = []
     for encoder in tqdm(list(encoders), desc=f"rank on {target}", unit="encoder", disable=not progress):
         features, labels = target_embeddings(encoder, target, max_samples=max_samples, cache=cache, root=data_root).part("train")
@@ -65,7 +67,7 @@ def rank_encoders(
             value = METRICS[metric](cluster_source_probs(features), labels)
         else:
             value = METRICS[metric](features, labels)
-        rows.append({"encoder": os.path.basename(encoder) if not encoder.startswith("random:") else encoder, metric: float(value), "n": features.shape[0], "d": features.shape[1]})
+        rows.append({"encoder": os.path.basename(encoder) if os.path.isfile(encoder) else encoder, metric: float(value), "n": features.shape[0], "d": features.shape[1]})
     frame = pd.DataFrame(rows).sort_values(metric, ascending=False, kind="stable").reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     return frame

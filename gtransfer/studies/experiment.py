@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["run_study"]
+__all__ = ["run_study", "experiment_parser", "run_experiment"]
 
 
 def run_study(
@@ -40,3 +40,30 @@ def run_study(
             errors = sorted({r.error for r in store.records(study=spec["name"], status="failed")})
             raise RuntimeError(f"{summary.failed} trial(s) of {spec['name']} failed, e.g. {errors[:3]}; rerun to retry them")
     return write_report(store_path, out / "report", study=spec["name"])[0]
+
+
+def experiment_parser(description: str):
+    """The arguments every ``experiments/`` script takes (``--preset small|full`` and where to run)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--preset", choices=("small", "full"), default="small", help="small: 2 CPU cores, minutes; full: GPU, the paper's scale")
+    parser.add_argument("--out", help="output folder (default results/<script name>-<preset>)")
+    parser.add_argument("--workers", type=int, default=2, help="parallel trials")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local")
+    parser.add_argument("--data-root", help="data root (default GTRANSFER_DATA or ../shared/data)")
+    return parser
+
+
+def run_experiment(specs: list[dict], args, default_out: str) -> list[Path]:
+    """Run each spec with :func:`run_study` into one folder and store; print the report paths."""
+    import time
+
+    out = Path(args.out or default_out)
+    reports = []
+    for spec in specs:
+        start = time.perf_counter()
+        report = run_study(spec, out, workers=args.workers, engine=args.engine)
+        print(f"{spec['name']}: {time.perf_counter() - start:.0f} s -> {report}")
+        reports.append(report)
+    return reports

@@ -115,7 +115,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gtransfer.studies.demo import run_demo
 
-    run_demo(data_root=args.data_root, out_dir=args.out, quick=args.quick)
+    run_demo(data_root=args.data_root, out_dir=args.out, quick=args.quick, workers=args.workers,
+             encoders=args.encoders, max_samples=args.max_samples, epochs=args.epochs)
     return 0
 
 
@@ -187,7 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="rank published and zoo encoders for a shipped molecule target, check against fine-tuning")
     p.add_argument("--data-root", help="data root (default: GTRANSFER_DATA or ../shared/data)")
     p.add_argument("--out", default="results/demo", help="output folder")
-    p.add_argument("--quick", action="store_true", help="fewer molecules and epochs (a smoke run)")
+    p.add_argument("--quick", action="store_true", help="fewer encoders, molecules and epochs (a smoke run)")
+    p.add_argument("--encoders", nargs="+", help="candidates instead of the published encoders and the zoo")
+    p.add_argument("--max-samples", type=int, help="BACE molecules to use (default 600; quick 300)")
+    p.add_argument("--epochs", type=int, help="fine-tuning epochs (default 4; quick 2)")
+    p.add_argument("--workers", type=int, default=1, help="parallel trials")
     p.set_defaults(func=_cmd_demo)
     return parser
 

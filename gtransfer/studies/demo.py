@@ -35,9 +35,9 @@ def _available_published(root) -> list[str]:
     return found
 
 
-def demo_spec(encoders: list[str], quick: bool, data_root=None) -> dict:
+def demo_spec(encoders: list[str], quick: bool, data_root=None, max_samples: int | None = None, epochs: int | None = None) -> dict:
     """The demo's study spec: scores and fine-tuning of ``encoders`` on BACE."""
-    params = {"max_samples": 300 if quick else 600, "cache": "cache"}
+    params = {"max_samples": max_samples or (300 if quick else 600), "cache": "cache"}
     if data_root is not None:
         params["data_root"] = str(Path(data_root).resolve())
     return {
@@ -48,21 +48,42 @@ def demo_spec(encoders: list[str], quick: bool, data_root=None) -> dict:
         "params": params,
         "stages": [
             {"kind": "graph_score", "seeds": [0], "params": {"metrics": METRICS}},
-            {"kind": "graph_finetune", "seeds": [0], "params": {"epochs": 2 if quick else 4, "patience": 4}},
+            {"kind": "graph_finetune", "seeds": [0], "params": {"epochs": epochs or (2 if quick else 4), "patience": 4}},
         ],
         "report": {"scores": "graph_score", "truth": "graph_finetune", "truth_metrics": ["test_roc_auc"], "n_boot": 200},
     }
 
 
-def run_demo(data_root=None, out_dir: str | os.PathLike = "results/demo", quick: bool = False, workers: int = 1) -> pd.DataFrame:
-    """Run the demo, print the rankings, return the table (encoder, metric values, fine-tuned ROC-AUC)."""
+def run_demo(
+    data_root=None,
+    out_dir: str | os.PathLike = "results/demo",
+    quick: bool = False,
+    workers: int = 1,
+    encoders: list[str] | None = None,
+    max_samples: int | None = None,
+    epochs: int | None = None,
+) -> pd.DataFrame:
+    """Run the demo, print the rankings, return the table (encoder, metric values, fine-tuned ROC-AUC).
+
+    Args:
+        encoders: candidates (default: the published encoders found in the data root and the zoo).
+        max_samples, epochs: override the preset's molecules (600; quick 300) and epochs (4; quick 2).
+
+    Raises:
+        ValueError: fewer than 3 candidates, or ``max_samples`` below 50.
+    """
     from gtransfer.studies.experiment import run_study
 
-    published = _available_published(data_root)
-    if not published:
-        print("demo: the published encoders are not in the data root (checkpoints/pretrain_gnns/chem/); ranking the zoo only")
-    encoders = (published[:3] + list(ZOO[:2])) if quick else (published + list(ZOO))
-    spec = demo_spec(encoders, quick, data_root)
+    if encoders is None:
+        published = _available_published(data_root)
+        if not published:
+            print("demo: the published encoders are not in the data root (checkpoints/pretrain_gnns/chem/); ranking the zoo only")
+        encoders = (published[:3] + list(ZOO[:2])) if quick else (published + list(ZOO))
+    if len(encoders) < 3:
+        raise ValueError(f"the demo needs at least 3 encoders to compare rankings, got {len(encoders)}")
+    if max_samples is not None and max_samples < 50:
+        raise ValueError(f"--max-samples must be at least 50 (the test split needs both classes), got {max_samples}")
+    spec = demo_spec(list(encoders), quick, data_root, max_samples, epochs)
     print(f"demo: {len(encoders)} encoders on {TARGET}: metric scores, then fine-tuning (resumable; results in {out_dir})")
     report = run_study(spec, out_dir, workers=workers)
     table = pd.read_csv(report.parent / "scores_and_truth.csv")

@@ -1,8 +1,7 @@
 """Encoders named by a string: a checkpoint file, or a randomly initialised zoo member.
 
-* ``path/to/gcn_contextpred.pth`` -- a published Hu et al. 2020 chem encoder
-  (:func:`gtransfer.models.load_pretrain_gnns`), or a gtransfer checkpoint whose metadata holds the
-  encoder ``config`` (:func:`gtransfer.checkpoints.save_checkpoint`).
+* ``path/to/gcn_contextpred.pth`` -- a published Hu et al. 2020 chem encoder or a gtransfer
+  checkpoint (a pretrained zoo member), opened by :func:`gtransfer.models.load_encoder`.
 * ``published:gcn_contextpred`` -- one of the nine published encoders, found under
   ``checkpoints/pretrain_gnns/chem/`` of the data root (so the name, not a machine's path, is what a
   sweep's trial keys hold).
@@ -84,7 +83,7 @@ def load_encoder(spec: str, node_features: str | int = "hu2020", root=None):
     """
     import torch
 
-    from gtransfer.models import build_encoder, load_pretrain_gnns
+    from gtransfer.models import build_encoder
 
     if spec.startswith("random:"):
         arch, options = _random_options(spec)
@@ -92,18 +91,9 @@ def load_encoder(spec: str, node_features: str | int = "hu2020", root=None):
         edge = node_features if isinstance(node_features, str) else None
         config = {"arch": arch, "num_layers": options["layers"], "hidden_dim": options["dim"], "node_features": node_features, "edge_features": edge}
         return build_encoder(config).eval()
-    path = resolve_encoder_path(spec, root)
-    from gtransfer.checkpoints import load_checkpoint
+    from gtransfer.models import load_encoder as load_encoder_file
 
-    state, metadata = load_checkpoint(path)
-    config = metadata.get("config") or metadata.get("encoder_config")
-    if not config:
-        return load_pretrain_gnns(path)
-    encoder = build_encoder(config)
-    missing, unexpected = encoder.load_state_dict(state, strict=False)
-    if missing:
-        raise ValueError(f"{path}: the checkpoint lacks {len(missing)} encoder weights, e.g. {missing[:3]}")
-    return encoder.eval()
+    return load_encoder_file(resolve_encoder_path(spec, root))
 
 
 def encoder_identity(spec: str, root=None) -> dict:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from gtransfer.studies.experiment import experiment_parser, run_experiment
 
+#: classes of each multi-class dataset: a class subset has at most this many
+CLASSES = {"ENZYMES": 6, "IMDB-MULTI": 3, "Cora": 7, "CiteSeer": 6}
 METRICS = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate", "knn_accuracy", "nce", "leep", "nce_normalized", "leep_normalized"]
 
 
@@ -35,7 +37,8 @@ def specs(preset: str, data_root: str | None) -> list[dict]:
     for dataset in ("ENZYMES", "IMDB-MULTI", "Cora", "CiteSeer"):
         cap = f",max={subsets['max']}" if subsets["max"] else ""
         families[dataset] = ("random:gin:seed=0", [
-            f"{dataset}:k={k},ratio={r},seed={s}{cap}" for k in subsets["k"] for r in subsets["ratio"] for s in subsets["seeds"]
+            f"{dataset}:k={k},ratio={r},seed={s}{cap}" for k in subsets["k"] if k <= CLASSES[dataset]
+            for r in subsets["ratio"] for s in subsets["seeds"]
         ])
     for family, (encoder, targets) in families.items():
         stage_truth = truth if not (family in ("Cora", "CiteSeer") and truth["kind"] == "graph_finetune") else {"kind": "graph_probe", "seeds": [0]}

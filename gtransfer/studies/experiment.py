@@ -59,11 +59,17 @@ def run_experiment(specs: list[dict], args, default_out: str) -> list[Path]:
     """Run each spec with :func:`run_study` into one folder and store; print the report paths."""
     import time
 
+    import sys
+
     out = Path(args.out or default_out)
     reports = []
     for spec in specs:
         start = time.perf_counter()
-        report = run_study(spec, out, workers=args.workers, engine=args.engine)
+        try:
+            report = run_study(spec, out, workers=args.workers, engine=args.engine)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
         print(f"{spec['name']}: {time.perf_counter() - start:.0f} s -> {report}")
         reports.append(report)
     return reports

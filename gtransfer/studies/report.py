@@ -135,7 +135,7 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
         constant = per_group[per_group["note"] == "metric constant within the group"]
         first_truth = constant[constant["truth"] == truths[0]] if truths else constant
         for metric, part in first_truth.groupby("metric"):
-            lines += [f"- `{metric}` is constant (to a relative 1e-6) in {len(part)} of {per_group['group'].nunique()} groups "
+            lines += [f"- `{metric}` is constant (to a relative 1e-5) in {len(part)} of {per_group['group'].nunique()} groups "
                       f"({', '.join(map(str, part['group']))}): it ranks nothing there, and those groups are left out of its averages."]
         if len(first_truth):
             lines.append("")

@@ -162,7 +162,7 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
 
     Columns: group, metric, truth, candidates, then ``<measure>``, ``<measure>_low``, ``<measure>_high``,
     and ``note``. Groups with fewer than 3 candidates are left out (a count is warned). A metric whose
-    values in a group agree to a relative 1e-6 (H-score saturating at C - 1 when n <= d) gets NaN
+    values in a group agree to a relative 1e-5 (H-score saturating at C - 1 when n <= d) gets NaN
     measures and the note "metric constant within the group": its "ranking" would be rounding noise.
     """
     rows = []
@@ -193,7 +193,7 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
     return pd.DataFrame(rows)
 
 
-def _numerically_constant(values: np.ndarray, rtol: float = 1e-6) -> bool:
+def _numerically_constant(values: np.ndarray, rtol: float = 1e-5) -> bool:
     """True when the values differ by less than ``rtol`` of their magnitude (ties up to rounding)."""
     return float(np.ptp(values)) <= rtol * max(1.0, float(np.max(np.abs(values))))
 

@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("finetune", "fine-tune an encoder on a target (gtransfer.finetune)"),
         ("embed", "embed a target with an encoder and save the features as .npy (gtransfer.embed)"),
-        ("pretrain", "pretrain an encoder on the unlabelled corpus (gtransfer.pretrain)"),
+        ("pretrain", "pretrain an encoder on a molecule corpus or a dataset (gtransfer.pretrain)"),
     ):
         p = sub.add_parser(name, help=help_text)
         from gtransfer.studies import fronts

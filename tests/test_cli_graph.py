@@ -72,18 +72,19 @@ def test_finetune_prints_the_trial_result(tmp_path, capsys):
 
 def test_pretrain_writes_a_loadable_checkpoint(shared_data, tmp_path, capsys):
     out = tmp_path / "zoo" / "gin.pt"
-    command = ["pretrain", "--out", str(out), "--molecules", "40", "--layers", "1", "--dim", "8", "--data-root", str(shared_data), "--no-progress"]
-    assert main(command) == 0
-    losses = json.loads(capsys.readouterr().out)["loss_per_epoch"]
-    assert len(losses) == 1 and np.isfinite(losses[0])
+    command = ["pretrain", "--out", str(out), "--corpus", "zinc250k-3small", "--limit", "40", "--num-layers", "1",
+               "--hidden-dim", "8", "--epochs", "1", "--root", str(shared_data)]
+    assert main([*command, "--strategy", "attrmask"]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["epochs_done"] == 1 and np.isfinite(printed["loss"])
     from gtransfer.checkpoints import load_checkpoint
     from gtransfer.studies.encoders import load_encoder
 
     _, metadata = load_checkpoint(out)
     assert metadata["complete"] is True
     assert load_encoder(str(out)).embedding_dim == 8
-    assert main([*command[:-1], "--strategy", "supervised"]) == 2
-    assert "supervised needs labels" in _err(capsys)[0]
+    assert main([*command, "--strategy", "supervised"]) == 2
+    assert "needs a labelled molecule --dataset" in _err(capsys)[0]
 
 
 def test_demo_ranks_and_checks_against_finetuning(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """Thin command-line fronts over the embedding, fine-tuning and pretraining code of the earlier issues.
 
-Argument definitions are cheap (no torch import); the ``run_*`` functions import the heavy packages.
-``gtransfer embed`` is :mod:`gtransfer.embed_dataset`'s own command.
+``gtransfer embed`` and ``gtransfer pretrain`` are the commands of :mod:`gtransfer.embed_dataset` and
+:mod:`gtransfer.pretrain.cli`; ``gtransfer finetune`` runs the ``graph_finetune`` trial kind.
 """
 
 from __future__ import annotations
@@ -62,30 +62,14 @@ def run_finetune(args: argparse.Namespace) -> int:
 
 
 def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
-    """``gtransfer pretrain``: pretrain a zoo encoder on unlabelled molecules (gtransfer.pretrain)."""
-    parser.add_argument("--out", required=True, help="checkpoint to write (resumed when it exists)")
-    parser.add_argument("--arch", choices=("gin", "gcn", "graphsage", "gat"), default="gin")
-    parser.add_argument("--strategy", default="attrmask", help="attrmask, edgepred, infomax or graphcl")
-    parser.add_argument("--corpus", default="zinc250k-3small", help="pretraining corpus (gtransfer.data.corpus.CORPORA)")
-    parser.add_argument("--molecules", type=int, default=2000, help="corpus molecules to use")
-    parser.add_argument("--layers", type=int, default=5)
-    parser.add_argument("--dim", type=int, default=300)
-    parser.add_argument("--featurizer", choices=("hu2020", "ogb"), default="hu2020")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--data-root", help="data root (default: GTRANSFER_DATA or ../shared/data)")
-    parser.add_argument("--no-progress", action="store_true")
+    """``gtransfer pretrain``: :mod:`gtransfer.pretrain.cli`'s own command (corpus or dataset, resumable)."""
+    from gtransfer.pretrain.cli import add_pretrain_arguments as add
+
+    add(parser)
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
-    from gtransfer.studies.zoo import pretrain_zoo_encoder
+    from gtransfer.pretrain.cli import run_pretrain_command
 
-    metadata = pretrain_zoo_encoder(
-        args.out, arch=args.arch, strategy=args.strategy, corpus=args.corpus, molecules=args.molecules, epochs=args.epochs,
-        layers=args.layers, dim=args.dim, featurizer=args.featurizer, lr=args.lr, seed=args.seed, device=args.device,
-        data_root=args.data_root, progress=not args.no_progress,
-    )
-    print(json.dumps({"checkpoint": str(args.out), "loss_per_epoch": metadata.get("history", [])}))
+    run_pretrain_command(args)
     return 0

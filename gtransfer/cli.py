@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoders", nargs="+", help="candidates instead of the published encoders and the zoo")
     p.add_argument("--max-samples", type=int, help="BACE molecules to use (default 600; quick 300)")
     p.add_argument("--epochs", type=int, help="fine-tuning epochs (default 4; quick 2)")
-    p.add_argument("--workers", type=int, default=1, help="parallel trials")
+    p.add_argument("--workers", type=int, default=2, help="parallel trials (default 2)")
     p.set_defaults(func=_cmd_demo)
     return parser
 

@@ -106,6 +106,11 @@ def test_sweep_failures_exit_1_with_a_hint(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "0 now, 0 before, 6 failed" in captured.out
     assert captured.err.startswith("hint: see the errors with `gtransfer report")
+    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(tmp_path / "rep")]) == 0
+    text = (tmp_path / "rep" / "broken" / "report.md").read_text()
+    assert "Trials: 0 of 6 finished, 6 failed" in text
+    assert "- 1 x `FileNotFoundError: features file emb/mid_t1.npy does not exist`" in text
+    assert text.count("- 1 x `FileNotFoundError: features file emb/") == 6
 
 
 def test_sweep_and_report_bad_inputs(tmp_path, capsys):

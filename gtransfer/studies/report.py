@@ -81,6 +81,14 @@ def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
         + f"; store `{store.path.name}`.",
         "",
     ]
+    if failed:
+        failures = pd.DataFrame([{"kind": r.kind, "key": r.key, "attempts": r.attempts, "error": r.error, **r.params}
+                                 for r in store.records(study=study, status="failed")])
+        failures.to_csv(out_dir / "failed_trials.csv", index=False)
+        lines += ["Failed trials (`failed_trials.csv`; rerun the sweep to retry them), by error:", ""]
+        for error, count in failures["error"].value_counts().head(10).items():
+            lines.append(f"- {count} x `{error}`")
+        lines.append("")
     for kind, part in all_trials.groupby("kind") if not all_trials.empty else []:
         part.dropna(axis=1, how="all").to_csv(out_dir / f"trials_{_slug(kind)}.csv", index=False)
         lines.append(f"- `{kind}`: {len(part)} trials, `trials_{_slug(kind)}.csv`")

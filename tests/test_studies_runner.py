@@ -109,3 +109,20 @@ def test_probe_rejects_bad_inputs(tmp_path):
         probe_trial({"features": str(tmp_path / "missing.npy"), "labels": str(tmp_path / "y.npy")})
     with pytest.raises(ValueError, match="refers to 'encoder'"):
         probe_trial({"features": "{encoder}.npy", "labels": "y.npy"})
+
+
+def test_workers_get_gpus_round_robin_and_pinned_threads(monkeypatch):
+    import multiprocessing
+    import os
+
+    from gtransfer.studies.runner import _init_worker
+
+    for var in ("CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.setenv(var, "unset")
+    counter = multiprocessing.get_context("spawn").Value("i", 0)
+    seen = []
+    for _ in range(5):  # what five worker processes would each do at start-up
+        _init_worker(counter, ["0", "0", "1"], 3, ())
+        seen.append(os.environ["CUDA_VISIBLE_DEVICES"])
+    assert seen == ["0", "0", "1", "0", "0"]  # two workers on GPU 0 per round, one on GPU 1
+    assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "3"

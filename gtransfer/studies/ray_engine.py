@@ -1,0 +1,102 @@
+"""The Ray engine: the same trials as the local engine, as Ray tasks on a cluster (``gtransfer[ray]``).
+
+Each trial is one task running :func:`~gtransfer.studies.execute.execute_trial`, so results are the
+same as locally; the driver collects outcomes and :func:`gtransfer.studies.runner.run_sweep` writes
+them to the store, one transaction each. At most ``workers`` tasks are in flight, so killing the
+driver loses at most those.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import gtransfer
+from gtransfer.studies.execute import TrialOutcome, execute_trial
+from gtransfer.studies.spec import Trial
+
+__all__ = ["ray_engine", "ray_session"]
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--engine ray needs Ray; install it with: pip install 'gtransfer[ray]'") from None
+    return ray
+
+
+def ray_engine(
+    trials: Sequence[Trial],
+    imports: tuple[str, ...],
+    base_dir: Path,
+    workers: int = 1,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    num_gpus_per_trial: float = 0.0,
+) -> Iterator[TrialOutcome]:
+    """Run trials as Ray tasks, yielding outcomes as they finish.
+
+    Args:
+        address: a running cluster (``"auto"`` or ``"ray://host:10001"``); None starts a local Ray
+            instance with ``num_cpus`` CPUs, shut down again at the end.
+        workers: tasks in flight at once.
+        num_gpus_per_trial: GPU share per task (0.25 puts four trials on one GPU).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    with ray_session(address=address, num_cpus=num_cpus) as ray:
+        yield from _run(ray, trials, imports, base_dir, workers, num_gpus_per_trial)
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, num_cpus: int | None = None):
+    """Connect to Ray (or start a local instance) unless already connected; yields the ``ray`` module.
+
+    A session started here is shut down on exit; one opened by the caller is left running, so several
+    sweeps can share it.
+    """
+    ray = _import_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    # workers must import this gtransfer (a source checkout need not be installed) and the spec's
+    # trial modules, as spawned local workers do: give them the driver's import path
+    package_root = str(Path(gtransfer.__file__).resolve().parents[1])
+    import_path = os.pathsep.join(dict.fromkeys([package_root, *(p for p in sys.path if p)]))
+    ray.init(
+        address=address,
+        num_cpus=num_cpus if address is None else None,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": import_path}},
+    )
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def _run(ray, trials, imports, base_dir, workers, num_gpus_per_trial) -> Iterator[TrialOutcome]:
+    remote_trial = ray.remote(num_cpus=1, num_gpus=num_gpus_per_trial, max_retries=0)(execute_trial)
+    base = str(Path(base_dir).resolve())
+    pending = iter(trials)
+    in_flight = []
+    try:
+        for trial in pending:
+            in_flight.append(remote_trial.remote(trial, imports, base))
+            if len(in_flight) >= workers:
+                break
+        while in_flight:
+            done, in_flight = ray.wait(in_flight, num_returns=1)
+            for ref in done:
+                yield ray.get(ref)
+                trial = next(pending, None)
+                if trial is not None:
+                    in_flight.append(remote_trial.remote(trial, imports, base))
+    finally:
+        for ref in in_flight:
+            ray.cancel(ref, force=True)

@@ -45,7 +45,7 @@ def test_cnn_embedding_is_the_penultimate_relu_layer():
 
 
 @pytest.mark.parametrize("arch,config,shape", [
-    ("resnet", {"widths": [4, 8], "in_channels": 1}, (1, 32, 32)),
+    ("resnet", {"widths": [4, 8], "in_channels": 1}, (1, 16, 16)),
     ("cnn", {"width": 4, "embedding_dim": 16}, (1, 28, 28)),
 ])
 def test_encoders_learn_a_separable_task(arch, config, shape):

@@ -35,8 +35,8 @@ def _required(params: dict, *names: str) -> None:
 def vision_score_trial(params: dict) -> dict:
     """Metric scores of ``encoder`` on ``target``'s training part (``metrics``: optional list of names).
 
-    Returns the shared ``score`` kind's result (metric name -> value, ``n``, ``d``, ``num_classes``,
-    ``label_entropy``) plus the target's ``imbalance_ratio``.
+    Returns the shared ``score`` kind's result unchanged (metric name -> value, ``n``, ``d``,
+    ``num_classes``, ``label_entropy``).
     """
     from gtransfer.studies.trials import score_trial
 
@@ -46,10 +46,7 @@ def vision_score_trial(params: dict) -> dict:
     shared = {"features": str(paths["features"]), "labels": str(paths["labels"]),
               "source_probs": str(paths["source_probs"]) if params.get("use_source_probs", True) else None,
               "metrics": params.get("metrics")}
-    result = score_trial({k: v for k, v in shared.items() if v is not None})
-    counts = np.bincount(np.load(paths["labels"]))
-    counts = counts[counts > 0]
-    return {**result, "imbalance_ratio": float(counts.max() / counts.min())}
+    return score_trial({k: v for k, v in shared.items() if v is not None})
 
 
 @register_trial_kind("vision_finetune")

@@ -1,0 +1,442 @@
+"""MoleculeNet CSVs as OGB molecule datasets (``ogbg-molbbbp``, ``ogbg-moltox21``, ...), offline.
+
+Built the way OGB built them (Hu et al. 2020; OGB, Hu et al. 2020 NeurIPS): every SMILES RDKit can
+parse becomes a graph with ``ogb.utils.smiles2graph`` features (9 atom, 3 bond integers) -- or with
+the ``hu2020`` featuriser of the published pretrained encoders -- labels are ``float`` of shape
+(1, num_tasks) with NaN where a label is missing, and the split is the deterministic Bemis-Murcko
+scaffold split 80/10/10 (:func:`gtransfer.data.splits.scaffold_split`). Results are accepted as they
+are by ``ogb.graphproppred.Evaluator``.
+
+When an official OGB folder (``<root>/ogbg_molhiv/`` with ``raw/``, ``split/``, ``mapping/``) exists,
+the official ``PygGraphPropPredDataset`` reads it instead (processing into the cache, not the root).
+
+STATS (raw CSV rows as shipped in ../shared/data; OGB's graph counts)
+
+=================  ==========  ======  =====  ======================
+OGB name           CSV file    rows    tasks  metric
+=================  ==========  ======  =====  ======================
+ogbg-molbbbp       BBBP.csv     2,039      1  rocauc
+ogbg-molbace       bace.csv     1,513      1  rocauc
+ogbg-molclintox    clintox.csv  1,484      2  rocauc
+ogbg-moltox21      tox21.csv    7,831     12  rocauc
+ogbg-moltoxcast    toxcast      8,576    617  rocauc
+ogbg-molsider      sider.csv    1,427     27  rocauc
+ogbg-molhiv        HIV.csv     41,127      1  rocauc
+ogbg-molmuv        muv         93,087     17  ap
+ogbg-molesol       delaney      1,128      1  rmse
+ogbg-molfreesolv   SAMPL.csv      642      1  rmse
+ogbg-mollipo       Lipo.csv     4,200      1  rmse
+=================  ==========  ======  =====  ======================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch_geometric.data import Data, InMemoryDataset
+
+from .featurizers import get_featurizer
+from .parallel import featurize_smiles
+from .roots import MissingDataError, download_file, find_data_path, processed_dir
+from .splits import scaffold_split
+
+__all__ = [
+    "MOLECULE_SPECS",
+    "CorruptCacheWarning",
+    "MoleculeDataset",
+    "MoleculeSpec",
+    "SkippedMoleculesWarning",
+    "load_molecule_dataset",
+    "molecule_spec",
+    "read_molecule_csv",
+]
+
+DEEPCHEM = "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets"
+
+
+class SkippedMoleculesWarning(UserWarning):
+    """Some SMILES could not be parsed by RDKit and were left out (the message counts them)."""
+
+
+class CorruptCacheWarning(UserWarning):
+    """A processed cache could not be read; it is deleted and rebuilt from the raw files."""
+
+
+@dataclass(frozen=True)
+class MoleculeSpec:
+    """How one OGB molecule dataset is read from its MoleculeNet CSV.
+
+    ``tasks=None`` means every column except the SMILES column and ``exclude``.
+    """
+
+    ogb_name: str
+    folder: str
+    files: tuple[str, ...]
+    smiles_column: str
+    tasks: tuple[str, ...] | None
+    eval_metric: str
+    task_type: str
+    url: str
+    exclude: tuple[str, ...] = ()
+    num_tasks: int = 1
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task_type == "binary classification"
+
+
+TOX21_TASKS = (
+    "NR-AR", "NR-AR-LBD", "NR-AhR", "NR-Aromatase", "NR-ER", "NR-ER-LBD", "NR-PPAR-gamma",
+    "SR-ARE", "SR-ATAD5", "SR-HSE", "SR-MMP", "SR-p53",
+)
+MUV_TASKS = tuple(
+    f"MUV-{i}" for i in (466, 548, 600, 644, 652, 689, 692, 712, 713, 733, 737, 810, 832, 846, 852, 858, 859)
+)
+
+
+def _spec(ogb_suffix, folder, files, smiles, tasks, metric, url, exclude=(), num_tasks=None):
+    task_type = "regression" if metric == "rmse" else "binary classification"
+    count = num_tasks if num_tasks is not None else len(tasks)
+    return MoleculeSpec(f"ogbg-mol{ogb_suffix}", folder, tuple(files), smiles, tasks, metric, task_type, url, tuple(exclude), count)
+
+
+MOLECULE_SPECS: dict[str, MoleculeSpec] = {
+    s.ogb_name: s
+    for s in (
+        _spec("bbbp", "bbbp", ["BBBP.csv", "BBBP.csv.gz"], "smiles", ("p_np",), "rocauc", f"{DEEPCHEM}/BBBP.csv"),
+        _spec("bace", "bace", ["bace.csv", "bace.csv.gz"], "mol", ("Class",), "rocauc", f"{DEEPCHEM}/bace.csv"),
+        _spec("clintox", "clintox", ["clintox.csv", "clintox.csv.gz"], "smiles", ("FDA_APPROVED", "CT_TOX"), "rocauc",
+              f"{DEEPCHEM}/clintox.csv.gz"),
+        _spec("tox21", "tox21", ["tox21.csv", "tox21.csv.gz"], "smiles", TOX21_TASKS, "rocauc", f"{DEEPCHEM}/tox21.csv.gz"),
+        _spec("toxcast", "toxcast", ["toxcast_data.csv", "toxcast_data.csv.gz", "toxcast.csv", "toxcast.csv.gz"],
+              "smiles", None, "rocauc", f"{DEEPCHEM}/toxcast_data.csv.gz", num_tasks=617),
+        _spec("sider", "sider", ["sider.csv", "sider.csv.gz"], "smiles", None, "rocauc", f"{DEEPCHEM}/sider.csv.gz",
+              num_tasks=27),
+        _spec("hiv", "hiv", ["HIV.csv", "HIV.csv.gz"], "smiles", ("HIV_active",), "rocauc", f"{DEEPCHEM}/HIV.csv",
+              exclude=("activity",)),
+        _spec("muv", "muv", ["muv.csv", "muv.csv.gz"], "smiles", MUV_TASKS, "ap", f"{DEEPCHEM}/muv.csv.gz"),
+        _spec("esol", "esol", ["delaney-processed.csv", "delaney-processed.csv.gz"], "smiles",
+              ("measured log solubility in mols per litre",), "rmse", f"{DEEPCHEM}/delaney-processed.csv"),
+        _spec("freesolv", "freesolv", ["SAMPL.csv", "SAMPL.csv.gz"], "smiles", ("expt",), "rmse", f"{DEEPCHEM}/SAMPL.csv"),
+        _spec("lipo", "lipophilicity", ["Lipophilicity.csv", "Lipophilicity.csv.gz"], "smiles", ("exp",), "rmse",
+              f"{DEEPCHEM}/Lipophilicity.csv"),
+    )
+}
+_ALIASES = {spec.folder: name for name, spec in MOLECULE_SPECS.items()}
+_ALIASES.update({name.removeprefix("ogbg-mol"): name for name in MOLECULE_SPECS})
+_ALIASES["lipophilicity"] = "ogbg-mollipo"
+
+
+def molecule_spec(name: str) -> MoleculeSpec:
+    """Spec for an OGB name (``ogbg-moltox21``) or a MoleculeNet folder name (``tox21``), any case."""
+    key = name.lower()
+    if key in MOLECULE_SPECS:
+        return MOLECULE_SPECS[key]
+    if key in _ALIASES:
+        return MOLECULE_SPECS[_ALIASES[key]]
+    raise ValueError(f"unknown molecule dataset {name!r}; known: {sorted(MOLECULE_SPECS)}")
+
+
+def _parse_labels(frame: pd.DataFrame, columns: Sequence[str], path: Path, binary: bool) -> np.ndarray:
+    """Label matrix (n, T) float64 with NaN for empty cells; any other non-number is an error."""
+    labels = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for j, column in enumerate(columns):
+        raw = frame[column]
+        numeric = pd.to_numeric(raw, errors="coerce")
+        blank = raw.isna() | (raw.astype(str).str.strip() == "")
+        bad = numeric.isna() & ~blank
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(
+                f"{path}: column {column!r} has {int(bad.sum())} non-numeric label(s), "
+                f"first at data row {row + 1}: {raw.iloc[row]!r}"
+            )
+        values = numeric.to_numpy(dtype=np.float64)
+        if binary:
+            present = values[~np.isnan(values)]
+            odd = present[(present != 0) & (present != 1)]
+            if odd.size:
+                raise ValueError(f"{path}: column {column!r} of a binary task has labels other than 0/1, e.g. {odd[0]}")
+        labels[:, j] = values
+    return labels
+
+
+def read_molecule_csv(path: str | os.PathLike, spec: MoleculeSpec) -> tuple[list[str], np.ndarray, list[str]]:
+    """Read a MoleculeNet CSV (or .csv.gz): SMILES (stripped), labels (n, T) with NaN, task names.
+
+    Raises ``ValueError`` naming the file and the column when the SMILES column or a label column
+    is missing, when the task count differs from the spec, or when a label cell is not a number.
+    """
+    path = Path(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=True)
+    if spec.smiles_column not in frame.columns:
+        raise ValueError(f"{path}: SMILES column {spec.smiles_column!r} missing; columns are {list(frame.columns)[:12]}")
+    if spec.tasks is not None:
+        missing = [task for task in spec.tasks if task not in frame.columns]
+        if missing:
+            raise ValueError(f"{path}: label column(s) {missing} missing for {spec.ogb_name}; columns are {list(frame.columns)[:12]}")
+        tasks = list(spec.tasks)
+    else:
+        skip = {spec.smiles_column, *spec.exclude, "mol_id"}
+        tasks = [column for column in frame.columns if column not in skip]
+    if len(tasks) != spec.num_tasks:
+        raise ValueError(f"{path}: {spec.ogb_name} has {spec.num_tasks} tasks, the file has {len(tasks)} label columns")
+    smiles = [s.strip() if isinstance(s, str) else "" for s in frame[spec.smiles_column]]
+    labels = _parse_labels(frame, tasks, path, binary=spec.is_classification)
+    return smiles, labels, tasks
+
+
+def _graph_to_data(graph: dict, y: np.ndarray) -> Data:
+    return Data(
+        x=torch.from_numpy(np.asarray(graph["node_feat"], dtype=np.int64)),
+        edge_index=torch.from_numpy(np.asarray(graph["edge_index"], dtype=np.int64)),
+        edge_attr=torch.from_numpy(np.asarray(graph["edge_feat"], dtype=np.int64)),
+        y=torch.from_numpy(y.astype(np.float32).reshape(1, -1)),
+        num_nodes=int(graph["num_nodes"]),
+    )
+
+
+def _skip_message(name: str, skipped: list[tuple[int, str]], total: int) -> str:
+    examples = ", ".join(f"row {row + 1}: {smiles!r}" for row, smiles in skipped[:3])
+    return (
+        f"{name}: skipped {len(skipped)} of {total} molecules whose SMILES RDKit cannot parse "
+        f"({examples}{', ...' if len(skipped) > 3 else ''}); {total - len(skipped)} kept"
+    )
+
+
+class MoleculeDataset(InMemoryDataset):
+    r"""An OGB-format molecule dataset built from a MoleculeNet CSV.
+
+    Each graph has ``x`` (N, 9) long (``featurizer="ogb"``) or (N, 2) (``"hu2020"``), ``edge_index``
+    (2, E), ``edge_attr`` (E, 3) or (E, 2) long, ``y`` (1, num_tasks) float with NaN for missing
+    labels. Attributes: ``smiles`` (kept molecules, in order), ``task_names``, ``num_tasks``,
+    ``eval_metric``, ``task_type``, ``featurizer``, ``num_skipped``; :meth:`get_idx_split` gives the
+    scaffold split.
+
+    Args:
+        spec: which dataset (see :data:`MOLECULE_SPECS`).
+        csv_path: the raw CSV (read-only is fine).
+        featurizer: ``"ogb"`` or ``"hu2020"``.
+        cache: writable cache directory (see :func:`gtransfer.data.roots.cache_dir`).
+        num_workers: worker processes for the first (cold) featurisation.
+        transform: a PyG transform applied on access.
+        progress: show a progress bar while featurising.
+    """
+
+    def __init__(
+        self,
+        spec: MoleculeSpec,
+        csv_path: str | os.PathLike,
+        featurizer: str = "ogb",
+        cache: str | os.PathLike | None = None,
+        num_workers: int = 1,
+        transform: Callable | None = None,
+        progress: bool = True,
+    ) -> None:
+        get_featurizer(featurizer)
+        self.spec = spec
+        self.csv_path = Path(csv_path)
+        self.featurizer = featurizer
+        self.name = spec.ogb_name
+        self.eval_metric = spec.eval_metric
+        self.task_type = spec.task_type
+        self.cache_path = processed_dir("molecules", spec.ogb_name, {"featurizer": featurizer}, [self.csv_path], cache)
+        super().__init__(None, transform)
+        if not self._try_load():
+            self._build(num_workers, progress)
+            if not self._try_load():
+                raise RuntimeError(f"{self.cache_path}: freshly built cache cannot be read back")
+        if self.num_skipped:
+            warnings.warn(_skip_message(self.name, self._skipped, self._num_rows), SkippedMoleculesWarning, stacklevel=3)
+
+    # -- cache -------------------------------------------------------------------------------
+    def _try_load(self) -> bool:
+        data_file, meta_file = self.cache_path / "data.pt", self.cache_path / "meta.json"
+        if not self.cache_path.exists():
+            return False
+        try:
+            self.load(str(data_file))
+            meta = json.loads(meta_file.read_text())
+            self.smiles = list(meta["smiles"])
+            self.task_names = list(meta["task_names"])
+            self._split = {k: np.asarray(v, dtype=np.int64) for k, v in meta["split"].items()}
+            self._skipped = [tuple(item) for item in meta["skipped"]]
+            self._num_rows = int(meta["num_rows"])
+            if len(self.smiles) != len(self) or self._data.y.shape[1] != len(self.task_names):
+                raise ValueError("cache metadata disagrees with the stored graphs")
+        except Exception as error:  # any unreadable cache is rebuilt, never trusted
+            warnings.warn(
+                f"{self.name}: processed cache {self.cache_path} is unreadable ({type(error).__name__}: {error}); "
+                "deleting it and rebuilding from the raw files",
+                CorruptCacheWarning,
+                stacklevel=4,
+            )
+            shutil.rmtree(self.cache_path, ignore_errors=True)
+            return False
+        return True
+
+    def _build(self, num_workers: int, progress: bool) -> None:
+        smiles, labels, tasks = read_molecule_csv(self.csv_path, self.spec)
+        graphs = featurize_smiles(smiles, self.featurizer, num_workers=num_workers, progress=progress,
+                                  desc=f"{self.name} ({self.featurizer})")
+        kept = [i for i, graph in enumerate(graphs) if graph is not None]
+        if not kept:
+            raise ValueError(f"{self.csv_path}: no SMILES could be parsed")
+        skipped = [(i, smiles[i]) for i, graph in enumerate(graphs) if graph is None]
+        data_list = [_graph_to_data(graphs[i], labels[i]) for i in kept]
+        kept_smiles = [smiles[i] for i in kept]
+        split = scaffold_split(kept_smiles)
+        meta = {
+            "name": self.name,
+            "featurizer": self.featurizer,
+            "source_file": str(self.csv_path),
+            "num_rows": len(smiles),
+            "smiles": kept_smiles,
+            "task_names": tasks,
+            "skipped": skipped,
+            "split": {k: v.tolist() for k, v in split.items()},
+        }
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.cache_path.parent, prefix=".building-"))
+        try:
+            self.save(data_list, str(staging / "data.pt"))
+            (staging / "meta.json").write_text(json.dumps(meta))
+            shutil.rmtree(self.cache_path, ignore_errors=True)
+            os.replace(staging, self.cache_path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    # -- OGB interface -----------------------------------------------------------------------
+    @property
+    def num_tasks(self) -> int:
+        return len(self.task_names)
+
+    @property
+    def num_skipped(self) -> int:
+        return len(self._skipped)
+
+    def get_idx_split(self) -> dict[str, torch.Tensor]:
+        """Scaffold split (80/10/10) as OGB gives it: ``{"train", "valid", "test"}`` -> LongTensor."""
+        return {name: torch.from_numpy(indices.copy()) for name, indices in self._split.items()}
+
+    def __repr__(self) -> str:
+        return f"{self.name}({len(self)}, featurizer={self.featurizer!r})"
+
+
+# -- the official OGB folders ------------------------------------------------------------------
+@contextmanager
+def _trusting_torch_load() -> Iterator[None]:
+    """Let OGB 1.3.6's bare ``torch.load`` read the pickles it wrote itself under torch >= 2.6.
+
+    torch 2.6 made ``weights_only=True`` the default, which refuses OGB's processed ``Data``
+    objects. The files read inside this context are the cache this package wrote and the official
+    split files, never user-supplied paths.
+    """
+    original = torch.load
+
+    def load(*args, **kwargs):
+        kwargs.setdefault("weights_only", False)
+        return original(*args, **kwargs)
+
+    torch.load = load
+    try:
+        yield
+    finally:
+        torch.load = original
+
+
+def _official_dataset_class():
+    from ogb.graphproppred import PygGraphPropPredDataset
+
+    class OfficialOGBDataset(PygGraphPropPredDataset):
+        """``PygGraphPropPredDataset`` over a read-only official folder, with the same extras as ours."""
+
+        featurizer = "ogb"
+
+        def __init__(self, name: str, root: str, transform: Callable | None = None) -> None:
+            with _trusting_torch_load():
+                super().__init__(name=name, root=root, transform=transform)
+            mapping = Path(self.root, "mapping", "mol.csv.gz")
+            frame = pd.read_csv(mapping)
+            self.smiles = frame["smiles"].astype(str).tolist()
+            self.task_names = [c for c in frame.columns if c not in ("smiles", "mol_id")]
+
+        def get_idx_split(self, split_type: str | None = None) -> dict[str, torch.Tensor]:
+            with _trusting_torch_load():
+                return super().get_idx_split(split_type)
+
+    return OfficialOGBDataset
+
+
+def _load_official(spec: MoleculeSpec, folder: Path, cache: str | os.PathLike | None, transform):
+    """Mirror the official folder into the cache with symlinks, so processing never writes the root."""
+    dir_name = spec.ogb_name.replace("-", "_")
+    files = sorted(p for p in (folder / "raw").glob("*") if p.is_file())
+    mirror_parent = processed_dir("ogb_official", spec.ogb_name, {"source": str(folder.resolve())}, files, cache)
+    mirror = mirror_parent / dir_name
+    mirror.mkdir(parents=True, exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.name == "processed":
+            continue
+        link = mirror / entry.name
+        if not link.exists():
+            link.symlink_to(entry.resolve())
+    try:
+        return _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform)
+    except Exception as error:
+        warnings.warn(
+            f"{spec.ogb_name}: processed cache under {mirror} is unreadable ({error}); rebuilding",
+            CorruptCacheWarning,
+            stacklevel=3,
+        )
+        shutil.rmtree(mirror / "processed", ignore_errors=True)
+        return _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform)
+
+
+def load_molecule_dataset(
+    name: str,
+    roots: Sequence[Path],
+    featurizer: str = "ogb",
+    allow_download: bool = False,
+    cache: str | os.PathLike | None = None,
+    num_workers: int = 1,
+    transform: Callable | None = None,
+    progress: bool = True,
+    prefer_official: bool = True,
+):
+    """Find a molecule dataset's files in ``roots`` and load it (see :class:`MoleculeDataset`).
+
+    Order: an official OGB folder ``<root>/<ogbg_molxxx>/`` (only for ``featurizer="ogb"`` and
+    ``prefer_official``), else the MoleculeNet CSV ``<root>/moleculenet/<folder>/raw/<file>``,
+    else, only if ``allow_download``, the CSV downloaded from the MoleculeNet host into the
+    first root.
+    """
+    spec = molecule_spec(name)
+    roots = list(roots)
+    if featurizer == "ogb" and prefer_official:
+        dir_name = spec.ogb_name.replace("-", "_")
+        for root in roots:
+            folder = root / dir_name
+            if (folder / "raw").is_dir() and (folder / "split").is_dir() and (folder / "mapping").is_dir():
+                return _load_official(spec, folder, cache, transform)
+    candidates = [f"moleculenet/{spec.folder}/raw/{file}" for file in spec.files]
+    try:
+        csv_path = find_data_path(candidates, roots, what=spec.ogb_name, source=spec.url)
+    except MissingDataError:
+        if not allow_download:
+            raise
+        target = roots[0] / "moleculenet" / spec.folder / "raw" / spec.url.rsplit("/", 1)[-1]
+        csv_path = download_file(spec.url, target)
+    return MoleculeDataset(spec, csv_path, featurizer=featurizer, cache=cache, num_workers=num_workers,
+                           transform=transform, progress=progress)

@@ -1,0 +1,129 @@
+"""Frozen embeddings: from any loader (graphs or images) or straight from SMILES strings.
+
+Embeddings are returned as float32 arrays, the precision the encoders compute in; the metric core
+casts to float64 itself.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from gtransfer.batching import pyg_batch_to, resolve_device
+
+__all__ = ["smiles_to_graphs", "embed_loader", "embed_smiles"]
+
+
+def smiles_to_graphs(smiles: Sequence[str], featurizer: str, on_invalid: str = "raise"):
+    """Featurise SMILES into PyG ``Data`` graphs (``x``/``edge_attr`` int64).
+
+    Args:
+        smiles: the molecules.
+        featurizer: ``"hu2020"`` or ``"ogb"`` (:func:`gtransfer.data.featurizers.get_featurizer`).
+        on_invalid: ``"raise"`` (ValueError naming the first bad SMILES) or ``"skip"`` (left out,
+            counted in a warning, positions returned).
+
+    Returns:
+        ``(graphs, invalid_positions)``.
+    """
+    from torch_geometric.data import Data
+
+    from gtransfer.data.featurizers import get_featurizer
+
+    if on_invalid not in ("raise", "skip"):
+        raise ValueError(f"on_invalid must be 'raise' or 'skip', got {on_invalid!r}")
+    featurize = get_featurizer(featurizer)
+    graphs, invalid = [], []
+    for position, smi in enumerate(smiles):
+        try:
+            g = featurize(smi)
+        except ValueError as err:  # InvalidSmilesError or a bond outside the vocabulary
+            if on_invalid == "raise":
+                raise ValueError(f"SMILES #{position} cannot be featurised with {featurizer!r}: {err}") from None
+            invalid.append(position)
+            continue
+        graphs.append(Data(x=torch.from_numpy(g["node_feat"]), edge_index=torch.from_numpy(g["edge_index"]),
+                           edge_attr=torch.from_numpy(g["edge_feat"]), num_nodes=int(g["num_nodes"])))
+    if invalid:
+        warnings.warn(f"{len(invalid)} of {len(smiles)} SMILES could not be featurised with {featurizer!r} "
+                      f"and were left out (first positions: {invalid[:10]})", stacklevel=2)
+    return graphs, invalid
+
+
+@torch.no_grad()
+def embed_loader(
+    encoder: torch.nn.Module,
+    loader,
+    batch_to: Callable = pyg_batch_to,
+    device: torch.device | str | None = None,
+    **embed_kwargs,
+) -> np.ndarray:
+    """Concatenated ``encoder.embed(inputs, **embed_kwargs)`` over a loader, in loader order.
+
+    The encoder is switched to eval mode (dropout off, BatchNorm running statistics) and restored.
+
+    Returns:
+        (n, embedding_dim) float32 array (or (num_nodes, D) with ``level="node"``).
+    """
+    device = resolve_device(device) if device is not None else next(encoder.parameters()).device
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        chunks = []
+        for batch in loader:
+            inputs, _ = batch_to(batch, device)
+            out = encoder.embed(inputs, **embed_kwargs) if embed_kwargs else encoder.embed(inputs)
+            chunks.append(out.detach().float().cpu().numpy())
+    finally:
+        encoder.train(was_training)
+    if not chunks:
+        raise ValueError("the loader yielded no batches")
+    out = np.concatenate(chunks, axis=0)
+    if not np.isfinite(out).all():
+        raise ValueError(f"the encoder produced {int((~np.isfinite(out)).sum())} non-finite embedding values")
+    return out
+
+
+def embed_smiles(
+    encoder: torch.nn.Module,
+    smiles: Sequence[str],
+    pooling: str = "mean",
+    featurizer: str | None = None,
+    layer: int | None = None,
+    batch_size: int = 256,
+    device: torch.device | str | None = None,
+) -> np.ndarray:
+    """Graph embeddings of molecules, one row per SMILES, in order.
+
+    Args:
+        encoder: a :class:`~gtransfer.models.GNNEncoder` (e.g. from ``load_pretrain_gnns``).
+        smiles: the molecules; any that cannot be featurised raise ValueError.
+        pooling: ``"mean"`` (the published default), ``"sum"`` or ``"max"``.
+        featurizer: default ``encoder.featurizer`` (``"hu2020"`` for the published encoders).
+        layer: pool the nodes of this layer (0..L) instead of the jumping-knowledge output.
+
+    Returns:
+        (len(smiles), D) float32 array.
+    """
+    from torch_geometric.loader import DataLoader
+
+    from gtransfer.models.inputs import count_unknown_chirality
+
+    if isinstance(smiles, str):
+        raise ValueError("smiles must be a sequence of SMILES strings, not one string")
+    featurizer = featurizer or getattr(encoder, "featurizer", None)
+    if featurizer is None:
+        raise ValueError("the encoder does not name a molecule featurizer; pass featurizer='hu2020' or 'ogb'")
+    if len(smiles) == 0:
+        raise ValueError("no SMILES given")
+    graphs, _ = smiles_to_graphs(list(smiles), featurizer, on_invalid="raise")
+    if featurizer == "hu2020":
+        unknown = sum(count_unknown_chirality(g.x) for g in graphs)
+        if unknown:
+            warnings.warn(f"{unknown} atoms have chirality CHI_OTHER, which the published encoders have no "
+                          "embedding for; they are embedded as CHI_UNSPECIFIED", stacklevel=2)
+    loader = DataLoader(graphs, batch_size=batch_size, shuffle=False)
+    return embed_loader(encoder, loader, device=device, level="graph", pooling=pooling, layer=layer)

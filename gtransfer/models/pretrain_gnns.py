@@ -1,0 +1,126 @@
+"""Load the published molecule encoders of Hu et al. 2020 exactly.
+
+"Strategies for Pre-training Graph Neural Networks" (Hu, Liu, Gomes, Zitnik, Liang, Pande, Leskovec,
+ICLR 2020) released ``chem/model_gin/*.pth`` ... ``gat_*.pth``: legacy ``torch.save`` state_dicts of
+a 5-layer, 300-wide encoder on the ``hu2020`` featurisation (``shared/pretrain_gnns_format.md``).
+This module renames their keys onto :class:`~gtransfer.models.GNNEncoder` and refuses any file
+where a key is left over, missing or mis-shaped, so nothing stays randomly initialised.
+
+``gcn`` and ``graphsage`` files have identical keys and shapes: the architecture comes from the
+file name (``gcn_*``, ``graphsage_*``, ``gat_*``, ``gin_*``) or the ``arch`` argument, never a guess.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import torch
+
+from gtransfer.checkpoints import load_checkpoint
+from gtransfer.models.encoder import GNNEncoder, build_encoder
+
+__all__ = ["load_pretrain_gnns", "from_pretrain_gnns_keys", "to_pretrain_gnns_keys", "arch_from_filename"]
+
+_ARCHS = ("gin", "gcn", "graphsage", "gat")
+_EDGE_EMB = re.compile(r"^gnns\.(\d+)\.edge_embedding([12])\.weight$")
+
+
+def arch_from_filename(path: str | os.PathLike) -> str | None:
+    """``"graphsage"`` for ``graphsage_supervised.pth`` etc.; ``None`` when the name says nothing."""
+    stem = Path(path).name.lower()
+    for arch in sorted(_ARCHS, key=len, reverse=True):  # "graphsage" before "gat"/"gcn"
+        if stem.startswith(arch + "_") or stem == arch + ".pth":
+            return arch
+    return None
+
+
+def from_pretrain_gnns_keys(key: str) -> str:
+    """Map one published key to the :class:`GNNEncoder` key (``x_embedding1.weight`` -> ``node_encoder.embeddings.0.weight``)."""
+    if key.startswith("x_embedding1."):
+        return "node_encoder.embeddings.0." + key.split(".", 1)[1]
+    if key.startswith("x_embedding2."):
+        return "node_encoder.embeddings.1." + key.split(".", 1)[1]
+    match = _EDGE_EMB.match(key)
+    if match:
+        layer, which = match.groups()
+        return f"convs.{layer}.edge_encoder.embeddings.{int(which) - 1}.weight"
+    if key.startswith("gnns."):
+        return "convs." + key[len("gnns."):]
+    return key  # batch_norms.* keep their names
+
+
+def to_pretrain_gnns_keys(key: str) -> str:
+    """Inverse of :func:`from_pretrain_gnns_keys` (to write encoders in the published layout)."""
+    if key.startswith("node_encoder.embeddings."):
+        index, rest = key[len("node_encoder.embeddings."):].split(".", 1)
+        return f"x_embedding{int(index) + 1}.{rest}"
+    match = re.match(r"^convs\.(\d+)\.edge_encoder\.embeddings\.(\d)\.weight$", key)
+    if match:
+        layer, index = match.groups()
+        return f"gnns.{layer}.edge_embedding{int(index) + 1}.weight"
+    if key.startswith("convs."):
+        return "gnns." + key[len("convs."):]
+    return key
+
+
+def _infer_shape(state: dict[str, torch.Tensor], arch: str) -> dict:
+    if "x_embedding1.weight" not in state:
+        raise ValueError("not a pretrain_gnns encoder: no 'x_embedding1.weight' key")
+    hidden = int(state["x_embedding1.weight"].shape[1])
+    layers = sorted({int(k.split(".")[1]) for k in state if k.startswith("batch_norms.")})
+    if not layers or layers != list(range(len(layers))):
+        raise ValueError(f"batch_norms layers are not 0..L-1: {layers}")
+    has_att = any(k.endswith(".att") for k in state)
+    has_mlp = any(".mlp." in k for k in state)
+    expected = {"gat": has_att, "gin": has_mlp, "gcn": not (has_att or has_mlp), "graphsage": not (has_att or has_mlp)}
+    if not expected[arch]:
+        raise ValueError(f"the state_dict's keys do not match arch={arch!r} (attention: {has_att}, GIN mlp: {has_mlp})")
+    config = {"arch": arch, "num_layers": len(layers), "hidden_dim": hidden, "dropout": 0.0, "jk": "last",
+              "pooling": "mean", "node_features": "hu2020", "edge_features": "hu2020"}
+    if arch == "gat":
+        config["heads"] = int(state["gnns.0.att"].shape[1])
+    return config
+
+
+def load_pretrain_gnns(path: str | os.PathLike, arch: str | None = None) -> GNNEncoder:
+    """Load a published Hu et al. 2020 chem encoder; every key consumed, shapes checked.
+
+    Args:
+        path: a ``*.pth`` file of ``pretrain_gnns/chem`` (read with ``torch.load(weights_only=True)``).
+        arch: ``"gin"``, ``"gcn"``, ``"graphsage"`` or ``"gat"``; default: from the file name.
+
+    Returns:
+        The encoder in eval mode (BatchNorm uses the published running statistics), expecting the
+        ``hu2020`` featurisation, mean pooling, ``embedding_dim`` = 300.
+
+    Raises:
+        FileNotFoundError, ValueError: missing file; unknown architecture; a key left over, missing
+        or of the wrong shape.
+    """
+    if arch is None:
+        arch = arch_from_filename(path)
+        if arch is None:
+            raise ValueError(
+                f"cannot tell the architecture of {Path(path).name}: gcn and graphsage files have identical "
+                f"keys; name the file gcn_*/graphsage_*/gat_*/gin_* or pass arch= one of {_ARCHS}"
+            )
+    if arch not in _ARCHS:
+        raise ValueError(f"arch must be one of {_ARCHS}, got {arch!r}")
+    published, _ = load_checkpoint(path)
+    encoder = build_encoder(_infer_shape(published, arch))
+    target = encoder.state_dict()
+    renamed: dict[str, torch.Tensor] = {}
+    for key, value in published.items():
+        new = from_pretrain_gnns_keys(key)
+        if new not in target:
+            raise ValueError(f"{Path(path).name}: key {key!r} (-> {new!r}) has no place in a {arch} encoder")
+        if tuple(target[new].shape) != tuple(value.shape):
+            raise ValueError(f"{Path(path).name}: {key!r} has shape {tuple(value.shape)}, expected {tuple(target[new].shape)}")
+        renamed[new] = value
+    missing = sorted(set(target) - set(renamed))
+    if missing:
+        raise ValueError(f"{Path(path).name}: the file lacks {len(missing)} encoder keys, e.g. {missing[:5]}")
+    encoder.load_state_dict(renamed, strict=True)
+    return encoder.eval()

@@ -1,0 +1,88 @@
+"""Trial kinds: plain functions ``fn(params: dict) -> dict`` registered under a name.
+
+A sweep spec names its kind (``kind: probe``) and, for kinds defined outside gtransfer, the modules
+that register them (``import: vision.trials``). Worker processes import the same modules before
+running a trial, so a kind must be registered at import time of a module, never interactively.
+
+Example::
+
+    from gtransfer.studies.registry import register_trial_kind
+
+    @register_trial_kind("my_kind")
+    def my_trial(params: dict) -> dict:
+        return {"accuracy": ...}
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Iterable
+
+__all__ = ["TrialFunction", "register_trial_kind", "get_trial_kind", "trial_kinds", "import_trial_modules"]
+
+TrialFunction = Callable[[dict], dict]
+
+#: modules holding gtransfer's own trial kinds, imported whenever a kind is looked up
+BUILTIN_MODULES = ("gtransfer.studies.trials",)
+
+_REGISTRY: dict[str, TrialFunction] = {}
+
+
+def register_trial_kind(name: str) -> Callable[[TrialFunction], TrialFunction]:
+    """Decorator registering ``fn`` as the trial kind ``name``.
+
+    Raises:
+        ValueError: ``name`` is empty, or already registered to a different function.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"register_trial_kind: the name must be a non-empty string, got {name!r}")
+
+    def decorator(fn: TrialFunction) -> TrialFunction:
+        existing = _REGISTRY.get(name)
+        if existing is not None and _qualified(existing) != _qualified(fn):
+            raise ValueError(
+                f"register_trial_kind: {name!r} is already registered to {_qualified(existing)}"
+            )
+        _REGISTRY[name] = fn
+        return fn
+
+    return decorator
+
+
+def _qualified(fn: Callable) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def import_trial_modules(modules: Iterable[str] = ()) -> None:
+    """Import the built-in trial modules and ``modules`` (which register their kinds on import).
+
+    Raises:
+        ValueError: a module cannot be imported (the message names it and the import error).
+    """
+    for module in (*BUILTIN_MODULES, *modules):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ValueError(f"cannot import trial module {module!r}: {exc}") from None
+
+
+def get_trial_kind(name: str, modules: Iterable[str] = ()) -> TrialFunction:
+    """The function registered as ``name``, after importing ``modules``.
+
+    Raises:
+        ValueError: no such kind (the message lists the registered ones).
+    """
+    import_trial_modules(modules)
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown trial kind {name!r}; registered kinds: {', '.join(sorted(_REGISTRY)) or 'none'} "
+            "(add the module that registers it under 'import:' in the spec)"
+        ) from None
+
+
+def trial_kinds(modules: Iterable[str] = ()) -> list[str]:
+    """Names of all registered kinds, after importing ``modules``."""
+    import_trial_modules(modules)
+    return sorted(_REGISTRY)

@@ -1,0 +1,185 @@
+"""gtransfer's own trial kinds that need no GNN: ``probe``, ``score`` and ``metric_timing``.
+
+They work on embeddings saved as ``.npy`` files, so a sweep over them runs anywhere; the paths in
+params are templates filled from the params themselves, e.g.
+``features: "emb/{encoder}/{target}.npy"`` with ``encoder: gcn`` and ``target: bbbp``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gtransfer.studies.arrays import load_array
+from gtransfer.studies.registry import register_trial_kind
+
+__all__ = ["probe_trial", "score_trial", "metric_timing_trial", "load_features_and_labels"]
+
+
+def _fill(template: str, params: dict, field: str) -> Path:
+    if not isinstance(template, str):
+        raise ValueError(f"param {field!r} must be a path (template) string, got {type(template).__name__}")
+    try:
+        return Path(template.format(**params))
+    except KeyError as exc:
+        raise ValueError(f"param {field!r} = {template!r} refers to {exc}, which is not a param") from None
+
+
+def load_features_and_labels(params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Features (n, d) float64 and labels (n,) int64 from the ``features``/``labels`` templates.
+
+    A template may name a ``.npy`` file or an ``.npz`` (``file.npz:key``; by default the keys
+    ``features`` and ``labels``).
+
+    Raises:
+        FileNotFoundError: a file is missing.
+        ValueError: wrong shapes, non-finite features, or labels that are not integers >= 0.
+    """
+    for field in ("features", "labels"):
+        if field not in params:
+            raise ValueError(f"trial params need {field!r} (a .npy path template)")
+    features = load_array(_fill(params["features"], params, "features"), "features", "features")
+    features = features.astype(np.float64)
+    labels = load_array(_fill(params["labels"], params, "labels"), "labels", "labels")
+    if features.ndim != 2:
+        raise ValueError(f"features must be 2-D (n, d), got shape {features.shape}")
+    if labels.ndim != 1 or labels.shape[0] != features.shape[0]:
+        raise ValueError(f"labels must have shape ({features.shape[0]},) to match the features, got {labels.shape}")
+    if not np.all(np.isfinite(features)):
+        raise ValueError(f"features contain {int((~np.isfinite(features)).sum())} NaN/inf values")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
+            raise ValueError("labels must be integer class ids 0..C-1")
+        labels = labels.astype(np.int64)
+    if labels.min() < 0:
+        raise ValueError("labels must be non-negative class ids")
+    return features, labels.astype(np.int64)
+
+
+@register_trial_kind("probe")
+def probe_trial(params: dict) -> dict:
+    """A linear probe (or a small MLP) on frozen embeddings: the cheap ground truth of a sweep.
+
+    Params: ``features``, ``labels`` (templates), ``seed``; optional ``test_fraction`` (0.3),
+    ``model`` (``"logistic"`` or ``"mlp"``), ``l2`` (inverse regularisation strength C, 1.0),
+    ``hidden`` (MLP width, 64), ``max_iter`` (300).
+    The split is stratified by ``seed``; features are standardised on the training part.
+
+    Returns:
+        ``test_accuracy``, ``balanced_test_accuracy``, ``train_accuracy``, ``majority_accuracy`` (of
+        the most frequent training class on the test part, for relative accuracy), ``n_train``,
+        ``n_test``, ``num_classes``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    features, labels = load_features_and_labels(params)
+    seed = int(params.get("seed", 0))
+    test_fraction = float(params.get("test_fraction", 0.3))
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    counts = np.bincount(labels)
+    stratify = labels if counts[counts > 0].min() >= 2 else None
+    x_train, x_test, y_train, y_test = train_test_split(
+        features, labels, test_size=test_fraction, random_state=seed, stratify=stratify
+    )
+    scaler = StandardScaler().fit(x_train)
+    x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
+    model_name = params.get("model", "logistic")
+    max_iter = int(params.get("max_iter", 300))
+    if model_name == "logistic":
+        model = LogisticRegression(C=float(params.get("l2", 1.0)), max_iter=max_iter)
+    elif model_name == "mlp":
+        model = MLPClassifier(
+            hidden_layer_sizes=(int(params.get("hidden", 64)),),
+            alpha=1.0 / float(params.get("l2", 1.0)),
+            max_iter=max_iter,
+            random_state=seed,
+        )
+    else:
+        raise ValueError(f"model must be 'logistic' or 'mlp', got {model_name!r}")
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the cap is a deliberate budget
+        model.fit(x_train, y_train)
+    predictions = model.predict(x_test)
+    majority = np.bincount(y_train).argmax()
+    return {
+        "test_accuracy": float(np.mean(predictions == y_test)),
+        "balanced_test_accuracy": float(balanced_accuracy_score(y_test, predictions)),
+        "train_accuracy": float(np.mean(model.predict(x_train) == y_train)),
+        "majority_accuracy": float(np.mean(y_test == majority)),
+        "n_train": int(len(y_train)),
+        "n_test": int(len(y_test)),
+        "num_classes": int(np.unique(labels).size),
+    }
+
+
+@register_trial_kind("score")
+def score_trial(params: dict) -> dict:
+    """Every transferability metric (``gtransfer.metrics.score_all``) on one embedding file.
+
+    Params: ``features``, ``labels`` (templates); optional ``source_probs`` (template of an (n, Z)
+    probability matrix, for LEEP/NCE), ``metrics`` (list of names; default all that apply).
+
+    Returns:
+        metric name -> value, plus ``n``, ``d``, ``num_classes`` and ``label_entropy`` (nats).
+    """
+    from gtransfer.data.class_subsets import describe_labels
+    from gtransfer.metrics import score_all
+
+    features, labels = load_features_and_labels(params)
+    source_probs = None
+    if params.get("source_probs"):
+        source_probs = load_array(_fill(params["source_probs"], params, "source_probs"), "source_probs", "source_probs")
+        source_probs = source_probs.astype(np.float64)
+    scores = score_all(features, labels, source_probs=source_probs, metrics=params.get("metrics"))
+    info = describe_labels(labels)
+    return {
+        **{name: float(value) for name, value in scores.items()},
+        "n": int(features.shape[0]),
+        "d": int(features.shape[1]),
+        "num_classes": info.num_classes,
+        "label_entropy": info.label_entropy,
+    }
+
+
+def synthetic_features(n: int, d: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian class clusters in d dimensions (class means of norm about 2), balanced labels."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % classes)
+    means = rng.standard_normal((classes, d)) * (2.0 / np.sqrt(d))
+    return means[labels] + rng.standard_normal((n, d)), labels
+
+
+@register_trial_kind("metric_timing")
+def metric_timing_trial(params: dict) -> dict:
+    """Wall time of one metric on synthetic features of size (n, d): the "cost as n and d grow" plot.
+
+    Params: ``metric`` (a name in ``gtransfer.metrics.METRICS``), ``n``, ``d``, ``classes`` (10),
+    ``seed``, ``repeats`` (3; the minimum is reported, the usual way to time a function).
+
+    Returns:
+        ``seconds`` (best of the repeats) and ``value`` (the metric's value).
+    """
+    from gtransfer.metrics import METRICS
+
+    name = params.get("metric")
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; known: {sorted(METRICS)}")
+    features, labels = synthetic_features(int(params["n"]), int(params["d"]), int(params.get("classes", 10)), int(params.get("seed", 0)))
+    best = float("inf")
+    value = float("nan")
+    for _ in range(max(1, int(params.get("repeats", 3)))):
+        start = time.perf_counter()
+        value = float(METRICS[name](features, labels))
+        best = min(best, time.perf_counter() - start)
+    return {"seconds": best, "value": value}

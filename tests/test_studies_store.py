@@ -1,0 +1,99 @@
+import sqlite3
+
+import pytest
+
+from gtransfer.studies.keys import trial_key
+from gtransfer.studies.store import TrialStore
+
+
+def _record(store, seed, result=None, error=None):
+    params = {"seed": seed, "lr": 0.1}
+    key = trial_key("probe", params)
+    return key, store.record(key, "probe", params, result=result, error=error, duration_s=0.5, worker="w")
+
+
+def test_round_trip_and_persistence(tmp_path):
+    path = tmp_path / "sub" / "results.db"
+    with TrialStore(path) as store:
+        key, changed = _record(store, 0, result={"acc": 0.75, "nan_metric": float("nan"), "n": 10})
+        assert changed
+        assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with TrialStore(path, create=False) as store:
+        record = store.get(key)
+        assert record.params == {"seed": 0, "lr": 0.1}
+        assert record.result["acc"] == 0.75 and record.result["n"] == 10
+        assert record.result["nan_metric"] != record.result["nan_metric"]  # NaN survives
+        assert (record.status, record.attempts, record.duration_s) == ("ok", 1, 0.5)
+        assert store.finished_keys() == {key}
+        assert len(store) == 1
+
+
+def test_ok_trial_is_never_overwritten(tmp_path):
+    with TrialStore(tmp_path / "r.db") as store:
+        key, _ = _record(store, 0, result={"acc": 0.5})
+        _, changed = _record(store, 0, result={"acc": 0.9})
+        assert not changed
+        _, changed = _record(store, 0, error="RuntimeError: late failure")
+        assert not changed
+        assert store.get(key).result == {"acc": 0.5}
+        assert store.counts() == {"ok": 1}
+
+
+def test_failed_trial_is_replaced_on_retry_and_attempts_counted(tmp_path):
+    with TrialStore(tmp_path / "r.db") as store:
+        key, _ = _record(store, 1, error="RuntimeError: boom")
+        assert store.finished_keys() == set()
+        assert store.records(status="failed")[0].error == "RuntimeError: boom"
+        _record(store, 1, error="RuntimeError: boom again")
+        _, changed = _record(store, 1, result={"acc": 0.6})
+        assert changed
+        record = store.get(key)
+        assert (record.status, record.attempts, record.error, record.result) == ("ok", 3, None, {"acc": 0.6})
+
+
+def test_studies_and_membership(tmp_path):
+    with TrialStore(tmp_path / "r.db") as store:
+        k0, _ = _record(store, 0, result={"acc": 0.5})
+        k1 = trial_key("probe", {"seed": 1, "lr": 0.1})
+        store.register_study("s", {"name": "s"}, [k0, k1])
+        store.register_study("s", {"name": "s"}, [k0])  # idempotent
+        store.register_study("other", {"name": "other"}, [])
+        assert store.studies() == {"s": {"name": "s"}, "other": {"name": "other"}}
+        assert store.study_keys("s") == {k0, k1}
+        assert [r.key for r in store.records(study="s")] == [k0]
+        assert store.records(study="other") == []
+        with pytest.raises(ValueError, match="study 'missing' is not in"):
+            store.records(study="missing")
+
+
+def test_record_needs_exactly_one_outcome_and_a_dict(tmp_path):
+    with TrialStore(tmp_path / "r.db") as store:
+        with pytest.raises(ValueError, match="exactly one"):
+            store.record("k", "probe", {}, result={"a": 1}, error="x")
+        with pytest.raises(ValueError, match="must return a dict"):
+            store.record("k", "probe", {}, result=[1, 2])
+        assert len(store) == 0
+
+
+def test_missing_and_foreign_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        TrialStore(tmp_path / "nope.db", create=False)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(ValueError, match="not a gtransfer trial store"):
+        TrialStore(junk)
+    with pytest.raises(ValueError, match="is a directory"):
+        TrialStore(tmp_path)
+
+
+def test_corrupt_row_is_reported_with_its_key(tmp_path):
+    path = tmp_path / "r.db"
+    with TrialStore(path) as store:
+        key, _ = _record(store, 0, result={"acc": 0.5})
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE trials SET result = '{broken' WHERE key = ?", (key,))
+    conn.commit()
+    conn.close()
+    with TrialStore(path) as store:
+        with pytest.raises(ValueError, match=f"corrupt row for trial {key}"):
+            store.records()

@@ -2,8 +2,8 @@
 
 A source is a class subset of a training split (CIFAR-10, MNIST, or digits for tiny tests), an
 architecture with its config, and a training budget. :func:`train_source` trains it through
-``gtransfer.finetune`` (the loop the graph side uses), fits the source classifier used for
-LEEP/NCE, and writes ``<zoo>/<name>.pt`` atomically with ``gtransfer.checkpoints.save_checkpoint``.
+``gtransfer.finetune`` (the loop the graph side uses), keeps the trained linear head as the source
+classifier (for LEEP/NCE), and writes ``<zoo>/<name>.pt`` atomically with ``gtransfer.checkpoints.save_checkpoint``.
 A checkpoint whose metadata already records the same spec is kept, so a killed build resumes.
 
 Checkpoint layout: ``state_dict`` holds ``encoder.<param>`` and ``head.weight``/``head.bias``
@@ -18,7 +18,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -28,6 +27,8 @@ from .models import build_encoder
 __all__ = ["SourceSpec", "source_task", "train_source", "load_zoo_encoder", "zoo_encoders", "build_zoo", "PRESETS"]
 
 ZOO_FORMAT = "gtransfer-vision-source/1"
+#: epochs of the source classifier of an untrained (``epochs = 0``) baseline source
+HEAD_ONLY_EPOCHS = 5
 
 
 @dataclass(frozen=True)
@@ -69,27 +70,6 @@ def source_task(spec: SourceSpec, root: str | os.PathLike | None = None) -> Imag
                            fractions=(0.8, 0.1, 0.1), name=f"source:{spec.name}")
 
 
-def _fit_source_head(encoder: nn.Module, task: ImageTask, input_shape, device) -> tuple[nn.Linear, float]:
-    """Multinomial logistic regression on the frozen source embeddings: the source classifier for LEEP/NCE."""
-    from sklearn.linear_model import LogisticRegression
-
-    from gtransfer.embed import embed_loader
-
-    train = embed_loader(encoder, make_loader(task.train, input_shape, 256), image_batch_to, device).astype(np.float64)
-    test = embed_loader(encoder, make_loader(task.test, input_shape, 256), image_batch_to, device).astype(np.float64)
-    model = LogisticRegression(C=1.0, max_iter=500).fit(train, task.train.labels)
-    head = nn.Linear(train.shape[1], task.num_classes)
-    with torch.no_grad():
-        if task.num_classes == 2:  # sklearn keeps one logit for two classes; softmax of (-z/2, z/2) is the same model
-            coef, bias = model.coef_[0] / 2, model.intercept_[0] / 2
-            head.weight.copy_(torch.from_numpy(np.stack([-coef, coef])).float())
-            head.bias.copy_(torch.tensor([-bias, bias], dtype=torch.float32))
-        else:
-            head.weight.copy_(torch.from_numpy(model.coef_).float())
-            head.bias.copy_(torch.from_numpy(model.intercept_).float())
-    return head, float(model.score(test, task.test.labels))
-
-
 def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.PathLike | None = None,
                  device: str = "cpu", patience: int | None = None) -> Path:
     """Train one source encoder and write ``<zoo_dir>/<spec.name>.pt``; skip it when already built.
@@ -112,22 +92,18 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
     task = source_task(spec, root)
     shape = encoder.input_shape
     started = time.perf_counter()
-    history: list = []
-    valid_accuracy = test_accuracy = None
-    if spec.epochs > 0:
-        result = finetune(
-            encoder,
-            make_loader(task.train, shape, spec.batch_size, shuffle=True, seed=spec.seed),
-            make_loader(task.valid, shape, 256),
-            make_loader(task.test, shape, 256),
-            task=TaskSpec(kind="multiclass", num_outputs=task.num_classes),
-            mode="full", epochs=spec.epochs, lr=spec.lr, patience=patience if patience is not None else spec.epochs,
-            seed=spec.seed, device=device, batch_to=image_batch_to,
-        )
-        valid_accuracy, test_accuracy = float(result.valid_metric), float(result.test_metric)
-        history = [dict(h) if isinstance(h, dict) else h for h in getattr(result, "history", [])]
-    encoder = encoder.cpu()
-    head, head_accuracy = _fit_source_head(encoder, task, shape, "cpu")
+    # epochs = 0 keeps the random encoder and trains only its source classifier (a linear probe)
+    result = finetune(
+        encoder,
+        make_loader(task.train, shape, spec.batch_size, shuffle=True, seed=spec.seed),
+        make_loader(task.valid, shape, 256),
+        make_loader(task.test, shape, 256),
+        task=TaskSpec(kind="multiclass", num_outputs=task.num_classes),
+        mode="full" if spec.epochs > 0 else "linear", epochs=spec.epochs or HEAD_ONLY_EPOCHS, lr=spec.lr,
+        patience=patience or spec.epochs or HEAD_ONLY_EPOCHS, seed=spec.seed, device=device,
+        batch_to=image_batch_to, return_model=True,
+    )
+    encoder, head = result.model.encoder.cpu().eval(), result.model.head.cpu().eval()
     state = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
     state.update({f"head.{k}": v for k, v in head.state_dict().items()})
     metadata = {
@@ -140,10 +116,9 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
         "input_shape": list(shape),
         "source_task": task.to_dict(),
         "source_class_names": list(task.train.classes),
-        "source_valid_accuracy": valid_accuracy,
-        "source_test_accuracy": test_accuracy,
-        "source_head_test_accuracy": head_accuracy,
-        "history": history,
+        "source_valid_accuracy": result.valid_metric,
+        "source_test_accuracy": result.test_metric,
+        "finetune": result.to_dict(),
         "train_seconds": time.perf_counter() - started,
         "code_version": code_version(),
     }

@@ -92,14 +92,16 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
     task = source_task(spec, root)
     shape = encoder.input_shape
     started = time.perf_counter()
-    # epochs = 0 keeps the random encoder and trains only its source classifier (a linear probe)
+    # epochs = 0 keeps the random encoder and trains only its source classifier (a linear probe);
+    # frozen means eval mode, so BatchNorm running statistics stay those of the initialisation
+    linear = spec.epochs == 0
     result = finetune(
-        encoder,
+        encoder.eval() if linear else encoder,
         make_loader(task.train, shape, spec.batch_size, shuffle=True, seed=spec.seed),
         make_loader(task.valid, shape, 256),
         make_loader(task.test, shape, 256),
         task=TaskSpec(kind="multiclass", num_outputs=task.num_classes),
-        mode="full" if spec.epochs > 0 else "linear", epochs=spec.epochs or HEAD_ONLY_EPOCHS, lr=spec.lr,
+        mode="linear" if linear else "full", epochs=spec.epochs or HEAD_ONLY_EPOCHS, lr=spec.lr,
         patience=patience or spec.epochs or HEAD_ONLY_EPOCHS, seed=spec.seed, device=device,
         batch_to=image_batch_to, return_model=True,
     )

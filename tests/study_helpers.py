@@ -1,7 +1,7 @@
 """Helpers for the studies tests: a tiny embedding study on disk, and test-only trial kinds.
 
-Imported by the tests and, through a spec's ``import: study_helpers``, by sweep workers (the tests
-put this folder on PYTHONPATH for subprocesses).
+Imported by the tests and, through a spec's ``import: tests.study_helpers``, by sweep workers (the
+repository root is on their import path).
 """
 
 from __future__ import annotations

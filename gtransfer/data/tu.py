@@ -178,6 +178,15 @@ class TUGraphDataset(TUDataset):
             feature_transform = ConstantFeature()
         transforms = [t for t in (feature_transform, transform) if t is not None]
         self.transform = Compose(transforms) if len(transforms) > 1 else (transforms[0] if transforms else None)
+        self._user_transform = transform
+
+    @property
+    def num_classes(self) -> int:
+        # PyG iterates over every transformed graph when a transform is set; the feature transforms
+        # added here never touch y, so the stored labels answer directly.
+        if self._user_transform is None:
+            return self._infer_num_classes(self._data.y)
+        return super().num_classes
 
     def _feature_mode(self, requested: str) -> str:
         if requested != "auto":

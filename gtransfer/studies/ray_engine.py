@@ -8,6 +8,9 @@ driver loses at most those.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -15,7 +18,7 @@ import gtransfer
 from gtransfer.studies.execute import TrialOutcome, execute_trial
 from gtransfer.studies.spec import Trial
 
-__all__ = ["ray_engine"]
+__all__ = ["ray_engine", "ray_session"]
 
 
 def _import_ray():
@@ -43,20 +46,41 @@ def ray_engine(
         workers: tasks in flight at once.
         num_gpus_per_trial: GPU share per task (0.25 puts four trials on one GPU).
     """
-    ray = _import_ray()
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    started_here = not ray.is_initialized()
-    if started_here:
-        # workers must import this gtransfer (a source checkout need not be installed)
-        package_root = str(Path(gtransfer.__file__).resolve().parents[1])
-        ray.init(
-            address=address,
-            num_cpus=num_cpus if address is None else None,
-            include_dashboard=False,
-            log_to_driver=False,
-            runtime_env={"env_vars": {"PYTHONPATH": package_root}},
-        )
+    with ray_session(address=address, num_cpus=num_cpus) as ray:
+        yield from _run(ray, trials, imports, base_dir, workers, num_gpus_per_trial)
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, num_cpus: int | None = None):
+    """Connect to Ray (or start a local instance) unless already connected; yields the ``ray`` module.
+
+    A session started here is shut down on exit; one opened by the caller is left running, so several
+    sweeps can share it.
+    """
+    ray = _import_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    # workers must import this gtransfer (a source checkout need not be installed) and the spec's
+    # trial modules, as spawned local workers do: give them the driver's import path
+    package_root = str(Path(gtransfer.__file__).resolve().parents[1])
+    import_path = os.pathsep.join(dict.fromkeys([package_root, *(p for p in sys.path if p)]))
+    ray.init(
+        address=address,
+        num_cpus=num_cpus if address is None else None,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": import_path}},
+    )
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def _run(ray, trials, imports, base_dir, workers, num_gpus_per_trial) -> Iterator[TrialOutcome]:
     remote_trial = ray.remote(num_cpus=1, num_gpus=num_gpus_per_trial, max_retries=0)(execute_trial)
     base = str(Path(base_dir).resolve())
     pending = iter(trials)
@@ -76,5 +100,3 @@ def ray_engine(
     finally:
         for ref in in_flight:
             ray.cancel(ref, force=True)
-        if started_here:
-            ray.shutdown()

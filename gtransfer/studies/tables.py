@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from gtransfer.studies.correlation import MEASURES, bootstrap_interval, selection_measures
+from gtransfer.evaluation import CORRELATIONS, bootstrap_ci
 from gtransfer.studies.store import TrialStore
 
 __all__ = ["ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table"]
@@ -112,8 +112,9 @@ def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) ->
     """Metric values per (group, candidate), averaged over seeds, with the derived corrections.
 
     From ``nce``, ``leep`` and ``label_entropy`` H(Y) it adds (DESIGN.md section 2)
-    ``normalized_nce`` = 1 + NCE / H(Y), ``normalized_leep`` = 1 + LEEP / H(Y),
-    ``nce_gain`` = NCE + H(Y) and ``leep_gain`` = LEEP + H(Y), unless the trials already report them.
+    ``nce_normalized`` = 1 + NCE / H(Y), ``leep_normalized`` = 1 + LEEP / H(Y) (the names of
+    ``gtransfer.metrics.score_all``), ``nce_gain`` = NCE + H(Y) and ``leep_gain`` = LEEP + H(Y),
+    unless the trials already report them.
     """
     frame = trials_frame(store, config.scores, study)
     if frame.empty:
@@ -123,8 +124,8 @@ def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) ->
         entropy = frame["label_entropy"].astype(float)
         for raw in ("nce", "leep"):
             if raw in frame.columns:
-                if f"normalized_{raw}" not in frame.columns:
-                    frame[f"normalized_{raw}"] = 1.0 + frame[raw] / entropy
+                if f"{raw}_normalized" not in frame.columns:
+                    frame[f"{raw}_normalized"] = 1.0 + frame[raw] / entropy
                 if f"{raw}_gain" not in frame.columns:
                     frame[f"{raw}_gain"] = frame[raw] + entropy
     params = set(frame.attrs.get("params", []))
@@ -162,7 +163,6 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
     Columns: group, metric, truth, candidates, then ``<measure>``, ``<measure>_low``, ``<measure>_high``.
     Groups with fewer than 3 candidates are left out (a count is warned).
     """
-    measures = selection_measures()
     rows = []
     skipped = 0
     for group, part in data.groupby(config.group, sort=True):
@@ -175,16 +175,30 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
                 scores = part[metric].to_numpy(dtype=np.float64)
                 row = {"group": group, "metric": metric, "truth": truth_name, "candidates": len(part)}
                 if not (np.all(np.isfinite(scores)) and np.all(np.isfinite(truth))):
-                    row.update({m: np.nan for m in MEASURES})
+                    row.update({m: np.nan for m in CORRELATIONS})
                     rows.append(row)
                     continue
-                for name in MEASURES:
-                    estimate, low, high = bootstrap_interval(measures[name], scores, truth, config.n_boot, config.seed)
-                    row.update({name: estimate, f"{name}_low": low, f"{name}_high": high})
+                for name, fn in CORRELATIONS.items():
+                    row.update(_measure_with_interval(name, fn, scores, truth, config))
                 rows.append(row)
     if skipped:
         warnings.warn(f"{skipped} group(s) with fewer than 3 candidates left out of the correlations")
     return pd.DataFrame(rows)
+
+
+def _measure_with_interval(name: str, fn, scores: np.ndarray, truth: np.ndarray, config: ReportConfig) -> dict:
+    """``gtransfer.evaluation.bootstrap_ci`` of one measure; NaN where the measure is undefined.
+
+    Degenerate resamples (constant scores or truth among a few candidates) are common and are left
+    out by ``bootstrap_ci``; its per-call warning is silenced here, as the report states the rule.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            estimate, low, high = bootstrap_ci(fn, scores, truth, n_boot=config.n_boot, seed=config.seed)
+        except ValueError:  # e.g. top-1 relative accuracy with a non-positive best performance
+            estimate = low = high = float("nan")
+    return {name: estimate, f"{name}_low": low, f"{name}_high": high}
 
 
 def aggregate_table(per_group: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
@@ -193,7 +207,7 @@ def aggregate_table(per_group: pd.DataFrame, config: ReportConfig) -> pd.DataFra
     rng = np.random.default_rng(config.seed)
     for (metric, truth), part in per_group.groupby(["metric", "truth"], sort=False):
         row = {"metric": metric, "truth": truth, "groups": int(part["spearman"].notna().sum())}
-        for name in MEASURES:
+        for name in CORRELATIONS:
             values = part[name].to_numpy(dtype=np.float64)
             values = values[np.isfinite(values)]
             if values.size == 0:

@@ -1,0 +1,179 @@
+"""How good is a transferability metric? Correlations with fine-tuned performance, selection
+quality, bootstrap intervals, and relative accuracy (DESIGN.md sections 2-3).
+
+Every function takes ``scores`` (a metric's value per candidate) and ``truth`` (the fine-tuned
+performance per candidate), 1-D and of equal length.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Callable
+
+import numpy as np
+
+__all__ = [
+    "pearson",
+    "spearman",
+    "kendall",
+    "weighted_kendall",
+    "top1_relative_accuracy",
+    "regret",
+    "CORRELATIONS",
+    "bootstrap_ci",
+    "evaluate_metric",
+    "majority_accuracy",
+    "relative_accuracy",
+    "relative_to_majority",
+    "relative_to_scratch",
+    "relative_auc",
+]
+
+
+def _pair(scores, truth) -> tuple[np.ndarray, np.ndarray]:
+    scores = np.asarray(scores, dtype=np.float64)
+    truth = np.asarray(truth, dtype=np.float64)
+    if scores.ndim != 1 or truth.ndim != 1:
+        raise ValueError(f"scores and truth must be 1-D, got shapes {scores.shape} and {truth.shape}")
+    if scores.size != truth.size:
+        raise ValueError(f"scores has {scores.size} candidates but truth has {truth.size}")
+    if scores.size < 2:
+        raise ValueError("need at least two candidates to evaluate a metric")
+    if not (np.all(np.isfinite(scores)) and np.all(np.isfinite(truth))):
+        raise ValueError("scores and truth must be finite (a metric returned NaN or inf?)")
+    return scores, truth
+
+
+def pearson(scores, truth) -> float:
+    """Pearson's linear correlation coefficient r."""
+    from scipy.stats import pearsonr
+
+    scores, truth = _pair(scores, truth)
+    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
+        return float("nan")
+    return float(pearsonr(scores, truth).statistic)
+
+
+def spearman(scores, truth) -> float:
+    """Spearman's rank correlation rho."""
+    from scipy.stats import spearmanr
+
+    scores, truth = _pair(scores, truth)
+    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
+        return float("nan")
+    return float(spearmanr(scores, truth).statistic)
+
+
+def kendall(scores, truth) -> float:
+    """Kendall's tau-b (ties accounted for)."""
+    from scipy.stats import kendalltau
+
+    scores, truth = _pair(scores, truth)
+    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
+        return float("nan")
+    return float(kendalltau(scores, truth).statistic)
+
+
+def weighted_kendall(scores, truth) -> float:
+    r"""Weighted Kendall tau with hyperbolic weights 1/(r + 1) (Vigna 2015; ``scipy.stats.weightedtau``):
+    swaps among the top-ranked candidates cost more, which suits model selection."""
+    from scipy.stats import weightedtau
+
+    scores, truth = _pair(scores, truth)
+    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
+        return float("nan")
+    return float(weightedtau(scores, truth).statistic)
+
+
+def top1_relative_accuracy(scores, truth) -> float:
+    """Performance of the candidate the metric ranks first, divided by the best performance."""
+    scores, truth = _pair(scores, truth)
+    best = truth.max()
+    if best <= 0:
+        raise ValueError("top-1 relative accuracy needs a positive best performance")
+    return float(truth[np.argmax(scores)] / best)
+
+
+def regret(scores, truth) -> float:
+    """Best performance minus the performance of the candidate the metric ranks first (>= 0)."""
+    scores, truth = _pair(scores, truth)
+    return float(truth.max() - truth[np.argmax(scores)])
+
+
+CORRELATIONS: dict[str, Callable] = {
+    "pearson": pearson,
+    "spearman": spearman,
+    "kendall": kendall,
+    "weighted_kendall": weighted_kendall,
+    "top1_relative_accuracy": top1_relative_accuracy,
+    "regret": regret,
+}
+
+
+def bootstrap_ci(
+    fn: Callable, scores, truth, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
+    """(estimate, low, high): ``fn`` on the data and its percentile interval over candidate resamples.
+
+    Resamples whose ``fn`` is undefined (all scores or all truths equal, giving NaN) are left out
+    and counted in a warning; the interval uses the rest.
+    """
+    scores, truth = _pair(scores, truth)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    estimate = fn(scores, truth)
+    rng = np.random.default_rng(seed)
+    values = np.empty(n_boot)
+    for b in range(n_boot):
+        index = rng.integers(0, scores.size, scores.size)
+        try:
+            values[b] = fn(scores[index], truth[index])
+        except ValueError:
+            values[b] = np.nan
+    undefined = int(np.isnan(values).sum())
+    if undefined:
+        warnings.warn(f"bootstrap: {undefined} of {n_boot} resamples were degenerate and left out", stacklevel=2)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return float(estimate), float("nan"), float("nan")
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return float(estimate), float(low), float(high)
+
+
+def evaluate_metric(scores, truth, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """Every measure of ``CORRELATIONS`` with its bootstrap interval: {name: (estimate, low, high)}."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {name: bootstrap_ci(fn, scores, truth, n_boot, seed, level) for name, fn in CORRELATIONS.items()}
+
+
+def majority_accuracy(labels) -> float:
+    """Accuracy of always predicting the most frequent class of ``labels``."""
+    labels = np.asarray(labels)
+    if labels.size == 0:
+        raise ValueError("labels are empty")
+    _, counts = np.unique(labels, return_counts=True)
+    return float(counts.max() / labels.size)
+
+
+def relative_accuracy(accuracy: float, baseline: float) -> float:
+    """(acc - baseline) / (1 - baseline): the share of the attainable gain over a baseline."""
+    if not 0.0 <= baseline < 1.0:
+        raise ValueError(f"baseline accuracy must be in [0, 1), got {baseline}")
+    return (accuracy - baseline) / (1.0 - baseline)
+
+
+def relative_to_majority(accuracy: float, test_labels) -> float:
+    """Relative accuracy against the majority-class baseline of the same test split (the default)."""
+    return relative_accuracy(accuracy, majority_accuracy(test_labels))
+
+
+def relative_to_scratch(accuracy: float, scratch_accuracy: float) -> float:
+    """acc - acc_scratch: the gain of transfer over training the same target from scratch."""
+    return accuracy - scratch_accuracy
+
+
+def relative_auc(auc: float) -> float:
+    """(AUC - 0.5) / 0.5 for ROC-AUC targets, where chance is 0.5."""
+    return (auc - 0.5) / 0.5

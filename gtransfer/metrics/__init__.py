@@ -1,0 +1,52 @@
+"""The metric core: transferability metrics on any embedding matrix.
+
+Arrays in, a Python float out. Inputs may be numpy arrays or torch tensors on any device; the work
+runs in float64 where the input lives. The core knows nothing about graphs or images.
+
+Every metric: ``metric(features, labels) -> float`` (NCE takes hard source labels, LEEP source
+probabilities). ``score_all`` computes many at once, sharing one pass over the features.
+"""
+
+from .baselines import knn_accuracy, linear_probe_accuracy
+from .corrections import (
+    CORRECTIONS,
+    correct_for_label_entropy,
+    label_entropy,
+    leep_gain,
+    nce_gain,
+    normalized_leep,
+    normalized_nce,
+)
+from .gbc import gbc
+from .hscore import h_score, ledoit_wolf_shrinkage, shrinkage_h_score
+from .leep import leep, nce, nleep
+from .logme import logme
+from .registry import FEATURE_METRICS, METRIC_SPECS, METRICS, SOURCE_METRICS, MetricSpec, score_all
+from .transrate import transrate
+
+__all__ = [
+    "h_score",
+    "shrinkage_h_score",
+    "ledoit_wolf_shrinkage",
+    "logme",
+    "nce",
+    "leep",
+    "nleep",
+    "gbc",
+    "transrate",
+    "knn_accuracy",
+    "linear_probe_accuracy",
+    "score_all",
+    "METRICS",
+    "METRIC_SPECS",
+    "MetricSpec",
+    "FEATURE_METRICS",
+    "SOURCE_METRICS",
+    "label_entropy",
+    "normalized_nce",
+    "normalized_leep",
+    "nce_gain",
+    "leep_gain",
+    "correct_for_label_entropy",
+    "CORRECTIONS",
+]

@@ -1,0 +1,205 @@
+"""Array backends for the metric core: numpy (CPU, scipy LAPACK) and torch (any device).
+
+The metric formulas are written once against this small interface. Arithmetic (``+ * @ .T``,
+slicing) is spelled the same in numpy and torch; everything else goes through a backend method.
+Inputs stay where they are: a CUDA tensor is scored on its GPU, a numpy array on the CPU with
+numpy's BLAS (whose ``A.T @ A`` is a symmetric rank-k update, half the flops of a general product).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Backend", "NumpyBackend", "TorchBackend", "backend_for", "NotPositiveDefiniteError"]
+
+
+class NotPositiveDefiniteError(np.linalg.LinAlgError):
+    """A Cholesky factorisation failed: the matrix is singular or indefinite to working precision."""
+
+
+def _is_torch_tensor(x: Any) -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return isinstance(x, torch.Tensor)
+
+
+class Backend:
+    """Operations the metric formulas need beyond operator syntax."""
+
+    name = "abstract"
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+    dtype = np.float64
+
+    def asarray(self, x, dtype=None):
+        return np.asarray(x, dtype=dtype or self.dtype)
+
+    def as_int(self, x):
+        return np.asarray(x, dtype=np.int64)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return np.asarray(x)
+
+    def zeros(self, shape):
+        return np.zeros(shape, dtype=self.dtype)
+
+    def empty(self, shape):
+        return np.empty(shape, dtype=self.dtype)
+
+    def eye(self, d):
+        return np.eye(d, dtype=self.dtype)
+
+    def column_sums(self, x):
+        return np.add.reduce(x, axis=0, dtype=np.float64)
+
+    def take_rows(self, x, index, out):
+        """out[:] = x[index] converted to float64, without a temporary."""
+        if x.dtype == np.float64:
+            np.take(x, index, axis=0, out=out)
+        else:
+            out[...] = np.take(x, index, axis=0)
+        return out
+
+    def segment_sums(self, x, starts):
+        """Sums of consecutive row segments beginning at ``starts`` (every segment non-empty)."""
+        return np.add.reduceat(x, starts, axis=0)
+
+    def row_sq_norms(self, x):
+        return np.einsum("ij,ij->i", x, x)
+
+    def cholesky(self, a):
+        import scipy.linalg
+
+        try:
+            return scipy.linalg.cholesky(a, lower=True, check_finite=False)
+        except np.linalg.LinAlgError as error:
+            raise NotPositiveDefiniteError(str(error)) from None
+
+    def solve_lower(self, lower, rhs):
+        import scipy.linalg
+
+        return scipy.linalg.solve_triangular(lower, rhs, lower=True, check_finite=False)
+
+    def eigh(self, a):
+        import scipy.linalg
+
+        return scipy.linalg.eigh(a, driver="evd", check_finite=False)
+
+    def eigvalsh(self, a):
+        import scipy.linalg
+
+        return scipy.linalg.eigh(a, eigvals_only=True, driver="evd", check_finite=False)
+
+    def diag(self, a):
+        return np.diagonal(a)
+
+    log = staticmethod(np.log)
+    exp = staticmethod(np.exp)
+    sqrt = staticmethod(np.sqrt)
+    abs = staticmethod(np.abs)
+
+    def maximum(self, x, floor: float):
+        return np.maximum(x, floor)
+
+    def where(self, cond, a, b):
+        return np.where(cond, a, b)
+
+    def item(self, x) -> float:
+        return float(x)
+
+
+class TorchBackend(Backend):
+    name = "torch"
+
+    def __init__(self, device):
+        import torch
+
+        self.torch = torch
+        self.device = device
+        self.dtype = torch.float64
+
+    def asarray(self, x, dtype=None):
+        return self.torch.as_tensor(x, dtype=dtype or self.dtype, device=self.device)
+
+    def as_int(self, x):
+        return self.torch.as_tensor(x, dtype=self.torch.int64, device=self.device)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return x.detach().cpu().numpy() if _is_torch_tensor(x) else np.asarray(x)
+
+    def zeros(self, shape):
+        return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
+
+    def empty(self, shape):
+        return self.torch.empty(shape, dtype=self.dtype, device=self.device)
+
+    def eye(self, d):
+        return self.torch.eye(d, dtype=self.dtype, device=self.device)
+
+    def column_sums(self, x):
+        return x.sum(dim=0, dtype=self.dtype)
+
+    def take_rows(self, x, index, out):
+        self.torch.index_select(x, 0, index, out=out) if x.dtype == self.dtype else out.copy_(x[index])
+        return out
+
+    def segment_sums(self, x, starts):
+        lengths = self.torch.diff(starts, append=starts.new_tensor([x.shape[0]]))
+        segment_ids = self.torch.repeat_interleave(self.torch.arange(len(starts), device=self.device), lengths)
+        out = self.torch.zeros((len(starts), x.shape[1]), dtype=x.dtype, device=self.device)
+        return out.index_add_(0, segment_ids, x)
+
+    def row_sq_norms(self, x):
+        return self.torch.einsum("ij,ij->i", x, x)
+
+    def cholesky(self, a):
+        lower, info = self.torch.linalg.cholesky_ex(a)
+        if int(info) != 0:
+            raise NotPositiveDefiniteError(f"leading minor of order {int(info)} is not positive")
+        return lower
+
+    def solve_lower(self, lower, rhs):
+        return self.torch.linalg.solve_triangular(lower, rhs, upper=False)
+
+    def eigh(self, a):
+        return self.torch.linalg.eigh(a)
+
+    def eigvalsh(self, a):
+        return self.torch.linalg.eigvalsh(a)
+
+    def diag(self, a):
+        return self.torch.diagonal(a)
+
+    def log(self, x):
+        return self.torch.log(x)
+
+    def exp(self, x):
+        return self.torch.exp(x)
+
+    def sqrt(self, x):
+        return self.torch.sqrt(x)
+
+    def abs(self, x):
+        return self.torch.abs(x)
+
+    def maximum(self, x, floor: float):
+        return self.torch.clamp(x, min=floor)
+
+    def where(self, cond, a, b):
+        return self.torch.where(cond, a, b)
+
+    def item(self, x) -> float:
+        return float(x)
+
+
+def backend_for(x) -> Backend:
+    """The backend that keeps ``x`` where it lives: torch tensors on their device, anything else numpy."""
+    if _is_torch_tensor(x):
+        return TorchBackend(x.device)
+    return NumpyBackend()

@@ -1,0 +1,76 @@
+"""Linear-algebra kernels shared by the covariance-based metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._backend import NotPositiveDefiniteError
+from ._statistics import FeatureStatistics
+from ._validation import as_backend
+
+__all__ = ["class_quadratic_form", "logdet_identity_plus", "rank_tolerance"]
+
+# A Cholesky pivot below this fraction of the largest diagonal entry marks the matrix as
+# numerically singular; the eigendecomposition route then drops its null space explicitly.
+_SINGULAR_PIVOT = 1e-12
+
+
+def rank_tolerance(eigenvalues, size: int) -> float:
+    """Eigenvalues at or below max|lambda| * size * eps are treated as zero (numpy's matrix_rank rule)."""
+    top = float(abs(eigenvalues).max()) if len(eigenvalues) else 0.0
+    return top * size * np.finfo(np.float64).eps
+
+
+def _scaled_class_indicator(stats: FeatureStatistics):
+    """E D^{-1/2}: the n x C class indicator, column c scaled by 1/sqrt(n_c), in class-sorted row order."""
+    b = stats.backend
+    labels = np.repeat(np.arange(stats.num_classes), stats.counts)
+    indicator = np.zeros((stats.n, stats.num_classes))
+    indicator[np.arange(stats.n), labels] = 1.0 / np.sqrt(stats.counts[labels])
+    return as_backend(b, indicator)
+
+
+def class_quadratic_form(stats: FeatureStatistics, a: float, b_shift: float) -> float:
+    """tr(M (a X^T X + b I)^+ M^T), with M's rows the class sums of X scaled by 1/sqrt(n_c).
+
+    Equivalently sum_c n_c mu_c^T (a X^T X + b I)^+ mu_c. Primal (n >= d): one Cholesky factor of the
+    d x d matrix and C right-hand sides. Dual (n < d), by the push-through identity
+    X (a X^T X + b I)^{-1} X^T = (a K + b I)^{-1} K with K = X X^T: one n x n factorisation.
+    If the matrix is singular (b = 0 and X rank-deficient), the pseudo-inverse is applied through an
+    eigendecomposition with the null space (see ``rank_tolerance``) removed.
+    """
+    be = stats.backend
+    scale = as_backend(be, 1.0 / np.sqrt(stats.counts))
+    if stats.primal:
+        m = stats.class_sums * scale[:, None]  # (C, d)
+        matrix = stats.gram * a + be.eye(stats.d) * b_shift if b_shift else stats.gram * a
+        try:
+            lower = be.cholesky(matrix)
+            pivots = be.to_numpy(be.diag(lower)) ** 2
+            if pivots.min() > _SINGULAR_PIVOT * pivots.max():
+                z = be.solve_lower(lower, m.T)
+                return be.item((z * z).sum())
+        except NotPositiveDefiniteError:
+            pass
+        values, vectors = be.eigh(matrix)
+        projected = vectors.T @ m.T  # (d, C)
+        keep = values > rank_tolerance(be.to_numpy(values), stats.d)
+        return be.item(((projected[keep] ** 2).sum(1) / values[keep]).sum())
+    kernel = stats.gram
+    indicator = _scaled_class_indicator(stats)  # E D^{-1/2}
+    if b_shift:
+        lower = be.cholesky(kernel * a + be.eye(stats.n) * b_shift)
+        left = be.solve_lower(lower, indicator)
+        right = be.solve_lower(lower, kernel @ indicator)
+        return be.item((left * right).sum())
+    values, vectors = be.eigh(kernel)
+    keep = values > rank_tolerance(be.to_numpy(values), stats.n)
+    projected = vectors[:, keep].T @ indicator  # (r, C)
+    return be.item((projected * projected).sum() / a)
+
+
+def logdet_identity_plus(backend, matrix, scale: float) -> float:
+    """log det(I + scale * matrix) for a symmetric PSD matrix, from a Cholesky factor."""
+    size = matrix.shape[0]
+    lower = backend.cholesky(backend.eye(size) + matrix * scale)
+    return 2.0 * backend.item(backend.log(backend.diag(lower)).sum())

@@ -1,0 +1,48 @@
+"""Baselines in the metric API: cross-validated k-NN accuracy and linear-probe accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_features, check_labels
+
+__all__ = ["knn_accuracy", "linear_probe_accuracy"]
+
+
+def _folds(labels: np.ndarray, folds: int, seed: int):
+    from sklearn.model_selection import StratifiedKFold
+
+    smallest = int(np.bincount(labels).min())
+    if smallest < 2:
+        raise ValueError("cross-validated baselines need at least 2 samples in every class")
+    return StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=seed)
+
+
+def _cross_validated_accuracy(model, features, labels, folds: int, seed: int) -> float:
+    from sklearn.model_selection import cross_val_score
+
+    features, backend, _ = check_features(features)
+    labels = check_labels(labels, features.shape[0])
+    x = backend.to_numpy(features).astype(np.float64, copy=False)
+    return float(cross_val_score(model, x, labels, cv=_folds(labels, folds, seed)).mean())
+
+
+def knn_accuracy(features, labels, k: int = 5, folds: int = 5, seed: int = 0) -> float:
+    """Mean stratified k-fold accuracy of a k-nearest-neighbour classifier (Euclidean) on the features."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    return _cross_validated_accuracy(KNeighborsClassifier(n_neighbors=k), features, labels, folds, seed)
+
+
+def linear_probe_accuracy(
+    features, labels, regularization: float = 1.0, folds: int = 5, seed: int = 0, max_iter: int = 1000
+) -> float:
+    """Mean stratified k-fold accuracy of a standardised, L2-regularised logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=regularization, max_iter=max_iter))
+    return _cross_validated_accuracy(model, features, labels, folds, seed)

@@ -1,0 +1,66 @@
+"""Target-selection corrections: remove the label-entropy offset that NCE and LEEP carry.
+
+In target selection one source encoder is fixed and many targets are ranked. Targets differ in
+label count and imbalance, hence in label entropy H(Y). Since NCE = I(Y; Z) - H(Y), and an
+uninformative source gives LEEP = -H(Y), both reward low-entropy targets whatever the source
+(DESIGN.md section 2; Ibrahim et al. 2022). The corrections:
+
+* normalised: NCE_norm = 1 + NCE / H(Y) = I(Y; Z) / H(Y) in [0, 1]; LEEP_norm = 1 + LEEP / H(Y),
+  0 for an uninformative source (the default form);
+* gain: NCE + H(Y) = I(Y; Z) and LEEP + H(Y).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_labels
+from .leep import leep, nce
+
+__all__ = [
+    "label_entropy",
+    "correct_for_label_entropy",
+    "normalized_nce",
+    "normalized_leep",
+    "nce_gain",
+    "leep_gain",
+    "CORRECTIONS",
+]
+
+CORRECTIONS = ("normalized", "gain")
+
+
+def label_entropy(labels) -> float:
+    r"""Empirical label entropy H(Y) = -sum_c p_c log p_c, in nats."""
+    labels = check_labels(labels, len(labels))
+    p = np.bincount(labels) / labels.size
+    return float(-(p * np.log(p)).sum())
+
+
+def correct_for_label_entropy(value: float, entropy: float, form: str = "normalized") -> float:
+    """Apply a correction to a raw NCE or LEEP value given the target's H(Y)."""
+    if form == "normalized":
+        return 1.0 + value / entropy
+    if form == "gain":
+        return value + entropy
+    raise ValueError(f"form must be one of {CORRECTIONS}, got {form!r}")
+
+
+def normalized_nce(source_labels, labels) -> float:
+    """NCE_norm = 1 + NCE / H(Y) = I(Y; Z) / H(Y), in [0, 1]."""
+    return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), "normalized")
+
+
+def normalized_leep(source_probs, labels) -> float:
+    """LEEP_norm = 1 + LEEP / H(Y); 0 when the source predictions carry no information on y."""
+    return correct_for_label_entropy(leep(source_probs, labels), label_entropy(labels), "normalized")
+
+
+def nce_gain(source_labels, labels) -> float:
+    """NCE + H(Y) = I(Y; Z), the mutual information between labels and source predictions."""
+    return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), "gain")
+
+
+def leep_gain(source_probs, labels) -> float:
+    """LEEP + H(Y): LEEP's improvement over an uninformative source."""
+    return correct_for_label_entropy(leep(source_probs, labels), label_entropy(labels), "gain")

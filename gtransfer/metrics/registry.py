@@ -1,0 +1,122 @@
+"""The metric registry and ``score_all``, which shares one statistics pass between metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ._statistics import compute_statistics
+from ._validation import check_features, check_labels, check_probabilities
+from .baselines import knn_accuracy, linear_probe_accuracy
+from .corrections import label_entropy, normalized_leep, normalized_nce
+from .gbc import GBC_NEEDS, gbc, gbc_from_statistics
+from .hscore import (
+    H_SCORE_NEEDS,
+    SHRINKAGE_H_SCORE_NEEDS,
+    h_score,
+    h_score_from_statistics,
+    shrinkage_h_score,
+    shrinkage_h_score_from_statistics,
+)
+from .leep import leep, nce, nleep
+from .logme import LOGME_NEEDS, logme, logme_from_statistics
+from .transrate import TRANSRATE_NEEDS, transrate, transrate_from_statistics
+
+__all__ = ["MetricSpec", "METRIC_SPECS", "METRICS", "FEATURE_METRICS", "SOURCE_METRICS", "score_all"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A registered metric: what it reads, what shared statistics it needs, how to compute it."""
+
+    name: str
+    function: Callable
+    inputs: str  # "features" or "source_probs"
+    description: str
+    needs: frozenset = frozenset()
+    from_statistics: Callable | None = None
+
+
+def _source_metric(name, function, description):
+    return MetricSpec(name, function, "source_probs", description)
+
+
+METRIC_SPECS: dict[str, MetricSpec] = {
+    spec.name: spec
+    for spec in [
+        MetricSpec("h_score", h_score, "features", "H-score (Bao et al. 2019)", H_SCORE_NEEDS, h_score_from_statistics),
+        MetricSpec(
+            "shrinkage_h_score",
+            shrinkage_h_score,
+            "features",
+            "H-score with Ledoit-Wolf shrinkage (Ibrahim et al. 2022)",
+            SHRINKAGE_H_SCORE_NEEDS,
+            shrinkage_h_score_from_statistics,
+        ),
+        MetricSpec("logme", logme, "features", "LogME (You et al. 2021)", LOGME_NEEDS, logme_from_statistics),
+        MetricSpec("gbc", gbc, "features", "GBC, diagonal Gaussians (Pandy et al. 2022)", GBC_NEEDS, gbc_from_statistics),
+        MetricSpec(
+            "transrate", transrate, "features", "TransRate (Huang et al. 2022)", TRANSRATE_NEEDS, transrate_from_statistics
+        ),
+        MetricSpec("nleep", nleep, "features", "N-LEEP (Li et al. 2021)"),
+        MetricSpec("knn_accuracy", knn_accuracy, "features", "5-NN cross-validated accuracy (baseline)"),
+        MetricSpec("linear_probe_accuracy", linear_probe_accuracy, "features", "logistic-regression probe (baseline)"),
+        _source_metric("nce", lambda probs, y: nce(np.asarray(probs).argmax(1), y), "NCE (Tran et al. 2019)"),
+        _source_metric("leep", leep, "LEEP (Nguyen et al. 2020)"),
+        _source_metric("nce_normalized", lambda probs, y: normalized_nce(np.asarray(probs).argmax(1), y), "1 + NCE / H(Y)"),
+        _source_metric("leep_normalized", normalized_leep, "1 + LEEP / H(Y)"),
+    ]
+}
+
+METRICS: dict[str, Callable] = {name: spec.function for name, spec in METRIC_SPECS.items()}
+FEATURE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "features")
+SOURCE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "source_probs")
+
+
+def score_all(
+    features, labels, source_probs=None, metrics: Iterable[str] | None = None
+) -> dict[str, float]:
+    """Score one embedding matrix with many metrics, sharing their statistics.
+
+    One validation, one pass over the features (mean, Gram matrix, class sums, ...) for every
+    covariance-based metric, so the call costs little more than the most expensive metric alone.
+
+    Args:
+        features: (n, d) array or tensor. labels: (n,) integers 0..C-1.
+        source_probs: optional (n, Z) source-model probabilities, enabling NCE and LEEP (and their
+            label-entropy corrections).
+        metrics: names from ``METRICS``; default: every feature metric, plus the source metrics
+            when ``source_probs`` is given.
+
+    Returns:
+        {metric name: value}, in the order requested, plus ``label_entropy`` (H(Y), nats).
+    """
+    if metrics is None:
+        names = list(FEATURE_METRICS) + (list(SOURCE_METRICS) if source_probs is not None else [])
+    else:
+        names = list(dict.fromkeys(metrics))
+        unknown = [name for name in names if name not in METRIC_SPECS]
+        if unknown:
+            raise ValueError(f"unknown metrics {unknown}; available: {sorted(METRIC_SPECS)}")
+    features, backend, column_sums = check_features(features)
+    labels = check_labels(labels, features.shape[0])
+    needs_probs = [name for name in names if METRIC_SPECS[name].inputs == "source_probs"]
+    if needs_probs:
+        if source_probs is None:
+            raise ValueError(f"metrics {needs_probs} need source_probs (the source model's probabilities)")
+        source_probs = check_probabilities(source_probs, labels.size)
+    needs = frozenset().union(*(METRIC_SPECS[name].needs for name in names))
+    stats = compute_statistics(features, labels, needs, backend, column_sums) if needs else None
+    results: dict[str, float] = {}
+    for name in names:
+        spec = METRIC_SPECS[name]
+        if spec.from_statistics is not None:
+            results[name] = float(spec.from_statistics(stats))
+        elif spec.inputs == "source_probs":
+            results[name] = float(spec.function(source_probs, labels))
+        else:
+            results[name] = float(spec.function(features, labels))
+    results["label_entropy"] = label_entropy(labels)
+    return results

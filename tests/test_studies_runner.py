@@ -1,0 +1,111 @@
+import pytest
+from tests import study_helpers
+from tests.study_helpers import probe_spec, write_embedding_study
+
+from gtransfer.studies.keys import trial_key
+from gtransfer.studies.runner import run_sweep
+from gtransfer.studies.spec import expand_trials, parse_spec
+from gtransfer.studies.store import TrialStore
+from gtransfer.studies.trials import probe_trial
+
+
+@pytest.fixture(scope="module")
+def study_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("embeddings")
+    write_embedding_study(folder)
+    return folder
+
+
+def _results(store):
+    return {r.key: r.result for r in store.records()}
+
+
+def test_sweep_stores_every_trial_once_with_the_probe_results(study_dir, tmp_path):
+    spec = parse_spec(probe_spec(), base_dir=study_dir)
+    with TrialStore(tmp_path / "r.db") as store:
+        summary = run_sweep(spec, store, workers=1, progress=False)
+        assert (summary.total, summary.succeeded, summary.failed, summary.complete) == (24, 24, 0, True)
+        stored = _results(store)
+    trials = expand_trials(spec)
+    assert set(stored) == {t.key for t in trials}
+    # reference: the trial function called directly on the same params, in the spec's folder
+    trial = trials[5]
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(study_dir)
+    try:
+        assert stored[trial.key] == probe_trial(dict(trial.params))
+    finally:
+        os.chdir(cwd)
+    # the stronger embedding separates the classes better (invariant of the fixture)
+    by = {(t.params["encoder"], t.params["target"], t.params["seed"], t.params["l2"]): stored[t.key]["test_accuracy"] for t in trials}
+    assert by[("strong", "t1", 0, 1.0)] > by[("weak", "t1", 0, 1.0)]
+
+
+def test_resume_skips_finished_trials_and_limit_splits_the_work(study_dir, tmp_path):
+    spec = parse_spec(probe_spec(), base_dir=study_dir)
+    with TrialStore(tmp_path / "r.db") as store:
+        first = run_sweep(spec, store, progress=False, limit=10)
+        assert (first.succeeded, first.already_done, first.complete) == (10, 0, False)
+        finished_first = {r.key: r.finished_at for r in store.records()}
+        second = run_sweep(spec, store, progress=False)
+        assert (second.already_done, second.succeeded) == (10, 14)
+        third = run_sweep(spec, store, progress=False)
+        assert (third.already_done, third.succeeded) == (24, 0)
+        # the first ten were not rerun
+        assert {k: v for k, v in ((r.key, r.finished_at) for r in store.records()) if k in finished_first} == finished_first
+        assert all(r.attempts == 1 for r in store.records())
+
+
+def test_worker_processes_give_identical_results(study_dir, tmp_path):
+    spec = parse_spec(probe_spec(seeds=[0], l2=[1.0], **{"import": ["tests.study_helpers"]}), base_dir=study_dir)
+    with TrialStore(tmp_path / "one.db") as one, TrialStore(tmp_path / "two.db") as two:
+        run_sweep(spec, one, workers=1, progress=False)
+        run_sweep(spec, two, workers=2, progress=False)
+        assert _results(one) == _results(two)
+        workers = {r.worker for r in two.records()}
+        assert len(workers) >= 1 and all(":" in w for w in workers)
+
+
+def test_failed_trials_are_recorded_then_retried(study_dir, tmp_path):
+    spec = parse_spec(probe_spec(kind="fails_on_mid", l2=[1.0], **{"import": "tests.study_helpers"}), base_dir=tmp_path)
+    with TrialStore(tmp_path / "r.db") as store:
+        with pytest.warns(UserWarning, match="4 trial\\(s\\) failed"):
+            summary = run_sweep(spec, store, progress=False)
+        assert (summary.succeeded, summary.failed) == (8, 4)
+        failed = store.records(status="failed")
+        assert {r.params["encoder"] for r in failed} == {"mid"}
+        assert failed[0].error == "RuntimeError: mid is not allowed yet"
+        (tmp_path / "allow_mid").write_text("")
+        summary = run_sweep(spec, store, progress=False)
+        assert (summary.already_done, summary.succeeded, summary.failed) == (8, 4, 0)
+        mid = store.get(trial_key("fails_on_mid", {**failed[0].params}))
+        assert (mid.status, mid.attempts, mid.result["value"]) == ("ok", 2, study_helpers.SEPARATION["mid"] + mid.params["seed"])
+
+
+def test_unknown_kind_and_engine_fail_before_running(study_dir, tmp_path):
+    with TrialStore(tmp_path / "r.db") as store:
+        with pytest.raises(ValueError, match="unknown trial kind 'nope'.*registered kinds: .*probe"):
+            run_sweep(parse_spec(probe_spec(kind="nope"), base_dir=study_dir), store, progress=False)
+        with pytest.raises(ValueError, match="unknown engine 'spark'"):
+            run_sweep(parse_spec(probe_spec(), base_dir=study_dir), store, engine="spark", progress=False)
+        with pytest.raises(ValueError, match="cannot import trial module 'no_such_module'"):
+            run_sweep(parse_spec(probe_spec(**{"import": "no_such_module"}), base_dir=study_dir), store, progress=False)
+        assert len(store) == 0
+
+
+def test_probe_rejects_bad_inputs(tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "f.npy", np.array([[1.0, np.nan], [0.0, 1.0]]))
+    np.save(tmp_path / "y.npy", np.array([0, 1]))
+    np.save(tmp_path / "y3.npy", np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match="1 NaN/inf"):
+        probe_trial({"features": str(tmp_path / "f.npy"), "labels": str(tmp_path / "y.npy")})
+    with pytest.raises(ValueError, match=r"labels must have shape \(2,\)"):
+        probe_trial({"features": str(tmp_path / "f.npy"), "labels": str(tmp_path / "y3.npy")})
+    with pytest.raises(FileNotFoundError, match="features file .*missing.npy does not exist"):
+        probe_trial({"features": str(tmp_path / "missing.npy"), "labels": str(tmp_path / "y.npy")})
+    with pytest.raises(ValueError, match="refers to 'encoder'"):
+        probe_trial({"features": "{encoder}.npy", "labels": "y.npy"})

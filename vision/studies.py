@@ -4,7 +4,10 @@ Nothing here runs trials or computes correlations: this module only says *which*
 has. Source selection ranks the zoo's encoders per target (fine-tuned accuracy as the truth);
 target selection fixes an encoder with d = 512 features and ranks many class-subset targets whose
 training parts hold tens to hundreds of images (n < d for most), the regime where the shrinkage
-H-score should beat the plain H-score most.
+H-score should beat the plain H-score most. Those targets differ in class count and imbalance, which
+is what the label-entropy corrections address; the pair study holds both fixed (every CIFAR-10 class
+pair, balanced, the same n < d) so that only the features' quality, and the covariance estimate,
+separate the targets.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import itertools
 from .targets import target_name
 from .zoo import PRESETS
 
-__all__ = ["source_selection_spec", "target_selection_spec", "STUDIES"]
+__all__ = ["source_selection_spec", "target_selection_spec", "pair_target_selection_spec", "STUDIES"]
 
 _SOURCE_TARGETS = {
     "small": [
@@ -89,9 +92,27 @@ def target_selection_spec(preset: str = "small", zoo: str = "../../results/visio
     }
 
 
+def pair_target_selection_spec(preset: str = "small", zoo: str = "../../results/vision/zoo-small",
+                               cache: str = "../../.cache/vision/embeddings") -> dict:
+    """d = 512 encoders x all 45 balanced CIFAR-10 class pairs with the same n (180 training images in small)."""
+    _check(preset)
+    per_class = 150 if preset == "small" else 100
+    spec = target_selection_spec(preset, zoo, cache)
+    spec.update({
+        "name": f"vision-pair-target-selection-{preset}",
+        "description": "Vision target selection among the 45 balanced CIFAR-10 class pairs, every one with the "
+                       f"same n ({int(0.6 * 2 * per_class)} training images) and d = 512: label entropy is constant, "
+                       "so only feature quality and covariance estimation separate the metrics.",
+        "targets": [target_name("cifar10", "test", classes=[a, b], max_per_class=per_class, seed=0)
+                    for a, b in itertools.combinations(range(10), 2)],
+    })
+    return spec
+
+
 def _check(preset: str) -> None:
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
 
 
-STUDIES = {"source-selection": source_selection_spec, "target-selection": target_selection_spec}
+STUDIES = {"source-selection": source_selection_spec, "target-selection": target_selection_spec,
+           "pair-target-selection": pair_target_selection_spec}

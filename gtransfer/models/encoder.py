@@ -1,4 +1,4 @@
-"""Graph encoders: GIN, GCN, GraphSAGE and GAT over molecules or generic graphs.
+r"""Graph encoders: GIN, GCN, GraphSAGE and GAT over molecules or generic graphs.
 
 The layer stack follows Hu et al. 2020 ("Strategies for Pre-training Graph Neural Networks"):
 

@@ -34,7 +34,9 @@ def test_specs_expand_on_the_shared_engine(study, preset):
 def test_target_selection_targets_are_small_next_to_d_512():
 
     spec = STUDIES["target-selection"]("small")
-    dims = {s.name: s.config.get("embedding_dim") for s in PRESETS["small"]}
+    from vision.models import build_encoder
+
+    dims = {s.name: build_encoder(s.arch, **s.config).embedding_dim for s in PRESETS["small"]}
     assert {dims[e] for e in spec["encoders"]} == {512}
     refs = [parse_target(t) for t in spec["targets"]]
     # 60 % of at most K * max_per_class images train: from tens to at most 900 for K = 10, n = 150

@@ -34,7 +34,12 @@ _SOURCE_TARGETS["full"] = [
     for k, r, n, s in itertools.product((2, 5, 10), (1, 8), (100, 800), (0, 1))
 ] + [target_name("mnist", "test", num_classes=k, max_per_class=200, seed=s) for k in (2, 5, 10) for s in (0, 1)]
 
-_TARGET_SELECTION_ENCODERS = {"small": ["c10-cnn512-e4", "animals-cnn512-e4"], "full": ["c10-cnn512-e20", "animals-cnn512-e20"]}
+#: d = 512 encoders: ResNets whose pooled features have full numerical rank, and CNNs whose 512 ReLU
+#: units are partly dead (a nominal d = 512 with a much smaller rank)
+_TARGET_SELECTION_ENCODERS = {
+    "small": ["c10-resnet512-e3", "animals-resnet512-e3", "c10-cnn512-e4", "animals-cnn512-e4"],
+    "full": ["c10-resnet512-e20", "animals-resnet512-e20", "c10-cnn512-e20", "animals-cnn512-e20"],
+}
 
 
 def _targets_for_selection(preset: str) -> list[str]:

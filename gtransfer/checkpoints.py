@@ -14,7 +14,6 @@ state_dict (the published Hu et al. encoders) load with empty metadata.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -119,13 +118,11 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
     return ckpt["state_dict"], ckpt["metadata"]
 
 
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes (the cache key of embeddings computed from it)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from gtransfer.data.roots import file_digest
+
+    return file_digest(path, "sha256")
 
 
 def code_version() -> str:

@@ -105,7 +105,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from gtransfer.studies.ranking import rank_encoders
 
     ranking = rank_encoders(
-        args.target, args.encoders, metric=args.metric, data_root=args.data_root, max_samples=args.max_samples, progress=not args.no_progress
+        args.target, args.encoders, metric=args.metric, data_root=args.data_root, max_samples=args.max_samples,
+        cache=args.cache, progress=not args.no_progress,
     )
     print(ranking.to_string(index=False))
     return 0
@@ -114,7 +115,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gtransfer.studies.demo import run_demo
 
-    run_demo(data_root=args.data_root, out_dir=args.out, quick=args.quick)
+    run_demo(data_root=args.data_root, out_dir=args.out, quick=args.quick, workers=args.workers,
+             encoders=args.encoders, max_samples=args.max_samples, epochs=args.epochs)
     return 0
 
 
@@ -144,11 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("rank", help="rank encoders for a target by their metric scores")
-    p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp or ogbg-moltox21:NR-AR")
-    p.add_argument("--encoders", required=True, nargs="+", help="encoder checkpoints (published .pth or gtransfer checkpoints)")
+    p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ENZYMES:k=3,ratio=2")
+    p.add_argument("--encoders", required=True, nargs="+", help="encoder checkpoints (published .pth or gtransfer checkpoints) or random:ARCH")
     p.add_argument("--metric", default="shrinkage_h_score", help="metric to rank by (default shrinkage_h_score)")
     p.add_argument("--data-root", help="data root (default: GTRANSFER_DATA or ../shared/data)")
     p.add_argument("--max-samples", type=int, default=None, help="embed at most this many target graphs")
+    p.add_argument("--cache", help="folder caching the embeddings (default: none)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_rank)
 
@@ -185,7 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="rank published and zoo encoders for a shipped molecule target, check against fine-tuning")
     p.add_argument("--data-root", help="data root (default: GTRANSFER_DATA or ../shared/data)")
     p.add_argument("--out", default="results/demo", help="output folder")
-    p.add_argument("--quick", action="store_true", help="fewer molecules and epochs (a smoke run)")
+    p.add_argument("--quick", action="store_true", help="fewer encoders, molecules and epochs (a smoke run)")
+    p.add_argument("--encoders", nargs="+", help="candidates instead of the published encoders and the zoo")
+    p.add_argument("--max-samples", type=int, help="BACE molecules to use (default 600; quick 300)")
+    p.add_argument("--epochs", type=int, help="fine-tuning epochs (default 4; quick 2)")
+    p.add_argument("--workers", type=int, default=1, help="parallel trials")
     p.set_defaults(func=_cmd_demo)
     return parser
 

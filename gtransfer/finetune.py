@@ -192,6 +192,7 @@ def finetune(
         eval_loaders = (valid_loader, test_loader)
         eval_batch_to = batch_to
     else:
+        encoder.eval()  # frozen: dropout off, BatchNorm running statistics neither used-from-batch nor updated
         for p in encoder.parameters():
             p.requires_grad_(False)
         feats = [_collect(encoder.embed, loader, batch_to, device, amp) for loader in (train_loader, valid_loader, test_loader)]

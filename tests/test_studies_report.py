@@ -92,3 +92,19 @@ def test_report_bad_inputs(tmp_path, study_store):
         write_report(study_store, tmp_path / "out", study="nope")
     with pytest.raises(ValueError, match="truth_aggregate"):
         ReportConfig({"truth_aggregate": "median"})
+
+
+def test_a_metric_constant_within_a_group_ranks_nothing():
+    from gtransfer.studies.tables import correlation_table
+
+    data = pd.DataFrame({
+        "target": ["t"] * 4,
+        "encoder": list("abcd"),
+        "h_score": [1.0, 1.0 + 1e-9, 1.0 - 2e-9, 1.0],  # saturated at C - 1, rounding noise only
+        "logme": [0.1, 0.4, 0.2, 0.3],
+        "test_accuracy": [0.5, 0.8, 0.6, 0.7],
+    })
+    table = correlation_table(data, ["h_score", "logme"], ReportConfig({"truth_metrics": ["test_accuracy"], "n_boot": 20}))
+    h = table[table["metric"] == "h_score"].iloc[0]
+    assert np.isnan(h["spearman"]) and h["note"] == "metric constant within the group"
+    assert table[table["metric"] == "logme"].iloc[0]["spearman"] == pytest.approx(1.0)

@@ -55,11 +55,14 @@ def test_studies_and_membership(tmp_path):
     with TrialStore(tmp_path / "r.db") as store:
         k0, _ = _record(store, 0, result={"acc": 0.5})
         k1 = trial_key("probe", {"seed": 1, "lr": 0.1})
-        store.register_study("s", {"name": "s"}, [k0, k1])
-        store.register_study("s", {"name": "s"}, [k0])  # idempotent
+        store.register_study("s", {"name": "s", "v": 1}, [k0])
+        store.register_study("s", {"name": "s"}, [k0, k1, k1])  # a new version replaces the old
         store.register_study("other", {"name": "other"}, [])
         assert store.studies() == {"s": {"name": "s"}, "other": {"name": "other"}}
         assert store.study_keys("s") == {k0, k1}
+        store.register_study("s", {"name": "s"}, [k1])
+        assert store.study_keys("s") == {k1} and store.get(k0) is not None  # the trial stays in the store
+        store.register_study("s", {"name": "s"}, [k0, k1])
         assert [r.key for r in store.records(study="s")] == [k0]
         assert store.records(study="other") == []
         with pytest.raises(ValueError, match="study 'missing' is not in"):

@@ -42,7 +42,7 @@ import torch
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from .molecules import SkippedMoleculesWarning
+from .errors import SkippedMoleculesWarning
 from .parallel import _featurize_chunk, mp_context
 from .roots import data_roots, find_data_path
 

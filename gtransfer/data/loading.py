@@ -21,6 +21,8 @@ def dataset_kind(name: str) -> str:
         if key not in MOLECULE_SPECS:
             raise ValueError(f"unknown OGB molecule dataset {name!r}; supported: {sorted(MOLECULE_SPECS)}")
         return "molecule"
+    if key.startswith("ogbg-"):
+        raise ValueError(f"{name!r} is not a molecule dataset; gtransfer.data supports {sorted(MOLECULE_SPECS)}")
     if key in _ALIASES:
         return "molecule"
     if key in PLANETOID_NAMES:

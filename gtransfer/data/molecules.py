@@ -46,6 +46,7 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
+from .errors import CorruptCacheWarning, SkippedMoleculesWarning
 from .featurizers import get_featurizer
 from .parallel import featurize_smiles
 from .roots import MissingDataError, download_file, find_data_path, processed_dir
@@ -63,14 +64,6 @@ __all__ = [
 ]
 
 DEEPCHEM = "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets"
-
-
-class SkippedMoleculesWarning(UserWarning):
-    """Some SMILES could not be parsed by RDKit and were left out (the message counts them)."""
-
-
-class CorruptCacheWarning(UserWarning):
-    """A processed cache could not be read; it is deleted and rebuilt from the raw files."""
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,13 @@ from typing import Callable, Sequence
 
 from torch_geometric.datasets import Planetoid
 
-from .molecules import CorruptCacheWarning
+from .errors import CorruptCacheWarning
 from .roots import MissingDataError, download_file, find_data_path, processed_dir
 
 __all__ = ["PLANETOID_NAMES", "OfflinePlanetoid", "load_planetoid"]
 
-PLANETOID_NAMES = {"cora": "Cora", "citeseer": "CiteSeer"}
+# PubMed loads the same way when its files are in a root (they are not in ../shared/data).
+PLANETOID_NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 PLANETOID_URL = "https://github.com/kimiyoung/planetoid/raw/master/data"
 RAW_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 
@@ -82,7 +83,7 @@ def load_planetoid(
     try:
         name = PLANETOID_NAMES[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown Planetoid dataset {name!r}; available offline: {sorted(PLANETOID_NAMES.values())}") from None
+        raise ValueError(f"unknown Planetoid dataset {name!r}; known: {sorted(PLANETOID_NAMES.values())}") from None
     lower = name.lower()
     probe = f"ind.{lower}.graph"
     roots = list(roots)

@@ -46,7 +46,7 @@ from torch_geometric.data import Data
 from torch_geometric.datasets import TUDataset
 from torch_geometric.transforms import BaseTransform, Compose
 
-from .molecules import CorruptCacheWarning
+from .errors import CorruptCacheWarning
 from .roots import MissingDataError, download_file, find_data_path, processed_dir
 
 __all__ = ["ConstantFeature", "DegreeOneHot", "TUGraphDataset", "check_tu_files", "load_tu_dataset"]

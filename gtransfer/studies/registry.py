@@ -23,7 +23,7 @@ __all__ = ["TrialFunction", "register_trial_kind", "get_trial_kind", "trial_kind
 TrialFunction = Callable[[dict], dict]
 
 #: modules holding gtransfer's own trial kinds, imported whenever a kind is looked up
-BUILTIN_MODULES = ("gtransfer.studies.trials",)
+BUILTIN_MODULES = ("gtransfer.studies.trials", "gtransfer.studies.graph_trials")
 
 _REGISTRY: dict[str, TrialFunction] = {}
 

@@ -131,6 +131,14 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
             plots.correlation_bars(aggregate, measure, truth_name, out_dir / "plots" / name)
             lines.append(f"![{measure} vs {truth_name}](plots/{name})")
         lines.append("")
+    if "note" in per_group.columns:
+        constant = per_group[per_group["note"] == "metric constant within the group"]
+        first_truth = constant[constant["truth"] == truths[0]] if truths else constant
+        for metric, part in first_truth.groupby("metric"):
+            lines += [f"- `{metric}` is constant (to a relative 1e-6) in {len(part)} of {per_group['group'].nunique()} groups "
+                      f"({', '.join(map(str, part['group']))}): it ranks nothing there, and those groups are left out of its averages."]
+        if len(first_truth):
+            lines.append("")
     spearman = per_group.pivot_table(index=["truth", "group"], columns="metric", values="spearman").reset_index()
     lines += ["### Spearman correlation per group", "", _markdown(spearman, digits=2), ""]
     if {"h_score", "shrinkage_h_score", "n", "d"} <= set(data.columns):

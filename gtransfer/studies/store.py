@@ -131,7 +131,11 @@ class TrialStore:
 
     # -- writing -------------------------------------------------------------------------------
     def register_study(self, name: str, spec: dict, keys: Iterable[str]) -> None:
-        """Record a study's spec and the keys of its trials (idempotent), in one transaction."""
+        """Record a study's spec and the keys of its trials, replacing an earlier version, in one transaction.
+
+        Trials the study no longer expands to stay in the store (another study may share them) but
+        leave the study's membership.
+        """
         spec_text = canonical_json(spec)
         with self._transaction():
             self._conn.execute(
@@ -139,6 +143,7 @@ class TrialStore:
                 "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
                 (name, spec_text, time.time()),
             )
+            self._conn.execute("DELETE FROM study_trials WHERE study = ?", (name,))
             self._conn.executemany(
                 "INSERT OR IGNORE INTO study_trials (study, key) VALUES (?, ?)", ((name, k) for k in keys)
             )

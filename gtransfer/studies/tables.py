@@ -160,8 +160,10 @@ def joined(scores: pd.DataFrame, truth: pd.DataFrame, config: ReportConfig) -> p
 def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConfig) -> pd.DataFrame:
     """Per group, metric and truth metric: every selection measure with its bootstrap interval.
 
-    Columns: group, metric, truth, candidates, then ``<measure>``, ``<measure>_low``, ``<measure>_high``.
-    Groups with fewer than 3 candidates are left out (a count is warned).
+    Columns: group, metric, truth, candidates, then ``<measure>``, ``<measure>_low``, ``<measure>_high``,
+    and ``note``. Groups with fewer than 3 candidates are left out (a count is warned). A metric whose
+    values in a group agree to a relative 1e-6 (H-score saturating at C - 1 when n <= d) gets NaN
+    measures and the note "metric constant within the group": its "ranking" would be rounding noise.
     """
     rows = []
     skipped = 0
@@ -175,7 +177,12 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
                 scores = part[metric].to_numpy(dtype=np.float64)
                 row = {"group": group, "metric": metric, "truth": truth_name, "candidates": len(part)}
                 if not (np.all(np.isfinite(scores)) and np.all(np.isfinite(truth))):
-                    row.update({m: np.nan for m in CORRELATIONS})
+                    row.update({m: np.nan for m in CORRELATIONS}, note="non-finite values")
+                    rows.append(row)
+                    continue
+                if _numerically_constant(scores):
+                    # e.g. H-score saturating at C - 1 when n <= d: a ranking of rounding noise
+                    row.update({m: np.nan for m in CORRELATIONS}, note="metric constant within the group")
                     rows.append(row)
                     continue
                 for name, fn in CORRELATIONS.items():
@@ -184,6 +191,11 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
     if skipped:
         warnings.warn(f"{skipped} group(s) with fewer than 3 candidates left out of the correlations")
     return pd.DataFrame(rows)
+
+
+def _numerically_constant(values: np.ndarray, rtol: float = 1e-6) -> bool:
+    """True when the values differ by less than ``rtol`` of their magnitude (ties up to rounding)."""
+    return float(np.ptp(values)) <= rtol * max(1.0, float(np.max(np.abs(values))))
 
 
 def _measure_with_interval(name: str, fn, scores: np.ndarray, truth: np.ndarray, config: ReportConfig) -> dict:

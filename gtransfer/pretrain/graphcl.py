@@ -1,0 +1,51 @@
+r"""Graph contrastive learning (GraphCL; You et al. 2020, NeurIPS).
+
+Two augmented views of each graph (augmentations drawn from :mod:`gtransfer.pretrain.augment`),
+pooled embeddings through a projection head :math:`g`, NT-Xent loss with temperature :math:`\tau`:
+
+.. math::
+    \ell_i = -\log \frac{\exp(\cos(z_i, z_i') / \tau)}{\sum_{k \ne i} \exp(\cos(z_i, z_k) / \tau)},
+
+over the 2B views of a batch, averaged over both directions.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gtransfer.models.encoder import GNNEncoder
+from gtransfer.pretrain.augment import AUGMENTATIONS
+from gtransfer.pretrain.base import PretrainStrategy
+
+
+class GraphCL(PretrainStrategy):
+    name = "graphcl"
+
+    def __init__(self, encoder: GNNEncoder, augmentations: tuple[str, ...] = ("drop_nodes", "drop_edges", "mask_attributes"),
+                 rate: float = 0.2, temperature: float = 0.2) -> None:
+        super().__init__(encoder)
+        unknown = set(augmentations) - set(AUGMENTATIONS)
+        if unknown or not augmentations:
+            raise ValueError(f"GraphCL: augmentations must be a non-empty subset of {sorted(AUGMENTATIONS)}, got {augmentations}")
+        if temperature <= 0:
+            raise ValueError(f"GraphCL: temperature must be > 0, got {temperature}")
+        self.augmentations, self.rate, self.temperature = tuple(augmentations), rate, temperature
+        dim = encoder.embedding_dim
+        self.projection = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim))
+
+    def _view(self, batch):
+        choice = self.augmentations[int(torch.randint(len(self.augmentations), (1,)))]
+        return AUGMENTATIONS[choice](batch, self.encoder, self.rate)
+
+    def loss(self, batch) -> Tensor:
+        if batch.num_graphs < 2:
+            raise ValueError("GraphCL needs at least 2 graphs per batch (negatives are other graphs)")
+        z = torch.cat([self.projection(self.encoder.embed(self._view(batch))) for _ in range(2)])
+        z = F.normalize(z, dim=-1)
+        sim = z @ z.T / self.temperature
+        sim.fill_diagonal_(float("-inf"))
+        b = batch.num_graphs
+        targets = torch.cat([torch.arange(b, 2 * b), torch.arange(0, b)]).to(z.device)
+        return F.cross_entropy(sim, targets)

@@ -1,0 +1,75 @@
+"""Run a study end to end: write its spec, sweep it into a store (resumably), write its report.
+
+Shared by the ``experiments/`` scripts and ``gtransfer demo``; rerunning the same call resumes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+__all__ = ["run_study", "experiment_parser", "run_experiment"]
+
+
+def run_study(
+    spec: dict, out_dir: str | os.PathLike, workers: int = 1, engine: str = "local", progress: bool = True, store_name: str = "results.db"
+) -> Path:
+    """Write ``out_dir/<name>.yaml``, sweep it into ``out_dir/<store_name>``, report into ``out_dir/report/``.
+
+    Returns:
+        the study's ``report.md``.
+
+    Raises:
+        RuntimeError: some trials failed (their errors are in the store; rerun to retry them).
+    """
+    from gtransfer.studies.report import write_report
+    from gtransfer.studies.runner import run_sweep
+    from gtransfer.studies.spec import load_spec
+    from gtransfer.studies.store import TrialStore
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    spec_path = out / f"{spec['name']}.yaml"
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    store_path = out / store_name
+    with TrialStore(store_path) as store:
+        summary = run_sweep(load_spec(spec_path), store, workers=workers, engine=engine, progress=progress)
+        if summary.failed:
+            errors = sorted({r.error for r in store.records(study=spec["name"], status="failed")})
+            raise RuntimeError(f"{summary.failed} trial(s) of {spec['name']} failed, e.g. {errors[:3]}; rerun to retry them")
+    return write_report(store_path, out / "report", study=spec["name"])[0]
+
+
+def experiment_parser(description: str):
+    """The arguments every ``experiments/`` script takes (``--preset small|full`` and where to run)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--preset", choices=("small", "full"), default="small", help="small: 2 CPU cores, minutes; full: GPU, the paper's scale")
+    parser.add_argument("--out", help="output folder (default results/<script name>-<preset>)")
+    parser.add_argument("--workers", type=int, default=2, help="parallel trials")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local")
+    parser.add_argument("--data-root", help="data root (default GTRANSFER_DATA or ../shared/data)")
+    return parser
+
+
+def run_experiment(specs: list[dict], args, default_out: str) -> list[Path]:
+    """Run each spec with :func:`run_study` into one folder and store; print the report paths."""
+    import time
+
+    import sys
+
+    out = Path(args.out or default_out)
+    reports = []
+    for spec in specs:
+        start = time.perf_counter()
+        try:
+            report = run_study(spec, out, workers=args.workers, engine=args.engine)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+        print(f"{spec['name']}: {time.perf_counter() - start:.0f} s -> {report}")
+        reports.append(report)
+    return reports

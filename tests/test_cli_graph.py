@@ -1,0 +1,100 @@
+"""The graph subcommands of gtransfer (rank, embed, finetune, pretrain, demo): normal path and one bad input."""
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gtransfer.cli import main
+from gtransfer.studies.embeddings import target_embeddings
+
+TINY = ["random:gin:layers=1,dim=8,seed=0", "random:gin:layers=1,dim=8,seed=1", "random:gcn:layers=1,dim=8,seed=0"]
+
+
+def _err(capsys):
+    return capsys.readouterr().err.strip().splitlines()
+
+
+def test_rank_prints_encoders_by_metric_value(capsys):
+    assert main(["rank", "--target", "MUTAG", "--encoders", *TINY, "--metric", "logme", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["rank", "encoder", "logme", "n", "d"]
+    rows = [line.split() for line in lines[1:]]
+    assert [int(r[0]) for r in rows] == [1, 2, 3]
+    from gtransfer.metrics import logme
+
+    for _, encoder, value, n, d in rows:
+        x, y = target_embeddings(encoder, "MUTAG").part("train")
+        assert float(value) == pytest.approx(logme(x.astype(np.float64), y), rel=1e-5)
+    values = [float(r[2]) for r in rows]
+    assert values == sorted(values, reverse=True)
+
+
+def test_rank_bad_inputs(capsys, tmp_path):
+    assert main(["rank", "--target", "MUTAG", "--encoders", str(tmp_path / "none.pth")]) == 2
+    assert _err(capsys)[0] == f"gtransfer rank: error: encoder checkpoint {tmp_path / 'none.pth'} does not exist"
+    assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--metric", "accuracy"]) == 2
+    assert "unknown metric 'accuracy'" in _err(capsys)[0]
+
+
+def test_embed_writes_the_encoder_features(tmp_path, capsys):
+    from gtransfer.checkpoints import save_checkpoint
+    from gtransfer.models import build_encoder
+    from gtransfer.studies.encoders import load_encoder
+
+    encoder = load_encoder("random:gin:layers=2,dim=8,seed=4", node_features=7)
+    path = save_checkpoint(tmp_path / "gin.pt", encoder.state_dict(), {"architecture": encoder.config})
+    assert isinstance(build_encoder(encoder.config), type(encoder))
+    out = tmp_path / "mutag.npy"
+    assert main(["embed", str(path), "MUTAG", "--cache", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["shape"] == [188, 8] and printed["from_cache"] is False
+    expected = target_embeddings(str(path), "MUTAG").features  # MUTAG order = dataset order
+    np.testing.assert_allclose(np.load(out), expected, atol=1e-6)
+    assert main(["embed", str(tmp_path / "missing.pt"), "MUTAG"]) == 2
+    assert "checkpoint not found" in _err(capsys)[0]
+
+
+def test_finetune_prints_the_trial_result(tmp_path, capsys):
+    from gtransfer.studies.graph_trials import graph_finetune_trial
+
+    out = tmp_path / "result.json"
+    assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG", "--epochs", "1", "--seed", "2", "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(out.read_text())
+    reference = graph_finetune_trial({"encoder": TINY[0], "target": "MUTAG", "seed": 2, "epochs": 1, "mode": "full", "lr": 1e-3, "patience": 5, "device": "cpu"})
+    assert printed == reference
+    assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG:0"]) == 2
+    assert "single-label dataset" in _err(capsys)[0]
+
+
+def test_pretrain_writes_a_loadable_checkpoint(shared_data, tmp_path, capsys):
+    out = tmp_path / "zoo" / "gin.pt"
+    command = ["pretrain", "--out", str(out), "--molecules", "40", "--layers", "1", "--dim", "8", "--data-root", str(shared_data), "--no-progress"]
+    assert main(command) == 0
+    losses = json.loads(capsys.readouterr().out)["loss_per_epoch"]
+    assert len(losses) == 1 and np.isfinite(losses[0])
+    from gtransfer.checkpoints import load_checkpoint
+    from gtransfer.studies.encoders import load_encoder
+
+    _, metadata = load_checkpoint(out)
+    assert metadata["complete"] is True
+    assert load_encoder(str(out)).embedding_dim == 8
+    assert main([*command[:-1], "--strategy", "supervised"]) == 2
+    assert "supervised needs labels" in _err(capsys)[0]
+
+
+def test_demo_ranks_and_checks_against_finetuning(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--encoders", *TINY, "--max-samples", "120", "--epochs", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    table = pd.read_csv(out / "report" / "demo" / "scores_and_truth.csv")
+    assert sorted(table["encoder"]) == sorted(TINY)
+    from gtransfer.evaluation import spearman
+
+    printed = float(re.search(r"shrinkage_h_score\s+Spearman ([+-]\d\.\d\d)", text).group(1))
+    assert printed == pytest.approx(spearman(table["shrinkage_h_score"].to_numpy(), table["test_roc_auc"].to_numpy()), abs=0.006)
+    assert main(["demo", "--encoders", *TINY[:2], "--out", str(out)]) == 2
+    assert "at least 3 encoders" in _err(capsys)[0]

@@ -1,0 +1,137 @@
+"""Graph targets, encoders by name, cached embeddings and the graph trial kinds, on the shipped MUTAG."""
+
+import numpy as np
+import pytest
+
+from gtransfer.studies.embeddings import target_embeddings
+from gtransfer.studies.graph_targets import load_target, parse_target, subsample_target
+from gtransfer.studies.source_probs import cluster_source_probs
+
+ENCODER = "random:gin:layers=2,dim=16,seed=0"
+
+
+@pytest.fixture(scope="module")
+def mutag():
+    return load_target("MUTAG", seed=0)
+
+
+def test_parse_target_grammar():
+    assert parse_target("ogbg-molbbbp") == ("ogbg-molbbbp", None, {})
+    assert parse_target("ogbg-moltox21:NR-AR") == ("ogbg-moltox21", "NR-AR", {})
+    assert parse_target("ENZYMES:k=3,ratio=4,seed=1,max=60") == ("ENZYMES", None, {"k": 3.0, "ratio": 4.0, "seed": 1.0, "max": 60.0})
+    with pytest.raises(ValueError, match="needs k="):
+        parse_target("ENZYMES:ratio=2")
+    with pytest.raises(ValueError, match="options are k=, ratio=, seed=, max="):
+        parse_target("ENZYMES:k=2,classes=3")
+    with pytest.raises(ValueError, match="non-empty string"):
+        parse_target("")
+
+
+def test_mutag_target_splits_partition_the_samples(mutag):
+    assert mutag.indices.size == 188 and mutag.level == "graph"
+    positions = np.concatenate([mutag.splits[s] for s in ("train", "valid", "test")])
+    assert np.array_equal(np.sort(positions), np.arange(188))
+    assert mutag.info.class_counts == tuple(np.bincount(mutag.labels))
+    train = mutag.labels[mutag.splits["train"]]
+    assert abs(train.mean() - mutag.labels.mean()) < 0.02  # stratified
+
+
+def test_class_subset_and_subsample_targets(mutag):
+    subset = load_target("MUTAG:k=2,ratio=2,seed=0,max=40")
+    counts = np.bincount(subset.labels)
+    assert sorted(counts) == [20, 40]  # largest class = ratio x smallest, capped at max
+    small = subsample_target(mutag, 60, seed=1)
+    assert abs(small.indices.size - 60) <= 3
+    for split in ("train", "valid", "test"):
+        assert set(small.indices[small.splits[split]]) <= set(mutag.indices[mutag.splits[split]])
+    with pytest.raises(ValueError, match="single-label dataset"):
+        load_target("MUTAG:0")
+
+
+def test_embeddings_cached_and_subset_rows_match_the_whole(tmp_path):
+    whole = target_embeddings(ENCODER, "MUTAG")
+    cached = target_embeddings(ENCODER, "MUTAG", cache=tmp_path)
+    again = target_embeddings(ENCODER, "MUTAG", cache=tmp_path)
+    assert whole.features.shape == (188, 16)
+    np.testing.assert_array_equal(cached.features, again.features)
+    np.testing.assert_allclose(whole.features, cached.features, rtol=0, atol=1e-6)
+    part = target_embeddings(ENCODER, "MUTAG", max_samples=40, sample_seed=3, cache=tmp_path)  # embedded alone
+    sub = subsample_target(load_target("MUTAG", seed=3), 40, seed=3)  # sample_seed also seeds the split
+    np.testing.assert_allclose(part.features, whole.features[sub.indices], atol=1e-5)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+
+
+def test_graph_probe_matches_a_direct_logistic_regression(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from gtransfer.studies.graph_trials import graph_probe_trial
+
+    result = graph_probe_trial({"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "l2": 0.5})
+    emb = target_embeddings(ENCODER, "MUTAG", cache=tmp_path)
+    (x_train, y_train), (x_test, y_test) = emb.part("train"), emb.part("test")
+    scaler = StandardScaler().fit(x_train)
+    model = LogisticRegression(C=0.5, max_iter=500).fit(scaler.transform(x_train), y_train)
+    assert result["test_accuracy"] == pytest.approx(np.mean(model.predict(scaler.transform(x_test)) == y_test))
+    assert result["majority_accuracy"] == pytest.approx(np.mean(y_test == np.bincount(y_train).argmax()))
+    assert (result["n_train"], result["n_test"]) == (len(y_train), len(y_test))
+
+
+def test_graph_score_is_score_all_on_the_training_split(tmp_path):
+    from gtransfer.metrics import score_all
+    from gtransfer.studies.graph_trials import graph_score_trial
+
+    metrics = ["shrinkage_h_score", "logme", "nce", "leep"]
+    result = graph_score_trial({"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "metrics": metrics, "source_clusters": 8})
+    x, y = target_embeddings(ENCODER, "MUTAG", cache=tmp_path).part("train")
+    x = x.astype(np.float64)
+    expected = score_all(x, y, source_probs=cluster_source_probs(x, 8, seed=0), metrics=metrics)
+    for name in metrics:
+        assert result[name] == pytest.approx(expected[name], rel=1e-10)
+    assert (result["n"], result["d"], result["num_classes"]) == (len(y), 16, 2)
+
+
+def test_graph_finetune_is_repeatable(tmp_path):
+    from gtransfer.studies.graph_trials import graph_finetune_trial
+
+    params = {"encoder": ENCODER, "target": "MUTAG", "seed": 1, "epochs": 1, "batch_size": 32}
+    first, second = graph_finetune_trial(params), graph_finetune_trial(params)
+    assert first == second
+    assert first["metric"] == "rocauc" and 0.0 <= first["test_roc_auc"] <= 1.0 and first["epochs_run"] == 1
+
+
+def test_graph_finetune_refuses_node_targets(shared_data):
+    from gtransfer.studies.graph_trials import graph_finetune_trial
+
+    with pytest.raises(ValueError, match="node-level"):
+        graph_finetune_trial({"encoder": ENCODER, "target": "Cora:k=2,max=20", "seed": 0, "data_root": str(shared_data)})
+
+
+def test_cluster_source_probs_are_row_stochastic_and_validate():
+    rng = np.random.default_rng(0)
+    probs = cluster_source_probs(rng.standard_normal((60, 5)), num_clusters=6, seed=0)
+    assert probs.shape == (60, 6)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-12)
+    assert probs.max(axis=1).mean() > 1 / 6
+    with pytest.raises(ValueError, match="at least num_clusters=6"):
+        cluster_source_probs(rng.standard_normal((4, 5)), num_clusters=6)
+    with pytest.raises(ValueError, match="finite 2-D"):
+        cluster_source_probs(np.full((10, 2), np.nan), num_clusters=2)
+
+
+def test_encoder_specs_and_published_files(shared_data):
+    from gtransfer.studies.encoders import PUBLISHED_ENCODERS, encoder_identity, load_encoder, resolve_encoder_path
+
+    with pytest.raises(ValueError, match="random:ARCH"):
+        load_encoder("random:mlp")
+    with pytest.raises(ValueError, match="options are layers=, dim=, seed="):
+        load_encoder("random:gin:width=3")
+    with pytest.raises(FileNotFoundError, match="published encoder gin_nothing"):
+        resolve_encoder_path("published:gin_nothing", shared_data)
+    assert len(PUBLISHED_ENCODERS) == 9
+    path = resolve_encoder_path("published:gat_contextpred", shared_data)
+    assert path == shared_data / "checkpoints/pretrain_gnns/chem/gat_contextpred.pth"
+    identity = encoder_identity("published:gat_contextpred", shared_data)
+    sums = dict(line.split()[::-1] for line in (path.parent / "SHA256SUMS").read_text().splitlines() if line.strip())
+    assert identity == {"spec": "gat_contextpred.pth", "sha256": sums[path.name]}
+    assert load_encoder("published:gat_contextpred", root=shared_data).embedding_dim == 300

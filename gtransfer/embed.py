@@ -63,12 +63,17 @@ def embed_loader(
 ) -> np.ndarray:
     """Concatenated ``encoder.embed(inputs, **embed_kwargs)`` over a loader, in loader order.
 
-    The encoder is switched to eval mode (dropout off, BatchNorm running statistics) and restored.
+    The encoder is switched to eval mode (dropout off, BatchNorm running statistics) and restored;
+    with ``device`` given it is moved there (default: where its parameters are).
 
     Returns:
         (n, embedding_dim) float32 array (or (num_nodes, D) with ``level="node"``).
     """
-    device = resolve_device(device) if device is not None else next(encoder.parameters()).device
+    if device is None:
+        device = next(encoder.parameters()).device
+    else:
+        device = resolve_device(device)
+        encoder.to(device)
     was_training = encoder.training
     encoder.eval()
     try:

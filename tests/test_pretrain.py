@@ -139,3 +139,17 @@ def test_interrupted_pretraining_resumes_to_identical_weights(tmp_path, strategy
     assert again["history"] == straight["history"]
     with pytest.raises(ValueError, match="another run"):
         pretrain(build_encoder(config), checkpoint=tmp_path / "straight.pt", **{**kwargs, "seed": 5})
+
+
+@pytest.mark.shared_data
+def test_pretrain_command_on_the_corpus_writes_a_loadable_encoder(shared_data, tmp_path):
+    from gtransfer.models import load_encoder
+    from gtransfer.pretrain.cli import main
+
+    out = tmp_path / "gcn_infomax.pt"
+    meta = main(["--arch", "gcn", "--strategy", "infomax", "--corpus", "zinc250k-jtnn-test", "--limit", "40",
+                 "--epochs", "2", "--num-layers", "2", "--hidden-dim", "8", "--batch-size", "8",
+                 "--root", str(shared_data), "--out", str(out)])
+    assert meta["corpus"] == "zinc250k-jtnn-test[:40]" and meta["num_graphs"] == 40 and len(meta["history"]) == 2
+    encoder = load_encoder(out)
+    assert encoder.arch == "gcn" and encoder.featurizer == "hu2020" and not encoder.training

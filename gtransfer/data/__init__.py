@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["load_dataset", "dataset_kind", "scaffold_split", "random_split", "stratified_split"]
+__all__ = ["load_dataset", "available_datasets", "dataset_kind", "MissingDataError", "scaffold_split", "random_split", "stratified_split"]
 
 _LAZY = {
     "load_dataset": "loading",
+    "available_datasets": "loading",
     "dataset_kind": "loading",
+    "MissingDataError": "roots",
     "scaffold_split": "splits",
     "random_split": "splits",
     "stratified_split": "splits",

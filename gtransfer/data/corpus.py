@@ -48,7 +48,7 @@ from .roots import data_roots, find_data_path
 
 __all__ = ["CORPORA", "CorpusSpec", "ShardedCorpus", "featurize_corpus", "read_corpus_smiles", "main"]
 
-SHARD_FORMAT = 1
+SHARD_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,9 @@ def _shard_name(index: int) -> str:
     return f"shard_{index:05d}.pt"
 
 
-def _pack_shard(graphs: list[dict | None], smiles: list[str], offset: int) -> dict:
+def _pack_shard(graphs: list[dict | str], smiles: list[str], offset: int) -> dict:
     """Concatenate a shard's graphs into flat tensors (a few big arrays, not thousands of objects)."""
-    kept = [(i, g) for i, g in enumerate(graphs) if g is not None]
+    kept = [(i, g) for i, g in enumerate(graphs) if isinstance(g, dict)]
     node_feat = np.concatenate([g["node_feat"] for _, g in kept]) if kept else np.zeros((0, 0), np.int64)
     edge_feat = np.concatenate([g["edge_feat"] for _, g in kept]) if kept else np.zeros((0, 0), np.int64)
     edge_index = np.concatenate([g["edge_index"] for _, g in kept], axis=1) if kept else np.zeros((2, 0), np.int64)
@@ -114,7 +114,7 @@ def _pack_shard(graphs: list[dict | None], smiles: list[str], offset: int) -> di
         "num_nodes": torch.tensor([g["num_nodes"] for _, g in kept], dtype=torch.long),
         "num_edges": torch.tensor([g["edge_index"].shape[1] for _, g in kept], dtype=torch.long),
         "smiles": [smiles[i] for i, _ in kept],
-        "skipped": [[offset + i, smiles[i]] for i, g in enumerate(graphs) if g is None],
+        "skipped": [[offset + i, smiles[i], g] for i, g in enumerate(graphs) if not isinstance(g, dict)],
     }
 
 
@@ -222,8 +222,8 @@ def featurize_corpus(
                 "skipped_per_shard": skipped_per_shard}
     _write_json(manifest_path, manifest)
     if skipped:
-        warnings.warn(f"corpus {name}: skipped {skipped} of {len(smiles)} SMILES that RDKit cannot parse "
-                      f"(listed per shard under 'skipped')", SkippedMoleculesWarning, stacklevel=2)
+        warnings.warn(f"corpus {name}: skipped {skipped} of {len(smiles)} molecules that could not be featurised "
+                      f"(listed with the reason per shard under 'skipped')", SkippedMoleculesWarning, stacklevel=2)
     return {**manifest, "shards_built": len(tasks), "seconds": seconds}
 
 
@@ -270,8 +270,13 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--root", default=None, help="data root (default: GTRANSFER_DATA)")
     args = parser.parse_args(argv)
-    result = featurize_corpus(args.corpus, args.out, featurizer=args.featurizer, num_workers=args.workers,
-                              shard_size=args.shard_size, limit=args.limit, root=args.root)
+    try:
+        result = featurize_corpus(args.corpus, args.out, featurizer=args.featurizer, num_workers=args.workers,
+                                  shard_size=args.shard_size, limit=args.limit, root=args.root)
+    except KeyboardInterrupt:
+        done = len(list(Path(args.out).glob("shard_*.pt")))
+        print(f"\ninterrupted: {done} shards are complete in {args.out}; run the same command again to resume")
+        raise SystemExit(130) from None
     print(json.dumps(result, indent=1))
     return result
 

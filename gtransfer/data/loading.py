@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from torch_geometric.data import InMemoryDataset
 
@@ -11,7 +12,7 @@ from .planetoid import PLANETOID_NAMES, load_planetoid
 from .roots import data_roots
 from .tu import load_tu_dataset
 
-__all__ = ["dataset_kind", "load_dataset"]
+__all__ = ["available_datasets", "dataset_kind", "load_dataset"]
 
 
 def dataset_kind(name: str) -> str:
@@ -83,3 +84,32 @@ def load_dataset(
     if kind == "planetoid":
         return load_planetoid(name, roots, allow_download=allow_download, **options)
     return load_tu_dataset(name, roots, allow_download=allow_download, **options)
+
+
+def available_datasets(root: str | os.PathLike | None = None) -> dict[str, Path]:
+    """Datasets whose raw files are present in the data roots: name -> where they were found.
+
+    Names are what :func:`load_dataset` accepts (OGB names for molecules). The first root wins, as
+    in :func:`load_dataset`.
+    """
+    found: dict[str, Path] = {}
+    for base in data_roots(root):
+        entries: list[tuple[str, Path]] = []
+        if (base / "tu").is_dir():
+            entries += [(p.parent.parent.name, p.parent) for p in sorted((base / "tu").glob("*/raw/*_A.txt"))]
+        if (base / "tu_zips").is_dir():
+            entries += [(p.stem, p) for p in sorted((base / "tu_zips").glob("*.zip"))]
+        for name, spec in MOLECULE_SPECS.items():
+            for file in spec.files:
+                path = base / "moleculenet" / spec.folder / "raw" / file
+                if path.is_file():
+                    entries.append((name, path))
+                    break
+        for lower, proper in PLANETOID_NAMES.items():
+            for path in (base / "planetoid" / "raw" / f"ind.{lower}.graph", base / proper / "raw" / f"ind.{lower}.graph"):
+                if path.is_file():
+                    entries.append((proper, path.parent))
+                    break
+        for name, path in entries:
+            found.setdefault(name, path)
+    return found

@@ -36,6 +36,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ from torch_geometric.data import Data, InMemoryDataset
 
 from .errors import CorruptCacheWarning, SkippedMoleculesWarning
 from .featurizers import get_featurizer
-from .parallel import featurize_smiles
+from .parallel import UNPARSABLE, featurize_smiles
 from .roots import MissingDataError, download_file, find_data_path, processed_dir
 from .splits import scaffold_split
 
@@ -200,11 +201,14 @@ def _graph_to_data(graph: dict, y: np.ndarray) -> Data:
     )
 
 
-def _skip_message(name: str, skipped: list[tuple[int, str]], total: int) -> str:
-    examples = ", ".join(f"row {row + 1}: {smiles!r}" for row, smiles in skipped[:3])
+def _skip_message(name: str, skipped: list[tuple], total: int) -> str:
+    """One line counting the skipped molecules by reason, with the first few rows as examples."""
+    reasons = Counter(str(item[2]) if len(item) > 2 else UNPARSABLE for item in skipped)
+    by_reason = "; ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+    examples = ", ".join(f"row {item[0] + 1}: {item[1]!r}" for item in skipped[:3])
     return (
-        f"{name}: skipped {len(skipped)} of {total} molecules whose SMILES RDKit cannot parse "
-        f"({examples}{', ...' if len(skipped) > 3 else ''}); {total - len(skipped)} kept"
+        f"{name}: skipped {len(skipped)} of {total} molecules ({by_reason}; {examples}"
+        f"{', ...' if len(skipped) > 3 else ''}); {total - len(skipped)} kept"
     )
 
 
@@ -283,10 +287,10 @@ class MoleculeDataset(InMemoryDataset):
         smiles, labels, tasks = read_molecule_csv(self.csv_path, self.spec)
         graphs = featurize_smiles(smiles, self.featurizer, num_workers=num_workers, progress=progress,
                                   desc=f"{self.name} ({self.featurizer})")
-        kept = [i for i, graph in enumerate(graphs) if graph is not None]
+        kept = [i for i, graph in enumerate(graphs) if isinstance(graph, dict)]
         if not kept:
-            raise ValueError(f"{self.csv_path}: no SMILES could be parsed")
-        skipped = [(i, smiles[i]) for i, graph in enumerate(graphs) if graph is None]
+            raise ValueError(f"{self.csv_path}: no molecule could be featurised ({graphs[0] if graphs else 'empty file'})")
+        skipped = [(i, smiles[i], graph) for i, graph in enumerate(graphs) if not isinstance(graph, dict)]
         data_list = [_graph_to_data(graphs[i], labels[i]) for i in kept]
         kept_smiles = [smiles[i] for i in kept]
         split = scaffold_split(kept_smiles)

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from .featurizers import InvalidSmilesError, get_featurizer
 
-__all__ = ["featurize_smiles", "mp_context"]
+__all__ = ["UNPARSABLE", "featurize_smiles", "mp_context"]
 
 
 def mp_context() -> multiprocessing.context.BaseContext:
@@ -29,15 +29,21 @@ def mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context(method)
 
 
-def _featurize_chunk(args: tuple[str, list[str]]) -> list[dict | None]:
+UNPARSABLE = "RDKit cannot parse the SMILES"
+
+
+def _featurize_chunk(args: tuple[str, list[str]]) -> list[dict | str]:
     featurizer_name, chunk = args
     featurize = get_featurizer(featurizer_name)
-    graphs: list[dict | None] = []
+    graphs: list[dict | str] = []
     for smiles in chunk:
         try:
             graphs.append(featurize(smiles))
         except InvalidSmilesError:
-            graphs.append(None)
+            graphs.append(UNPARSABLE)
+        except ValueError as error:  # e.g. a bond type outside the hu2020 vocabulary
+            message = str(error)
+            graphs.append(message.split(": ", 1)[-1] if message.startswith("SMILES") else message)
     return graphs
 
 
@@ -48,8 +54,8 @@ def featurize_smiles(
     chunk_size: int = 500,
     progress: bool = True,
     desc: str = "featurising",
-) -> list[dict | None]:
-    """Featurise ``smiles`` with the named featuriser; ``None`` marks a SMILES RDKit cannot parse.
+) -> list[dict | str]:
+    """Featurise ``smiles`` with the named featuriser; a string marks a molecule that failed, and why.
 
     Args:
         smiles: the molecules, in order.
@@ -60,8 +66,9 @@ def featurize_smiles(
         desc: the progress bar's label.
 
     Returns:
-        one graph dict (or ``None``) per input SMILES, in input order. Callers count the ``None``s
-        and report them; other featuriser errors (a bond type outside a vocabulary) propagate.
+        one graph dict per input SMILES, in input order, or the reason it failed: :data:`UNPARSABLE`
+        when RDKit cannot parse it, the featuriser's message when the molecule is outside its
+        vocabulary (a dative bond for ``hu2020``). Callers count the failures and report them.
     """
     get_featurizer(featurizer)  # fail fast on an unknown name, before starting workers
     if num_workers < 1:
@@ -69,7 +76,7 @@ def featurize_smiles(
     smiles = list(smiles)
     chunks = [(featurizer, smiles[i : i + chunk_size]) for i in range(0, len(smiles), chunk_size)]
     bar = tqdm(total=len(smiles), desc=desc, unit="mol", disable=not progress)
-    results: list[dict | None] = []
+    results: list[dict | str] = []
     try:
         if num_workers == 1 or len(chunks) <= 1:
             for chunk in chunks:

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the processed format changes, so stale caches are rebuilt, not misread.
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2
 
 EMBEDDED_DIR = Path(__file__).resolve().parents[2] / "datasets"
 MANIFEST_NAME = "MANIFEST.sha256"

@@ -158,3 +158,13 @@ def test_zip_is_extracted_into_the_cache_not_the_root(data_root, data_cache):
     with zipfile.ZipFile(data_root / "tu_zips" / "PROTEINS_full.zip") as archive:
         members = sorted(Path(m).name for m in archive.namelist() if m.endswith(".txt") and "PROTEINS_full_" in m)
     assert sorted(p.name for p in Path(dataset.raw_dir).iterdir()) == members
+
+
+def test_available_datasets_lists_the_root_then_the_embedded_sets(data_root, tmp_path):
+    from gtransfer.data import available_datasets
+
+    shared = available_datasets(data_root)
+    assert set(TU_STATS) <= set(shared) and {"Cora", "CiteSeer", "ogbg-moltox21", "ogbg-molmuv"} <= set(shared)
+    assert "ogbg-molfreesolv" not in shared and shared["DD"] == data_root / "tu_zips" / "DD.zip"
+    embedded_only = available_datasets(tmp_path)
+    assert set(embedded_only) == {"MUTAG", "PTC_MR", "ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox"}

@@ -44,34 +44,33 @@ def _pair(scores, truth) -> tuple[np.ndarray, np.ndarray]:
     return scores, truth
 
 
+def _correlation(statistic: Callable, scores, truth) -> float:
+    """A scipy correlation statistic; NaN when either side is constant (undefined)."""
+    scores, truth = _pair(scores, truth)
+    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
+        return float("nan")
+    return float(statistic(scores, truth).statistic)
+
+
 def pearson(scores, truth) -> float:
     """Pearson's linear correlation coefficient r."""
     from scipy.stats import pearsonr
 
-    scores, truth = _pair(scores, truth)
-    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
-        return float("nan")
-    return float(pearsonr(scores, truth).statistic)
+    return _correlation(pearsonr, scores, truth)
 
 
 def spearman(scores, truth) -> float:
     """Spearman's rank correlation rho."""
     from scipy.stats import spearmanr
 
-    scores, truth = _pair(scores, truth)
-    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
-        return float("nan")
-    return float(spearmanr(scores, truth).statistic)
+    return _correlation(spearmanr, scores, truth)
 
 
 def kendall(scores, truth) -> float:
     """Kendall's tau-b (ties accounted for)."""
     from scipy.stats import kendalltau
 
-    scores, truth = _pair(scores, truth)
-    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
-        return float("nan")
-    return float(kendalltau(scores, truth).statistic)
+    return _correlation(kendalltau, scores, truth)
 
 
 def weighted_kendall(scores, truth) -> float:
@@ -79,10 +78,7 @@ def weighted_kendall(scores, truth) -> float:
     swaps among the top-ranked candidates cost more, which suits model selection."""
     from scipy.stats import weightedtau
 
-    scores, truth = _pair(scores, truth)
-    if np.ptp(scores) == 0 or np.ptp(truth) == 0:
-        return float("nan")
-    return float(weightedtau(scores, truth).statistic)
+    return _correlation(weightedtau, scores, truth)
 
 
 def top1_relative_accuracy(scores, truth) -> float:

@@ -61,14 +61,22 @@ class NumpyBackend(Backend):
     def take_rows(self, x, index, out):
         """out[:] = x[index] converted to float64, without a temporary."""
         if x.dtype == np.float64:
-            np.take(x, index, axis=0, out=out)
+            # mode="clip" avoids the buffered copy that mode="raise" makes of ``out``; the
+            # indices come from an argsort, so they are always in range
+            np.take(x, index, axis=0, out=out, mode="clip")
         else:
             out[...] = np.take(x, index, axis=0)
         return out
 
     def segment_sums(self, x, starts):
-        """Sums of consecutive row segments beginning at ``starts`` (every segment non-empty)."""
-        return np.add.reduceat(x, starts, axis=0)
+        """Sums of consecutive row segments beginning at ``starts`` (every segment non-empty).
+
+        A loop of contiguous column sums: ``np.add.reduceat`` along axis 0 is over 10x slower."""
+        ends = np.append(starts[1:], x.shape[0])
+        out = np.empty((len(starts), x.shape[1]), dtype=x.dtype)
+        for i, (start, end) in enumerate(zip(starts, ends)):
+            np.add.reduce(x[start:end], axis=0, out=out[i])
+        return out
 
     def row_sq_norms(self, x):
         return np.einsum("ij,ij->i", x, x)

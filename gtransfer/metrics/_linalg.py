@@ -63,10 +63,29 @@ def class_quadratic_form(stats: FeatureStatistics, a: float, b_shift: float) -> 
         left = be.solve_lower(lower, indicator)
         right = be.solve_lower(lower, kernel @ indicator)
         return be.item((left * right).sum())
+    if _kernel_has_rank_n_minus_1(stats):
+        # range(K) is the complement of the all-ones vector, P = I - 11^T/n, and
+        # sum_c e_c^T P e_c / n_c = sum_c (1 - n_c / n) = C - 1: the reference's saturation.
+        return (stats.num_classes - 1) / a
     values, vectors = be.eigh(kernel)
     keep = values > rank_tolerance(be.to_numpy(values), stats.n)
     projected = vectors[:, keep].T @ indicator  # (r, C)
     return be.item((projected * projected).sum() / a)
+
+
+def _kernel_has_rank_n_minus_1(stats: FeatureStatistics) -> bool:
+    """Whether the centred kernel K = X X^T has full rank n - 1 (its null space only the constant
+    vector, which centring puts there): then K + s 11^T is well-conditioned positive definite."""
+    be, n = stats.backend, stats.n
+    scale = be.item(be.diag(stats.gram).sum()) / n
+    if scale <= 0:
+        return False
+    try:
+        lower = be.cholesky(stats.gram + scale / n)  # + (s/n) 11^T: eigenvalue s on the ones vector
+    except NotPositiveDefiniteError:
+        return False
+    pivots = be.to_numpy(be.diag(lower)) ** 2
+    return bool(pivots.min() > _SINGULAR_PIVOT * pivots.max())
 
 
 def logdet_identity_plus(backend, matrix, scale: float) -> float:

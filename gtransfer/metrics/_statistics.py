@@ -122,7 +122,7 @@ def _primal_pass(features, order, stats: FeatureStatistics, needs, max_rows: int
     want_class_grams = "class_grams" in needs
     blocks = _plan_blocks(counts, d, max_rows, class_aligned=want_class_grams)
     buffer = b.empty((max(e - s for s, e in blocks), d))
-    gram = b.zeros((d, d))
+    gram = b.zeros((d, d)) if "gram" in needs or want_class_grams else None
     class_sums = b.zeros((stats.num_classes, d)) if "class_sums" in needs else None
     class_sq_sums = b.zeros((stats.num_classes, d)) if "class_sq_sums" in needs else None
     row_sq_norms = b.empty((stats.n,)) if "row_sq_norms" in needs else None
@@ -130,8 +130,9 @@ def _primal_pass(features, order, stats: FeatureStatistics, needs, max_rows: int
     for start, end in blocks:
         x = b.take_rows(features, order[start:end], out=buffer[: end - start])
         x -= stats.mean
-        block_gram = x.T @ x
-        gram += block_gram
+        if gram is not None:
+            block_gram = x.T @ x
+            gram += block_gram
         classes, seg_starts = _segments((start, end), bounds)
         if class_sums is not None:
             class_sums[classes] += b.segment_sums(x, as_backend(b, seg_starts))
@@ -156,7 +157,7 @@ def _dual_pass(features, order, stats: FeatureStatistics, needs) -> None:
     b = stats.backend
     x = b.take_rows(features, order, out=b.empty((stats.n, stats.d)))
     x -= stats.mean
-    kernel = x @ x.T
+    kernel = x @ x.T if needs & {"gram", "class_grams", "row_sq_norms"} else None
     starts = as_backend(b, stats.class_starts)
     stats.gram = kernel
     if "class_sums" in needs:

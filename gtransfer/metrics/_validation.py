@@ -83,16 +83,7 @@ def check_labels(labels, n_samples: int, name: str = "labels") -> np.ndarray:
             raise ValueError(f"{name} must be 1-D, got shape {host.shape}")
     if host.shape[0] != n_samples:
         raise ValueError(f"{name} has {host.shape[0]} entries but the features have {n_samples} rows")
-    if host.dtype == bool:
-        host = host.astype(np.int64)
-    if not np.issubdtype(host.dtype, np.integer):
-        if not np.issubdtype(host.dtype, np.floating) or not np.all(np.isfinite(host)):
-            raise ValueError(f"{name} must be integer class indices 0..C-1, got dtype {host.dtype}; {_ENCODE_HINT}")
-        if np.any(host != np.round(host)):
-            raise ValueError(f"{name} must be integer class indices 0..C-1, got non-integer values; {_ENCODE_HINT}")
-    host = host.astype(np.int64, copy=False)
-    if host.min() < 0:
-        raise ValueError(f"{name} must be non-negative class indices 0..C-1, got {host.min()}; {_ENCODE_HINT}")
+    host = _as_class_indices(host, name, _ENCODE_HINT)
     counts = np.bincount(host)
     absent = np.flatnonzero(counts == 0)
     if absent.size:
@@ -112,12 +103,21 @@ def check_source_labels(source_labels, n_samples: int, name: str = "source_label
         raise ValueError(f"{name} must be 1-D source class indices, got shape {host.shape}")
     if host.shape[0] != n_samples:
         raise ValueError(f"{name} has {host.shape[0]} entries but labels have {n_samples}")
+    return _as_class_indices(host, name, "pass source_probs.argmax(1)")
+
+
+def _as_class_indices(host: np.ndarray, name: str, hint: str) -> np.ndarray:
+    """1-D host array -> int64 class indices, refusing non-integer, non-finite and negative values."""
+    if host.dtype == bool:
+        host = host.astype(np.int64)
     if not np.issubdtype(host.dtype, np.integer):
-        if not np.all(np.isfinite(host)) or np.any(host != np.round(host)):
-            raise ValueError(f"{name} must be integer class indices; pass source_probs.argmax(1)")
+        if not np.issubdtype(host.dtype, np.floating) or not np.all(np.isfinite(host)):
+            raise ValueError(f"{name} must be integer class indices, got dtype {host.dtype}; {hint}")
+        if np.any(host != np.round(host)):
+            raise ValueError(f"{name} must be integer class indices, got non-integer values; {hint}")
     host = host.astype(np.int64, copy=False)
     if host.min() < 0:
-        raise ValueError(f"{name} must be non-negative class indices, got {host.min()}")
+        raise ValueError(f"{name} must be non-negative class indices, got {host.min()}; {hint}")
     return host
 
 

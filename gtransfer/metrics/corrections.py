@@ -15,12 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_labels
-from .leep import leep, nce
+from .leep import leep, nce, nce_from_probs
 
 __all__ = [
     "label_entropy",
     "correct_for_label_entropy",
     "normalized_nce",
+    "normalized_nce_from_probs",
     "normalized_leep",
     "nce_gain",
     "leep_gain",
@@ -49,6 +50,11 @@ def correct_for_label_entropy(value: float, entropy: float, form: str = "normali
 def normalized_nce(source_labels, labels) -> float:
     """NCE_norm = 1 + NCE / H(Y) = I(Y; Z) / H(Y), in [0, 1]."""
     return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), "normalized")
+
+
+def normalized_nce_from_probs(source_probs, labels) -> float:
+    """``normalized_nce`` with the hard source labels ``source_probs.argmax(1)``."""
+    return correct_for_label_entropy(nce_from_probs(source_probs, labels), label_entropy(labels), "normalized")
 
 
 def normalized_leep(source_probs, labels) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._validation import check_features, check_labels, check_probabilities, check_source_labels
 
-__all__ = ["nce", "leep", "nleep"]
+__all__ = ["nce", "nce_from_probs", "leep", "nleep"]
 
 
 def _joint_distribution(labels: np.ndarray, source: np.ndarray, num_source: int) -> np.ndarray:
@@ -29,12 +29,18 @@ def nce(source_labels, labels) -> float:
     Note NCE = I(Y; Z) - H(Y): it carries the target's label entropy (see
     ``gtransfer.metrics.normalized_nce`` for the correction used in target selection).
     """
-    labels = check_labels(labels, np.asarray(getattr(labels, "shape", [len(labels)]))[0])
+    labels = check_labels(labels, len(labels))
     source = check_source_labels(source_labels, labels.size)
     joint = _joint_distribution(labels, source, int(source.max()) + 1)
     marginal = joint.sum(0, keepdims=True)
     used = joint > 0
     return float((joint[used] * np.log(joint[used] / np.broadcast_to(marginal, joint.shape)[used])).sum())
+
+
+def nce_from_probs(source_probs, labels) -> float:
+    """NCE with the hard source labels taken as ``source_probs.argmax(1)``."""
+    labels = check_labels(labels, len(labels))
+    return nce(check_probabilities(source_probs, labels.size).argmax(1), labels)
 
 
 def leep(source_probs, labels) -> float:
@@ -50,7 +56,7 @@ def leep(source_probs, labels) -> float:
     Source classes that no sample uses (P(z) = 0) are ignored, where the reference code returns
     NaN (0/0); on the remaining columns the value is the reference's.
     """
-    labels = check_labels(labels, np.asarray(getattr(labels, "shape", [len(labels)]))[0])
+    labels = check_labels(labels, len(labels))
     probs = check_probabilities(source_probs, labels.size)
     num_classes = int(labels.max()) + 1
     joint = np.zeros((num_classes, probs.shape[1]))

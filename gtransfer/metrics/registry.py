@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-import numpy as np
-
 from ._statistics import compute_statistics
 from ._validation import check_features, check_labels, check_probabilities
 from .baselines import knn_accuracy, linear_probe_accuracy
-from .corrections import label_entropy, normalized_leep, normalized_nce
+from .corrections import label_entropy, normalized_leep, normalized_nce_from_probs
 from .gbc import GBC_NEEDS, gbc, gbc_from_statistics
 from .hscore import (
     H_SCORE_NEEDS,
@@ -20,7 +18,7 @@ from .hscore import (
     shrinkage_h_score,
     shrinkage_h_score_from_statistics,
 )
-from .leep import leep, nce, nleep
+from .leep import leep, nce_from_probs, nleep
 from .logme import LOGME_NEEDS, logme, logme_from_statistics
 from .transrate import TRANSRATE_NEEDS, transrate, transrate_from_statistics
 
@@ -63,9 +61,9 @@ METRIC_SPECS: dict[str, MetricSpec] = {
         MetricSpec("nleep", nleep, "features", "N-LEEP (Li et al. 2021)"),
         MetricSpec("knn_accuracy", knn_accuracy, "features", "5-NN cross-validated accuracy (baseline)"),
         MetricSpec("linear_probe_accuracy", linear_probe_accuracy, "features", "logistic-regression probe (baseline)"),
-        _source_metric("nce", lambda probs, y: nce(np.asarray(probs).argmax(1), y), "NCE (Tran et al. 2019)"),
+        _source_metric("nce", nce_from_probs, "NCE (Tran et al. 2019), hard labels = argmax"),
         _source_metric("leep", leep, "LEEP (Nguyen et al. 2020)"),
-        _source_metric("nce_normalized", lambda probs, y: normalized_nce(np.asarray(probs).argmax(1), y), "1 + NCE / H(Y)"),
+        _source_metric("nce_normalized", normalized_nce_from_probs, "1 + NCE / H(Y)"),
         _source_metric("leep_normalized", normalized_leep, "1 + LEEP / H(Y)"),
     ]
 }

@@ -92,11 +92,10 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
     task = source_task(spec, root)
     shape = encoder.input_shape
     started = time.perf_counter()
-    # epochs = 0 keeps the random encoder and trains only its source classifier (a linear probe);
-    # frozen means eval mode, so BatchNorm running statistics stay those of the initialisation
+    # epochs = 0 keeps the random encoder and trains only its source classifier (a linear probe)
     linear = spec.epochs == 0
     result = finetune(
-        encoder.eval() if linear else encoder,
+        encoder,
         make_loader(task.train, shape, spec.batch_size, shuffle=True, seed=spec.seed),
         make_loader(task.valid, shape, 256),
         make_loader(task.test, shape, 256),

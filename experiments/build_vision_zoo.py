@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out or f"results/vision/zoo-{args.preset}")
     started = time.perf_counter()
     paths = build_zoo(specs, out, args.data_root, args.device)
-    print(f"| encoder | arch | d | source classes | source test acc | train s |")
+    print("| encoder | arch | d | source classes | source test acc | train s |")
     print("| --- | --- | --- | --- | --- | --- |")
     for path in paths:
         _, _, meta = load_zoo_encoder(path)

@@ -1,0 +1,107 @@
+"""The vision zoo on tiny inputs: atomic checkpoints with metadata, resumable builds, faithful reloads."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from vision.data import images_to_tensor
+from vision.zoo import SourceSpec, build_zoo, load_zoo_encoder, source_task, zoo_encoders
+
+TINY = [
+    SourceSpec("tiny-cnn", "digits", (0, 1, 2), "cnn", {"width": 4, "embedding_dim": 16, "input_size": 8},
+               epochs=3, max_per_class=30, batch_size=16, lr=1e-2),
+    SourceSpec("tiny-random-resnet", "digits", (3, 4, 5, 6), "resnet",
+               {"in_channels": 1, "widths": [4, 8], "input_size": 8}, epochs=0, max_per_class=30),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("zoo")
+    build_zoo(TINY, folder, progress=False)
+    return folder
+
+
+def test_zoo_files_and_metadata(tiny_zoo):
+    assert zoo_encoders(tiny_zoo) == ["tiny-cnn", "tiny-random-resnet"]
+    assert sorted(p.name for p in tiny_zoo.iterdir()) == ["tiny-cnn.pt", "tiny-random-resnet.pt"], "no temp files left"
+    _, _, meta = load_zoo_encoder(tiny_zoo / "tiny-cnn.pt")
+    assert meta["spec"] == TINY[0].to_dict()
+    assert meta["embedding_dim"] == 16 and meta["input_shape"] == [1, 8, 8]
+    assert meta["source_class_names"] == ["0", "1", "2"]
+    assert meta["source_task"]["class_counts"] == [30, 30, 30]
+    assert meta["finetune"]["mode"] == "full" and meta["finetune"]["epochs_run"] == 3
+    _, _, random_meta = load_zoo_encoder(tiny_zoo / "tiny-random-resnet.pt")
+    assert random_meta["finetune"]["mode"] == "linear"  # untrained encoder, trained source classifier
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_reloaded_encoder_and_head_reproduce_the_recorded_source_accuracy(tiny_zoo, index):
+    spec = TINY[index]
+    encoder, head, meta = load_zoo_encoder(tiny_zoo / f"{spec.name}.pt")
+    task = source_task(spec)
+    with torch.no_grad():
+        logits = head(encoder.embed(images_to_tensor(task.test.images, tuple(meta["input_shape"]))))
+    accuracy = float((logits.argmax(1).numpy() == task.test.labels).mean())
+    assert accuracy == pytest.approx(meta["source_test_accuracy"], abs=1e-12)
+
+
+def test_untrained_source_keeps_its_initialisation(tiny_zoo):
+    from vision.models import build_encoder
+
+    encoder, _, meta = load_zoo_encoder(tiny_zoo / "tiny-random-resnet.pt")
+    torch.manual_seed(TINY[1].seed)
+    fresh = build_encoder("resnet", **meta["config"])
+    for (name, a), b in zip(encoder.state_dict().items(), fresh.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_build_resumes_and_rebuilds_on_a_changed_spec(tiny_zoo):
+    path = tiny_zoo / "tiny-cnn.pt"
+    stamp = path.stat().st_mtime_ns
+    build_zoo(TINY[:1], tiny_zoo, progress=False)
+    assert path.stat().st_mtime_ns == stamp, "an encoder with the same spec is not retrained"
+    changed = SourceSpec(**{**TINY[0].__dict__, "epochs": 1})
+    build_zoo([changed], tiny_zoo, progress=False)
+    _, _, meta = load_zoo_encoder(path)
+    assert meta["spec"]["epochs"] == 1 and meta["finetune"]["epochs_run"] == 1
+    build_zoo(TINY[:1], tiny_zoo, progress=False)  # restore for the other tests
+    with pytest.raises(ValueError, match="unique"):
+        build_zoo([TINY[0], TINY[0]], tiny_zoo, progress=False)
+
+
+def test_loading_rejects_foreign_checkpoints(tmp_path):
+    from gtransfer.checkpoints import save_checkpoint
+
+    save_checkpoint(tmp_path / "graph.pt", {"w": torch.zeros(2)}, {"arch": "gin"})
+    with pytest.raises(ValueError, match="not a vision zoo checkpoint"):
+        load_zoo_encoder(tmp_path / "graph.pt")
+    with pytest.raises(FileNotFoundError):
+        load_zoo_encoder(tmp_path / "missing.pt")
+    with pytest.raises(FileNotFoundError, match="zoo folder not found"):
+        zoo_encoders(tmp_path / "nowhere")
+
+
+def test_build_script_runs_a_preset_subset(tmp_path, monkeypatch, capsys):
+    """The script's CLI path (preset lookup, --only, table) on the tiny specs."""
+    import importlib.util
+    from pathlib import Path
+
+    import vision.zoo
+
+    monkeypatch.setitem(vision.zoo.PRESETS, "small", TINY)
+    script = Path(__file__).resolve().parents[1] / "experiments" / "build_vision_zoo.py"
+    module_spec = importlib.util.spec_from_file_location("build_vision_zoo", script)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    assert module.main(["--preset", "small", "--out", str(tmp_path), "--only", "tiny-cnn"]) == 0
+    out = capsys.readouterr().out
+    assert "| tiny-cnn | cnn | 16 | 3 |" in out
+    assert os.listdir(tmp_path) == ["tiny-cnn.pt"]
+    with pytest.raises(SystemExit):
+        module.main(["--preset", "small", "--out", str(tmp_path), "--only", "nope"])

@@ -8,7 +8,7 @@ training split (LEEP and NCE use the MLPs' own source heads, so they exist for t
 probed (logistic regression on frozen features, accuracy on the test split): the ground truth.
 The demo prints the ranking and how well each metric's ranking agrees with the ground truth.
 
-    python -m gtransfer.demo [--out results/demo] [--with-nleep]
+    python -m gtransfer.demo [--out results/demo-digits] [--with-nleep]
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def _write(out: Path, rows: list[dict], agreement: dict, names: list[str]) -> No
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gtransfer.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("results/demo"), help="where to write CSV tables and a plot")
+    parser.add_argument("--out", type=Path, default=Path("results/demo-digits"), help="where to write CSV tables and a plot")
     parser.add_argument("--with-nleep", action="store_true", help="also compute N-LEEP (a Gaussian mixture per candidate)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

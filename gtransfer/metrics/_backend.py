@@ -8,6 +8,7 @@ numpy's BLAS (whose ``A.T @ A`` is a symmetric rank-k update, half the flops of 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -20,11 +21,9 @@ class NotPositiveDefiniteError(np.linalg.LinAlgError):
 
 
 def _is_torch_tensor(x: Any) -> bool:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return False
-    return isinstance(x, torch.Tensor)
+    # a tensor can only exist once torch is imported: never import it (1-2 s) for numpy input
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 
 class Backend:
@@ -81,6 +80,14 @@ class NumpyBackend(Backend):
     def row_sq_norms(self, x):
         return np.einsum("ij,ij->i", x, x)
 
+    def class_sums(self, x, labels: np.ndarray, num_classes: int):
+        """Row sums per class, in any row order: a sparse one-hot product, O(nd), no copy of x."""
+        import scipy.sparse
+
+        n = labels.size
+        onehot = scipy.sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(num_classes, n))
+        return np.asarray(onehot @ x)
+
     # numpy's own LAPACK for factorisations: it shares the BLAS thread pool of the products before
     # it, where scipy's bundled OpenBLAS would start a second pool that spins against the first.
     def cholesky(self, a):
@@ -113,6 +120,9 @@ class NumpyBackend(Backend):
 
     def add_to_diagonal(self, a, value: float) -> None:
         a.flat[:: a.shape[0] + 1] += value
+
+    def frobenius_sq(self, a) -> float:
+        return float(np.vdot(a, a))  # no temporary, unlike (a * a).sum()
 
     def concat_columns(self, left, right):
         return np.concatenate([left, right], axis=1)
@@ -176,6 +186,10 @@ class TorchBackend(Backend):
     def row_sq_norms(self, x):
         return self.torch.einsum("ij,ij->i", x, x)
 
+    def class_sums(self, x, labels: np.ndarray, num_classes: int):
+        out = self.torch.zeros((num_classes, x.shape[1]), dtype=x.dtype, device=self.device)
+        return out.index_add_(0, self.as_int(labels), x)
+
     def cholesky(self, a):
         lower, info = self.torch.linalg.cholesky_ex(a)
         if int(info) != 0:
@@ -196,6 +210,9 @@ class TorchBackend(Backend):
 
     def add_to_diagonal(self, a, value: float) -> None:
         self.torch.diagonal(a).add_(value)
+
+    def frobenius_sq(self, a) -> float:
+        return float((a * a).sum())
 
     def concat_columns(self, left, right):
         return self.torch.cat([left, right], dim=1)

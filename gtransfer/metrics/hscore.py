@@ -64,7 +64,7 @@ def ledoit_wolf_from_statistics(stats: FeatureStatistics) -> float:
     norms = stats.row_sq_norms
     trace = be.item(norms.sum()) / n
     mu = trace / d
-    frob2 = be.item((stats.gram * stats.gram).sum()) / n**2
+    frob2 = be.item(be.frobenius_sq(stats.gram)) / n**2
     beta = (be.item((norms * norms).sum()) / n - frob2) / (n * d)
     delta = (frob2 - 2.0 * mu * trace + d * mu**2) / d
     if delta <= 0.0:  # S is already a multiple of the identity: nothing to shrink

@@ -166,3 +166,19 @@ def test_baselines_separate_informative_from_noise():
     noise = rng.standard_normal((300, 6))
     assert metrics.knn_accuracy(informative, labels) > 0.9 > 0.5 > metrics.knn_accuracy(noise, labels)
     assert metrics.linear_probe_accuracy(informative, labels) > 0.9 > 0.5 > metrics.linear_probe_accuracy(noise, labels)
+
+
+@pytest.mark.parametrize("n, d", [(400, 24), (60, 150)])
+@pytest.mark.parametrize("name", ["h_score", "shrinkage_h_score", "logme", "transrate"])
+def test_translation_invariance_across_the_uncentred_and_centred_routes(n, d, name):
+    """A moderate mean takes the copy-free route (raw Gram, centred afterwards); a huge one (1e4 x
+    the spread) the centred copy. Centred metrics must not notice; LogME is not translation
+    invariant, so there the raw route is compared with a float32 copy, which always centres."""
+    features, labels = make_task(n, d, 3, seed=11)
+    features = features - features.mean(0)
+    shifted = features + 1e4 * np.abs(features).max()
+    if name == "logme":
+        exact = metrics.logme(features.astype(np.float32).astype(np.float64), labels)
+        assert metrics.logme(features.astype(np.float32), labels) == pytest.approx(exact, rel=1e-9)
+        return
+    assert metrics.METRICS[name](shifted, labels) == pytest.approx(metrics.METRICS[name](features, labels), rel=1e-7)

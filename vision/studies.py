@@ -53,6 +53,21 @@ def _finetune_params(preset: str) -> dict:
     return {"mode": "full", "epochs": 5 if preset == "small" else 30, "lr": 1e-3, "batch_size": 32}
 
 
+def _score_and_finetune(preset: str, zoo: str, cache: str, candidate: str, group: str) -> dict:
+    """The part every vision study shares: score each (encoder, target), fine-tune it for the truth,
+    and report ``candidate`` rankings within each ``group``."""
+    return {
+        "params": {"zoo": zoo, "cache": cache},
+        "stages": [
+            {"kind": "vision_score"},
+            {"kind": "vision_finetune", "seeds": [0] if preset == "small" else [0, 1, 2],
+             "params": _finetune_params(preset)},
+        ],
+        "report": {"candidate": candidate, "group": group, "scores": "vision_score", "truth": "vision_finetune",
+                   "truth_aggregate": "mean", "n_boot": 200 if preset == "small" else 1000},
+    }
+
+
 def source_selection_spec(preset: str = "small", zoo: str = "../../results/vision/zoo-small",
                           cache: str = "../../.cache/vision/embeddings") -> dict:
     """Every zoo encoder x every target: metric scores (``vision_score``) and fine-tuning (``vision_finetune``)."""
@@ -64,14 +79,7 @@ def source_selection_spec(preset: str = "small", zoo: str = "../../results/visio
         "import": ["vision.trials"],
         "encoders": [s.name for s in PRESETS[preset]],
         "targets": _SOURCE_TARGETS[preset],
-        "params": {"zoo": zoo, "cache": cache},
-        "stages": [
-            {"kind": "vision_score"},
-            {"kind": "vision_finetune", "seeds": [0] if preset == "small" else [0, 1, 2],
-             "params": _finetune_params(preset)},
-        ],
-        "report": {"candidate": "encoder", "group": "target", "scores": "vision_score", "truth": "vision_finetune",
-                   "truth_aggregate": "mean", "n_boot": 200 if preset == "small" else 1000},
+        **_score_and_finetune(preset, zoo, cache, candidate="encoder", group="target"),
     }
 
 
@@ -86,14 +94,7 @@ def target_selection_spec(preset: str = "small", zoo: str = "../../results/visio
         "import": ["vision.trials"],
         "encoders": _TARGET_SELECTION_ENCODERS[preset],
         "targets": _targets_for_selection(preset),
-        "params": {"zoo": zoo, "cache": cache},
-        "stages": [
-            {"kind": "vision_score"},
-            {"kind": "vision_finetune", "seeds": [0] if preset == "small" else [0, 1, 2],
-             "params": _finetune_params(preset)},
-        ],
-        "report": {"candidate": "target", "group": "encoder", "scores": "vision_score", "truth": "vision_finetune",
-                   "truth_aggregate": "mean", "n_boot": 200 if preset == "small" else 1000},
+        **_score_and_finetune(preset, zoo, cache, candidate="target", group="encoder"),
     }
 
 

@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 from torch_geometric.datasets import Planetoid
 
 from .errors import CorruptCacheWarning
-from .roots import MissingDataError, download_file, find_data_path, processed_dir
+from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
 __all__ = ["PLANETOID_NAMES", "OfflinePlanetoid", "load_planetoid"]
 
@@ -38,7 +38,7 @@ PLANETOID_URL = "https://github.com/kimiyoung/planetoid/raw/master/data"
 RAW_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 
 
-class OfflinePlanetoid(Planetoid):
+class OfflinePlanetoid(ExplicitFolders, Planetoid):
     """PyG's Planetoid (public split) reading a given raw folder and caching elsewhere."""
 
     def __init__(self, name: str, raw_folder: str | os.PathLike, processed_folder: str | os.PathLike,
@@ -60,16 +60,6 @@ class OfflinePlanetoid(Planetoid):
             shutil.rmtree(processed_folder, ignore_errors=True)
             super().__init__(root=str(processed_folder), name=name, split="public", transform=transform)
 
-    @property
-    def raw_dir(self) -> str:
-        return self._raw_folder
-
-    @property
-    def processed_dir(self) -> str:
-        return self._processed_folder
-
-    def download(self) -> None:
-        raise MissingDataError(f"{self.name}: raw files missing in {self.raw_dir}")
 
 
 def load_planetoid(

@@ -29,6 +29,7 @@ from typing import Iterable, Sequence
 __all__ = [
     "CACHE_FORMAT_VERSION",
     "EMBEDDED_DIR",
+    "ExplicitFolders",
     "MissingDataError",
     "cache_dir",
     "data_roots",
@@ -191,3 +192,25 @@ def download_file(url: str, destination: str | os.PathLike, timeout: float = 60.
             raise OSError(f"download of {url} to {destination} failed: {error}") from error
         raise
     return destination
+
+
+class ExplicitFolders:
+    """Mixin for PyG datasets that read raw files from one folder and cache in another.
+
+    The subclass sets ``_raw_folder`` and ``_processed_folder`` before calling the PyG constructor;
+    ``download`` never fetches anything: missing raw files are a ``MissingDataError``.
+    """
+
+    _raw_folder: str
+    _processed_folder: str
+
+    @property
+    def raw_dir(self) -> str:
+        return self._raw_folder
+
+    @property
+    def processed_dir(self) -> str:
+        return self._processed_folder
+
+    def download(self) -> None:
+        raise MissingDataError(f"{type(self).__name__} {self.name}: raw files missing in {self.raw_dir}")

@@ -47,7 +47,7 @@ from torch_geometric.datasets import TUDataset
 from torch_geometric.transforms import BaseTransform, Compose
 
 from .errors import CorruptCacheWarning
-from .roots import MissingDataError, download_file, find_data_path, processed_dir
+from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
 __all__ = ["ConstantFeature", "DegreeOneHot", "TUGraphDataset", "check_tu_files", "load_tu_dataset"]
 
@@ -133,7 +133,7 @@ class ConstantFeature(BaseTransform):
         return data
 
 
-class TUGraphDataset(TUDataset):
+class TUGraphDataset(ExplicitFolders, TUDataset):
     """PyG's :class:`~torch_geometric.datasets.TUDataset` reading a given (possibly read-only) raw
     folder and keeping its processed file in a separate cache folder.
 
@@ -207,16 +207,6 @@ class TUGraphDataset(TUDataset):
         degree = torch.bincount(target, minlength=int(node_counts.sum()))
         return torch.unique(degree).tolist()
 
-    @property
-    def raw_dir(self) -> str:
-        return self._raw_folder
-
-    @property
-    def processed_dir(self) -> str:
-        return self._processed_folder
-
-    def download(self) -> None:
-        raise MissingDataError(f"TU dataset {self.name}: raw files missing in {self.raw_dir}")
 
     def process(self) -> None:
         check_tu_files(self.raw_dir, self.name)

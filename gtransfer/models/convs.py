@@ -61,15 +61,20 @@ class GINLayer(_EdgeConv):
         return self.mlp(scatter(msg, dst, dim=0, dim_size=x.size(0), reduce="sum"))
 
 
-class GCNLayer(_EdgeConv):
-    r"""GCN with edge features (Kipf & Welling 2017; Hu et al. 2020):
-    :math:`h_i' = \sum_{j} \deg_i^{-1/2} \deg_j^{-1/2} (W h_j + b + e_{ij})`, degrees counting the
-    self-loop. No extra bias.
-    """
+class _LinearEdgeConv(_EdgeConv):
+    """A linear map of the node states plus edge embeddings: the parameters GCN and GraphSAGE share
+    (their published state dicts have identical keys)."""
 
     def __init__(self, dim: int, edge_features: str | int | None) -> None:
         super().__init__(edge_features, dim)
         self.linear = nn.Linear(dim, dim)
+
+
+class GCNLayer(_LinearEdgeConv):
+    r"""GCN with edge features (Kipf & Welling 2017; Hu et al. 2020):
+    :math:`h_i' = \sum_{j} \deg_i^{-1/2} \deg_j^{-1/2} (W h_j + b + e_{ij})`, degrees counting the
+    self-loop. No extra bias.
+    """
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         src, dst, e = self._edges(x, edge_index, edge_attr)
@@ -81,14 +86,10 @@ class GCNLayer(_EdgeConv):
         return scatter(norm * msg, dst, dim=0, dim_size=x.size(0), reduce="sum")
 
 
-class SAGELayer(_EdgeConv):
+class SAGELayer(_LinearEdgeConv):
     r"""GraphSAGE-mean with edge features (Hamilton et al. 2017; Hu et al. 2020):
     :math:`h_i' = \mathrm{normalize}_2\big(\mathrm{mean}_{j} (W h_j + b + e_{ij})\big)`.
     """
-
-    def __init__(self, dim: int, edge_features: str | int | None) -> None:
-        super().__init__(edge_features, dim)
-        self.linear = nn.Linear(dim, dim)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         src, dst, e = self._edges(x, edge_index, edge_attr)

@@ -112,9 +112,6 @@ class NumpyBackend(Backend):
     def eigh(self, a):
         return np.linalg.eigh(a)
 
-    def eigvalsh(self, a):
-        return np.linalg.eigvalsh(a)
-
     def diag(self, a):
         return np.diagonal(a)
 
@@ -130,13 +127,8 @@ class NumpyBackend(Backend):
     log = staticmethod(np.log)
     exp = staticmethod(np.exp)
     sqrt = staticmethod(np.sqrt)
-    abs = staticmethod(np.abs)
-
     def maximum(self, x, floor: float):
         return np.maximum(x, floor)
-
-    def where(self, cond, a, b):
-        return np.where(cond, a, b)
 
     def item(self, x) -> float:
         return float(x)
@@ -202,9 +194,6 @@ class TorchBackend(Backend):
     def eigh(self, a):
         return self.torch.linalg.eigh(a)
 
-    def eigvalsh(self, a):
-        return self.torch.linalg.eigvalsh(a)
-
     def diag(self, a):
         return self.torch.diagonal(a)
 
@@ -226,14 +215,8 @@ class TorchBackend(Backend):
     def sqrt(self, x):
         return self.torch.sqrt(x)
 
-    def abs(self, x):
-        return self.torch.abs(x)
-
     def maximum(self, x, floor: float):
         return self.torch.clamp(x, min=floor)
-
-    def where(self, cond, a, b):
-        return self.torch.where(cond, a, b)
 
     def item(self, x) -> float:
         return float(x)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._backend import Backend, _is_torch_tensor, backend_for
 
-__all__ = ["check_features", "check_labels", "check_source_labels", "check_probabilities"]
+__all__ = ["check_features", "check_labels", "check_source_labels", "check_probabilities", "as_class_indices"]
 
 _ENCODE_HINT = "encode them with `np.unique(labels, return_inverse=True)[1]`"
 
@@ -83,7 +83,7 @@ def check_labels(labels, n_samples: int, name: str = "labels") -> np.ndarray:
             raise ValueError(f"{name} must be 1-D, got shape {host.shape}")
     if host.shape[0] != n_samples:
         raise ValueError(f"{name} has {host.shape[0]} entries but the features have {n_samples} rows")
-    host = _as_class_indices(host, name, _ENCODE_HINT)
+    host = as_class_indices(host, name, _ENCODE_HINT)
     counts = np.bincount(host)
     absent = np.flatnonzero(counts == 0)
     if absent.size:
@@ -103,10 +103,10 @@ def check_source_labels(source_labels, n_samples: int, name: str = "source_label
         raise ValueError(f"{name} must be 1-D source class indices, got shape {host.shape}")
     if host.shape[0] != n_samples:
         raise ValueError(f"{name} has {host.shape[0]} entries but labels have {n_samples}")
-    return _as_class_indices(host, name, "pass source_probs.argmax(1)")
+    return as_class_indices(host, name, "pass source_probs.argmax(1)")
 
 
-def _as_class_indices(host: np.ndarray, name: str, hint: str) -> np.ndarray:
+def as_class_indices(host: np.ndarray, name: str, hint: str) -> np.ndarray:
     """1-D host array -> int64 class indices, refusing non-integer, non-finite and negative values."""
     if host.dtype == bool:
         host = host.astype(np.int64)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gtransfer.metrics._validation import as_class_indices
 from gtransfer.studies.arrays import load_array
 from gtransfer.studies.registry import register_trial_kind
 
@@ -49,13 +50,7 @@ def load_features_and_labels(params: dict) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"labels must have shape ({features.shape[0]},) to match the features, got {labels.shape}")
     if not np.all(np.isfinite(features)):
         raise ValueError(f"features contain {int((~np.isfinite(features)).sum())} NaN/inf values")
-    if not np.issubdtype(labels.dtype, np.integer):
-        if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
-            raise ValueError("labels must be integer class ids 0..C-1")
-        labels = labels.astype(np.int64)
-    if labels.min() < 0:
-        raise ValueError("labels must be non-negative class ids")
-    return features, labels.astype(np.int64)
+    return features, as_class_indices(labels, "labels", "encode them with np.unique(labels, return_inverse=True)[1]")
 
 
 @register_trial_kind("probe")

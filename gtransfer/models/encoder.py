@@ -23,10 +23,34 @@ from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_poo
 from gtransfer.models.convs import CONV_LAYERS
 from gtransfer.models.inputs import make_node_encoder
 
-__all__ = ["GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "POOLINGS", "JK_MODES"]
+__all__ = ["GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments", "POOLINGS", "JK_MODES"]
 
 POOLINGS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
 JK_MODES = ("last", "concat", "max", "sum")
+
+
+def check_stack_arguments(name: str, num_layers: int, hidden_dim: int, dropout: float) -> None:
+    """Refuse a layer stack with no layers, no width or a dropout outside [0, 1), naming ``name``."""
+    if num_layers < 1:
+        raise ValueError(f"{name}: num_layers must be >= 1, got {num_layers}")
+    if hidden_dim < 1:
+        raise ValueError(f"{name}: hidden_dim must be >= 1, got {hidden_dim}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout}")
+
+
+def pool_nodes(nodes: Tensor, index: Tensor | None, size: int | None, level: str, pooling: str) -> Tensor:
+    r"""Node embeddings (N, D) as they are (``level="node"``) or pooled per graph (``level="graph"``):
+    :math:`z_g = \mathrm{pool}_{v:\,index_v = g}\, h_v`, (size, D); ``index=None`` means one graph."""
+    if level == "node":
+        return nodes
+    if level != "graph":
+        raise ValueError(f"level must be 'graph' or 'node', got {level!r}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {sorted(POOLINGS)}, got {pooling!r}")
+    if index is None:
+        index = torch.zeros(nodes.size(0), dtype=torch.long, device=nodes.device)
+    return POOLINGS[pooling](nodes, index, size=size)
 
 
 class GNNEncoder(nn.Module):
@@ -65,12 +89,7 @@ class GNNEncoder(nn.Module):
         name = type(self).__name__
         if arch not in CONV_LAYERS:
             raise ValueError(f"{name}: arch must be one of {sorted(CONV_LAYERS)}, got {arch!r}")
-        if num_layers < 1:
-            raise ValueError(f"{name}: num_layers must be >= 1, got {num_layers}")
-        if hidden_dim < 1:
-            raise ValueError(f"{name}: hidden_dim must be >= 1, got {hidden_dim}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout}")
+        check_stack_arguments(name, num_layers, hidden_dim, dropout)
         if jk not in JK_MODES:
             raise ValueError(f"{name}: jk must be one of {JK_MODES}, got {jk!r}")
         if pooling not in POOLINGS:
@@ -149,18 +168,8 @@ class GNNEncoder(nn.Module):
     def embed(self, batch, level: str = "graph", layer: int | None = None, pooling: str | None = None) -> Tensor:
         """Graph embeddings (B, D) (``level="graph"``) or node embeddings (N, D) (``level="node"``)."""
         nodes = self.node_embeddings(batch, layer)
-        if level == "node":
-            return nodes
-        if level != "graph":
-            raise ValueError(f"level must be 'graph' or 'node', got {level!r}")
-        pooling = pooling or self.pooling
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {sorted(POOLINGS)}, got {pooling!r}")
         index = getattr(batch, "batch", None)
-        if index is None:
-            index = torch.zeros(nodes.size(0), dtype=torch.long, device=nodes.device)
-        size = getattr(batch, "num_graphs", None)
-        return POOLINGS[pooling](nodes, index, size=size)
+        return pool_nodes(nodes, index, getattr(batch, "num_graphs", None), level, pooling or self.pooling)
 
     def forward(self, batch) -> Tensor:
         return self.embed(batch)

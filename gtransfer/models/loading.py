@@ -1,9 +1,13 @@
-"""Open any encoder file: a gtransfer checkpoint (architecture in its metadata) or a published
-Hu et al. 2020 state_dict (architecture from the file name or ``arch``)."""
+"""Open any encoder file: a gtransfer checkpoint (architecture in its metadata), a DGL encoder
+checkpoint (``architecture["framework"] == "dgl"``, reopened by :mod:`gtransfer.interop.dgl`, which
+needs the ``dgl`` extra) or a published Hu et al. 2020 state_dict (architecture from the file name
+or ``arch``)."""
 
 from __future__ import annotations
 
 import os
+
+import torch
 
 from gtransfer.checkpoints import read_checkpoint
 from gtransfer.models.encoder import GNNEncoder, build_encoder
@@ -12,12 +16,26 @@ from gtransfer.models.pretrain_gnns import load_pretrain_gnns
 __all__ = ["load_encoder"]
 
 
-def load_encoder(path: str | os.PathLike, arch: str | None = None) -> GNNEncoder:
-    """The encoder stored at ``path``, in eval mode, every weight from the file."""
+def load_encoder(path: str | os.PathLike, arch: str | None = None) -> torch.nn.Module:
+    """The encoder stored at ``path``, in eval mode, every weight from the file.
+
+    Returns:
+        a :class:`GNNEncoder`, or a :class:`gtransfer.interop.dgl.DGLEncoder` for a DGL checkpoint.
+
+    Raises:
+        gtransfer.interop.dgl_requirement.MissingDGLError: a DGL checkpoint without a working DGL.
+    """
     ckpt = read_checkpoint(path)
     architecture = ckpt["metadata"].get("architecture")
     if architecture is None:  # a bare state_dict: the published layout is the only one we know
         return load_pretrain_gnns(path, arch=arch)
+    if architecture.get("framework") == "dgl":
+        from gtransfer.interop.dgl_requirement import require_dgl
+
+        require_dgl()  # one clear error naming the extra, before the adapter's imports
+        from gtransfer.interop.dgl import load_dgl_encoder
+
+        return load_dgl_encoder(path)
     encoder = build_encoder(architecture)
     encoder.load_state_dict(ckpt["state_dict"], strict=True)
     return encoder.eval()

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 
-.PHONY: demo demo-digits test bench clean-venv
+.PHONY: demo demo-digits test bench clean-venv dgl-env test-dgl
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,4 +35,34 @@ bench: $(VENV)/.installed
 	$(PY) -m gtransfer.bench metrics --n 50000 --d 2048 --classes 100
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(DGL_VENV)
+
+# DGL interoperability (optional): DGL 2.1.0, the newest DGL wheel for Python 3.11, has builds for
+# torch 2.0-2.2 only (its GraphBolt library exists for torch 2.2.0 and 2.2.1, not 2.2.2), so it gets
+# an environment of its own. From PyPI torch 2.2.1 is a CUDA build (about 5 GB in the venv; it runs
+# on the CPU); with the public PyTorch index, DGL_TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu
+# takes the 200 MB CPU build instead.
+DGL_VENV := .venv-dgl
+DGL_PY := $(DGL_VENV)/bin/python
+DGL_TORCH_SPEC ?= torch==2.2.1
+DGL_SPEC ?= dgl==2.1.0
+DGL_TORCHDATA_SPEC ?= torchdata==0.7.1
+DGL_NUMPY_SPEC ?= numpy<2
+DGL_TORCH_INDEX ?=
+
+$(DGL_VENV)/.installed: pyproject.toml
+	test -x $(DGL_PY) || $(PYTHON) -m venv $(DGL_VENV)
+	$(DGL_PY) -m pip install -q --upgrade pip
+	# the pins hold for every later install into this venv: nothing may upgrade torch or numpy
+	printf '%s\n' "$(DGL_TORCH_SPEC)" "$(DGL_NUMPY_SPEC)" "$(DGL_SPEC)" "$(DGL_TORCHDATA_SPEC)" > $(DGL_VENV)/constraints.txt
+	$(DGL_PY) -m pip install -q $(DGL_TORCH_INDEX) -c $(DGL_VENV)/constraints.txt "$(DGL_TORCH_SPEC)" "$(DGL_NUMPY_SPEC)"
+	# dgl, torchdata and DGL's own unlisted requirements (pandas, pyyaml, pydantic) come with the extra
+	$(DGL_PY) -m pip install -q -c $(DGL_VENV)/constraints.txt -e ".[dev,dgl]"
+	$(DGL_PY) -c "import dgl, torch; print('DGL environment:', 'dgl', dgl.__version__, 'torch', torch.__version__)"
+	touch $@
+
+dgl-env: $(DGL_VENV)/.installed
+
+# The DGL tests, in the DGL environment (`make test` skips them, with the reason, where DGL is absent).
+test-dgl: dgl-env
+	$(DGL_PY) -m pytest -q tests/test_interop_dgl.py tests/test_interop_dgl_missing.py

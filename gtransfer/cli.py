@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rank", help="rank encoders for a target by their metric scores")
     p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ENZYMES:k=3,ratio=2")
-    p.add_argument("--encoders", required=True, nargs="+", help="encoder checkpoints (published .pth or gtransfer checkpoints) or random:ARCH")
+    p.add_argument("--encoders", required=True, nargs="+", help="encoder checkpoints (published .pth, gtransfer or DGL encoder checkpoints), published:NAME or random:ARCH")
     p.add_argument("--metric", default="shrinkage_h_score", help="metric to rank by (default shrinkage_h_score)")
     p.add_argument("--data-root", help="data root (default: GTRANSFER_DATA or ../shared/data)")
     p.add_argument("--max-samples", type=int, default=None, help="embed at most this many target graphs")

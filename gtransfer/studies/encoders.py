@@ -1,7 +1,8 @@
 """Encoders named by a string: a checkpoint file, or a randomly initialised zoo member.
 
-* ``path/to/gcn_contextpred.pth`` -- a published Hu et al. 2020 chem encoder or a gtransfer
-  checkpoint (a pretrained zoo member), opened by :func:`gtransfer.models.load_encoder`.
+* ``path/to/gcn_contextpred.pth`` -- a published Hu et al. 2020 chem encoder, a gtransfer
+  checkpoint (a pretrained zoo member) or a DGL encoder checkpoint (``save_dgl_encoder``; needs the
+  ``dgl`` extra), opened by :func:`gtransfer.models.load_encoder`.
 * ``published:gcn_contextpred`` -- one of the nine published encoders, found under
   ``checkpoints/pretrain_gnns/chem/`` of the data root (so the name, not a machine's path, is what a
   sweep's trial keys hold).

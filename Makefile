@@ -53,8 +53,10 @@ DGL_TORCH_INDEX ?=
 $(DGL_VENV)/.installed: pyproject.toml
 	test -x $(DGL_PY) || $(PYTHON) -m venv $(DGL_VENV)
 	$(DGL_PY) -m pip install -q --upgrade pip
-	# the pins hold for every later install into this venv: nothing may upgrade torch or numpy
+	# the pins hold for every later pip install into this venv (its own pip.conf names them), so
+	# nothing can upgrade torch or numpy behind DGL's back
 	printf '%s\n' "$(DGL_TORCH_SPEC)" "$(DGL_NUMPY_SPEC)" "$(DGL_SPEC)" "$(DGL_TORCHDATA_SPEC)" > $(DGL_VENV)/constraints.txt
+	printf '[global]\nconstraint = %s\n' "$(abspath $(DGL_VENV))/constraints.txt" > $(DGL_VENV)/pip.conf
 	$(DGL_PY) -m pip install -q $(DGL_TORCH_INDEX) -c $(DGL_VENV)/constraints.txt "$(DGL_TORCH_SPEC)" "$(DGL_NUMPY_SPEC)"
 	# dgl, torchdata and DGL's own unlisted requirements (pandas, pyyaml, pydantic) come with the extra
 	$(DGL_PY) -m pip install -q -c $(DGL_VENV)/constraints.txt -e ".[dev,dgl]"

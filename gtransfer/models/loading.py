@@ -30,10 +30,7 @@ def load_encoder(path: str | os.PathLike, arch: str | None = None) -> torch.nn.M
     if architecture is None:  # a bare state_dict: the published layout is the only one we know
         return load_pretrain_gnns(path, arch=arch)
     if architecture.get("framework") == "dgl":
-        from gtransfer.interop.dgl_requirement import require_dgl
-
-        require_dgl()  # one clear error naming the extra, before the adapter's imports
-        from gtransfer.interop.dgl import load_dgl_encoder
+        from gtransfer.interop.dgl import load_dgl_encoder  # MissingDGLError, naming the extra, without DGL
 
         return load_dgl_encoder(path)
     encoder = build_encoder(architecture)

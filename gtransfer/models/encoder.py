@@ -13,6 +13,7 @@ graph embedding pools node embeddings per graph (``"mean"``, ``"sum"``, ``"max"`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -23,7 +24,7 @@ from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_poo
 from gtransfer.models.convs import CONV_LAYERS
 from gtransfer.models.inputs import make_node_encoder
 
-__all__ = ["GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments", "POOLINGS", "JK_MODES"]
+__all__ = ["GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments", "run_layer_stack", "pick_layer", "POOLINGS", "JK_MODES"]
 
 POOLINGS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
 JK_MODES = ("last", "concat", "max", "sum")
@@ -37,6 +38,28 @@ def check_stack_arguments(name: str, num_layers: int, hidden_dim: int, dropout: 
         raise ValueError(f"{name}: hidden_dim must be >= 1, got {hidden_dim}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout}")
+
+
+def run_layer_stack(h: Tensor, convolve: Callable[[int, Tensor], Tensor], batch_norms: nn.ModuleList,
+                    dropout: float, training: bool) -> list[Tensor]:
+    r"""[h0, h1, ..., hL] with :math:`h^{(l)} = \mathrm{Dropout}(\sigma_l(\mathrm{BN}_l(\mathrm{convolve}(l, h^{(l-1)}))))`,
+    :math:`\sigma_l` = ReLU except after the last layer; ``h`` is :math:`h^{(0)}`, L = ``len(batch_norms)``."""
+    outputs = [h]
+    last = len(batch_norms) - 1
+    for layer, bn in enumerate(batch_norms):
+        h = bn(convolve(layer, h))
+        if layer < last:
+            h = F.relu(h)
+        h = F.dropout(h, p=dropout, training=training)
+        outputs.append(h)
+    return outputs
+
+
+def pick_layer(outputs: list[Tensor], layer: int) -> Tensor:
+    """``outputs[layer]`` of [h0, ..., hL], refusing an index outside 0..L (negative ones count from the end)."""
+    if not -len(outputs) <= layer < len(outputs):
+        raise ValueError(f"layer must be in 0..{len(outputs) - 1} (or negative), got {layer}")
+    return outputs[layer]
 
 
 def pool_nodes(nodes: Tensor, index: Tensor | None, size: int | None, level: str, pooling: str) -> Tensor:
@@ -141,23 +164,14 @@ class GNNEncoder(nn.Module):
         edge_attr = getattr(batch, "edge_attr", None)
         if x is None:
             raise ValueError(f"{type(self).__name__}: the graph has no node features x")
-        h = self.node_encoder(x)
-        outputs = [h]
-        for layer, (conv, bn) in enumerate(zip(self.convs, self.batch_norms)):
-            h = bn(conv(h, edge_index, edge_attr))
-            if layer < self.num_layers - 1:
-                h = F.relu(h)
-            h = F.dropout(h, p=self.dropout, training=self.training)
-            outputs.append(h)
-        return outputs
+        return run_layer_stack(self.node_encoder(x), lambda layer, h: self.convs[layer](h, edge_index, edge_attr),
+                               self.batch_norms, self.dropout, self.training)
 
     def node_embeddings(self, batch, layer: int | None = None) -> Tensor:
         """Node embeddings: the jumping-knowledge output (``layer=None``) or layer ``layer`` (0..L)."""
         outputs = self.layer_outputs(batch)
         if layer is not None:
-            if not -len(outputs) <= layer < len(outputs):
-                raise ValueError(f"layer must be in 0..{self.num_layers} (or negative), got {layer}")
-            return outputs[layer]
+            return pick_layer(outputs, layer)
         if self.jk == "last":
             return outputs[-1]
         if self.jk == "concat":

@@ -130,10 +130,9 @@ class DGLEncoder(nn.Module):
         else:
             if not hasattr(self.module, "layer_outputs"):
                 raise ValueError(f"{type(self.module).__name__} has no layer_outputs(graph, x); embed without layer=")
-            outputs = self._call(self.module.layer_outputs, graph, x, edge)
-            if not -len(outputs) <= layer < len(outputs):
-                raise ValueError(f"layer must be in 0..{len(outputs) - 1} (or negative), got {layer}")
-            out = outputs[layer]
+            from gtransfer.models.encoder import pick_layer
+
+            out = pick_layer(self._call(self.module.layer_outputs, graph, x, edge), layer)
         if out.dim() != 2 or out.shape != (graph.num_nodes(), self.embedding_dim):
             raise ValueError(
                 f"{type(self.module).__name__} returned shape {tuple(out.shape)}; expected "

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gtransfer.interop.dgl.encoder import DGLEncoder, register_dgl_builder
 from gtransfer.interop.dgl_requirement import require_dgl
-from gtransfer.models.encoder import check_stack_arguments
+from gtransfer.models.encoder import check_stack_arguments, run_layer_stack
 from gtransfer.models.inputs import make_node_encoder
 
 dgl = require_dgl()
@@ -58,16 +57,9 @@ class _DGLStack(nn.Module):
 
     def layer_outputs(self, graph, x: Tensor) -> list[Tensor]:
         """Node representations [h0, h1, ..., hL], each (N, hidden_dim)."""
-        h = self.node_encoder(x)
         graph = self.prepare(graph)
-        outputs = [h]
-        for layer, bn in enumerate(self.batch_norms):
-            h = bn(self.convolve(layer, graph, h))
-            if layer < self.num_layers - 1:
-                h = F.relu(h)
-            h = F.dropout(h, p=self.dropout, training=self.training)
-            outputs.append(h)
-        return outputs
+        return run_layer_stack(self.node_encoder(x), lambda layer, h: self.convolve(layer, graph, h),
+                               self.batch_norms, self.dropout, self.training)
 
     def forward(self, graph, x: Tensor) -> Tensor:
         return self.layer_outputs(graph, x)[-1]

@@ -26,7 +26,7 @@ demo: $(VENV)/.installed
 
 # The metric core alone, on scikit-learn's digits (about a minute).
 demo-digits: $(VENV)/.installed
-	$(PY) -m gtransfer.demo
+	$(VENV)/bin/gtransfer demo --digits
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q

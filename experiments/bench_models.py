@@ -23,9 +23,9 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from gtransfer.data import load_dataset
-from gtransfer.embed import embed_loader
-from gtransfer.finetune import TaskSpec, finetune
+from gtransfer.embeddings.embed import embed_loader
 from gtransfer.models import GIN, load_pretrain_gnns
+from gtransfer.training.finetune import TaskSpec, finetune
 
 
 def _sync(device: str) -> None:

@@ -1,6 +1,6 @@
 """Train the vision source zoo: ``python experiments/build_vision_zoo.py --preset small|full``.
 
-Each source encoder (see ``vision.zoo.PRESETS``) is trained on a class subset of the CIFAR-10 or
+Each source encoder (see ``gtransfer.vision.zoo.PRESETS``) is trained on a class subset of the CIFAR-10 or
 MNIST training split and written atomically to ``<out>/<name>.pt`` with its metadata. The build
 resumes: encoders already in the folder with the same spec are skipped. ``small`` runs in minutes
 on 2 CPU cores; ``full`` wants a GPU.
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vision.zoo import PRESETS, build_zoo, load_zoo_encoder
+    from gtransfer.vision.zoo import PRESETS, build_zoo, load_zoo_encoder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="small")

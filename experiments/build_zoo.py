@@ -15,16 +15,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 from gtransfer.data.corpus import ShardedCorpus, featurize_corpus
-from gtransfer.models import build_encoder
-from gtransfer.pretrain import pretrain
+from gtransfer.io.atomic import write_json
+from gtransfer.pretrain import pretrain_encoder
 
 PRESETS = {
     "small": {
@@ -39,13 +37,6 @@ PRESETS = {
         "supervised": "ogbg-moltoxcast",  # plus supervised multi-task pretraining on ToxCast's 617 tasks
     },
 }
-
-
-def _write_manifest(path: Path, entries: list[dict]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(entries, handle, indent=1)
-    os.replace(tmp, path)
 
 
 def _corpus_graphs(name: str, limit: int | None, out: Path, args) -> list:
@@ -88,19 +79,17 @@ def main() -> None:
             else:
                 loaded[corpus] = _corpus_graphs(corpus, limit, out, args)
         graphs = loaded[corpus]
-        options = {"num_tasks": int(graphs.num_tasks)} if strategy == "supervised" else {}
-        torch.manual_seed(seed)
-        encoder = build_encoder({"arch": arch, "num_layers": preset["num_layers"], "hidden_dim": preset["hidden_dim"],
-                                 "dropout": 0.0, "node_features": "hu2020"})
         path = out / f"{arch}_{strategy}_{corpus}_s{seed}.pt"
         tic = time.perf_counter()
-        meta = pretrain(encoder, strategy, graphs, path, epochs=preset["epochs"], corpus=f"{corpus}[:{limit}]" if limit else corpus,
-                        batch_size=preset["batch_size"], lr=preset["lr"], seed=seed, strategy_options=options,
-                        device=args.device, progress=True)
+        source = {"dataset": corpus} if strategy == "supervised" else {"corpus": corpus, "limit": limit}
+        meta = pretrain_encoder(path, strategy, arch=arch, graphs=graphs, featurizer="hu2020", num_layers=preset["num_layers"],
+                                hidden_dim=preset["hidden_dim"], dropout=0.0, epochs=preset["epochs"],
+                                batch_size=preset["batch_size"], lr=preset["lr"], seed=seed, root=args.data,
+                                device=args.device, progress=True, **source)
         entry = {"path": path.name, "arch": arch, "strategy": strategy, "corpus": meta["corpus"], "seed": seed,
                  "epochs": meta["epochs_done"], "final_loss": meta["history"][-1], "seconds": time.perf_counter() - tic}
         manifest.append(entry)
-        _write_manifest(out / "manifest.json", manifest)
+        write_json(out / "manifest.json", manifest)
         print(f"[{k}/{len(jobs)}] {json.dumps(entry)}", flush=True)
     print(f"zoo of {len(manifest)} encoders in {out} ({time.perf_counter() - start:.0f} s)")
 

@@ -1,6 +1,6 @@
 """Source selection with DGL encoders among PyG ones (run it in the DGL environment: make dgl-env).
 
-Trains the ``dgl.nn`` GIN example (:mod:`gtransfer.interop.dgl.examples`) on BBBP, a source task
+Trains the ``dgl.nn`` GIN example (:mod:`gtransfer.models.dgl.examples`) on BBBP, a source task
 (supervised, scaffold train split, early stopping on the validation split), saves it as a DGL
 checkpoint, and runs the graph demo's study on BACE with it as a candidate next to the same DGL GIN
 untrained, three published Hu et al. 2020 encoders and an untrained PyG GIN. Every metric scores each
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from gtransfer.interop.dgl import build_dgl_encoder, save_dgl_encoder
+from gtransfer.models.dgl import build_dgl_encoder, save_dgl_encoder
 
 PUBLISHED = ["published:gcn_supervised", "published:graphsage_supervised", "published:gcn_contextpred"]
 ARCHITECTURE = {"num_layers": 3, "hidden_dim": 128, "node_features": "hu2020"}
@@ -28,7 +28,7 @@ def train_source_encoder(path: Path, data_root: str | None, epochs: int, seed: i
     from torch_geometric.loader import DataLoader
 
     from gtransfer.data import load_dataset
-    from gtransfer.finetune import TaskSpec, finetune
+    from gtransfer.training.finetune import TaskSpec, finetune
 
     if path.is_file():
         print(f"source encoder: {path} exists, reused")
@@ -48,7 +48,7 @@ def train_source_encoder(path: Path, data_root: str | None, epochs: int, seed: i
 
 
 def main() -> None:
-    from gtransfer.studies.demo import run_demo
+    from gtransfer.demos.graph import run_demo
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="results/dgl-source-selection")

@@ -1,6 +1,6 @@
 """Fine-tune GIN without pretraining on ogbg-molbbbp (scaffold split) and MUTAG (10-fold CV).
 
-Checks that :func:`gtransfer.finetune.finetune` lands in the published ranges (Hu et al. 2020,
+Checks that :func:`gtransfer.training.finetune.finetune` lands in the published ranges (Hu et al. 2020,
 Table 1, GIN without pretraining: BBBP test ROC-AUC 65.8 +- 4.5; Xu et al. 2019, GIN on MUTAG:
 89.4 +- 5.6 10-fold accuracy). Each finished run is appended to a JSON-lines file, so an interrupted
 run resumes where it stopped.
@@ -30,8 +30,8 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from torch_geometric.loader import DataLoader
 
 from gtransfer.data import load_dataset
-from gtransfer.finetune import TaskSpec, finetune
 from gtransfer.models import GIN
+from gtransfer.training.finetune import TaskSpec, finetune
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

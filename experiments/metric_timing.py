@@ -9,7 +9,8 @@ three repeats. Run with one worker so that trials do not compete for the cores.
 
 from __future__ import annotations
 
-from gtransfer.studies.experiment import experiment_parser, run_experiment
+from gtransfer.cli.experiments import experiment_parser
+from gtransfer.studies.experiment import run_experiment
 
 
 def specs(preset: str) -> list[dict]:

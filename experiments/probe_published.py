@@ -1,7 +1,7 @@
 """Linear-probe ROC-AUC of the nine published Hu et al. 2020 chem encoders vs. random weights.
 
 Frozen mean-pooled embeddings, per-task L2 logistic regression (C = 0.1, standardised features)
-fitted on the scaffold train split, test ROC-AUC averaged over tasks (:func:`gtransfer.probe.probe_rocauc`).
+fitted on the scaffold train split, test ROC-AUC averaged over tasks (:func:`gtransfer.training.probe.probe_rocauc`).
 The random baseline is the same architecture with torch's default initialisation (seed 0, BatchNorm
 at its initial statistics).
 
@@ -19,9 +19,9 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from gtransfer.data import load_dataset
-from gtransfer.embed import embed_loader
+from gtransfer.embeddings.embed import embed_loader
 from gtransfer.models import build_encoder, load_pretrain_gnns
-from gtransfer.probe import probe_rocauc
+from gtransfer.training.probe import probe_rocauc
 
 STRATEGIES = ("supervised", "contextpred", "supervised_contextpred")
 

@@ -1,7 +1,7 @@
 """Source selection on molecules: which pretrained encoder to transfer to a MoleculeNet target?
 
 Candidates: the nine published Hu et al. 2020 encoders plus a zoo: GIN encoders pretrained here
-(attribute masking and Deep Graph Infomax on ZINC molecules, :mod:`gtransfer.studies.zoo`) and an
+(attribute masking and Deep Graph Infomax on ZINC molecules, :func:`gtransfer.pretrain.pretrain_encoder`) and an
 untrained GIN. Every metric of the
 metric core scores each (encoder, target) pair on the target's training split; the ground truth is
 transfer performance on the scaffold test split -- a linear probe on frozen embeddings, and full
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gtransfer.studies.encoders import PUBLISHED_ENCODERS
-from gtransfer.studies.experiment import experiment_parser, run_experiment
-from gtransfer.studies.zoo import pretrain_zoo_encoder
+from gtransfer.cli.experiments import experiment_parser
+from gtransfer.models.specs import PUBLISHED_ENCODERS
+from gtransfer.pretrain import pretrain_encoder
+from gtransfer.studies.experiment import run_experiment
 
 #: zoo members pretrained before the sweep: (file under <out>/zoo/, strategy), per preset
 ZOO = {
@@ -35,8 +36,8 @@ def build_zoo(preset: str, out: Path, data_root: str | None) -> list[str]:
     paths = []
     for name, strategy in config["members"]:
         path = out / "zoo" / name
-        pretrain_zoo_encoder(path, strategy=strategy, molecules=config["molecules"], epochs=config["epochs"],
-                             device=config["device"], data_root=data_root, corpus="zinc250k-3small" if preset == "small" else "moses-train")
+        pretrain_encoder(path, strategy, arch="gin", corpus="zinc250k-3small" if preset == "small" else "moses-train",
+                         limit=config["molecules"], epochs=config["epochs"], batch_size=32, device=config["device"], root=data_root)
         paths.append(f"zoo/{name}")  # relative to the spec, which lives in ``out``
     return paths
 

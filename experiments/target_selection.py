@@ -12,7 +12,8 @@ the other metrics) with raw and relative accuracy (and ROC-AUC) of a linear prob
 
 from __future__ import annotations
 
-from gtransfer.studies.experiment import experiment_parser, run_experiment
+from gtransfer.cli.experiments import experiment_parser
+from gtransfer.studies.experiment import run_experiment
 
 #: classes of each multi-class dataset: a class subset has at most this many
 CLASSES = {"ENZYMES": 6, "IMDB-MULTI": 3, "Cora": 7, "CiteSeer": 6}

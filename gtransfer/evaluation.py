@@ -1,5 +1,5 @@
 """How good is a transferability metric? Correlations with fine-tuned performance, selection
-quality, bootstrap intervals, and relative accuracy (DESIGN.md sections 2-3).
+quality, bootstrap intervals, and relative accuracy (docs/design.md sections 2-3).
 
 Every function takes ``scores`` (a metric's value per candidate) and ``truth`` (the fine-tuned
 performance per candidate), 1-D and of equal length.
@@ -8,7 +8,7 @@ performance per candidate), 1-D and of equal length.
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -144,13 +144,22 @@ def evaluate_metric(scores, truth, n_boot: int = 1000, seed: int = 0, level: flo
         return {name: bootstrap_ci(fn, scores, truth, n_boot, seed, level) for name, fn in CORRELATIONS.items()}
 
 
-def majority_accuracy(labels) -> float:
-    """Accuracy of always predicting the most frequent class of ``labels``."""
+def majority_accuracy(labels, train_labels=None) -> float:
+    """Accuracy on ``labels`` of always predicting one class: the most frequent class of ``train_labels``.
+
+    Without ``train_labels`` the class is the most frequent of ``labels`` themselves (the best constant
+    prediction). Trials pass their training labels, so the baseline is what a model that learnt only
+    the class prior would score on the test split. Ties go to the smallest class id.
+    """
     labels = np.asarray(labels)
     if labels.size == 0:
         raise ValueError("labels are empty")
-    _, counts = np.unique(labels, return_counts=True)
-    return float(counts.max() / labels.size)
+    reference = labels if train_labels is None else np.asarray(train_labels)
+    if reference.size == 0:
+        raise ValueError("train_labels are empty")
+    values, counts = np.unique(reference, return_counts=True)
+    majority = values[np.argmax(counts)]
+    return float(np.mean(labels == majority))
 
 
 def relative_accuracy(accuracy: float, baseline: float) -> float:

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from gtransfer.studies.kinds.arrays import load_features_and_labels, probe_trial
 from gtransfer.studies.registry import register_trial_kind
-from gtransfer.studies.trials import load_features_and_labels, probe_trial
 
 ENCODERS = ("weak", "mid", "strong")
 SEPARATION = {"weak": 0.3, "mid": 1.0, "strong": 2.5}

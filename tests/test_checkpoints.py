@@ -7,8 +7,9 @@ import hashlib
 import pytest
 import torch
 
-from gtransfer import checkpoints
-from gtransfer.checkpoints import file_sha256, load_checkpoint, read_checkpoint, save_checkpoint
+from gtransfer.io import checkpoints
+from gtransfer.io.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
+from gtransfer.io.digests import file_sha256
 
 
 def _state():

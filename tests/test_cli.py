@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
 from gtransfer.cli import main
+from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gtransfer.cli import main
-from gtransfer.studies.embeddings import target_embeddings
+from gtransfer.embeddings.targets import target_embeddings
 
 TINY = ["random:gin:layers=1,dim=8,seed=0", "random:gin:layers=1,dim=8,seed=1", "random:gcn:layers=1,dim=8,seed=0"]
 
@@ -25,7 +25,7 @@ def test_rank_prints_encoders_by_metric_value(capsys):
     assert [int(r[0]) for r in rows] == [1, 2, 3]
     from gtransfer.metrics import logme
 
-    for _, encoder, value, n, d in rows:
+    for _, encoder, value, _n, _d in rows:
         x, y = target_embeddings(encoder, "MUTAG").part("train")
         assert float(value) == pytest.approx(logme(x.astype(np.float64), y), rel=1e-5)
     values = [float(r[2]) for r in rows]
@@ -34,17 +34,17 @@ def test_rank_prints_encoders_by_metric_value(capsys):
 
 def test_rank_bad_inputs(capsys, tmp_path):
     assert main(["rank", "--target", "MUTAG", "--encoders", str(tmp_path / "none.pth")]) == 2
-    assert _err(capsys)[0] == f"gtransfer rank: error: encoder checkpoint {tmp_path / 'none.pth'} does not exist"
+    assert _err(capsys)[0] == f"gtransfer rank: error: encoder checkpoint {tmp_path / 'none.pth'} does not exist (or write published:NAME / random:ARCH)"
     assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--metric", "accuracy"]) == 2
     assert "unknown metric 'accuracy'" in _err(capsys)[0]
 
 
 def test_embed_writes_the_encoder_features(tmp_path, capsys):
-    from gtransfer.checkpoints import save_checkpoint
+    from gtransfer.io.checkpoints import save_checkpoint
     from gtransfer.models import build_encoder
-    from gtransfer.studies.encoders import load_encoder
+    from gtransfer.models.specs import resolve_encoder
 
-    encoder = load_encoder("random:gin:layers=2,dim=8,seed=4", node_features=7)
+    encoder = resolve_encoder("random:gin:layers=2,dim=8,seed=4").load(node_features=7)
     path = save_checkpoint(tmp_path / "gin.pt", encoder.state_dict(), {"architecture": encoder.config})
     assert isinstance(build_encoder(encoder.config), type(encoder))
     out = tmp_path / "mutag.npy"
@@ -58,13 +58,14 @@ def test_embed_writes_the_encoder_features(tmp_path, capsys):
 
 
 def test_finetune_prints_the_trial_result(tmp_path, capsys):
-    from gtransfer.studies.graph_trials import graph_finetune_trial
+    from gtransfer.studies.kinds.graph import graph_finetune_trial
 
     out = tmp_path / "result.json"
     assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG", "--epochs", "1", "--seed", "2", "--out", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads(out.read_text())
-    reference = graph_finetune_trial({"encoder": TINY[0], "target": "MUTAG", "seed": 2, "epochs": 1, "mode": "full", "lr": 1e-3, "patience": 5, "device": "cpu"})
+    reference = graph_finetune_trial({"encoder": TINY[0], "target": "MUTAG", "seed": 2, "epochs": 1, "mode": "full", "lr": 1e-3,
+                                      "patience": 5, "device": "cpu"})
     assert printed == reference
     assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG:0"]) == 2
     assert "single-label dataset" in _err(capsys)[0]
@@ -77,14 +78,14 @@ def test_pretrain_writes_a_loadable_checkpoint(shared_data, tmp_path, capsys):
     assert main([*command, "--strategy", "attrmask"]) == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["epochs_done"] == 1 and np.isfinite(printed["loss"])
-    from gtransfer.checkpoints import load_checkpoint
-    from gtransfer.studies.encoders import load_encoder
+    from gtransfer.io.checkpoints import load_checkpoint
+    from gtransfer.models.specs import resolve_encoder
 
     _, metadata = load_checkpoint(out)
     assert metadata["complete"] is True
-    assert load_encoder(str(out)).embedding_dim == 8
+    assert resolve_encoder(str(out)).load().embedding_dim == 8
     assert main([*command, "--strategy", "supervised"]) == 2
-    assert "needs a labelled molecule --dataset" in _err(capsys)[0]
+    assert "the supervised strategy needs labels: pass dataset= (e.g. ogbg-moltoxcast), not a corpus" in _err(capsys)[0]
 
 
 def test_demo_ranks_and_checks_against_finetuning(tmp_path, capsys):

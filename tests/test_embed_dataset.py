@@ -9,9 +9,10 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from gtransfer.checkpoints import save_checkpoint
-from gtransfer.embed import embed_loader
-from gtransfer.embed_dataset import embed_dataset, main
+from gtransfer.cli import main
+from gtransfer.embeddings.dataset import embed_dataset
+from gtransfer.embeddings.embed import embed_loader
+from gtransfer.io.checkpoints import save_checkpoint
 from gtransfer.models import GIN
 
 pytestmark = pytest.mark.shared_data
@@ -37,8 +38,10 @@ def test_cached_embeddings_match_a_direct_computation(mutag_checkpoint, shared_d
     np.testing.assert_allclose(first.load(), want, rtol=1e-5, atol=1e-6)
     assert first.load().shape == (188, 24)
     np.testing.assert_array_equal(first.load_labels().ravel(), ds.y.numpy())
-    meta = json.loads(first.path.with_suffix(".json").read_text())
+    meta = first.metadata
     assert meta["pooling"] == "sum" and meta["dataset"] == "MUTAG" and meta["shape"] == [188, 24]
+    stored = json.loads((first.path.parent / "meta.json").read_text())
+    assert stored["fields"]["pooling"] == "sum" and stored["arrays"]["features"]["shape"] == [188, 24]
 
     other = embed_dataset(path, "MUTAG", pooling="max", layer=1, root=shared_data, cache=tmp_path / "cache")
     assert other.path != first.path and other.load().shape == (188, 8)
@@ -59,7 +62,7 @@ def test_a_changed_checkpoint_is_a_new_entry(mutag_checkpoint, shared_data, tmp_
 def test_command_line_writes_npy_and_metadata(mutag_checkpoint, shared_data, tmp_path, capsys):
     _, path = mutag_checkpoint
     out = tmp_path / "out" / "mutag.npy"
-    main([str(path), "MUTAG", "--root", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out)])
+    main(["embed", str(path), "MUTAG", "--root", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out)])
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["shape"] == [188, 24] and np.load(out).shape == (188, 24)
     assert json.loads(out.with_suffix(".json").read_text())["checkpoint_sha256"]

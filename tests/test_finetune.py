@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader as TorchLoader, TensorDataset
+from torch.utils.data import DataLoader as TorchLoader
+from torch.utils.data import TensorDataset
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
-from gtransfer.batching import tensor_batch_to
-from gtransfer.finetune import TaskSpec, finetune, task_loss
 from gtransfer.models import GCN, GIN
-from gtransfer.task_metrics import accuracy, rmse, rocauc_multilabel
+from gtransfer.training.batching import tensor_batch_to
+from gtransfer.training.finetune import TaskSpec, finetune, task_loss
+from gtransfer.training.task_metrics import accuracy, rmse, rocauc_multilabel
 
 
 def test_rocauc_matches_the_ogb_evaluator():
@@ -131,7 +132,7 @@ def test_bad_arguments(kwargs, match):
 @pytest.mark.shared_data
 def test_node_classification_on_cora_through_the_same_loop(shared_data):
     from gtransfer.data import load_dataset
-    from gtransfer.node_tasks import NodeLevelEncoder, node_batch_to, node_split_loaders
+    from gtransfer.training.node_tasks import NodeLevelEncoder, node_batch_to, node_split_loaders
 
     data = load_dataset("Cora", root=shared_data)[0]
     assert int(data.train_mask.sum()) == 140 and int(data.test_mask.sum()) == 1000

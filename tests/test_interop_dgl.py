@@ -19,7 +19,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
-from gtransfer.interop.dgl_requirement import MissingDGLError, require_dgl  # noqa: E402
+from gtransfer.models.dgl_requirement import MissingDGLError, require_dgl  # noqa: E402
 
 try:
     dgl = require_dgl()
@@ -29,7 +29,7 @@ except MissingDGLError:
 
 from torch_geometric.data import Batch, Data  # noqa: E402
 
-from gtransfer.interop.dgl import (  # noqa: E402
+from gtransfer.models.dgl import (  # noqa: E402
     DGLEncoder,
     build_dgl_encoder,
     copy_pyg_weights,
@@ -173,7 +173,7 @@ def bbbp_smiles() -> list[str]:
 
 @pytest.mark.parametrize("arch", ["gin", "gcn"])
 def test_dgl_and_pyg_twins_embed_molecules_identically(arch, bbbp_smiles):
-    from gtransfer.embed import embed_smiles
+    from gtransfer.embeddings.embed import embed_smiles
 
     pyg, twin = _twins(arch)
     for pooling in ("mean", "sum", "max"):
@@ -186,7 +186,7 @@ def test_dgl_and_pyg_gin_agree_on_float_features_and_node_level():
     from torch_geometric.loader import DataLoader
 
     from gtransfer.data import load_dataset
-    from gtransfer.embed import embed_loader
+    from gtransfer.embeddings.embed import embed_loader
 
     mutag = load_dataset("MUTAG")
     pyg, twin = _twins("gin", node_features=int(mutag.num_features), layers=4, dim=16, seed=3)
@@ -196,7 +196,7 @@ def test_dgl_and_pyg_gin_agree_on_float_features_and_node_level():
 
 
 def test_adapter_takes_dgl_graphs_as_well_as_pyg_batches(bbbp_smiles):
-    from gtransfer.embed import smiles_to_graphs
+    from gtransfer.data.featurizers import smiles_to_graphs
 
     _, twin = _twins("gin")
     batch = Batch.from_data_list(smiles_to_graphs(bbbp_smiles[:20], "hu2020")[0])
@@ -229,7 +229,7 @@ class _ConstantWidth(torch.nn.Module):
 
 
 def test_adapter_errors_name_the_problem(bbbp_smiles):
-    from gtransfer.embed import smiles_to_graphs
+    from gtransfer.data.featurizers import smiles_to_graphs
 
     batch = Batch.from_data_list(smiles_to_graphs(bbbp_smiles[:3], "hu2020")[0])
     wrong = DGLEncoder(_ConstantWidth(), embedding_dim=4)
@@ -246,14 +246,14 @@ def test_adapter_errors_name_the_problem(bbbp_smiles):
     with pytest.raises(ValueError, match="cannot import 'no_such_package.models'"):
         build_dgl_encoder("no_such_package.models:build")
     with pytest.raises(ValueError, match="returned DGLGIN, not a DGLEncoder"):
-        build_dgl_encoder("gtransfer.interop.dgl.examples:DGLGIN", num_layers=1, hidden_dim=4)
+        build_dgl_encoder("gtransfer.models.dgl.examples:DGLGIN", num_layers=1, hidden_dim=4)
     with pytest.raises(ValueError, match="no builder"):
         save_dgl_encoder(DGLEncoder(_ConstantWidth(), embedding_dim=5), "unused.pt")
 
 
-@pytest.mark.parametrize("builder", ["gcn", "gtransfer.interop.dgl.examples:build_dgl_gcn"])
+@pytest.mark.parametrize("builder", ["gcn", "gtransfer.models.dgl.examples:build_dgl_gcn"])
 def test_checkpoint_round_trip_through_load_encoder(tmp_path, builder, bbbp_smiles):
-    from gtransfer.embed import embed_smiles
+    from gtransfer.embeddings.embed import embed_smiles
     from gtransfer.models import load_encoder
 
     torch.manual_seed(5)
@@ -268,7 +268,7 @@ def test_checkpoint_round_trip_through_load_encoder(tmp_path, builder, bbbp_smil
 
 
 def test_checkpoint_with_weights_of_another_shape_is_refused(tmp_path):
-    from gtransfer.checkpoints import read_checkpoint, save_checkpoint
+    from gtransfer.io.checkpoints import read_checkpoint, save_checkpoint
 
     path = save_dgl_encoder(build_dgl_encoder("gin", num_layers=2, hidden_dim=8), tmp_path / "a.pt")
     checkpoint = read_checkpoint(path)
@@ -282,7 +282,7 @@ def test_checkpoint_with_weights_of_another_shape_is_refused(tmp_path):
 @pytest.fixture(scope="module")
 def twin_checkpoints(tmp_path_factory) -> tuple[Path, Path]:
     """A DGL GIN checkpoint and a gtransfer checkpoint of its PyG twin (same weights)."""
-    from gtransfer.checkpoints import save_checkpoint
+    from gtransfer.io.checkpoints import save_checkpoint
 
     folder = tmp_path_factory.mktemp("twins")
     pyg, twin = _twins("gin", layers=3, dim=32, seed=11)
@@ -293,7 +293,7 @@ def twin_checkpoints(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_rank_command_ranks_a_dgl_encoder_next_to_pyg_encoders(twin_checkpoints, capsys):
     from gtransfer.cli import main
-    from gtransfer.studies.ranking import rank_encoders
+    from gtransfer.selection.ranking import rank_encoders
 
     dgl_path, pyg_path = twin_checkpoints
     encoders = [str(dgl_path), str(pyg_path), "published:gcn_supervised", "random:gin:layers=2,dim=32"]
@@ -309,7 +309,7 @@ def test_rank_command_ranks_a_dgl_encoder_next_to_pyg_encoders(twin_checkpoints,
 
 
 def test_embed_command_writes_the_dgl_encoders_embeddings(twin_checkpoints, tmp_path):
-    from gtransfer.embed_dataset import embed_dataset
+    from gtransfer.embeddings.dataset import embed_dataset
 
     dgl_path, pyg_path = twin_checkpoints
     from_dgl = embed_dataset(dgl_path, "ogbg-molbace", split="valid", cache=tmp_path).load()
@@ -319,8 +319,8 @@ def test_embed_command_writes_the_dgl_encoders_embeddings(twin_checkpoints, tmp_
 
 
 def test_finetuning_trains_the_dgl_encoder(twin_checkpoints):
-    from gtransfer.finetune import finetune
-    from gtransfer.studies.graph_trials import _graph_loaders, graph_finetune_trial
+    from gtransfer.studies.kinds.graph import graph_finetune_inputs, graph_finetune_trial
+    from gtransfer.training.finetune import finetune
 
     dgl_path, pyg_path = twin_checkpoints
     params = {"target": "ogbg-molbace", "seed": 0, "epochs": 2, "patience": 2, "max_samples": 200, "batch_size": 32}
@@ -330,7 +330,7 @@ def test_finetuning_trains_the_dgl_encoder(twin_checkpoints):
     histories = {}
     for name, path in (("dgl", dgl_path), ("pyg", pyg_path)):
         torch.manual_seed(0)
-        encoder, loaders, task, _ = _graph_loaders({**params, "encoder": str(path)}, 32)
+        encoder, loaders, task, _ = graph_finetune_inputs({**params, "encoder": str(path)}, 32)
         before = {k: v.clone() for k, v in encoder.state_dict().items()}
         result = finetune(encoder, loaders["train"], loaders["valid"], loaders["test"], task=task, epochs=2, patience=2,
                           seed=0, device="cpu", return_model=True)
@@ -343,7 +343,7 @@ def test_finetuning_trains_the_dgl_encoder(twin_checkpoints):
 
 
 def test_a_study_sweep_takes_a_dgl_encoder(twin_checkpoints, tmp_path):
-    from gtransfer.studies.demo import run_demo
+    from gtransfer.demos.graph import run_demo
 
     dgl_path, pyg_path = twin_checkpoints
     table = run_demo(out_dir=tmp_path / "demo", quick=True, workers=1, encoders=[str(dgl_path), str(pyg_path), "random:gcn:layers=2,dim=16"],

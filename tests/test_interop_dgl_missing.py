@@ -40,9 +40,9 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess:
 def test_importing_gtransfer_never_imports_dgl():
     code = textwrap.dedent("""
         import sys
-        import gtransfer, gtransfer.metrics, gtransfer.models, gtransfer.interop, gtransfer.embed
-        import gtransfer.studies.ranking, gtransfer.studies.graph_trials, gtransfer.cli, vision
-        from gtransfer.interop.dgl_requirement import MissingDGLError
+        import gtransfer, gtransfer.metrics, gtransfer.models, gtransfer.training, gtransfer.embeddings.embed
+        import gtransfer.selection.ranking, gtransfer.studies.kinds.graph, gtransfer.cli, gtransfer.vision
+        from gtransfer.models.dgl_requirement import MissingDGLError
         print(sorted(m for m in sys.modules if m == "dgl" or m.startswith("dgl.")))
     """)
     result = _python(code)
@@ -52,13 +52,14 @@ def test_importing_gtransfer_never_imports_dgl():
 
 @pytest.mark.parametrize("setup, says", [
     (BLOCK_DGL, r"this needs DGL, an optional extra that is not installed \(torch here: [\w.+]+; DGL 2\.1\.0 supports torch 2\.2\.0 or 2\.2\.1 only\)"),
-    (BROKEN_DGL, r"DGL is installed but cannot be imported with torch [\w.+]+ \(DGL 2\.1\.0 supports torch 2\.2\.0 or 2\.2\.1\): Cannot find DGL C\+\+ graphbolt library"),
+    (BROKEN_DGL, r"DGL is installed but cannot be imported with torch [\w.+]+ \(DGL 2\.1\.0 supports torch 2\.2\.0 or 2\.2\.1\): "
+                 r"Cannot find DGL C\+\+ graphbolt library"),
 ])
 def test_the_adapter_without_dgl_raises_one_error_with_the_install_recipe(setup, says):
     code = setup + textwrap.dedent("""
-        from gtransfer.interop.dgl_requirement import MissingDGLError
+        from gtransfer.models.dgl_requirement import MissingDGLError
         try:
-            import gtransfer.interop.dgl
+            import gtransfer.models.dgl
         except MissingDGLError as err:
             assert isinstance(err, ImportError)
             print(err)
@@ -76,7 +77,7 @@ def _dgl_checkpoint(path: Path) -> Path:
     """A DGL encoder checkpoint as save_dgl_encoder writes it (made without DGL: only the metadata matters)."""
     import torch
 
-    from gtransfer.checkpoints import save_checkpoint
+    from gtransfer.io.checkpoints import save_checkpoint
 
     architecture = {"framework": "dgl", "builder": "gin", "config": {"num_layers": 1, "hidden_dim": 4},
                     "embedding_dim": 4, "featurizer": "hu2020", "pooling": "mean", "edge_features": False}
@@ -87,7 +88,7 @@ def test_a_dgl_checkpoint_without_dgl_names_the_extra_in_load_encoder_and_the_cl
     checkpoint = _dgl_checkpoint(tmp_path / "dgl_gin.pt")
     code = BLOCK_DGL + textwrap.dedent("""
         import sys
-        from gtransfer.interop.dgl_requirement import MissingDGLError
+        from gtransfer.models.dgl_requirement import MissingDGLError
         from gtransfer.models import load_encoder
         try:
             load_encoder(sys.argv[1])
@@ -106,7 +107,7 @@ def test_a_dgl_checkpoint_without_dgl_names_the_extra_in_load_encoder_and_the_cl
 
 
 def test_the_makefile_builds_the_dgl_environment_with_the_versions_the_error_names():
-    from gtransfer.interop.dgl_requirement import SUPPORTED_DGL, SUPPORTED_TORCH
+    from gtransfer.models.dgl_requirement import SUPPORTED_DGL, SUPPORTED_TORCH
 
     makefile = (REPO / "Makefile").read_text()
     pins = dict(re.findall(r"^(DGL_(?:\w+_)?SPEC) \?= (\S+)$", makefile, flags=re.M))

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from gtransfer.checkpoints import load_checkpoint, save_checkpoint
+from gtransfer.io.checkpoints import load_checkpoint, save_checkpoint
 from gtransfer.models import GAT, GCN, GIN, GNNEncoder, GraphSAGE, build_encoder
 from gtransfer.models.convs import GATLayer, GCNLayer, GINLayer, SAGELayer
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from gtransfer.checkpoints import load_checkpoint
-from gtransfer.embed import smiles_to_graphs
+from gtransfer.data.featurizers import smiles_to_graphs
+from gtransfer.io.checkpoints import load_checkpoint
 from gtransfer.models import GCN, GIN, build_encoder
 from gtransfer.pretrain import STRATEGIES, make_strategy, pretrain
 from gtransfer.pretrain.augment import drop_edges, drop_nodes, mask_attributes
@@ -143,13 +143,15 @@ def test_interrupted_pretraining_resumes_to_identical_weights(tmp_path, strategy
 
 @pytest.mark.shared_data
 def test_pretrain_command_on_the_corpus_writes_a_loadable_encoder(shared_data, tmp_path):
+    from gtransfer.cli import main
+    from gtransfer.io.checkpoints import load_checkpoint
     from gtransfer.models import load_encoder
-    from gtransfer.pretrain.cli import main
 
     out = tmp_path / "gcn_infomax.pt"
-    meta = main(["--arch", "gcn", "--strategy", "infomax", "--corpus", "zinc250k-jtnn-test", "--limit", "40",
+    assert main(["pretrain", "--arch", "gcn", "--strategy", "infomax", "--corpus", "zinc250k-jtnn-test", "--limit", "40",
                  "--epochs", "2", "--num-layers", "2", "--hidden-dim", "8", "--batch-size", "8",
-                 "--root", str(shared_data), "--out", str(out)])
+                 "--root", str(shared_data), "--out", str(out)]) == 0
+    _, meta = load_checkpoint(out)
     assert meta["corpus"] == "zinc250k-jtnn-test[:40]" and meta["num_graphs"] == 40 and len(meta["history"]) == 2
     encoder = load_encoder(out)
     assert encoder.arch == "gcn" and encoder.featurizer == "hu2020" and not encoder.training

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from gtransfer.checkpoints import load_checkpoint
-from gtransfer.embed import embed_smiles
+from gtransfer.embeddings.embed import embed_smiles
+from gtransfer.io.checkpoints import load_checkpoint
 from gtransfer.models import GIN, load_pretrain_gnns
 from gtransfer.models.pretrain_gnns import from_pretrain_gnns_keys, to_pretrain_gnns_keys
 

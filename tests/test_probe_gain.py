@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from gtransfer.embed import embed_loader
+from gtransfer.embeddings.embed import embed_loader
 from gtransfer.models import build_encoder, load_pretrain_gnns
-from gtransfer.probe import probe_rocauc
+from gtransfer.training.probe import probe_rocauc
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from gtransfer.studies.embeddings import target_embeddings
-from gtransfer.studies.graph_targets import load_target, parse_target, subsample_target
-from gtransfer.studies.source_probs import cluster_source_probs
+from gtransfer.data.targets import load_target, parse_target, subsample_target
+from gtransfer.embeddings.targets import target_embeddings
+from gtransfer.selection.source_probs import cluster_source_probs
 
 ENCODER = "random:gin:layers=2,dim=16,seed=0"
 
@@ -58,14 +58,14 @@ def test_embeddings_cached_and_subset_rows_match_the_whole(tmp_path):
     part = target_embeddings(ENCODER, "MUTAG", max_samples=40, sample_seed=3, cache=tmp_path)  # embedded alone
     sub = subsample_target(load_target("MUTAG", seed=3), 40, seed=3)  # sample_seed also seeds the split
     np.testing.assert_allclose(part.features, whole.features[sub.indices], atol=1e-5)
-    assert len(list(tmp_path.glob("*.npz"))) == 2
+    assert len([entry for entry in tmp_path.iterdir() if (entry / "meta.json").is_file()]) == 2, "whole dataset + subsample"
 
 
 def test_graph_probe_matches_a_direct_logistic_regression(tmp_path):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from gtransfer.studies.graph_trials import graph_probe_trial
+    from gtransfer.studies.kinds.graph import graph_probe_trial
 
     result = graph_probe_trial({"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "l2": 0.5})
     emb = target_embeddings(ENCODER, "MUTAG", cache=tmp_path)
@@ -79,7 +79,7 @@ def test_graph_probe_matches_a_direct_logistic_regression(tmp_path):
 
 def test_graph_score_is_score_all_on_the_training_split(tmp_path):
     from gtransfer.metrics import score_all
-    from gtransfer.studies.graph_trials import graph_score_trial
+    from gtransfer.studies.kinds.graph import graph_score_trial
 
     metrics = ["shrinkage_h_score", "logme", "nce", "leep"]
     result = graph_score_trial({"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "metrics": metrics, "source_clusters": 8})
@@ -92,7 +92,7 @@ def test_graph_score_is_score_all_on_the_training_split(tmp_path):
 
 
 def test_graph_finetune_is_repeatable(tmp_path):
-    from gtransfer.studies.graph_trials import graph_finetune_trial
+    from gtransfer.studies.kinds.graph import graph_finetune_trial
 
     params = {"encoder": ENCODER, "target": "MUTAG", "seed": 1, "epochs": 1, "batch_size": 32}
     first, second = graph_finetune_trial(params), graph_finetune_trial(params)
@@ -101,7 +101,7 @@ def test_graph_finetune_is_repeatable(tmp_path):
 
 
 def test_graph_finetune_refuses_node_targets(shared_data):
-    from gtransfer.studies.graph_trials import graph_finetune_trial
+    from gtransfer.studies.kinds.graph import graph_finetune_trial
 
     with pytest.raises(ValueError, match="node-level"):
         graph_finetune_trial({"encoder": ENCODER, "target": "Cora:k=2,max=20", "seed": 0, "data_root": str(shared_data)})
@@ -120,18 +120,22 @@ def test_cluster_source_probs_are_row_stochastic_and_validate():
 
 
 def test_encoder_specs_and_published_files(shared_data):
-    from gtransfer.studies.encoders import PUBLISHED_ENCODERS, encoder_identity, load_encoder, resolve_encoder_path
+    from gtransfer.models.specs import PUBLISHED_ENCODERS, published_encoder_path, resolve_encoder
 
     with pytest.raises(ValueError, match="random:ARCH"):
-        load_encoder("random:mlp")
+        resolve_encoder("random:mlp")
     with pytest.raises(ValueError, match="options are layers=, dim=, seed="):
-        load_encoder("random:gin:width=3")
+        resolve_encoder("random:gin:width=3")
+    with pytest.raises(ValueError, match="no published encoder 'gin_nothing'.*published:gcn_contextpred"):
+        resolve_encoder("published:gin_nothing", shared_data)
     with pytest.raises(FileNotFoundError, match="published encoder gin_nothing"):
-        resolve_encoder_path("published:gin_nothing", shared_data)
+        published_encoder_path("gin_nothing", shared_data)
     assert len(PUBLISHED_ENCODERS) == 9
-    path = resolve_encoder_path("published:gat_contextpred", shared_data)
+    spec = resolve_encoder("published:gat_contextpred", shared_data)
+    path = spec.path
     assert path == shared_data / "checkpoints/pretrain_gnns/chem/gat_contextpred.pth"
-    identity = encoder_identity("published:gat_contextpred", shared_data)
+    assert (spec.kind, spec.featurizer, spec.name) == ("published", "hu2020", "published:gat_contextpred")
     sums = dict(line.split()[::-1] for line in (path.parent / "SHA256SUMS").read_text().splitlines() if line.strip())
-    assert identity == {"spec": "gat_contextpred.pth", "sha256": sums[path.name]}
-    assert load_encoder("published:gat_contextpred", root=shared_data).embedding_dim == 300
+    assert spec.identity == {"spec": "gat_contextpred.pth", "sha256": sums[path.name]}
+    assert spec.load().embedding_dim == 300
+    assert resolve_encoder(spec) is spec, "a resolved spec passes through unchanged"

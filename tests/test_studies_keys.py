@@ -3,7 +3,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from gtransfer.studies.keys import canonical_json, trial_key
+from gtransfer.io.canonical import canonical_json
+from gtransfer.studies.keys import trial_key
 
 
 def test_key_is_sha256_of_hand_written_canonical_json():

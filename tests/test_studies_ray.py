@@ -3,11 +3,11 @@
 import importlib.util
 
 import pytest
-from tests.study_helpers import probe_spec, write_embedding_study
 
 from gtransfer.studies.runner import run_sweep
 from gtransfer.studies.spec import parse_spec
 from gtransfer.studies.store import TrialStore
+from tests.study_helpers import probe_spec, write_embedding_study
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 

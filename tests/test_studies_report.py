@@ -2,13 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from tests.study_helpers import probe_spec, write_embedding_study
 
 from gtransfer.studies.report import write_report
+from gtransfer.studies.report.tables import ReportConfig, ground_truth, metric_scores
 from gtransfer.studies.runner import run_sweep
 from gtransfer.studies.spec import parse_spec
 from gtransfer.studies.store import TrialStore
-from gtransfer.studies.tables import ReportConfig, ground_truth, metric_scores
+from tests.study_helpers import probe_spec, write_embedding_study
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_report_bad_inputs(tmp_path, study_store):
 
 
 def test_a_metric_constant_within_a_group_ranks_nothing():
-    from gtransfer.studies.tables import correlation_table
+    from gtransfer.studies.report.tables import correlation_table
 
     data = pd.DataFrame({
         "target": ["t"] * 4,

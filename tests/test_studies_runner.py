@@ -1,12 +1,12 @@
 import pytest
-from tests import study_helpers
-from tests.study_helpers import probe_spec, write_embedding_study
 
 from gtransfer.studies.keys import trial_key
+from gtransfer.studies.kinds.arrays import probe_trial
 from gtransfer.studies.runner import run_sweep
 from gtransfer.studies.spec import expand_trials, parse_spec
 from gtransfer.studies.store import TrialStore
-from gtransfer.studies.trials import probe_trial
+from tests import study_helpers
+from tests.study_helpers import probe_spec, write_embedding_study
 
 
 @pytest.fixture(scope="module")

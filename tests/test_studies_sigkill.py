@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
 from gtransfer.studies.runner import run_sweep
 from gtransfer.studies.spec import expand_trials, load_spec
 from gtransfer.studies.store import TrialStore
+from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from gtransfer.data.class_subsets import describe_labels
-from vision.data import (
+from gtransfer.vision.data import (
     CIFAR10_CLASSES,
     ImageDataset,
     first_per_class,
@@ -26,7 +26,6 @@ from vision.data import (
     make_class_task,
     make_loader,
     read_idx,
-    stratified_split,
     torchvision_available,
 )
 
@@ -233,18 +232,6 @@ def test_class_task_is_deterministic_with_the_shared_metadata():
     for k, original in enumerate(task.original_classes):
         assert task.train.classes[k] == digits.classes[original]
     assert task.to_dict()["split_sizes"] == [len(task.train), len(task.valid), len(task.test)]
-
-
-def test_stratified_split_proportions_and_errors():
-    labels = np.repeat([0, 1], [50, 150])
-    train, valid, test = stratified_split(labels, (0.6, 0.2, 0.2), seed=0)
-    assert len(train) == 120 and len(valid) == 40 and len(test) == 40
-    assert np.bincount(labels[test]).tolist() == [10, 30]
-    assert len(set(train) | set(valid) | set(test)) == 200
-    with pytest.raises(ValueError, match="summing to 1"):
-        stratified_split(labels, (0.5, 0.2, 0.2))
-    with pytest.raises(ValueError, match="needs >= 3"):
-        stratified_split(np.array([0, 0, 0, 1]), (0.6, 0.2, 0.2))
 
 
 def test_images_to_tensor_adapts_channels_size_and_scale():

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from vision.data import torchvision_available
-from vision.models import BasicBlock, SmallCNN, SmallResNet, build_encoder, load_torchvision_encoder
+from gtransfer.vision.data import torchvision_available
+from gtransfer.vision.models import BasicBlock, SmallCNN, SmallResNet, build_encoder, load_torchvision_encoder
 
 
 def test_resnet_embedding_shape_and_batch_independence():

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from gtransfer.studies.spec import expand_trials, parse_spec
-from vision.studies import STUDIES
-from vision.targets import parse_target
-from vision.zoo import PRESETS
+from gtransfer.vision.studies import STUDIES
+from gtransfer.vision.targets import parse_target
+from gtransfer.vision.zoo import PRESETS
 
 SPEC_DIR = Path(__file__).resolve().parents[1] / "experiments" / "specs"
 
@@ -34,7 +34,7 @@ def test_specs_expand_on_the_shared_engine(study, preset):
 def test_target_selection_targets_are_small_next_to_d_512():
 
     spec = STUDIES["target-selection"]("small")
-    from vision.models import build_encoder
+    from gtransfer.vision.models import build_encoder
 
     dims = {s.name: build_encoder(s.arch, **s.config).embedding_dim for s in PRESETS["small"]}
     assert {dims[e] for e in spec["encoders"]} == {512}

@@ -7,10 +7,10 @@ import pytest
 import torch
 import yaml
 
-from vision.data import images_to_tensor
-from vision.embeddings import target_embeddings
-from vision.targets import load_target, parse_target, target_name
-from vision.zoo import SourceSpec, build_zoo, load_zoo_encoder
+from gtransfer.vision.data import images_to_tensor
+from gtransfer.vision.embeddings import target_embeddings
+from gtransfer.vision.targets import load_target, parse_target, target_name
+from gtransfer.vision.zoo import SourceSpec, build_zoo, load_zoo_encoder
 
 SOURCE = SourceSpec("tiny-cnn", "digits", (0, 1, 2, 3, 4), "cnn", {"width": 4, "embedding_dim": 12, "input_size": 8},
                     epochs=2, max_per_class=30, batch_size=16, lr=1e-2)
@@ -60,7 +60,7 @@ def test_target_embeddings_are_the_encoder_outputs_and_cached(zoo, tmp_path):
 
 
 def test_finetune_trial_is_repeatable_and_reports_the_majority_baseline(zoo):
-    from vision.trials import vision_finetune_trial
+    from gtransfer.studies.kinds.vision import vision_finetune_trial
 
     params = {"encoder": "tiny-cnn", "target": TARGETS[1], "zoo": str(zoo), "seed": 0, "mode": "linear",
               "epochs": 3, "lr": 1e-2}
@@ -79,7 +79,7 @@ def test_finetune_trial_is_repeatable_and_reports_the_majority_baseline(zoo):
 
 def test_score_trial_matches_the_metric_core_on_the_cached_features(zoo, tmp_path):
     from gtransfer.metrics import h_score, shrinkage_h_score
-    from vision.trials import vision_score_trial
+    from gtransfer.studies.kinds.vision import vision_score_trial
 
     result = vision_score_trial({"encoder": "tiny-cnn", "target": TARGETS[0], "zoo": str(zoo), "cache": str(tmp_path),
                                  "metrics": ["h_score", "shrinkage_h_score", "nce", "leep"]})
@@ -99,7 +99,7 @@ def test_vision_sweep_runs_on_the_shared_engine_and_resumes(zoo, tmp_path):
     from gtransfer.studies.store import TrialStore
 
     spec = {
-        "name": "vision-tiny", "import": ["vision.trials"], "encoders": ["tiny-cnn"], "targets": TARGETS,
+        "name": "vision-tiny", "encoders": ["tiny-cnn"], "targets": TARGETS,
         "params": {"zoo": str(zoo), "cache": "cache"},
         "stages": [{"kind": "vision_score", "params": {"metrics": ["h_score", "shrinkage_h_score"]}},
                    {"kind": "vision_finetune", "params": {"mode": "linear", "epochs": 2, "lr": 0.01}}],

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
 import torch
 
-from vision.data import images_to_tensor
-from vision.zoo import SourceSpec, build_zoo, load_zoo_encoder, source_task, zoo_encoders
+from gtransfer.vision.data import images_to_tensor
+from gtransfer.vision.zoo import SourceSpec, build_zoo, load_zoo_encoder, source_task, zoo_encoders
 
 TINY = [
     SourceSpec("tiny-cnn", "digits", (0, 1, 2), "cnn", {"width": 4, "embedding_dim": 16, "input_size": 8},
@@ -52,7 +51,7 @@ def test_reloaded_encoder_and_head_reproduce_the_recorded_source_accuracy(tiny_z
 
 
 def test_untrained_source_keeps_its_initialisation(tiny_zoo):
-    from vision.models import build_encoder
+    from gtransfer.vision.models import build_encoder
 
     encoder, _, meta = load_zoo_encoder(tiny_zoo / "tiny-random-resnet.pt")
     torch.manual_seed(TINY[1].seed)
@@ -76,7 +75,7 @@ def test_build_resumes_and_rebuilds_on_a_changed_spec(tiny_zoo):
 
 
 def test_loading_rejects_foreign_checkpoints(tmp_path):
-    from gtransfer.checkpoints import save_checkpoint
+    from gtransfer.io.checkpoints import save_checkpoint
 
     save_checkpoint(tmp_path / "graph.pt", {"w": torch.zeros(2)}, {"arch": "gin"})
     with pytest.raises(ValueError, match="not a vision zoo checkpoint"):
@@ -92,9 +91,9 @@ def test_build_script_runs_a_preset_subset(tmp_path, monkeypatch, capsys):
     import importlib.util
     from pathlib import Path
 
-    import vision.zoo
+    import gtransfer.vision.zoo
 
-    monkeypatch.setitem(vision.zoo.PRESETS, "small", TINY)
+    monkeypatch.setitem(gtransfer.vision.zoo.PRESETS, "small", TINY)
     script = Path(__file__).resolve().parents[1] / "experiments" / "build_vision_zoo.py"
     module_spec = importlib.util.spec_from_file_location("build_vision_zoo", script)
     module = importlib.util.module_from_spec(module_spec)

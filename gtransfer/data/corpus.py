@@ -8,7 +8,7 @@ featuriser and the shard size; resuming with different settings is refused.
 
 Command line::
 
-    python -m gtransfer.data.corpus moses-test --out shards/moses-test --workers 2 [--limit N]
+    gtransfer corpus moses-test --out shards/moses-test --workers 2 [--limit N]
 
 STATS (molecules; ../shared/data/pretrain_corpus/PROVENANCE.md)
 
@@ -26,15 +26,13 @@ zinc250k-3small             9,329  ZINC-250k subset (Gomez-Bombarelli et al.)
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import tempfile
 import time
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,11 +40,13 @@ import torch
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from gtransfer.io.atomic import atomic_write, write_json
+
 from .errors import SkippedMoleculesWarning
 from .parallel import _featurize_chunk, mp_context
 from .roots import data_roots, find_data_path
 
-__all__ = ["CORPORA", "CorpusSpec", "ShardedCorpus", "featurize_corpus", "read_corpus_smiles", "main"]
+__all__ = ["CORPORA", "CorpusSpec", "ShardedCorpus", "featurize_corpus", "read_corpus_smiles"]
 
 SHARD_FORMAT = 2
 
@@ -124,20 +124,8 @@ def _build_shard(task: tuple[int, int, list[str], str, str]) -> tuple[int, int, 
     graphs = _featurize_chunk((featurizer, smiles))
     shard = _pack_shard(graphs, smiles, offset)
     target = Path(out_dir) / _shard_name(index)
-    handle, temporary = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.")
-    os.close(handle)
-    try:
-        torch.save(shard, temporary)
-        os.replace(temporary, target)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    atomic_write(target, lambda handle: torch.save(shard, handle))
     return index, len(smiles), len(shard["skipped"])
-
-
-def _write_json(path: Path, payload: dict) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(payload, indent=1))
-    os.replace(temporary, path)
 
 
 def featurize_corpus(
@@ -196,9 +184,9 @@ def featurize_corpus(
 
     def record(index: int, skipped: int) -> None:
         skipped_per_shard[str(index)] = skipped
-        _write_json(manifest_path, {**settings, "complete": False, "skipped_per_shard": skipped_per_shard})
+        write_json(manifest_path, {**settings, "complete": False, "skipped_per_shard": skipped_per_shard})
 
-    _write_json(manifest_path, {**settings, "complete": False, "skipped_per_shard": skipped_per_shard})
+    write_json(manifest_path, {**settings, "complete": False, "skipped_per_shard": skipped_per_shard})
     tasks = [(i, i * shard_size, smiles[i * shard_size : (i + 1) * shard_size], featurizer, str(out_dir)) for i in todo]
     done_before = len(smiles) - sum(len(t[2]) for t in tasks)
     bar = tqdm(total=len(smiles), initial=done_before, desc=f"{name} ({featurizer})", unit="mol", disable=not progress)
@@ -220,7 +208,7 @@ def featurize_corpus(
     skipped = sum(skipped_per_shard.values())
     manifest = {**settings, "complete": True, "num_skipped": skipped, "num_kept": len(smiles) - skipped,
                 "skipped_per_shard": skipped_per_shard}
-    _write_json(manifest_path, manifest)
+    write_json(manifest_path, manifest)
     if skipped:
         warnings.warn(f"corpus {name}: skipped {skipped} of {len(smiles)} molecules that could not be featurised "
                       f"(listed with the reason per shard under 'skipped')", SkippedMoleculesWarning, stacklevel=2)
@@ -257,29 +245,3 @@ class ShardedCorpus:
     def __iter__(self) -> Iterator[Data]:
         for index in range(int(self.manifest["num_shards"])):
             yield from self.shard(index)
-
-
-def main(argv: Sequence[str] | None = None) -> dict:
-    """Command line: featurise a corpus into shards (resumable)."""
-    parser = argparse.ArgumentParser(prog="python -m gtransfer.data.corpus", description=__doc__.split("\n\n")[0])
-    parser.add_argument("corpus", choices=sorted(CORPORA))
-    parser.add_argument("--out", required=True, help="shard folder (an earlier partial run there is resumed)")
-    parser.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"])
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--shard-size", type=int, default=10_000)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--root", default=None, help="data root (default: GTRANSFER_DATA)")
-    args = parser.parse_args(argv)
-    try:
-        result = featurize_corpus(args.corpus, args.out, featurizer=args.featurizer, num_workers=args.workers,
-                                  shard_size=args.shard_size, limit=args.limit, root=args.root)
-    except KeyboardInterrupt:
-        done = len(list(Path(args.out).glob("shard_*.pt")))
-        print(f"\ninterrupted: {done} shards are complete in {args.out}; run the same command again to resume")
-        raise SystemExit(130) from None
-    print(json.dumps(result, indent=1))
-    return result
-
-
-if __name__ == "__main__":
-    main()

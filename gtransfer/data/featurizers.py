@@ -21,7 +21,8 @@ Unparsable SMILES raise :class:`InvalidSmilesError` so callers can count and rep
 
 from __future__ import annotations
 
-from typing import Callable
+import warnings
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -31,6 +32,7 @@ __all__ = [
     "get_featurizer",
     "hu2020_smiles2graph",
     "ogb_smiles2graph",
+    "smiles_to_graphs",
 ]
 
 
@@ -123,3 +125,38 @@ def get_featurizer(name: str) -> Callable[[str], dict]:
         return FEATURIZERS[name]
     except KeyError:
         raise ValueError(f"unknown featurizer {name!r}; choose one of {sorted(FEATURIZERS)}") from None
+
+
+def smiles_to_graphs(smiles: Sequence[str], featurizer: str, on_invalid: str = "raise"):
+    """Featurise SMILES into PyG ``Data`` graphs (``x``/``edge_attr`` int64).
+
+    Args:
+        smiles: the molecules.
+        featurizer: ``"hu2020"`` or ``"ogb"`` (:func:`get_featurizer`).
+        on_invalid: ``"raise"`` (ValueError naming the first bad SMILES) or ``"skip"`` (left out,
+            counted in a warning, positions returned).
+
+    Returns:
+        ``(graphs, invalid_positions)``.
+    """
+    import torch
+    from torch_geometric.data import Data
+
+    if on_invalid not in ("raise", "skip"):
+        raise ValueError(f"on_invalid must be 'raise' or 'skip', got {on_invalid!r}")
+    featurize = get_featurizer(featurizer)
+    graphs, invalid = [], []
+    for position, smi in enumerate(smiles):
+        try:
+            g = featurize(smi)
+        except ValueError as err:  # InvalidSmilesError or a bond outside the vocabulary
+            if on_invalid == "raise":
+                raise ValueError(f"SMILES #{position} cannot be featurised with {featurizer!r}: {err}") from None
+            invalid.append(position)
+            continue
+        graphs.append(Data(x=torch.from_numpy(g["node_feat"]), edge_index=torch.from_numpy(g["edge_index"]),
+                           edge_attr=torch.from_numpy(g["edge_feat"]), num_nodes=int(g["num_nodes"])))
+    if invalid:
+        warnings.warn(f"{len(invalid)} of {len(smiles)} SMILES could not be featurised with {featurizer!r} "
+                      f"and were left out (first positions: {invalid[:10]})", stacklevel=2)
+    return graphs, invalid

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from torch_geometric.data import InMemoryDataset
 
-from .molecules import MOLECULE_SPECS, _ALIASES, load_molecule_dataset
+from .molecules import _ALIASES, MOLECULE_SPECS, load_molecule_dataset
 from .planetoid import PLANETOID_NAMES, load_planetoid
 from .roots import data_roots
 from .tu import load_tu_dataset

@@ -34,18 +34,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from torch_geometric.data import Data, InMemoryDataset
+
+from gtransfer.io.atomic import atomic_folder
 
 from .errors import CorruptCacheWarning, SkippedMoleculesWarning
 from .featurizers import get_featurizer
@@ -304,15 +305,9 @@ class MoleculeDataset(InMemoryDataset):
             "skipped": skipped,
             "split": {k: v.tolist() for k, v in split.items()},
         }
-        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=self.cache_path.parent, prefix=".building-"))
-        try:
+        with atomic_folder(self.cache_path) as staging:
             self.save(data_list, str(staging / "data.pt"))
             (staging / "meta.json").write_text(json.dumps(meta))
-            shutil.rmtree(self.cache_path, ignore_errors=True)
-            os.replace(staging, self.cache_path)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
 
     # -- OGB interface -----------------------------------------------------------------------
     @property

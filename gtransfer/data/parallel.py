@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from tqdm.auto import tqdm
 

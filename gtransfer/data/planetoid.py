@@ -22,8 +22,8 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from torch_geometric.datasets import Planetoid
 

@@ -21,10 +21,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import urllib.request
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
+
+from gtransfer.io.digests import file_digest
 
 __all__ = [
     "CACHE_FORMAT_VERSION",
@@ -35,7 +36,6 @@ __all__ = [
     "data_roots",
     "default_data_root",
     "download_file",
-    "file_digest",
     "find_data_path",
     "processed_dir",
     "verify_embedded",
@@ -96,15 +96,6 @@ def _read_manifest() -> dict[str, str]:
             raise ValueError(f"{manifest}:{line_no}: expected '<sha256>  <relative path>', got {line!r}")
         entries[parts[1].strip().lstrip("*")] = parts[0].lower()
     return entries
-
-
-def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    """Hex digest of a file's contents, read in 1 MiB blocks."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_embedded(path: str | os.PathLike) -> None:
@@ -179,18 +170,14 @@ def download_file(url: str, destination: str | os.PathLike, timeout: float = 60.
 
     Only called by loaders when the files are missing and the caller allowed downloads.
     """
+    from gtransfer.io.atomic import atomic_write
+
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out)
-        os.replace(temporary, destination)
-    except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, Exception):
-            raise OSError(f"download of {url} to {destination} failed: {error}") from error
-        raise
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            atomic_write(destination, lambda out: shutil.copyfileobj(response, out))
+    except Exception as error:
+        raise OSError(f"download of {url} to {destination} failed: {error}") from error
     return destination
 
 

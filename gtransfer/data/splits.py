@@ -7,7 +7,7 @@ the input, disjoint and covering every index exactly once.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -105,11 +105,17 @@ def stratified_split(
     frac_valid: float = 0.1,
     frac_test: float = 0.1,
     seed: int = 0,
+    every_class_in_every_split: bool = False,
 ) -> dict[str, np.ndarray]:
     """Random split that keeps each class's share in every split (per-class rounding).
 
     Within each class the members are shuffled (by ``seed``) and cut at the same fractions, so a
     class of n_c samples gives round(frac_train * n_c) to train and round(frac_valid * n_c) to valid.
+    This is the one stratified split of gtransfer: graph and image targets both use it.
+
+    Args:
+        every_class_in_every_split: raise ``ValueError`` when a class would be missing from a split
+            whose fraction is positive (what a classification target needs to be evaluated).
     """
     _check_fractions(frac_train, frac_valid, frac_test)
     labels = np.asarray(labels)
@@ -122,6 +128,12 @@ def stratified_split(
     for cls in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == cls))
         n_train, n_valid = _sizes(members.size, frac_train, frac_valid)
+        if every_class_in_every_split:
+            sizes = (n_train, n_valid, members.size - n_train - n_valid)
+            empty = [name for name, size, frac in zip(SPLIT_NAMES, sizes, (frac_train, frac_valid, frac_test)) if frac > 0 and size == 0]
+            if empty:
+                raise ValueError(f"stratified_split: class {cls.item() if hasattr(cls, 'item') else cls!r} has {members.size} sample(s), which leaves {empty} "
+                                 f"without it at fractions {(frac_train, frac_valid, frac_test)}; give each class more samples")
         parts["train"].append(members[:n_train])
         parts["valid"].append(members[n_train : n_train + n_valid])
         parts["test"].append(members[n_train + n_valid :])

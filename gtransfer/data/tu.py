@@ -33,11 +33,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,6 +44,8 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.datasets import TUDataset
 from torch_geometric.transforms import BaseTransform, Compose
+
+from gtransfer.io.atomic import atomic_folder
 
 from .errors import CorruptCacheWarning
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
@@ -215,20 +216,13 @@ class TUGraphDataset(ExplicitFolders, TUDataset):
 
 def _extract_zip(zip_path: Path, name: str, destination: Path) -> None:
     """Extract ``<NAME>_*.txt`` files (at any depth in the zip) flat into ``destination``, atomically."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=".extract-"))
-    try:
-        with zipfile.ZipFile(zip_path) as archive:
-            members = [m for m in archive.namelist() if Path(m).name.startswith(f"{name}_") and m.endswith(".txt")]
-            if not members:
-                raise ValueError(f"{zip_path} holds no {name}_*.txt files")
-            for member in members:
-                with archive.open(member) as source, open(staging / Path(member).name, "wb") as target:
-                    shutil.copyfileobj(source, target)
-        shutil.rmtree(destination, ignore_errors=True)
-        os.replace(staging, destination)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with atomic_folder(destination) as staging, zipfile.ZipFile(zip_path) as archive:
+        members = [m for m in archive.namelist() if Path(m).name.startswith(f"{name}_") and m.endswith(".txt")]
+        if not members:
+            raise ValueError(f"{zip_path} holds no {name}_*.txt files")
+        for member in members:
+            with archive.open(member) as source, open(staging / Path(member).name, "wb") as target:
+                shutil.copyfileobj(source, target)
 
 
 def _match_name(name: str, roots: Sequence[Path]) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from ._statistics import compute_statistics
 from ._validation import check_features, check_labels, check_probabilities

@@ -24,7 +24,10 @@ from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_poo
 from gtransfer.models.convs import CONV_LAYERS
 from gtransfer.models.inputs import make_node_encoder
 
-__all__ = ["GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments", "run_layer_stack", "pick_layer", "POOLINGS", "JK_MODES"]
+__all__ = [
+    "GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments", "run_layer_stack",
+    "pick_layer", "POOLINGS", "JK_MODES",
+]
 
 POOLINGS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
 JK_MODES = ("last", "concat", "max", "sum")

@@ -1,5 +1,5 @@
 """Open any encoder file: a gtransfer checkpoint (architecture in its metadata), a DGL encoder
-checkpoint (``architecture["framework"] == "dgl"``, reopened by :mod:`gtransfer.interop.dgl`, which
+checkpoint (``architecture["framework"] == "dgl"``, reopened by :mod:`gtransfer.models.dgl`, which
 needs the ``dgl`` extra) or a published Hu et al. 2020 state_dict (architecture from the file name
 or ``arch``)."""
 
@@ -9,8 +9,8 @@ import os
 
 import torch
 
-from gtransfer.checkpoints import read_checkpoint
-from gtransfer.models.encoder import GNNEncoder, build_encoder
+from gtransfer.io.checkpoints import read_checkpoint
+from gtransfer.models.encoder import build_encoder
 from gtransfer.models.pretrain_gnns import load_pretrain_gnns
 
 __all__ = ["load_encoder"]
@@ -20,17 +20,17 @@ def load_encoder(path: str | os.PathLike, arch: str | None = None) -> torch.nn.M
     """The encoder stored at ``path``, in eval mode, every weight from the file.
 
     Returns:
-        a :class:`GNNEncoder`, or a :class:`gtransfer.interop.dgl.DGLEncoder` for a DGL checkpoint.
+        a :class:`GNNEncoder`, or a :class:`gtransfer.models.dgl.DGLEncoder` for a DGL checkpoint.
 
     Raises:
-        gtransfer.interop.dgl_requirement.MissingDGLError: a DGL checkpoint without a working DGL.
+        gtransfer.models.dgl_requirement.MissingDGLError: a DGL checkpoint without a working DGL.
     """
     ckpt = read_checkpoint(path)
     architecture = ckpt["metadata"].get("architecture")
     if architecture is None:  # a bare state_dict: the published layout is the only one we know
         return load_pretrain_gnns(path, arch=arch)
     if architecture.get("framework") == "dgl":
-        from gtransfer.interop.dgl import load_dgl_encoder  # MissingDGLError, naming the extra, without DGL
+        from gtransfer.models.dgl import load_dgl_encoder  # MissingDGLError, naming the extra, without DGL
 
         return load_dgl_encoder(path)
     encoder = build_encoder(architecture)

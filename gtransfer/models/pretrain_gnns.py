@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from gtransfer.checkpoints import load_checkpoint
+from gtransfer.io.checkpoints import load_checkpoint
 from gtransfer.models.encoder import GNNEncoder, build_encoder
 
 __all__ = ["load_pretrain_gnns", "from_pretrain_gnns_keys", "to_pretrain_gnns_keys", "arch_from_filename"]

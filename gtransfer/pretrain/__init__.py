@@ -1,9 +1,10 @@
 """Pretraining strategies (attribute masking, edge prediction, Deep Graph Infomax, GraphCL,
-supervised multi-task) and a resumable runner."""
+supervised multi-task), a resumable runner, and the one entry point :func:`pretrain_encoder`."""
 
 from gtransfer.pretrain.attribute_masking import AttributeMasking
 from gtransfer.pretrain.base import PretrainStrategy
 from gtransfer.pretrain.edge_prediction import EdgePrediction
+from gtransfer.pretrain.entry import pretrain_encoder
 from gtransfer.pretrain.graphcl import GraphCL
 from gtransfer.pretrain.infomax import DeepGraphInfomax
 from gtransfer.pretrain.registry import STRATEGIES, make_strategy
@@ -11,4 +12,4 @@ from gtransfer.pretrain.runner import pretrain
 from gtransfer.pretrain.supervised import SupervisedMultiTask
 
 __all__ = ["PretrainStrategy", "AttributeMasking", "EdgePrediction", "DeepGraphInfomax", "GraphCL",
-           "SupervisedMultiTask", "STRATEGIES", "make_strategy", "pretrain"]
+           "SupervisedMultiTask", "STRATEGIES", "make_strategy", "pretrain", "pretrain_encoder"]

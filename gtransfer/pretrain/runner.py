@@ -20,10 +20,11 @@ import torch
 from torch_geometric.loader import DataLoader
 from tqdm.auto import tqdm
 
-from gtransfer.batching import resolve_device
-from gtransfer.checkpoints import code_version, read_checkpoint, save_checkpoint
+from gtransfer.io.checkpoints import read_checkpoint, save_checkpoint
+from gtransfer.io.provenance import code_version
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.pretrain.registry import make_strategy
+from gtransfer.training.batching import resolve_device
 
 __all__ = ["pretrain"]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from gtransfer.finetune import TaskSpec, task_loss
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.pretrain.base import PretrainStrategy
+from gtransfer.training.finetune import TaskSpec, task_loss
 
 
 class SupervisedMultiTask(PretrainStrategy):

@@ -6,11 +6,11 @@ import contextlib
 import os
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-from gtransfer.studies.keys import canonicalize
+from gtransfer.io.canonical import canonicalize
 from gtransfer.studies.registry import get_trial_kind
 from gtransfer.studies.spec import Trial
 

@@ -1,6 +1,7 @@
 """Run a study end to end: write its spec, sweep it into a store (resumably), write its report.
 
-Shared by the ``experiments/`` scripts and ``gtransfer demo``; rerunning the same call resumes.
+Shared by the ``experiments/`` scripts (their arguments: :func:`gtransfer.cli.experiments.experiment_parser`)
+and ``gtransfer demo``; rerunning the same call resumes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["run_study", "experiment_parser", "run_experiment"]
+__all__ = ["run_study", "run_experiment"]
 
 
 def run_study(
@@ -42,24 +43,10 @@ def run_study(
     return write_report(store_path, out / "report", study=spec["name"])[0]
 
 
-def experiment_parser(description: str):
-    """The arguments every ``experiments/`` script takes (``--preset small|full`` and where to run)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--preset", choices=("small", "full"), default="small", help="small: 2 CPU cores, minutes; full: GPU, the paper's scale")
-    parser.add_argument("--out", help="output folder (default results/<script name>-<preset>)")
-    parser.add_argument("--workers", type=int, default=2, help="parallel trials")
-    parser.add_argument("--engine", choices=("local", "ray"), default="local")
-    parser.add_argument("--data-root", help="data root (default GTRANSFER_DATA or ../shared/data)")
-    return parser
-
-
 def run_experiment(specs: list[dict], args, default_out: str) -> list[Path]:
     """Run each spec with :func:`run_study` into one folder and store; print the report paths."""
-    import time
-
     import sys
+    import time
 
     out = Path(args.out or default_out)
     reports = []

@@ -1,7 +1,7 @@
 """Trial kinds: plain functions ``fn(params: dict) -> dict`` registered under a name.
 
 A sweep spec names its kind (``kind: probe``) and, for kinds defined outside gtransfer, the modules
-that register them (``import: vision.trials``). Worker processes import the same modules before
+that register them (``import: mylab.trials``; trusted code, imported as given). Worker processes import the same modules before
 running a trial, so a kind must be registered at import time of a module, never interactively.
 
 Example::
@@ -16,14 +16,17 @@ Example::
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 __all__ = ["TrialFunction", "register_trial_kind", "get_trial_kind", "trial_kinds", "import_trial_modules"]
 
 TrialFunction = Callable[[dict], dict]
 
 #: modules holding gtransfer's own trial kinds, imported whenever a kind is looked up
-BUILTIN_MODULES = ("gtransfer.studies.trials", "gtransfer.studies.graph_trials")
+BUILTIN_MODULES = ("gtransfer.studies.kinds.arrays", "gtransfer.studies.kinds.graph", "gtransfer.studies.kinds.vision")
+
+#: module names that older specs list under ``import:`` and that are built in now (nothing to import)
+LEGACY_MODULES = frozenset({"vision.trials"})
 
 _REGISTRY: dict[str, TrialFunction] = {}
 
@@ -59,7 +62,7 @@ def import_trial_modules(modules: Iterable[str] = ()) -> None:
     Raises:
         ValueError: a module cannot be imported (the message names it and the import error).
     """
-    for module in (*BUILTIN_MODULES, *modules):
+    for module in (*BUILTIN_MODULES, *(m for m in modules if m not in LEGACY_MODULES)):
         try:
             importlib.import_module(module)
         except ImportError as exc:

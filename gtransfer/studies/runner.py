@@ -11,10 +11,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from gtransfer.studies.execute import TrialOutcome, execute_trial
 from gtransfer.studies.registry import get_trial_kind, import_trial_modules
@@ -178,7 +178,7 @@ def run_sweep(
     finally:
         bar.close()
     if failed:
-        warnings.warn(f"study {spec.name!r}: {failed} trial(s) failed; their errors are in the store")
+        warnings.warn(f"study {spec.name!r}: {failed} trial(s) failed; their errors are in the store", stacklevel=2)
     return SweepSummary(len(trials), already, succeeded, failed)
 
 

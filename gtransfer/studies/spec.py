@@ -4,7 +4,7 @@ A spec is a grid: encoders x targets x seeds x hyperparameters, for one trial ki
 *stages* (for example metric scores and the fine-tuning that validates them) sharing the defaults::
 
     name: source-selection-small          # required; names the study in the store and reports
-    import: [vision.trials]               # optional: modules registering extra trial kinds
+    import: [mylab.trials]                # optional: (trusted) modules registering extra trial kinds
     encoders: [gcn_contextpred, gin_zoo_0]
     targets: [bbbp, bace]
     seeds: [0, 1, 2]                      # default [0]
@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gtransfer.studies.keys import canonicalize, trial_key
+from gtransfer.io.canonical import canonicalize
+from gtransfer.studies.keys import trial_key
 
 __all__ = ["Trial", "StudySpec", "load_spec", "parse_spec", "expand_trials"]
 
@@ -183,5 +184,5 @@ def expand_trials(spec: StudySpec) -> list[Trial]:
             seen.add(key)
             trials.append(Trial(stage["kind"], canonicalize(params), key))
     if duplicates:
-        warnings.warn(f"spec {spec.name!r}: {duplicates} duplicate trial(s) expanded more than once, kept once")
+        warnings.warn(f"spec {spec.name!r}: {duplicates} duplicate trial(s) expanded more than once, kept once", stacklevel=2)
     return trials

@@ -22,11 +22,12 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from gtransfer.studies.keys import canonical_json, canonicalize
+from gtransfer.io.canonical import canonical_json, canonicalize
 
 __all__ = ["TrialRecord", "TrialStore", "SCHEMA_VERSION"]
 
@@ -123,7 +124,7 @@ class TrialStore:
         """Close the connection (the data is already committed)."""
         self._conn.close()
 
-    def __enter__(self) -> "TrialStore":
+    def __enter__(self) -> TrialStore:
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -15,6 +15,7 @@ from gtransfer.data import load_dataset
 from gtransfer.data.corpus import CORPORA, ShardedCorpus, featurize_corpus, read_corpus_smiles
 from gtransfer.data.featurizers import ogb_smiles2graph
 from gtransfer.data.molecules import SkippedMoleculesWarning
+from gtransfer.io.digests import file_digest
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
@@ -81,7 +82,7 @@ def test_manifest_lists_every_embedded_file_with_its_checksum():
              if p.is_file() and p.name not in ("MANIFEST.sha256", "README.md")}
     assert set(manifest) == files
     for relative, digest in manifest.items():
-        assert roots.file_digest(roots.EMBEDDED_DIR / relative) == digest
+        assert file_digest(roots.EMBEDDED_DIR / relative) == digest
 
 
 def test_fresh_clone_loads_the_embedded_demo_sets_without_a_data_root(tmp_path):

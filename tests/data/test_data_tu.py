@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import zipfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import pytest

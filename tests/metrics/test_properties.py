@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from gtransfer import metrics
-from gtransfer._textbook import textbook_h_score, textbook_shrinkage_h_score
 from gtransfer.metrics import _statistics
+from gtransfer.metrics.textbook import textbook_h_score, textbook_shrinkage_h_score
 
 STATS_METRICS = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate"]
 

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gtransfer import metrics
-from gtransfer import evaluation
+from gtransfer import evaluation, metrics
 
 rng = np.random.default_rng(0)
 F = rng.standard_normal((40, 5))

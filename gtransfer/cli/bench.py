@@ -1,0 +1,68 @@
+"""``python -m gtransfer.bench``: ``metrics`` and ``suite`` (the metric core), ``corpus`` (featurisation)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+
+from gtransfer.cli.common import add_data_root_argument
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from gtransfer import metrics
+    from gtransfer.bench.metrics import FAST_SCORE_ALL
+
+    parser = argparse.ArgumentParser(prog="python -m gtransfer.bench",
+                                     description="Benchmarks that print ratios against a baseline timed in the same run.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("metrics", help="time every metric on one synthetic matrix, as a ratio to one Gram product")
+    one.add_argument("--n", type=int, default=50000)
+    one.add_argument("--d", type=int, default=2048)
+    one.add_argument("--classes", type=int, default=100)
+    one.add_argument("--metrics", nargs="+", default=FAST_SCORE_ALL + ["score_all"],
+                     choices=sorted(metrics.METRICS) + ["score_all"])
+    one.add_argument("--no-textbook", action="store_true", help="skip the slow textbook route")
+    suite = sub.add_parser("suite", help="the four reference configurations of the metric core, with their targets")
+    for p in (one, suite):
+        p.add_argument("--device", default="cpu", help="cpu, or cuda[:k] to score torch tensors on a GPU")
+        p.add_argument("--repeat", type=int, default=2)
+        p.add_argument("--json", help="also write the results to this JSON file")
+    corpus = sub.add_parser("corpus", help="corpus featurisation throughput for 1, 2, ... workers")
+    corpus.add_argument("--corpus", default="moses-test")
+    corpus.add_argument("--limit", type=int, default=20_000)
+    corpus.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    corpus.add_argument("--repeats", type=int, default=3)
+    corpus.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"])
+    add_data_root_argument(corpus)
+    corpus.add_argument("--json", help="also write the rows to this JSON file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark named on the command line; returns the exit status."""
+    from gtransfer.io.atomic import write_json
+
+    args = build_parser().parse_args(argv)
+    if args.command == "metrics":
+        from gtransfer.bench.metrics import print_report, run_metrics
+
+        result = run_metrics(args.n, args.d, args.classes, args.metrics, args.device, args.repeat, not args.no_textbook)
+        print_report(result)
+    elif args.command == "suite":
+        from gtransfer.bench.metrics import run_suite
+
+        result = run_suite(args.repeat, args.device)
+    else:
+        from gtransfer.bench.corpus import benchmark, print_rows
+        from gtransfer.data.corpus import read_corpus_smiles
+
+        smiles = read_corpus_smiles(args.corpus, args.data_root, args.limit)
+        result = benchmark(smiles, args.workers, args.repeats, args.featurizer)
+        print_rows(result, args.corpus, args.featurizer, args.repeats)
+    if args.json:
+        write_json(args.json, result)
+        print(json.dumps({"written": args.json}))
+    return 0

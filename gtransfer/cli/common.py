@@ -1,0 +1,22 @@
+"""What every subcommand shares: the user-error type and the arguments that mean the same everywhere."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["CommandError", "add_data_root_argument", "DATA_ROOT_HELP"]
+
+DATA_ROOT_HELP = "data root (default: GTRANSFER_DATA, else ~/.cache/gtransfer/data; the shipped datasets/ is searched after it)"
+
+
+class CommandError(ValueError):
+    """A user error with a hint on how to fix it."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def add_data_root_argument(parser: argparse.ArgumentParser) -> None:
+    """``--data-root`` (``--root`` is accepted as an alias)."""
+    parser.add_argument("--data-root", "--root", dest="data_root", default=None, help=DATA_ROOT_HELP)

@@ -1,0 +1,39 @@
+"""``gtransfer corpus``: featurise a pretraining corpus into shards, resumably (:func:`gtransfer.data.corpus.featurize_corpus`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from gtransfer.cli.common import add_data_root_argument
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("corpus", help="featurise a pretraining corpus into shards (resumable)")
+    p.add_argument("corpus", help="corpus name, e.g. moses-train, zinc250k-jtnn-test (gtransfer.data.corpus.CORPORA)")
+    p.add_argument("--out", required=True, help="shard folder (an earlier partial run there is resumed)")
+    p.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"])
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--shard-size", type=int, default=10_000)
+    p.add_argument("--limit", type=int, default=None)
+    add_data_root_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from gtransfer.data.corpus import CORPORA, featurize_corpus
+
+    if args.corpus not in CORPORA:
+        raise ValueError(f"unknown corpus {args.corpus!r}; the corpora are {', '.join(sorted(CORPORA))}")
+    try:
+        result = featurize_corpus(args.corpus, args.out, featurizer=args.featurizer, num_workers=args.workers,
+                                  shard_size=args.shard_size, limit=args.limit, root=args.data_root)
+    except KeyboardInterrupt:
+        done = len(list(Path(args.out).glob("shard_*.pt")))
+        print(f"\ninterrupted: {done} shards are complete in {args.out}; run the same command again to resume")
+        return 130
+    print(json.dumps(result, indent=1))
+    return 0

@@ -1,0 +1,66 @@
+"""``gtransfer sweep`` and ``gtransfer report``: run a study spec's trials into a store, and report on a store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gtransfer.cli.common import CommandError
+
+__all__ = ["add_parsers", "run_sweep_command", "run_report_command"]
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("sweep", help="run a study spec's trials, resumably, into a trial store")
+    p.add_argument("spec", help="study spec (YAML)")
+    p.add_argument("--store", required=True, help="SQLite trial store (created if missing)")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes / Ray tasks")
+    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument("--devices", help="local engine: GPU ids for the workers, round-robin, e.g. 0,0,1,1")
+    p.add_argument("--ray-address", help="Ray cluster address (default: start a local instance)")
+    p.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance")
+    p.add_argument("--gpus-per-trial", type=float, default=0.0, help="Ray: GPU share per trial")
+    p.add_argument("--limit", type=int, help="run at most this many trials now")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_sweep_command)
+
+    p = sub.add_parser("report", help="markdown/CSV tables and PNG plots of the studies in a store")
+    p.add_argument("--store", required=True, help="SQLite trial store")
+    p.add_argument("--out", required=True, help="output folder (one subfolder per study)")
+    p.add_argument("--study", help="only this study")
+    p.set_defaults(func=run_report_command)
+
+
+def run_sweep_command(args: argparse.Namespace) -> int:
+    from gtransfer.studies.runner import run_sweep
+    from gtransfer.studies.spec import load_spec
+    from gtransfer.studies.store import TrialStore
+
+    spec = load_spec(args.spec)
+    options = {}
+    if args.engine == "local" and args.devices:
+        options["devices"] = args.devices.split(",")
+    if args.engine == "ray":
+        options.update(address=args.ray_address, num_cpus=args.ray_cpus, num_gpus_per_trial=args.gpus_per_trial)
+    elif args.ray_address or args.ray_cpus:
+        raise CommandError("--ray-address/--ray-cpus apply only to --engine ray", "add --engine ray")
+    with TrialStore(args.store) as store:
+        summary = run_sweep(
+            spec, store, workers=args.workers, engine=args.engine, progress=not args.no_progress, limit=args.limit, **options
+        )
+    print(
+        f"{spec.name}: {summary.already_done + summary.succeeded}/{summary.total} trials done "
+        f"({summary.succeeded} now, {summary.already_done} before, {summary.failed} failed) -> {args.store}"
+    )
+    if summary.failed:
+        print(f"hint: see the errors with `gtransfer report --store {args.store}`; rerun the same command to retry them", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_report_command(args: argparse.Namespace) -> int:
+    from gtransfer.studies.report import write_report
+
+    for path in write_report(args.store, args.out, study=args.study):
+        print(path)
+    return 0

@@ -1,0 +1,1 @@
+"""Demos: ``graph`` (``gtransfer demo``, ``make demo``) and ``digits`` (``gtransfer demo --digits``)."""

@@ -1,0 +1,121 @@
+"""Frozen embeddings of a graph target under an encoder, in the one embedding cache.
+
+A dataset is embedded whole, once per encoder, and a target's rows picked from it (a small
+subsample is embedded alone). Entries live in an :class:`~gtransfer.embeddings.cache.ArrayCache`
+keyed by (encoder identity -- spec and checkpoint hash --, dataset, level, featuriser, size, format,
+and the sample digest of a subsample).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from gtransfer.embeddings.cache import ArrayCache
+from gtransfer.models.specs import EncoderSpec, resolve_encoder
+
+__all__ = ["TargetEmbeddings", "target_features", "target_embeddings", "target_for_encoder"]
+
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class TargetEmbeddings:
+    """Features (n, D) float32 of a target's samples, their labels (n,) and split positions."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    splits: dict[str, np.ndarray]
+
+    def part(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """Features and labels of one split."""
+        positions = self.splits[split]
+        return self.features[positions], self.labels[positions]
+
+
+def _embed_dataset(encoder, dataset, level: str, batch_size: int = 128) -> np.ndarray:
+    """(N, D) embeddings of every graph (or every node) of ``dataset``, in dataset order."""
+    from torch_geometric.loader import DataLoader
+
+    from gtransfer.embeddings.embed import embed_loader
+
+    if level == "node":
+        return embed_loader(encoder, DataLoader([dataset[0]], batch_size=1), level="node")
+    return embed_loader(encoder, DataLoader(dataset, batch_size=batch_size, shuffle=False))
+
+
+def target_features(encoder: str | EncoderSpec, target, featurizer: str | int, cache=None, root=None) -> np.ndarray:
+    """Embeddings of ``target``'s samples, in ``target.indices`` order, cached per encoder.
+
+    When the target covers at least half of its graph dataset (or is node-level), the whole dataset
+    is embedded and cached once, so every task of a multi-task dataset (Tox21's 12, ToxCast's 617)
+    and every class subset reads the same entry; a small subsample is embedded (and cached) alone.
+    """
+    spec = resolve_encoder(encoder, root)
+    size = len(target.dataset) if target.level == "graph" else int(target.dataset[0].num_nodes)
+    whole = target.level == "node" or target.indices.size * 2 >= size
+
+    def compute() -> dict[str, np.ndarray]:
+        model = spec.load(node_features=featurizer)
+        if whole:
+            return {"features": _embed_dataset(model, target.dataset, target.level)}
+        import torch
+
+        subset = target.dataset[torch.as_tensor(target.indices, dtype=torch.long)]
+        return {"features": _embed_dataset(model, subset, "graph")}
+
+    if cache is None:
+        features = compute()["features"]
+    else:
+        fields = {
+            "kind": "graph-target-embedding", "encoder": spec.identity, "dataset": target.dataset_name,
+            "level": target.level, "featurizer": featurizer, "size": size, "format": _FORMAT,
+            "samples": None if whole else hashlib.sha256(target.indices.astype(np.int64).tobytes()).hexdigest(),
+        }
+        features = ArrayCache(cache).get_or_compute(fields, compute, info={"encoder": spec.text}).load("features")
+    return features[target.indices] if whole else features
+
+
+def target_for_encoder(encoder: str | EncoderSpec, target: str, root=None, seed: int = 0):
+    """``(GraphTarget, node input)``: the target loaded with the input the encoder expects.
+
+    Molecule targets are featurised with the encoder's featuriser; other datasets keep their float
+    node features, whose width is the input a ``random:`` encoder is built for.
+    """
+    from gtransfer.data.loading import dataset_kind
+    from gtransfer.data.targets import load_target, parse_target
+
+    spec = resolve_encoder(encoder, root)
+    if dataset_kind(parse_target(target)[0]) == "molecule":
+        loaded = load_target(target, featurizer=spec.featurizer, root=root, seed=seed)
+        return loaded, spec.featurizer
+    loaded = load_target(target, root=root, seed=seed)
+    return loaded, int(loaded.dataset.num_features)
+
+
+def target_embeddings(
+    encoder: str | EncoderSpec,
+    target: str,
+    max_samples: int | None = None,
+    sample_seed: int = 0,
+    cache: str | os.PathLike | None = None,
+    root: str | os.PathLike | None = None,
+) -> TargetEmbeddings:
+    """Embeddings of ``target`` (a target string) under ``encoder`` (an encoder string or spec).
+
+    Args:
+        max_samples: subsample the target to this many samples (every split and class alike).
+        sample_seed: seed of the subsample and of the stratified split of non-molecule targets.
+        cache: folder caching each dataset's embeddings per encoder; None computes without caching.
+        root: data root.
+    """
+    from gtransfer.data.targets import subsample_target
+
+    spec = resolve_encoder(encoder, root)
+    loaded, node_input = target_for_encoder(spec, target, root=root, seed=sample_seed)
+    loaded = subsample_target(loaded, max_samples, seed=sample_seed)
+    features = target_features(spec, loaded, node_input, cache=cache, root=root)
+    return TargetEmbeddings(features, loaded.labels.astype(np.int64), loaded.splits)

@@ -1,0 +1,121 @@
+"""Atomic file writes: the one way gtransfer writes a file that others may read while it is written.
+
+Every write goes to a temporary file in the destination's folder, is flushed and ``fsync``'ed, then
+``os.replace``'d over the destination (and the folder is fsync'ed, so the rename itself survives a
+power cut). A reader, or a writer killed at any moment, therefore sees either the old file or the
+new one, never half a file; two processes writing the same path leave one complete version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_write", "atomic_folder", "save_npy", "save_npz", "write_text", "write_json"]
+
+
+@contextlib.contextmanager
+def _temporary_beside(path: Path) -> Iterator[tuple[IO[bytes], str]]:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle, tmp
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # some platforms cannot open a folder; the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> Path:
+    """Write ``path`` atomically: ``write(handle)`` fills a temporary binary file that then replaces it.
+
+    Args:
+        path: destination; its folder is created if needed.
+        write: called once with an open binary handle (``np.save``, ``torch.save``, ``handle.write``...).
+
+    Returns:
+        The destination path.
+
+    Raises:
+        OSError: the folder cannot be created or written (the message names it).
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot create the folder {path.parent} to write {path.name}: {exc.strerror or exc}") from None
+    with _temporary_beside(path) as (handle, tmp):
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_folder(path.parent)
+    return path
+
+
+def save_npy(path: str | os.PathLike, array: Any) -> Path:
+    """``np.save`` of one array, atomically (no pickled objects: ``allow_pickle=False``)."""
+    import numpy as np
+
+    return atomic_write(path, lambda handle: np.save(handle, np.asarray(array), allow_pickle=False))
+
+
+def save_npz(path: str | os.PathLike, **arrays: Any) -> Path:
+    """``np.savez`` of named arrays, atomically."""
+    import numpy as np
+
+    return atomic_write(path, lambda handle: np.savez(handle, **arrays))
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """A UTF-8 text file, atomically."""
+    return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def write_json(path: str | os.PathLike, value: Any, indent: int | None = 1) -> Path:
+    """A JSON file (keys in the order given), atomically."""
+    return write_text(path, json.dumps(value, indent=indent) + "\n")
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Build a folder atomically: fill the yielded staging folder; on success it replaces ``path``.
+
+    The staging folder lies beside ``path`` (same file system), so the final ``os.replace`` is one
+    rename; on an error the staging folder is removed and ``path`` is left as it was.
+    """
+    import shutil
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.building-"))
+    try:
+        yield staging
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(staging, path)
+        _fsync_folder(path.parent)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

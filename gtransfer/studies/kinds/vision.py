@@ -1,0 +1,90 @@
+"""Vision trial kinds of the sweep engine (built in, like the graph kinds; old specs that name
+``import: vision.trials`` still run).
+
+- ``vision_score``: every transferability metric of a zoo encoder's frozen embeddings of a target's
+  training part; it embeds (cached) and hands the files to the shared ``score`` kind.
+- ``vision_finetune``: fine-tuning (``mode: full``) or linear probing (``mode: linear``) of a zoo
+  encoder on a target through ``gtransfer.training.finetune``; the ground truth of a study.
+
+Common params: ``encoder`` (a name in the zoo), ``target`` (see :mod:`gtransfer.vision.targets`), ``seed``,
+``zoo`` (folder, relative to the spec), ``cache`` (embedding cache folder, default
+``.cache/vision/embeddings``), ``data_root`` (optional shared data root).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gtransfer.evaluation import majority_accuracy
+from gtransfer.studies.registry import register_trial_kind
+from gtransfer.vision.data import image_batch_to, make_loader
+from gtransfer.vision.embeddings import encoder_path, target_embeddings
+from gtransfer.vision.targets import load_target
+from gtransfer.vision.zoo import load_zoo_encoder
+
+__all__ = ["vision_score_trial", "vision_finetune_trial"]
+
+
+def _required(params: dict, *names: str) -> None:
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise ValueError(f"vision trial params lack {missing} (have {sorted(params)})")
+
+
+@register_trial_kind("vision_score")
+def vision_score_trial(params: dict) -> dict:
+    """Metric scores of ``encoder`` on ``target``'s training part (``metrics``: optional list of names).
+
+    Returns the shared ``score`` kind's result unchanged (metric name -> value, ``n``, ``d``,
+    ``num_classes``, ``label_entropy``).
+    """
+    from gtransfer.studies.kinds.arrays import score_trial
+
+    _required(params, "encoder", "target", "zoo")
+    paths = target_embeddings(params["encoder"], params["target"], params["zoo"],
+                              params.get("cache", ".cache/vision/embeddings"), params.get("data_root"))
+    shared = {"features": str(paths["features"]), "labels": str(paths["labels"]),
+              "source_probs": str(paths["source_probs"]) if params.get("use_source_probs", True) else None,
+              "metrics": params.get("metrics")}
+    return score_trial({k: v for k, v in shared.items() if v is not None})
+
+
+@register_trial_kind("vision_finetune")
+def vision_finetune_trial(params: dict) -> dict:
+    """Fine-tune (``mode``: ``full``, default) or linearly probe (``linear``) ``encoder`` on ``target``.
+
+    Params: ``epochs`` (5), ``lr`` (1e-3), ``patience`` (epochs), ``batch_size`` (64), ``device`` ("cpu").
+
+    Returns ``test_accuracy``, ``valid_accuracy``, ``majority_accuracy`` (the training part's majority
+    class on the test part; the shared report derives relative accuracy from it), ``n_train``,
+    ``num_classes``, ``epochs_run``.
+    """
+    from gtransfer.training.finetune import TaskSpec, finetune
+
+    _required(params, "encoder", "target", "zoo")
+    seed = int(params.get("seed", 0))
+    mode = params.get("mode", "full")
+    if mode not in ("full", "linear"):
+        raise ValueError(f"mode must be 'full' or 'linear', got {mode!r}")
+    torch.manual_seed(seed)
+    encoder, _, metadata = load_zoo_encoder(encoder_path(params["encoder"], params["zoo"]))
+    task = load_target(params["target"], params.get("data_root"))
+    shape = tuple(metadata["input_shape"])
+    epochs = int(params.get("epochs", 5))
+    result = finetune(
+        encoder,
+        make_loader(task.train, shape, int(params.get("batch_size", 64)), shuffle=True, seed=seed),
+        make_loader(task.valid, shape, 256),
+        make_loader(task.test, shape, 256),
+        task=TaskSpec(kind="multiclass", num_outputs=task.num_classes),
+        mode=mode, epochs=epochs, lr=float(params.get("lr", 1e-3)), patience=int(params.get("patience", epochs)),
+        seed=seed, device=params.get("device", "cpu"), batch_to=image_batch_to,
+    )
+    return {
+        "test_accuracy": float(result.test_metric),
+        "valid_accuracy": float(result.valid_metric),
+        "majority_accuracy": majority_accuracy(task.test.labels, task.train.labels),
+        "n_train": len(task.train),
+        "num_classes": task.num_classes,
+        "epochs_run": len(getattr(result, "history", []) or []),
+    }

@@ -1,0 +1,5 @@
+"""Reports of a store: tables (:mod:`.tables`), plots (:mod:`.plots`) and the markdown report (:mod:`.markdown`)."""
+
+from gtransfer.studies.report.markdown import write_report, write_study_report
+
+__all__ = ["write_report", "write_study_report"]

@@ -1,0 +1,240 @@
+"""Store -> tables: trials as data frames, and metric-vs-fine-tuning correlation tables.
+
+The study's ``report`` section in its spec says how to read its trials (defaults in brackets):
+``candidate`` [encoder] is what is ranked, ``group`` [target] the setting within which candidates are
+ranked (source selection ranks encoders per target; target selection ranks targets per encoder:
+``candidate: target, group: encoder``), ``scores`` [score] and ``truth`` [probe] the two trial kinds,
+``truth_metrics`` [test_accuracy, relative_accuracy] the fine-tuning results to correlate with,
+``truth_aggregate`` [best]: over hyperparameters take the best seed-averaged result ("best") or the
+mean ("mean"); seeds are always averaged. ``metrics`` [every score column]: the metrics to evaluate.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from gtransfer.evaluation import CORRELATIONS, bootstrap_ci
+from gtransfer.studies.store import TrialStore
+
+__all__ = ["ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table"]
+
+#: score-trial result columns that describe the target rather than score it
+DESCRIPTIVE_COLUMNS = ("n", "d", "num_classes", "label_entropy")
+
+
+class ReportConfig:
+    """The ``report`` section of a spec, with defaults and validation."""
+
+    _FIELDS = {"candidate", "group", "scores", "truth", "truth_metrics", "truth_aggregate", "metrics", "n_boot", "seed"}
+
+    def __init__(self, section: dict | None = None) -> None:
+        section = dict(section or {})
+        unknown = set(section) - self._FIELDS
+        if unknown:
+            raise ValueError(f"report: unknown field(s) {sorted(unknown)}; allowed: {sorted(self._FIELDS)}")
+        self.candidate: str = section.get("candidate", "encoder")
+        self.group: str = section.get("group", "target")
+        self.scores: str = section.get("scores", "score")
+        self.truth: str = section.get("truth", "probe")
+        self.truth_metrics: list[str] = list(section.get("truth_metrics", ["test_accuracy", "relative_accuracy"]))
+        self.truth_aggregate: str = section.get("truth_aggregate", "best")
+        if self.truth_aggregate not in ("best", "mean"):
+            raise ValueError(f"report: truth_aggregate must be 'best' or 'mean', got {self.truth_aggregate!r}")
+        self.metrics: list[str] | None = section.get("metrics")
+        self.n_boot: int = int(section.get("n_boot", 1000))
+        self.seed: int = int(section.get("seed", 0))
+
+
+def trials_frame(store: TrialStore, kind: str | None = None, study: str | None = None) -> pd.DataFrame:
+    """One row per ``ok`` trial: ``kind``, ``key``, the params, then the results.
+
+    Params that are not scalars are written as JSON text; a result named like a param gets the
+    prefix ``result.``.
+    """
+    rows = []
+    param_names: dict[str, None] = {}
+    for record in store.records(kind=kind, study=study):
+        row: dict = {"kind": record.kind, "key": record.key}
+        param_names.update(dict.fromkeys(record.params))
+        for name, value in record.params.items():
+            row[name] = value if _is_scalar(value) else json.dumps(value, sort_keys=True)
+        for name, value in (record.result or {}).items():
+            column = f"result.{name}" if name in row else name
+            row[column] = value if _is_scalar(value) else json.dumps(value, sort_keys=True)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.attrs["params"] = list(param_names)
+    return frame
+
+
+def _is_scalar(value) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _hyperparameter_columns(frame: pd.DataFrame, config: ReportConfig) -> list[str]:
+    """Params other than seed, candidate and group that take more than one value."""
+    fixed = {"seed", config.candidate, config.group}
+    return [c for c in frame.attrs.get("params", []) if c not in fixed and frame[c].nunique(dropna=False) > 1]
+
+
+def ground_truth(store: TrialStore, study: str | None, config: ReportConfig) -> pd.DataFrame:
+    """Fine-tuned performance per (group, candidate): seeds averaged, hyperparameters best or mean.
+
+    Adds ``relative_accuracy`` = (acc - acc_majority) / (1 - acc_majority) when the truth trials report
+    ``test_accuracy`` and ``majority_accuracy``, and ``relative_roc_auc`` = (AUC - 0.5) / 0.5 for
+    ``test_roc_auc`` (DESIGN.md section 2).
+    """
+    frame = trials_frame(store, config.truth, study)
+    if frame.empty:
+        raise ValueError(f"no finished {config.truth!r} trials in the store (the report's 'truth' kind)")
+    _require(frame, (config.candidate, config.group), config.truth)
+    if {"test_accuracy", "majority_accuracy"} <= set(frame.columns):
+        frame["relative_accuracy"] = (frame["test_accuracy"] - frame["majority_accuracy"]) / (1.0 - frame["majority_accuracy"])
+    if "test_roc_auc" in frame.columns:
+        frame["relative_roc_auc"] = (frame["test_roc_auc"] - 0.5) / 0.5
+    metrics = [m for m in config.truth_metrics if m in frame.columns]
+    if not metrics:
+        raise ValueError(f"the {config.truth!r} trials report none of {config.truth_metrics}; they have {sorted(frame.columns)}")
+    hyper = _hyperparameter_columns(frame, config)
+    keys = [config.group, config.candidate]
+    per_setting = frame.groupby(keys + hyper, dropna=False)[metrics].mean().reset_index()
+    counts = frame.groupby(keys, dropna=False)["key"].count().rename("truth_trials")
+    aggregate = "max" if config.truth_aggregate == "best" else "mean"
+    truth = per_setting.groupby(keys, dropna=False)[metrics].agg(aggregate)
+    return truth.join(counts).reset_index()
+
+
+def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) -> pd.DataFrame:
+    """Metric values per (group, candidate), averaged over seeds, with the derived corrections.
+
+    From ``nce``, ``leep`` and ``label_entropy`` H(Y) it adds (DESIGN.md section 2)
+    ``nce_normalized`` = 1 + NCE / H(Y), ``leep_normalized`` = 1 + LEEP / H(Y) (the names of
+    ``gtransfer.metrics.score_all``), ``nce_gain`` = NCE + H(Y) and ``leep_gain`` = LEEP + H(Y),
+    unless the trials already report them.
+    """
+    frame = trials_frame(store, config.scores, study)
+    if frame.empty:
+        raise ValueError(f"no finished {config.scores!r} trials in the store (the report's 'scores' kind)")
+    _require(frame, (config.candidate, config.group), config.scores)
+    if "label_entropy" in frame.columns:
+        entropy = frame["label_entropy"].astype(float)
+        for raw in ("nce", "leep"):
+            if raw in frame.columns:
+                if f"{raw}_normalized" not in frame.columns:
+                    frame[f"{raw}_normalized"] = 1.0 + frame[raw] / entropy
+                if f"{raw}_gain" not in frame.columns:
+                    frame[f"{raw}_gain"] = frame[raw] + entropy
+    params = set(frame.attrs.get("params", []))
+    metrics = config.metrics or [
+        c for c in frame.columns
+        if c not in DESCRIPTIVE_COLUMNS and c not in params and pd.api.types.is_float_dtype(frame[c])
+    ]
+    missing = [m for m in metrics if m not in frame.columns]
+    if missing:
+        raise ValueError(f"the {config.scores!r} trials do not report {missing}; they have {sorted(frame.columns)}")
+    descriptive = [c for c in DESCRIPTIVE_COLUMNS if c in frame.columns]
+    keys = [config.group, config.candidate]
+    return frame.groupby(keys, dropna=False)[metrics + descriptive].mean().reset_index()
+
+
+def _require(frame: pd.DataFrame, columns, kind: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the {kind!r} trials have no param {missing}; set 'candidate'/'group' in the spec's report section")
+
+
+def joined(scores: pd.DataFrame, truth: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
+    """Scores and truth side by side for the (group, candidate) pairs both have; counts the rest."""
+    keys = [config.group, config.candidate]
+    both = scores.merge(truth, on=keys, how="inner", suffixes=("", ".truth"))
+    left_out = len(scores) + len(truth) - 2 * len(both)
+    if left_out:
+        warnings.warn(f"{left_out} (group, candidate) pair(s) have scores or fine-tuning results but not both; left out", stacklevel=2)
+    return both
+
+
+def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConfig) -> pd.DataFrame:
+    """Per group, metric and truth metric: every selection measure with its bootstrap interval.
+
+    Columns: group, metric, truth, candidates, then ``<measure>``, ``<measure>_low``, ``<measure>_high``,
+    and ``note``. Groups with fewer than 3 candidates are left out (a count is warned). A metric whose
+    values in a group agree to a relative 1e-5 (H-score saturating at C - 1 when n <= d) gets NaN
+    measures and the note "metric constant within the group": its "ranking" would be rounding noise.
+    """
+    rows = []
+    skipped = 0
+    for group, part in data.groupby(config.group, sort=True):
+        if len(part) < 3:
+            skipped += 1
+            continue
+        for truth_name in [t for t in config.truth_metrics if t in part.columns]:
+            truth = part[truth_name].to_numpy(dtype=np.float64)
+            for metric in metrics:
+                scores = part[metric].to_numpy(dtype=np.float64)
+                row = {"group": group, "metric": metric, "truth": truth_name, "candidates": len(part)}
+                if not (np.all(np.isfinite(scores)) and np.all(np.isfinite(truth))):
+                    row.update({m: np.nan for m in CORRELATIONS}, note="non-finite values")
+                    rows.append(row)
+                    continue
+                if _numerically_constant(scores):
+                    # e.g. H-score saturating at C - 1 when n <= d: a ranking of rounding noise
+                    row.update({m: np.nan for m in CORRELATIONS}, note="metric constant within the group")
+                    rows.append(row)
+                    continue
+                for name, fn in CORRELATIONS.items():
+                    row.update(_measure_with_interval(name, fn, scores, truth, config))
+                rows.append(row)
+    if skipped:
+        warnings.warn(f"{skipped} group(s) with fewer than 3 candidates left out of the correlations", stacklevel=2)
+    return pd.DataFrame(rows)
+
+
+def _numerically_constant(values: np.ndarray, rtol: float = 1e-5) -> bool:
+    """True when the values differ by less than ``rtol`` of their magnitude (ties up to rounding)."""
+    return float(np.ptp(values)) <= rtol * max(1.0, float(np.max(np.abs(values))))
+
+
+def _measure_with_interval(name: str, fn, scores: np.ndarray, truth: np.ndarray, config: ReportConfig) -> dict:
+    """``gtransfer.evaluation.bootstrap_ci`` of one measure; NaN where the measure is undefined.
+
+    Degenerate resamples (constant scores or truth among a few candidates) are common and are left
+    out by ``bootstrap_ci``; its per-call warning is silenced here, as the report states the rule.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            estimate, low, high = bootstrap_ci(fn, scores, truth, n_boot=config.n_boot, seed=config.seed)
+        except ValueError:  # e.g. top-1 relative accuracy with a non-positive best performance
+            estimate = low = high = float("nan")
+    return {name: estimate, f"{name}_low": low, f"{name}_high": high}
+
+
+def aggregate_table(per_group: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
+    """Mean of each measure over groups, with a bootstrap interval over groups (NaN groups skipped)."""
+    rows = []
+    rng = np.random.default_rng(config.seed)
+    for (metric, truth), part in per_group.groupby(["metric", "truth"], sort=False):
+        row = {"metric": metric, "truth": truth, "groups": int(part["spearman"].notna().sum())}
+        for name in CORRELATIONS:
+            values = part[name].to_numpy(dtype=np.float64)
+            values = values[np.isfinite(values)]
+            if values.size == 0:
+                row.update({name: np.nan, f"{name}_low": np.nan, f"{name}_high": np.nan})
+                continue
+            means = values[rng.integers(0, values.size, (config.n_boot, values.size))].mean(axis=1)
+            low, high = np.percentile(means, [2.5, 97.5])
+            row.update({name: float(values.mean()), f"{name}_low": float(low), f"{name}_high": float(high)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def timing_table(store: TrialStore, study: str | None) -> pd.DataFrame:
+    """``metric_timing`` trials: best seconds per (metric, n, d), averaged over seeds; empty if none."""
+    frame = trials_frame(store, "metric_timing", study)
+    if frame.empty:
+        return frame
+    return frame.groupby(["metric", "n", "d"], sort=True)["seconds"].mean().reset_index()

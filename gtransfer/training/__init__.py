@@ -1,0 +1,6 @@
+"""Training on a target: fine-tuning (full or linear probe) in one loop for every modality, batching
+adapters, node-level tasks, linear probes, and the task metrics of predictions (OGB conventions)."""
+
+from gtransfer.training.finetune import FinetuneResult, TaskSpec, finetune
+
+__all__ = ["finetune", "TaskSpec", "FinetuneResult"]

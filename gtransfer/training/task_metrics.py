@@ -1,0 +1,92 @@
+"""Evaluation metrics of fine-tuned predictions, with the OGB evaluators' conventions.
+
+* multilabel (molecule tasks): ROC-AUC per task over the rows whose label is not NaN, averaged over
+  the tasks that have both a positive and a negative label (``ogb.graphproppred.Evaluator`` rocauc);
+* multiclass (TU, Planetoid): accuracy;
+* regression: RMSE over non-NaN targets (lower is better).
+
+:func:`classification_metrics` gathers what a classification trial reports about its test split.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+__all__ = ["rocauc_multilabel", "accuracy", "rmse", "classification_metrics", "METRIC_OF_KIND", "HIGHER_IS_BETTER"]
+
+
+def rocauc_multilabel(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Mean ROC-AUC over tasks with both classes present; NaN labels ignored.
+
+    Args:
+        y_true: (n, T) in {0, 1} with NaN for missing labels.
+        y_score: (n, T) scores (logits or probabilities).
+    """
+    y_true, y_score = np.asarray(y_true, dtype=np.float64), np.asarray(y_score, dtype=np.float64)
+    if y_true.ndim == 1:
+        y_true, y_score = y_true[:, None], y_score.reshape(-1, 1)
+    if y_true.shape != y_score.shape:
+        raise ValueError(f"y_true {y_true.shape} and y_score {y_score.shape} differ in shape")
+    if not np.isfinite(y_score).all():
+        raise ValueError("y_score contains NaN or inf")
+    aucs = []
+    for t in range(y_true.shape[1]):
+        valid = ~np.isnan(y_true[:, t])
+        labels = y_true[valid, t]
+        if labels.size and labels.min() == 0 and labels.max() == 1:
+            aucs.append(roc_auc_score(labels, y_score[valid, t]))
+    if not aucs:
+        raise ValueError("no task has both a positive and a negative label: ROC-AUC is undefined")
+    return float(np.mean(aucs))
+
+
+def accuracy(y_true: np.ndarray, logits: np.ndarray) -> float:
+    """Fraction of rows whose argmax logit is the label. y_true (n,), logits (n, C)."""
+    y_true = np.asarray(y_true).reshape(-1)
+    logits = np.asarray(logits)
+    if logits.ndim != 2 or logits.shape[0] != y_true.shape[0]:
+        raise ValueError(f"logits must be (n, C) with n = {y_true.shape[0]}, got {logits.shape}")
+    if y_true.size == 0:
+        raise ValueError("accuracy of an empty split is undefined")
+    return float(np.mean(logits.argmax(axis=1) == y_true))
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Root mean squared error over non-NaN targets."""
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(np.shape(y_pred))
+    valid = ~np.isnan(y_true)
+    if not valid.any():
+        raise ValueError("no non-NaN regression targets")
+    return float(np.sqrt(np.mean((y_true[valid] - np.asarray(y_pred, dtype=np.float64)[valid]) ** 2)))
+
+
+def classification_metrics(labels: np.ndarray, predictions: np.ndarray, scores: np.ndarray, train_labels: np.ndarray) -> dict:
+    """Accuracy, balanced accuracy, ROC-AUC (binary; macro one-vs-rest otherwise) and the majority baseline.
+
+    ``scores``: (n,) positive-class scores for two classes, (n, C) class probabilities otherwise.
+    ``majority_accuracy`` is the accuracy of always predicting the most frequent training class
+    (:func:`gtransfer.evaluation.majority_accuracy`). ROC-AUC is NaN when the test split has one class.
+    """
+    from sklearn.metrics import balanced_accuracy_score
+
+    from gtransfer.evaluation import majority_accuracy
+
+    out = {
+        "test_accuracy": float(np.mean(predictions == labels)),
+        "balanced_test_accuracy": float(balanced_accuracy_score(labels, predictions)),
+        "majority_accuracy": majority_accuracy(labels, train_labels),
+    }
+    try:
+        if scores.ndim == 1:
+            out["test_roc_auc"] = float(roc_auc_score(labels, scores))
+        else:
+            out["test_roc_auc"] = float(roc_auc_score(labels, scores, multi_class="ovr", labels=np.arange(scores.shape[1])))
+    except ValueError:  # a test split with a single class
+        out["test_roc_auc"] = float("nan")
+    return out
+
+
+METRIC_OF_KIND = {"multilabel": ("rocauc", rocauc_multilabel), "multiclass": ("accuracy", accuracy),
+                  "regression": ("rmse", rmse)}
+HIGHER_IS_BETTER = {"rocauc": True, "accuracy": True, "rmse": False}

@@ -1,0 +1,200 @@
+"""The vision source zoo: encoders trained on source tasks, saved with the graph zoo's checkpoint format.
+
+A source is a class subset of a training split (CIFAR-10, MNIST, or digits for tiny tests), an
+architecture with its config, and a training budget. :func:`train_source` trains it through
+``gtransfer.training.finetune`` (the loop the graph side uses), keeps the trained linear head as the source
+classifier (for LEEP/NCE), and writes ``<zoo>/<name>.pt`` atomically with ``gtransfer.io.checkpoints.save_checkpoint``.
+A checkpoint whose metadata already records the same spec is kept, so a killed build resumes.
+
+Checkpoint layout: ``state_dict`` holds ``encoder.<param>`` and ``head.weight``/``head.bias``
+(the source classifier on the embeddings); ``metadata`` holds the spec, the architecture config,
+``embedding_dim``, ``input_shape``, the source task's metadata, source accuracies and the code version.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .data import ImageTask, image_batch_to, load_image_dataset, make_class_task, make_loader
+from .models import build_encoder
+
+__all__ = ["SourceSpec", "source_task", "train_source", "load_zoo_encoder", "zoo_encoders", "build_zoo", "PRESETS"]
+
+ZOO_FORMAT = "gtransfer-vision-source/1"
+#: epochs of the source classifier of an untrained (``epochs = 0``) baseline source
+HEAD_ONLY_EPOCHS = 5
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source encoder of the zoo: what it is trained on and how.
+
+    Args:
+        name: file stem in the zoo folder (``<name>.pt``).
+        dataset: ``"cifar10"``, ``"mnist"`` or ``"digits"`` (its train split is used).
+        classes: original class ids of the source task.
+        arch: ``"resnet"`` or ``"cnn"`` (see :data:`gtransfer.vision.models.ARCHITECTURES`).
+        config: keyword arguments of the architecture.
+        epochs: training epochs (0 keeps the random initialisation: a baseline source).
+        max_per_class: images per class taken from the training split.
+        lr: Adam learning rate; seed: initialisation, sample choice and batch order.
+    """
+
+    name: str
+    dataset: str
+    classes: tuple[int, ...]
+    arch: str
+    config: dict = field(default_factory=dict)
+    epochs: int = 3
+    max_per_class: int = 300
+    lr: float = 2e-3
+    seed: int = 0
+    batch_size: int = 64
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["classes"] = list(self.classes)
+        return out
+
+
+def source_task(spec: SourceSpec, root: str | os.PathLike | None = None) -> ImageTask:
+    """The source task of ``spec``: its classes of the training split, 80/10/10 train/valid/test."""
+    dataset = load_image_dataset(spec.dataset, "train", root)  # digits has a single split
+    return make_class_task(dataset, classes=list(spec.classes), max_per_class=spec.max_per_class, seed=spec.seed,
+                           fractions=(0.8, 0.1, 0.1), name=f"source:{spec.name}")
+
+
+def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.PathLike | None = None,
+                 device: str = "cpu", patience: int | None = None) -> Path:
+    """Train one source encoder and write ``<zoo_dir>/<spec.name>.pt``; skip it when already built.
+
+    Returns the checkpoint path.
+    """
+    from gtransfer.io.checkpoints import load_checkpoint, save_checkpoint
+    from gtransfer.io.provenance import code_version
+    from gtransfer.training.finetune import TaskSpec, finetune
+
+    path = Path(zoo_dir) / f"{spec.name}.pt"
+    if path.is_file():
+        try:
+            _, metadata = load_checkpoint(path)
+        except ValueError:
+            metadata = {}
+        if metadata.get("format") == ZOO_FORMAT and metadata.get("spec") == spec.to_dict():
+            return path
+    torch.manual_seed(spec.seed)
+    encoder = build_encoder(spec.arch, **spec.config)
+    task = source_task(spec, root)
+    shape = encoder.input_shape
+    started = time.perf_counter()
+    # epochs = 0 keeps the random encoder and trains only its source classifier (a linear probe)
+    linear = spec.epochs == 0
+    result = finetune(
+        encoder,
+        make_loader(task.train, shape, spec.batch_size, shuffle=True, seed=spec.seed),
+        make_loader(task.valid, shape, 256),
+        make_loader(task.test, shape, 256),
+        task=TaskSpec(kind="multiclass", num_outputs=task.num_classes),
+        mode="linear" if linear else "full", epochs=spec.epochs or HEAD_ONLY_EPOCHS, lr=spec.lr,
+        patience=patience or spec.epochs or HEAD_ONLY_EPOCHS, seed=spec.seed, device=device,
+        batch_to=image_batch_to, return_model=True,
+    )
+    encoder, head = result.model.encoder.cpu().eval(), result.model.head.cpu().eval()
+    state = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
+    state.update({f"head.{k}": v for k, v in head.state_dict().items()})
+    metadata = {
+        "format": ZOO_FORMAT,
+        "modality": "image",
+        "spec": spec.to_dict(),
+        "arch": spec.arch,
+        "config": dict(encoder.config),
+        "embedding_dim": int(encoder.embedding_dim),
+        "input_shape": list(shape),
+        "source_task": task.to_dict(),
+        "source_class_names": list(task.train.classes),
+        "source_valid_accuracy": result.valid_metric,
+        "source_test_accuracy": result.test_metric,
+        "finetune": result.to_dict(),
+        "train_seconds": time.perf_counter() - started,
+        "code_version": code_version(),
+    }
+    return save_checkpoint(path, state, metadata)
+
+
+def load_zoo_encoder(path: str | os.PathLike) -> tuple[nn.Module, nn.Linear, dict]:
+    """``(encoder, source_head, metadata)`` of a zoo checkpoint, the encoder in eval mode.
+
+    Raises FileNotFoundError for a missing file and ValueError for a checkpoint that is not a vision source.
+    """
+    from gtransfer.io.checkpoints import load_checkpoint
+
+    state, metadata = load_checkpoint(path)
+    if metadata.get("format") != ZOO_FORMAT:
+        raise ValueError(f"{path} is not a vision zoo checkpoint (format {metadata.get('format')!r})")
+    encoder = build_encoder(metadata["arch"], **metadata["config"])
+    encoder.load_state_dict({k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")})
+    head = nn.Linear(metadata["embedding_dim"], len(metadata["source_class_names"]))
+    head.load_state_dict({k[len("head."):]: v for k, v in state.items() if k.startswith("head.")})
+    return encoder.eval(), head.eval(), metadata
+
+
+def zoo_encoders(zoo_dir: str | os.PathLike) -> list[str]:
+    """Names of the encoders in a zoo folder (sorted)."""
+    folder = Path(zoo_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"zoo folder not found: {folder}")
+    return sorted(p.stem for p in folder.glob("*.pt"))
+
+
+def build_zoo(specs: list[SourceSpec], zoo_dir: str | os.PathLike, root: str | os.PathLike | None = None,
+              device: str = "cpu", progress: bool = True) -> list[Path]:
+    """Train every source of ``specs`` that the zoo lacks (resumable); returns the checkpoint paths."""
+    from tqdm.auto import tqdm
+
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"source names must be unique, got {names}")
+    return [train_source(spec, zoo_dir, root, device) for spec in tqdm(specs, desc="vision zoo", disable=not progress)]
+
+
+_ANIMALS, _VEHICLES = (2, 3, 4, 5, 6, 7), (0, 1, 8, 9)
+_ALL = tuple(range(10))
+_CNN32 = {"in_channels": 3, "input_size": 32}
+
+#: presets of ``experiments/build_vision_zoo.py``: ``small`` fits 2 CPU cores in minutes; ``full`` wants a GPU
+PRESETS: dict[str, list[SourceSpec]] = {
+    "small": [
+        SourceSpec("c10-resnet8-e3", "cifar10", _ALL, "resnet", {"widths": [8, 16, 32]}, epochs=3),
+        SourceSpec("c10-resnet16-e3", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64]}, epochs=3),
+        SourceSpec("c10-resnet16-e1", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64]}, epochs=1),
+        SourceSpec("animals-resnet16-e3", "cifar10", _ANIMALS, "resnet", {"widths": [16, 32, 64]}, epochs=3),
+        SourceSpec("vehicles-resnet16-e3", "cifar10", _VEHICLES, "resnet", {"widths": [16, 32, 64]}, epochs=3),
+        SourceSpec("c10-resnet512-e3", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64, 512]}, epochs=3),
+        SourceSpec("animals-resnet512-e3", "cifar10", _ANIMALS, "resnet", {"widths": [16, 32, 64, 512]}, epochs=3),
+        SourceSpec("c10-cnn512-e4", "cifar10", _ALL, "cnn", {**_CNN32, "width": 16, "embedding_dim": 512}, epochs=4),
+        SourceSpec("animals-cnn512-e4", "cifar10", _ANIMALS, "cnn", {**_CNN32, "width": 16, "embedding_dim": 512}, epochs=4),
+        SourceSpec("mnist-cnn128-e2", "mnist", _ALL, "cnn", {"width": 16, "embedding_dim": 128}, epochs=2),
+        SourceSpec("mnist04-cnn64-e2", "mnist", (0, 1, 2, 3, 4), "cnn", {"width": 8, "embedding_dim": 64}, epochs=2),
+        SourceSpec("mnist-resnet8-e2", "mnist", _ALL, "resnet", {"in_channels": 1, "widths": [8, 16, 32], "input_size": 28}, epochs=2),
+        SourceSpec("random-resnet16", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64]}, epochs=0),
+    ],
+    "full": [
+        *(SourceSpec(f"c10-resnet{w}-b{b}-e{e}", "cifar10", _ALL, "resnet", {"widths": [w, 2 * w, 4 * w], "blocks": b},
+                     epochs=e, max_per_class=5000) for w in (16, 32, 64) for b in (1, 3) for e in (5, 30)),
+        *(SourceSpec(f"{tag}-resnet32-e20", "cifar10", cls, "resnet", {"widths": [32, 64, 128]}, epochs=20,
+                     max_per_class=5000) for tag, cls in (("animals", _ANIMALS), ("vehicles", _VEHICLES))),
+        *(SourceSpec(f"{tag}-resnet512-e20", "cifar10", cls, "resnet", {"widths": [32, 64, 128, 512]}, epochs=20,
+                     max_per_class=5000) for tag, cls in (("c10", _ALL), ("animals", _ANIMALS))),
+        *(SourceSpec(f"{tag}-cnn512-e20", "cifar10", cls, "cnn", {**_CNN32, "width": 32, "embedding_dim": 512},
+                     epochs=20, max_per_class=5000) for tag, cls in (("c10", _ALL), ("animals", _ANIMALS))),
+        *(SourceSpec(f"mnist-cnn{d}-e{e}", "mnist", _ALL, "cnn", {"width": 32, "embedding_dim": d}, epochs=e,
+                     max_per_class=6000) for d in (128, 512) for e in (2, 10)),
+        SourceSpec("random-resnet32", "cifar10", _ALL, "resnet", {"widths": [32, 64, 128]}, epochs=0),
+    ],
+}

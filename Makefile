@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 
-.PHONY: demo demo-digits test bench clean-venv dgl-env test-dgl
+.PHONY: demo demo-digits test test-fast lint bench clean-venv dgl-env test-dgl
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,16 @@ demo: $(VENV)/.installed
 demo-digits: $(VENV)/.installed
 	$(VENV)/bin/gtransfer demo --digits
 
-test: $(VENV)/.installed
+# Everything CI runs: the lint (ruff, the repository's own configuration), then every test.
+test: lint
 	$(PY) -m pytest -q
+
+# The edit-test loop: every test not marked slow (the slow ones train models or run whole sweeps).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not slow"
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 
 bench: $(VENV)/.installed
 	$(PY) -m gtransfer.bench metrics --n 50000 --d 2048 --classes 100
@@ -67,4 +75,4 @@ dgl-env: $(DGL_VENV)/.installed
 
 # The DGL tests, in the DGL environment (`make test` skips them, with the reason, where DGL is absent).
 test-dgl: dgl-env
-	$(DGL_PY) -m pytest -q tests/test_interop_dgl.py tests/test_interop_dgl_missing.py
+	$(DGL_PY) -m pytest -q tests/models/test_dgl.py tests/models/test_dgl_missing.py

@@ -1,6 +1,6 @@
-"""Graph target tasks named by a short string, loaded offline with their splits.
+"""Target tasks named by a short string (one grammar for graphs and images), loaded offline with their splits.
 
-Grammar of a target string:
+Grammar of a target string, ``DATASET[:TASK]`` or ``DATASET:OPTION=VALUE,...``:
 
 * ``ogbg-molbbbp`` -- a single-task molecule dataset; ``ogbg-moltox21:NR-AR`` or ``ogbg-moltox21:0``
   -- one task of a multi-task one (by name or column), molecules without that label left out;
@@ -10,11 +10,19 @@ Grammar of a target string:
 * ``ENZYMES:k=3,ratio=4,seed=1[,max=60]`` -- a class-subset task: ``k`` classes, largest/smallest
   class ``ratio``, drawn by ``seed``, at most ``max`` samples per class
   (:func:`gtransfer.data.tasks.class_subset_tasks_from_labels`).
+* image targets use the same options on ``<dataset>-<split>`` names, plus ``classes=`` for an explicit
+  class list: ``cifar10-test:k=3,ratio=4,max=100,seed=0``, ``mnist-test:classes=4-9,max=200,seed=0``
+  (:mod:`gtransfer.vision.targets`). :func:`format_target` writes the canonical spelling.
+
+The image branch once spelt its targets ``cifar10-test/k3/r4/n100/s0``; such a name is refused with
+its new spelling (:func:`legacy_image_target`), and trial stores written before are migrated
+(:mod:`gtransfer.studies.store`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +30,15 @@ import numpy as np
 
 from gtransfer.data.class_subsets import TaskInfo, describe_labels
 
-__all__ = ["GraphTarget", "parse_target", "load_target", "subsample_target"]
+__all__ = ["GraphTarget", "parse_target", "format_target", "legacy_image_target", "load_target", "subsample_target"]
+
+#: options of a class-subset target and what each means
+SUBSET_OPTIONS = ("k", "classes", "ratio", "max", "seed")
+
+_LEGACY_IMAGE_TARGET = re.compile(
+    r"^(?P<dataset>[a-z0-9]+(?:-(?:train|test))?)/(?:k(?P<k>\d+)|c(?P<classes>\d+(?:-\d+)+))"
+    r"/r(?P<ratio>\d+(?:\.\d+)?)/n(?P<max>\d+)/s(?P<seed>\d+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -42,27 +58,70 @@ class GraphTarget:
     info: TaskInfo
 
 
-def parse_target(text: str) -> tuple[str, str | None, dict[str, float]]:
-    """``(dataset, task, subset options)`` of a target string (see the module docstring)."""
+def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
+    """``(dataset, task, subset options)`` of a target string (see the module docstring).
+
+    Options: ``k``, ``max``, ``seed`` are ints, ``ratio`` a float, ``classes`` a tuple of ints; a
+    class-subset target has exactly one of ``k`` and ``classes``.
+
+    Raises:
+        ValueError: an empty string, an unknown option, a value of the wrong type, or a name in the
+            image branch's old grammar (the message gives its new spelling).
+    """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"a target must be a non-empty string like 'ogbg-molbbbp' or 'ENZYMES:k=3', got {text!r}")
+    new = legacy_image_target(text.strip())
+    if new is not None:
+        raise ValueError(f"target {text!r} uses the old image-target grammar; write it as {new!r}")
     dataset, _, rest = text.strip().partition(":")
     if not rest:
         return dataset, None, {}
     if "=" not in rest:
         return dataset, rest, {}
-    options: dict[str, float] = {}
+    options: dict[str, Any] = {}
     for part in rest.split(","):
         key, _, value = part.partition("=")
-        if key not in ("k", "ratio", "seed", "max") or not value:
-            raise ValueError(f"target {text!r}: class-subset options are k=, ratio=, seed=, max=; got {part!r}")
+        if key not in SUBSET_OPTIONS or not value:
+            raise ValueError(f"target {text!r}: class-subset options are {', '.join(o + '=' for o in SUBSET_OPTIONS)}; got {part!r}")
         try:
-            options[key] = float(value)
+            if key == "classes":
+                options[key] = tuple(int(c) for c in value.split("-"))
+            elif key == "ratio":
+                options[key] = float(value)
+            else:
+                number = float(value)
+                if number != int(number):
+                    raise ValueError(value)
+                options[key] = int(number)
         except ValueError:
-            raise ValueError(f"target {text!r}: {key} must be a number, got {value!r}") from None
-    if "k" not in options:
-        raise ValueError(f"target {text!r}: a class-subset target needs k= (the number of classes)")
+            kind = "a list of class ids like 3-5" if key == "classes" else ("a number" if key == "ratio" else "an integer")
+            raise ValueError(f"target {text!r}: {key} must be {kind}, got {value!r}") from None
+    if ("k" in options) == ("classes" in options):
+        raise ValueError(f"target {text!r}: a class-subset target needs exactly one of k= (how many classes) and classes= (which)")
     return dataset, None, options
+
+
+def format_target(dataset: str, k: int | None = None, classes=None, ratio: float = 1.0, max: int | None = None,
+                  seed: int = 0) -> str:
+    """The canonical string of a class-subset target (the inverse of :func:`parse_target`)."""
+    if (k is None) == (classes is None):
+        raise ValueError("give exactly one of k and classes")
+    parts = [f"k={int(k)}"] if classes is None else ["classes=" + "-".join(str(int(c)) for c in sorted(classes))]
+    parts.append(f"ratio={float(ratio):g}")
+    if max is not None:
+        parts.append(f"max={int(max)}")
+    parts.append(f"seed={int(seed)}")
+    return f"{dataset}:{','.join(parts)}"
+
+
+def legacy_image_target(text: str) -> str | None:
+    """The canonical spelling of a name in the image branch's old grammar (``cifar10-test/k3/r4/n100/s0``), else None."""
+    match = _LEGACY_IMAGE_TARGET.match(text) if isinstance(text, str) else None
+    if match is None:
+        return None
+    classes = [int(c) for c in match["classes"].split("-")] if match["classes"] else None
+    return format_target(match["dataset"], k=int(match["k"]) if match["k"] else None, classes=classes,
+                         ratio=float(match["ratio"]), max=int(match["max"]), seed=int(match["seed"]))
 
 
 def _positions(dataset_indices: np.ndarray, split_indices: np.ndarray) -> np.ndarray:
@@ -112,12 +171,14 @@ def load_target(
         return GraphTarget(text, dataset, name, "graph", indices, chosen.valid_labels, splits, chosen.info)
     if task is not None:
         raise ValueError(f"target {text!r}: {name} is a single-label dataset; use {name} or {name}:k=3,ratio=2,seed=0")
+    if "classes" in subset:
+        raise ValueError(f"target {text!r}: classes= chooses classes of image targets; graph targets draw them with k=")
     dataset = dataset if dataset is not None else load_dataset(name, root=root)
     labels, level = dataset_labels(name, dataset=dataset)
     if subset:
-        max_per_class = int(subset["max"]) if "max" in subset else None
+        max_per_class = subset.get("max")
         chosen = class_subset_tasks_from_labels(
-            labels, name, int(subset["k"]), float(subset.get("ratio", 1.0)), int(subset.get("seed", seed)),
+            labels, name, subset["k"], subset.get("ratio", 1.0), subset.get("seed", seed),
             level=level, max_per_class=max_per_class,
         )[0]
         indices = chosen.indices

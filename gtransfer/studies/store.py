@@ -14,6 +14,12 @@ Design (why it is safe to SIGKILL a sweep at any moment):
 Tables: ``trials`` (key, kind, params, status, result, error, attempts, duration_s, worker,
 finished_at), ``studies`` (name, spec) and ``study_trials`` (study, key): which trials a study
 expanded to, so that a report can select one study from a store shared by several.
+
+Schema versions: 1 is the first; 2 spells image targets in the one target grammar
+(``cifar10-test:k=3,ratio=4,max=100,seed=0`` instead of ``cifar10-test/k3/r4/n100/s0``). Opening a
+version-1 store migrates it in one transaction: each trial whose params name an old-style target gets
+the new spelling and the key that spelling gives (:func:`migrate_image_targets`), so a sweep of the
+regenerated spec finds every finished trial.
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ from typing import Any
 
 from gtransfer.io.canonical import canonical_json, canonicalize
 
-__all__ = ["TrialRecord", "TrialStore", "SCHEMA_VERSION"]
+__all__ = ["TrialRecord", "TrialStore", "SCHEMA_VERSION", "migrate_image_targets"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -116,6 +122,9 @@ class TrialStore:
                 raise ValueError(
                     f"{self.path} has store schema {row[0]}, newer than this gtransfer ({SCHEMA_VERSION})"
                 )
+            elif int(row[0]) < SCHEMA_VERSION:
+                migrate_image_targets(self._conn)
+                self._conn.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
 
     def _transaction(self):
         return _Transaction(self._conn)
@@ -235,6 +244,54 @@ class TrialStore:
 
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
+
+
+def _renamed_targets(value: Any) -> Any:
+    """``value`` with every string in the image branch's old target grammar replaced by its new spelling."""
+    from gtransfer.data.targets import legacy_image_target
+
+    if isinstance(value, str):
+        return legacy_image_target(value) or value
+    if isinstance(value, list):
+        return [_renamed_targets(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _renamed_targets(item) for key, item in value.items()}
+    return value
+
+
+def migrate_image_targets(conn: sqlite3.Connection) -> int:
+    """Schema 1 -> 2 inside the caller's transaction: old-style image target names get the one grammar.
+
+    A trial's params and key change together (its key is the hash of its params); study membership and
+    study specs follow. When both spellings of a trial are stored, the ``ok`` row is kept.
+
+    Returns:
+        the number of trials renamed.
+    """
+    from gtransfer.studies.keys import trial_key
+
+    renamed = 0
+    for key, kind, params_text, status in conn.execute("SELECT key, kind, params, status FROM trials").fetchall():
+        params = json.loads(params_text)
+        new_params = _renamed_targets(params)
+        if new_params == params:
+            continue
+        new_key = trial_key(kind, new_params)
+        existing = conn.execute("SELECT status FROM trials WHERE key = ?", (new_key,)).fetchone()
+        if existing is not None and (existing[0] == "ok" or status != "ok"):
+            conn.execute("DELETE FROM trials WHERE key = ?", (key,))
+        else:
+            conn.execute("DELETE FROM trials WHERE key = ?", (new_key,))
+            conn.execute("UPDATE trials SET key = ?, params = ? WHERE key = ?", (new_key, canonical_json(new_params), key))
+        conn.execute("UPDATE OR IGNORE study_trials SET key = ? WHERE key = ?", (new_key, key))
+        conn.execute("DELETE FROM study_trials WHERE key = ?", (key,))
+        renamed += 1
+    for name, spec_text in conn.execute("SELECT name, spec FROM studies").fetchall():
+        spec = json.loads(spec_text)
+        new_spec = _renamed_targets(spec)
+        if new_spec != spec:
+            conn.execute("UPDATE studies SET spec = ? WHERE name = ?", (canonical_json(new_spec), name))
+    return renamed
 
 
 _COLUMNS = "t.key, t.kind, t.params, t.status, t.result, t.error, t.attempts, t.duration_s, t.worker, t.finished_at"

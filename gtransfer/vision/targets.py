@@ -1,60 +1,64 @@
-"""Target tasks named by strings, so that sweep specs can list them.
+"""Image target tasks named by strings in the one target grammar (:mod:`gtransfer.data.targets`).
 
-Grammar: ``<dataset>-<split>/<classes>/r<imbalance ratio>/n<max per class>/s<seed>`` where
-``<classes>`` is ``k<K>`` (K classes drawn by the seed) or ``c<id>-<id>-...`` (exactly those), e.g.
-``cifar10-test/k3/r4/n100/s0`` or ``mnist-test/c0-1/r1/n50/s2``. ``digits`` has no split
-(``digits/k5/r1/n60/s0``). Targets are drawn from the *test* splits by convention, the zoo's
-sources from the train splits, so no target image was seen in source training.
+``<dataset>-<split>:k=K,ratio=R,max=N,seed=S`` (K classes drawn by the seed) or
+``<dataset>-<split>:classes=I-J-...,ratio=R,max=N,seed=S`` (exactly those), e.g.
+``cifar10-test:k=3,ratio=4,max=100,seed=0`` or ``mnist-test:classes=0-1,ratio=1,max=50,seed=2``;
+``digits`` has no split (``digits:k=5,ratio=1,max=60,seed=0``). ``ratio`` is the largest over the
+smallest class, ``max`` caps each class. Targets are drawn from the *test* splits by convention, the
+zoo's sources from the train splits, so no target image was seen in source training.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
+
+from gtransfer.data.targets import format_target
+from gtransfer.data.targets import parse_target as parse_target_string
 
 from .data import ImageTask, load_image_dataset, make_class_task
 
 __all__ = ["TargetRef", "parse_target", "target_name", "load_target"]
 
-_PATTERN = re.compile(
-    r"^(?P<dataset>[a-z0-9]+)(?:-(?P<split>train|test))?/(?:k(?P<k>\d+)|c(?P<classes>\d+(?:-\d+)+))"
-    r"/r(?P<ratio>\d+(?:\.\d+)?)/n(?P<max>\d+)/s(?P<seed>\d+)$"
-)
+_SPLITS = ("train", "test")
 
 
 @dataclass(frozen=True)
 class TargetRef:
-    """The parts of a target name."""
+    """The parts of an image target name."""
 
     dataset: str
     split: str
     num_classes: int | None
     classes: tuple[int, ...] | None
     imbalance_ratio: float
-    max_per_class: int
+    max_per_class: int | None
     seed: int
 
 
 def parse_target(name: str) -> TargetRef:
-    """Parse a target name; ValueError with the grammar when it does not match."""
-    match = _PATTERN.match(name) if isinstance(name, str) else None
-    if match is None:
-        raise ValueError(f"bad target name {name!r}; expected <dataset>-<split>/k<K>|c<i>-<j>.../r<ratio>/n<max>/s<seed>, "
-                         "e.g. cifar10-test/k3/r4/n100/s0")
-    classes = tuple(int(c) for c in match["classes"].split("-")) if match["classes"] else None
-    return TargetRef(match["dataset"], match["split"] or "train", int(match["k"]) if match["k"] else None, classes,
-                     float(match["ratio"]), int(match["max"]), int(match["seed"]))
+    """Parse an image target name.
+
+    Raises:
+        ValueError: not a class-subset target of the grammar (the message shows an example), or a name
+            in the old ``cifar10-test/k3/r4/n100/s0`` grammar (the message gives its new spelling).
+    """
+    head, task, options = parse_target_string(name)
+    if task is not None or not options:
+        raise ValueError(f"image target {name!r} must choose classes: write <dataset>-<split>:k=K,ratio=R,max=N,seed=S "
+                         "or ...:classes=I-J,..., e.g. cifar10-test:k=3,ratio=4,max=100,seed=0")
+    dataset, _, split = head.rpartition("-")
+    if split not in _SPLITS:
+        dataset, split = head, "train"
+    return TargetRef(dataset, split, options.get("k"), options.get("classes"), float(options.get("ratio", 1.0)),
+                     options.get("max"), int(options.get("seed", 0)))
 
 
 def target_name(dataset: str, split: str | None, num_classes: int | None = None, classes=None,
-                imbalance_ratio: float = 1.0, max_per_class: int = 100, seed: int = 0) -> str:
-    """The canonical name of a target (inverse of :func:`parse_target`)."""
-    if (num_classes is None) == (classes is None):
-        raise ValueError("give exactly one of num_classes and classes")
-    part = f"k{num_classes}" if classes is None else "c" + "-".join(str(int(c)) for c in sorted(classes))
+                imbalance_ratio: float = 1.0, max_per_class: int | None = 100, seed: int = 0) -> str:
+    """The canonical name of an image target (inverse of :func:`parse_target`)."""
     head = dataset if split is None else f"{dataset}-{split}"
-    return f"{head}/{part}/r{imbalance_ratio:g}/n{int(max_per_class)}/s{int(seed)}"
+    return format_target(head, k=num_classes, classes=classes, ratio=imbalance_ratio, max=max_per_class, seed=seed)
 
 
 def load_target(name: str, root: str | os.PathLike | None = None) -> ImageTask:

@@ -100,3 +100,37 @@ def test_corrupt_row_is_reported_with_its_key(tmp_path):
     with TrialStore(path) as store:
         with pytest.raises(ValueError, match=f"corrupt row for trial {key}"):
             store.records()
+
+
+def test_a_schema_1_store_migrates_old_image_target_names_to_the_one_grammar(tmp_path):
+    """Stores written before the target grammar was unified keep their finished trials."""
+    import sqlite3
+
+    from gtransfer.studies.spec import expand_trials, parse_spec
+
+    old, new = "cifar10-test/k3/r4/n100/s0", "cifar10-test:k=3,ratio=4,max=100,seed=0"
+    old_params = {"encoder": "c10-cnn", "target": old, "seed": 0, "zoo": "zoo"}
+    old_key = trial_key("vision_score", old_params)
+    spec_raw = {"name": "v", "import": ["vision.trials"], "kind": "vision_score", "encoders": ["c10-cnn"],
+                "targets": [old, "mnist-test:k=2,ratio=1,max=50,seed=0"], "params": {"zoo": "zoo"}}
+    path = tmp_path / "old.db"
+    with TrialStore(path) as store:
+        store.register_study("v", spec_raw, [old_key])
+        store.record(old_key, "vision_score", old_params, result={"h_score": 1.5})
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+    with TrialStore(path) as store:
+        new_spec = parse_spec(store.studies()["v"])
+        assert new_spec.raw["targets"][0] == new
+        wanted = {t.key for t in expand_trials(new_spec)}
+        assert old_key not in wanted, "the new spelling gives a new key: the migration is what keeps the result"
+        finished = store.finished_keys()
+        assert trial_key("vision_score", {**old_params, "target": new}) in finished and old_key not in finished
+        assert finished <= wanted and store.study_keys("v") == finished
+        record = store.get(trial_key("vision_score", {**old_params, "target": new}))
+        assert record.params["target"] == new and record.result == {"h_score": 1.5}
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0] == "2"

@@ -11,7 +11,7 @@ import pytest
 from gtransfer.cli import main
 from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # gtransfer metric name -> reference key in tests/vectors/expected.json (see tests/vectors/README.md)
 REFERENCE_KEYS = {

@@ -88,6 +88,7 @@ def test_pretrain_writes_a_loadable_checkpoint(shared_data, tmp_path, capsys):
     assert "the supervised strategy needs labels: pass dataset= (e.g. ogbg-moltoxcast), not a corpus" in _err(capsys)[0]
 
 
+@pytest.mark.slow
 def test_demo_ranks_and_checks_against_finetuning(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--encoders", *TINY, "--max-samples", "120", "--epochs", "1", "--out", str(out)]) == 0

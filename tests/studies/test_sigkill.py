@@ -16,7 +16,7 @@ from gtransfer.studies.spec import expand_trials, load_spec
 from gtransfer.studies.store import TrialStore
 from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _sweep_command(spec_path: Path, store: Path) -> list[str]:

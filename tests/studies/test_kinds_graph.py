@@ -19,10 +19,17 @@ def test_parse_target_grammar():
     assert parse_target("ogbg-molbbbp") == ("ogbg-molbbbp", None, {})
     assert parse_target("ogbg-moltox21:NR-AR") == ("ogbg-moltox21", "NR-AR", {})
     assert parse_target("ENZYMES:k=3,ratio=4,seed=1,max=60") == ("ENZYMES", None, {"k": 3.0, "ratio": 4.0, "seed": 1.0, "max": 60.0})
-    with pytest.raises(ValueError, match="needs k="):
+    with pytest.raises(ValueError, match="needs exactly one of k= .how many classes. and classes="):
         parse_target("ENZYMES:ratio=2")
-    with pytest.raises(ValueError, match="options are k=, ratio=, seed=, max="):
+    with pytest.raises(ValueError, match="options are k=, classes=, ratio=, max=, seed="):
+        parse_target("ENZYMES:k=2,width=3")
+    with pytest.raises(ValueError, match="exactly one of k="):
         parse_target("ENZYMES:k=2,classes=3")
+    with pytest.raises(ValueError, match="k must be an integer"):
+        parse_target("ENZYMES:k=2.5")
+    assert parse_target("cifar10-test:classes=3-5,max=20") == ("cifar10-test", None, {"classes": (3, 5), "max": 20})
+    with pytest.raises(ValueError, match="classes= chooses classes of image targets"):
+        load_target("ENZYMES:classes=0-1")
     with pytest.raises(ValueError, match="non-empty string"):
         parse_target("")
 

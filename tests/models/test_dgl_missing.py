@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 #: makes `import dgl` fail as if DGL were not installed
 BLOCK_DGL = "import sys; sys.modules['dgl'] = None\n"

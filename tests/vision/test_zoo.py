@@ -94,7 +94,7 @@ def test_build_script_runs_a_preset_subset(tmp_path, monkeypatch, capsys):
     import gtransfer.vision.zoo
 
     monkeypatch.setitem(gtransfer.vision.zoo.PRESETS, "small", TINY)
-    script = Path(__file__).resolve().parents[1] / "experiments" / "build_vision_zoo.py"
+    script = Path(__file__).resolve().parents[2] / "experiments" / "build_vision_zoo.py"
     module_spec = importlib.util.spec_from_file_location("build_vision_zoo", script)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)

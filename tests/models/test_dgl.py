@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 from gtransfer.models.dgl_requirement import MissingDGLError, require_dgl  # noqa: E402
 

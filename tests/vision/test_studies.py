@@ -12,7 +12,7 @@ from gtransfer.vision.studies import STUDIES
 from gtransfer.vision.targets import parse_target
 from gtransfer.vision.zoo import PRESETS
 
-SPEC_DIR = Path(__file__).resolve().parents[1] / "experiments" / "specs"
+SPEC_DIR = Path(__file__).resolve().parents[2] / "experiments" / "specs"
 
 
 @pytest.mark.parametrize("study", sorted(STUDIES))

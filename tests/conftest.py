@@ -32,3 +32,35 @@ def shared_data() -> Path:
 def vectors_dir() -> Path:
     """Reference inputs and the values public implementations return (copied from shared/test_vectors)."""
     return VECTORS_DIR
+
+
+@pytest.fixture()
+def hu2020_chain():
+    """``hu2020_chain(n, seed)``: a chain molecule in hu2020 features (``tests/tiny_graphs.py``)."""
+    from tests.tiny_graphs import hu2020_chain
+
+    return hu2020_chain
+
+
+@pytest.fixture()
+def float_graph():
+    """``float_graph(n, seed, node_dim=5, edge_dim=3)``: a random graph with float features."""
+    from tests.tiny_graphs import float_graph
+
+    return float_graph
+
+
+@pytest.fixture()
+def tiny_molecules():
+    """``tiny_molecules(labelled=False)``: eight small molecules in hu2020 features."""
+    from tests.tiny_graphs import molecules
+
+    return molecules
+
+
+@pytest.fixture()
+def float_rings():
+    """Four rings (4 to 7 nodes) with 3 float features per node."""
+    from tests.tiny_graphs import float_rings
+
+    return float_rings()

@@ -3,8 +3,6 @@ invariances, determinism and the checkpoint round trip."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 import torch
@@ -13,30 +11,12 @@ from torch_geometric.data import Batch, Data
 from gtransfer.io.checkpoints import load_checkpoint, save_checkpoint
 from gtransfer.models import GAT, GCN, GIN, GNNEncoder, GraphSAGE, build_encoder
 from gtransfer.models.convs import GATLayer, GCNLayer, GINLayer, SAGELayer
+from tests.tiny_graphs import float_graph as _float_graph
+from tests.tiny_graphs import hu2020_chain as _path_graph_hu
 
 ARCHS = ["gin", "gcn", "graphsage", "gat"]
 
 
-def _path_graph_hu(n: int, seed: int) -> Data:
-    """A chain molecule in hu2020 features: atoms (type, chirality), bonds (type, direction) both ways."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.stack([torch.randint(0, 10, (n,), generator=g), torch.randint(0, 3, (n,), generator=g)], 1)
-    src = torch.arange(n - 1)
-    edge_index = torch.stack([torch.cat([src, src + 1]), torch.cat([src + 1, src])])
-    bond = torch.stack([torch.randint(0, 4, (n - 1,), generator=g), torch.randint(0, 3, (n - 1,), generator=g)], 1)
-    return Data(x=x, edge_index=edge_index, edge_attr=torch.cat([bond, bond]), num_nodes=n)
-
-
-def _float_graph(n: int, seed: int, node_dim: int = 5, edge_dim: int | None = 3) -> Data:
-    g = torch.Generator().manual_seed(seed)
-    pairs = [(i, j) for i, j in itertools.combinations(range(n), 2) if torch.rand(1, generator=g) < 0.5]
-    pairs = pairs or [(0, 1)]
-    edge_index = torch.tensor(pairs + [(j, i) for i, j in pairs]).T
-    data = Data(x=torch.randn(n, node_dim, generator=g), edge_index=edge_index, num_nodes=n)
-    if edge_dim:
-        half = torch.randn(len(pairs), edge_dim, generator=g)
-        data.edge_attr = torch.cat([half, half])
-    return data
 
 
 def _dense_reference(layer, x: torch.Tensor, edge_index: torch.Tensor, edge_emb: torch.Tensor | None) -> torch.Tensor:
@@ -136,9 +116,9 @@ def test_graph_embedding_is_mean_of_node_embeddings_and_batch_independent():
         torch.testing.assert_close(both[0], nodes[:3].mean(0), rtol=1e-5, atol=1e-6)
 
 
-def test_graph_embedding_is_invariant_to_node_permutation():
+def test_graph_embedding_is_invariant_to_node_permutation(float_graph):
     torch.manual_seed(0)
-    graph = _float_graph(7, seed=3)
+    graph = float_graph(7, seed=3)
     perm = torch.randperm(7)
     inverse = torch.empty_like(perm)
     inverse[perm] = torch.arange(7)
@@ -176,11 +156,11 @@ def test_same_seed_same_weights_and_outputs(arch):
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-def test_checkpoint_round_trip_rebuilds_the_same_encoder(arch, tmp_path):
+def test_checkpoint_round_trip_rebuilds_the_same_encoder(arch, tmp_path, float_graph):
     torch.manual_seed(0)
     enc = build_encoder({"arch": arch, "num_layers": 2, "hidden_dim": 8, "node_features": 5, "edge_features": 3,
                          "jk": "sum", "pooling": "max"})
-    graph = _float_graph(6, seed=4)
+    graph = float_graph(6, seed=4)
     enc.train()
     enc.embed(graph)  # move BatchNorm running statistics off their initial values
     enc.eval()

@@ -5,33 +5,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Batch
 
-from gtransfer.data.featurizers import smiles_to_graphs
 from gtransfer.io.checkpoints import load_checkpoint
 from gtransfer.models import GCN, GIN, build_encoder
 from gtransfer.pretrain import STRATEGIES, make_strategy, pretrain
 from gtransfer.pretrain.augment import drop_edges, drop_nodes, mask_attributes
-
-SMILES = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "CCN(CC)CC", "C1CCCCC1", "O=C(O)c1ccncc1",
-          "CC(C)Cc1ccc(C(C)C(=O)O)cc1", "CN1CCC[C@H]1c1cccnc1"]
-
-
-def _molecules(labelled: bool = False) -> list[Data]:
-    graphs, _ = smiles_to_graphs(SMILES, "hu2020")
-    for k, g in enumerate(graphs):
-        g.y = torch.tensor([[float(k % 2), float("nan") if k % 3 == 0 else 1.0]])
-    return graphs if labelled else [Data(x=g.x, edge_index=g.edge_index, edge_attr=g.edge_attr) for g in graphs]
-
-
-def _float_graphs() -> list[Data]:
-    g = torch.Generator().manual_seed(0)
-    out = []
-    for n in (4, 5, 6, 7):
-        src = torch.arange(n)
-        dst = (src + 1) % n
-        out.append(Data(x=torch.randn(n, 3, generator=g), edge_index=torch.stack([torch.cat([src, dst]), torch.cat([dst, src])])))
-    return out
+from tests.tiny_graphs import float_rings as _float_graphs
+from tests.tiny_graphs import molecules as _molecules
 
 
 def _options(name):
@@ -71,10 +52,10 @@ def test_strategy_loss_gradients_and_learning(name, data):
     assert strategy.loss(batch).item() == a.item()
 
 
-def test_augmentations_keep_graphs_valid():
+def test_augmentations_keep_graphs_valid(tiny_molecules):
     torch.manual_seed(0)
     encoder = GIN(num_layers=1, hidden_dim=4)
-    batch = Batch.from_data_list(_molecules())
+    batch = Batch.from_data_list(tiny_molecules())
     for _ in range(10):
         view = drop_nodes(batch, encoder, rate=0.6)
         assert torch.bincount(view.batch, minlength=batch.num_graphs).min() >= 1
@@ -104,8 +85,8 @@ class _Interrupt(Exception):
 
 
 @pytest.mark.parametrize("strategy", ["attrmask", "graphcl"])
-def test_interrupted_pretraining_resumes_to_identical_weights(tmp_path, strategy):
-    graphs = _molecules()
+def test_interrupted_pretraining_resumes_to_identical_weights(tmp_path, strategy, tiny_molecules):
+    graphs = tiny_molecules()
     config = {"arch": "gin", "num_layers": 2, "hidden_dim": 8, "dropout": 0.1}
     kwargs = dict(strategy=strategy, graphs=graphs, epochs=3, corpus="tiny", batch_size=3, seed=4, progress=False)
 

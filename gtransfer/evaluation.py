@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = [
     "pearson",
@@ -30,7 +34,7 @@ __all__ = [
 ]
 
 
-def _pair(scores, truth) -> tuple[np.ndarray, np.ndarray]:
+def _pair(scores: npt.ArrayLike, truth: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     scores = np.asarray(scores, dtype=np.float64)
     truth = np.asarray(truth, dtype=np.float64)
     if scores.ndim != 1 or truth.ndim != 1:
@@ -44,7 +48,7 @@ def _pair(scores, truth) -> tuple[np.ndarray, np.ndarray]:
     return scores, truth
 
 
-def _correlation(statistic: Callable, scores, truth) -> float:
+def _correlation(statistic: Callable, scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
     """A scipy correlation statistic; NaN when either side is constant (undefined)."""
     scores, truth = _pair(scores, truth)
     if np.ptp(scores) == 0 or np.ptp(truth) == 0:
@@ -52,28 +56,28 @@ def _correlation(statistic: Callable, scores, truth) -> float:
     return float(statistic(scores, truth).statistic)
 
 
-def pearson(scores, truth) -> float:
+def pearson(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
     """Pearson's linear correlation coefficient r."""
     from scipy.stats import pearsonr
 
     return _correlation(pearsonr, scores, truth)
 
 
-def spearman(scores, truth) -> float:
+def spearman(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
     """Spearman's rank correlation rho."""
     from scipy.stats import spearmanr
 
     return _correlation(spearmanr, scores, truth)
 
 
-def kendall(scores, truth) -> float:
+def kendall(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
     """Kendall's tau-b (ties accounted for)."""
     from scipy.stats import kendalltau
 
     return _correlation(kendalltau, scores, truth)
 
 
-def weighted_kendall(scores, truth) -> float:
+def weighted_kendall(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
     r"""Weighted Kendall tau with hyperbolic weights 1/(r + 1) (Vigna 2015; ``scipy.stats.weightedtau``):
     swaps among the top-ranked candidates cost more, which suits model selection."""
     from scipy.stats import weightedtau
@@ -81,7 +85,7 @@ def weighted_kendall(scores, truth) -> float:
     return _correlation(weightedtau, scores, truth)
 
 
-def top1_relative_accuracy(scores, truth) -> float:
+def top1_relative_accuracy(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
     """Performance of the candidate the metric ranks first, divided by the best performance."""
     scores, truth = _pair(scores, truth)
     best = truth.max()
@@ -90,7 +94,7 @@ def top1_relative_accuracy(scores, truth) -> float:
     return float(truth[np.argmax(scores)] / best)
 
 
-def regret(scores, truth) -> float:
+def regret(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
     """Best performance minus the performance of the candidate the metric ranks first (>= 0)."""
     scores, truth = _pair(scores, truth)
     return float(truth.max() - truth[np.argmax(scores)])
@@ -107,7 +111,7 @@ CORRELATIONS: dict[str, Callable] = {
 
 
 def bootstrap_ci(
-    fn: Callable, scores, truth, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+    fn: Callable[[np.ndarray, np.ndarray], float], scores: npt.ArrayLike, truth: npt.ArrayLike, n_boot: int = 1000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float, float]:
     """(estimate, low, high): ``fn`` on the data and its percentile interval over candidate resamples.
 
@@ -137,14 +141,16 @@ def bootstrap_ci(
     return float(estimate), float(low), float(high)
 
 
-def evaluate_metric(scores, truth, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+def evaluate_metric(
+    scores: npt.ArrayLike, truth: npt.ArrayLike, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, tuple[float, float, float]]:
     """Every measure of ``CORRELATIONS`` with its bootstrap interval: {name: (estimate, low, high)}."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return {name: bootstrap_ci(fn, scores, truth, n_boot, seed, level) for name, fn in CORRELATIONS.items()}
 
 
-def majority_accuracy(labels, train_labels=None) -> float:
+def majority_accuracy(labels: npt.ArrayLike, train_labels: npt.ArrayLike | None = None) -> float:
     """Accuracy on ``labels`` of always predicting one class: the most frequent class of ``train_labels``.
 
     Without ``train_labels`` the class is the most frequent of ``labels`` themselves (the best constant
@@ -169,7 +175,7 @@ def relative_accuracy(accuracy: float, baseline: float) -> float:
     return (accuracy - baseline) / (1.0 - baseline)
 
 
-def relative_to_majority(accuracy: float, test_labels) -> float:
+def relative_to_majority(accuracy: float, test_labels: npt.ArrayLike) -> float:
     """Relative accuracy against the majority-class baseline of the same test split (the default)."""
     return relative_accuracy(accuracy, majority_accuracy(test_labels))
 

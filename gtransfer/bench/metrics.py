@@ -14,11 +14,17 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gtransfer import metrics
 from gtransfer.metrics.textbook import textbook_h_score, textbook_shrinkage_h_score
+
+if TYPE_CHECKING:
+    import torch
+
+    from gtransfer.metrics import Array
 
 FAST_SCORE_ALL = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate"]
 
@@ -31,7 +37,9 @@ SUITE = [
 ]
 
 
-def make_features(n: int, d: int, classes: int, seed: int = 0, device: str = "cpu"):
+def make_features(
+    n: int, d: int, classes: int, seed: int = 0, device: str = "cpu"
+) -> tuple[np.ndarray, np.ndarray] | tuple[torch.Tensor, torch.Tensor]:
     """Synthetic embeddings with class structure and a non-zero mean, float64."""
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % classes)
@@ -64,7 +72,7 @@ def best_time(fn: Callable, repeat: int, device: str = "cpu") -> float:
     return best
 
 
-def gram_baseline(features) -> Callable:
+def gram_baseline(features: Array) -> Callable[[], Array]:
     """One bare Gram product on the smaller side, as numpy or torch computes it."""
     n, d = features.shape
     if n >= d:
@@ -72,7 +80,7 @@ def gram_baseline(features) -> Callable:
     return lambda: features @ features.T
 
 
-def metric_runner(name: str, features, labels) -> Callable:
+def metric_runner(name: str, features: Array, labels: Array) -> Callable[[], float | dict[str, float]]:
     if name == "score_all":
         return lambda: metrics.score_all(features, labels, metrics=FAST_SCORE_ALL)
     return lambda: metrics.METRICS[name](features, labels)

@@ -11,7 +11,7 @@ from gtransfer.cli.common import add_data_root_argument
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("corpus", help="featurise a pretraining corpus into shards (resumable)")
     p.add_argument("corpus", help="corpus name, e.g. moses-train, zinc250k-jtnn-test (gtransfer.data.corpus.CORPORA)")
     p.add_argument("--out", required=True, help="shard folder (an earlier partial run there is resumed)")

@@ -11,7 +11,7 @@ from gtransfer.cli.common import add_data_root_argument
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="rank published and zoo encoders for a shipped molecule target, check against fine-tuning")
     add_data_root_argument(p)
     p.add_argument("--out", default=None, help="output folder (default results/demo; with --digits results/demo-digits)")

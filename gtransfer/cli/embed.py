@@ -14,7 +14,7 @@ __all__ = ["add_parser", "run"]
 SPLITS = ("all", "train", "valid", "test")
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("embed", help="embed a dataset with an encoder file and save the features as .npy (gtransfer.embeddings)")
     p.add_argument("checkpoint", help="encoder file: a gtransfer checkpoint or a published pretrain_gnns .pth")
     p.add_argument("dataset", help="dataset name, e.g. ogbg-molbbbp, MUTAG, Cora")

@@ -10,7 +10,7 @@ from gtransfer.cli.common import add_data_root_argument
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("finetune", help="fine-tune an encoder on a target (gtransfer.training.finetune)")
     p.add_argument("--encoder", required=True, help="encoder: a checkpoint file, published:NAME or random:ARCH")
     p.add_argument("--target", required=True, help="DATASET[:TASK] or DATASET:k=3,ratio=2, e.g. ogbg-molbace, ENZYMES:k=3")

@@ -19,7 +19,7 @@ __all__ = ["add_parser", "run"]
 STRATEGY_NAMES = ("attrmask", "edgepred", "graphcl", "infomax", "supervised")
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("pretrain", help="pretrain an encoder on a molecule corpus or a dataset (gtransfer.pretrain)")
     p.add_argument("--arch", default="gin", choices=["gin", "gcn", "graphsage", "gat"])
     p.add_argument("--strategy", required=True, choices=STRATEGY_NAMES)

@@ -9,7 +9,7 @@ from gtransfer.cli.common import add_data_root_argument
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("rank", help="rank encoders for a target by their metric scores")
     p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ENZYMES:k=3,ratio=2")
     p.add_argument("--encoders", required=True, nargs="+",

@@ -10,7 +10,7 @@ from gtransfer.cli.common import CommandError
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("score", help="every transferability metric on one embedding matrix")
     p.add_argument("--features", required=True, help="(n, d) features: F.npy or F.npz[:key]")
     p.add_argument("--labels", required=True, help="(n,) integer labels 0..C-1: y.npy or y.npz[:key]")

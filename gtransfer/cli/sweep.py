@@ -10,7 +10,7 @@ from gtransfer.cli.common import CommandError
 __all__ = ["add_parsers", "run_sweep_command", "run_report_command"]
 
 
-def add_parsers(sub) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sweep", help="run a study spec's trials, resumably, into a trial store")
     p.add_argument("spec", help="study spec (YAML)")
     p.add_argument("--store", required=True, help="SQLite trial store (created if missing)")

@@ -9,8 +9,12 @@ target-selection corrections of ``gtransfer.metrics`` need.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["TaskInfo", "describe_labels", "class_subset"]
 
@@ -34,7 +38,7 @@ class TaskInfo:
         return asdict(self)
 
 
-def _as_label_array(labels) -> np.ndarray:
+def _as_label_array(labels: npt.ArrayLike) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
@@ -49,7 +53,7 @@ def _as_label_array(labels) -> np.ndarray:
     return labels
 
 
-def describe_labels(labels, name: str = "task") -> TaskInfo:
+def describe_labels(labels: npt.ArrayLike, name: str = "task") -> TaskInfo:
     """Metadata of a label vector; classes are the values present (absent ids are not counted)."""
     labels = _as_label_array(labels)
     counts = np.bincount(labels)
@@ -66,7 +70,7 @@ def describe_labels(labels, name: str = "task") -> TaskInfo:
 
 
 def class_subset(
-    labels,
+    labels: npt.ArrayLike,
     num_classes: int | None = None,
     classes: list[int] | None = None,
     imbalance_ratio: float = 1.0,

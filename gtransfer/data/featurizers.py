@@ -6,7 +6,7 @@ Two featurisations, not interchangeable:
   featurisation of the ``ogbg-mol*`` datasets.
 * ``"hu2020"``: the 2 atom / 2 bond integer features of Hu et al. 2020, "Strategies for
   Pre-training Graph Neural Networks" (ICLR 2020), which their published encoders expect
-  (see ``shared/pretrain_gnns_format.md``):
+  (see ``docs/pretrain_gnns_format.md``):
 
   - atom: ``atomic_number - 1`` and the chirality tag's index in
     ``[CHI_UNSPECIFIED, CHI_TETRAHEDRAL_CW, CHI_TETRAHEDRAL_CCW, CHI_OTHER]`` (any newer RDKit tag
@@ -23,8 +23,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rdkit import Chem
+    from torch_geometric.data import Data
 
 __all__ = [
     "InvalidSmilesError",
@@ -40,7 +45,7 @@ class InvalidSmilesError(ValueError):
     """Raised when RDKit cannot parse a SMILES string."""
 
 
-def _mol_from_smiles(smiles: str):
+def _mol_from_smiles(smiles: str) -> Chem.Mol:
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")  # parse failures are reported by the caller, counted
@@ -62,7 +67,7 @@ def ogb_smiles2graph(smiles: str) -> dict:
     return graph
 
 
-def _hu2020_vocabularies():
+def _hu2020_vocabularies() -> tuple[list[Chem.ChiralType], list[Chem.BondType], list[Chem.BondDir]]:
     from rdkit import Chem
 
     chirality = [
@@ -127,7 +132,7 @@ def get_featurizer(name: str) -> Callable[[str], dict]:
         raise ValueError(f"unknown featurizer {name!r}; choose one of {sorted(FEATURIZERS)}") from None
 
 
-def smiles_to_graphs(smiles: Sequence[str], featurizer: str, on_invalid: str = "raise"):
+def smiles_to_graphs(smiles: Sequence[str], featurizer: str, on_invalid: str = "raise") -> tuple[list[Data], list[int]]:
     """Featurise SMILES into PyG ``Data`` graphs (``x``/``edge_attr`` int64).
 
     Args:

@@ -36,10 +36,11 @@ import os
 import shutil
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,9 @@ from .featurizers import get_featurizer
 from .parallel import UNPARSABLE, featurize_smiles
 from .roots import MissingDataError, download_file, find_data_path, processed_dir
 from .splits import scaffold_split
+
+if TYPE_CHECKING:
+    from ogb.graphproppred import PygGraphPropPredDataset
 
 __all__ = [
     "MOLECULE_SPECS",
@@ -100,7 +104,17 @@ MUV_TASKS = tuple(
 )
 
 
-def _spec(ogb_suffix, folder, files, smiles, tasks, metric, url, exclude=(), num_tasks=None):
+def _spec(
+    ogb_suffix: str,
+    folder: str,
+    files: Iterable[str],
+    smiles: str,
+    tasks: tuple[str, ...] | None,
+    metric: str,
+    url: str,
+    exclude: Iterable[str] = (),
+    num_tasks: int | None = None,
+) -> MoleculeSpec:
     task_type = "regression" if metric == "rmse" else "binary classification"
     count = num_tasks if num_tasks is not None else len(tasks)
     return MoleculeSpec(f"ogbg-mol{ogb_suffix}", folder, tuple(files), smiles, tasks, metric, task_type, url, tuple(exclude), count)
@@ -348,7 +362,7 @@ def _trusting_torch_load() -> Iterator[None]:
         torch.load = original
 
 
-def _official_dataset_class():
+def _official_dataset_class() -> type[PygGraphPropPredDataset]:
     from ogb.graphproppred import PygGraphPropPredDataset
 
     class OfficialOGBDataset(PygGraphPropPredDataset):
@@ -371,7 +385,9 @@ def _official_dataset_class():
     return OfficialOGBDataset
 
 
-def _load_official(spec: MoleculeSpec, folder: Path, cache: str | os.PathLike | None, transform):
+def _load_official(
+    spec: MoleculeSpec, folder: Path, cache: str | os.PathLike | None, transform: Callable | None
+) -> PygGraphPropPredDataset:
     """Mirror the official folder into the cache with symlinks, so processing never writes the root."""
     dir_name = spec.ogb_name.replace("-", "_")
     files = sorted(p for p in (folder / "raw").glob("*") if p.is_file())
@@ -406,7 +422,7 @@ def load_molecule_dataset(
     transform: Callable | None = None,
     progress: bool = True,
     prefer_official: bool = True,
-):
+) -> MoleculeDataset | PygGraphPropPredDataset:
     """Find a molecule dataset's files in ``roots`` and load it (see :class:`MoleculeDataset`).
 
     Order: an official OGB folder ``<root>/<ogbg_molxxx>/`` (only for ``featurizer="ogb"`` and

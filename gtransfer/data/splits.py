@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["murcko_scaffold", "random_split", "scaffold_split", "stratified_split"]
 
@@ -100,7 +104,7 @@ def random_split(
 
 
 def stratified_split(
-    labels,
+    labels: npt.ArrayLike,
     frac_train: float = 0.8,
     frac_valid: float = 0.1,
     frac_test: float = 0.1,

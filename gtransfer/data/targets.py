@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gtransfer.data.class_subsets import TaskInfo, describe_labels
+
+if TYPE_CHECKING:
+    from torch_geometric.data import InMemoryDataset
 
 __all__ = ["GraphTarget", "parse_target", "format_target", "legacy_image_target", "load_target", "subsample_target"]
 
@@ -101,7 +105,7 @@ def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
     return dataset, None, options
 
 
-def format_target(dataset: str, k: int | None = None, classes=None, ratio: float = 1.0, max: int | None = None,
+def format_target(dataset: str, k: int | None = None, classes: Sequence[int] | None = None, ratio: float = 1.0, max: int | None = None,
                   seed: int = 0) -> str:
     """The canonical string of a class-subset target (the inverse of :func:`parse_target`)."""
     if (k is None) == (classes is None):
@@ -134,7 +138,7 @@ def load_target(
     featurizer: str = "ogb",
     root: str | os.PathLike | None = None,
     seed: int = 0,
-    dataset=None,
+    dataset: InMemoryDataset | None = None,
 ) -> GraphTarget:
     """Load the target named by ``text`` (molecules featurised with ``featurizer``).
 

@@ -1,4 +1,4 @@
-"""Target tasks for target selection (DESIGN.md section 4), deterministic by seed.
+"""Target tasks for target selection (docs/design.md section 4), deterministic by seed.
 
 Two families:
 
@@ -19,11 +19,19 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .class_subsets import TaskInfo, class_subset, describe_labels
 from .splits import stratified_split
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from ogb.graphproppred import PygGraphPropPredDataset
+    from torch_geometric.data import InMemoryDataset
+
+    from .molecules import MoleculeDataset
 
 __all__ = [
     "TargetTask",
@@ -82,7 +90,7 @@ def molecule_task_targets(
     root: str | os.PathLike | None = None,
     featurizer: str = "ogb",
     min_per_class: int = 1,
-    dataset=None,
+    dataset: MoleculeDataset | PygGraphPropPredDataset | None = None,
     **options,
 ) -> list[TargetTask]:
     """Every task of a binary multi-task molecule dataset as its own target task.
@@ -113,7 +121,7 @@ def molecule_task_targets(
 
 
 def binary_task_targets(
-    y,
+    y: npt.ArrayLike,
     task_names: list[str],
     split: dict[str, np.ndarray],
     dataset_name: str,
@@ -163,7 +171,7 @@ def binary_task_targets(
     return tasks
 
 
-def dataset_labels(dataset_name: str, root: str | os.PathLike | None = None, dataset=None, **options) -> tuple[np.ndarray, str]:
+def dataset_labels(dataset_name: str, root: str | os.PathLike | None = None, dataset: InMemoryDataset | None = None, **options) -> tuple[np.ndarray, str]:
     """Integer labels of a single-label classification dataset and its level (``"graph"``/``"node"``)."""
     if dataset is None:
         from .loading import load_dataset
@@ -181,7 +189,7 @@ def dataset_labels(dataset_name: str, root: str | os.PathLike | None = None, dat
 
 
 def class_subset_tasks_from_labels(
-    labels,
+    labels: npt.ArrayLike,
     dataset_name: str,
     num_classes: int,
     imbalance_ratio: float = 1.0,
@@ -233,7 +241,7 @@ def class_subset_tasks(
     num_tasks: int = 1,
     root: str | os.PathLike | None = None,
     max_per_class: int | None = None,
-    dataset=None,
+    dataset: InMemoryDataset | None = None,
     **options,
 ) -> list[TargetTask]:
     """Class-subset tasks of a multi-class graph (ENZYMES, IMDB-MULTI) or node (Cora, CiteSeer) dataset.

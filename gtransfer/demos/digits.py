@@ -35,7 +35,15 @@ class Candidate:
     source_probs: np.ndarray | None = None  # the source head's probabilities on the target train split
 
 
-def _mlp_candidate(name, source_x, source_y, target_train, target_test, hidden, seed):
+def _mlp_candidate(
+    name: str,
+    source_x: np.ndarray,
+    source_y: np.ndarray,
+    target_train: np.ndarray,
+    target_test: np.ndarray,
+    hidden: int,
+    seed: int,
+) -> Candidate:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
@@ -44,7 +52,7 @@ def _mlp_candidate(name, source_x, source_y, target_train, target_test, hidden, 
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = MLPClassifier(hidden_layer_sizes=(hidden,), max_iter=500, random_state=seed).fit(source_x, source_y)
 
-    def hidden_layer(x):
+    def hidden_layer(x: np.ndarray) -> np.ndarray:
         return np.maximum(x @ model.coefs_[0] + model.intercepts_[0], 0.0)
 
     return Candidate(name, hidden_layer(target_train), hidden_layer(target_test), model.predict_proba(target_train))

@@ -22,7 +22,7 @@ ZOO = ("random:gin:seed=0", "random:gin:seed=1", "random:gcn:seed=0")
 METRICS = ["shrinkage_h_score", "h_score", "logme", "gbc", "transrate", "nce", "leep"]
 
 
-def _available_published(root) -> list[str]:
+def _available_published(root: str | os.PathLike | None) -> list[str]:
     from gtransfer.models.specs import PUBLISHED_ENCODERS, published_encoder_path
 
     found = []
@@ -35,7 +35,7 @@ def _available_published(root) -> list[str]:
     return found
 
 
-def demo_spec(encoders: list[str], quick: bool, data_root=None, max_samples: int | None = None, epochs: int | None = None) -> dict:
+def demo_spec(encoders: list[str], quick: bool, data_root: str | os.PathLike | None = None, max_samples: int | None = None, epochs: int | None = None) -> dict:
     """The demo's study spec: scores and fine-tuning of ``encoders`` on BACE."""
     params = {"max_samples": max_samples or (300 if quick else 600), "cache": "cache"}
     if data_root is not None:
@@ -55,7 +55,7 @@ def demo_spec(encoders: list[str], quick: bool, data_root=None, max_samples: int
 
 
 def run_demo(
-    data_root=None,
+    data_root: str | os.PathLike | None = None,
     out_dir: str | os.PathLike = "results/demo",
     quick: bool = False,
     workers: int = 1,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -19,6 +19,9 @@ import torch
 from gtransfer.embeddings.cache import ArrayCache
 from gtransfer.embeddings.embed import embed_loader
 from gtransfer.io.digests import file_sha256
+
+if TYPE_CHECKING:
+    from torch_geometric.data import InMemoryDataset
 
 __all__ = ["EmbeddingEntry", "embed_dataset", "SPLITS"]
 
@@ -41,7 +44,7 @@ class EmbeddingEntry:
         return None if self.labels_path is None else np.load(self.labels_path, allow_pickle=False)
 
 
-def _select(dataset, split: str, level: str):
+def _select(dataset: InMemoryDataset, split: str, level: str) -> tuple[InMemoryDataset, torch.Tensor | None]:
     """(data to embed, row index for node-level Planetoid masks or None)."""
     if split == "all":
         return dataset, None

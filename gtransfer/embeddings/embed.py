@@ -7,7 +7,7 @@ casts to float64 itself.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -20,7 +20,7 @@ __all__ = ["embed_loader", "embed_smiles"]
 @torch.no_grad()
 def embed_loader(
     encoder: torch.nn.Module,
-    loader,
+    loader: Iterable[object],
     batch_to: Callable = pyg_batch_to,
     device: torch.device | str | None = None,
     **embed_kwargs,

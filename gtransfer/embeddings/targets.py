@@ -11,11 +11,18 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gtransfer.embeddings.cache import ArrayCache
 from gtransfer.models.specs import EncoderSpec, resolve_encoder
+
+if TYPE_CHECKING:
+    from torch import nn
+    from torch_geometric.data import Dataset
+
+    from gtransfer.data.targets import GraphTarget
 
 __all__ = ["TargetEmbeddings", "target_features", "target_embeddings", "target_for_encoder"]
 
@@ -36,7 +43,7 @@ class TargetEmbeddings:
         return self.features[positions], self.labels[positions]
 
 
-def _embed_dataset(encoder, dataset, level: str, batch_size: int = 128) -> np.ndarray:
+def _embed_dataset(encoder: nn.Module, dataset: Dataset, level: str, batch_size: int = 128) -> np.ndarray:
     """(N, D) embeddings of every graph (or every node) of ``dataset``, in dataset order."""
     from torch_geometric.loader import DataLoader
 
@@ -47,7 +54,13 @@ def _embed_dataset(encoder, dataset, level: str, batch_size: int = 128) -> np.nd
     return embed_loader(encoder, DataLoader(dataset, batch_size=batch_size, shuffle=False))
 
 
-def target_features(encoder: str | EncoderSpec, target, featurizer: str | int, cache=None, root=None) -> np.ndarray:
+def target_features(
+    encoder: str | EncoderSpec,
+    target: GraphTarget,
+    featurizer: str | int,
+    cache: str | os.PathLike | None = None,
+    root: str | os.PathLike | None = None,
+) -> np.ndarray:
     """Embeddings of ``target``'s samples, in ``target.indices`` order, cached per encoder.
 
     When the target covers at least half of its graph dataset (or is node-level), the whole dataset
@@ -79,7 +92,9 @@ def target_features(encoder: str | EncoderSpec, target, featurizer: str | int, c
     return features[target.indices] if whole else features
 
 
-def target_for_encoder(encoder: str | EncoderSpec, target: str, root=None, seed: int = 0):
+def target_for_encoder(
+    encoder: str | EncoderSpec, target: str, root: str | os.PathLike | None = None, seed: int = 0
+) -> tuple[GraphTarget, str | int]:
     """``(GraphTarget, node input)``: the target loaded with the input the encoder expects.
 
     Molecule targets are featurised with the encoder's featuriser; other datasets keep their float

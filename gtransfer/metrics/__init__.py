@@ -7,6 +7,7 @@ Every metric: ``metric(features, labels) -> float`` (NCE takes hard source label
 probabilities). ``score_all`` computes many at once, sharing one pass over the features.
 """
 
+from ._backend import Array
 from ._validation import as_class_indices
 from .baselines import knn_accuracy, linear_probe_accuracy
 from .corrections import (
@@ -51,4 +52,5 @@ __all__ = [
     "correct_for_label_entropy",
     "CORRECTIONS",
     "as_class_indices",
+    "Array",
 ]

@@ -9,18 +9,29 @@ numpy's BLAS (whose ``A.T @ A`` is a symmetric rank-k update, half the flops of 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, SupportsFloat, TypeAlias, TypeGuard
 
 import numpy as np
 
-__all__ = ["Backend", "NumpyBackend", "TorchBackend", "backend_for", "NotPositiveDefiniteError"]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import torch
+
+__all__ = ["Array", "Backend", "NumpyBackend", "TorchBackend", "backend_for", "NotPositiveDefiniteError"]
+
+#: What the metric core accepts and computes on: a numpy array (CPU) or a torch tensor (any device).
+#: A string, so torch stays an optional import: annotations are never evaluated.
+Array: TypeAlias = "np.ndarray | torch.Tensor"
+
+#: An array shape as numpy and torch both take it.
+Shape: TypeAlias = "int | tuple[int, ...]"
 
 
 class NotPositiveDefiniteError(np.linalg.LinAlgError):
     """A Cholesky factorisation failed: the matrix is singular or indefinite to working precision."""
 
 
-def _is_torch_tensor(x: Any) -> bool:
+def _is_torch_tensor(x: object) -> TypeGuard[torch.Tensor]:
     # a tensor can only exist once torch is imported: never import it (1-2 s) for numpy input
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
@@ -36,28 +47,28 @@ class NumpyBackend(Backend):
     name = "numpy"
     dtype = np.float64
 
-    def asarray(self, x, dtype=None):
+    def asarray(self, x: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> np.ndarray:
         return np.asarray(x, dtype=dtype or self.dtype)
 
-    def as_int(self, x):
+    def as_int(self, x: npt.ArrayLike) -> np.ndarray:
         return np.asarray(x, dtype=np.int64)
 
-    def to_numpy(self, x) -> np.ndarray:
+    def to_numpy(self, x: npt.ArrayLike) -> np.ndarray:
         return np.asarray(x)
 
-    def zeros(self, shape):
+    def zeros(self, shape: Shape) -> np.ndarray:
         return np.zeros(shape, dtype=self.dtype)
 
-    def empty(self, shape):
+    def empty(self, shape: Shape) -> np.ndarray:
         return np.empty(shape, dtype=self.dtype)
 
-    def eye(self, d):
+    def eye(self, d: int) -> np.ndarray:
         return np.eye(d, dtype=self.dtype)
 
-    def column_sums(self, x):
+    def column_sums(self, x: np.ndarray) -> np.ndarray:
         return np.add.reduce(x, axis=0, dtype=np.float64)
 
-    def take_rows(self, x, index, out):
+    def take_rows(self, x: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
         """out[:] = x[index] converted to float64, without a temporary."""
         if x.dtype == np.float64:
             # mode="clip" avoids the buffered copy that mode="raise" makes of ``out``; the
@@ -67,7 +78,7 @@ class NumpyBackend(Backend):
             out[...] = np.take(x, index, axis=0)
         return out
 
-    def segment_sums(self, x, starts):
+    def segment_sums(self, x: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Sums of consecutive row segments beginning at ``starts`` (every segment non-empty).
 
         A loop of contiguous column sums: ``np.add.reduceat`` along axis 0 is over 10x slower."""
@@ -77,10 +88,10 @@ class NumpyBackend(Backend):
             np.add.reduce(x[start:end], axis=0, out=out[i])
         return out
 
-    def row_sq_norms(self, x):
+    def row_sq_norms(self, x: np.ndarray) -> np.ndarray:
         return np.einsum("ij,ij->i", x, x)
 
-    def class_sums(self, x, labels: np.ndarray, num_classes: int):
+    def class_sums(self, x: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
         """Row sums per class, in any row order: a sparse one-hot product, O(nd), no copy of x."""
         import scipy.sparse
 
@@ -90,13 +101,13 @@ class NumpyBackend(Backend):
 
     # numpy's own LAPACK for factorisations: it shares the BLAS thread pool of the products before
     # it, where scipy's bundled OpenBLAS would start a second pool that spins against the first.
-    def cholesky(self, a):
+    def cholesky(self, a: np.ndarray) -> np.ndarray:
         try:
             return np.linalg.cholesky(a)
         except np.linalg.LinAlgError as error:
             raise NotPositiveDefiniteError(str(error)) from None
 
-    def solve_lower(self, lower, rhs, block: int = 256):
+    def solve_lower(self, lower: np.ndarray, rhs: np.ndarray, block: int = 256) -> np.ndarray:
         """L^{-1} B by blocked forward substitution in numpy's own BLAS and LAPACK.
 
         scipy's ``solve_triangular`` would run in scipy's bundled OpenBLAS, whose threads then spin
@@ -109,120 +120,120 @@ class NumpyBackend(Backend):
             solution[start:end] = np.linalg.solve(lower[start:end, start:end], right)
         return solution
 
-    def eigh(self, a):
+    def eigh(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.linalg.eigh(a)
 
-    def diag(self, a):
+    def diag(self, a: np.ndarray) -> np.ndarray:
         return np.diagonal(a)
 
-    def add_to_diagonal(self, a, value: float) -> None:
+    def add_to_diagonal(self, a: np.ndarray, value: float) -> None:
         a.flat[:: a.shape[0] + 1] += value
 
-    def frobenius_sq(self, a) -> float:
+    def frobenius_sq(self, a: np.ndarray) -> float:
         return float(np.vdot(a, a))  # no temporary, unlike (a * a).sum()
 
-    def concat_columns(self, left, right):
+    def concat_columns(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         return np.concatenate([left, right], axis=1)
 
     log = staticmethod(np.log)
     exp = staticmethod(np.exp)
     sqrt = staticmethod(np.sqrt)
-    def maximum(self, x, floor: float):
+    def maximum(self, x: np.ndarray, floor: float) -> np.ndarray:
         return np.maximum(x, floor)
 
-    def item(self, x) -> float:
+    def item(self, x: SupportsFloat) -> float:
         return float(x)
 
 
 class TorchBackend(Backend):
     name = "torch"
 
-    def __init__(self, device):
+    def __init__(self, device: torch.device) -> None:
         import torch
 
         self.torch = torch
         self.device = device
         self.dtype = torch.float64
 
-    def asarray(self, x, dtype=None):
+    def asarray(self, x: npt.ArrayLike | torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
         return self.torch.as_tensor(x, dtype=dtype or self.dtype, device=self.device)
 
-    def as_int(self, x):
+    def as_int(self, x: npt.ArrayLike | torch.Tensor) -> torch.Tensor:
         return self.torch.as_tensor(x, dtype=self.torch.int64, device=self.device)
 
-    def to_numpy(self, x) -> np.ndarray:
+    def to_numpy(self, x: npt.ArrayLike | torch.Tensor) -> np.ndarray:
         return x.detach().cpu().numpy() if _is_torch_tensor(x) else np.asarray(x)
 
-    def zeros(self, shape):
+    def zeros(self, shape: Shape) -> torch.Tensor:
         return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
 
-    def empty(self, shape):
+    def empty(self, shape: Shape) -> torch.Tensor:
         return self.torch.empty(shape, dtype=self.dtype, device=self.device)
 
-    def eye(self, d):
+    def eye(self, d: int) -> torch.Tensor:
         return self.torch.eye(d, dtype=self.dtype, device=self.device)
 
-    def column_sums(self, x):
+    def column_sums(self, x: torch.Tensor) -> torch.Tensor:
         return x.sum(dim=0, dtype=self.dtype)
 
-    def take_rows(self, x, index, out):
+    def take_rows(self, x: torch.Tensor, index: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         self.torch.index_select(x, 0, index, out=out) if x.dtype == self.dtype else out.copy_(x[index])
         return out
 
-    def segment_sums(self, x, starts):
+    def segment_sums(self, x: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
         lengths = self.torch.diff(starts, append=starts.new_tensor([x.shape[0]]))
         segment_ids = self.torch.repeat_interleave(self.torch.arange(len(starts), device=self.device), lengths)
         out = self.torch.zeros((len(starts), x.shape[1]), dtype=x.dtype, device=self.device)
         return out.index_add_(0, segment_ids, x)
 
-    def row_sq_norms(self, x):
+    def row_sq_norms(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.einsum("ij,ij->i", x, x)
 
-    def class_sums(self, x, labels: np.ndarray, num_classes: int):
+    def class_sums(self, x: torch.Tensor, labels: np.ndarray, num_classes: int) -> torch.Tensor:
         out = self.torch.zeros((num_classes, x.shape[1]), dtype=x.dtype, device=self.device)
         return out.index_add_(0, self.as_int(labels), x)
 
-    def cholesky(self, a):
+    def cholesky(self, a: torch.Tensor) -> torch.Tensor:
         lower, info = self.torch.linalg.cholesky_ex(a)
         if int(info) != 0:
             raise NotPositiveDefiniteError(f"leading minor of order {int(info)} is not positive")
         return lower
 
-    def solve_lower(self, lower, rhs):
+    def solve_lower(self, lower: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
         return self.torch.linalg.solve_triangular(lower, rhs, upper=False)
 
-    def eigh(self, a):
+    def eigh(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.torch.linalg.eigh(a)
 
-    def diag(self, a):
+    def diag(self, a: torch.Tensor) -> torch.Tensor:
         return self.torch.diagonal(a)
 
-    def add_to_diagonal(self, a, value: float) -> None:
+    def add_to_diagonal(self, a: torch.Tensor, value: float) -> None:
         self.torch.diagonal(a).add_(value)
 
-    def frobenius_sq(self, a) -> float:
+    def frobenius_sq(self, a: torch.Tensor) -> float:
         return float((a * a).sum())
 
-    def concat_columns(self, left, right):
+    def concat_columns(self, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
         return self.torch.cat([left, right], dim=1)
 
-    def log(self, x):
+    def log(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.log(x)
 
-    def exp(self, x):
+    def exp(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.exp(x)
 
-    def sqrt(self, x):
+    def sqrt(self, x: torch.Tensor) -> torch.Tensor:
         return self.torch.sqrt(x)
 
-    def maximum(self, x, floor: float):
+    def maximum(self, x: torch.Tensor, floor: float) -> torch.Tensor:
         return self.torch.clamp(x, min=floor)
 
-    def item(self, x) -> float:
+    def item(self, x: SupportsFloat) -> float:
         return float(x)
 
 
-def backend_for(x) -> Backend:
+def backend_for(x: object) -> Backend:
     """The backend that keeps ``x`` where it lives: torch tensors on their device, anything else numpy."""
     if _is_torch_tensor(x):
         return TorchBackend(x.device)

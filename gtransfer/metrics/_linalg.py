@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import NotPositiveDefiniteError
+from ._backend import Array, Backend, NotPositiveDefiniteError
 from ._statistics import FeatureStatistics
 from ._validation import as_backend
 
@@ -15,13 +15,13 @@ __all__ = ["class_quadratic_form", "logdet_identity_plus", "rank_tolerance"]
 _SINGULAR_PIVOT = 1e-12
 
 
-def rank_tolerance(eigenvalues, size: int) -> float:
+def rank_tolerance(eigenvalues: np.ndarray, size: int) -> float:
     """Eigenvalues at or below max|lambda| * size * eps are treated as zero (numpy's matrix_rank rule)."""
     top = float(abs(eigenvalues).max()) if len(eigenvalues) else 0.0
     return top * size * np.finfo(np.float64).eps
 
 
-def _shifted(backend, matrix, a: float, b_shift: float):
+def _shifted(backend: Backend, matrix: Array, a: float, b_shift: float) -> Array:
     """a * matrix + b_shift * I as one new array (the diagonal is updated in place)."""
     shifted = matrix * a
     if b_shift:
@@ -29,7 +29,7 @@ def _shifted(backend, matrix, a: float, b_shift: float):
     return shifted
 
 
-def _scaled_class_indicator(stats: FeatureStatistics):
+def _scaled_class_indicator(stats: FeatureStatistics) -> Array:
     """E D^{-1/2}: the n x C class indicator, column c scaled by 1/sqrt(n_c), in the kernel's row order."""
     return stats.class_indicator() * as_backend(stats.backend, 1.0 / np.sqrt(stats.counts))[None, :]
 
@@ -92,7 +92,7 @@ def _kernel_has_rank_n_minus_1(stats: FeatureStatistics) -> bool:
     return bool(pivots.min() > _SINGULAR_PIVOT * pivots.max())
 
 
-def logdet_identity_plus(backend, matrix, scale: float) -> float:
+def logdet_identity_plus(backend: Backend, matrix: Array, scale: float) -> float:
     """log det(I + scale * matrix) for a symmetric PSD matrix, from a Cholesky factor."""
     size = matrix.shape[0]
     lower = backend.cholesky(backend.eye(size) + matrix * scale)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._backend import Backend
+from ._backend import Array, Backend
 from ._validation import as_backend
 
 __all__ = ["FeatureStatistics", "compute_statistics", "STATISTICS"]
@@ -40,21 +40,21 @@ class FeatureStatistics:
     n: int
     d: int
     counts: np.ndarray  # (C,) host int64
-    mean: object  # (d,)
+    mean: Array  # (d,)
     primal: bool
-    gram: object = None  # (d, d) X^T X if primal else (n, n) X X^T
-    class_sums: object = None  # (C, d)
-    row_sq_norms: object = None  # (n,)
-    class_sq_sums: object = None  # (C, d)
-    class_grams: list = field(default_factory=list)  # per class: X_c^T X_c or X_c X_c^T
-    mean_projection: object = None  # (n,) X m, dual only
+    gram: Array | None = None  # (d, d) X^T X if primal else (n, n) X X^T
+    class_sums: Array | None = None  # (C, d)
+    row_sq_norms: Array | None = None  # (n,)
+    class_sq_sums: Array | None = None  # (C, d)
+    class_grams: list[Array] = field(default_factory=list)  # per class: X_c^T X_c or X_c X_c^T
+    mean_projection: Array | None = None  # (n,) X m, dual only
     row_labels: np.ndarray | None = None  # (n,) host labels in the row order of the (n, .) arrays
 
     @property
     def num_classes(self) -> int:
         return int(self.counts.size)
 
-    def class_indicator(self):
+    def class_indicator(self) -> Array:
         """The (n, C) one-hot class matrix E in the row order of the kernel (backend, float64)."""
         indicator = np.zeros((self.n, self.num_classes))
         indicator[np.arange(self.n), self.row_labels] = 1.0
@@ -85,11 +85,11 @@ def _plan_blocks(counts: np.ndarray, d: int, max_rows: int, class_aligned: bool)
 
 
 def compute_statistics(
-    features,
+    features: Array,
     labels: np.ndarray,
     needs: set[str] | frozenset[str],
     backend: Backend,
-    column_sums=None,
+    column_sums: Array | None = None,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
 ) -> FeatureStatistics:
     """Compute the requested statistics in one pass (see the module docstring)."""
@@ -124,7 +124,7 @@ def _segments(block: tuple[int, int], bounds: np.ndarray) -> tuple[slice, np.nda
     return slice(first, last), starts
 
 
-def _primal_pass(features, order, stats: FeatureStatistics, needs, max_rows: int) -> None:
+def _primal_pass(features: Array, order: Array, stats: FeatureStatistics, needs: set[str] | frozenset[str], max_rows: int) -> None:
     b, d, counts = stats.backend, stats.d, stats.counts
     bounds = np.concatenate([[0], np.cumsum(counts)])
     want_class_grams = "class_grams" in needs
@@ -167,11 +167,11 @@ def _primal_pass(features, order, stats: FeatureStatistics, needs, max_rows: int
 _MAX_OFFSET_RATIO = 1e4
 
 
-def _is_float64(features, backend) -> bool:
+def _is_float64(features: Array, backend: Backend) -> bool:
     return getattr(features, "dtype", None) in (np.float64, getattr(backend, "dtype", None))
 
 
-def _uncentred_primal_pass(features, labels: np.ndarray, stats: FeatureStatistics, needs) -> bool:
+def _uncentred_primal_pass(features: Array, labels: np.ndarray, stats: FeatureStatistics, needs: set[str] | frozenset[str]) -> bool:
     """n >= d without any copy of F: X^T X = F^T F - n m m^T, class sums from a sparse one-hot
     product, centred row norms from the raw ones. Applies to float64 features whose mean is
     moderate (see ``_MAX_OFFSET_RATIO``) when no per-class second moments are needed; returns False
@@ -197,7 +197,7 @@ def _uncentred_primal_pass(features, labels: np.ndarray, stats: FeatureStatistic
     return True
 
 
-def _uncentred_dual_pass(features, labels: np.ndarray, stats: FeatureStatistics, needs) -> bool:
+def _uncentred_dual_pass(features: Array, labels: np.ndarray, stats: FeatureStatistics, needs: set[str] | frozenset[str]) -> bool:
     """n < d without a centred (or sorted) copy of F: the kernel of the raw features, centred as an
     n x n matrix. Returns False (computing nothing) where it does not apply."""
     b, m = stats.backend, stats.mean
@@ -226,13 +226,13 @@ def _uncentred_dual_pass(features, labels: np.ndarray, stats: FeatureStatistics,
     return True
 
 
-def _class_rows(labels: np.ndarray, num_classes: int, backend) -> list:
+def _class_rows(labels: np.ndarray, num_classes: int, backend: Backend) -> list[Array]:
     order = np.argsort(labels, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=num_classes))])
     return [as_backend(backend, order[s:e]) for s, e in zip(bounds[:-1], bounds[1:])]
 
 
-def _dual_pass(features, order, stats: FeatureStatistics, needs) -> None:
+def _dual_pass(features: Array, order: Array, stats: FeatureStatistics, needs: set[str] | frozenset[str]) -> None:
     b = stats.backend
     x = b.take_rows(features, order, out=b.empty((stats.n, stats.d)))
     x -= stats.mean

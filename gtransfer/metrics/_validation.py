@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ._backend import Backend, _is_torch_tensor, backend_for
+from ._backend import Array, Backend, _is_torch_tensor, backend_for
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["check_features", "check_labels", "check_source_labels", "check_probabilities", "as_class_indices"]
 
 _ENCODE_HINT = "encode them with `np.unique(labels, return_inverse=True)[1]`"
 
 
-def _to_host(x, name: str) -> np.ndarray:
+def _to_host(x: object, name: str) -> np.ndarray:
     if _is_torch_tensor(x):
         return x.detach().cpu().numpy()
     if isinstance(x, (list, tuple)) or np.isscalar(x):
@@ -24,7 +29,7 @@ def _to_host(x, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a numpy array or a torch tensor, got {type(x).__name__}") from error
 
 
-def _is_numeric_dtype(x) -> bool:
+def _is_numeric_dtype(x: Array) -> bool:
     if _is_torch_tensor(x):
         import torch
 
@@ -32,7 +37,7 @@ def _is_numeric_dtype(x) -> bool:
     return np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)
 
 
-def check_features(features, name: str = "features", min_samples: int = 2):
+def check_features(features: Array, name: str = "features", min_samples: int = 2) -> tuple[Array, Backend, Array]:
     """Validate an (n, d) real feature matrix; return (features, backend, column sums in float64).
 
     The column sums double as the NaN/inf check (a non-finite entry makes its column sum non-finite),
@@ -70,7 +75,7 @@ def check_features(features, name: str = "features", min_samples: int = 2):
     return features, backend, column_sums
 
 
-def check_labels(labels, n_samples: int, name: str = "labels") -> np.ndarray:
+def check_labels(labels: Array, n_samples: int, name: str = "labels") -> np.ndarray:
     """Validate class labels: 1-D integers 0..C-1, every class present, C >= 2. Returns host int64."""
     host = _to_host(labels, name)
     if host.ndim != 1:
@@ -96,7 +101,7 @@ def check_labels(labels, n_samples: int, name: str = "labels") -> np.ndarray:
     return host
 
 
-def check_source_labels(source_labels, n_samples: int, name: str = "source_labels") -> np.ndarray:
+def check_source_labels(source_labels: Array, n_samples: int, name: str = "source_labels") -> np.ndarray:
     """Hard source-model predictions: 1-D non-negative integers (classes may be absent)."""
     host = _to_host(source_labels, name)
     if host.ndim != 1:
@@ -121,7 +126,7 @@ def as_class_indices(host: np.ndarray, name: str, hint: str) -> np.ndarray:
     return host
 
 
-def check_probabilities(source_probs, n_samples: int, name: str = "source_probs", atol: float = 1e-6) -> np.ndarray:
+def check_probabilities(source_probs: Array, n_samples: int, name: str = "source_probs", atol: float = 1e-6) -> np.ndarray:
     """Source-model probabilities: (n, Z), finite, non-negative, rows summing to 1 within ``atol``."""
     host = _to_host(source_probs, name)
     if host.ndim != 2:
@@ -146,7 +151,7 @@ def check_probabilities(source_probs, n_samples: int, name: str = "source_probs"
     return host
 
 
-def as_backend(backend: Backend, host_array):
+def as_backend(backend: Backend, host_array: npt.ArrayLike) -> Array:
     """Move a host array onto the features' backend (device) as int64 or float64."""
     if np.issubdtype(np.asarray(host_array).dtype, np.integer):
         return backend.as_int(host_array)

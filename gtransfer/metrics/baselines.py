@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ._backend import Array
 from ._validation import check_features, check_labels
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+    from sklearn.model_selection import StratifiedKFold
 
 __all__ = ["knn_accuracy", "linear_probe_accuracy"]
 
 
-def _folds(labels: np.ndarray, folds: int, seed: int):
+def _folds(labels: np.ndarray, folds: int, seed: int) -> StratifiedKFold:
     from sklearn.model_selection import StratifiedKFold
 
     smallest = int(np.bincount(labels).min())
@@ -18,7 +25,7 @@ def _folds(labels: np.ndarray, folds: int, seed: int):
     return StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=seed)
 
 
-def _cross_validated_accuracy(model, features, labels, folds: int, seed: int) -> float:
+def _cross_validated_accuracy(model: BaseEstimator, features: Array, labels: Array, folds: int, seed: int) -> float:
     from sklearn.model_selection import cross_val_score
 
     features, backend, _ = check_features(features)
@@ -27,7 +34,7 @@ def _cross_validated_accuracy(model, features, labels, folds: int, seed: int) ->
     return float(cross_val_score(model, x, labels, cv=_folds(labels, folds, seed)).mean())
 
 
-def knn_accuracy(features, labels, k: int = 5, folds: int = 5, seed: int = 0) -> float:
+def knn_accuracy(features: Array, labels: Array, k: int = 5, folds: int = 5, seed: int = 0) -> float:
     """Mean stratified k-fold accuracy of a k-nearest-neighbour classifier (Euclidean) on the features."""
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -37,7 +44,7 @@ def knn_accuracy(features, labels, k: int = 5, folds: int = 5, seed: int = 0) ->
 
 
 def linear_probe_accuracy(
-    features, labels, regularization: float = 1.0, folds: int = 5, seed: int = 0, max_iter: int = 1000
+    features: Array, labels: Array, regularization: float = 1.0, folds: int = 5, seed: int = 0, max_iter: int = 1000
 ) -> float:
     """Mean stratified k-fold accuracy of a standardised, L2-regularised logistic regression."""
     from sklearn.linear_model import LogisticRegression

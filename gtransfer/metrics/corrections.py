@@ -3,7 +3,7 @@
 In target selection one source encoder is fixed and many targets are ranked. Targets differ in
 label count and imbalance, hence in label entropy H(Y). Since NCE = I(Y; Z) - H(Y), and an
 uninformative source gives LEEP = -H(Y), both reward low-entropy targets whatever the source
-(DESIGN.md section 2; Ibrahim et al. 2022). The corrections:
+(docs/design.md section 2; Ibrahim et al. 2022). The corrections:
 
 * normalised: NCE_norm = 1 + NCE / H(Y) = I(Y; Z) / H(Y) in [0, 1]; LEEP_norm = 1 + LEEP / H(Y),
   0 for an uninformative source (the default form);
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._backend import Array
 from ._validation import check_labels
 from .leep import leep, nce, nce_from_probs
 
@@ -31,7 +32,7 @@ __all__ = [
 CORRECTIONS = ("normalized", "gain")
 
 
-def label_entropy(labels) -> float:
+def label_entropy(labels: Array) -> float:
     r"""Empirical label entropy H(Y) = -sum_c p_c log p_c, in nats."""
     labels = check_labels(labels, len(labels))
     p = np.bincount(labels) / labels.size
@@ -47,26 +48,26 @@ def correct_for_label_entropy(value: float, entropy: float, form: str = "normali
     raise ValueError(f"form must be one of {CORRECTIONS}, got {form!r}")
 
 
-def normalized_nce(source_labels, labels) -> float:
+def normalized_nce(source_labels: Array, labels: Array) -> float:
     """NCE_norm = 1 + NCE / H(Y) = I(Y; Z) / H(Y), in [0, 1]."""
     return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), "normalized")
 
 
-def normalized_nce_from_probs(source_probs, labels) -> float:
+def normalized_nce_from_probs(source_probs: Array, labels: Array) -> float:
     """``normalized_nce`` with the hard source labels ``source_probs.argmax(1)``."""
     return correct_for_label_entropy(nce_from_probs(source_probs, labels), label_entropy(labels), "normalized")
 
 
-def normalized_leep(source_probs, labels) -> float:
+def normalized_leep(source_probs: Array, labels: Array) -> float:
     """LEEP_norm = 1 + LEEP / H(Y); 0 when the source predictions carry no information on y."""
     return correct_for_label_entropy(leep(source_probs, labels), label_entropy(labels), "normalized")
 
 
-def nce_gain(source_labels, labels) -> float:
+def nce_gain(source_labels: Array, labels: Array) -> float:
     """NCE + H(Y) = I(Y; Z), the mutual information between labels and source predictions."""
     return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), "gain")
 
 
-def leep_gain(source_probs, labels) -> float:
+def leep_gain(source_probs: Array, labels: Array) -> float:
     """LEEP + H(Y): LEEP's improvement over an uninformative source."""
     return correct_for_label_entropy(leep(source_probs, labels), label_entropy(labels), "gain")

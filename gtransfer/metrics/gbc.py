@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._backend import Array, Backend
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import as_backend, check_features, check_labels
 
@@ -14,7 +15,7 @@ GAUSSIANS = ("diagonal", "spherical")
 
 
 def gbc(
-    features, labels, gaussian: str = "diagonal", pca_dim: int | None = None, variance_floor: float = 1e-4
+    features: Array, labels: Array, gaussian: str = "diagonal", pca_dim: int | None = None, variance_floor: float = 1e-4
 ) -> float:
     r"""Gaussian Bhattacharyya Coefficient (Pandy et al., "Transferability Estimation using
     Bhattacharyya Class Separability", CVPR 2022).
@@ -45,7 +46,7 @@ def gbc(
     return gbc_from_statistics(stats, gaussian, variance_floor)
 
 
-def _pca_project(features, backend, column_sums, pca_dim: int):
+def _pca_project(features: Array, backend: Backend, column_sums: Array, pca_dim: int) -> Array:
     n, d = features.shape
     if not 1 <= pca_dim <= min(n, d):
         raise ValueError(f"pca_dim must be in [1, {min(n, d)}], got {pca_dim}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._backend import Array
 from ._linalg import class_quadratic_form
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import check_features, check_labels
@@ -14,7 +15,7 @@ H_SCORE_NEEDS = frozenset({"gram", "class_sums"})
 SHRINKAGE_H_SCORE_NEEDS = frozenset({"gram", "class_sums", "row_sq_norms"})
 
 
-def h_score(features, labels) -> float:
+def h_score(features: Array, labels: Array) -> float:
     r"""H-score of features for a classification target.
 
     Bao et al., "An Information-Theoretic Approach to Transferability in Task Transfer Learning"
@@ -73,7 +74,7 @@ def ledoit_wolf_from_statistics(stats: FeatureStatistics) -> float:
     return 0.0 if beta == 0 else beta / delta
 
 
-def ledoit_wolf_shrinkage(features) -> float:
+def ledoit_wolf_shrinkage(features: Array) -> float:
     """The Ledoit-Wolf shrinkage alpha of the centred features (matches scikit-learn's LedoitWolf)."""
     features, backend, column_sums = check_features(features)
     labels = np.zeros(features.shape[0], dtype=np.int64)
@@ -81,7 +82,7 @@ def ledoit_wolf_shrinkage(features) -> float:
     return ledoit_wolf_from_statistics(stats)
 
 
-def shrinkage_h_score(features, labels, shrinkage: float | None = None) -> float:
+def shrinkage_h_score(features: Array, labels: Array, shrinkage: float | None = None) -> float:
     r"""Shrinkage-based H-score H_alpha (Ibrahim, Ponomareva, Mazumder, ECML-PKDD 2022).
 
     The covariance in the H-score is replaced by its Ledoit-Wolf shrinkage

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._backend import Array
 from ._validation import check_features, check_labels, check_probabilities, check_source_labels
 
 __all__ = ["nce", "nce_from_probs", "leep", "nleep"]
@@ -16,7 +17,7 @@ def _joint_distribution(labels: np.ndarray, source: np.ndarray, num_source: int)
     return counts.reshape(num_classes, num_source) / labels.size
 
 
-def nce(source_labels, labels) -> float:
+def nce(source_labels: Array, labels: Array) -> float:
     r"""Negative Conditional Entropy (Tran et al., "Transferability and Hardness of Supervised
     Classification Tasks", ICCV 2019).
 
@@ -37,13 +38,13 @@ def nce(source_labels, labels) -> float:
     return float((joint[used] * np.log(joint[used] / np.broadcast_to(marginal, joint.shape)[used])).sum())
 
 
-def nce_from_probs(source_probs, labels) -> float:
+def nce_from_probs(source_probs: Array, labels: Array) -> float:
     """NCE with the hard source labels taken as ``source_probs.argmax(1)``."""
     labels = check_labels(labels, len(labels))
     return nce(check_probabilities(source_probs, labels.size).argmax(1), labels)
 
 
-def leep(source_probs, labels) -> float:
+def leep(source_probs: Array, labels: Array) -> float:
     r"""Log Expected Empirical Prediction (Nguyen et al., "LEEP: A New Measure to Evaluate
     Transferability of Learned Representations", ICML 2020).
 
@@ -69,8 +70,8 @@ def leep(source_probs, labels) -> float:
 
 
 def nleep(
-    features,
-    labels,
+    features: Array,
+    labels: Array,
     components_per_class: int = 5,
     pca_variance: float | None = 0.8,
     random_state: int = 0,

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ._backend import Array
 from ._linalg import rank_tolerance
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import as_backend, check_features, check_labels
@@ -15,7 +16,7 @@ __all__ = ["logme"]
 LOGME_NEEDS = frozenset({"gram", "class_sums", "mean_projection"})
 
 
-def logme(features, labels, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5) -> float:
+def logme(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5) -> float:
     r"""LogME (You et al., "LogME: Practical Assessment of Pre-trained Models for Transfer
     Learning", ICML 2021; fixed-point algorithm of the JMLR version, arXiv:2110.10545).
 
@@ -49,7 +50,7 @@ def logme(features, labels, max_iter: int = 11, tol: float = 1e-3, epsilon: floa
     return logme_from_statistics(stats, max_iter=max_iter, tol=tol, epsilon=epsilon)
 
 
-def _spectrum_and_class_coordinates(stats: FeatureStatistics):
+def _spectrum_and_class_coordinates(stats: FeatureStatistics) -> tuple[Array, Array]:
     """Nonzero eigenvalues sigma of F^T F (raw features) and z = U^T y_c for every class (k x C)."""
     be, n, m = stats.backend, stats.n, stats.mean
     counts = as_backend(be, stats.counts.astype(np.float64))

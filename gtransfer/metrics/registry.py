@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ._backend import Array
 from ._statistics import compute_statistics
 from ._validation import check_features, check_labels, check_probabilities
 from .baselines import knn_accuracy, linear_probe_accuracy
@@ -37,7 +38,7 @@ class MetricSpec:
     from_statistics: Callable | None = None
 
 
-def _source_metric(name, function, description):
+def _source_metric(name: str, function: Callable[[Array, Array], float], description: str) -> MetricSpec:
     return MetricSpec(name, function, "source_probs", description)
 
 
@@ -74,7 +75,7 @@ SOURCE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.input
 
 
 def score_all(
-    features, labels, source_probs=None, metrics: Iterable[str] | None = None
+    features: Array, labels: Array, source_probs: Array | None = None, metrics: Iterable[str] | None = None
 ) -> dict[str, float]:
     """Score one embedding matrix with many metrics, sharing their statistics.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._backend import Array
 from ._linalg import logdet_identity_plus
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import check_features, check_labels
@@ -11,7 +12,7 @@ __all__ = ["transrate"]
 TRANSRATE_NEEDS = frozenset({"gram", "class_grams"})
 
 
-def transrate(features, labels, epsilon: float = 1e-4) -> float:
+def transrate(features: Array, labels: Array, epsilon: float = 1e-4) -> float:
     r"""TransRate (Huang et al., "Frustratingly Easy Transferability Estimation", ICML 2022).
 
     With X the globally centred features and X_c its rows of class c (not re-centred),

@@ -14,7 +14,7 @@ graph embedding pools node embeddings per graph (``"mean"``, ``"sum"``, ``"max"`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,9 @@ from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_poo
 
 from gtransfer.models.convs import CONV_LAYERS
 from gtransfer.models.inputs import make_node_encoder
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch, Data
 
 __all__ = [
     "GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments", "run_layer_stack",
@@ -161,7 +164,7 @@ class GNNEncoder(nn.Module):
         return f"arch={self.arch}, layers={self.num_layers}, dim={self.hidden_dim}, jk={self.jk}, pooling={self.pooling}"
 
     # -- computation -------------------------------------------------------------------------
-    def layer_outputs(self, batch) -> list[Tensor]:
+    def layer_outputs(self, batch: Data | Batch) -> list[Tensor]:
         """Node representations [h0, h1, ..., hL], each (N, hidden_dim)."""
         x, edge_index = batch.x, batch.edge_index
         edge_attr = getattr(batch, "edge_attr", None)
@@ -170,7 +173,7 @@ class GNNEncoder(nn.Module):
         return run_layer_stack(self.node_encoder(x), lambda layer, h: self.convs[layer](h, edge_index, edge_attr),
                                self.batch_norms, self.dropout, self.training)
 
-    def node_embeddings(self, batch, layer: int | None = None) -> Tensor:
+    def node_embeddings(self, batch: Data | Batch, layer: int | None = None) -> Tensor:
         """Node embeddings: the jumping-knowledge output (``layer=None``) or layer ``layer`` (0..L)."""
         outputs = self.layer_outputs(batch)
         if layer is not None:
@@ -182,13 +185,13 @@ class GNNEncoder(nn.Module):
         stacked = torch.stack(outputs, dim=0)
         return stacked.max(dim=0).values if self.jk == "max" else stacked.sum(dim=0)
 
-    def embed(self, batch, level: str = "graph", layer: int | None = None, pooling: str | None = None) -> Tensor:
+    def embed(self, batch: Data | Batch, level: str = "graph", layer: int | None = None, pooling: str | None = None) -> Tensor:
         """Graph embeddings (B, D) (``level="graph"``) or node embeddings (N, D) (``level="node"``)."""
         nodes = self.node_embeddings(batch, layer)
         index = getattr(batch, "batch", None)
         return pool_nodes(nodes, index, getattr(batch, "num_graphs", None), level, pooling or self.pooling)
 
-    def forward(self, batch) -> Tensor:
+    def forward(self, batch: Data | Batch) -> Tensor:
         return self.embed(batch)
 
 

@@ -2,7 +2,7 @@
 
 "Strategies for Pre-training Graph Neural Networks" (Hu, Liu, Gomes, Zitnik, Liang, Pande, Leskovec,
 ICLR 2020) released ``chem/model_gin/*.pth`` ... ``gat_*.pth``: legacy ``torch.save`` state_dicts of
-a 5-layer, 300-wide encoder on the ``hu2020`` featurisation (``shared/pretrain_gnns_format.md``).
+a 5-layer, 300-wide encoder on the ``hu2020`` featurisation (``docs/pretrain_gnns_format.md``).
 This module renames their keys onto :class:`~gtransfer.models.GNNEncoder` and refuses any file
 where a key is left over, missing or mis-shaped, so nothing stays randomly initialised.
 

@@ -6,12 +6,17 @@ embeddings recovers the atom type (cross-entropy), or the float features (square
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.models.inputs import molecule_specs
 from gtransfer.pretrain.base import PretrainStrategy, mask_node_features, node_target, sample_mask
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 
 class AttributeMasking(PretrainStrategy):
@@ -28,7 +33,7 @@ class AttributeMasking(PretrainStrategy):
             out = encoder.node_encoder.linear.in_features
         self.head = nn.Linear(encoder.embedding_dim, out)
 
-    def loss(self, batch) -> Tensor:
+    def loss(self, batch: Batch) -> Tensor:
         mask = sample_mask(batch.num_nodes, self.mask_rate, batch.x.device)
         target, classes = node_target(self.encoder, batch.x)
         masked = batch.clone()

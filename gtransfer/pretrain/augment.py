@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch_geometric.utils import subgraph
 
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.pretrain.base import mask_node_features
 
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
+
 __all__ = ["drop_nodes", "drop_edges", "mask_attributes", "AUGMENTATIONS"]
 
 
-def drop_nodes(batch, encoder: GNNEncoder, rate: float = 0.2):
+def drop_nodes(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Batch:
     """Remove each node with probability ``rate`` (one node per graph always stays) and its edges."""
     keep = torch.rand(batch.num_nodes, device=batch.x.device) >= rate
     # the first node of every graph is kept, so no graph disappears
@@ -28,7 +33,7 @@ def drop_nodes(batch, encoder: GNNEncoder, rate: float = 0.2):
     return out
 
 
-def drop_edges(batch, encoder: GNNEncoder, rate: float = 0.2):
+def drop_edges(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Batch:
     """Remove each undirected edge (both directions together) with probability ``rate``."""
     src, dst = batch.edge_index
     key = torch.minimum(src, dst) * batch.num_nodes + torch.maximum(src, dst)
@@ -41,7 +46,7 @@ def drop_edges(batch, encoder: GNNEncoder, rate: float = 0.2):
     return out
 
 
-def mask_attributes(batch, encoder: GNNEncoder, rate: float = 0.2):
+def mask_attributes(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Batch:
     """Replace each node's features by the mask token (zeros for float features) with probability ``rate``."""
     mask = torch.rand(batch.num_nodes, device=batch.x.device) < rate
     out = batch.clone()

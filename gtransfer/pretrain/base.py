@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor, nn
 
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.models.inputs import molecule_specs
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 __all__ = ["PretrainStrategy", "mask_node_features", "node_target"]
 
@@ -31,7 +36,7 @@ class PretrainStrategy(nn.Module):
         """State of the strategy's own heads (everything but the encoder)."""
         return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.")}
 
-    def loss(self, batch) -> Tensor:  # pragma: no cover - interface
+    def loss(self, batch: Batch) -> Tensor:  # pragma: no cover - interface
         raise NotImplementedError
 
 

@@ -3,17 +3,22 @@ should have a high inner product, those of random same-graph pairs a low one (lo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from gtransfer.pretrain.base import PretrainStrategy
 
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
+
 
 class EdgePrediction(PretrainStrategy):
     name = "edgepred"
 
-    def loss(self, batch) -> Tensor:
+    def loss(self, batch: Batch) -> Tensor:
         if batch.edge_index.size(1) == 0:
             raise ValueError("EdgePrediction: the batch has no edges")
         h = self.encoder.node_embeddings(batch)

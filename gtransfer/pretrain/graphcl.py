@@ -11,6 +11,8 @@ over the 2B views of a batch, averaged over both directions.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -18,6 +20,9 @@ from torch import Tensor, nn
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.pretrain.augment import AUGMENTATIONS
 from gtransfer.pretrain.base import PretrainStrategy
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 
 class GraphCL(PretrainStrategy):
@@ -35,11 +40,11 @@ class GraphCL(PretrainStrategy):
         dim = encoder.embedding_dim
         self.projection = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim))
 
-    def _view(self, batch):
+    def _view(self, batch: Batch) -> Batch:
         choice = self.augmentations[int(torch.randint(len(self.augmentations), (1,)))]
         return AUGMENTATIONS[choice](batch, self.encoder, self.rate)
 
-    def loss(self, batch) -> Tensor:
+    def loss(self, batch: Batch) -> Tensor:
         if batch.num_graphs < 2:
             raise ValueError("GraphCL needs at least 2 graphs per batch (negatives are other graphs)")
         z = torch.cat([self.projection(self.encoder.embed(self._view(batch))) for _ in range(2)])

@@ -7,6 +7,8 @@ the next graph in the batch) pairs as negatives, with a logistic loss.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -14,6 +16,9 @@ from torch_geometric.nn import global_mean_pool
 
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.pretrain.base import PretrainStrategy
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 
 class DeepGraphInfomax(PretrainStrategy):
@@ -25,7 +30,7 @@ class DeepGraphInfomax(PretrainStrategy):
         self.weight = nn.Parameter(torch.empty(dim, dim))
         nn.init.xavier_uniform_(self.weight)
 
-    def loss(self, batch) -> Tensor:
+    def loss(self, batch: Batch) -> Tensor:
         if batch.num_graphs < 2:
             raise ValueError("DeepGraphInfomax needs at least 2 graphs per batch (negatives are other graphs)")
         h = self.encoder.node_embeddings(batch)

@@ -4,11 +4,16 @@ or one class label per graph)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torch import Tensor, nn
 
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.pretrain.base import PretrainStrategy
 from gtransfer.training.finetune import TaskSpec, task_loss
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 
 class SupervisedMultiTask(PretrainStrategy):
@@ -19,7 +24,7 @@ class SupervisedMultiTask(PretrainStrategy):
         self.task = TaskSpec(kind, num_tasks)
         self.head = nn.Linear(encoder.embedding_dim, num_tasks)
 
-    def loss(self, batch) -> Tensor:
+    def loss(self, batch: Batch) -> Tensor:
         if getattr(batch, "y", None) is None:
             raise ValueError("SupervisedMultiTask needs labelled graphs (batch.y)")
         loss = task_loss(self.task, self.head(self.encoder.embed(batch)), batch.y)

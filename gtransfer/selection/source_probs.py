@@ -13,12 +13,17 @@ classes into distinct clusters gets a high NCE/LEEP, as with a real source head.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 __all__ = ["cluster_source_probs"]
 
 
-def cluster_source_probs(features, num_clusters: int = 32, seed: int = 0) -> np.ndarray:
+def cluster_source_probs(features: npt.ArrayLike, num_clusters: int = 32, seed: int = 0) -> np.ndarray:
     """(n, Z) row-stochastic soft cluster assignments of ``features`` (see the module docstring).
 
     Raises:

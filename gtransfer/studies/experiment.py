@@ -6,6 +6,7 @@ and ``gtransfer demo``; rerunning the same call resumes.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def run_study(
     return write_report(store_path, out / "report", study=spec["name"])[0]
 
 
-def run_experiment(specs: list[dict], args, default_out: str) -> list[Path]:
+def run_experiment(specs: list[dict], args: argparse.Namespace, default_out: str) -> list[Path]:
     """Run each spec with :func:`run_study` into one folder and store; print the report paths."""
     import sys
     import time

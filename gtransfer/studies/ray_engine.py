@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import gtransfer
 from gtransfer.studies.execute import TrialOutcome, execute_trial
@@ -21,7 +22,7 @@ from gtransfer.studies.spec import Trial
 __all__ = ["ray_engine", "ray_session"]
 
 
-def _import_ray():
+def _import_ray() -> ModuleType:
     try:
         import ray
     except ImportError:
@@ -53,7 +54,7 @@ def ray_engine(
 
 
 @contextlib.contextmanager
-def ray_session(address: str | None = None, num_cpus: int | None = None):
+def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[ModuleType]:
     """Connect to Ray (or start a local instance) unless already connected; yields the ``ray`` module.
 
     A session started here is shut down on exit; one opened by the caller is left running, so several
@@ -80,7 +81,14 @@ def ray_session(address: str | None = None, num_cpus: int | None = None):
         ray.shutdown()
 
 
-def _run(ray, trials, imports, base_dir, workers, num_gpus_per_trial) -> Iterator[TrialOutcome]:
+def _run(
+    ray: ModuleType,
+    trials: Iterable[Trial],
+    imports: tuple[str, ...],
+    base_dir: Path,
+    workers: int,
+    num_gpus_per_trial: float,
+) -> Iterator[TrialOutcome]:
     remote_trial = ray.remote(num_cpus=1, num_gpus=num_gpus_per_trial, max_retries=0)(execute_trial)
     base = str(Path(base_dir).resolve())
     pending = iter(trials)

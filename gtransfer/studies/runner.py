@@ -15,11 +15,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gtransfer.studies.execute import TrialOutcome, execute_trial
 from gtransfer.studies.registry import get_trial_kind, import_trial_modules
 from gtransfer.studies.spec import StudySpec, Trial, expand_trials
 from gtransfer.studies.store import TrialStore
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
+
+    from tqdm.auto import tqdm
 
 __all__ = ["SweepSummary", "run_sweep", "local_engine", "ENGINES"]
 
@@ -40,7 +46,7 @@ class SweepSummary:
 
 # -- local engine -----------------------------------------------------------------------------------
 
-def _init_worker(counter, devices: Sequence[str] | None, threads: int, imports: tuple[str, ...]) -> None:
+def _init_worker(counter: Synchronized[int], devices: Sequence[str] | None, threads: int, imports: tuple[str, ...]) -> None:
     """Pin a worker's BLAS/torch threads and (round-robin) its GPU before any trial imports torch."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
@@ -108,7 +114,15 @@ def _take(iterator: Iterator[Trial], count: int) -> list[Trial]:
     return out
 
 
-def _ray_engine(trials, imports, base_dir, workers=1, devices=None, threads_per_worker=None, **options):
+def _ray_engine(
+    trials: Sequence[Trial],
+    imports: tuple[str, ...],
+    base_dir: Path,
+    workers: int = 1,
+    devices: Sequence[str] | None = None,
+    threads_per_worker: int | None = None,
+    **options,
+) -> Iterator[TrialOutcome]:
     from gtransfer.studies.ray_engine import ray_engine
 
     return ray_engine(trials, imports, base_dir, workers=workers, **options)
@@ -182,7 +196,7 @@ def run_sweep(
     return SweepSummary(len(trials), already, succeeded, failed)
 
 
-def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
+def _progress_bar(total: int, initial: int, desc: str, enabled: bool) -> tqdm:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, desc=desc, unit="trial", disable=not enabled, dynamic_ncols=True)

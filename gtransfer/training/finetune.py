@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -98,7 +98,7 @@ class _EncoderWithHead(nn.Module):
         super().__init__()
         self.encoder, self.head = encoder, head
 
-    def forward(self, inputs) -> Tensor:
+    def forward(self, inputs: object) -> Tensor:
         return self.head(self.encoder.embed(inputs))
 
 
@@ -110,7 +110,7 @@ def _embedding_dim(encoder: nn.Module) -> int:
 
 
 @torch.no_grad()
-def _collect(model: Callable, loader, batch_to: Callable, device: torch.device, amp: bool) -> tuple[Tensor, Tensor]:
+def _collect(model: Callable, loader: Iterable[object], batch_to: Callable, device: torch.device, amp: bool) -> tuple[Tensor, Tensor]:
     outs, ys = [], []
     for batch in loader:
         inputs, y = batch_to(batch, device)
@@ -122,7 +122,7 @@ def _collect(model: Callable, loader, batch_to: Callable, device: torch.device, 
     return torch.cat(outs), torch.cat(ys)
 
 
-def _autocast(device: torch.device, amp: bool):
+def _autocast(device: torch.device, amp: bool) -> torch.autocast:
     if amp and device.type == "cuda":
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
     return torch.autocast(device_type=device.type, enabled=False)
@@ -138,9 +138,9 @@ def _score(task: TaskSpec, outputs: Tensor, targets: Tensor) -> float:
 
 def finetune(
     encoder: nn.Module,
-    train_loader,
-    valid_loader,
-    test_loader,
+    train_loader: Iterable[object],
+    valid_loader: Iterable[object],
+    test_loader: Iterable[object],
     task: TaskSpec,
     mode: str = "full",
     epochs: int = 100,
@@ -201,7 +201,7 @@ def finetune(
         train_x, train_y = feats[0]
         generator = torch.Generator().manual_seed(seed)
 
-        def train_iter():
+        def train_iter() -> list[tuple[Tensor, Tensor]]:
             order = torch.randperm(train_x.size(0), generator=generator)
             return [(train_x[idx], train_y[idx]) for idx in order.split(batch_size)]
 

@@ -9,8 +9,13 @@ task=TaskSpec("multiclass", C), batch_to=node_batch_to)`` trains and evaluates n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
 
 __all__ = ["NodeLevelEncoder", "node_split_loaders", "node_batch_to"]
 
@@ -23,11 +28,11 @@ class NodeLevelEncoder(nn.Module):
         self.encoder, self.layer = encoder, layer
         self.embedding_dim = encoder.hidden_dim if layer is not None else encoder.embedding_dim
 
-    def embed(self, data) -> Tensor:
+    def embed(self, data: Data) -> Tensor:
         return self.encoder.embed(data, level="node", layer=self.layer)[data.target_mask]
 
 
-def node_split_loaders(data, masks: tuple[str, str, str] = ("train_mask", "val_mask", "test_mask")) -> list[list]:
+def node_split_loaders(data: Data, masks: tuple[str, str, str] = ("train_mask", "val_mask", "test_mask")) -> list[list]:
     """Three single-graph loaders (train, valid, test), each graph with ``target_mask`` set."""
     loaders = []
     for name in masks:
@@ -42,7 +47,7 @@ def node_split_loaders(data, masks: tuple[str, str, str] = ("train_mask", "val_m
     return loaders
 
 
-def node_batch_to(data, device):
+def node_batch_to(data: Data, device: torch.device | str) -> tuple[Data, Tensor]:
     """One masked graph -> (graph on ``device``, labels of its ``target_mask`` nodes)."""
     data = data.to(device)
     return data, data.y[data.target_mask]

@@ -11,6 +11,7 @@ zoo's sources from the train splits, so no target image was seen in source train
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gtransfer.data.targets import format_target
@@ -54,7 +55,7 @@ def parse_target(name: str) -> TargetRef:
                      options.get("max"), int(options.get("seed", 0)))
 
 
-def target_name(dataset: str, split: str | None, num_classes: int | None = None, classes=None,
+def target_name(dataset: str, split: str | None, num_classes: int | None = None, classes: Sequence[int] | None = None,
                 imbalance_ratio: float = 1.0, max_per_class: int | None = 100, seed: int = 0) -> str:
     """The canonical name of an image target (inverse of :func:`parse_target`)."""
     head = dataset if split is None else f"{dataset}-{split}"

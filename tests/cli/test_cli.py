@@ -43,7 +43,7 @@ def test_score_prints_the_reference_values(vectors_dir, capsys):
         for metric, key in REFERENCE_KEYS.items():
             reference = expected[case][key]
             rtol = 1e-6
-            # the two documented deviations from the references (DESIGN.md section 1):
+            # the two documented deviations from the references (docs/design.md section 1):
             if (case, metric) == ("wide_n100_d256_c5", "logme"):
                 reference = crosschecks[case]["logme_fp_padded"]  # keeps the (d - k)/2 log(alpha) term
             elif (case, metric) == ("onehot_n300_d16_c4", "leep"):

@@ -20,7 +20,7 @@ ARCHS = ["gin", "gcn", "graphsage", "gat"]
 
 
 def _dense_reference(layer, x: torch.Tensor, edge_index: torch.Tensor, edge_emb: torch.Tensor | None) -> torch.Tensor:
-    """Node-by-node loop over neighbour lists, written from the formulas in pretrain_gnns_format.md."""
+    """Node-by-node loop over neighbour lists, written from the formulas in docs/pretrain_gnns_format.md."""
     n = x.size(0)
     neighbours = {i: [] for i in range(n)}  # i -> [(j, edge row)], self-loop last
     for e, (j, i) in enumerate(edge_index.T.tolist()):

@@ -17,12 +17,15 @@ Tensors are shared, not copied, where the two libraries allow it.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
 from gtransfer.models.dgl_requirement import require_dgl
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch, Data
 
 dgl = require_dgl()
 
@@ -34,13 +37,13 @@ _PYG_NODE_FEATURE, _PYG_EDGE_FEATURE = "x", "edge_attr"
 _STRUCTURE_KEYS = {"edge_index", "batch", "ptr", "num_nodes"}
 
 
-def _is_batch(data) -> bool:
+def _is_batch(data: Data | Batch) -> bool:
     from torch_geometric.data import Batch
 
     return isinstance(data, Batch)
 
 
-def pyg_structure_to_dgl(data) -> dgl.DGLGraph:
+def pyg_structure_to_dgl(data: Data | Batch) -> dgl.DGLGraph:
     """The graph structure of a PyG ``Data`` or ``Batch`` as a (batched) DGLGraph, without features.
 
     Raises:
@@ -68,7 +71,7 @@ def pyg_structure_to_dgl(data) -> dgl.DGLGraph:
     return graph
 
 
-def graph_sizes(data) -> Tensor:
+def graph_sizes(data: Batch) -> Tensor:
     """Node count of each graph of a PyG ``Batch`` (from ``ptr`` when present, else ``batch``)."""
     ptr = getattr(data, "ptr", None)
     if ptr is not None:
@@ -82,7 +85,7 @@ def graph_index(graph: dgl.DGLGraph) -> Tensor:
     return torch.repeat_interleave(torch.arange(counts.numel(), device=counts.device), counts)
 
 
-def _split_attributes(data) -> tuple[dict[str, Tensor], dict[str, Tensor], dict[str, Any]]:
+def _split_attributes(data: Data | Batch) -> tuple[dict[str, Tensor], dict[str, Tensor], dict[str, Any]]:
     """(node-level, edge-level, graph-level) attributes of a PyG graph, structure keys left out."""
     nodes, edges, graph = {}, {}, {}
     for key, value in data.to_dict().items():
@@ -97,7 +100,7 @@ def _split_attributes(data) -> tuple[dict[str, Tensor], dict[str, Tensor], dict[
     return nodes, edges, graph
 
 
-def pyg_to_dgl(data, with_graph_attrs: bool = False):
+def pyg_to_dgl(data: Data | Batch, with_graph_attrs: bool = False) -> dgl.DGLGraph | tuple[dgl.DGLGraph, dict[str, Any]]:
     """A PyG ``Data`` (or ``Batch``) as a DGLGraph (batched for a ``Batch``), features included.
 
     Args:
@@ -131,7 +134,7 @@ def _pyg_name(key: str, feature: str) -> str:
     return feature if key == FEATURE_NAME else key
 
 
-def _single_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any]):
+def _single_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any]) -> Data:
     from torch_geometric.data import Data
 
     src, dst = graph.edges(order="eid")
@@ -148,7 +151,7 @@ def _single_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any]):
     return data
 
 
-def dgl_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any] | None = None, as_batch: bool | None = None):
+def dgl_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any] | None = None, as_batch: bool | None = None) -> Data | Batch:
     """A DGLGraph as a PyG ``Data``, or a ``Batch`` when it is a batch of several graphs.
 
     Args:

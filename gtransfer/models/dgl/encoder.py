@@ -19,12 +19,15 @@ Checkpoints of such encoders (builders, saving, loading): :mod:`gtransfer.models
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor, nn
 
 from gtransfer.models.dgl.convert import FEATURE_NAME, graph_index, pyg_structure_to_dgl
 from gtransfer.models.dgl_requirement import require_dgl
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch, Data
 
 dgl = require_dgl()
 
@@ -89,7 +92,7 @@ class DGLEncoder(nn.Module):
         }
 
     # -- inputs --------------------------------------------------------------------------------
-    def _inputs(self, batch) -> tuple[dgl.DGLGraph, Tensor, Tensor | None]:
+    def _inputs(self, batch: Data | Batch | dgl.DGLGraph) -> tuple[dgl.DGLGraph, Tensor, Tensor | None]:
         if isinstance(batch, dgl.DGLGraph):
             if FEATURE_NAME not in batch.ndata:
                 raise ValueError(f"the DGLGraph has no node features ndata[{FEATURE_NAME!r}]")
@@ -105,11 +108,11 @@ class DGLEncoder(nn.Module):
             raise ValueError("this encoder uses edge features but the PyG graph has no edge_attr")
         return pyg_structure_to_dgl(batch), x, edge
 
-    def _call(self, fn: Callable, graph, x: Tensor, edge: Tensor | None):
+    def _call(self, fn: Callable, graph: dgl.DGLGraph, x: Tensor, edge: Tensor | None):
         return fn(graph, x, edge) if self.edge_features else fn(graph, x)
 
     # -- computation ---------------------------------------------------------------------------
-    def node_embeddings(self, batch, layer: int | None = None) -> Tensor:
+    def node_embeddings(self, batch: Data | Batch | dgl.DGLGraph, layer: int | None = None) -> Tensor:
         """Node representations (N, D): the module's output, or its layer ``layer`` (0..L)."""
         graph, x, edge = self._inputs(batch)
         if layer is None:
@@ -127,7 +130,7 @@ class DGLEncoder(nn.Module):
             )
         return out
 
-    def embed(self, batch, level: str = "graph", layer: int | None = None, pooling: str | None = None) -> Tensor:
+    def embed(self, batch: Data | Batch | dgl.DGLGraph, level: str = "graph", layer: int | None = None, pooling: str | None = None) -> Tensor:
         """Graph embeddings (B, D) (``level="graph"``) or node embeddings (N, D) (``level="node"``)."""
         from gtransfer.models.encoder import pool_nodes
 
@@ -138,7 +141,7 @@ class DGLEncoder(nn.Module):
             index, size = getattr(batch, "batch", None), getattr(batch, "num_graphs", None)
         return pool_nodes(nodes, index, size, level, pooling or self.pooling)
 
-    def forward(self, batch) -> Tensor:
+    def forward(self, batch: Data | Batch | dgl.DGLGraph) -> Tensor:
         return self.embed(batch)
 
 

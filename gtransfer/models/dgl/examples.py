@@ -48,20 +48,20 @@ class _DGLStack(nn.Module):
         self.node_encoder = make_node_encoder(node_features, hidden_dim)
         self.batch_norms = nn.ModuleList(nn.BatchNorm1d(hidden_dim) for _ in range(num_layers))
 
-    def convolve(self, layer: int, graph, h: Tensor) -> Tensor:  # pragma: no cover - abstract
+    def convolve(self, layer: int, graph: dgl.DGLGraph, h: Tensor) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def prepare(self, graph):
+    def prepare(self, graph: dgl.DGLGraph) -> dgl.DGLGraph:
         """The graph the convolutions run on (the GCN adds self-loops here)."""
         return graph
 
-    def layer_outputs(self, graph, x: Tensor) -> list[Tensor]:
+    def layer_outputs(self, graph: dgl.DGLGraph, x: Tensor) -> list[Tensor]:
         """Node representations [h0, h1, ..., hL], each (N, hidden_dim)."""
         graph = self.prepare(graph)
         return run_layer_stack(self.node_encoder(x), lambda layer, h: self.convolve(layer, graph, h),
                                self.batch_norms, self.dropout, self.training)
 
-    def forward(self, graph, x: Tensor) -> Tensor:
+    def forward(self, graph: dgl.DGLGraph, x: Tensor) -> Tensor:
         return self.layer_outputs(graph, x)[-1]
 
 
@@ -77,7 +77,7 @@ class DGLGIN(_DGLStack):
             for _ in range(num_layers)
         )
 
-    def convolve(self, layer: int, graph, h: Tensor) -> Tensor:
+    def convolve(self, layer: int, graph: dgl.DGLGraph, h: Tensor) -> Tensor:
         return self.convs[layer](graph, h)
 
 
@@ -90,10 +90,10 @@ class DGLGCN(_DGLStack):
         self.convs = nn.ModuleList(GraphConv(hidden_dim, hidden_dim, norm="both", weight=False, bias=False)
                                    for _ in range(num_layers))
 
-    def prepare(self, graph):
+    def prepare(self, graph: dgl.DGLGraph) -> dgl.DGLGraph:
         return dgl.add_self_loop(graph)
 
-    def convolve(self, layer: int, graph, h: Tensor) -> Tensor:
+    def convolve(self, layer: int, graph: dgl.DGLGraph, h: Tensor) -> Tensor:
         return self.convs[layer](graph, self.linears[layer](h))
 
 

@@ -8,14 +8,25 @@ Scores are computed on the training split, the ground truth is measured on the t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from gtransfer.studies.registry import register_trial_kind
 
+if TYPE_CHECKING:
+    from torch import nn
+    from torch_geometric.data import Data
+    from torch_geometric.loader import DataLoader
+
+    from gtransfer.data.targets import GraphTarget
+    from gtransfer.embeddings.targets import TargetEmbeddings
+    from gtransfer.training.finetune import TaskSpec
+
 __all__ = ["graph_score_trial", "graph_probe_trial", "graph_finetune_trial", "graph_finetune_inputs"]
 
 
-def _embeddings(params: dict):
+def _embeddings(params: dict) -> TargetEmbeddings:
     from gtransfer.embeddings.targets import target_embeddings
 
     return target_embeddings(
@@ -63,7 +74,7 @@ def graph_probe_trial(params: dict) -> dict:
     return {**classification_metrics(y_test, full.argmax(axis=1), scores, y_train), "n_train": int(len(y_train)), "n_test": int(len(y_test))}
 
 
-def graph_finetune_inputs(params: dict, batch_size: int):
+def graph_finetune_inputs(params: dict, batch_size: int) -> tuple[nn.Module, dict[str, DataLoader], TaskSpec, GraphTarget]:
     """``(encoder, loaders, task, target)`` of a graph-level target: train/valid/test PyG loaders whose
     graphs carry the task's labels as ``y``, the encoder built for the target's input, and its task."""
     import torch
@@ -85,7 +96,7 @@ def graph_finetune_inputs(params: dict, batch_size: int):
     classes = int(target.labels.max()) + 1
     task = TaskSpec("multilabel", 1) if classes == 2 else TaskSpec("multiclass", classes)
 
-    def graphs(positions):
+    def graphs(positions: np.ndarray) -> list[Data]:
         out = []
         for position in positions:
             data = target.dataset[int(target.indices[position])].clone()

@@ -43,7 +43,7 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
 
-    def cell(value) -> str:
+    def cell(value: object) -> str:
         if isinstance(value, float):
             return "nan" if value != value else f"{value:.{digits}f}"
         return str(value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,7 @@ def trials_frame(store: TrialStore, kind: str | None = None, study: str | None =
     return frame
 
 
-def _is_scalar(value) -> bool:
+def _is_scalar(value: object) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
@@ -86,7 +87,7 @@ def ground_truth(store: TrialStore, study: str | None, config: ReportConfig) -> 
 
     Adds ``relative_accuracy`` = (acc - acc_majority) / (1 - acc_majority) when the truth trials report
     ``test_accuracy`` and ``majority_accuracy``, and ``relative_roc_auc`` = (AUC - 0.5) / 0.5 for
-    ``test_roc_auc`` (DESIGN.md section 2).
+    ``test_roc_auc`` (docs/design.md section 2).
     """
     frame = trials_frame(store, config.truth, study)
     if frame.empty:
@@ -111,7 +112,7 @@ def ground_truth(store: TrialStore, study: str | None, config: ReportConfig) -> 
 def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) -> pd.DataFrame:
     """Metric values per (group, candidate), averaged over seeds, with the derived corrections.
 
-    From ``nce``, ``leep`` and ``label_entropy`` H(Y) it adds (DESIGN.md section 2)
+    From ``nce``, ``leep`` and ``label_entropy`` H(Y) it adds (docs/design.md section 2)
     ``nce_normalized`` = 1 + NCE / H(Y), ``leep_normalized`` = 1 + LEEP / H(Y) (the names of
     ``gtransfer.metrics.score_all``), ``nce_gain`` = NCE + H(Y) and ``leep_gain`` = LEEP + H(Y),
     unless the trials already report them.
@@ -141,7 +142,7 @@ def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) ->
     return frame.groupby(keys, dropna=False)[metrics + descriptive].mean().reset_index()
 
 
-def _require(frame: pd.DataFrame, columns, kind: str) -> None:
+def _require(frame: pd.DataFrame, columns: Iterable[str], kind: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"the {kind!r} trials have no param {missing}; set 'candidate'/'group' in the spec's report section")
@@ -198,7 +199,7 @@ def _numerically_constant(values: np.ndarray, rtol: float = 1e-5) -> bool:
     return float(np.ptp(values)) <= rtol * max(1.0, float(np.max(np.abs(values))))
 
 
-def _measure_with_interval(name: str, fn, scores: np.ndarray, truth: np.ndarray, config: ReportConfig) -> dict:
+def _measure_with_interval(name: str, fn: Callable[[np.ndarray, np.ndarray], float], scores: np.ndarray, truth: np.ndarray, config: ReportConfig) -> dict:
     """``gtransfer.evaluation.bootstrap_ci`` of one measure; NaN where the measure is undefined.
 
     Degenerate resamples (constant scores or truth among a few candidates) are common and are left

@@ -1,6 +1,10 @@
 """Image data for the vision branch: MNIST (IDX), CIFAR-10 (JPEG tarballs), scikit-learn digits,
 torchvision datasets when importable, and class-subset target tasks."""
 
+from __future__ import annotations
+
+import os
+
 from .cifar10 import CIFAR10_CLASSES, load_cifar10
 from .digits import load_digits_images
 from .idx import read_idx
@@ -19,7 +23,7 @@ __all__ = [
 ]
 
 
-def load_image_dataset(name: str, split: str = "train", root=None, max_per_class: int | None = None) -> ImageDataset:
+def load_image_dataset(name: str, split: str = "train", root: str | os.PathLike | None = None, max_per_class: int | None = None) -> ImageDataset:
     """Load by name: ``"mnist"``, ``"cifar10"``, ``"digits"`` (one split only) or ``"torchvision:<Class>"``."""
     key = name.lower()
     if key == "mnist":

@@ -6,6 +6,8 @@ and standardised as (x - 0.5) / 0.5, so any encoder of the zoo can embed any ima
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -50,7 +52,7 @@ def make_loader(dataset: ImageDataset, input_shape: tuple[int, int, int] | None 
     return DataLoader(tensors, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
-def image_batch_to(batch, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+def image_batch_to(batch: Sequence[torch.Tensor], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """The ``batch_to`` adapter of ``gtransfer.training.finetune``/``gtransfer.embeddings.embed`` for image batches."""
     images, labels = batch
     return images.to(device), labels.to(device)

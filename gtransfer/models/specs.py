@@ -129,6 +129,11 @@ class EncoderSpec:
             config = {"arch": self.arch, "num_layers": self.options["layers"], "hidden_dim": self.options["dim"],
                       "node_features": node_features, "edge_features": edge}
             return build_encoder(config).eval()
+        # the file was opened once already to read its featuriser: hand that copy over (once; a second
+        # call gets a fresh one, since callers train what they are given)
+        cached = self.__dict__.pop("_file_encoder", None)
+        if cached is not None:
+            return cached
         from gtransfer.models.loading import load_encoder as load_encoder_file
 
         assert self.path is not None

@@ -131,3 +131,14 @@ def test_console_entry_point_runs_as_a_module_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[0] == f"gtransfer sweep: error: spec file {tmp_path / 'none.yaml'} does not exist"
+
+
+def test_the_cli_lists_the_library_names_it_keeps_to_stay_fast():
+    """`gtransfer --help` must not import torch, so the CLI spells some names itself: they must agree."""
+    from gtransfer.cli.embed import SPLITS as CLI_SPLITS
+    from gtransfer.cli.pretrain import STRATEGY_NAMES
+    from gtransfer.embeddings.dataset import SPLITS
+    from gtransfer.pretrain import STRATEGIES
+
+    assert tuple(sorted(STRATEGY_NAMES)) == tuple(sorted(STRATEGIES))
+    assert CLI_SPLITS == SPLITS

@@ -148,7 +148,7 @@ class LinearEdgeEncoder(nn.Module):
     def forward(self, edge_attr: Tensor) -> Tensor:
         if edge_attr.dim() == 1:
             edge_attr = edge_attr.unsqueeze(-1)
-        return self.linear(edge_attr.float())
+        return self.linear(edge_attr.to(self.linear.weight.dtype))
 
     def self_loop(self, num_nodes: int, device: torch.device) -> Tensor:
         return self.self_loop_vector.expand(num_nodes, -1)
@@ -164,7 +164,7 @@ class LinearNodeEncoder(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 2 or x.size(1) != self.linear.in_features:
             raise ValueError(f"expected (N, {self.linear.in_features}) node features, got {tuple(x.shape)}")
-        return self.linear(x.float())
+        return self.linear(x.to(self.linear.weight.dtype))
 
 
 def make_node_encoder(node_features: str | int, dim: int) -> nn.Module:

@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from gtransfer.training.batching import pyg_batch_to, resolve_device
+from gtransfer.training.losses import member_losses
 from gtransfer.training.task_metrics import HIGHER_IS_BETTER, METRIC_OF_KIND
 
-__all__ = ["TaskSpec", "FinetuneResult", "finetune", "task_loss"]
+__all__ = ["TaskSpec", "FinetuneResult", "EncoderWithHead", "finetune", "task_loss"]
 
 
 @dataclass(frozen=True)
@@ -81,19 +81,15 @@ class FinetuneResult:
 
 
 def task_loss(task: TaskSpec, outputs: Tensor, targets: Tensor) -> Tensor | None:
-    """Training loss; NaN labels are masked out. ``None`` when a batch has no usable label."""
-    if task.kind == "multiclass":
-        return F.cross_entropy(outputs, targets.view(-1).long())
-    targets = targets.view(outputs.shape).to(outputs.dtype)
-    valid = ~torch.isnan(targets)
-    if not valid.any():
-        return None
-    if task.kind == "multilabel":
-        return F.binary_cross_entropy_with_logits(outputs[valid], targets[valid])
-    return F.mse_loss(outputs[valid], targets[valid])
+    """Training loss of one model's (B, T) outputs (:func:`gtransfer.training.losses.member_losses`);
+    NaN labels are masked out. ``None`` when a batch has no usable label."""
+    losses = member_losses(task, outputs.unsqueeze(0), targets)
+    return None if losses is None else losses[0]
 
 
-class _EncoderWithHead(nn.Module):
+class EncoderWithHead(nn.Module):
+    """An encoder and a linear head: ``forward(inputs) = head(encoder.embed(inputs))``."""
+
     def __init__(self, encoder: nn.Module, head: nn.Module) -> None:
         super().__init__()
         self.encoder, self.head = encoder, head
@@ -186,7 +182,7 @@ def finetune(
     head = nn.Linear(_embedding_dim(encoder), task.num_outputs).to(device)
 
     if mode == "full":
-        model: nn.Module = _EncoderWithHead(encoder, head)
+        model: nn.Module = EncoderWithHead(encoder, head)
         train_iter = lambda: train_loader  # noqa: E731
         train_batch_to, eval_model = batch_to, model
         eval_loaders = (valid_loader, test_loader)
@@ -249,7 +245,7 @@ def finetune(
     test_metric = _score(task, *_collect(eval_model, eval_loaders[1], eval_batch_to, device, amp))
     kept = None
     if return_model:
-        kept = model if mode == "full" else _EncoderWithHead(encoder, head)
+        kept = model if mode == "full" else EncoderWithHead(encoder, head)
     return FinetuneResult(metric=task.metric, valid_metric=float(best_metric), test_metric=float(test_metric),
                           best_epoch=best_epoch, epochs_run=len(history), mode=mode, seed=seed,
                           history=history, model=kept)

@@ -1,0 +1,114 @@
+r"""The parameters of a pack as one (K, P) tensor, and Adam with per-member settings on it.
+
+Keeping all K members' parameters in one flat leaf tensor makes every per-member operation one
+kernel, however many parameter tensors a model has: the optimiser step, keeping a member's
+best-validation weights (a masked copy of rows) and dropping stopped members (a row selection).
+The named tensors the model reads are views into it.
+
+:class:`StackedAdam` is Adam (Kingma & Ba 2015, ICLR) exactly as ``torch.optim.Adam`` computes it
+(L2 weight decay added to the gradient, no AMSGrad), per member k with its own learning rate
+:math:`\eta_k`, weight decay :math:`\lambda_k` and step count :math:`t_k`:
+
+.. math::
+    g \leftarrow g + \lambda_k \theta,\quad m \leftarrow \mathrm{lerp}(m, g, 1-\beta_1),\quad
+    v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+    \theta \leftarrow \theta - \frac{\eta_k}{1-\beta_1^{t_k}} \cdot
+        \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^{t_k}} + \epsilon},
+
+applied only where a boolean (K, P) mask allows (a member that is stopped, or a frozen encoder's
+columns, keeps its weights and moments).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+__all__ = ["FlatParameters", "StackedAdam"]
+
+
+class FlatParameters:
+    """Named (K, ...) tensors stored as one (K, P) leaf tensor ``flat`` that requires grad.
+
+    Args:
+        named: name -> (K, *shape) floating tensors, all with the same K, dtype and device.
+    """
+
+    def __init__(self, named: dict[str, Tensor]) -> None:
+        if not named:
+            raise ValueError("FlatParameters needs at least one tensor")
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.slices: dict[str, tuple[int, int]] = {}
+        start = 0
+        for name, tensor in named.items():
+            size = math.prod(tensor.shape[1:])
+            self.shapes[name] = tuple(tensor.shape[1:])
+            self.slices[name] = (start, start + size)
+            start += size
+        self.flat = torch.cat([t.detach().reshape(t.size(0), -1) for t in named.values()], dim=1).requires_grad_(True)
+
+    @property
+    def size(self) -> int:
+        return self.flat.size(0)
+
+    def views(self) -> dict[str, Tensor]:
+        """name -> (K, *shape) views of ``flat`` (gradients flow into ``flat``)."""
+        k = self.flat.size(0)
+        return {name: self.flat[:, a:b].view(k, *self.shapes[name]) for name, (a, b) in self.slices.items()}
+
+    def columns(self, prefix: str) -> Tensor:
+        """(P,) bool: the columns of the tensors whose name starts with ``prefix``."""
+        mask = torch.zeros(self.flat.size(1), dtype=torch.bool, device=self.flat.device)
+        for name, (a, b) in self.slices.items():
+            if name.startswith(prefix):
+                mask[a:b] = True
+        return mask
+
+    def select(self, keep: Tensor) -> None:
+        """Keep only rows ``keep`` (a new leaf tensor)."""
+        self.flat = self.flat.detach().index_select(0, keep).requires_grad_(True)
+
+
+class StackedAdam:
+    """Adam on the rows of a :class:`FlatParameters`, each row (member) with its own settings.
+
+    Args:
+        params: the flat parameters.
+        lr, weight_decay: (K,) per-member learning rates and L2 weight decays.
+        betas, eps: as ``torch.optim.Adam``.
+    """
+
+    def __init__(self, params: FlatParameters, lr: Tensor, weight_decay: Tensor,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        flat = params.flat
+        self.params = params
+        self.lr = lr.to(device=flat.device, dtype=flat.dtype).view(-1, 1)
+        self.weight_decay = weight_decay.to(device=flat.device, dtype=flat.dtype).view(-1, 1)
+        self.decays = bool((weight_decay != 0).any())
+        self.beta1, self.beta2, self.eps = betas[0], betas[1], eps
+        self.exp_avg = torch.zeros_like(flat, requires_grad=False)
+        self.exp_avg_sq = torch.zeros_like(flat, requires_grad=False)
+        self.steps = torch.zeros(flat.size(0), 1, dtype=flat.dtype, device=flat.device)
+
+    @torch.no_grad()
+    def step(self, update: Tensor, active: Tensor) -> None:
+        """One Adam step where ``update`` (K, P) bool is true; ``active`` (K,) bool: members that step."""
+        theta, grad = self.params.flat, self.params.flat.grad
+        if self.decays:
+            grad = grad + self.weight_decay * theta
+        self.steps += active.view(-1, 1).to(self.steps.dtype)
+        exp_avg = torch.where(update, self.exp_avg.lerp(grad, 1 - self.beta1), self.exp_avg)
+        exp_avg_sq = torch.where(update, self.exp_avg_sq * self.beta2 + (1 - self.beta2) * grad * grad, self.exp_avg_sq)
+        steps = self.steps.clamp(min=1)
+        step_size = self.lr / (1 - self.beta1**steps)
+        denom = exp_avg_sq.sqrt() / (1 - self.beta2**steps).sqrt() + self.eps
+        theta.copy_(torch.where(update, theta - step_size * exp_avg / denom, theta))
+        self.exp_avg, self.exp_avg_sq = exp_avg, exp_avg_sq
+        theta.grad = None
+
+    def select(self, keep: Tensor) -> None:
+        """Keep only members ``keep`` (after :meth:`FlatParameters.select` on the same rows)."""
+        self.exp_avg, self.exp_avg_sq = self.exp_avg.index_select(0, keep), self.exp_avg_sq.index_select(0, keep)
+        self.lr, self.weight_decay, self.steps = self.lr[keep], self.weight_decay[keep], self.steps[keep]

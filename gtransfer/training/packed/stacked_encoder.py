@@ -1,0 +1,287 @@
+r"""K encoders of one architecture as one set of stacked tensors, run together on the same batch.
+
+Every parameter and buffer of the K members' :class:`~gtransfer.models.encoder.GNNEncoder` state
+dicts is stacked along a new first axis, so ``params["convs.0.mlp.0.weight"]`` is (K, 2d, d). Node
+states are (K, N, d). The forward pass is the member encoders' own computation
+(:mod:`gtransfer.models.convs`, :func:`gtransfer.models.encoder.run_layer_stack`), written for K at once:
+
+* linear maps are batched matrix products, :math:`H_k W_k^\top + b_k` for all k in one ``baddbmm``;
+* neighbourhood aggregation is linear and the same for every member, so the (K, E, d) messages are
+  scattered to their targets in one operation along the node axis, for all K members;
+* batch norm keeps per-member statistics; dropout draws per-member masks from a counter-based hash
+  of (member key, step, layer, element), so a member's masks do not depend on which pack it is in.
+
+A member either trains its encoder (``"full"``) or keeps it frozen in evaluation mode (``"linear"``,
+the linear probe): per-member training flags select batch or running statistics and switch dropout.
+
+A bias added right before batch norm (GIN's last MLP bias, GAT's output bias) shifts every node of a
+channel by the same amount, which batch norm in training mode removes: its gradient is exactly zero.
+Autograd returns rounding noise instead (about 1e-16 of the activations' scale) and Adam, which divides
+by the gradient's own magnitude, turns that noise into steps of up to the learning rate. Here such a
+bias enters the training graph detached, so its gradient is the exact zero and it moves only by weight
+decay; a model trained by ``torch.optim.Adam`` alone drifts there by noise (see ``tests/training/test_packed.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.utils import scatter, softmax
+
+from gtransfer.models.encoder import GNNEncoder, build_encoder
+from gtransfer.models.inputs import molecule_specs
+
+__all__ = ["StackedEncoder", "stack_state_dicts", "hashed_dropout_keep"]
+
+_M31 = 0x7FFFFFFF
+_BN_EPS, _BN_MOMENTUM = 1e-5, 0.1
+
+
+def stack_state_dicts(modules: Sequence[nn.Module], dtype: torch.dtype, device: torch.device) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """(parameters, buffers) of ``modules`` stacked along a new first axis; float tensors cast to ``dtype``."""
+    states = [m.state_dict() for m in modules]
+    names = list(states[0])
+    param_names = {name for name, _ in modules[0].named_parameters()}
+    params, buffers = {}, {}
+    for name in names:
+        stacked = torch.stack([s[name].detach() for s in states]).to(device)
+        if stacked.is_floating_point():
+            stacked = stacked.to(dtype)
+        (params if name in param_names else buffers)[name] = stacked
+    return params, buffers
+
+
+def hashed_dropout_keep(keys: Tensor, step: int, layer: int, shape: tuple[int, int], p: float) -> Tensor:
+    """(K, N, d) float mask, 0 for dropped and ``1/(1-p)`` for kept elements, from a counter hash.
+
+    ``keys`` (K,) int64 in [0, 2^31). Element (n, j) of member k at ``step`` and ``layer`` is kept when
+    ``hash(k, step, layer, n*d + j) / 2^31 >= p``; the hash mixes with multiply-xorshift rounds kept in
+    31 bits (no integer overflow), the same on every device.
+    """
+    n, d = shape
+    index = torch.arange(n * d, device=keys.device, dtype=torch.int64)
+    x = (index.unsqueeze(0) * 0x9E37 + keys.unsqueeze(1) * 0x85EB + (step % 1_000_003) * 0xC2B3 + layer * 0x27D5) & _M31
+    for multiplier in (0x2C1B3C6D, 0x297A2D39, 0x1B873593):
+        x = x ^ (x >> 15)
+        x = (x * multiplier) & _M31
+    x = x ^ (x >> 16)
+    keep = (x.to(torch.float64) * (1.0 / 2**31)) >= p
+    return keep.view(keys.numel(), n, d).to(torch.get_default_dtype()) / (1.0 - p)
+
+
+def _linear(h: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """:math:`h_k W_k^\top + b_k` for every member k: h (K, N, i), weight (K, o, i), bias (K, o) -> (K, N, o)."""
+    return torch.baddbmm(bias.unsqueeze(1), h, weight.transpose(1, 2))
+
+
+class StackedEncoder:
+    """K encoders of one configuration, stacked (see the module docstring).
+
+    Args:
+        encoders: :class:`GNNEncoder` members with identical ``config`` (architecture, widths, inputs).
+        dtype: floating dtype of the stacked parameters.
+        device: where they live.
+
+    Raises:
+        ValueError: no members, a member that is not a GNNEncoder, or configs that differ (the message
+            names the first differing field).
+    """
+
+    def __init__(self, encoders: Sequence[nn.Module], dtype: torch.dtype, device: torch.device) -> None:
+        if not encoders:
+            raise ValueError("StackedEncoder needs at least one encoder")
+        for i, enc in enumerate(encoders):
+            if not isinstance(enc, GNNEncoder):
+                raise ValueError(f"packed training runs GNNEncoder members; member {i} is {type(enc).__name__}")
+        self.config: dict[str, Any] = dict(encoders[0].config)
+        for i, enc in enumerate(encoders[1:], start=1):
+            for key, value in self.config.items():
+                if enc.config[key] != value:
+                    raise ValueError(f"members of a pack share one architecture; member {i} has {key}={enc.config[key]!r}, member 0 {value!r}")
+        self.params, self.buffers = stack_state_dicts(encoders, dtype, device)
+        self.arch, self.layers, self.dim = self.config["arch"], self.config["num_layers"], self.config["hidden_dim"]
+        self.heads, self.jk, self.pooling = self.config["heads"], self.config["jk"], self.config["pooling"]
+        self.dropout = float(self.config["dropout"])
+        node_features, edge_features = self.config["node_features"], self.config["edge_features"]
+        self.node_spec = molecule_specs(node_features)[0] if isinstance(node_features, str) else None
+        self.edge_spec = molecule_specs(edge_features)[1] if isinstance(edge_features, str) else None
+        self.has_edges = edge_features is not None
+        self.embedding_dim = encoders[0].embedding_dim
+        self.dtype, self.device = dtype, torch.device(device)
+        self._p: dict[str, Tensor] = self.params
+        self._mask_key: tuple[bool, ...] | None = None
+        self._mask_value: Tensor | None = None
+
+    @property
+    def size(self) -> int:
+        return next(iter(self.buffers.values())).size(0) if self.buffers else next(iter(self.params.values())).size(0)
+
+    def select(self, keep: Tensor) -> None:
+        """Keep only the members at positions ``keep`` (a (K',) index tensor) in :attr:`buffers`."""
+        self.buffers = {name: t.index_select(0, keep) for name, t in self.buffers.items()}
+        self._mask_key = None
+
+    # -- inputs -------------------------------------------------------------------------------------
+    def check_inputs(self, x: Tensor, edge_attr: Tensor | None, where: str) -> None:
+        """Refuse integer features outside the members' vocabularies once, before training starts."""
+        for spec, values, what in ((self.node_spec, x, "node"), (self.edge_spec, edge_attr, "edge")):
+            if spec is None or values is None or values.numel() == 0:
+                continue
+            if values.is_floating_point() or values.dim() != 2 or values.size(1) != len(spec.cardinalities):
+                raise ValueError(f"{where}: {what} features must be (rows, {len(spec.cardinalities)}) integers for this encoder, got "
+                                 f"{values.dtype} {tuple(values.shape)} (wrong featurizer?)")
+            low, high = values.min(0).values.tolist(), values.max(0).values.tolist()
+            for column, (size, fallback) in enumerate(zip(spec.cardinalities, spec.fallback)):
+                if low[column] < 0 or (fallback is None and high[column] >= size):
+                    raise ValueError(f"{where}: {what} feature column {column} holds indices {low[column]}..{high[column]}, "
+                                     f"outside the encoder's vocabulary 0..{size - 1} (wrong featurizer?)")
+
+    def _categorical(self, prefix: str, spec: Any, values: Tensor) -> Tensor:
+        out = None
+        for column, (size, fallback) in enumerate(zip(spec.cardinalities, spec.fallback)):
+            index = values[:, column]
+            if fallback is not None:
+                index = torch.where(index >= size, torch.full_like(index, fallback), index)
+            rows = self._p[f"{prefix}.embeddings.{column}.weight"][:, index]
+            out = rows if out is None else out + rows
+        return out
+
+    def _node_input(self, x: Tensor) -> Tensor:
+        if self.node_spec is not None:
+            return self._categorical("node_encoder", self.node_spec, x)
+        weight = self._p["node_encoder.linear.weight"]
+        return _linear(x.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, self._p["node_encoder.linear.bias"])
+
+    def _edge_embeddings(self, layer: int, edge_attr: Tensor | None, num_nodes: int) -> Tensor | None:
+        """(K, E + N, width): the layer's edge embeddings followed by its self-loop embedding per node."""
+        if not self.has_edges:
+            return None
+        prefix = f"convs.{layer}.edge_encoder"
+        if self.edge_spec is not None:
+            loop_attr = torch.tensor([self.edge_spec.self_loop], dtype=torch.long, device=edge_attr.device)
+            edges = self._categorical(prefix, self.edge_spec, edge_attr)
+            loop = self._categorical(prefix, self.edge_spec, loop_attr)
+        else:
+            weight = self._p[f"{prefix}.linear.weight"]
+            attr = edge_attr.unsqueeze(-1) if edge_attr.dim() == 1 else edge_attr
+            edges = _linear(attr.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, self._p[f"{prefix}.linear.bias"])
+            loop = self._p[f"{prefix}.self_loop_vector"].unsqueeze(1)
+        return torch.cat([edges, loop.expand(-1, num_nodes, -1)], dim=1)
+
+    # -- layers -------------------------------------------------------------------------------------
+    def _conv(self, layer: int, h: Tensor, src: Tensor, dst: Tensor, edges: Tensor | None, gcn_norm: Tensor | None) -> Tensor:
+        p, prefix, n = self._p, f"convs.{layer}", h.size(1)
+        if self.arch == "gin":
+            msg = h[:, src] if edges is None else h[:, src] + edges
+            agg = scatter(msg, dst, dim=1, dim_size=n, reduce="sum")
+            hidden = F.relu(_linear(agg, p[f"{prefix}.mlp.0.weight"], p[f"{prefix}.mlp.0.bias"]))
+            return _linear(hidden, p[f"{prefix}.mlp.2.weight"], p[f"{prefix}.mlp.2.bias"].detach())
+        if self.arch in ("gcn", "graphsage"):
+            hl = _linear(h, p[f"{prefix}.linear.weight"], p[f"{prefix}.linear.bias"])
+            msg = hl[:, src] if edges is None else hl[:, src] + edges
+            if self.arch == "gcn":
+                return scatter(gcn_norm.view(1, -1, 1) * msg, dst, dim=1, dim_size=n, reduce="sum")
+            return F.normalize(scatter(msg, dst, dim=1, dim_size=n, reduce="mean"), p=2, dim=-1)
+        k, heads, dim = h.size(0), self.heads, self.dim
+        hw = _linear(h, p[f"{prefix}.weight_linear.weight"], p[f"{prefix}.weight_linear.bias"]).view(k, n, heads, dim)
+        msg = hw[:, src] if edges is None else hw[:, src] + edges.view(k, -1, heads, dim)
+        att = p[f"{prefix}.att"][:, 0]  # (K, H, 2d)
+        score_i = torch.einsum("knhd,khd->knh", hw, att[..., :dim])
+        score = F.leaky_relu(score_i[:, dst] + torch.einsum("kehd,khd->keh", msg, att[..., dim:]), 0.2)
+        alpha = softmax(score, dst, num_nodes=n, dim=1)
+        out = scatter(alpha.unsqueeze(-1) * msg, dst, dim=1, dim_size=n, reduce="sum")
+        return out.mean(dim=2) + p[f"{prefix}.bias"].detach().unsqueeze(1)
+
+    def _batch_norm(self, layer: int, h: Tensor, training: Tensor | None, all_training: bool) -> Tensor:
+        p, b, prefix = self._p, self.buffers, f"batch_norms.{layer}"
+        weight, bias = p[f"{prefix}.weight"].unsqueeze(1), p[f"{prefix}.bias"].unsqueeze(1)
+        running_mean, running_var = b[f"{prefix}.running_mean"], b[f"{prefix}.running_var"]
+
+        def normalise(mean: Tensor, var: Tensor) -> Tensor:
+            return (h - mean.unsqueeze(1)) * torch.rsqrt(var.unsqueeze(1) + _BN_EPS) * weight + bias
+
+        if training is None:
+            return normalise(running_mean, running_var)
+        n = h.size(1)
+        if n < 2:
+            raise ValueError("batch norm in training mode needs more than one node per batch (a batch of one single-atom graph?)")
+        mean, var = h.mean(dim=1), h.var(dim=1, unbiased=False)
+        with torch.no_grad():
+            keep = training.unsqueeze(1)
+            new_mean = (1 - _BN_MOMENTUM) * running_mean + _BN_MOMENTUM * mean
+            new_var = (1 - _BN_MOMENTUM) * running_var + _BN_MOMENTUM * var * (n / (n - 1))
+            running_mean.copy_(torch.where(keep, new_mean, running_mean))
+            running_var.copy_(torch.where(keep, new_var, running_var))
+            b[f"{prefix}.num_batches_tracked"].add_(training.to(torch.int64))
+        trained = normalise(mean, var)
+        if all_training:
+            return trained
+        return torch.where(training.view(-1, 1, 1), trained, normalise(running_mean.detach(), running_var.detach()))
+
+    def _mask(self, training: Sequence[bool]) -> Tensor:
+        key = tuple(bool(t) for t in training)
+        if self._mask_key != key:
+            self._mask_key, self._mask_value = key, torch.tensor(key, device=self.device)
+        return self._mask_value
+
+    # -- the whole encoder ------------------------------------------------------------------------------
+    def embed(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor, edge_attr: Tensor | None, batch: Tensor, num_graphs: int,
+              training: Sequence[bool] | None = None, dropout_keys: Tensor | None = None, step: int = 0, level: str = "graph") -> Tensor:
+        """(K, B, embedding_dim) graph embeddings (``level="node"``: (K, N, embedding_dim)).
+
+        Args:
+            params: the stacked parameters by state-dict name (views of a
+                :class:`~gtransfer.training.packed.flat.FlatParameters`, or :attr:`params`).
+            training: per member, whether its encoder runs in training mode (batch statistics,
+                dropout, running-statistics updates); ``None``: all in evaluation mode.
+            dropout_keys: (K,) int64 dropout keys (needed when a member trains and dropout > 0).
+            step: the training step, an input of the dropout hash.
+        """
+        self._p = params
+        n = x.size(0)
+        loops = torch.arange(n, device=x.device)
+        src = torch.cat([edge_index[0], loops])
+        dst = torch.cat([edge_index[1], loops])
+        gcn_norm = None
+        if self.arch == "gcn":
+            deg = scatter(torch.ones_like(dst, dtype=self.dtype), dst, dim=0, dim_size=n, reduce="sum")
+            inv_sqrt = deg.pow(-0.5)
+            gcn_norm = inv_sqrt[dst] * inv_sqrt[src]
+        any_training = training is not None and any(training)
+        all_training = any_training and all(training)
+        training_mask = self._mask(training) if any_training else None
+        h = self._node_input(x)
+        outputs = [h]
+        for layer in range(self.layers):
+            h = self._conv(layer, h, src, dst, self._edge_embeddings(layer, edge_attr, n), gcn_norm)
+            h = self._batch_norm(layer, h, training_mask, all_training)
+            if layer < self.layers - 1:
+                h = F.relu(h)
+            if any_training and self.dropout > 0:
+                keep = hashed_dropout_keep(dropout_keys, step, layer, (n, h.size(2)), self.dropout).to(h.dtype)
+                if not all_training:
+                    keep = torch.where(training_mask.view(-1, 1, 1), keep, torch.ones_like(keep))
+                h = h * keep
+            outputs.append(h)
+        if self.jk == "last":
+            nodes = outputs[-1]
+        elif self.jk == "concat":
+            nodes = torch.cat(outputs, dim=-1)
+        else:
+            stacked = torch.stack(outputs, dim=0)
+            nodes = stacked.max(dim=0).values if self.jk == "max" else stacked.sum(dim=0)
+        if level == "node":
+            return nodes
+        return scatter(nodes, batch, dim=1, dim_size=num_graphs, reduce=self.pooling)
+
+    # -- members out ----------------------------------------------------------------------------------
+    def member_encoder(self, params: dict[str, Tensor], buffers: dict[str, Tensor], k: int) -> GNNEncoder:
+        """Member ``k`` of stacked ``params``/``buffers`` as a standalone :class:`GNNEncoder` (stacked dtype and device)."""
+        state = {name: t[k].detach().clone() for name, t in {**params, **buffers}.items() if not name.startswith("head.")}
+        encoder = build_encoder(self.config).to(device=self.device, dtype=self.dtype)
+        encoder.load_state_dict(state)
+        return encoder

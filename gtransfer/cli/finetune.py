@@ -1,43 +1,89 @@
-"""``gtransfer finetune``: fine-tune an encoder on a target's split (the ``graph_finetune`` trial kind)."""
+"""``gtransfer finetune``: fine-tune encoders on a target's split, every combination as one pack.
+
+Several ``--encoder``, ``--seed``, ``--lr``, ``--weight-decay`` and ``--mode`` values give their product of
+trials; they train together (:mod:`gtransfer.training.packed`, split by encoder architecture), each with
+the result it would have alone. One trial prints its result as JSON; several print a table and the JSON list.
+"""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 
 from gtransfer.cli.common import add_data_root_argument
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "trial_params"]
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("finetune", help="fine-tune an encoder on a target (gtransfer.training.finetune)")
-    p.add_argument("--encoder", required=True, help="encoder: a checkpoint file, published:NAME or random:ARCH")
+    p = sub.add_parser("finetune", help="fine-tune encoders on a target, as one pack (gtransfer.training.packed)")
+    p.add_argument("--encoder", "--encoders", dest="encoders", nargs="+", required=True,
+                   help="encoders: checkpoint files, published:NAME or random:ARCH (several train as one pack)")
     p.add_argument("--target", required=True, help="DATASET[:TASK] or DATASET:k=3,ratio=2, e.g. ogbg-molbace, ENZYMES:k=3")
     add_data_root_argument(p)
     p.add_argument("--max-samples", type=int, default=None, help="use at most this many target graphs")
-    p.add_argument("--mode", choices=("full", "linear"), default="full")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--patience", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--out", help="also write the result as JSON here")
+    p.add_argument("--mode", "--modes", dest="modes", nargs="+", choices=("full", "linear"), default=["full"])
+    p.add_argument("--epochs", type=int, default=20, help="most epochs per trial (default 20)")
+    p.add_argument("--lr", "--lrs", dest="lrs", type=float, nargs="+", default=[1e-3], help="Adam learning rates (default 1e-3)")
+    p.add_argument("--weight-decay", dest="weight_decays", type=float, nargs="+", default=[0.0], help="L2 weight decays (default 0)")
+    p.add_argument("--patience", type=int, default=5, help="epochs without validation gain before a trial stops (default 5)")
+    p.add_argument("--seed", "--seeds", dest="seeds", type=int, nargs="+", default=[0], help="head initialisation and dropout seeds")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--order-seed", type=int, default=0, help="seed of the data order, shared by the pack (default 0)")
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: a GPU when there is one, else cpu)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--out", help="also write the result (a list for several trials) as JSON here")
     p.set_defaults(func=run)
+
+
+def trial_params(args: argparse.Namespace) -> list[dict]:
+    """The ``graph_finetune`` params of every combination the arguments name, in a stable order."""
+    shared = {"target": args.target, "epochs": args.epochs, "patience": args.patience, "batch_size": args.batch_size,
+              "order_seed": args.order_seed, "dtype": args.dtype, "max_samples": args.max_samples, "data_root": args.data_root}
+    if args.device is not None:
+        shared["device"] = args.device
+    return [
+        {**shared, "encoder": encoder, "seed": seed, "lr": lr, "weight_decay": wd, "mode": mode}
+        for encoder, seed, lr, wd, mode in itertools.product(args.encoders, args.seeds, args.lrs, args.weight_decays, args.modes)
+    ]
+
+
+def _table(params: list[dict], results: list[dict | Exception]) -> str:
+    rows = [("encoder", "seed", "lr", "wd", "mode", "valid", "test", "best epoch", "epochs")]
+    for p, r in zip(params, results):
+        head = (p["encoder"], str(p["seed"]), f"{p['lr']:g}", f"{p['weight_decay']:g}", p["mode"])
+        if isinstance(r, Exception):
+            rows.append((*head, f"failed: {type(r).__name__}: {r}", "", "", ""))
+        else:
+            rows.append((*head, f"{r['valid_metric']:.4f}", f"{r['test_metric']:.4f}", str(r["best_epoch"]), str(r["epochs_run"])))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
 def run(args: argparse.Namespace) -> int:
     from gtransfer.io.atomic import write_text
-    from gtransfer.studies.kinds.graph import graph_finetune_trial
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_pack, pack_group
 
-    params = {
-        "encoder": args.encoder, "target": args.target, "seed": args.seed, "mode": args.mode, "epochs": args.epochs,
-        "lr": args.lr, "patience": args.patience, "device": args.device, "max_samples": args.max_samples,
-        "data_root": args.data_root,
-    }
-    result = graph_finetune_trial(params)
-    text = json.dumps(result, indent=1)
+    params = trial_params(args)
+    pack_group(params[0])  # a device torch cannot use fails here, in one line, before any data loads
+    results = graph_finetune_pack(params, progress=not args.no_progress)
+    if len(params) == 1:
+        if isinstance(results[0], Exception):
+            raise results[0]
+        text = json.dumps(results[0], indent=1)
+    else:
+        listed = [{"params": {k: v for k, v in p.items() if v is not None}, **({"error": f"{type(r).__name__}: {r}"} if isinstance(r, Exception) else r)}
+                  for p, r in zip(params, results)]
+        text = json.dumps(listed, indent=1)
+        print(_table(params, results))
     if args.out:
         write_text(args.out, text)
-    print(text)
+    if len(params) == 1:
+        print(text)
+    failed = sum(isinstance(r, Exception) for r in results)
+    if failed and len(params) > 1:
+        print(f"{failed} of {len(params)} trials failed (their errors are in the table)")
+        return 1
     return 0

@@ -17,18 +17,47 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-__all__ = ["TrialFunction", "register_trial_kind", "get_trial_kind", "trial_kinds", "import_trial_modules"]
+__all__ = ["TrialFunction", "register_trial_kind", "get_trial_kind", "trial_kinds", "import_trial_modules",
+           "PackRunner", "register_pack_runner", "pack_runner"]
 
 TrialFunction = Callable[[dict], dict]
 
 #: modules holding gtransfer's own trial kinds, imported whenever a kind is looked up
-BUILTIN_MODULES = ("gtransfer.studies.kinds.arrays", "gtransfer.studies.kinds.graph", "gtransfer.studies.kinds.vision")
+BUILTIN_MODULES = ("gtransfer.studies.kinds.arrays", "gtransfer.studies.kinds.graph", "gtransfer.studies.kinds.graph_finetune",
+                   "gtransfer.studies.kinds.vision", "gtransfer.studies.packing")
 
 #: module names that older specs list under ``import:`` and that are built in now (nothing to import)
 LEGACY_MODULES = frozenset({"vision.trials"})
 
 _REGISTRY: dict[str, TrialFunction] = {}
+
+
+@dataclass(frozen=True)
+class PackRunner:
+    """How a kind runs several trials as one unit: ``group(params)`` names the pack a trial can join
+    (trials with equal groups may share one), ``run(params_list)`` returns one result dict or exception per
+    trial, ``max_members(group)`` is the default pack size of a group."""
+
+    group: Callable[[dict], str]
+    run: Callable[[list[dict]], list]
+    max_members: Callable[[str], int]
+
+
+_PACK_RUNNERS: dict[str, PackRunner] = {}
+
+
+def register_pack_runner(kind: str, group: Callable[[dict], str], run: Callable[[list[dict]], list],
+                         max_members: Callable[[str], int] = lambda group: 8) -> None:
+    """Let the sweep run pending trials of ``kind`` in packs (:mod:`gtransfer.studies.packing`)."""
+    _PACK_RUNNERS[kind] = PackRunner(group, run, max_members)
+
+
+def pack_runner(kind: str, modules: Iterable[str] = ()) -> PackRunner | None:
+    """The pack runner of ``kind``, or None when its trials run one at a time."""
+    import_trial_modules(modules)
+    return _PACK_RUNNERS.get(kind)
 
 
 def register_trial_kind(name: str) -> Callable[[TrialFunction], TrialFunction]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gtransfer.studies.execute import TrialOutcome, execute_trial
+from gtransfer.studies.packing import member_outcomes, plan_units
 from gtransfer.studies.registry import get_trial_kind, import_trial_modules
 from gtransfer.studies.spec import StudySpec, Trial, expand_trials
 from gtransfer.studies.store import TrialStore
@@ -139,6 +140,7 @@ def run_sweep(
     engine: str = "local",
     progress: bool = True,
     limit: int | None = None,
+    pack_size: int | None = None,
     **engine_options,
 ) -> SweepSummary:
     """Run every trial of ``spec`` that ``store`` does not hold as ``ok`` yet; store each outcome.
@@ -150,6 +152,8 @@ def run_sweep(
         engine: ``"local"`` or ``"ray"``.
         progress: show a tqdm bar.
         limit: run at most this many trials now (the rest on a later call).
+        pack_size: most trials per pack for kinds that run in packs (:mod:`gtransfer.studies.packing`);
+            ``None``: the kind's default (graph_finetune: 64 on a GPU, 8 on the CPU); ``1``: no packs.
         engine_options: passed to the engine (``devices``, ``threads_per_worker``; Ray: ``address``,
             ``num_cpus``, ``num_gpus_per_trial``).
 
@@ -171,23 +175,26 @@ def run_sweep(
     if limit is not None:
         todo = todo[:limit]
     succeeded = failed = 0
+    units = plan_units(todo, pack_size, spec.imports)
+    by_key = {unit.key: unit for unit in units}
     bar = _progress_bar(total=len(trials), initial=already, desc=spec.name, enabled=progress)
     try:
-        for outcome in ENGINES[engine](todo, spec.imports, spec.base_dir, workers=workers, **engine_options):
-            store.record(
-                outcome.key,
-                outcome.kind,
-                outcome.params,
-                result=outcome.result,
-                error=outcome.error,
-                duration_s=outcome.duration_s,
-                worker=outcome.worker,
-            )
-            if outcome.error is None:
-                succeeded += 1
-            else:
-                failed += 1
-            bar.update(1)
+        for unit_outcome in ENGINES[engine](units, spec.imports, spec.base_dir, workers=workers, **engine_options):
+            for outcome in member_outcomes(by_key[unit_outcome.key], unit_outcome):
+                store.record(
+                    outcome.key,
+                    outcome.kind,
+                    outcome.params,
+                    result=outcome.result,
+                    error=outcome.error,
+                    duration_s=outcome.duration_s,
+                    worker=outcome.worker,
+                )
+                if outcome.error is None:
+                    succeeded += 1
+                else:
+                    failed += 1
+                bar.update(1)
             bar.set_postfix(failed=failed, refresh=False)
     finally:
         bar.close()

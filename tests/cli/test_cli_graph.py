@@ -58,7 +58,7 @@ def test_embed_writes_the_encoder_features(tmp_path, capsys):
 
 
 def test_finetune_prints_the_trial_result(tmp_path, capsys):
-    from gtransfer.studies.kinds.graph import graph_finetune_trial
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
 
     out = tmp_path / "result.json"
     assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG", "--epochs", "1", "--seed", "2", "--out", str(out)]) == 0
@@ -69,6 +69,38 @@ def test_finetune_prints_the_trial_result(tmp_path, capsys):
     assert printed == reference
     assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG:0"]) == 2
     assert "single-label dataset" in _err(capsys)[0]
+
+
+def test_finetune_trains_every_combination_as_one_pack(tmp_path, capsys):
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
+
+    out = tmp_path / "results.json"
+    argv = ["finetune", "--encoder", *TINY, "--target", "MUTAG", "--epochs", "2", "--seed", "0", "1", "--lr", "0.01", "0.001",
+            "--dtype", "float64", "--device", "cpu", "--no-progress", "--out", str(out)]
+    assert main(argv) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["encoder", "seed", "lr", "wd", "mode", "valid", "test", "best", "epoch", "epochs"]
+    assert len(table) == 1 + 3 * 2 * 2
+    listed = json.loads(out.read_text())
+    assert [(r["params"]["encoder"], r["params"]["seed"], r["params"]["lr"]) for r in listed] == [
+        (e, s, lr) for e in TINY for s in (0, 1) for lr in (0.01, 0.001)]
+    # a member of the pack has the result of its trial alone
+    alone = graph_finetune_trial(listed[5]["params"])
+    assert listed[5]["test_metric"] == pytest.approx(alone["test_metric"], abs=1e-6)
+    assert listed[5]["train_loss"] == pytest.approx(alone["train_loss"], rel=1e-5)
+    assert len({r["train_loss"][0] for r in listed}) == len(listed)
+
+
+def test_finetune_on_cuda_without_a_usable_gpu_is_one_line(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: CUDA is usable here")
+    assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG", "--device", "cuda"]) == 2
+    err = _err(capsys)
+    assert err[0].startswith("gtransfer finetune: error: device 'cuda' was asked for, but this torch ")
+    assert err[1] == "hint: use --device cpu, or leave the device out to use a GPU only when there is one"
+    assert len(err) == 2
 
 
 def test_pretrain_writes_a_loadable_checkpoint(shared_data, tmp_path, capsys):

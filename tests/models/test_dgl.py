@@ -319,7 +319,8 @@ def test_embed_command_writes_the_dgl_encoders_embeddings(twin_checkpoints, tmp_
 
 
 def test_finetuning_trains_the_dgl_encoder(twin_checkpoints):
-    from gtransfer.studies.kinds.graph import graph_finetune_inputs, graph_finetune_trial
+    from gtransfer.studies.kinds.graph import graph_finetune_inputs
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
     from gtransfer.training.finetune import finetune
 
     dgl_path, pyg_path = twin_checkpoints

@@ -99,7 +99,7 @@ def test_graph_score_is_score_all_on_the_training_split(tmp_path):
 
 
 def test_graph_finetune_is_repeatable(tmp_path):
-    from gtransfer.studies.kinds.graph import graph_finetune_trial
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
 
     params = {"encoder": ENCODER, "target": "MUTAG", "seed": 1, "epochs": 1, "batch_size": 32}
     first, second = graph_finetune_trial(params), graph_finetune_trial(params)
@@ -108,7 +108,7 @@ def test_graph_finetune_is_repeatable(tmp_path):
 
 
 def test_graph_finetune_refuses_node_targets(shared_data):
-    from gtransfer.studies.kinds.graph import graph_finetune_trial
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
 
     with pytest.raises(ValueError, match="node-level"):
         graph_finetune_trial({"encoder": ENCODER, "target": "Cora:k=2,max=20", "seed": 0, "data_root": str(shared_data)})

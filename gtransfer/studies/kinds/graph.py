@@ -1,4 +1,4 @@
-"""Trial kinds on graph targets: metric scores, a linear probe and full fine-tuning of an encoder.
+"""Trial kinds on graph targets: metric scores and a linear probe (fine-tuning: :mod:`gtransfer.studies.kinds.graph_finetune`).
 
 Params shared by all: ``encoder`` (an encoder string, :mod:`gtransfer.models.specs`), ``target``
 (a target string, :mod:`gtransfer.data.targets`), ``seed``; optional ``max_samples`` and
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from gtransfer.embeddings.targets import TargetEmbeddings
     from gtransfer.training.finetune import TaskSpec
 
-__all__ = ["graph_score_trial", "graph_probe_trial", "graph_finetune_trial", "graph_finetune_inputs"]
+__all__ = ["graph_score_trial", "graph_probe_trial", "graph_finetune_inputs"]
 
 
 def _embeddings(params: dict) -> TargetEmbeddings:
@@ -111,43 +111,3 @@ def graph_finetune_inputs(params: dict, batch_size: int) -> tuple[nn.Module, dic
         for split, positions in target.splits.items()
     }
     return encoder, loaders, task, target
-
-
-@register_trial_kind("graph_finetune")
-def graph_finetune_trial(params: dict) -> dict:
-    """Fine-tune the encoder with a linear head on the target (:func:`gtransfer.training.finetune.finetune`).
-
-    Optional params: ``mode`` (``"full"``), ``epochs`` (20), ``lr`` (1e-3), ``patience`` (5),
-    ``batch_size`` (64), ``device`` (``"cpu"``).
-
-    Returns:
-        ``test_metric``/``valid_metric`` (ROC-AUC for binary targets, accuracy for multi-class), also
-        as ``test_roc_auc`` or ``test_accuracy``; ``majority_accuracy`` of the test split for
-        multi-class targets; ``best_epoch``, ``epochs_run``.
-    """
-    import torch
-
-    from gtransfer.training.finetune import finetune
-
-    torch.manual_seed(int(params.get("seed", 0)))
-    encoder, loaders, task, target = graph_finetune_inputs(params, int(params.get("batch_size", 64)))
-    result = finetune(
-        encoder, loaders["train"], loaders["valid"], loaders["test"], task=task,
-        mode=params.get("mode", "full"), epochs=int(params.get("epochs", 20)), lr=float(params.get("lr", 1e-3)),
-        patience=int(params.get("patience", 5)), seed=int(params.get("seed", 0)), device=params.get("device", "cpu"),
-    )
-    out = {
-        "metric": result.metric,
-        "test_metric": float(result.test_metric),
-        "valid_metric": float(result.valid_metric),
-        "best_epoch": int(result.best_epoch),
-        "epochs_run": int(result.epochs_run),
-    }
-    if task.kind == "multilabel":
-        out["test_roc_auc"] = out["test_metric"]
-    else:
-        from gtransfer.evaluation import majority_accuracy
-
-        out["test_accuracy"] = out["test_metric"]
-        out["majority_accuracy"] = majority_accuracy(target.labels[target.splits["test"]], target.labels[target.splits["train"]])
-    return out

@@ -80,8 +80,26 @@ def _head(z: Tensor, params: dict[str, Tensor]) -> Tensor:
     return torch.baddbmm(params["head.bias"].unsqueeze(1), z, params["head.weight"].transpose(1, 2))
 
 
-def _score(task: TaskSpec, outputs: np.ndarray, labels: np.ndarray) -> float:
+#: significant digits kept of the predictions before scoring, per training dtype
+_SIGNIFICANT = {torch.float64: 10, torch.float32: 5, torch.bfloat16: 2, torch.float16: 3}
+
+
+def rounded_predictions(outputs: np.ndarray, digits: int) -> np.ndarray:
+    """``outputs`` rounded to ``digits`` significant digits, so that predictions equal up to rounding are ties.
+
+    Two identical graphs (MUTAG has many) get predictions that differ in the last bits depending on where
+    they sit in a batch and on the pack's size; ROC-AUC would break that tie one way or the other and move
+    by 1/(positives x negatives). Rounded, they are ties wherever they land, and a member's metric does not
+    depend on its pack.
+    """
+    magnitude = np.floor(np.log10(np.maximum(np.abs(outputs), 1e-300)))
+    scale = 10.0 ** (digits - 1 - magnitude)
+    return np.round(outputs * scale) / scale
+
+
+def _score(task: TaskSpec, outputs: np.ndarray, labels: np.ndarray, digits: int = 10) -> float:
     _, fn = METRIC_OF_KIND[task.kind]
+    outputs = rounded_predictions(outputs, digits)
     if task.kind != "multiclass":
         labels = labels.reshape(outputs.shape)
     return fn(labels, outputs)
@@ -234,6 +252,7 @@ def train_pack(
     valid_positions = np.asarray(splits["valid"], dtype=np.int64)
     valid_labels = labels_host[valid_positions]
     masked_labels = task.kind != "multiclass"
+    digits = _SIGNIFICANT.get(dtype, 5)
     step = 0
     bar = tqdm(range(1, epochs + 1), desc=description, unit="epoch", disable=not progress, leave=False, dynamic_ncols=True)
     for epoch in bar:
@@ -262,7 +281,7 @@ def train_pack(
         valid_out = _predict(pack, graphs, valid_positions, level, eval_batch_size)
         improved, stopped = [], []
         for row, member in enumerate(pack.ids):
-            metric = _score(task, valid_out[row], valid_labels)
+            metric = _score(task, valid_out[row], valid_labels, digits)
             history[member].append({"epoch": epoch, "train_loss": float(mean_losses[row]), "valid_metric": metric})
             epochs_run[member] = epoch
             if (metric > best[member]) if higher else (metric < best[member]):
@@ -294,7 +313,7 @@ def train_pack(
             head.bias.data.copy_(params["head.bias"][member])
             model = EncoderWithHead(encoder, head).eval()
         results.append(FinetuneResult(
-            metric=task.metric, valid_metric=float(best[member]), test_metric=_score(task, test_out[member], test_labels),
+            metric=task.metric, valid_metric=float(best[member]), test_metric=_score(task, test_out[member], test_labels, digits),
             best_epoch=best_epoch[member], epochs_run=epochs_run[member], mode=spec.mode, seed=spec.seed,
             history=history[member], model=model,
         ))

@@ -1,5 +1,6 @@
 """Benchmarks that print ratios against a baseline timed in the same run (``python -m gtransfer.bench``).
 
 * ``metrics`` / ``suite``: each metric's time as a ratio to one bare Gram product (:mod:`.metrics`);
-* ``corpus``: featurisation throughput of the pretraining corpus for 1, 2, ... workers (:mod:`.corpus`).
+* ``corpus``: featurisation throughput of the pretraining corpus for 1, 2, ... workers (:mod:`.corpus`);
+* ``training``: fine-tuning epochs per second, the one-model loop against packed training (:mod:`.training`).
 """

@@ -1,4 +1,4 @@
-"""``python -m gtransfer.bench``: ``metrics`` and ``suite`` (the metric core), ``corpus`` (featurisation)."""
+"""``python -m gtransfer.bench``: ``metrics`` and ``suite`` (the metric core), ``corpus`` (featurisation), ``training`` (packed fine-tuning)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"])
     add_data_root_argument(corpus)
     corpus.add_argument("--json", help="also write the rows to this JSON file")
+    training = sub.add_parser("training", help="fine-tuning epochs per second: the one-model loop against packed training")
+    training.add_argument("--device", default=None, help="cpu or cuda[:k] (default: a GPU when there is one)")
+    training.add_argument("--pack", type=int, nargs="+", default=[1, 8], help="pack sizes K to time (default 1 8)")
+    training.add_argument("--epochs", type=int, default=2, help="epochs per timed run (default 2)")
+    training.add_argument("--batch-size", type=int, default=32)
+    training.add_argument("--max-graphs", type=int, default=None, help="subsample BBBP to this many graphs (a quick look)")
+    training.add_argument("--sequential-trials", type=int, default=1, help="trials of the one-model loop to time (default 1)")
+    training.add_argument("--trial-epochs", type=int, default=100, help="epochs per trial in the trials/h and preset projections")
+    training.add_argument("--no-progress", action="store_true")
+    add_data_root_argument(training)
+    training.add_argument("--json", help="also write the rows to this JSON file")
     return parser
 
 
@@ -55,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gtransfer.bench.metrics import run_suite
 
         result = run_suite(args.repeat, args.device)
+    elif args.command == "training":
+        from gtransfer.bench.training import print_training_report, run_training_benchmark
+
+        result = run_training_benchmark(args.pack, args.epochs, args.device, args.batch_size, args.max_graphs, args.sequential_trials,
+                                        args.trial_epochs, args.data_root, progress=not args.no_progress)
+        print_training_report(result)
     else:
         from gtransfer.bench.corpus import benchmark, print_rows
         from gtransfer.data.corpus import read_corpus_smiles

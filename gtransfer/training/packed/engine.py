@@ -130,8 +130,9 @@ class _Pack:
         self.best_buffers = {name: t.clone() for name, t in self.encoder.buffers.items()}
 
     def _refresh(self) -> None:
-        rows_full = torch.tensor([self.full[i] for i in self.ids], device=self.device)
-        self.update = self.head_columns.unsqueeze(0) | rows_full.unsqueeze(1)
+        rows_full = [self.full[i] for i in self.ids]
+        # None: every column of every member steps (the in-place fast path of the optimiser)
+        self.update = None if all(rows_full) else self.head_columns.unsqueeze(0) | torch.tensor(rows_full, device=self.device).unsqueeze(1)
         self.active = torch.ones(len(self.ids), dtype=torch.bool, device=self.device)
         self.training = [self.full[i] for i in self.ids]
 

@@ -93,19 +93,26 @@ class StackedAdam:
         self.steps = torch.zeros(flat.size(0), 1, dtype=flat.dtype, device=flat.device)
 
     @torch.no_grad()
-    def step(self, update: Tensor, active: Tensor) -> None:
-        """One Adam step where ``update`` (K, P) bool is true; ``active`` (K,) bool: members that step."""
+    def step(self, update: Tensor | None, active: Tensor) -> None:
+        """One Adam step where ``update`` (K, P) bool is true (``None``: everywhere, in place); ``active`` (K,) bool: members that step."""
         theta, grad = self.params.flat, self.params.flat.grad
         if self.decays:
             grad = grad + self.weight_decay * theta
         self.steps += active.view(-1, 1).to(self.steps.dtype)
-        exp_avg = torch.where(update, self.exp_avg.lerp(grad, 1 - self.beta1), self.exp_avg)
-        exp_avg_sq = torch.where(update, self.exp_avg_sq * self.beta2 + (1 - self.beta2) * grad * grad, self.exp_avg_sq)
         steps = self.steps.clamp(min=1)
         step_size = self.lr / (1 - self.beta1**steps)
-        denom = exp_avg_sq.sqrt() / (1 - self.beta2**steps).sqrt() + self.eps
-        theta.copy_(torch.where(update, theta - step_size * exp_avg / denom, theta))
-        self.exp_avg, self.exp_avg_sq = exp_avg, exp_avg_sq
+        bias_correction2_sqrt = (1 - self.beta2**steps).sqrt()
+        if update is None:
+            self.exp_avg.lerp_(grad, 1 - self.beta1)
+            self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+            denom = (self.exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(self.eps)
+            theta.sub_(self.exp_avg / denom * step_size)
+        else:
+            exp_avg = torch.where(update, self.exp_avg.lerp(grad, 1 - self.beta1), self.exp_avg)
+            exp_avg_sq = torch.where(update, self.exp_avg_sq * self.beta2 + (1 - self.beta2) * grad * grad, self.exp_avg_sq)
+            denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + self.eps
+            theta.copy_(torch.where(update, theta - exp_avg / denom * step_size, theta))
+            self.exp_avg, self.exp_avg_sq = exp_avg, exp_avg_sq
         theta.grad = None
 
     def select(self, keep: Tensor) -> None:

@@ -78,6 +78,26 @@ def _linear(h: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     return torch.baddbmm(bias.unsqueeze(1), h, weight.transpose(1, 2))
 
 
+class _BatchGraph:
+    """What every layer of one forward pass shares: edge endpoints and, per architecture, normalisers."""
+
+    def __init__(self, edge_index: Tensor, num_nodes: int, arch: str, dtype: torch.dtype) -> None:
+        device = edge_index.device
+        self.src, self.dst = edge_index[0], edge_index[1]
+        if arch == "gat":
+            loops = torch.arange(num_nodes, device=device)
+            self.src_loops, self.dst_loops = torch.cat([self.src, loops]), torch.cat([self.dst, loops])
+        if arch in ("gcn", "graphsage"):
+            # in-degree counting the self-loop
+            deg = torch.ones(num_nodes, dtype=dtype, device=device).index_add_(0, self.dst, torch.ones_like(self.dst, dtype=dtype))
+            if arch == "gcn":
+                inv_sqrt = deg.pow(-0.5)
+                self.edge_norm = (inv_sqrt.index_select(0, self.dst) * inv_sqrt.index_select(0, self.src)).view(1, -1, 1)
+                self.self_norm = (inv_sqrt * inv_sqrt).view(1, -1, 1)
+            else:
+                self.inv_count = (1.0 / deg).view(1, -1, 1)
+
+
 class StackedEncoder:
     """K encoders of one configuration, stacked (see the module docstring).
 
@@ -146,7 +166,7 @@ class StackedEncoder:
             index = values[:, column]
             if fallback is not None:
                 index = torch.where(index >= size, torch.full_like(index, fallback), index)
-            rows = self._p[f"{prefix}.embeddings.{column}.weight"][:, index]
+            rows = self._p[f"{prefix}.embeddings.{column}.weight"].index_select(1, index)
             out = rows if out is None else out + rows
         return out
 
@@ -156,44 +176,55 @@ class StackedEncoder:
         weight = self._p["node_encoder.linear.weight"]
         return _linear(x.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, self._p["node_encoder.linear.bias"])
 
-    def _edge_embeddings(self, layer: int, edge_attr: Tensor | None, num_nodes: int) -> Tensor | None:
-        """(K, E + N, width): the layer's edge embeddings followed by its self-loop embedding per node."""
+    def _edge_embeddings(self, layer: int, edge_attr: Tensor | None) -> tuple[Tensor, Tensor] | None:
+        """((K, E, width) edge embeddings, (K, 1, width) self-loop embedding) of a layer, or None without edge features."""
         if not self.has_edges:
             return None
         prefix = f"convs.{layer}.edge_encoder"
         if self.edge_spec is not None:
             loop_attr = torch.tensor([self.edge_spec.self_loop], dtype=torch.long, device=edge_attr.device)
-            edges = self._categorical(prefix, self.edge_spec, edge_attr)
-            loop = self._categorical(prefix, self.edge_spec, loop_attr)
-        else:
-            weight = self._p[f"{prefix}.linear.weight"]
-            attr = edge_attr.unsqueeze(-1) if edge_attr.dim() == 1 else edge_attr
-            edges = _linear(attr.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, self._p[f"{prefix}.linear.bias"])
-            loop = self._p[f"{prefix}.self_loop_vector"].unsqueeze(1)
-        return torch.cat([edges, loop.expand(-1, num_nodes, -1)], dim=1)
+            return self._categorical(prefix, self.edge_spec, edge_attr), self._categorical(prefix, self.edge_spec, loop_attr)
+        weight = self._p[f"{prefix}.linear.weight"]
+        attr = edge_attr.unsqueeze(-1) if edge_attr.dim() == 1 else edge_attr
+        edges = _linear(attr.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, self._p[f"{prefix}.linear.bias"])
+        return edges, self._p[f"{prefix}.self_loop_vector"].unsqueeze(1)
 
     # -- layers -------------------------------------------------------------------------------------
-    def _conv(self, layer: int, h: Tensor, src: Tensor, dst: Tensor, edges: Tensor | None, gcn_norm: Tensor | None) -> Tensor:
-        p, prefix, n = self._p, f"convs.{layer}", h.size(1)
+    # Every layer adds a self-loop to each node (models/convs.py). The loops are not materialised as
+    # edges: a node's own term is added to the aggregate of its in-edges, which is the same sum.
+    def _conv(self, layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None) -> Tensor:
+        p, prefix = self._p, f"convs.{layer}"
         if self.arch == "gin":
-            msg = h[:, src] if edges is None else h[:, src] + edges
-            agg = scatter(msg, dst, dim=1, dim_size=n, reduce="sum")
+            msg = h.index_select(1, graph.src)
+            own = h
+            if edges is not None:
+                msg, own = msg + edges[0], h + edges[1]
+            agg = own.index_add(1, graph.dst, msg)
             hidden = F.relu(_linear(agg, p[f"{prefix}.mlp.0.weight"], p[f"{prefix}.mlp.0.bias"]))
             return _linear(hidden, p[f"{prefix}.mlp.2.weight"], p[f"{prefix}.mlp.2.bias"].detach())
         if self.arch in ("gcn", "graphsage"):
             hl = _linear(h, p[f"{prefix}.linear.weight"], p[f"{prefix}.linear.bias"])
-            msg = hl[:, src] if edges is None else hl[:, src] + edges
+            msg = hl.index_select(1, graph.src)
+            own = hl
+            if edges is not None:
+                msg, own = msg + edges[0], hl + edges[1]
             if self.arch == "gcn":
-                return scatter(gcn_norm.view(1, -1, 1) * msg, dst, dim=1, dim_size=n, reduce="sum")
-            return F.normalize(scatter(msg, dst, dim=1, dim_size=n, reduce="mean"), p=2, dim=-1)
-        k, heads, dim = h.size(0), self.heads, self.dim
+                return (own * graph.self_norm).index_add(1, graph.dst, msg * graph.edge_norm)
+            return F.normalize(own.index_add(1, graph.dst, msg) * graph.inv_count, p=2, dim=-1)
+        return self._gat(layer, h, graph, edges)
+
+    def _gat(self, layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None) -> Tensor:
+        p, prefix = self._p, f"convs.{layer}"
+        k, n, heads, dim = h.size(0), h.size(1), self.heads, self.dim
         hw = _linear(h, p[f"{prefix}.weight_linear.weight"], p[f"{prefix}.weight_linear.bias"]).view(k, n, heads, dim)
-        msg = hw[:, src] if edges is None else hw[:, src] + edges.view(k, -1, heads, dim)
+        msg = hw.index_select(1, graph.src_loops)
+        if edges is not None:
+            msg = msg + torch.cat([edges[0], edges[1].expand(-1, n, -1)], dim=1).view(k, -1, heads, dim)
         att = p[f"{prefix}.att"][:, 0]  # (K, H, 2d)
         score_i = torch.einsum("knhd,khd->knh", hw, att[..., :dim])
-        score = F.leaky_relu(score_i[:, dst] + torch.einsum("kehd,khd->keh", msg, att[..., dim:]), 0.2)
-        alpha = softmax(score, dst, num_nodes=n, dim=1)
-        out = scatter(alpha.unsqueeze(-1) * msg, dst, dim=1, dim_size=n, reduce="sum")
+        score = F.leaky_relu(score_i.index_select(1, graph.dst_loops) + torch.einsum("kehd,khd->keh", msg, att[..., dim:]), 0.2)
+        alpha = softmax(score, graph.dst_loops, num_nodes=n, dim=1)
+        out = torch.zeros_like(hw).index_add_(1, graph.dst_loops, alpha.unsqueeze(-1) * msg)
         return out.mean(dim=2) + p[f"{prefix}.bias"].detach().unsqueeze(1)
 
     def _batch_norm(self, layer: int, h: Tensor, training: Tensor | None, all_training: bool) -> Tensor:
@@ -242,27 +273,19 @@ class StackedEncoder:
             step: the training step, an input of the dropout hash.
         """
         self._p = params
-        n = x.size(0)
-        loops = torch.arange(n, device=x.device)
-        src = torch.cat([edge_index[0], loops])
-        dst = torch.cat([edge_index[1], loops])
-        gcn_norm = None
-        if self.arch == "gcn":
-            deg = scatter(torch.ones_like(dst, dtype=self.dtype), dst, dim=0, dim_size=n, reduce="sum")
-            inv_sqrt = deg.pow(-0.5)
-            gcn_norm = inv_sqrt[dst] * inv_sqrt[src]
+        graph = _BatchGraph(edge_index, x.size(0), self.arch, self.dtype)
         any_training = training is not None and any(training)
         all_training = any_training and all(training)
         training_mask = self._mask(training) if any_training else None
         h = self._node_input(x)
         outputs = [h]
         for layer in range(self.layers):
-            h = self._conv(layer, h, src, dst, self._edge_embeddings(layer, edge_attr, n), gcn_norm)
+            h = self._conv(layer, h, graph, self._edge_embeddings(layer, edge_attr))
             h = self._batch_norm(layer, h, training_mask, all_training)
             if layer < self.layers - 1:
                 h = F.relu(h)
             if any_training and self.dropout > 0:
-                keep = hashed_dropout_keep(dropout_keys, step, layer, (n, h.size(2)), self.dropout).to(h.dtype)
+                keep = hashed_dropout_keep(dropout_keys, step, layer, (h.size(1), h.size(2)), self.dropout).to(h.dtype)
                 if not all_training:
                     keep = torch.where(training_mask.view(-1, 1, 1), keep, torch.ones_like(keep))
                 h = h * keep
@@ -276,7 +299,13 @@ class StackedEncoder:
             nodes = stacked.max(dim=0).values if self.jk == "max" else stacked.sum(dim=0)
         if level == "node":
             return nodes
-        return scatter(nodes, batch, dim=1, dim_size=num_graphs, reduce=self.pooling)
+        if self.pooling == "max":
+            return scatter(nodes, batch, dim=1, dim_size=num_graphs, reduce="max")
+        pooled = nodes.new_zeros(nodes.size(0), num_graphs, nodes.size(2)).index_add_(1, batch, nodes)
+        if self.pooling == "mean":
+            counts = torch.zeros(num_graphs, dtype=nodes.dtype, device=nodes.device).index_add_(0, batch, torch.ones_like(batch, dtype=nodes.dtype))
+            pooled = pooled / counts.clamp(min=1).view(1, -1, 1)
+        return pooled
 
     # -- members out ----------------------------------------------------------------------------------
     def member_encoder(self, params: dict[str, Tensor], buffers: dict[str, Tensor], k: int) -> GNNEncoder:

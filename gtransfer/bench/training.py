@@ -1,0 +1,152 @@
+"""Benchmark: fine-tuning throughput, the one-model loop against packed training, in one run.
+
+    python -m gtransfer.bench training [--device cpu|cuda] [--pack 1 8 32 128] [--epochs E]
+
+On ogbg-molbbbp (scaffold split, 1,631 training graphs), a GIN 5x300 (``random:gin``) with a linear
+head, batch 32, Adam: each epoch trains on the training split and scores the validation split, as a
+trial does. Two ways to run K trials:
+
+* ``sequential``: today's loop, :func:`gtransfer.training.finetune.finetune` on PyG ``DataLoader``
+  batches collated on the CPU, one trial after another. K trials one after another run at the rate of
+  one, so one trial is timed (``--sequential-trials`` to time more);
+* ``packed``: :func:`gtransfer.training.packed.train_pack`, K members (different initial weights, seeds
+  and learning rates) on the data collated once onto the device.
+
+Both are timed in this process, on this device, after the data is loaded; the packed rows also give
+the one-time collation cost. Rates are epochs per second summed over the K trials, trials per hour
+at ``--trial-epochs`` epochs each, and the hours the ``source-selection-full-finetune`` study
+(``experiments/source_selection.py --preset full``: 25 encoders x 42 targets x 3 seeds x 2 learning
+rates = 6,300 trials of at most 100 epochs) would take at that rate, every trial running all its
+epochs (an upper bound: early stopping ends most sooner), scaled by each target's training-set size
+against BBBP's. The last line is ``packed/sequential epochs per second at K=8: X``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["run_training_benchmark", "full_preset_graph_epochs", "print_training_report"]
+
+#: graphs per dataset (OGB) of the source-selection full preset's targets, and how many targets use it
+_FULL_PRESET_TARGETS = {"ogbg-molbbbp": (2039, 1), "ogbg-molbace": (1513, 1), "ogbg-molhiv": (41127, 1),
+                        "ogbg-moltox21": (7831, 12), "ogbg-molsider": (1427, 27)}
+_FULL_PRESET_TRIALS_PER_TARGET = 25 * 3 * 2  # encoders x seeds x learning rates
+_TRAIN_FRACTION = 0.8  # scaffold split 80/10/10
+_BBBP_TRAIN = 1631
+
+
+def full_preset_graph_epochs(epochs: int = 100) -> float:
+    """Training-graph passes of the source-selection full preset's fine-tuning, in BBBP training epochs."""
+    graphs = sum(size * count for size, count in _FULL_PRESET_TARGETS.values()) * _TRAIN_FRACTION
+    return _FULL_PRESET_TRIALS_PER_TARGET * epochs * graphs / _BBBP_TRAIN
+
+
+def _sync(device: Any) -> None:
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _encoders(count: int, node_input: Any, root: str | None) -> list:
+    from gtransfer.models.specs import resolve_encoder
+
+    return [resolve_encoder(f"random:gin:seed={seed}", root).load(node_features=node_input) for seed in range(count)]
+
+
+def run_training_benchmark(
+    packs: Sequence[int] = (1, 8),
+    epochs: int = 2,
+    device: str | None = None,
+    batch_size: int = 32,
+    max_graphs: int | None = None,
+    sequential_trials: int = 1,
+    trial_epochs: int = 100,
+    root: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """Time the sequential loop and packed training; one row per setting (see the module docstring)."""
+    import torch
+    from torch_geometric.loader import DataLoader
+
+    from gtransfer.data.targets import subsample_target
+    from gtransfer.embeddings.targets import target_for_encoder
+    from gtransfer.models.specs import resolve_encoder
+    from gtransfer.training.batching import resolve_device
+    from gtransfer.training.finetune import TaskSpec, finetune
+    from gtransfer.training.packed import DeviceGraphs, PackMember, train_pack
+
+    device = resolve_device(device)
+    target, node_input = target_for_encoder(resolve_encoder("random:gin", root), "ogbg-molbbbp", root=root)
+    target = subsample_target(target, max_graphs, seed=0)
+    task = TaskSpec("multilabel", 1)
+    labels = torch.as_tensor(target.labels, dtype=torch.float32).view(-1, 1)
+    graphs = [target.dataset[int(i)] for i in target.indices]
+    train_count = int(target.splits["train"].size)
+    rows: list[dict] = []
+
+    # today's loop: PyG batches collated on the CPU, one trial after another
+    def loader(split: str, shuffle: bool) -> DataLoader:
+        data = []
+        for position in target.splits[split]:
+            g = graphs[int(position)].clone()
+            g.y = labels[int(position)].view(1, 1)
+            data.append(g)
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(0) if shuffle else None)
+
+    loaders = (loader("train", True), loader("valid", False), loader("test", False))
+    seconds = 0.0
+    for encoder in _encoders(sequential_trials, node_input, root):
+        _sync(device)
+        start = time.perf_counter()
+        finetune(encoder, *loaders, task=task, epochs=epochs, patience=epochs + 1, device=device, progress=progress)
+        _sync(device)
+        seconds += time.perf_counter() - start
+    rate = sequential_trials * epochs / seconds
+    rows.append({"engine": "sequential", "K": sequential_trials, "seconds": seconds, "epochs_per_s": rate})
+
+    start = time.perf_counter()
+    device_graphs = DeviceGraphs(graphs, labels, device=device)
+    _sync(device)
+    collate_s = time.perf_counter() - start
+    for k in packs:
+        members = [PackMember(encoder, seed=i, lr=(1e-3, 3e-4)[i % 2], patience=epochs + 1) for i, encoder in enumerate(_encoders(k, node_input, root))]
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        _sync(device)
+        start = time.perf_counter()
+        train_pack(members, device_graphs, target.splits, task, epochs=epochs, batch_size=batch_size, progress=progress,
+                   description=f"pack of {k}")
+        _sync(device)
+        seconds = time.perf_counter() - start
+        row = {"engine": "packed", "K": k, "seconds": seconds, "epochs_per_s": k * epochs / seconds, "collate_s": collate_s}
+        if device.type == "cuda":
+            row["peak_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
+        rows.append(row)
+    scale = _BBBP_TRAIN / train_count  # rates are of this run's training set; project in BBBP epochs
+    for row in rows:
+        bbbp_rate = row["epochs_per_s"] / scale
+        row["trials_per_h"] = bbbp_rate * 3600 / trial_epochs
+        row["full_preset_h"] = full_preset_graph_epochs(trial_epochs) / bbbp_rate / 3600
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    return {"device": str(device), "device_name": device_name, "torch": torch.__version__, "epochs": epochs, "batch_size": batch_size,
+            "train_graphs": train_count, "trial_epochs": trial_epochs, "rows": rows}
+
+
+def print_training_report(result: dict) -> None:
+    """The rows as a table, then the K=8 ratio line (or the largest K when 8 was not run)."""
+    print(f"fine-tuning throughput: GIN 5x300 + linear head, ogbg-molbbbp ({result['train_graphs']} training graphs), "
+          f"batch {result['batch_size']}, {result['epochs']} epochs, {result['device']} ({result['device_name']}), torch {result['torch']}")
+    header = f"{'engine':<11}{'K':>5}{'seconds':>10}{'epochs/s':>10}{'trials/h':>10}{'full preset h':>15}{'collate s':>11}{'peak GiB':>10}"
+    print(header)
+    for row in result["rows"]:
+        print(f"{row['engine']:<11}{row['K']:>5}{row['seconds']:>10.1f}{row['epochs_per_s']:>10.3f}{row['trials_per_h']:>10.1f}"
+              f"{row['full_preset_h']:>15.1f}{row.get('collate_s', float('nan')):>11.2f}{row.get('peak_gib', float('nan')):>10.2f}")
+    print(f"trials/h at {result['trial_epochs']} epochs per trial; 'full preset h': the source-selection full preset's "
+          f"{25 * 42 * 6} fine-tuning trials, every one running {result['trial_epochs']} epochs (an upper bound)")
+    sequential = next(r for r in result["rows"] if r["engine"] == "sequential")
+    packed = {r["K"]: r for r in result["rows"] if r["engine"] == "packed"}
+    k = 8 if 8 in packed else max(packed)
+    print(f"packed/sequential epochs per second at K={k}: {packed[k]['epochs_per_s'] / sequential['epochs_per_s']:.2f}")

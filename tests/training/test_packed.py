@@ -236,3 +236,17 @@ def test_node_level_member_equals_the_classic_node_loop(float_graph) -> None:
     assert packed.test_metric == pytest.approx(reference.test_metric, abs=TOL)
     for ours, theirs in zip(packed.history, reference.history):
         assert ours["train_loss"] == pytest.approx(theirs["train_loss"], rel=TOL)
+
+
+def test_a_pack_of_linear_probes_trains_only_heads() -> None:
+    task = TASKS["multiclass"]
+    graphs, labels, splits = _dataset("multiclass", molecules=True)
+    with float64():
+        members = [PackMember(_encoder("gin", True, seed=s), seed=s, lr=0.05, mode="linear") for s in (1, 2)]
+        together = _pack(members, graphs, labels, splits, task)
+        alone = [_pack([m], graphs, labels, splits, task)[0] for m in members]
+    for member, ours, theirs in zip(members, together, alone):
+        assert ours.test_metric == pytest.approx(theirs.test_metric, abs=TOL)
+        assert _relative_gap(ours.model.state_dict(), theirs.model.state_dict()) < TOL
+        assert _relative_gap(ours.model.encoder.state_dict(), member.encoder.state_dict()) == 0.0
+        assert ours.history[-1]["train_loss"] < ours.history[0]["train_loss"]  # the heads did learn

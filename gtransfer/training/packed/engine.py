@@ -19,6 +19,7 @@ device; a step gathers its batch by index there. Metrics follow :mod:`gtransfer.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -126,7 +127,7 @@ class _Pack:
         self.device = device
         self._refresh()
         # each member's best-validation weights, one row per member (never compacted)
-        self.best_flat = self.params.flat.detach().clone()
+        self.best_flat = self.params.flat.clone()
         self.best_buffers = {name: t.clone() for name, t in self.encoder.buffers.items()}
 
     def _refresh(self) -> None:
@@ -135,13 +136,17 @@ class _Pack:
         self.update = None if all(rows_full) else self.head_columns.unsqueeze(0) | torch.tensor(rows_full, device=self.device).unsqueeze(1)
         self.active = torch.ones(len(self.ids), dtype=torch.bool, device=self.device)
         self.training = [self.full[i] for i in self.ids]
+        if not any(rows_full):  # only linear probes: no gradient flows into the frozen encoders at all
+            for name, leaf in self.params.views().items():
+                if not name.startswith("head."):
+                    leaf.requires_grad_(False)
 
     def keep_best(self, rows: list[int]) -> None:
         if not rows:
             return
         index = torch.tensor(rows, device=self.device)
         target = torch.tensor([self.ids[r] for r in rows], device=self.device)
-        self.best_flat.index_copy_(0, target, self.params.flat.detach().index_select(0, index))
+        self.best_flat.index_copy_(0, target, self.params.flat.index_select(0, index))
         for name, t in self.encoder.buffers.items():
             self.best_buffers[name].index_copy_(0, target, t.index_select(0, index))
 
@@ -156,7 +161,7 @@ class _Pack:
         self._refresh()
 
     def use_best(self) -> None:
-        self.params.flat = self.best_flat.requires_grad_(False)
+        self.params.load(self.best_flat)
         self.encoder.buffers = self.best_buffers
         self.encoder.select(torch.arange(self.best_flat.size(0), device=self.device))
         self.ids = list(range(self.best_flat.size(0)))
@@ -271,7 +276,9 @@ def train_pack(
             params = pack.params.views()
             out = _forward(pack, params, batch, level, rows, pack.training, step)
             losses = member_losses(task, out, batch.y if row_labels is None else row_labels, check_labels=False)
-            losses.sum().backward()
+            with warnings.catch_warnings():  # the gradients are strided views of one flat buffer, on purpose
+                warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
+                losses.sum().backward()
             pack.optimizer.step(pack.update, pack.active)
             losses_sum += losses.detach()
             steps_taken += 1

@@ -1,9 +1,9 @@
 r"""The parameters of a pack as one (K, P) tensor, and Adam with per-member settings on it.
 
-Keeping all K members' parameters in one flat leaf tensor makes every per-member operation one
-kernel, however many parameter tensors a model has: the optimiser step, keeping a member's
-best-validation weights (a masked copy of rows) and dropping stopped members (a row selection).
-The named tensors the model reads are views into it.
+Keeping all K members' parameters in one flat tensor makes every per-member operation one kernel,
+however many parameter tensors a model has: the optimiser step, keeping a member's best-validation
+weights (a copy of rows) and dropping stopped members (a row selection). The named tensors the model
+reads are leaf views into it, whose gradients are views into one flat gradient.
 
 :class:`StackedAdam` is Adam (Kingma & Ba 2015, ICLR) exactly as ``torch.optim.Adam`` computes it
 (L2 weight decay added to the gradient, no AMSGrad), per member k with its own learning rate
@@ -30,7 +30,11 @@ __all__ = ["FlatParameters", "StackedAdam"]
 
 
 class FlatParameters:
-    """Named (K, ...) tensors stored as one (K, P) leaf tensor ``flat`` that requires grad.
+    """Named (K, ...) tensors stored in one (K, P) tensor ``flat``, their gradients in one (K, P) ``grad``.
+
+    Each named tensor the model reads is a leaf *view* of ``flat`` whose ``.grad`` is a view of ``grad``, so
+    backward accumulates every gradient in place into ``grad`` (a view sliced out of one big leaf would
+    instead materialise a zero-filled (K, P) gradient per slice in backward: 44 of them for a GIN 5x300).
 
     Args:
         named: name -> (K, *shape) floating tensors, all with the same K, dtype and device.
@@ -47,16 +51,28 @@ class FlatParameters:
             self.shapes[name] = tuple(tensor.shape[1:])
             self.slices[name] = (start, start + size)
             start += size
-        self.flat = torch.cat([t.detach().reshape(t.size(0), -1) for t in named.values()], dim=1).requires_grad_(True)
+        self._set(torch.cat([t.detach().reshape(t.size(0), -1) for t in named.values()], dim=1))
+
+    def _set(self, flat: Tensor) -> None:
+        self.flat = flat.detach().contiguous()
+        self.grad = torch.zeros_like(self.flat)
+        k = self.flat.size(0)
+        self._views: dict[str, Tensor] = {}
+        for name, (a, b) in self.slices.items():
+            leaf = self.flat[:, a:b].view(k, *self.shapes[name]).requires_grad_(True)
+            leaf.grad = self.grad[:, a:b].view(k, *self.shapes[name])
+            self._views[name] = leaf
 
     @property
     def size(self) -> int:
         return self.flat.size(0)
 
     def views(self) -> dict[str, Tensor]:
-        """name -> (K, *shape) views of ``flat`` (gradients flow into ``flat``)."""
-        k = self.flat.size(0)
-        return {name: self.flat[:, a:b].view(k, *self.shapes[name]) for name, (a, b) in self.slices.items()}
+        """name -> (K, *shape) leaf views of ``flat`` (their gradients accumulate into ``grad``)."""
+        return self._views
+
+    def zero_grad(self) -> None:
+        self.grad.zero_()
 
     def columns(self, prefix: str) -> Tensor:
         """(P,) bool: the columns of the tensors whose name starts with ``prefix``."""
@@ -67,8 +83,12 @@ class FlatParameters:
         return mask
 
     def select(self, keep: Tensor) -> None:
-        """Keep only rows ``keep`` (a new leaf tensor)."""
-        self.flat = self.flat.detach().index_select(0, keep).requires_grad_(True)
+        """Keep only rows ``keep``."""
+        self._set(self.flat.index_select(0, keep))
+
+    def load(self, flat: Tensor) -> None:
+        """Replace every row's values by ``flat`` (K', P)."""
+        self._set(flat)
 
 
 class StackedAdam:
@@ -95,7 +115,7 @@ class StackedAdam:
     @torch.no_grad()
     def step(self, update: Tensor | None, active: Tensor) -> None:
         """One Adam step where ``update`` (K, P) bool is true (``None``: everywhere, in place); ``active`` (K,) bool: members that step."""
-        theta, grad = self.params.flat, self.params.flat.grad
+        theta, grad = self.params.flat, self.params.grad
         if self.decays:
             grad = grad + self.weight_decay * theta
         self.steps += active.view(-1, 1).to(self.steps.dtype)
@@ -113,7 +133,7 @@ class StackedAdam:
             denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + self.eps
             theta.copy_(torch.where(update, theta - exp_avg / denom * step_size, theta))
             self.exp_avg, self.exp_avg_sq = exp_avg, exp_avg_sq
-        theta.grad = None
+        self.params.zero_grad()
 
     def select(self, keep: Tensor) -> None:
         """Keep only members ``keep`` (after :meth:`FlatParameters.select` on the same rows)."""

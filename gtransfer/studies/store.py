@@ -50,6 +50,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from gtransfer.io.atomic import writable_folder
 from gtransfer.io.canonical import canonical_json, canonicalize
 
 __all__ = ["DamagedStoreError", "TrialRecord", "TrialStore", "SCHEMA_VERSION", "migrate_image_targets"]
@@ -129,7 +130,7 @@ class TrialStore:
         if not self.path.exists():
             if not create or read_only:
                 raise FileNotFoundError(f"trial store {self.path} does not exist")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            writable_folder(self.path.parent, "the folder of the trial store")
         elif self.path.is_dir():
             raise ValueError(f"trial store {self.path} is a directory, not an SQLite file")
         if read_only is None:  # auto: read-only when this process may not write the file or its folder

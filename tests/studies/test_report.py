@@ -90,6 +90,11 @@ def test_report_bad_inputs(tmp_path, study_store):
         write_report(tmp_path / "empty.db", tmp_path / "out")
     with pytest.raises(ValueError, match="study 'nope' is not in"):
         write_report(study_store, tmp_path / "out", study="nope")
+    (tmp_path / "a_file").write_text("")
+    from gtransfer.io.atomic import UnwritableFolderError
+
+    with pytest.raises(UnwritableFolderError, match=r"the report folder .*a_file/out is not writable"):
+        write_report(study_store, tmp_path / "a_file" / "out")
     with pytest.raises(ValueError, match="truth_aggregate"):
         ReportConfig({"truth_aggregate": "median"})
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gtransfer.io.atomic import writable_folder
 from gtransfer.io.names import safe_name
 from gtransfer.studies.report import plots
 from gtransfer.studies.report.tables import (
@@ -189,6 +190,7 @@ def write_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         FileNotFoundError: no store at ``store_path``.
         ValueError: the store holds no study, or not ``study`` (names those it holds).
     """
+    writable_folder(out_dir, "the report folder")
     with TrialStore(store_path, create=False, read_only=None) as store:
         studies = sorted(store.studies())
         if not studies:

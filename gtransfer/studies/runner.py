@@ -162,7 +162,7 @@ def run_sweep(
     bar = _progress_bar(total=len(trials), initial=already, desc=spec.name, enabled=progress)
     try:
         with _renewing(store.path, owner):
-            outcomes = ENGINES[engine](_claimed(todo, store, owner, counts), spec.imports, spec.base_dir, workers=workers,
+            outcomes = ENGINES[engine](_claimed(todo, store, owner, counts, isolate), spec.imports, spec.base_dir, workers=workers,
                                        isolate=isolate, **engine_options)
             for outcome in outcomes:
                 store.record(
@@ -199,8 +199,12 @@ def _died_before(store: TrialStore, todo: Sequence[Trial]) -> set[str]:
     return stale | died
 
 
-def _claimed(trials: Iterable[Trial], store: TrialStore, owner: str, counts: dict[str, int]) -> Iterator[Trial]:
-    """The trials ``owner`` could claim, claimed one by one as the engine pulls them (just before each runs)."""
+def _claimed(trials: Iterable[Trial], store: TrialStore, owner: str, counts: dict[str, int], isolate: set[str]) -> Iterator[Trial]:
+    """The trials ``owner`` could claim, claimed one by one as the engine pulls them (just before each runs).
+
+    A claim taken over from a driver that died since the sweep started adds its key to ``isolate``
+    before the trial is handed on (the engine looks the key up after pulling the trial).
+    """
     for trial in trials:
         state = store.claim(trial.key, owner, LEASE_S)
         if state is None:
@@ -208,6 +212,8 @@ def _claimed(trials: Iterable[Trial], store: TrialStore, owner: str, counts: dic
         elif state == "ok":
             counts["finished_elsewhere"] += 1
         else:
+            if state == "stale":
+                isolate.add(trial.key)
             yield trial
 
 

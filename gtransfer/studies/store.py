@@ -142,9 +142,12 @@ class TrialStore:
                 try:
                     self._open_writable()
                 except sqlite3.OperationalError as exc:
-                    if "readonly" not in str(exc) or create:
+                    if "readonly" not in str(exc):
                         raise
                     self._conn.close()
+                    if create:  # a sweep: it must write
+                        raise ValueError(f"trial store {self.path} is read-only ({exc}); a sweep writes its store: make it "
+                                         "writable or copy it to a writable folder (reports read it as it is)") from None
                     self._open_read_only()
         except DamagedStoreError:
             raise

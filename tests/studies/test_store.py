@@ -1,6 +1,8 @@
+import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -211,3 +213,58 @@ def test_damaged_pages_are_one_line_damaged_store_errors(tmp_path):
             store.records()
     message = str(error.value)
     assert message.startswith(f"damaged store {path}: ") and "\n" not in message and "restore it" in message
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to run a child as the unprivileged 'nobody'")
+def test_a_store_in_a_read_only_folder_is_read_by_an_unprivileged_user(tmp_path):
+    """Root ignores permission bits, so the reader runs as 'nobody' on a store in a 0555 folder."""
+    import pwd
+    import shutil
+    import stat
+    import tempfile
+
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user 'nobody' on this machine")
+    folder = Path(tempfile.mkdtemp(prefix="gtransfer-ro-store-"))
+    try:
+        path = folder / "results.db"
+        with TrialStore(path) as store:
+            key, _ = _record(store, 0, result={"acc": 0.75})
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        folder.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        code = (
+            "import sys\n"
+            "from gtransfer.studies.store import TrialStore\n"
+            "with TrialStore(sys.argv[1], create=False, read_only=None) as store:\n"
+            "    print(store.read_only, store.get(sys.argv[2]).result['acc'])\n"
+            "try:\n"
+            "    TrialStore(sys.argv[1])\n"
+            "except ValueError as error:\n"
+            "    print(str(error), len(str(error).splitlines()))\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+        def demote():
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+
+        result = None
+        for python in (sys.executable, "/usr/bin/python3"):  # the store needs the standard library only
+            try:
+                result = subprocess.run([python, "-c", code, str(path), key], capture_output=True, text=True, env=env,
+                                        preexec_fn=demote, cwd=folder, timeout=120)
+                break
+            except (PermissionError, FileNotFoundError):
+                continue
+        if result is None:
+            pytest.skip("no Python interpreter that 'nobody' may run")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "True 0.75"
+        assert lines[1].startswith(f"trial store {path} is read-only") and lines[1].endswith(" 1")
+        assert sorted(p.name for p in folder.iterdir()) == ["results.db"]  # nothing written beside it
+    finally:
+        folder.chmod(stat.S_IRWXU)
+        shutil.rmtree(folder, ignore_errors=True)

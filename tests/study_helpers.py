@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from gtransfer.studies.kinds.arrays import load_features_and_labels, probe_trial
+from gtransfer.studies.kinds.arrays import load_features_and_labels
 from gtransfer.studies.registry import register_trial_kind
 
 ENCODERS = ("weak", "mid", "strong")
@@ -56,7 +56,7 @@ def probe_spec(name: str = "probe-study", seeds=(0, 1), l2=(0.1, 1.0), kind: str
 def slow_probe(params: dict) -> dict:
     """The probe, after sleeping ``sleep_s`` seconds: gives a kill time to land mid-sweep."""
     time.sleep(float(params.get("sleep_s", 0.0)))
-    return probe_trial(params)
+    return fisher_ratio(params)
 
 
 @register_trial_kind("fisher_ratio")
@@ -74,3 +74,29 @@ def fails_on_mid(params: dict) -> dict:
     if params["encoder"] == "mid" and not Path("allow_mid").exists():
         raise RuntimeError("mid is not allowed yet")
     return {"value": float(SEPARATION[params["encoder"]] + params["seed"])}
+
+
+@register_trial_kind("dies_on_mid")
+def dies_on_mid(params: dict) -> dict:
+    """Kills its own process for the 'mid' encoder (``how``: ``sigkill`` as the OOM killer would, or
+    ``exit3`` as ``os._exit(3)``); the Fisher ratio (numpy only: quick in a fresh worker) for the others."""
+    import os
+    import signal
+
+    if params["encoder"] == "mid":
+        if params.get("how", "sigkill") == "sigkill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        os._exit(3)
+    return fisher_ratio(params)
+
+
+@register_trial_kind("counted")
+def counted(params: dict) -> dict:
+    """The Fisher ratio after ``sleep_s``, appending encoder, target, seed and pid to ``runs.log``: counts executions."""
+    import os
+
+    line = f"{params['encoder']} {params['target']} {params['seed']} {os.getpid()}\n"
+    with open("runs.log", "a") as handle:
+        handle.write(line)
+    time.sleep(float(params.get("sleep_s", 0.0)))
+    return fisher_ratio(params)

@@ -54,7 +54,8 @@ def load_dataset(
             root. Off by default; with the files present no network access is ever attempted.
         **options: ``cache`` (writable cache directory, default ``GTRANSFER_CACHE`` or
             ``~/.cache/gtransfer``), ``transform``; molecules: ``num_workers``, ``progress``,
-            ``prefer_official``; TU: ``node_features`` (``"auto"``, ``"degree"``, ``"constant"``),
+            ``prefer_official``, ``verify_size`` (default True: a file of a known dataset must have
+            its published number of rows, so a truncated CSV is an error); TU: ``node_features`` (``"auto"``, ``"degree"``, ``"constant"``),
             ``use_node_attr``, ``use_edge_attr``.
 
     Returns:
@@ -71,7 +72,7 @@ def load_dataset(
     roots = data_roots(root)
     kind = dataset_kind(name)
     allowed = {
-        "molecule": {"cache", "transform", "num_workers", "progress", "prefer_official"},
+        "molecule": {"cache", "transform", "num_workers", "progress", "prefer_official", "verify_size"},
         "planetoid": {"cache", "transform"},
         "tu": {"cache", "transform", "node_features", "use_node_attr", "use_edge_attr"},
     }[kind]

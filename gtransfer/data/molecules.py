@@ -52,6 +52,7 @@ from gtransfer.io.atomic import atomic_folder
 from .errors import CorruptCacheWarning, SkippedMoleculesWarning
 from .featurizers import get_featurizer
 from .parallel import UNPARSABLE, featurize_smiles
+from .rawfiles import read_table
 from .roots import MissingDataError, download_file, find_data_path, processed_dir
 from .splits import scaffold_split
 
@@ -64,6 +65,8 @@ __all__ = [
     "MoleculeDataset",
     "MoleculeSpec",
     "SkippedMoleculesWarning",
+    "WrongSizeError",
+    "check_row_count",
     "load_molecule_dataset",
     "molecule_spec",
     "read_molecule_csv",
@@ -89,6 +92,10 @@ class MoleculeSpec:
     url: str
     exclude: tuple[str, ...] = ()
     num_tasks: int = 1
+    #: data rows of the published CSV (every known copy; a file with another count is refused)
+    csv_rows: tuple[int, ...] = ()
+    #: graphs in OGB's official folder (``mapping/mol.csv.gz`` rows)
+    ogb_graphs: int = 0
 
     @property
     def is_classification(self) -> bool:
@@ -114,32 +121,43 @@ def _spec(
     url: str,
     exclude: Iterable[str] = (),
     num_tasks: int | None = None,
+    rows: Iterable[int] = (),
+    graphs: int = 0,
 ) -> MoleculeSpec:
     task_type = "regression" if metric == "rmse" else "binary classification"
     count = num_tasks if num_tasks is not None else len(tasks)
-    return MoleculeSpec(f"ogbg-mol{ogb_suffix}", folder, tuple(files), smiles, tasks, metric, task_type, url, tuple(exclude), count)
+    return MoleculeSpec(f"ogbg-mol{ogb_suffix}", folder, tuple(files), smiles, tasks, metric, task_type, url, tuple(exclude), count,
+                        tuple(rows), graphs)
 
 
+# ``rows``: data rows of the CSVs in ../shared/data (counted 2026-12-02) and of the published copies
+# the spec's ``url`` serves (BBBP: 2,050 at DeepChem, 2,039 in the shared copy without the 11 SMILES
+# RDKit cannot parse); ``graphs``: OGB's graph counts (ogb.graphproppred, Hu et al. 2020 NeurIPS).
 MOLECULE_SPECS: dict[str, MoleculeSpec] = {
     s.ogb_name: s
     for s in (
-        _spec("bbbp", "bbbp", ["BBBP.csv", "BBBP.csv.gz"], "smiles", ("p_np",), "rocauc", f"{DEEPCHEM}/BBBP.csv"),
-        _spec("bace", "bace", ["bace.csv", "bace.csv.gz"], "mol", ("Class",), "rocauc", f"{DEEPCHEM}/bace.csv"),
+        _spec("bbbp", "bbbp", ["BBBP.csv", "BBBP.csv.gz"], "smiles", ("p_np",), "rocauc", f"{DEEPCHEM}/BBBP.csv",
+              rows=(2039, 2050), graphs=2039),
+        _spec("bace", "bace", ["bace.csv", "bace.csv.gz"], "mol", ("Class",), "rocauc", f"{DEEPCHEM}/bace.csv",
+              rows=(1513,), graphs=1513),
         _spec("clintox", "clintox", ["clintox.csv", "clintox.csv.gz"], "smiles", ("FDA_APPROVED", "CT_TOX"), "rocauc",
-              f"{DEEPCHEM}/clintox.csv.gz"),
-        _spec("tox21", "tox21", ["tox21.csv", "tox21.csv.gz"], "smiles", TOX21_TASKS, "rocauc", f"{DEEPCHEM}/tox21.csv.gz"),
+              f"{DEEPCHEM}/clintox.csv.gz", rows=(1484,), graphs=1477),
+        _spec("tox21", "tox21", ["tox21.csv", "tox21.csv.gz"], "smiles", TOX21_TASKS, "rocauc", f"{DEEPCHEM}/tox21.csv.gz",
+              rows=(7831,), graphs=7831),
         _spec("toxcast", "toxcast", ["toxcast_data.csv", "toxcast_data.csv.gz", "toxcast.csv", "toxcast.csv.gz"],
-              "smiles", None, "rocauc", f"{DEEPCHEM}/toxcast_data.csv.gz", num_tasks=617),
+              "smiles", None, "rocauc", f"{DEEPCHEM}/toxcast_data.csv.gz", num_tasks=617, rows=(8576,), graphs=8576),
         _spec("sider", "sider", ["sider.csv", "sider.csv.gz"], "smiles", None, "rocauc", f"{DEEPCHEM}/sider.csv.gz",
-              num_tasks=27),
+              num_tasks=27, rows=(1427,), graphs=1427),
         _spec("hiv", "hiv", ["HIV.csv", "HIV.csv.gz"], "smiles", ("HIV_active",), "rocauc", f"{DEEPCHEM}/HIV.csv",
-              exclude=("activity",)),
-        _spec("muv", "muv", ["muv.csv", "muv.csv.gz"], "smiles", MUV_TASKS, "ap", f"{DEEPCHEM}/muv.csv.gz"),
+              exclude=("activity",), rows=(41127,), graphs=41127),
+        _spec("muv", "muv", ["muv.csv", "muv.csv.gz"], "smiles", MUV_TASKS, "ap", f"{DEEPCHEM}/muv.csv.gz",
+              rows=(93087,), graphs=93087),
         _spec("esol", "esol", ["delaney-processed.csv", "delaney-processed.csv.gz"], "smiles",
-              ("measured log solubility in mols per litre",), "rmse", f"{DEEPCHEM}/delaney-processed.csv"),
-        _spec("freesolv", "freesolv", ["SAMPL.csv", "SAMPL.csv.gz"], "smiles", ("expt",), "rmse", f"{DEEPCHEM}/SAMPL.csv"),
+              ("measured log solubility in mols per litre",), "rmse", f"{DEEPCHEM}/delaney-processed.csv", rows=(1128,), graphs=1128),
+        _spec("freesolv", "freesolv", ["SAMPL.csv", "SAMPL.csv.gz"], "smiles", ("expt",), "rmse", f"{DEEPCHEM}/SAMPL.csv",
+              rows=(642,), graphs=642),
         _spec("lipo", "lipophilicity", ["Lipophilicity.csv", "Lipophilicity.csv.gz"], "smiles", ("exp",), "rmse",
-              f"{DEEPCHEM}/Lipophilicity.csv"),
+              f"{DEEPCHEM}/Lipophilicity.csv", rows=(4200,), graphs=4200),
     )
 }
 _ALIASES = {spec.folder: name for name, spec in MOLECULE_SPECS.items()}
@@ -181,14 +199,40 @@ def _parse_labels(frame: pd.DataFrame, columns: Sequence[str], path: Path, binar
     return labels
 
 
-def read_molecule_csv(path: str | os.PathLike, spec: MoleculeSpec) -> tuple[list[str], np.ndarray, list[str]]:
+class WrongSizeError(ValueError):
+    """A file of a known dataset has another number of rows (or graphs) than every published copy."""
+
+
+def check_row_count(spec: MoleculeSpec, path: str | os.PathLike, count: int, official: bool = False) -> None:
+    """Raise :class:`WrongSizeError` when ``count`` is not a published size of ``spec``'s file at ``path``.
+
+    A file cut at a line boundary parses without a word, and its scaffold split changes; this is the
+    check that catches it. Pass ``verify_size=False`` to the loader for a deliberately edited copy.
+    """
+    expected = (spec.ogb_graphs,) if official else spec.csv_rows
+    if not expected or not expected[0] or count in expected:
+        return
+    what = "graphs (rows of mapping/mol.csv.gz)" if official else "data rows"
+    published = " or ".join(f"{n:,}" for n in expected)
+    raise WrongSizeError(
+        f"{path}: {spec.ogb_name} has {published} {what} as published, this file has {count:,}; "
+        f"the file is truncated or edited: restore it from {spec.url if not official else 'the official OGB download'} "
+        "(or pass verify_size=False to load a deliberately edited copy)"
+    )
+
+
+def read_molecule_csv(path: str | os.PathLike, spec: MoleculeSpec, verify_size: bool = True) -> tuple[list[str], np.ndarray, list[str]]:
     """Read a MoleculeNet CSV (or .csv.gz): SMILES (stripped), labels (n, T) with NaN, task names.
 
     Raises ``ValueError`` naming the file and the column when the SMILES column or a label column
-    is missing, when the task count differs from the spec, or when a label cell is not a number.
+    is missing, when the task count differs from the spec, or when a label cell is not a number;
+    :class:`WrongSizeError` when ``verify_size`` and the row count is not a published one; a
+    one-line ``ValueError`` (:func:`gtransfer.data.roots.read_table`) for a damaged or unreadable file.
     """
     path = Path(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=True)
+    frame = read_table(path, source=spec.url, dtype=str, keep_default_na=True)
+    if verify_size:
+        check_row_count(spec, path, len(frame))
     if spec.smiles_column not in frame.columns:
         raise ValueError(f"{path}: SMILES column {spec.smiles_column!r} missing; columns are {list(frame.columns)[:12]}")
     if spec.tasks is not None:
@@ -244,6 +288,7 @@ class MoleculeDataset(InMemoryDataset):
         num_workers: worker processes for the first (cold) featurisation.
         transform: a PyG transform applied on access.
         progress: show a progress bar while featurising.
+        verify_size: refuse a CSV whose row count is not a published one (:func:`check_row_count`).
     """
 
     def __init__(
@@ -255,9 +300,11 @@ class MoleculeDataset(InMemoryDataset):
         num_workers: int = 1,
         transform: Callable | None = None,
         progress: bool = True,
+        verify_size: bool = True,
     ) -> None:
         get_featurizer(featurizer)
         self.spec = spec
+        self.verify_size = verify_size
         self.csv_path = Path(csv_path)
         self.featurizer = featurizer
         self.name = spec.ogb_name
@@ -269,6 +316,8 @@ class MoleculeDataset(InMemoryDataset):
             self._build(num_workers, progress)
             if not self._try_load():
                 raise RuntimeError(f"{self.cache_path}: freshly built cache cannot be read back")
+        if verify_size:  # also for a cache built before the check existed
+            check_row_count(spec, self.csv_path, self._num_rows)
         if self.num_skipped:
             warnings.warn(_skip_message(self.name, self._skipped, self._num_rows), SkippedMoleculesWarning, stacklevel=3)
 
@@ -299,7 +348,7 @@ class MoleculeDataset(InMemoryDataset):
         return True
 
     def _build(self, num_workers: int, progress: bool) -> None:
-        smiles, labels, tasks = read_molecule_csv(self.csv_path, self.spec)
+        smiles, labels, tasks = read_molecule_csv(self.csv_path, self.spec, verify_size=self.verify_size)
         graphs = featurize_smiles(smiles, self.featurizer, num_workers=num_workers, progress=progress,
                                   desc=f"{self.name} ({self.featurizer})")
         kept = [i for i, graph in enumerate(graphs) if isinstance(graph, dict)]
@@ -341,25 +390,86 @@ class MoleculeDataset(InMemoryDataset):
 
 
 # -- the official OGB folders ------------------------------------------------------------------
-@contextmanager
-def _trusting_torch_load() -> Iterator[None]:
-    """Let OGB 1.3.6's bare ``torch.load`` read the pickles it wrote itself under torch >= 2.6.
+#: every file OGB 1.3.6 reads from an official molecule folder (version 1 of each, master.csv);
+#: a missing one would make OGB download the dataset or ask on stdin
+OFFICIAL_FILES = (
+    "RELEASE_v1.txt",
+    "raw/edge.csv.gz", "raw/edge-feat.csv.gz", "raw/node-feat.csv.gz", "raw/graph-label.csv.gz",
+    "raw/num-node-list.csv.gz", "raw/num-edge-list.csv.gz",
+    "mapping/mol.csv.gz",
+)
+SPLIT_FILES = ("train.csv.gz", "valid.csv.gz", "test.csv.gz")
 
-    torch 2.6 made ``weights_only=True`` the default, which refuses OGB's processed ``Data``
-    objects. The files read inside this context are the cache this package wrote and the official
-    split files, never user-supplied paths.
+
+def check_official_folder(spec: MoleculeSpec, folder: Path) -> None:
+    """Raise :class:`MissingDataError` naming every file of an official OGB folder that is missing.
+
+    Called before OGB's loader, which would otherwise download the dataset (raw files missing) or
+    ask "Will you update the dataset now? (y/N)" on stdin (release file missing).
     """
-    original = torch.load
+    split = folder / "split" / "scaffold"
+    missing = [str(folder / name) for name in OFFICIAL_FILES if not (folder / name).is_file()]
+    if not (split / "split_dict.pt").is_file():
+        missing += [str(split / name) for name in SPLIT_FILES if not (split / name).is_file()]
+    if missing:
+        raise MissingDataError(
+            f"{spec.ogb_name}: the official OGB folder {folder} is incomplete; missing {missing}. Unzip the whole "
+            f"official download into it again, or remove the folder to build the dataset from the MoleculeNet CSV "
+            "(gtransfer never lets OGB download or ask on stdin)"
+        )
 
-    def load(*args, **kwargs):
-        kwargs.setdefault("weights_only", False)
-        return original(*args, **kwargs)
 
-    torch.load = load
+def _refuse_stdin(*args: object, **kwargs: object) -> str:
+    raise RuntimeError("OGB asked a question on stdin; gtransfer never reads stdin (check the official folder's files)")
+
+
+def _refuse_download(*args: object, **kwargs: object) -> str:
+    raise RuntimeError("OGB tried to download; gtransfer never downloads an official OGB folder (check its files)")
+
+
+@contextmanager
+def _guarded_ogb(processed: Path) -> Iterator[None]:
+    """Run OGB 1.3.6's loader offline, without stdin, and without unpickling any file of the data root.
+
+    OGB's bare ``torch.load`` reads its processed ``Data`` (a pickle that torch >= 2.6 refuses with
+    ``weights_only=True``); only files under ``processed`` -- the cache folder this package makes and
+    OGB writes into -- are read with ``weights_only=False``. Every other ``torch.load`` (a data root's
+    ``split_dict.pt``) keeps ``weights_only=True``. ``input`` and OGB's download raise instead of
+    blocking or reaching the network.
+    """
+    import builtins
+
+    from ogb.graphproppred import dataset_pyg
+
+    original_load, original_input, original_download = torch.load, builtins.input, dataset_pyg.download_url
+    trusted = processed.resolve()
+
+    def load(file: object, *args: object, **kwargs: object) -> object:
+        inside = isinstance(file, (str, os.PathLike)) and Path(file).resolve().is_relative_to(trusted)
+        kwargs["weights_only"] = not inside
+        return original_load(file, *args, **kwargs)
+
+    torch.load, builtins.input, dataset_pyg.download_url = load, _refuse_stdin, _refuse_download
     try:
         yield
     finally:
-        torch.load = original
+        torch.load, builtins.input, dataset_pyg.download_url = original_load, original_input, original_download
+
+
+def _read_official_split(spec: MoleculeSpec, split_dir: Path) -> dict[str, torch.Tensor]:
+    """The official split: OGB's CSV index files, else ``split_dict.pt`` read with ``weights_only=True``."""
+    if all((split_dir / name).is_file() for name in SPLIT_FILES):
+        return {name.split(".")[0]: torch.as_tensor(read_table(split_dir / name, header=None).to_numpy()[:, 0], dtype=torch.long)
+                for name in SPLIT_FILES}
+    path = split_dir / "split_dict.pt"
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - a pickle with code in it lands here too
+        raise ValueError(f"{path} cannot be read as plain tensors ({type(error).__name__}); gtransfer never unpickles "
+                         f"files of a data root: put the split as {', '.join(SPLIT_FILES)} beside it") from None
+    if not isinstance(loaded, dict) or not all(k in loaded for k in ("train", "valid", "test")):
+        raise ValueError(f"{path} is not a split (a dict with train, valid and test index tensors)")
+    return {k: torch.as_tensor(loaded[k], dtype=torch.long) for k in ("train", "valid", "test")}
 
 
 def _official_dataset_class() -> type[PygGraphPropPredDataset]:
@@ -370,25 +480,31 @@ def _official_dataset_class() -> type[PygGraphPropPredDataset]:
 
         featurizer = "ogb"
 
-        def __init__(self, name: str, root: str, transform: Callable | None = None) -> None:
-            with _trusting_torch_load():
+        def __init__(self, name: str, root: str, transform: Callable | None = None, verify_size: bool = True) -> None:
+            spec = molecule_spec(name)
+            folder = Path(root, spec.ogb_name.replace("-", "_"))
+            with _guarded_ogb(folder / "processed"):
                 super().__init__(name=name, root=root, transform=transform)
             mapping = Path(self.root, "mapping", "mol.csv.gz")
-            frame = pd.read_csv(mapping)
+            frame = read_table(mapping)
+            if verify_size:
+                check_row_count(spec, mapping, len(frame), official=True)
+            if len(frame) != len(self):
+                raise ValueError(f"{mapping} has {len(frame)} molecules but the official raw files hold {len(self)} graphs")
             self.smiles = frame["smiles"].astype(str).tolist()
             self.task_names = [c for c in frame.columns if c not in ("smiles", "mol_id")]
 
         def get_idx_split(self, split_type: str | None = None) -> dict[str, torch.Tensor]:
-            with _trusting_torch_load():
-                return super().get_idx_split(split_type)
+            return _read_official_split(molecule_spec(self.name), Path(self.root, "split", split_type or self.meta_info["split"]))
 
     return OfficialOGBDataset
 
 
 def _load_official(
-    spec: MoleculeSpec, folder: Path, cache: str | os.PathLike | None, transform: Callable | None
+    spec: MoleculeSpec, folder: Path, cache: str | os.PathLike | None, transform: Callable | None, verify_size: bool = True
 ) -> PygGraphPropPredDataset:
     """Mirror the official folder into the cache with symlinks, so processing never writes the root."""
+    check_official_folder(spec, folder)
     dir_name = spec.ogb_name.replace("-", "_")
     files = sorted(p for p in (folder / "raw").glob("*") if p.is_file())
     mirror_parent = processed_dir("ogb_official", spec.ogb_name, {"source": str(folder.resolve())}, files, cache)
@@ -401,7 +517,9 @@ def _load_official(
         if not link.exists():
             link.symlink_to(entry.resolve())
     try:
-        return _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform)
+        return _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform, verify_size)
+    except (MissingDataError, WrongSizeError):
+        raise
     except Exception as error:
         warnings.warn(
             f"{spec.ogb_name}: processed cache under {mirror} is unreadable ({error}); rebuilding",
@@ -409,7 +527,7 @@ def _load_official(
             stacklevel=3,
         )
         shutil.rmtree(mirror / "processed", ignore_errors=True)
-        return _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform)
+        return _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform, verify_size)
 
 
 def load_molecule_dataset(
@@ -422,6 +540,7 @@ def load_molecule_dataset(
     transform: Callable | None = None,
     progress: bool = True,
     prefer_official: bool = True,
+    verify_size: bool = True,
 ) -> MoleculeDataset | PygGraphPropPredDataset:
     """Find a molecule dataset's files in ``roots`` and load it (see :class:`MoleculeDataset`).
 
@@ -429,6 +548,10 @@ def load_molecule_dataset(
     ``prefer_official``), else the MoleculeNet CSV ``<root>/moleculenet/<folder>/raw/<file>``,
     else, only if ``allow_download``, the CSV downloaded from the MoleculeNet host into the
     first root.
+
+    ``verify_size`` (default on) refuses a file of a known dataset whose row (or graph) count is not
+    a published one (:class:`WrongSizeError`): a CSV cut at a line boundary would otherwise load
+    without a word and change the scaffold split.
     """
     spec = molecule_spec(name)
     roots = list(roots)
@@ -437,7 +560,7 @@ def load_molecule_dataset(
         for root in roots:
             folder = root / dir_name
             if (folder / "raw").is_dir() and (folder / "split").is_dir() and (folder / "mapping").is_dir():
-                return _load_official(spec, folder, cache, transform)
+                return _load_official(spec, folder, cache, transform, verify_size)
     candidates = [f"moleculenet/{spec.folder}/raw/{file}" for file in spec.files]
     try:
         csv_path = find_data_path(candidates, roots, what=spec.ogb_name, source=spec.url)
@@ -447,4 +570,4 @@ def load_molecule_dataset(
         target = roots[0] / "moleculenet" / spec.folder / "raw" / spec.url.rsplit("/", 1)[-1]
         csv_path = download_file(spec.url, target)
     return MoleculeDataset(spec, csv_path, featurizer=featurizer, cache=cache, num_workers=num_workers,
-                           transform=transform, progress=progress)
+                           transform=transform, progress=progress, verify_size=verify_size)

@@ -15,27 +15,130 @@ CiteSeer  3,327   9,104     3,703        6    120    500  1000
 ========  =====  ======  ========  =======  =====  =====  ====
 
 (edges counted in both directions, as PyG stores them)
+
+The raw files are Python 2 pickles. They are never given to :func:`pickle.load`: a pickle names the
+functions it calls, so a crafted file could run anything. :func:`read_planetoid_pickle` unpickles
+with an allow-list of exactly what the published files hold (numpy arrays and dtypes, a scipy CSR
+matrix, a ``defaultdict`` of lists) and refuses every other name with a one-line error; PyG's
+processing reads the raw files through it.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import io
 import os
+import pickle
 import shutil
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
+import numpy as np
 from torch_geometric.datasets import Planetoid
 
 from .errors import CorruptCacheWarning
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
-__all__ = ["PLANETOID_NAMES", "OfflinePlanetoid", "load_planetoid"]
+__all__ = ["PLANETOID_NAMES", "OfflinePlanetoid", "UnsafePickleError", "load_planetoid", "read_planetoid_pickle"]
 
 # PubMed loads the same way when its files are in a root (they are not in ../shared/data).
 PLANETOID_NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 PLANETOID_URL = "https://github.com/kimiyoung/planetoid/raw/master/data"
 RAW_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+
+
+class UnsafePickleError(ValueError):
+    """A raw Planetoid file asks to call something outside the allow-list (or is not a pickle at all)."""
+
+
+def _allowed_globals() -> dict[tuple[str, str], Any]:
+    """(module, name) as written in the published pickles -> the object it stands for."""
+    import scipy.sparse
+
+    reconstruct = np.ndarray.__reduce__(np.zeros(1))[0]  # numpy's array rebuilder, wherever numpy keeps it
+    allowed: dict[tuple[str, str], Any] = {
+        ("collections", "defaultdict"): collections.defaultdict,
+        ("builtins", "list"): list,
+        ("__builtin__", "list"): list,  # Python 2 spelling (a custom find_class sees names unmapped)
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+    }
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[(module, "_reconstruct")] = reconstruct
+    for module in ("scipy.sparse.csr", "scipy.sparse._csr", "scipy.sparse"):
+        allowed[(module, "csr_matrix")] = scipy.sparse.csr_matrix
+    return allowed
+
+
+class _PlanetoidUnpickler(pickle.Unpickler):
+    def __init__(self, file: BinaryIO, path: str) -> None:
+        super().__init__(file, encoding="latin1")  # Python 2 pickles
+        self._path = path
+        self._allowed = _allowed_globals()
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = self._allowed.get((module, name))
+        if found is None:
+            raise UnsafePickleError(
+                f"{self._path} asks to load {module}.{name}, which a Planetoid raw file never holds; the file is not "
+                f"the published one (it could run code): restore it from {PLANETOID_URL}"
+            )
+        return found
+
+
+def _check_plain(value: Any, path: str) -> None:
+    """Refuse object arrays (which could carry anything) in what the allow-listed pickle produced."""
+    arrays = [value] if isinstance(value, np.ndarray) else [getattr(value, name, None) for name in ("data", "indices", "indptr")]
+    if any(isinstance(a, np.ndarray) and a.dtype == object for a in arrays):
+        raise UnsafePickleError(f"{path} holds an array of Python objects, not numbers; restore it from {PLANETOID_URL}")
+
+
+def read_planetoid_pickle(path: str | os.PathLike) -> Any:
+    """One raw Planetoid pickle (``ind.cora.x``, ...), unpickled with the allow-list (module docstring).
+
+    Raises:
+        UnsafePickleError: the file names anything else (``os.system``, ...) or holds object arrays.
+        gtransfer.data.rawfiles.DamagedFileError: the file is truncated or not a pickle.
+    """
+    with open(path, "rb") as handle:
+        return _unpickle(handle.read(), str(path))
+
+
+def _unpickle(data: bytes, path: str) -> Any:
+    from .rawfiles import DamagedFileError
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*`scipy.sparse.csr` name.*")
+        try:
+            value = _PlanetoidUnpickler(io.BytesIO(data), path).load()
+        except UnsafePickleError:
+            raise
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+            raise DamagedFileError(f"{path} is damaged or not a Planetoid pickle ({type(error).__name__}: {error}); "
+                                   f"restore it from {PLANETOID_URL}") from None
+    _check_plain(value, path)
+    return value
+
+
+@contextlib.contextmanager
+def _safe_pyg_reader() -> Iterator[None]:
+    """PyG's ``read_planetoid_data`` with its ``pickle.load`` replaced by :func:`read_planetoid_pickle`."""
+    from torch_geometric.io import planetoid as pyg_planetoid
+
+    class _SafePickle:
+        @staticmethod
+        def load(file: Any, **kwargs: Any) -> Any:
+            return _unpickle(file.read(), str(getattr(file, "path", None) or getattr(file, "name", "<planetoid file>")))
+
+    original = pyg_planetoid.pickle
+    pyg_planetoid.pickle = _SafePickle
+    try:
+        yield
+    finally:
+        pyg_planetoid.pickle = original
 
 
 class OfflinePlanetoid(ExplicitFolders, Planetoid):
@@ -59,6 +162,11 @@ class OfflinePlanetoid(ExplicitFolders, Planetoid):
             )
             shutil.rmtree(processed_folder, ignore_errors=True)
             super().__init__(root=str(processed_folder), name=name, split="public", transform=transform)
+
+    def process(self) -> None:
+        """PyG's processing, with the raw pickles read through the allow-list (:func:`read_planetoid_pickle`)."""
+        with _safe_pyg_reader():
+            super().process()
 
 
 

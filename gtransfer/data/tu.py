@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from torch_geometric.transforms import BaseTransform, Compose
 from gtransfer.io.atomic import atomic_folder
 
 from .errors import CorruptCacheWarning
+from .rawfiles import DamagedFileError, check_is_file, open_zip, read_table
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
 __all__ = ["ConstantFeature", "DegreeOneHot", "TUGraphDataset", "check_tu_files", "load_tu_dataset"]
@@ -64,6 +64,18 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
+def _integer_table(path: Path, source: str) -> np.ndarray:
+    """A TU text file of comma-separated integers; a torn or non-numeric line is a one-line error naming it."""
+    frame = read_table(path, source=source, header=None, skipinitialspace=True)
+    numeric = frame.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna().any(axis=1).to_numpy()
+    if bad.any():
+        line = int(np.flatnonzero(bad)[0]) + 1
+        raise DamagedFileError(f"{path}: line {line} is incomplete or not integers ({', '.join(map(str, frame.iloc[line - 1].tolist()))}); "
+                               f"the file is truncated or damaged: restore it from {source}")
+    return numeric.to_numpy(dtype=np.int64)
+
+
 def check_tu_files(folder: str | os.PathLike, name: str) -> None:
     """Check that a TU raw folder's files agree with each other; raise ``ValueError`` if not.
 
@@ -72,17 +84,20 @@ def check_tu_files(folder: str | os.PathLike, name: str) -> None:
     line per graph (the largest graph id); graph ids run 1..G; node ids in ``A`` lie in 1..N.
     """
     folder = Path(folder)
+    source = f"{TU_URL}/{name}.zip"
     path = {kind: folder / f"{name}_{kind}.txt" for kind in ("A", "graph_indicator", *NODE_FILES, *EDGE_FILES, *GRAPH_FILES)}
+    for file in path.values():
+        check_is_file(file, source)  # a folder in a file's place is named as such
     for required in ("A", "graph_indicator"):
         if not path[required].is_file():
             raise FileNotFoundError(f"TU dataset {name}: {path[required]} is missing")
     if not (path["graph_labels"].is_file() or path["graph_attributes"].is_file()):
         raise FileNotFoundError(f"TU dataset {name}: neither {path['graph_labels']} nor {path['graph_attributes']} exists")
-    indicator = pd.read_csv(path["graph_indicator"], header=None).iloc[:, 0].to_numpy()
+    indicator = _integer_table(path["graph_indicator"], source)[:, 0]
     num_nodes, num_graphs = indicator.size, int(indicator.max())
     if indicator.min() != 1 or np.unique(indicator).size != num_graphs:
         raise ValueError(f"TU dataset {name}: graph ids in {path['graph_indicator'].name} must run 1..G without gaps")
-    edges = pd.read_csv(path["A"], header=None, skipinitialspace=True).to_numpy()
+    edges = _integer_table(path["A"], source)
     if edges.ndim != 2 or edges.shape[1] != 2:
         raise ValueError(f"TU dataset {name}: {path['A'].name} must have two columns 'i, j'")
     if edges.size and (edges.min() < 1 or edges.max() > num_nodes):
@@ -216,7 +231,7 @@ class TUGraphDataset(ExplicitFolders, TUDataset):
 
 def _extract_zip(zip_path: Path, name: str, destination: Path) -> None:
     """Extract ``<NAME>_*.txt`` files (at any depth in the zip) flat into ``destination``, atomically."""
-    with atomic_folder(destination) as staging, zipfile.ZipFile(zip_path) as archive:
+    with open_zip(zip_path, source=f"{TU_URL}/{name}.zip") as archive, atomic_folder(destination) as staging:
         members = [m for m in archive.namelist() if Path(m).name.startswith(f"{name}_") and m.endswith(".txt")]
         if not members:
             raise ValueError(f"{zip_path} holds no {name}_*.txt files")

@@ -10,8 +10,12 @@ kinds) is an *entry* of an :class:`ArrayCache`:
   (the fields, each array's shape, dtype and SHA-256, free-form ``info`` and the code version);
 * the folder is built beside its final place and renamed into it (:func:`gtransfer.io.atomic.atomic_folder`):
   a killed writer leaves no entry, two writers of the same entry leave one complete copy;
-* a read checks every file against ``meta.json``; a damaged or foreign entry is removed with a
-  warning and recomputed, never returned.
+* a read checks every file against ``meta.json``; a damaged or foreign entry (a file that fails its
+  SHA-256, an unreadable or missing ``meta.json``, a file where the entry's folder should be) is
+  removed with a warning and recomputed, never returned, so a damaged entry costs one recomputation,
+  not a failure on every run;
+* a cache folder that cannot be written is a one-line
+  :class:`~gtransfer.io.atomic.UnwritableFolderError`, raised before anything is computed.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from gtransfer.io.atomic import atomic_folder
+from gtransfer.io.atomic import atomic_folder, writable_folder
 from gtransfer.io.canonical import canonical_json, canonicalize
 from gtransfer.io.digests import file_sha256
 from gtransfer.io.provenance import code_version
@@ -86,13 +90,19 @@ class ArrayCache:
         """The verified entry of ``fields``, or None when absent (a damaged entry is removed, with a warning)."""
         folder = self.entry_folder(fields)
         meta_path = folder / META
-        if not meta_path.is_file():
+        if not folder.exists() and not folder.is_symlink():
             return None
-        problem = _check_entry(folder, dict(canonicalize(dict(fields))))
+        if folder.is_dir():
+            problem = _check_entry(folder, dict(canonicalize(dict(fields))))
+        else:
+            problem = "a file stands where the entry's folder should be"
         if problem is not None:
             warnings.warn(f"embedding cache entry {folder} is damaged ({problem}); it is removed and recomputed",
                           DamagedCacheWarning, stacklevel=2)
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                folder.unlink(missing_ok=True)
             return None
         metadata = json.loads(meta_path.read_text())
         return CacheEntry(folder, {name: folder / f"{name}.npy" for name in metadata["arrays"]}, metadata, True)
@@ -129,6 +139,7 @@ class ArrayCache:
         entry = self.get(fields)
         if entry is not None:
             return entry
+        writable_folder(self.folder, "the embedding cache")  # before the (possibly long) computation
         return self.put(fields, compute(), info)
 
 
@@ -146,6 +157,8 @@ def _check_entry(folder: Path, fields: dict[str, Any]) -> str | None:
     if not isinstance(arrays, dict) or not arrays:
         return "no arrays listed"
     for name, described in arrays.items():
+        if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum() or not isinstance(described, dict):
+            return f"{META} lists an array {name!r} that no gtransfer cache writes"
         path = folder / f"{name}.npy"
         if not path.is_file():
             return f"{path.name} is missing"

@@ -16,12 +16,45 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_folder", "save_npy", "save_npz", "write_text", "write_json"]
+__all__ = ["UnwritableFolderError", "atomic_write", "atomic_folder", "save_npy", "save_npz", "write_text", "write_json",
+           "writable_folder"]
+
+
+class UnwritableFolderError(PermissionError):
+    """A folder gtransfer must write into cannot be created or written (one line: which, why, the fix)."""
+
+
+def _unwritable(folder: Path, what: str, error: OSError) -> UnwritableFolderError:
+    reason = error.strerror or str(error)
+    unwritable = UnwritableFolderError(f"{what} {folder} is not writable ({reason}); make it writable or choose "
+                                       "another folder (caches: GTRANSFER_CACHE or the command's --cache option)")
+    unwritable.errno = error.errno
+    return unwritable
+
+
+def writable_folder(folder: str | os.PathLike, what: str = "folder") -> Path:
+    """``folder``, created if needed and checked writable by creating (and removing) a file in it.
+
+    Raises:
+        UnwritableFolderError: it cannot be created or written (read-only file system, permissions,
+            a file in its place); ``what`` names its role in the message (``"the embedding cache"``).
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise _unwritable(folder, what, error) from None
+    return folder
 
 
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[tuple[IO[bytes], str]]:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _unwritable(path.parent, f"the folder of {path.name}", exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle, tmp
@@ -55,13 +88,13 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
         The destination path.
 
     Raises:
-        OSError: the folder cannot be created or written (the message names it).
+        UnwritableFolderError: the folder cannot be created or written (one line naming it and the fix).
     """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OSError(f"cannot create the folder {path.parent} to write {path.name}: {exc.strerror or exc}") from None
+        raise _unwritable(path.parent, f"the folder of {path.name}", exc) from None
     with _temporary_beside(path) as (handle, tmp):
         write(handle)
         handle.flush()
@@ -110,11 +143,17 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     import shutil
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.building-"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.building-"))
+    except OSError as exc:
+        raise _unwritable(path.parent, "the folder", exc) from None
     try:
         yield staging
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            path.unlink()  # a file (a damaged entry) where the folder goes: os.replace cannot put a folder over it
+        else:
+            shutil.rmtree(path, ignore_errors=True)
         os.replace(staging, path)
         _fsync_folder(path.parent)
     finally:

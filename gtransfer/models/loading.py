@@ -30,9 +30,17 @@ def load_encoder(path: str | os.PathLike, arch: str | None = None) -> torch.nn.M
     if architecture is None:  # a bare state_dict: the published layout is the only one we know
         return load_pretrain_gnns(path, arch=arch)
     if architecture.get("framework") == "dgl":
+        _check_builder_name(path, architecture.get("builder"))
         from gtransfer.models.dgl import load_dgl_encoder  # MissingDGLError, naming the extra, without DGL
 
         return load_dgl_encoder(path)
     encoder = build_encoder(architecture)
     encoder.load_state_dict(ckpt["state_dict"], strict=True)
     return encoder.eval()
+
+
+def _check_builder_name(path: str | os.PathLike, builder: object) -> None:
+    """Refuse, before DGL is imported, a builder that is not a plain name (``module:function`` would run code)."""
+    if not isinstance(builder, str) or not builder.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"{path}: DGL builder {builder!r} is not a registered builder name; checkpoints may only name "
+                         "builders registered with gtransfer.models.dgl.register_dgl_builder (a file never names code to import)")

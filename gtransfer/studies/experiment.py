@@ -20,12 +20,15 @@ def run_study(
 ) -> Path:
     """Write ``out_dir/<name>.yaml``, sweep it into ``out_dir/<store_name>``, report into ``out_dir/report/``.
 
+    ``<name>`` is :func:`gtransfer.io.names.safe_name` of the spec's name (no name leads outside ``out_dir``).
+
     Returns:
         the study's ``report.md``.
 
     Raises:
         RuntimeError: some trials failed (their errors are in the store; rerun to retry them).
     """
+    from gtransfer.io.names import safe_name
     from gtransfer.studies.report import write_report
     from gtransfer.studies.runner import run_sweep
     from gtransfer.studies.spec import load_spec
@@ -33,7 +36,7 @@ def run_study(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    spec_path = out / f"{spec['name']}.yaml"
+    spec_path = out / f"{safe_name(spec['name'])}.yaml"
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
     store_path = out / store_name
     with TrialStore(store_path) as store:

@@ -13,25 +13,26 @@ sweep goes on. A ``pack`` trial is never stored.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from gtransfer.studies.execute import TrialOutcome
 from gtransfer.studies.registry import pack_runner, register_trial_kind
 from gtransfer.studies.spec import Trial
 
-__all__ = ["PACK_KIND", "plan_units", "member_outcomes", "run_pack_trial"]
+__all__ = ["PACK_KIND", "plan_units", "unit_members", "repack", "member_outcomes", "run_pack_trial"]
 
 PACK_KIND = "pack"
 
 
-def plan_units(trials: Sequence[Trial], max_members: int | None, imports: tuple[str, ...] = ()) -> list[Trial]:
+def plan_units(trials: Sequence[Trial], max_members: int | None, imports: tuple[str, ...] = (), alone: Collection[str] = ()) -> list[Trial]:
     """The units to run: packs of trials that share a pack group, other trials as they are.
 
     Args:
         trials: pending trials, in the order the sweep would run them.
         max_members: most trials per pack (``None``: the kind's own default for the group; ``1``: no packs).
         imports: modules registering the spec's trial kinds.
+        alone: keys of trials never to pack (those whose last run died with its process run by themselves).
 
     A pack takes the place of its first member in the order. A trial whose group cannot be computed
     stays alone (running it reports its error).
@@ -44,7 +45,7 @@ def plan_units(trials: Sequence[Trial], max_members: int | None, imports: tuple[
     for trial in trials:
         runner = pack_runner(trial.kind, imports)
         group = None
-        if runner is not None and max_members != 1:
+        if runner is not None and max_members != 1 and trial.key not in alone:
             try:
                 group = (trial.kind, runner.group(trial.params))
             except Exception:  # noqa: BLE001 - the trial reports its own error when it runs
@@ -69,6 +70,22 @@ def plan_units(trials: Sequence[Trial], max_members: int | None, imports: tuple[
         members = groups[group][index * size:(index + 1) * size]
         units.append(members[0] if len(members) == 1 else _pack_trial(group[0], members))
     return units
+
+
+def unit_members(unit: Trial) -> list[Trial]:
+    """The trials a unit runs: a pack's members (as trials, under their own keys), else the unit itself."""
+    if unit.kind != PACK_KIND:
+        return [unit]
+    kind = unit.params["kind"]
+    return [Trial(kind=kind, params=m["params"], key=m["key"]) for m in unit.params["members"]]
+
+
+def repack(unit: Trial, members: Sequence[Trial]) -> Trial:
+    """``unit`` with only ``members`` left (some may have been claimed by another sweep): itself when
+    nothing was removed, the trial when one is left, else a new pack."""
+    if len(members) == len(unit_members(unit)):
+        return unit
+    return members[0] if len(members) == 1 else _pack_trial(members[0].kind, members)
 
 
 def _pack_trial(kind: str, members: Sequence[Trial]) -> Trial:

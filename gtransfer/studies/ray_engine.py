@@ -3,7 +3,10 @@
 Each trial is one task running :func:`~gtransfer.studies.execute.execute_trial`, so results are the
 same as locally; the driver collects outcomes and :func:`gtransfer.studies.runner.run_sweep` writes
 them to the store, one transaction each. At most ``workers`` tasks are in flight, so killing the
-driver loses at most those.
+driver loses at most those. A task whose worker process dies (``WorkerCrashedError``: the
+out-of-memory killer, a native crash; or any other Ray failure around the task) becomes a failed
+trial whose error starts with ``WorkerDied:`` and names Ray's error; Ray starts a new worker and the
+other tasks go on.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +22,7 @@ from types import ModuleType
 import gtransfer
 from gtransfer.studies.execute import TrialOutcome, execute_trial
 from gtransfer.studies.spec import Trial
+from gtransfer.studies.workers import worker_died_outcome
 
 __all__ = ["ray_engine", "ray_session"]
 
@@ -92,19 +97,30 @@ def _run(
     remote_trial = ray.remote(num_cpus=1, num_gpus=num_gpus_per_trial, max_retries=0)(execute_trial)
     base = str(Path(base_dir).resolve())
     pending = iter(trials)
-    in_flight = []
+    in_flight: dict = {}  # object ref -> (trial, submitted at)
+
+    def submit(trial: Trial) -> None:
+        in_flight[remote_trial.remote(trial, imports, base)] = (trial, time.perf_counter())
+
     try:
         for trial in pending:
-            in_flight.append(remote_trial.remote(trial, imports, base))
+            submit(trial)
             if len(in_flight) >= workers:
                 break
         while in_flight:
-            done, in_flight = ray.wait(in_flight, num_returns=1)
+            done, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in done:
-                yield ray.get(ref)
+                trial, started = in_flight.pop(ref)
+                try:
+                    outcome = ray.get(ref)
+                except ray.exceptions.RayError as error:  # execute_trial never raises: the worker or node died
+                    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                    outcome = worker_died_outcome(trial, f"died in Ray ({type(error).__name__}: {first})", "ray",
+                                                  time.perf_counter() - started)
+                yield outcome
                 trial = next(pending, None)
                 if trial is not None:
-                    in_flight.append(remote_trial.remote(trial, imports, base))
+                    submit(trial)
     finally:
         for ref in in_flight:
             ray.cancel(ref, force=True)

@@ -4,31 +4,49 @@ Engines yield :class:`~gtransfer.studies.execute.TrialOutcome` objects; this mod
 one transaction per trial, so the local and the Ray engine share the store logic exactly. Killing the
 driver at any moment (SIGKILL included) loses only the trials in flight; rerunning the same command
 skips every trial stored as ``ok`` and retries failed ones.
+
+Trials that kill their process (out-of-memory killer, native crash, ``os._exit``):
+
+* with worker processes (``workers > 1`` or ``devices``), :class:`~gtransfer.studies.workers.WorkerPool`
+  records the trial as failed with its cause (``WorkerDied: ... killed by signal SIGKILL (9) ...``),
+  replaces the worker and finishes every other trial;
+* with ``workers == 1`` trials run in the driver's own process (fast to start, trial kinds registered
+  at run time work, a debugger works), so such a trial kills the driver. Each trial is claimed in the
+  store before it runs (:meth:`~gtransfer.studies.store.TrialStore.claim`); the claim outlives the
+  dead driver, so the next run knows which trials were running when it died and runs exactly those
+  in a child process: a trial that kills its process again is then stored as failed with the cause
+  and the sweep goes on, instead of dying at the same point on every resume. Trials stored as failed
+  with ``WorkerDied`` are retried in a child process too.
+
+Two sweeps on one store share the work: a trial claimed by a live driver is skipped by the other
+(``SweepSummary.claimed_elsewhere``); claims are leases, renewed by the driver while it runs and taken
+over when their driver is gone.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gtransfer.studies.execute import TrialOutcome, execute_trial
-from gtransfer.studies.packing import member_outcomes, plan_units
-from gtransfer.studies.registry import get_trial_kind, import_trial_modules
+from gtransfer.studies.packing import member_outcomes, plan_units, repack, unit_members
+from gtransfer.studies.registry import get_trial_kind
 from gtransfer.studies.spec import StudySpec, Trial, expand_trials
 from gtransfer.studies.store import TrialStore
+from gtransfer.studies.workers import WorkerPool
 
 if TYPE_CHECKING:
-    from multiprocessing.sharedctypes import Synchronized
-
     from tqdm.auto import tqdm
 
-__all__ = ["SweepSummary", "run_sweep", "local_engine", "ENGINES"]
+__all__ = ["SweepSummary", "run_sweep", "local_engine", "ENGINES", "LEASE_S"]
+
+#: how long a claim on a trial lasts without renewal; the driver renews every LEASE_S / 10
+LEASE_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,8 @@ class SweepSummary:
     already_done: int
     succeeded: int
     failed: int
+    #: trials skipped because another live sweep on the same store was running them
+    claimed_elsewhere: int = 0
 
     @property
     def complete(self) -> bool:
@@ -47,72 +67,37 @@ class SweepSummary:
 
 # -- local engine -----------------------------------------------------------------------------------
 
-def _init_worker(counter: Synchronized[int], devices: Sequence[str] | None, threads: int, imports: tuple[str, ...]) -> None:
-    """Pin a worker's BLAS/torch threads and (round-robin) its GPU before any trial imports torch."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    if devices:
-        with counter.get_lock():
-            index = counter.value
-            counter.value += 1
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(devices[index % len(devices)])
-    import_trial_modules(imports)
-
-
 def local_engine(
-    trials: Sequence[Trial],
+    trials: Iterable[Trial],
     imports: tuple[str, ...],
     base_dir: Path,
     workers: int = 1,
     devices: Sequence[str] | None = None,
     threads_per_worker: int | None = None,
+    isolate: Collection[str] = (),
 ) -> Iterator[TrialOutcome]:
     """Run trials in ``workers`` processes (in this process when ``workers == 1``), yield outcomes.
 
     Args:
-        devices: GPU ids given to workers round-robin through ``CUDA_VISIBLE_DEVICES``; list an id
-            several times (or use more workers than ids) to put several workers on one GPU.
+        devices: GPU ids given to worker slots round-robin through ``CUDA_VISIBLE_DEVICES``; list an
+            id several times (or use more workers than ids) to put several workers on one GPU.
         threads_per_worker: BLAS/torch threads per worker (default: cores // workers, at least 1).
+        isolate: keys of trials to run in a child process even when ``workers == 1`` (trials that
+            were running when an earlier driver died; see the module docstring).
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
     if workers == 1 and not devices:
         for trial in trials:
-            yield execute_trial(trial, imports, base_dir)
+            if trial.key in isolate:
+                with WorkerPool(1, imports, Path(base_dir), threads=threads) as pool:
+                    yield from pool.run([trial])
+            else:
+                yield execute_trial(trial, imports, base_dir)
         return
-    threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
-    context = multiprocessing.get_context("spawn")
-    counter = context.Value("i", 0)
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(counter, list(devices) if devices else None, threads, imports),
-    )
-    pending = iter(trials)
-    in_flight: set[Future] = set()
-    try:
-        # keep a bounded queue: a kill loses at most the trials already handed to workers
-        for trial in _take(pending, 2 * workers):
-            in_flight.add(pool.submit(execute_trial, trial, imports, base_dir))
-        while in_flight:
-            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-                for trial in _take(pending, 1):
-                    in_flight.add(pool.submit(execute_trial, trial, imports, base_dir))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _take(iterator: Iterator[Trial], count: int) -> list[Trial]:
-    out = []
-    for _ in range(count):
-        try:
-            out.append(next(iterator))
-        except StopIteration:
-            break
-    return out
+    with WorkerPool(workers, imports, Path(base_dir), devices=devices, threads=threads) as pool:
+        yield from pool.run(trials)
 
 
 def _ray_engine(
@@ -122,9 +107,10 @@ def _ray_engine(
     workers: int = 1,
     devices: Sequence[str] | None = None,
     threads_per_worker: int | None = None,
+    isolate: Collection[str] = (),
     **options,
 ) -> Iterator[TrialOutcome]:
-    from gtransfer.studies.ray_engine import ray_engine
+    from gtransfer.studies.ray_engine import ray_engine  # every Ray trial runs in a worker process: isolated already
 
     return ray_engine(trials, imports, base_dir, workers=workers, **options)
 
@@ -154,6 +140,7 @@ def run_sweep(
         limit: run at most this many trials now (the rest on a later call).
         pack_size: most trials per pack for kinds that run in packs (:mod:`gtransfer.studies.packing`);
             ``None``: the kind's default (graph_finetune: 64 on a GPU, 8 on the CPU); ``1``: no packs.
+            Trials whose last run died with its process run alone (and isolated).
         engine_options: passed to the engine (``devices``, ``threads_per_worker``; Ray: ``address``,
             ``num_cpus``, ``num_gpus_per_trial``).
 
@@ -174,33 +161,108 @@ def run_sweep(
     already = len(trials) - len(todo)
     if limit is not None:
         todo = todo[:limit]
-    succeeded = failed = 0
-    units = plan_units(todo, pack_size, spec.imports)
-    by_key = {unit.key: unit for unit in units}
+    isolate = _died_before(store, todo)
+    units = plan_units(todo, pack_size, spec.imports, alone=isolate)
+    by_key: dict[str, Trial] = {}  # the units handed to the engine, by key, until their outcome is stored
+    owner = store.new_owner()
+    counts = {"succeeded": 0, "failed": 0, "claimed_elsewhere": 0, "finished_elsewhere": 0}
     bar = _progress_bar(total=len(trials), initial=already, desc=spec.name, enabled=progress)
     try:
-        for unit_outcome in ENGINES[engine](units, spec.imports, spec.base_dir, workers=workers, **engine_options):
-            for outcome in member_outcomes(by_key[unit_outcome.key], unit_outcome):
-                store.record(
-                    outcome.key,
-                    outcome.kind,
-                    outcome.params,
-                    result=outcome.result,
-                    error=outcome.error,
-                    duration_s=outcome.duration_s,
-                    worker=outcome.worker,
-                )
-                if outcome.error is None:
-                    succeeded += 1
-                else:
-                    failed += 1
-                bar.update(1)
-            bar.set_postfix(failed=failed, refresh=False)
+        with _renewing(store.path, owner):
+            outcomes = ENGINES[engine](_claimed(units, store, owner, counts, isolate, by_key), spec.imports, spec.base_dir,
+                                       workers=workers, isolate=isolate, **engine_options)
+            for unit_outcome in outcomes:
+                for outcome in member_outcomes(by_key.pop(unit_outcome.key), unit_outcome):
+                    store.record(
+                        outcome.key,
+                        outcome.kind,
+                        outcome.params,
+                        result=outcome.result,
+                        error=outcome.error,
+                        duration_s=outcome.duration_s,
+                        worker=outcome.worker,
+                        owner=owner,
+                    )
+                    counts["succeeded" if outcome.error is None else "failed"] += 1
+                    bar.update(1)
+                bar.set_postfix(failed=counts["failed"], refresh=False)
     finally:
         bar.close()
-    if failed:
-        warnings.warn(f"study {spec.name!r}: {failed} trial(s) failed; their errors are in the store", stacklevel=2)
-    return SweepSummary(len(trials), already, succeeded, failed)
+        store.release(owner)
+        store.checkpoint()
+    if counts["failed"]:
+        warnings.warn(f"study {spec.name!r}: {counts['failed']} trial(s) failed; their errors are in the store", stacklevel=2)
+    if counts["claimed_elsewhere"]:
+        warnings.warn(f"study {spec.name!r}: {counts['claimed_elsewhere']} trial(s) were left to another sweep running "
+                      "them on the same store; run again after it to finish them", stacklevel=2)
+    return SweepSummary(len(trials), already + counts["finished_elsewhere"], counts["succeeded"], counts["failed"],
+                        counts["claimed_elsewhere"])
+
+
+def _died_before(store: TrialStore, todo: Sequence[Trial]) -> set[str]:
+    """Keys of ``todo`` whose last run died with its process: a stale claim, or a stored ``WorkerDied``."""
+    keys = {t.key for t in todo}
+    stale = {key for key, state in store.claim_states(keys).items() if state == "stale"}
+    died = {r.key for r in store.records(status="failed") if r.key in keys and (r.error or "").startswith("WorkerDied:")}
+    return stale | died
+
+
+def _claimed(units: Iterable[Trial], store: TrialStore, owner: str, counts: dict[str, int], isolate: set[str],
+             by_key: dict[str, Trial]) -> Iterator[Trial]:
+    """The units ``owner`` could claim, claimed trial by trial as the engine pulls them (just before each runs).
+
+    A pack keeps the members it could claim (a pack of one is its trial). A claim taken over from a
+    driver that died since the sweep started adds its key to ``isolate`` and the trial leaves its pack
+    to run alone (the engine looks the key up after pulling the trial). Every unit handed on is
+    entered in ``by_key``.
+    """
+    for unit in units:
+        kept: list[Trial] = []
+        for trial in unit_members(unit):
+            state = store.claim(trial.key, owner, LEASE_S)
+            if state is None:
+                counts["claimed_elsewhere"] += 1
+            elif state == "ok":
+                counts["finished_elsewhere"] += 1
+            elif state == "stale":
+                isolate.add(trial.key)
+                by_key[trial.key] = trial
+                yield trial
+            else:
+                kept.append(trial)
+        if kept:
+            handed = repack(unit, kept)
+            by_key[handed.key] = handed
+            yield handed
+
+
+class _renewing:
+    """Context: a daemon thread renewing ``owner``'s claims every ``LEASE_S / 10`` on its own connection."""
+
+    def __init__(self, path: Path, owner: str) -> None:
+        self._path, self._owner = path, owner
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gtransfer-claim-renewal", daemon=True)
+
+    def _run(self) -> None:
+        store: TrialStore | None = None
+        try:
+            while not self._stop.wait(LEASE_S / 10):
+                try:
+                    store = store or TrialStore(self._path, create=False)
+                    store.renew(self._owner, LEASE_S)
+                except Exception as exc:  # noqa: BLE001 - a missed renewal only shortens the lease
+                    warnings.warn(f"could not renew the claims of this sweep in {self._path}: {exc}", stacklevel=1)
+        finally:
+            if store is not None:
+                store.close(checkpoint=False)  # the sweep's own connection checkpoints
+
+    def __enter__(self) -> None:
+        self._thread.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _progress_bar(total: int, initial: int, desc: str, enabled: bool) -> tqdm:

@@ -17,9 +17,11 @@ from gtransfer.data.molecules import (
     MOLECULE_SPECS,
     CorruptCacheWarning,
     SkippedMoleculesWarning,
+    WrongSizeError,
     molecule_spec,
     read_molecule_csv,
 )
+from gtransfer.data.rawfiles import DamagedFileError
 from gtransfer.data.roots import MissingDataError
 
 # MoleculeNet CSV rows as published in ../shared/data (PROVENANCE.md), OGB's graph count, tasks, metric.
@@ -180,7 +182,7 @@ def test_official_ogb_folder_is_read_with_the_official_loader(data_root, data_ca
     root = tmp_path / "root"
     folder = _export_official_folder(ours, 40, root)
     before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
-    official = load_dataset("ogbg-molbbbp", root=root, cache=tmp_path / "cache")
+    official = load_dataset("ogbg-molbbbp", root=root, cache=tmp_path / "cache", verify_size=False)
     assert type(official).__name__ == "OfficialOGBDataset"
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before  # nothing written into the root
     assert len(official) == 40 and official.smiles == ours.smiles[:40] and official.task_names == ["p_np"]
@@ -191,8 +193,77 @@ def test_official_ogb_folder_is_read_with_the_official_loader(data_root, data_ca
         edges_b = sorted(zip(b.edge_index.T.tolist(), b.edge_attr.tolist()))
         assert edges_a == edges_b
     assert official.get_idx_split()["test"].tolist() == [35, 36, 37, 38, 39]
-    again = load_dataset("ogbg-molbbbp", root=root, cache=tmp_path / "cache")  # cached, torch>=2.6 load fix
+    again = load_dataset("ogbg-molbbbp", root=root, cache=tmp_path / "cache", verify_size=False)  # cached, torch>=2.6 load fix
     assert torch.equal(again._data.x, official._data.x)
+
+
+class _Payload:
+    """Unpickling this runs ``open(marker, "w")``: the shape of a hostile pickle."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.fixture
+def official_folder(data_root, data_cache, tmp_path) -> Path:
+    return _export_official_folder(_load("ogbg-molbbbp", data_root, data_cache), 40, tmp_path / "root")
+
+
+def test_official_split_dict_is_never_unpickled(official_folder, tmp_path):
+    split = official_folder / "split" / "scaffold"
+    for name in ("train", "valid", "test"):
+        (split / f"{name}.csv.gz").unlink()
+    marker = tmp_path / "payload_ran"
+    torch.save({"train": _Payload(marker), "valid": torch.arange(3), "test": torch.arange(3)}, split / "split_dict.pt")
+    dataset = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", verify_size=False)
+    with pytest.raises(ValueError, match=r"split_dict.pt cannot be read as plain tensors .*never unpickles"):
+        dataset.get_idx_split()
+    assert not marker.exists()
+    torch.save({"train": torch.arange(30), "valid": torch.arange(30, 35), "test": torch.arange(35, 40)}, split / "split_dict.pt")
+    assert dataset.get_idx_split()["test"].tolist() == [35, 36, 37, 38, 39]  # plain tensors are read
+
+
+@pytest.mark.parametrize("missing", ["RELEASE_v1.txt", "raw/edge.csv.gz", "mapping/mol.csv.gz", "split/scaffold/valid.csv.gz"])
+def test_incomplete_official_folder_is_an_error_before_ogb_downloads_or_asks(official_folder, tmp_path, monkeypatch, missing):
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda *args: asked.append(args) or "n")
+    monkeypatch.setattr("sys.stdin", None)
+    (official_folder / missing).unlink()
+    with pytest.raises(MissingDataError, match=r"official OGB folder .* is incomplete; missing \[.*" + missing.split("/")[-1]):
+        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", verify_size=False)
+    assert asked == []
+
+
+def test_official_folder_with_the_wrong_graph_count_is_refused(official_folder, tmp_path):
+    with pytest.raises(WrongSizeError, match=r"mol.csv.gz: ogbg-molbbbp has 2,039 graphs .* this file has 40"):
+        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache")
+
+
+def test_truncated_csv_is_refused_with_the_published_row_count(data_root, tmp_path):
+    lines = (data_root / "moleculenet" / "bbbp" / "raw" / "BBBP.csv").read_text().splitlines(keepends=True)
+    path = tmp_path / "root" / "moleculenet" / "bbbp" / "raw" / "BBBP.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("".join(lines[:1000]))  # header + 999 rows, cut at a line boundary
+    with pytest.raises(WrongSizeError, match=r"BBBP.csv: ogbg-molbbbp has 2,039 or 2,050 data rows as published, this file has 999"):
+        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").rglob("meta.json"))
+    # (the shipped files pass the check: test_raw_csv_published_statistics reads each with it on)
+
+
+def test_damaged_csv_files_give_one_line_errors(data_root, tmp_path):
+    spec = molecule_spec("ogbg-molmuv")
+    data = (data_root / "moleculenet" / "muv" / "raw" / "muv.csv.gz").read_bytes()
+    cut = tmp_path / "muv.csv.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DamagedFileError, match=r"muv.csv.gz is damaged or truncated \(.*\); restore it from https://"):
+        read_molecule_csv(cut, spec)
+    folder = tmp_path / "BBBP.csv"
+    folder.mkdir()
+    with pytest.raises(DamagedFileError, match=r"BBBP.csv is a folder, not a data file"):
+        read_molecule_csv(folder, molecule_spec("bbbp"))
 
 
 # -- bad input ------------------------------------------------------------------------------------
@@ -213,17 +284,17 @@ def test_unparsable_smiles_are_skipped_and_counted(small_bbbp, tmp_path):
     small_bbbp.loc[9, "smiles"] = "c1cccc1N(=O)(=O)(=O)=O"
     _write_bbbp(tmp_path / "root", small_bbbp)
     with pytest.warns(SkippedMoleculesWarning, match=r"skipped 2 of 30 .*row 5.*row 10.*28 kept"):
-        dataset = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
+        dataset = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
     assert len(dataset) == 28 and dataset.num_skipped == 2
     assert dataset.smiles == [s for i, s in enumerate(small_bbbp["smiles"]) if i not in (4, 9)]
     with pytest.warns(SkippedMoleculesWarning, match="skipped 2 of 30"):  # still reported from the cache
-        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
+        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
 
 
 def test_missing_label_column_is_an_error(small_bbbp, tmp_path):
     _write_bbbp(tmp_path / "root", small_bbbp.drop(columns=["p_np"]))
     with pytest.raises(ValueError, match=r"label column\(s\) \['p_np'\] missing"):
-        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
+        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
 
 
 def test_non_numeric_label_is_an_error(small_bbbp, tmp_path):
@@ -231,7 +302,7 @@ def test_non_numeric_label_is_an_error(small_bbbp, tmp_path):
     small_bbbp.loc[7, "p_np"] = "yes"
     _write_bbbp(tmp_path / "root", small_bbbp)
     with pytest.raises(ValueError, match=r"column 'p_np' has 1 non-numeric label\(s\), first at data row 8: 'yes'"):
-        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
+        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
 
 
 def test_missing_csv_names_the_path_and_the_source(tmp_path):
@@ -245,7 +316,7 @@ def test_missing_csv_names_the_path_and_the_source(tmp_path):
 
 def test_corrupted_molecule_cache_is_rebuilt_with_a_warning(small_bbbp, tmp_path):
     _write_bbbp(tmp_path / "root", small_bbbp)
-    kwargs = dict(root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
+    kwargs = dict(root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
     first = load_dataset("ogbg-molbbbp", **kwargs)
     (data_file,) = list((tmp_path / "cache").rglob("data.pt"))
     data_file.write_bytes(data_file.read_bytes()[:100])
@@ -261,7 +332,7 @@ def test_corrupted_molecule_cache_is_rebuilt_with_a_warning(small_bbbp, tmp_path
 
 def test_featurisers_and_raw_edits_get_separate_caches(small_bbbp, tmp_path):
     path = _write_bbbp(tmp_path / "root", small_bbbp)
-    kwargs = dict(root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
+    kwargs = dict(root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
     ogb = load_dataset("ogbg-molbbbp", **kwargs)
     hu = load_dataset("ogbg-molbbbp", featurizer="hu2020", **kwargs)
     assert ogb._data.x.shape[1] == 9 and hu._data.x.shape[1] == 2
@@ -283,8 +354,8 @@ def test_unknown_names_and_options_are_errors(tmp_path):
 
 def test_parallel_featurisation_gives_the_same_dataset(small_bbbp, tmp_path):
     _write_bbbp(tmp_path / "root", pd.concat([small_bbbp] * 4, ignore_index=True))
-    serial = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "c1", progress=False)
-    parallel = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "c2", progress=False, num_workers=2)
+    serial = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "c1", progress=False, verify_size=False)
+    parallel = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "c2", progress=False, num_workers=2, verify_size=False)
     for key in ("x", "edge_index", "edge_attr", "y"):
         assert torch.equal(getattr(serial._data, key), getattr(parallel._data, key))
     shutil.rmtree(tmp_path / "c2")
@@ -312,7 +383,7 @@ def test_regression_datasets_absent_from_the_root_load_in_their_published_layout
     path = tmp_path / "root" / "moleculenet" / folder / "raw" / file
     path.parent.mkdir(parents=True)
     frame.to_csv(path, index=False)
-    dataset = load_dataset(name, root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
+    dataset = load_dataset(name, root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
     from ogb.graphproppred import Evaluator
 
     assert (len(dataset), dataset.num_tasks, dataset.eval_metric, dataset.task_type) == (40, 1, "rmse", "regression")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import shutil
 import warnings
 
 import numpy as np
@@ -34,6 +36,61 @@ def test_planetoid_published_statistics(name, data_root, data_cache):
 def test_planetoid_missing_files(tmp_path):
     with pytest.raises(MissingDataError, match="ind.cora.graph"):
         load_dataset("cora", root=tmp_path, cache=tmp_path / "cache")
+
+
+class _System:
+    """Unpickling this calls ``os.system(command)``: the classic hostile pickle."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (self.command,))
+
+
+def _copy_cora(data_root, root):
+    raw = root / "planetoid" / "raw"
+    raw.mkdir(parents=True)
+    for path in (data_root / "planetoid" / "raw").glob("ind.cora.*"):
+        shutil.copy(path, raw / path.name)
+    return raw
+
+
+def test_planetoid_pickles_are_read_with_an_allow_list(data_root, tmp_path):
+    from gtransfer.data.planetoid import UnsafePickleError, read_planetoid_pickle
+
+    raw = _copy_cora(data_root, tmp_path / "root")
+    marker = tmp_path / "payload_ran"
+    with open(raw / "ind.cora.x", "wb") as handle:
+        pickle.dump(_System(f"touch {marker}"), handle, protocol=2)
+    with pytest.raises(UnsafePickleError, match=r"ind.cora.x asks to load posix.system, which a Planetoid raw file never holds"):
+        read_planetoid_pickle(raw / "ind.cora.x")
+    with pytest.raises(UnsafePickleError, match="ind.cora.x asks to load posix.system"):
+        load_dataset("cora", root=tmp_path / "root", cache=tmp_path / "cache")
+    assert not marker.exists()
+    with open(raw / "ind.cora.y", "wb") as handle:
+        pickle.dump(np.array([{"a": 1}], dtype=object), handle, protocol=2)
+    with pytest.raises(UnsafePickleError, match=r"ind.cora.y (asks to load|holds an array of Python objects)"):
+        read_planetoid_pickle(raw / "ind.cora.y")
+
+
+def test_planetoid_allow_list_reads_the_published_files_exactly(data_root):
+    from gtransfer.data.planetoid import read_planetoid_pickle
+
+    raw = data_root / "planetoid" / "raw"
+    for name in ("cora", "citeseer"):
+        for part in ("x", "y", "tx", "ty", "allx", "ally", "graph"):
+            with open(raw / f"ind.{name}.{part}", "rb") as handle:
+                reference = pickle.load(handle, encoding="latin1")  # the trusted shipped files only
+            value = read_planetoid_pickle(raw / f"ind.{name}.{part}")
+            assert type(value) is type(reference)
+            if part == "graph":
+                assert value == reference
+            else:
+                dense = (lambda a: a.toarray() if hasattr(a, "toarray") else a)
+                np.testing.assert_array_equal(dense(value), dense(reference))
 
 
 # -- molecule task targets ---------------------------------------------------------------------------

@@ -117,6 +117,40 @@ def test_tu_edge_ids_beyond_the_nodes_are_refused(mutag_copy, tmp_path):
         check_tu_files(adjacency.parent, "MUTAG")
 
 
+def test_damaged_tu_files_give_one_line_errors_naming_the_file(mutag_copy, tmp_path):
+    from gtransfer.data.rawfiles import DamagedFileError
+
+    raw = mutag_copy / "tu" / "MUTAG" / "raw"
+    adjacency = raw / "MUTAG_A.txt"
+    text = adjacency.read_text()
+    adjacency.write_text(text[: text.index("\n", len(text) // 2) + 4])  # cut inside a line: "12," with no second id
+    with pytest.raises(DamagedFileError, match=r"MUTAG_A.txt: line \d+ is incomplete or not integers .*restore it from https://"):
+        load_dataset("MUTAG", root=mutag_copy, cache=tmp_path / "cache")
+    adjacency.unlink()
+    adjacency.mkdir()
+    with pytest.raises(DamagedFileError, match=r"MUTAG_A.txt is a folder, not a data file"):
+        check_tu_files(raw, "MUTAG")
+
+
+def test_a_truncated_tu_zip_is_one_line_naming_the_zip(data_root, tmp_path):
+    from gtransfer.data.rawfiles import DamagedFileError
+
+    zips = tmp_path / "root" / "tu_zips"
+    zips.mkdir(parents=True)
+    data = (data_root / "tu_zips" / "PROTEINS_full.zip").read_bytes()
+    (zips / "PROTEINS_full.zip").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DamagedFileError, match=r"PROTEINS_full.zip is not a whole zip archive \(BadZipFile: .*\); restore it from"):
+        load_dataset("PROTEINS_full", root=tmp_path / "root", cache=tmp_path / "cache")
+    damaged = bytearray(data)
+    with zipfile.ZipFile(data_root / "tu_zips" / "PROTEINS_full.zip") as archive:  # a byte flipped inside a member
+        info = archive.infolist()[0]
+        damaged[info.header_offset + 30 + len(info.filename) + 1000] ^= 0xFF  # past any extra field, inside the data
+    (zips / "PROTEINS_full.zip").write_bytes(bytes(damaged))
+    with pytest.raises(DamagedFileError, match=r"PROTEINS_full.zip: member .* fails its CRC check"):
+        load_dataset("PROTEINS_full", root=tmp_path / "root", cache=tmp_path / "cache2")
+    assert not list((tmp_path / "cache").rglob("*.txt")) and not list((tmp_path / "cache2").rglob("*.txt"))
+
+
 def test_tu_missing_graph_indicator(mutag_copy, tmp_path):
     (mutag_copy / "tu" / "MUTAG" / "raw" / "MUTAG_graph_indicator.txt").unlink()
     with pytest.raises(FileNotFoundError, match="MUTAG_graph_indicator.txt is missing"):

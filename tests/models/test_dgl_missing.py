@@ -106,6 +106,22 @@ def test_a_dgl_checkpoint_without_dgl_names_the_extra_in_load_encoder_and_the_cl
     assert "Traceback" not in result.stderr
 
 
+def test_a_checkpoint_naming_a_module_function_as_builder_runs_nothing(tmp_path):
+    """A checkpoint is a file from outside: ``subprocess:run`` as its builder is refused before any import."""
+    import torch
+
+    from gtransfer.io.checkpoints import save_checkpoint
+    from gtransfer.models import load_encoder
+
+    marker = tmp_path / "ran"
+    architecture = {"framework": "dgl", "builder": "subprocess:run", "config": {"args": ["touch", str(marker)]},
+                    "embedding_dim": 4, "featurizer": "hu2020", "pooling": "mean", "edge_features": False}
+    path = save_checkpoint(tmp_path / "hostile.pt", {"w": torch.ones(1)}, {"architecture": architecture})
+    with pytest.raises(ValueError, match=r"hostile.pt: DGL builder 'subprocess:run' is not a registered builder name"):
+        load_encoder(path)
+    assert not marker.exists()
+
+
 def test_the_makefile_builds_the_dgl_environment_with_the_versions_the_error_names():
     from gtransfer.models.dgl_requirement import SUPPORTED_DGL, SUPPORTED_TORCH
 

@@ -30,6 +30,14 @@ def test_ray_engine_matches_local_engine(tmp_path):
         assert (second.already_done, second.succeeded, second.failed) == (5, 7, 0)
         got = {r.key: r.result for r in store.records()}
         assert all(r.attempts == 1 for r in store.records())
+        # a task that SIGKILLs its Ray worker: a failed trial naming Ray's error, the others complete
+        dying = parse_spec(probe_spec(name="ray-dying", kind="dies_on_mid", seeds=[0], l2=[1.0], targets=["t1"],
+                                      **{"import": "tests.study_helpers"}), base_dir=tmp_path)
+        with pytest.warns(UserWarning, match=r"1 trial\(s\) failed"):
+            third = run_sweep(dying, store, engine="ray", workers=2, progress=False)
+        assert (third.succeeded, third.failed) == (2, 0 + 1)
+        (dead,) = store.records(status="failed")
+        assert dead.params["encoder"] == "mid" and dead.error.startswith("WorkerDied: the trial's process died in Ray (")
     assert got == expected
 
 
@@ -50,3 +58,51 @@ def test_ray_engine_without_ray_says_how_to_install(monkeypatch, tmp_path):
         with pytest.raises(ValueError, match=r"pip install 'gtransfer\[ray\]'"):
             run_sweep(spec, store, engine="ray", progress=False)
         assert store.counts() == {}
+
+
+def test_a_crashed_ray_worker_becomes_a_failed_trial_with_the_cause(tmp_path):
+    """Ray itself is not needed: ``_run`` gets a stand-in module whose task for 'mid' raises WorkerCrashedError."""
+    import types
+
+    from gtransfer.studies.execute import execute_trial
+    from gtransfer.studies.ray_engine import _run
+    from gtransfer.studies.spec import expand_trials
+
+    class RayError(Exception):
+        pass
+
+    class WorkerCrashedError(RayError):
+        pass
+
+    class Ref:
+        def __init__(self, trial, args):
+            self.trial, self.args = trial, args
+
+    def remote(**options):
+        def wrap(function):
+            return types.SimpleNamespace(remote=lambda trial, *args: Ref(trial, (function, trial, *args)))
+        return wrap
+
+    def get(ref):
+        if ref.trial.params["encoder"] == "mid":
+            raise WorkerCrashedError("The worker died unexpectedly while executing this task.\nmore lines")
+        function, *args = ref.args
+        return function(*args)
+
+    cancelled = []
+    fake_ray = types.SimpleNamespace(
+        remote=remote, get=get, wait=lambda refs, num_returns: (refs[:1], refs[1:]), cancel=lambda ref, force: cancelled.append(ref),
+        exceptions=types.SimpleNamespace(RayError=RayError, WorkerCrashedError=WorkerCrashedError),
+    )
+    write_embedding_study(tmp_path)
+    spec = parse_spec(probe_spec(name="ray-crash", kind="fisher_ratio", seeds=[0], l2=[1.0], **{"import": "tests.study_helpers"}),
+                      base_dir=tmp_path)
+    trials = expand_trials(spec)
+    outcomes = list(_run(fake_ray, trials, spec.imports, tmp_path, workers=2, num_gpus_per_trial=0.0))
+    assert sorted(o.key for o in outcomes) == sorted(t.key for t in trials) and cancelled == []
+    for outcome, trial in zip(sorted(outcomes, key=lambda o: o.key), sorted(trials, key=lambda t: t.key)):
+        if trial.params["encoder"] == "mid":
+            assert outcome.error == ("WorkerDied: the trial's process died in Ray (WorkerCrashedError: The worker died "
+                                     "unexpectedly while executing this task.) while running it")
+        else:
+            assert outcome.error is None and outcome.result == execute_trial(trial, spec.imports, tmp_path).result

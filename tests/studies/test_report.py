@@ -90,6 +90,11 @@ def test_report_bad_inputs(tmp_path, study_store):
         write_report(tmp_path / "empty.db", tmp_path / "out")
     with pytest.raises(ValueError, match="study 'nope' is not in"):
         write_report(study_store, tmp_path / "out", study="nope")
+    (tmp_path / "a_file").write_text("")
+    from gtransfer.io.atomic import UnwritableFolderError
+
+    with pytest.raises(UnwritableFolderError, match=r"the report folder .*a_file/out is not writable"):
+        write_report(study_store, tmp_path / "a_file" / "out")
     with pytest.raises(ValueError, match="truth_aggregate"):
         ReportConfig({"truth_aggregate": "median"})
 
@@ -108,3 +113,31 @@ def test_a_metric_constant_within_a_group_ranks_nothing():
     h = table[table["metric"] == "h_score"].iloc[0]
     assert np.isnan(h["spearman"]) and h["note"] == "metric constant within the group"
     assert table[table["metric"] == "logme"].iloc[0]["spearman"] == pytest.approx(1.0)
+
+
+def test_study_names_map_to_distinct_folders_inside_out(study_store, tmp_path):
+    import shutil
+    import warnings
+
+    from gtransfer.io.names import safe_name
+
+    path = tmp_path / "store" / "results.db"
+    path.parent.mkdir()
+    shutil.copy(study_store, path)
+    names = ["exp/1", "exp_1", "exp 1", ".."]
+    with TrialStore(path) as store:
+        spec = store.studies()["fisher-vs-probe"]
+        keys = store.study_keys("fisher-vs-probe")
+        for name in names:  # few bootstrap draws: the folders are what is tested here
+            store.register_study(name, {**spec, "name": name, "report": {**spec["report"], "n_boot": 5}}, keys)
+    out = tmp_path / "reports" / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        paths = [write_report(path, out, study=name)[0] for name in names]
+    folders = [p.parent for p in paths]
+    assert len(set(folders)) == len(names)  # one folder per study
+    assert all(folder.parent == out for folder in folders)  # each directly inside out, none outside
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["out"]
+    assert safe_name("exp_1") == "exp_1" and safe_name("fisher-vs-probe") == "fisher-vs-probe"  # plain names stay as they are
+    assert safe_name("exp/1").startswith("exp_1~") and safe_name("exp 1").startswith("exp_1~") and safe_name("exp/1") != safe_name("exp 1")
+    assert safe_name("..").startswith("name~") and "/" not in safe_name("../escape")

@@ -112,17 +112,16 @@ def test_probe_rejects_bad_inputs(tmp_path):
 
 
 def test_workers_get_gpus_round_robin_and_pinned_threads(monkeypatch):
-    import multiprocessing
     import os
 
-    from gtransfer.studies.runner import _init_worker
+    from gtransfer.studies.workers import pin_worker, slot_device
 
     for var in ("CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         monkeypatch.setenv(var, "unset")
-    counter = multiprocessing.get_context("spawn").Value("i", 0)
     seen = []
-    for _ in range(5):  # what five worker processes would each do at start-up
-        _init_worker(counter, ["0", "0", "1"], 3, ())
+    for slot in range(5):  # what five worker processes would each do at start-up
+        pin_worker(slot_device(["0", "0", "1"], slot), 3)
         seen.append(os.environ["CUDA_VISIBLE_DEVICES"])
     assert seen == ["0", "0", "1", "0", "0"]  # two workers on GPU 0 per round, one on GPU 1
     assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "3"
+    assert slot_device(None, 3) is None

@@ -1,4 +1,8 @@
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +138,133 @@ def test_a_schema_1_store_migrates_old_image_target_names_to_the_one_grammar(tmp
         assert record.params["target"] == new and record.result == {"h_score": 1.5}
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0] == "2"
+
+
+# -- claims, checkpoints, read-only and damaged stores ------------------------------------------------
+def test_claims_are_leases_taken_over_only_when_their_driver_is_gone(tmp_path):
+    with TrialStore(tmp_path / "r.db") as store:
+        a, b = store.new_owner(), store.new_owner()
+        assert store.claim("k1", a, 60.0) == "new"
+        assert store.claim("k1", b, 60.0) is None  # live claim of another driver (this very process)
+        assert store.claim_states(["k1", "k2"]) == {"k1": "live"}
+        store._conn.execute("UPDATE claims SET expires_at = 0 WHERE key = 'k1'")  # the lease ran out
+        assert store.claim_states(["k1"]) == {"k1": "stale"}
+        assert store.claim("k1", b, 60.0) == "stale" and store.claims() == {"k1": b}
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        store._conn.execute("UPDATE claims SET pid = ? WHERE key = 'k1'", (dead.pid,))  # a driver that died on this host
+        assert store.claim("k1", a, 60.0) == "stale"
+        key, _ = _record(store, 0, result={"acc": 1.0})
+        assert store.claim(key, a, 60.0) == "ok" and key not in store.claims()  # finished meanwhile: nothing to claim
+        assert store.claim("k2", a, 60.0) == "new"
+        store.record("k2", "probe", {"seed": 9}, result={"acc": 0.5}, owner=a)  # recording releases the claim
+        assert store.claims() == {"k1": a}
+        assert store.renew(a, 60.0) == 1
+        store.release(a)
+        assert store.claims() == {}
+
+
+def test_the_db_file_alone_holds_every_result_after_a_sweep(tmp_path):
+    from gtransfer.studies.runner import run_sweep
+    from gtransfer.studies.spec import parse_spec
+    from tests.study_helpers import probe_spec, write_embedding_study
+
+    write_embedding_study(tmp_path, targets=("t1",))
+    spec = parse_spec(probe_spec(kind="fisher_ratio", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"}),
+                      base_dir=tmp_path)
+    store = TrialStore(tmp_path / "r.db")
+    run_sweep(spec, store, progress=False)  # the store stays open, as after a SIGKILL right after the sweep
+    copy = tmp_path / "copy.db"
+    copy.write_bytes((tmp_path / "r.db").read_bytes())  # the .db alone, without -wal
+    conn = sqlite3.connect(copy)
+    assert conn.execute("SELECT COUNT(*) FROM trials WHERE status = 'ok'").fetchone()[0] == 3
+    conn.close()
+    store.close()
+    assert not (tmp_path / "r.db-wal").exists() or (tmp_path / "r.db-wal").stat().st_size == 0
+
+
+def test_a_read_only_store_is_read_without_writing(tmp_path):
+    path = tmp_path / "r.db"
+    with TrialStore(path) as store:
+        key, _ = _record(store, 0, result={"acc": 0.75})
+    before = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.iterdir())
+    with TrialStore(path, create=False, read_only=True) as store:
+        assert store.read_only and store.get(key).result == {"acc": 0.75} and store.counts() == {"ok": 1}
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            _record(store, 1, result={"acc": 0.5})
+    assert sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.iterdir()) == before
+    with pytest.raises(FileNotFoundError):
+        TrialStore(tmp_path / "none.db", read_only=True)
+
+
+def test_damaged_pages_are_one_line_damaged_store_errors(tmp_path):
+    from gtransfer.studies.store import DamagedStoreError
+
+    path = tmp_path / "r.db"
+    with TrialStore(path) as store:
+        for seed in range(300):
+            _record(store, seed, result={"acc": seed / 300, "pad": "x" * 200})
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[3 * page: 6 * page] = b"\xff" * (3 * page)  # three pages of the trials table overwritten
+    path.write_bytes(bytes(data))
+    with pytest.raises(DamagedStoreError) as error:
+        with TrialStore(path, create=False) as store:
+            store.records()
+    message = str(error.value)
+    assert message.startswith(f"damaged store {path}: ") and "\n" not in message and "restore it" in message
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to run a child as the unprivileged 'nobody'")
+def test_a_store_in_a_read_only_folder_is_read_by_an_unprivileged_user(tmp_path):
+    """Root ignores permission bits, so the reader runs as 'nobody' on a store in a 0555 folder."""
+    import pwd
+    import shutil
+    import stat
+    import tempfile
+
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user 'nobody' on this machine")
+    folder = Path(tempfile.mkdtemp(prefix="gtransfer-ro-store-"))
+    try:
+        path = folder / "results.db"
+        with TrialStore(path) as store:
+            key, _ = _record(store, 0, result={"acc": 0.75})
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        folder.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+        code = (
+            "import sys\n"
+            "from gtransfer.studies.store import TrialStore\n"
+            "with TrialStore(sys.argv[1], create=False, read_only=None) as store:\n"
+            "    print(store.read_only, store.get(sys.argv[2]).result['acc'])\n"
+            "try:\n"
+            "    TrialStore(sys.argv[1])\n"
+            "except ValueError as error:\n"
+            "    print(str(error), len(str(error).splitlines()))\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+        def demote():
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+
+        result = None
+        for python in (sys.executable, "/usr/bin/python3"):  # the store needs the standard library only
+            try:
+                result = subprocess.run([python, "-c", code, str(path), key], capture_output=True, text=True, env=env,
+                                        preexec_fn=demote, cwd=folder, timeout=120)
+                break
+            except (PermissionError, FileNotFoundError):
+                continue
+        if result is None:
+            pytest.skip("no Python interpreter that 'nobody' may run")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "True 0.75"
+        assert lines[1].startswith(f"trial store {path} is read-only") and lines[1].endswith(" 1")
+        assert sorted(p.name for p in folder.iterdir()) == ["results.db"]  # nothing written beside it
+    finally:
+        folder.chmod(stat.S_IRWXU)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,16 +1,19 @@
 """Checkpoints of DGL encoders: named builders, saving, and reopening (:func:`gtransfer.models.load_encoder`).
 
 :func:`save_dgl_encoder` writes a gtransfer checkpoint whose metadata names the *builder* (a
-registered name such as ``"gin"``, or ``"package.module:function"``) and its keyword arguments;
-:func:`gtransfer.models.load_encoder` (hence every command and study) rebuilds the module from them
-and loads the weights strictly. A builder is called as ``builder(**config)`` and returns a
+registered name such as ``"gin"``) and its keyword arguments; :func:`gtransfer.models.load_encoder`
+(hence every command and study) rebuilds the module from them and loads the weights strictly.
+
+Only registered builders can be named: a checkpoint is a file from outside, and a builder it could
+name freely (``"subprocess:run"``) would run code when the file is opened. Register your own builder
+with :func:`register_dgl_builder` in a module you import before loading (a study spec's ``import:``,
+which is trusted code). A builder is called as ``builder(**config)`` and returns a
 :class:`~gtransfer.models.dgl.encoder.DGLEncoder`. The examples' builders ``"gin"`` and ``"gcn"``
 (:mod:`gtransfer.models.dgl.examples`) are registered here.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -42,29 +45,19 @@ def register_dgl_builder(name: str) -> Callable[[Callable[..., DGLEncoder]], Cal
     return register
 
 
-def _resolve_builder(builder: str) -> Callable[..., DGLEncoder]:
-    if ":" not in builder:
-        if builder not in DGL_BUILDERS:
-            raise ValueError(f"unknown DGL builder {builder!r}; registered: {sorted(DGL_BUILDERS)} "
-                             "(or give 'package.module:function')")
-        return DGL_BUILDERS[builder]
-    module_name, _, attribute = builder.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise ValueError(f"DGL builder {builder!r}: cannot import {module_name!r} ({err})") from None
-    function = getattr(module, attribute, None)
-    if not callable(function):
-        raise ValueError(f"DGL builder {builder!r}: {module_name!r} has no callable {attribute!r}")
-    return function
+def _resolve_builder(builder: object) -> Callable[..., DGLEncoder]:
+    """The registered builder ``builder``; nothing is imported for a name (see the module docstring)."""
+    if not isinstance(builder, str) or builder not in DGL_BUILDERS:
+        raise ValueError(f"unknown DGL builder {builder!r}; registered: {sorted(DGL_BUILDERS)} "
+                         "(register your own with gtransfer.models.dgl.register_dgl_builder in a module you import first)")
+    return DGL_BUILDERS[builder]
 
 
 def build_dgl_encoder(builder: str, **config: Any) -> DGLEncoder:
     """``builder(**config)``, remembered on the encoder so that :func:`save_dgl_encoder` can store it.
 
     Args:
-        builder: a registered name (``"gin"``, ``"gcn"``; :func:`register_dgl_builder`) or
-            ``"package.module:function"``.
+        builder: a registered name (``"gin"``, ``"gcn"``, or one given to :func:`register_dgl_builder`).
         config: JSON-serialisable keyword arguments of the builder.
     """
     encoder = _resolve_builder(builder)(**config)

@@ -9,18 +9,16 @@
 Common params: ``encoder`` (a name in the zoo), ``target`` (see :mod:`gtransfer.vision.targets`), ``seed``,
 ``zoo`` (folder, relative to the spec), ``cache`` (embedding cache folder, default
 ``.cache/vision/embeddings``), ``data_root`` (optional shared data root).
+
+torch and the vision branch are imported inside the trials: registering the built-in kinds (which
+every sweep driver and worker process does first) stays cheap, so a worker starts in well under a
+second instead of importing torch for a sweep that may never run an image trial.
 """
 
 from __future__ import annotations
 
-import torch
-
 from gtransfer.evaluation import majority_accuracy
 from gtransfer.studies.registry import register_trial_kind
-from gtransfer.vision.data import image_batch_to, make_loader
-from gtransfer.vision.embeddings import encoder_path, target_embeddings
-from gtransfer.vision.targets import load_target
-from gtransfer.vision.zoo import load_zoo_encoder
 
 __all__ = ["vision_score_trial", "vision_finetune_trial"]
 
@@ -39,6 +37,7 @@ def vision_score_trial(params: dict) -> dict:
     ``num_classes``, ``label_entropy``).
     """
     from gtransfer.studies.kinds.arrays import score_trial
+    from gtransfer.vision.embeddings import target_embeddings
 
     _required(params, "encoder", "target", "zoo")
     paths = target_embeddings(params["encoder"], params["target"], params["zoo"],
@@ -59,7 +58,13 @@ def vision_finetune_trial(params: dict) -> dict:
     class on the test part; the shared report derives relative accuracy from it), ``n_train``,
     ``num_classes``, ``epochs_run``.
     """
+    import torch
+
     from gtransfer.training.finetune import TaskSpec, finetune
+    from gtransfer.vision.data import image_batch_to, make_loader
+    from gtransfer.vision.embeddings import encoder_path
+    from gtransfer.vision.targets import load_target
+    from gtransfer.vision.zoo import load_zoo_encoder
 
     _required(params, "encoder", "target", "zoo")
     seed = int(params.get("seed", 0))

@@ -10,12 +10,13 @@ is also written out as a CSV of all its finished trials.
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from gtransfer.io.atomic import writable_folder
+from gtransfer.io.names import safe_name
 from gtransfer.studies.report import plots
 from gtransfer.studies.report.tables import (
     ReportConfig,
@@ -30,10 +31,6 @@ from gtransfer.studies.report.tables import (
 from gtransfer.studies.store import TrialStore
 
 __all__ = ["write_report", "write_study_report"]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_") or "study"
 
 
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -90,8 +87,8 @@ def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
             lines.append(f"- {count} x `{error}`")
         lines.append("")
     for kind, part in all_trials.groupby("kind") if not all_trials.empty else []:
-        part.dropna(axis=1, how="all").to_csv(out_dir / f"trials_{_slug(kind)}.csv", index=False)
-        lines.append(f"- `{kind}`: {len(part)} trials, `trials_{_slug(kind)}.csv`")
+        part.dropna(axis=1, how="all").to_csv(out_dir / f"trials_{safe_name(kind)}.csv", index=False)
+        lines.append(f"- `{kind}`: {len(part)} trials, `trials_{safe_name(kind)}.csv`")
     lines.append("")
     kinds = set(all_trials["kind"]) if not all_trials.empty else set()
     if {config.scores, config.truth} <= kinds:
@@ -135,7 +132,7 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
         part = aggregate[aggregate["truth"] == truth_name].sort_values("spearman", ascending=False)
         lines += [f"### Against `{truth_name}` (mean over groups)", "", _markdown(_with_interval(part, measures, ["metric", "groups"])), ""]
         for measure in ("spearman", "weighted_kendall"):
-            name = f"bars_{measure}_{_slug(truth_name)}.png"
+            name = f"bars_{measure}_{safe_name(truth_name)}.png"
             plots.correlation_bars(aggregate, measure, truth_name, out_dir / "plots" / name)
             lines.append(f"![{measure} vs {truth_name}](plots/{name})")
         lines.append("")
@@ -154,7 +151,7 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
     lines += ["### Metric against fine-tuned score", ""]
     for metric in metrics:
         for truth_name in truths[:1]:
-            name = f"scatter_{_slug(metric)}_{_slug(truth_name)}.png"
+            name = f"scatter_{safe_name(metric)}_{safe_name(truth_name)}.png"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 plots.scatter_metric_vs_truth(data, metric, truth_name, config.group, config.candidate, out_dir / "plots" / name)
@@ -184,15 +181,21 @@ def _hscore_section(data: pd.DataFrame, per_group: pd.DataFrame, config: ReportC
 def write_report(store_path: str | Path, out_dir: str | Path, study: str | None = None) -> list[Path]:
     """Write a report per study (or only ``study``) into ``out_dir/<study>/``; returns the markdown paths.
 
+    The folder is :func:`gtransfer.io.names.safe_name` of the study's name: the name itself when it
+    is plain (letters, digits, ``_ - .``), else a slug with a short hash, so that two studies never
+    share a folder and no name (``..``, ``a/b``) leads outside ``out_dir``. The store is opened
+    read-only when it cannot be written.
+
     Raises:
         FileNotFoundError: no store at ``store_path``.
         ValueError: the store holds no study, or not ``study`` (names those it holds).
     """
-    with TrialStore(store_path, create=False) as store:
+    writable_folder(out_dir, "the report folder")
+    with TrialStore(store_path, create=False, read_only=None) as store:
         studies = sorted(store.studies())
         if not studies:
             raise ValueError(f"{store_path} holds no study yet; run `gtransfer sweep SPEC --store {store_path}` first")
         if study is not None and study not in studies:
             raise ValueError(f"study {study!r} is not in {store_path}; it holds {studies}")
         chosen = [study] if study is not None else studies
-        return [write_study_report(store, name, Path(out_dir) / _slug(name)) for name in chosen]
+        return [write_study_report(store, name, Path(out_dir) / safe_name(name)) for name in chosen]

@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 
 from gtransfer.studies.kinds.arrays import load_features_and_labels
-from gtransfer.studies.registry import register_trial_kind
+from gtransfer.studies.registry import register_pack_runner, register_trial_kind
 
 ENCODERS = ("weak", "mid", "strong")
 SEPARATION = {"weak": 0.3, "mid": 1.0, "strong": 2.5}
@@ -100,3 +100,12 @@ def counted(params: dict) -> dict:
         handle.write(line)
     time.sleep(float(params.get("sleep_s", 0.0)))
     return fisher_ratio(params)
+
+
+def _packed_dies_on_mid(members: list[dict]) -> list:
+    """Runs a pack of ``dies_on_mid`` trials in one process: one 'mid' member kills the whole pack."""
+    return [dies_on_mid(params) for params in members]
+
+
+register_pack_runner("packed_dies_on_mid", lambda params: str(params["target"]), _packed_dies_on_mid, lambda group: 8)
+register_trial_kind("packed_dies_on_mid")(dies_on_mid)

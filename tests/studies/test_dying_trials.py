@@ -165,3 +165,23 @@ def test_two_sweeps_on_one_store_run_each_trial_once(tmp_path):
     with TrialStore(store, create=False) as opened:
         assert len(opened.records()) == 6 and opened.claims() == {}
     assert {t.key for t in expand_trials(parse_spec(raw, base_dir=tmp_path))} == {r.key for r in TrialStore(store).records()}
+
+
+def test_a_pack_whose_process_dies_fails_each_member_and_the_resume_runs_them_alone(tmp_path):
+    write_embedding_study(tmp_path, targets=("t1", "t2"))
+    raw = probe_spec(name="packs", kind="packed_dies_on_mid", seeds=[0, 1], l2=[1.0], targets=["t1", "t2"], **{"import": "tests.study_helpers"})
+    spec = parse_spec(raw, base_dir=tmp_path)
+    with TrialStore(tmp_path / "r.db") as store:
+        # two packs of six (3 encoders x 2 seeds per target); each holds a 'mid' member that kills its worker
+        first = run_sweep(spec, store, workers=2, progress=False)
+        assert (first.total, first.succeeded, first.failed) == (12, 0, 12)
+        records = store.records(status=None)
+        assert all(r.error.startswith(SIGKILL_CAUSE) and "(pack of 6)" in r.worker for r in records)
+        # the resume runs every member alone in a child: only the 'mid' ones die again
+        second = run_sweep(spec, store, workers=2, progress=False)
+        assert (second.succeeded, second.failed) == (8, 4)
+        by = {r.key: r for r in store.records(status=None)}
+    for trial in expand_trials(spec):
+        record = by[trial.key]
+        assert (record.status == "ok") == (trial.params["encoder"] != "mid")
+        assert "pack of" not in record.worker

@@ -8,8 +8,10 @@ skips every trial stored as ``ok`` and retries failed ones.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
     from tqdm.auto import tqdm
 
-__all__ = ["SweepSummary", "run_sweep", "local_engine", "ENGINES"]
+__all__ = ["SweepSummary", "SweepInterrupted", "run_sweep", "local_engine", "ENGINES"]
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,23 @@ class SweepSummary:
         return self.already_done + self.succeeded == self.total
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_sweep`; ``summary`` counts what was stored before it."""
+
+    def __init__(self, summary: SweepSummary, workers: int) -> None:
+        super().__init__(f"sweep interrupted after {summary.succeeded + summary.failed} trial(s) stored in this run")
+        self.summary = summary
+        self.workers = workers
+
+
 # -- local engine -----------------------------------------------------------------------------------
 
 def _init_worker(counter: Synchronized[int], devices: Sequence[str] | None, threads: int, imports: tuple[str, ...]) -> None:
-    """Pin a worker's BLAS/torch threads and (round-robin) its GPU before any trial imports torch."""
+    """Pin a worker's BLAS/torch threads and (round-robin) its GPU before any trial imports torch.
+
+    Workers ignore Ctrl-C: the driver handles it and terminates them (no worker tracebacks).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
     if devices:
@@ -100,6 +115,11 @@ def local_engine(
                 yield future.result()
                 for trial in _take(pending, 1):
                     in_flight.add(pool.submit(execute_trial, trial, imports, base_dir))
+    except BaseException:  # Ctrl-C, or the driver closing this generator: stop now, not after the running trials
+        for process in list(getattr(pool, "_processes", None) or {}):
+            with contextlib.suppress(Exception):
+                pool._processes[process].terminate()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -172,8 +192,9 @@ def run_sweep(
         todo = todo[:limit]
     succeeded = failed = 0
     bar = _progress_bar(total=len(trials), initial=already, desc=spec.name, enabled=progress)
+    outcomes = ENGINES[engine](todo, spec.imports, spec.base_dir, workers=workers, **engine_options)
     try:
-        for outcome in ENGINES[engine](todo, spec.imports, spec.base_dir, workers=workers, **engine_options):
+        for outcome in outcomes:
             store.record(
                 outcome.key,
                 outcome.kind,
@@ -189,6 +210,11 @@ def run_sweep(
                 failed += 1
             bar.update(1)
             bar.set_postfix(failed=failed, refresh=False)
+    except KeyboardInterrupt:
+        # every outcome yielded so far is stored (one transaction each); what was in flight is not
+        with contextlib.suppress(BaseException):
+            getattr(outcomes, "close", lambda: None)()  # the engine stops its workers now
+        raise SweepInterrupted(SweepSummary(len(trials), already, succeeded, failed), workers) from None
     finally:
         bar.close()
     if failed:

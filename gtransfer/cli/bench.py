@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", help="also write the results to this JSON file")
     corpus = sub.add_parser("corpus", help="corpus featurisation throughput for 1, 2, ... workers")
     corpus.add_argument("--corpus", default="moses-test")
-    corpus.add_argument("--limit", type=int, default=20_000)
+    corpus.add_argument("--max-samples", dest="max_samples", type=int, default=20_000, help="molecules to featurise (default 20000)")
+    corpus.add_argument("--limit", dest="max_samples", type=int, help=argparse.SUPPRESS)
     corpus.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     corpus.add_argument("--repeats", type=int, default=3)
     corpus.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"])
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gtransfer.bench.corpus import benchmark, print_rows
         from gtransfer.data.corpus import read_corpus_smiles
 
-        smiles = read_corpus_smiles(args.corpus, args.data_root, args.limit)
+        smiles = read_corpus_smiles(args.corpus, args.data_root, args.max_samples)
         result = benchmark(smiles, args.workers, args.repeats, args.featurizer)
         print_rows(result, args.corpus, args.featurizer, args.repeats)
     if args.json:

@@ -1,6 +1,6 @@
 """``gtransfer pretrain``: pretrain one encoder on a corpus or a dataset (:func:`gtransfer.pretrain.pretrain_encoder`).
 
-    gtransfer pretrain --arch gin --strategy attrmask --corpus zinc250k-jtnn-test --limit 2000 \\
+    gtransfer pretrain --arch gin --strategy attrmask --corpus zinc250k-jtnn-test --max-samples 2000 \\
         --epochs 5 --out gin_attrmask.pt
 
 An interrupted run resumes from ``--out``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from gtransfer.cli.common import add_data_root_argument
+from gtransfer.cli.common import add_data_root_argument, add_max_samples_argument
 
 __all__ = ["add_parser", "run"]
 
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--corpus", help="pretraining corpus name (gtransfer.data.corpus.CORPORA)")
     source.add_argument("--dataset", help="any load_dataset name (labelled: needed for --strategy supervised)")
-    p.add_argument("--limit", type=int, default=None, help="first N molecules of the corpus")
+    add_max_samples_argument(p, "first N molecules of the corpus")
     p.add_argument("--featurizer", default="hu2020", choices=["hu2020", "ogb"])
     p.add_argument("--num-layers", type=int, default=5)
     p.add_argument("--hidden-dim", type=int, default=300)
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from gtransfer.pretrain import pretrain_encoder
 
     meta = pretrain_encoder(
-        args.out, args.strategy, arch=args.arch, corpus=args.corpus, dataset=args.dataset, limit=args.limit,
+        args.out, args.strategy, arch=args.arch, corpus=args.corpus, dataset=args.dataset, limit=args.max_samples,
         featurizer=args.featurizer, num_layers=args.num_layers, hidden_dim=args.hidden_dim, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, seed=args.seed, root=args.data_root, device=args.device,
     )

@@ -21,7 +21,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--ray-address", help="Ray cluster address (default: start a local instance)")
     p.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance")
     p.add_argument("--gpus-per-trial", type=float, default=0.0, help="Ray: GPU share per trial")
-    p.add_argument("--limit", type=int, help="run at most this many trials now")
+    p.add_argument("--max-trials", dest="max_trials", type=int, help="run at most this many trials now (the rest on a later run)")
+    p.add_argument("--limit", dest="max_trials", type=int, help=argparse.SUPPRESS)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run_sweep_command)
 
@@ -48,7 +49,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     with TrialStore(args.store) as store:
         try:
             summary = run_sweep(
-                spec, store, workers=args.workers, engine=args.engine, progress=not args.no_progress, limit=args.limit, **options
+                spec, store, workers=args.workers, engine=args.engine, progress=not args.no_progress, limit=args.max_trials, **options
             )
         except SweepInterrupted as stop:
             done = stop.summary

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gtransfer.studies.execute import TrialOutcome, execute_trial
-from gtransfer.studies.registry import get_trial_kind, import_trial_modules
+from gtransfer.studies.registry import import_trial_modules
 from gtransfer.studies.spec import StudySpec, Trial, expand_trials
 from gtransfer.studies.store import TrialStore
+from gtransfer.studies.validate import check_spec
 
 if TYPE_CHECKING:
     from multiprocessing.sharedctypes import Synchronized
@@ -177,13 +178,13 @@ def run_sweep(
         the counts; failed trials are in the store with their error and are retried next time.
 
     Raises:
-        ValueError: unknown engine, or a trial kind the spec names is not registered.
+        ValueError: unknown engine, or the spec names an unknown trial kind, parameter, target or
+            encoder (:func:`gtransfer.studies.validate.check_spec`, before any trial runs).
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {sorted(ENGINES)}")
+    check_spec(spec)  # unknown kinds, parameters, targets and encoders: before any trial runs
     trials = expand_trials(spec)
-    for kind in sorted({t.kind for t in trials}):
-        get_trial_kind(kind, spec.imports)  # fail before starting workers, with the list of kinds
     store.register_study(spec.name, spec.raw, (t.key for t in trials))
     done = store.finished_keys()
     todo = [t for t in trials if t.key not in done]

@@ -1,7 +1,9 @@
 """Assembles the ``gtransfer`` command from the subcommand modules and runs it.
 
-Errors a user can fix (missing files, bad arrays, bad specs) print one line and a hint, and exit with
-status 2; ``--debug`` shows the traceback instead. Each subcommand is a thin front: the work is done
+Errors a user can fix (missing files, bad arrays, bad specs) print the whole message, one fact a line
+(what failed, where it looked, the valid names, the fix), then a hint, and exit with status 2;
+``--debug`` shows the traceback instead. Building the parser imports neither torch nor PyG, so
+``gtransfer --help`` and ``--version`` are fast. Each subcommand is a thin front: the work is done
 by library functions that the subcommand names in its help.
 """
 
@@ -23,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="gtransfer", description="Transferability metrics and studies for graph encoders.")
     parser.add_argument("--version", action="version", version=f"gtransfer {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of the error messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     score.add_parser(sub)

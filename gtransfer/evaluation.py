@@ -31,6 +31,7 @@ __all__ = [
     "relative_to_majority",
     "relative_to_scratch",
     "relative_auc",
+    "numerically_constant",
 ]
 
 
@@ -54,6 +55,16 @@ def _correlation(statistic: Callable, scores: npt.ArrayLike, truth: npt.ArrayLik
     if np.ptp(scores) == 0 or np.ptp(truth) == 0:
         return float("nan")
     return float(statistic(scores, truth).statistic)
+
+
+def numerically_constant(values: npt.ArrayLike, rtol: float = 1e-5) -> bool:
+    """True when the values differ by less than ``rtol`` of their magnitude (ties up to rounding).
+
+    A metric constant over the candidates ranks nothing: H-score saturates at C - 1 for every
+    encoder when n <= d, and its "ranking" is then rounding noise.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    return bool(np.all(np.isfinite(values))) and float(np.ptp(values)) <= rtol * max(1.0, float(np.max(np.abs(values))))
 
 
 def pearson(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:

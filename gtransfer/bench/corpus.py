@@ -26,9 +26,13 @@ def benchmark(
     repeats: int = 3,
     featurizer: str = "ogb",
     shards: int = 20,
+    progress: bool = False,
 ) -> list[dict]:
     """Best-of-``repeats`` throughput per worker count; returns one row per setting."""
+    from tqdm.auto import tqdm
+
     smiles = list(smiles)
+    bar = tqdm(total=len(workers) * repeats, desc="bench corpus", unit="run", disable=not progress, dynamic_ncols=True)
     shard_size = max(1, -(-len(smiles) // shards))
     rows = []
     for count in workers:
@@ -38,9 +42,11 @@ def benchmark(
                 result = featurize_corpus(smiles, out, featurizer=featurizer, num_workers=count,
                                           shard_size=shard_size, progress=False)
             times.append(result["seconds"])
+            bar.update(1)
         best = min(times)
         rows.append({"workers": count, "molecules": len(smiles), "best_seconds": best,
                      "molecules_per_second": len(smiles) / best, "all_seconds": times})
+    bar.close()
     base = rows[0]["molecules_per_second"]
     for row in rows:
         row["speedup"] = row["molecules_per_second"] / base

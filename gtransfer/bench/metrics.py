@@ -95,18 +95,28 @@ def run_metrics(
     repeat: int = 2,
     textbook: bool = True,
     seed: int = 0,
+    progress: bool = False,
 ) -> dict:
+    from tqdm.auto import tqdm
+
     features, labels = make_features(n, d, classes, seed, device)
     side = "X^T X" if n >= d else "X X^T"
     baseline = best_time(gram_baseline(features), max(repeat, 3), device)
     rows = []
+    textbooks = [("textbook h_score", textbook_h_score), ("textbook shrinkage_h_score", textbook_shrinkage_h_score)]
+    textbooks = textbooks if textbook and device == "cpu" else []
+    bar = tqdm(total=len(names) + len(textbooks), desc=f"bench n={n} d={d}", unit="metric", disable=not progress, dynamic_ncols=True)
     for name in names:
+        bar.set_postfix_str(name)
         seconds = best_time(metric_runner(name, features, labels), repeat, device)
         rows.append({"metric": name, "seconds": seconds, "ratio": seconds / baseline})
-    if textbook and device == "cpu":
-        for name, fn in [("textbook h_score", textbook_h_score), ("textbook shrinkage_h_score", textbook_shrinkage_h_score)]:
-            seconds = best_time(lambda fn=fn: fn(features, labels), 1)
-            rows.append({"metric": name, "seconds": seconds, "ratio": seconds / baseline})
+        bar.update(1)
+    for name, fn in textbooks:
+        bar.set_postfix_str(name)
+        seconds = best_time(lambda fn=fn: fn(features, labels), 1)
+        rows.append({"metric": name, "seconds": seconds, "ratio": seconds / baseline})
+        bar.update(1)
+    bar.close()
     return {"n": n, "d": d, "classes": classes, "device": device, "baseline": side, "baseline_seconds": baseline, "rows": rows}
 
 

@@ -2,7 +2,7 @@
 
 One module per subcommand (``score``, ``rank``, ``finetune``, ``embed``, ``pretrain``, ``sweep`` and
 ``report``, ``demo``), each with ``add_parser(subparsers)`` and ``run(args)``; :mod:`.app` assembles
-them and turns user errors into one-line messages with a hint. ``bench`` and ``experiments`` hold
+them and turns user errors into whole messages with a hint. ``bench`` and ``experiments`` hold
 the parsers of ``python -m gtransfer.bench`` and of the ``experiments/`` scripts.
 """
 

@@ -1,7 +1,9 @@
 """Assembles the ``gtransfer`` command from the subcommand modules and runs it.
 
-Errors a user can fix (missing files, bad arrays, bad specs) print one line and a hint, and exit with
-status 2; ``--debug`` shows the traceback instead. Each subcommand is a thin front: the work is done
+Errors a user can fix (missing files, bad arrays, bad specs) print the whole message, one fact a line
+(what failed, where it looked, the valid names, the fix), then a hint, and exit with status 2;
+``--debug`` shows the traceback instead. Building the parser imports neither torch nor PyG, so
+``gtransfer --help`` and ``--version`` are fast. Each subcommand is a thin front: the work is done
 by library functions that the subcommand names in its help.
 """
 
@@ -18,9 +20,12 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``gtransfer`` command."""
+    """The argument parser of the ``gtransfer`` command (built without importing torch or PyG)."""
+    from gtransfer import __version__
+
     parser = argparse.ArgumentParser(prog="gtransfer", description="Transferability metrics and studies for graph encoders.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument("--version", action="version", version=f"gtransfer {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of the error messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     score.add_parser(sub)
@@ -35,31 +40,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _HINTS = {
-    FileNotFoundError: "check the path (relative paths in a spec are relative to the spec's folder)",
+    FileNotFoundError: "check the path; a dataset or published encoder is looked for under --data-root (or $GTRANSFER_DATA), "
+                       "relative paths in a spec are relative to the spec's folder",
     ValueError: "run `gtransfer COMMAND --help` for the expected inputs",
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gtransfer`` console script; returns the exit status."""
+    """Entry point of the ``gtransfer`` console script; returns the exit status.
+
+    A user error prints ``gtransfer COMMAND: error:`` and the whole message (every line of it: the
+    paths tried, the valid names), then one ``hint:`` line, and returns 2. Ctrl-C returns 130; a
+    command with something to say about what was kept (a sweep, the corpus builder) says it itself.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("gtransfer: interrupted; finished trials are stored, rerun the command to resume", file=sys.stderr)
+        print(f"\ngtransfer {args.command}: interrupted", file=sys.stderr)
         return 130
     except (CommandError, FileNotFoundError, ValueError, ImportError) as exc:
         if args.debug:
             raise
-        hint = getattr(exc, "hint", None) or _hint_for(exc, args.command)
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"gtransfer {args.command}: error: {message}", file=sys.stderr)
-        print(f"hint: {hint}", file=sys.stderr)
+        print(format_error(exc, args.command), file=sys.stderr)
         return 2
 
 
+def format_error(exc: BaseException, command: str) -> str:
+    """``gtransfer COMMAND: error: <the whole message>`` and a ``hint:`` line, as the CLI prints them."""
+    hint = getattr(exc, "hint", None) or _hint_for(exc, command)
+    message = str(exc).strip() or type(exc).__name__
+    return f"gtransfer {command}: error: {message}\nhint: {hint}"
+
+
 def _hint_for(exc: BaseException, command: str) -> str:
+    from gtransfer.data.roots import MissingDataError
+
+    if isinstance(exc, MissingDataError):
+        return f"`gtransfer {command} --help` shows where --data-root points by default; docs/data.md lists the layout of a data root"
     if isinstance(exc, ImportError):
         return "a dependency is missing; install gtransfer with its extras (pip install -e '.[dev]')"
     for kind, hint in _HINTS.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 
 from gtransfer.cli.common import add_data_root_argument
@@ -30,14 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="cpu", help="cpu, or cuda[:k] to score torch tensors on a GPU")
         p.add_argument("--repeat", type=int, default=2)
         p.add_argument("--json", help="also write the results to this JSON file")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
     corpus = sub.add_parser("corpus", help="corpus featurisation throughput for 1, 2, ... workers")
     corpus.add_argument("--corpus", default="moses-test")
-    corpus.add_argument("--limit", type=int, default=20_000)
+    corpus.add_argument("--max-samples", dest="max_samples", type=int, default=20_000, help="molecules to featurise (default 20000)")
+    corpus.add_argument("--limit", dest="max_samples", type=int, help=argparse.SUPPRESS)
     corpus.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     corpus.add_argument("--repeats", type=int, default=3)
     corpus.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"])
     add_data_root_argument(corpus)
     corpus.add_argument("--json", help="also write the rows to this JSON file")
+    corpus.add_argument("--no-progress", action="store_true", help="no progress bar")
     training = sub.add_parser("training", help="fine-tuning epochs per second: the one-model loop against packed training")
     training.add_argument("--device", default=None, help="cpu or cuda[:k] (default: a GPU when there is one)")
     training.add_argument("--pack", type=int, nargs="+", default=[1, 8], help="pack sizes K to time (default 1 8)")
@@ -53,14 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark named on the command line; returns the exit status."""
+    """Run the benchmark named on the command line; returns the exit status (130 on Ctrl-C)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("\npython -m gtransfer.bench: interrupted; no result was written", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
     from gtransfer.io.atomic import write_json
 
-    args = build_parser().parse_args(argv)
     if args.command == "metrics":
         from gtransfer.bench.metrics import print_report, run_metrics
 
-        result = run_metrics(args.n, args.d, args.classes, args.metrics, args.device, args.repeat, not args.no_textbook)
+        result = run_metrics(args.n, args.d, args.classes, args.metrics, args.device, args.repeat, not args.no_textbook,
+                             progress=not args.no_progress)
         print_report(result)
     elif args.command == "suite":
         from gtransfer.bench.metrics import run_suite
@@ -76,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gtransfer.bench.corpus import benchmark, print_rows
         from gtransfer.data.corpus import read_corpus_smiles
 
-        smiles = read_corpus_smiles(args.corpus, args.data_root, args.limit)
-        result = benchmark(smiles, args.workers, args.repeats, args.featurizer)
+        smiles = read_corpus_smiles(args.corpus, args.data_root, args.max_samples)
+        result = benchmark(smiles, args.workers, args.repeats, args.featurizer, progress=not args.no_progress)
         print_rows(result, args.corpus, args.featurizer, args.repeats)
     if args.json:
         write_json(args.json, result)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["CommandError", "add_data_root_argument", "DATA_ROOT_HELP"]
+__all__ = ["CommandError", "add_data_root_argument", "add_max_samples_argument", "DATA_ROOT_HELP"]
 
-DATA_ROOT_HELP = "data root (default: GTRANSFER_DATA, else ~/.cache/gtransfer/data; the shipped datasets/ is searched after it)"
+DATA_ROOT_HELP = ("data root (default: $GTRANSFER_DATA if set, else $XDG_CACHE_HOME/gtransfer/data, which is ~/.cache/gtransfer/data "
+                  "when XDG_CACHE_HOME is unset; the shipped datasets/ folder is searched after it)")
 
 
 class CommandError(ValueError):
@@ -18,5 +19,12 @@ class CommandError(ValueError):
 
 
 def add_data_root_argument(parser: argparse.ArgumentParser) -> None:
-    """``--data-root`` (``--root`` is accepted as an alias)."""
-    parser.add_argument("--data-root", "--root", dest="data_root", default=None, help=DATA_ROOT_HELP)
+    """``--data-root`` (``--root`` is accepted as a hidden alias)."""
+    parser.add_argument("--data-root", dest="data_root", default=None, metavar="DIR", help=DATA_ROOT_HELP)
+    parser.add_argument("--root", dest="data_root", help=argparse.SUPPRESS)
+
+
+def add_max_samples_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--max-samples N`` (``--limit`` is accepted as a hidden alias)."""
+    parser.add_argument("--max-samples", dest="max_samples", type=int, default=None, metavar="N", help=help)
+    parser.add_argument("--limit", dest="max_samples", type=int, help=argparse.SUPPRESS)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from gtransfer.cli.common import add_data_root_argument
+from gtransfer.cli.common import add_data_root_argument, add_max_samples_argument
 
 __all__ = ["add_parser", "run"]
 
@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"])
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--shard-size", type=int, default=10_000)
-    p.add_argument("--limit", type=int, default=None)
+    add_max_samples_argument(p, "featurise only the first N molecules")
     add_data_root_argument(p)
     p.set_defaults(func=run)
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown corpus {args.corpus!r}; the corpora are {', '.join(sorted(CORPORA))}")
     try:
         result = featurize_corpus(args.corpus, args.out, featurizer=args.featurizer, num_workers=args.workers,
-                                  shard_size=args.shard_size, limit=args.limit, root=args.data_root)
+                                  shard_size=args.shard_size, limit=args.max_samples, root=args.data_root)
     except KeyboardInterrupt:
         done = len(list(Path(args.out).glob("shard_*.pt")))
         print(f"\ninterrupted: {done} shards are complete in {args.out}; run the same command again to resume")

@@ -1,13 +1,14 @@
-"""``gtransfer embed``: a dataset's embeddings under an encoder file, cached (:func:`gtransfer.embeddings.embed_dataset`)."""
+"""``gtransfer embed``: a dataset's embeddings under an encoder, cached (:func:`gtransfer.embeddings.embed_dataset`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 
-from gtransfer.cli.common import add_data_root_argument
+from gtransfer.cli.common import add_data_root_argument, add_max_samples_argument
 
 __all__ = ["add_parser", "run"]
 
@@ -15,20 +16,27 @@ SPLITS = ("all", "train", "valid", "test")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("embed", help="embed a dataset with an encoder file and save the features as .npy (gtransfer.embeddings)")
-    p.add_argument("checkpoint", help="encoder file: a gtransfer checkpoint or a published pretrain_gnns .pth")
+    p = sub.add_parser("embed", help="embed a dataset with an encoder and save the features as .npy (gtransfer.embeddings)",
+                       description="Embed a dataset (or one split of it) with an encoder; the features and labels are cached, "
+                                   "and with --out copied where `gtransfer score --features OUT --labels OUT.labels.npy` reads them.")
+    p.add_argument("encoder", help="encoder: a checkpoint file (gtransfer, published pretrain_gnns .pth, DGL), published:NAME or random:ARCH")
     p.add_argument("dataset", help="dataset name, e.g. ogbg-molbbbp, MUTAG, Cora")
-    p.add_argument("--split", default="all", choices=SPLITS)
+    p.add_argument("--split", default="all", choices=SPLITS,
+                   help="the target grammar's split, as in `gtransfer rank`: scaffold for molecules, stratified 80/10/10 (by "
+                        "--sample-seed) for TU and Planetoid datasets (Cora train = 2,166 nodes)")
     p.add_argument("--pooling", default="mean", choices=["mean", "sum", "max"])
     p.add_argument("--layer", type=int, default=None, help="layer 0..L instead of the JK output")
-    p.add_argument("--level", default="graph", choices=["graph", "node"])
+    p.add_argument("--level", default=None, choices=["graph", "node"], help="default: node for Cora/CiteSeer, graph otherwise")
     p.add_argument("--featurizer", default=None, choices=["ogb", "hu2020"])
     p.add_argument("--arch", default=None, help="architecture of a published file whose name does not say it")
     add_data_root_argument(p)
+    add_max_samples_argument(p, "embed at most this many samples (molecules: a seeded random subset; others: stratified)")
+    p.add_argument("--sample-seed", type=int, default=0, help="seed of the subsample and of the stratified split (default 0)")
     p.add_argument("--cache", default=None, help="cache root (default GTRANSFER_CACHE or ~/.cache/gtransfer)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default=None)
     p.add_argument("--out", default=None, help="also copy the features here (.npy), with .json metadata and .labels.npy")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
@@ -36,15 +44,28 @@ def run(args: argparse.Namespace) -> int:
     from gtransfer.embeddings.dataset import embed_dataset
     from gtransfer.io.atomic import write_json
 
-    entry = embed_dataset(args.checkpoint, args.dataset, split=args.split, pooling=args.pooling, layer=args.layer,
+    entry = embed_dataset(args.encoder, args.dataset, split=args.split, pooling=args.pooling, layer=args.layer,
                           level=args.level, featurizer=args.featurizer, arch=args.arch, root=args.data_root,
-                          cache=args.cache, batch_size=args.batch_size, device=args.device)
+                          cache=args.cache, batch_size=args.batch_size, device=args.device, max_samples=args.max_samples,
+                          sample_seed=args.sample_seed, progress=not args.no_progress)
+    features, labels = entry.path, entry.labels_path
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(entry.path, out)
         write_json(out.with_suffix(".json"), entry.metadata)
+        features = out
         if entry.labels_path is not None:
-            shutil.copyfile(entry.labels_path, out.with_suffix(".labels.npy"))
-    print(json.dumps({"path": str(entry.path), "from_cache": entry.from_cache, "shape": entry.metadata["shape"]}))
+            labels = out.with_suffix(".labels.npy")
+            shutil.copyfile(entry.labels_path, labels)
+    printed = {"path": str(features), "from_cache": entry.from_cache, "shape": entry.metadata["shape"]}
+    if labels is not None:
+        printed.update(labels=str(labels), labels_shape=entry.metadata["labels_shape"])
+    print(json.dumps(printed))
+    if labels is not None:
+        multi = len(entry.metadata["labels_shape"]) == 2
+        print(f"next: gtransfer score --features {features} --labels {labels}" + (" --task all" if multi else ""), file=sys.stderr)
+        if multi:
+            print(f"({entry.metadata['labels_shape'][1]} tasks, NaN where a molecule has no label: --task K scores task K, "
+                  "--task all each task)", file=sys.stderr)
     return 0

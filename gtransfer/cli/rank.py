@@ -1,23 +1,31 @@
-"""``gtransfer rank``: rank encoders for a target by a metric (:func:`gtransfer.selection.rank_encoders`)."""
+"""``gtransfer rank``: rank encoders for a target by metrics (:func:`gtransfer.selection.rank_encoders`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import warnings
 
-from gtransfer.cli.common import add_data_root_argument
+from gtransfer.cli.common import add_data_root_argument, add_max_samples_argument
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("rank", help="rank encoders for a target by their metric scores")
+    p = sub.add_parser("rank", help="rank encoders for a target by their metric scores",
+                       description="Embed the target's training split once per encoder and rank the encoders by the first metric. "
+                                   "With shrinkage_h_score the table also shows its shrinkage alpha and the plain h_score.")
     p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ENZYMES:k=3,ratio=2")
     p.add_argument("--encoders", required=True, nargs="+",
                    help="encoder checkpoints (published .pth, gtransfer or DGL encoder checkpoints), published:NAME or random:ARCH")
-    p.add_argument("--metric", default="shrinkage_h_score", help="metric to rank by (default shrinkage_h_score)")
+    p.add_argument("--metrics", nargs="+", default=["shrinkage_h_score"], metavar="METRIC",
+                   help="metrics to compute (space- or comma-separated); the first ranks (default shrinkage_h_score)")
+    p.add_argument("--metric", dest="metrics", nargs="+", help=argparse.SUPPRESS)
     add_data_root_argument(p)
-    p.add_argument("--max-samples", type=int, default=None, help="embed at most this many target graphs")
+    add_max_samples_argument(p, "embed at most this many target samples")
     p.add_argument("--cache", help="folder caching the embeddings (default: none)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
@@ -25,9 +33,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from gtransfer.selection.ranking import rank_encoders
 
-    ranking = rank_encoders(
-        args.target, args.encoders, metric=args.metric, data_root=args.data_root, max_samples=args.max_samples,
-        cache=args.cache, progress=not args.no_progress,
-    )
-    print(ranking.to_string(index=False))
+    metrics = [name for item in args.metrics for name in item.split(",") if name]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ranking = rank_encoders(
+            args.target, args.encoders, metrics=metrics, data_root=args.data_root, max_samples=args.max_samples,
+            cache=args.cache, progress=not args.no_progress,
+        )
+    for warning in caught:
+        if not str(warning.message).startswith("skipped encoder "):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    skipped = ranking.attrs.get("skipped", {})
+    if args.format == "json":
+        print(json.dumps({"target": args.target, "ranking": ranking.to_dict(orient="records"), "skipped": skipped}, indent=1))
+    elif args.format == "csv":
+        print(ranking.to_csv(index=False), end="")
+    else:
+        print(ranking.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    for reason in skipped.values():
+        print(f"skipped: {reason}", file=sys.stderr)
     return 0

@@ -4,20 +4,63 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from typing import TYPE_CHECKING
 
 from gtransfer.cli.common import CommandError
 
-__all__ = ["add_parser", "run"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["add_parser", "run", "ARRAY_FORMATS"]
+
+#: gtransfer.io.arrays.ARRAY_FORMATS, spelt here so that --help imports no numpy (a test keeps them equal)
+ARRAY_FORMATS = ".npy, .npz[:key], .csv/.tsv[:column], .pt/.pth[:key] (torch.save), .parquet[:column]"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("score", help="every transferability metric on one embedding matrix")
-    p.add_argument("--features", required=True, help="(n, d) features: F.npy or F.npz[:key]")
-    p.add_argument("--labels", required=True, help="(n,) integer labels 0..C-1: y.npy or y.npz[:key]")
-    p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE: P.npy or P.npz[:key]")
+    formats = ARRAY_FORMATS
+    p = sub.add_parser("score", help="every transferability metric on one embedding matrix",
+                       description=f"Every transferability metric on one embedding matrix. Files may be {formats}.")
+    p.add_argument("--features", required=True, help="(n, d) features, e.g. F.npy, F.npz:features, F.csv, F.pt")
+    p.add_argument("--labels", required=True,
+                   help="(n,) integer labels 0..C-1, e.g. y.npy, y.csv:label; (n, T) multi-task labels need --task")
+    p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K (0..T-1), or 'all' "
+                                  "for one row per task; samples without a label for a task are left out (with a count)")
+    p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE, same formats")
     p.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.set_defaults(func=run)
+
+
+def _label_columns(labels: np.ndarray, n: int, task: str | None) -> list[tuple[str | None, np.ndarray]]:
+    """``[(task name or None, (n,) labels with NaN where missing)]`` for the chosen task(s)."""
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim == 1:
+        if task not in (None, "0", "all"):
+            raise CommandError(f"--task {task}: the labels have one task (shape {labels.shape})", "leave out --task")
+        columns = [(None, labels)]
+    elif labels.ndim == 2:
+        count = labels.shape[1]
+        if task is None:
+            raise CommandError(
+                f"the labels have shape {labels.shape}: {count} tasks (a multi-task dataset such as Tox21), "
+                "and the metrics score one classification task at a time",
+                f"choose a task with --task K (K in 0..{count - 1}), or score each task with --task all",
+            )
+        if task == "all":
+            columns = [(str(k), labels[:, k]) for k in range(count)]
+        elif task.isdigit() and int(task) < count:
+            columns = [(task, labels[:, int(task)])]
+        else:
+            raise CommandError(f"--task {task!r}: the labels have {count} tasks", f"give --task K with K in 0..{count - 1}, or --task all")
+    else:
+        raise CommandError(f"labels must be (n,) class indices or (n, T) multi-task labels, got shape {labels.shape}",
+                           "save the labels as a 1-D array of integers 0..C-1")
+    if labels.shape[0] != n:
+        raise ValueError(f"labels must have shape ({n},) to match the features, got {labels.shape}")
+    return columns
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,30 +73,60 @@ def run(args: argparse.Namespace) -> int:
     source_probs = load_array(args.source_probs, "source_probs", "source probabilities") if args.source_probs else None
     if features.ndim != 2:
         raise ValueError(f"features must be a 2-D (n, d) array, got shape {features.shape}")
-    if labels.ndim != 1 or labels.shape[0] != features.shape[0]:
-        raise ValueError(f"labels must have shape ({features.shape[0]},) to match the features, got {labels.shape}")
     if source_probs is not None and (source_probs.ndim != 2 or source_probs.shape[0] != features.shape[0]):
         raise ValueError(f"source probabilities must have shape ({features.shape[0]}, Z), got {source_probs.shape}")
+    columns = _label_columns(labels, features.shape[0], args.task)
     try:
         from gtransfer.metrics import score_all
     except ImportError as exc:
         raise CommandError(f"the metric core is not available: {exc}", "reinstall gtransfer (pip install -e .)") from None
     metrics = args.metrics.split(",") if args.metrics else None
-    scores = score_all(
-        np.asarray(features, dtype=np.float64),
-        labels,
-        source_probs=None if source_probs is None else np.asarray(source_probs, dtype=np.float64),
-        metrics=metrics,
-    )
-    scores = {name: float(value) for name, value in scores.items()}
-    if args.format == "json":
-        print(json.dumps(scores, indent=1))
-    elif args.format == "csv":
-        print("metric,value")
-        for name, value in scores.items():
-            print(f"{name},{value!r}")
-    else:
-        width = max(map(len, scores), default=6)
-        for name, value in scores.items():
-            print(f"{name:<{width}}  {value: .10g}")
+    rows: list[tuple[str | None, dict[str, float]]] = []
+    for task, column in columns:
+        keep = np.ones(len(column), dtype=bool)
+        if np.issubdtype(column.dtype, np.floating):
+            keep = np.isfinite(column)
+            if not keep.any():
+                raise ValueError(f"task {task}: no sample has a label")
+            if not keep.all():
+                print(f"task {task if task is not None else 0}: {int((~keep).sum())} of {len(column)} samples have no label; "
+                      f"scored the other {int(keep.sum())}", file=sys.stderr)
+        scores = score_all(
+            np.asarray(features[keep], dtype=np.float64),
+            column[keep],
+            source_probs=None if source_probs is None else np.asarray(source_probs[keep], dtype=np.float64),
+            metrics=metrics,
+        )
+        rows.append((task, {name: float(value) for name, value in scores.items()}))
+    _print(rows, args.format)
     return 0
+
+
+def _print(rows: list[tuple[str | None, dict[str, float]]], style: str) -> None:
+    """One task: metric -> value; several (``--task all``): one row per task, one column per metric."""
+    if len(rows) == 1:
+        scores = rows[0][1]
+        if style == "json":
+            print(json.dumps(scores, indent=1))
+        elif style == "csv":
+            print("metric,value")
+            for name, value in scores.items():
+                print(f"{name},{value!r}")
+        else:
+            width = max(map(len, scores), default=6)
+            for name, value in scores.items():
+                print(f"{name:<{width}}  {value: .10g}")
+        return
+    if style == "json":
+        print(json.dumps({task: scores for task, scores in rows}, indent=1))
+        return
+    names = list(rows[0][1])
+    if style == "csv":
+        print(",".join(["task", *names]))
+        for task, scores in rows:
+            print(",".join([str(task), *(repr(scores[n]) for n in names)]))
+        return
+    widths = [max(len(n), 11) for n in names]
+    print("  ".join(["task".rjust(4), *(n.rjust(w) for n, w in zip(names, widths))]))
+    for task, scores in rows:
+        print("  ".join([str(task).rjust(4), *(f"{scores[n]: .4g}".rjust(w) for n, w in zip(names, widths))]))

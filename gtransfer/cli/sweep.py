@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from gtransfer.cli.common import CommandError
 
-__all__ = ["add_parsers", "run_sweep_command", "run_report_command"]
+__all__ = ["add_parsers", "run_sweep_command", "run_report_command", "default_report_folder"]
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +21,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--ray-address", help="Ray cluster address (default: start a local instance)")
     p.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance")
     p.add_argument("--gpus-per-trial", type=float, default=0.0, help="Ray: GPU share per trial")
-    p.add_argument("--limit", type=int, help="run at most this many trials now")
+    p.add_argument("--max-trials", dest="max_trials", type=int, help="run at most this many trials now (the rest on a later run)")
+    p.add_argument("--limit", dest="max_trials", type=int, help=argparse.SUPPRESS)
     p.add_argument("--pack-size", type=int, default=None,
                    help="most graph_finetune trials trained together as one pack (default: 64 on a GPU, 8 on the CPU; 1: no packs)")
     p.add_argument("--no-progress", action="store_true")
@@ -28,13 +30,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     p = sub.add_parser("report", help="markdown/CSV tables and PNG plots of the studies in a store")
     p.add_argument("--store", required=True, help="SQLite trial store")
-    p.add_argument("--out", required=True, help="output folder (one subfolder per study)")
+    p.add_argument("--out", help="output folder, one subfolder per study (default: STORE's name without .db and '-report', beside it)")
     p.add_argument("--study", help="only this study")
     p.set_defaults(func=run_report_command)
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
-    from gtransfer.studies.runner import run_sweep
+    from gtransfer.studies.runner import SweepInterrupted, run_sweep
     from gtransfer.studies.spec import load_spec
     from gtransfer.studies.store import TrialStore
 
@@ -47,16 +49,27 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     elif args.ray_address or args.ray_cpus:
         raise CommandError("--ray-address/--ray-cpus apply only to --engine ray", "add --engine ray")
     with TrialStore(args.store) as store:
-        summary = run_sweep(
-            spec, store, workers=args.workers, engine=args.engine, progress=not args.no_progress, limit=args.limit,
-            pack_size=args.pack_size, **options
-        )
+        try:
+            summary = run_sweep(
+                spec, store, workers=args.workers, engine=args.engine, progress=not args.no_progress, limit=args.max_trials,
+                pack_size=args.pack_size, **options
+            )
+        except SweepInterrupted as stop:
+            done = stop.summary
+            print(
+                f"\n{spec.name}: interrupted; {done.already_done + done.succeeded + done.failed} of {done.total} trials are stored in "
+                f"{args.store} ({done.succeeded + done.failed} in this run: {done.succeeded} ok, {done.failed} failed). "
+                "Trials that were running are not stored and will run again: rerun the same command to resume.",
+                file=sys.stderr,
+            )
+            return 130
     print(
         f"{spec.name}: {summary.already_done + summary.succeeded}/{summary.total} trials done "
         f"({summary.succeeded} now, {summary.already_done} before, {summary.failed} failed) -> {args.store}"
     )
     if summary.failed:
-        print(f"hint: see the errors with `gtransfer report --store {args.store}`; rerun the same command to retry them", file=sys.stderr)
+        print(f"hint: see the errors with `gtransfer report --store {args.store}` (in {default_report_folder(args.store)}/); "
+              "rerun the same command to retry them", file=sys.stderr)
         return 1
     return 0
 
@@ -64,6 +77,12 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 def run_report_command(args: argparse.Namespace) -> int:
     from gtransfer.studies.report import write_report
 
-    for path in write_report(args.store, args.out, study=args.study):
+    for path in write_report(args.store, args.out or default_report_folder(args.store), study=args.study):
         print(path)
     return 0
+
+
+def default_report_folder(store: str) -> str:
+    """Where ``gtransfer report`` writes without ``--out``: ``results.db`` -> ``results-report`` beside it."""
+    path = Path(store)
+    return str(path.with_name(f"{path.stem}-report"))

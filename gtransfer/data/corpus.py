@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 from gtransfer.io.atomic import atomic_write, write_json
 
 from .errors import SkippedMoleculesWarning
-from .parallel import _featurize_chunk, mp_context
+from .parallel import _featurize_chunk, ignore_interrupt, mp_context
 from .roots import data_roots, find_data_path
 
 __all__ = ["CORPORA", "CorpusSpec", "ShardedCorpus", "featurize_corpus", "read_corpus_smiles"]
@@ -198,7 +198,7 @@ def featurize_corpus(
                 record(index, skipped)
                 bar.update(count)
         else:
-            with mp_context().Pool(min(num_workers, len(tasks))) as pool:
+            with mp_context().Pool(min(num_workers, len(tasks)), initializer=ignore_interrupt) as pool:
                 for index, count, skipped in pool.imap_unordered(_build_shard, tasks):
                     record(index, skipped)
                     bar.update(count)

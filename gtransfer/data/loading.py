@@ -9,7 +9,7 @@ from torch_geometric.data import InMemoryDataset
 
 from .molecules import _ALIASES, MOLECULE_SPECS, load_molecule_dataset
 from .planetoid import PLANETOID_NAMES, load_planetoid
-from .roots import data_roots
+from .roots import MissingDataError, data_roots
 from .tu import load_tu_dataset
 
 __all__ = ["available_datasets", "dataset_kind", "load_dataset"]
@@ -80,11 +80,15 @@ def load_dataset(
     if unknown:
         raise ValueError(f"load_dataset({name!r}): unknown option(s) {sorted(unknown)} for a {kind} dataset; "
                          f"allowed: {sorted(allowed)}")
-    if kind == "molecule":
-        return load_molecule_dataset(name, roots, featurizer=featurizer, allow_download=allow_download, **options)
-    if kind == "planetoid":
-        return load_planetoid(name, roots, allow_download=allow_download, **options)
-    return load_tu_dataset(name, roots, allow_download=allow_download, **options)
+    try:
+        if kind == "molecule":
+            return load_molecule_dataset(name, roots, featurizer=featurizer, allow_download=allow_download, **options)
+        if kind == "planetoid":
+            return load_planetoid(name, roots, allow_download=allow_download, **options)
+        return load_tu_dataset(name, roots, allow_download=allow_download, **options)
+    except MissingDataError as exc:
+        present = sorted(available_datasets(root), key=str.lower)
+        raise MissingDataError(f"{exc}\nDatasets present in these roots: {', '.join(present) if present else 'none'}") from None
 
 
 def available_datasets(root: str | os.PathLike | None = None) -> dict[str, Path]:

@@ -47,7 +47,7 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
-from gtransfer.io.atomic import atomic_folder
+from gtransfer.io.atomic import atomic_folder, build_lock
 
 from .errors import CorruptCacheWarning, SkippedMoleculesWarning
 from .featurizers import get_featurizer
@@ -312,10 +312,15 @@ class MoleculeDataset(InMemoryDataset):
         self.task_type = spec.task_type
         self.cache_path = processed_dir("molecules", spec.ogb_name, {"featurizer": featurizer}, [self.csv_path], cache)
         super().__init__(None, transform)
-        if not self._try_load():
-            self._build(num_workers, progress)
+        # check and build under one lock: two processes (the demo's two workers) that both find no
+        # cache would otherwise both build it, and the second's replace would pull the first's
+        # finished folder away while it is being read; the second one now waits and reads it
+        with build_lock(self.cache_path):
             if not self._try_load():
-                raise RuntimeError(f"{self.cache_path}: freshly built cache cannot be read back")
+                self._build(num_workers, progress)
+                if not self._try_load():
+                    raise RuntimeError(f"{self.cache_path}: the cache just built cannot be read back; "
+                                       "delete the folder and rerun (or report a bug with the warning above)")
         if verify_size:  # also for a cache built before the check existed
             check_row_count(spec, self.csv_path, self._num_rows)
         if self.num_skipped:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 
 from tqdm.auto import tqdm
 
 from .featurizers import InvalidSmilesError, get_featurizer
 
-__all__ = ["UNPARSABLE", "featurize_smiles", "mp_context"]
+__all__ = ["UNPARSABLE", "featurize_smiles", "ignore_interrupt", "mp_context"]
+
+
+def ignore_interrupt() -> None:
+    """Pool initializer: workers ignore Ctrl-C; the parent handles it and terminates them (no worker tracebacks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def mp_context() -> multiprocessing.context.BaseContext:
@@ -83,7 +89,7 @@ def featurize_smiles(
                 results.extend(_featurize_chunk(chunk))
                 bar.update(len(chunk[1]))
         else:
-            with mp_context().Pool(num_workers) as pool:
+            with mp_context().Pool(num_workers, initializer=ignore_interrupt) as pool:
                 for graphs in pool.imap(_featurize_chunk, chunks):
                     results.extend(graphs)
                     bar.update(len(graphs))

@@ -39,6 +39,8 @@ from typing import Any, BinaryIO
 import numpy as np
 from torch_geometric.datasets import Planetoid
 
+from gtransfer.io.atomic import build_lock
+
 from .errors import CorruptCacheWarning
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
@@ -200,4 +202,5 @@ def load_planetoid(
     if missing:
         raise MissingDataError(f"Planetoid {name}: raw files missing: {missing}")
     base = processed_dir("planetoid", name, {"split": "public"}, raw_files, cache)
-    return OfflinePlanetoid(name, raw_folder, base / "processed", transform=transform)
+    with build_lock(base):  # two processes building the same cache at once: one builds, one reads
+        return OfflinePlanetoid(name, raw_folder, base / "processed", transform=transform)

@@ -12,7 +12,8 @@ where the key hashes the loader options and the contents of the raw files, so di
 featurisers/options, or edited raw files, never collide.
 
 No function here touches the network unless the caller passed ``allow_download=True`` *and* the
-files are missing.
+files are missing (a library option only: no command downloads). A ``GTRANSFER_DATA`` that is not a
+folder is an error naming the variable, never silently ignored.
 """
 
 from __future__ import annotations
@@ -70,11 +71,24 @@ def cache_dir(cache: str | os.PathLike | None = None) -> Path:
 
 
 def data_roots(root: str | os.PathLike | None = None, include_embedded: bool = True) -> list[Path]:
-    """Roots searched for raw files, in order: the primary root, then the embedded ``datasets/``."""
+    """Roots searched for raw files, in order: the primary root, then the embedded ``datasets/``.
+
+    Raises:
+        MissingDataError: ``GTRANSFER_DATA`` is set to something that is not a folder, or ``root`` is a file.
+    """
     if root is not None:
-        primary = Path(root)
+        primary = Path(root).expanduser()
+        if primary.exists() and not primary.is_dir():
+            raise MissingDataError(f"the data root {primary} is a file, not a folder; pass the folder that holds tu/, moleculenet/, "
+                                   "planetoid/ and checkpoints/ (--data-root DIR, root= in Python)")
     elif os.environ.get("GTRANSFER_DATA"):
-        primary = Path(os.environ["GTRANSFER_DATA"])
+        primary = Path(os.environ["GTRANSFER_DATA"]).expanduser()
+        if not primary.is_dir():
+            raise MissingDataError(
+                f"the environment variable GTRANSFER_DATA={os.environ['GTRANSFER_DATA']} is not a folder{'' if primary.exists() else ' (it does not exist)'}\n"
+                "Fix: set GTRANSFER_DATA to the data root (the folder that holds tu/, moleculenet/, planetoid/, checkpoints/), "
+                f"pass --data-root DIR, or unset it to use {default_data_root()}"
+            )
     else:
         primary = default_data_root()
     roots = [primary.expanduser()]
@@ -149,8 +163,8 @@ def find_data_path(
     raise MissingDataError(
         f"{what}: no file found. Expected one of:\n  {tried}\n"
         f"Public source: {source}\n"
-        "Put the files there (or point root= / GTRANSFER_DATA at a folder that has them), or pass "
-        "allow_download=True on a machine with internet access."
+        "Fix: put the files at one of those paths, or point the data root at a folder that has them "
+        "(--data-root DIR on the command line, root= in Python, or the GTRANSFER_DATA variable)."
     )
 
 

@@ -44,7 +44,7 @@ from torch_geometric.data import Data
 from torch_geometric.datasets import TUDataset
 from torch_geometric.transforms import BaseTransform, Compose
 
-from gtransfer.io.atomic import atomic_folder
+from gtransfer.io.atomic import atomic_folder, build_lock
 
 from .errors import CorruptCacheWarning
 from .rawfiles import DamagedFileError, check_is_file, open_zip, read_table
@@ -276,10 +276,11 @@ def load_tu_dataset(
     if found.suffix == ".zip":
         base = processed_dir("tu", name, options, [found], cache)
         raw_folder = base / "raw"
-        if not (raw_folder / f"{name}_A.txt").is_file():
-            _extract_zip(found, name, raw_folder)
     else:
         raw_folder = found.parent
         base = processed_dir("tu", name, options, sorted(raw_folder.glob(f"{name}_*.txt")), cache)
-    return TUGraphDataset(name, raw_folder, base / "processed", node_features=node_features, transform=transform,
-                          use_node_attr=use_node_attr, use_edge_attr=use_edge_attr)
+    with build_lock(base):  # two processes building the same cache at once: one builds, one reads
+        if found.suffix == ".zip" and not (raw_folder / f"{name}_A.txt").is_file():
+            _extract_zip(found, name, raw_folder)
+        return TUGraphDataset(name, raw_folder, base / "processed", node_features=node_features, transform=transform,
+                              use_node_attr=use_node_attr, use_edge_attr=use_edge_attr)

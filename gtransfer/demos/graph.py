@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["demo_spec", "run_demo"]
+__all__ = ["demo_spec", "run_demo", "metric_verdicts"]
 
 TARGET = "ogbg-molbace"
 ZOO = ("random:gin:seed=0", "random:gin:seed=1", "random:gcn:seed=0")
@@ -52,6 +52,35 @@ def demo_spec(encoders: list[str], quick: bool, data_root: str | os.PathLike | N
         ],
         "report": {"scores": "graph_score", "truth": "graph_finetune", "truth_metrics": ["test_roc_auc"], "n_boot": 200},
     }
+
+
+def metric_verdicts(table: pd.DataFrame, metrics: list[str], truth: str) -> list[str]:
+    """One line per metric: its Spearman correlation with ``truth`` over the rows and the encoder it picks.
+
+    A metric constant over the encoders (H-score is C - 1 for all when n < d) picks nothing: its line
+    says "constant: no ranking" instead of naming the first row as its pick. A Spearman correlation
+    that is undefined for another reason (the truth is constant, a value is not finite) is "n/a".
+    """
+    from gtransfer.evaluation import numerically_constant, spearman
+
+    truth_values = table[truth].to_numpy(dtype=np.float64)
+    best = table.loc[int(np.argmax(truth_values)), "encoder"]
+    width = max(map(len, metrics), default=6)
+    lines = []
+    for metric in metrics:
+        values = table[metric].to_numpy(dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            lines.append(f"{metric:<{width}}  Spearman n/a   ({int((~np.isfinite(values)).sum())} non-finite values: no ranking)")
+            continue
+        if numerically_constant(values):
+            lines.append(f"{metric:<{width}}  Spearman n/a (constant)   constant: no ranking ({values[0]:.4g} for every encoder)")
+            continue
+        rho = spearman(values, truth_values)
+        chosen = table.loc[int(np.argmax(values)), "encoder"]
+        shown = "n/a (constant truth)" if rho != rho else f"{rho:+.2f}"
+        verdict = "  (the best)" if chosen == best and not numerically_constant(truth_values) else ""
+        lines.append(f"{metric:<{width}}  Spearman {shown}   picks {chosen}{verdict}")
+    return lines
 
 
 def run_demo(
@@ -91,13 +120,8 @@ def run_demo(
     shown = table[["encoder", "test_roc_auc", "shrinkage_h_score", "logme", "h_score", "leep"]]
     print("\nEncoders by fine-tuned test ROC-AUC (BACE, scaffold split), with their metric scores:")
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    from gtransfer.evaluation import spearman
-
-    best = table["encoder"].iloc[0]
     print(f"\nHow each metric's ranking matches fine-tuning ({len(table)} encoders):")
-    for metric in METRICS:
-        chosen = table.loc[int(np.argmax(table[metric].to_numpy())), "encoder"]
-        rho = spearman(table[metric].to_numpy(), table["test_roc_auc"].to_numpy())
-        print(f"  {metric:<18} Spearman {rho:+.2f}   picks {chosen}{'  (the best)' if chosen == best else ''}")
+    for line in metric_verdicts(table, METRICS, "test_roc_auc"):
+        print(f"  {line}")
     print(f"\nreport: {report}")
     return table

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from gtransfer.io.atomic import atomic_folder, writable_folder
+from gtransfer.io.atomic import atomic_folder, build_lock, writable_folder
 from gtransfer.io.canonical import canonical_json, canonicalize
 from gtransfer.io.digests import file_sha256
 from gtransfer.io.provenance import code_version
@@ -135,12 +135,21 @@ class ArrayCache:
         compute: Callable[[], Mapping[str, np.ndarray]],
         info: Mapping[str, Any] | None = None,
     ) -> CacheEntry:
-        """The entry of ``fields``, computed by ``compute()`` and stored when it is absent or damaged."""
+        """The entry of ``fields``, computed by ``compute()`` and stored when it is absent or damaged.
+
+        A present entry is returned without locking; a missing one is computed under
+        :func:`gtransfer.io.atomic.build_lock`, so of two processes asking at once one computes and
+        the other reads its entry.
+        """
         entry = self.get(fields)
         if entry is not None:
             return entry
         writable_folder(self.folder, "the embedding cache")  # before the (possibly long) computation
-        return self.put(fields, compute(), info)
+        with build_lock(self.entry_folder(fields)):
+            entry = self.get(fields)
+            if entry is not None:
+                return entry
+            return self.put(fields, compute(), info)
 
 
 def _check_entry(folder: Path, fields: dict[str, Any]) -> str | None:

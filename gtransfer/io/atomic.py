@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["UnwritableFolderError", "atomic_write", "atomic_folder", "save_npy", "save_npz", "write_text", "write_json",
+__all__ = ["UnwritableFolderError", "atomic_write", "atomic_folder", "build_lock", "save_npy", "save_npz", "write_text", "write_json",
            "writable_folder"]
 
 
@@ -131,6 +131,32 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 def write_json(path: str | os.PathLike, value: Any, indent: int | None = 1) -> Path:
     """A JSON file (keys in the order given), atomically."""
     return write_text(path, json.dumps(value, indent=indent) + "\n")
+
+
+@contextlib.contextmanager
+def build_lock(path: str | os.PathLike) -> Iterator[Path]:
+    """Hold an exclusive lock for building ``path`` (a file or folder), across processes.
+
+    The lock is ``fcntl.flock`` on the file ``.<name>.lock`` beside ``path`` (created if needed, never
+    removed: removing it would let two processes lock two different files). Check-then-build under
+    it: the second of two processes that want the same cache waits, then finds the first one's
+    finished cache instead of building (and deleting) it again. The kernel drops the lock when its
+    holder dies, so a killed builder never blocks the next one. Where ``fcntl`` does not exist
+    (Windows) the lock is a no-op.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield path
+        return
+    with open(path.parent / f".{path.name}.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield path
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -103,6 +103,35 @@ class EncoderSpec:
         return getattr(self._file_encoder, "featurizer", None) or "ogb"
 
     @cached_property
+    def node_input(self) -> str | int | None:
+        """What the encoder reads per node: a molecule featuriser name (``"hu2020"``, ``"ogb"``), a float
+        feature width, or ``None`` for a ``random:`` encoder (built for whatever the target has)."""
+        if self.kind == "random":
+            return None
+        if self.kind == "published":
+            return "hu2020"
+        config = getattr(self._file_encoder, "config", None) or {}
+        return config.get("node_features", self.featurizer)
+
+    def fit_problem(self, dataset: str, kind: str, num_features: int | None = None) -> str | None:
+        """Why this encoder cannot read ``dataset``'s nodes (``kind``: ``"molecule"``, ``"tu"``, ``"planetoid"``), or None.
+
+        Molecule encoders read atom categories and cannot embed float node features; a float-feature
+        encoder reads exactly its width.
+        """
+        expected = self.node_input
+        if expected is None:
+            return None
+        if isinstance(expected, str) and kind != "molecule":
+            return (f"{self.name} reads molecule atoms ({expected} features) and {dataset} has float node features"
+                    f"{f' ({num_features} per node)' if num_features else ''}; use a random:ARCH encoder or one trained on {dataset}'s features")
+        if isinstance(expected, int) and kind == "molecule":
+            return f"{self.name} reads {expected} float features per node and {dataset} is a molecule dataset (atom categories)"
+        if isinstance(expected, int) and num_features is not None and expected != num_features:
+            return f"{self.name} reads {expected} float features per node and {dataset} has {num_features}"
+        return None
+
+    @cached_property
     def identity(self) -> dict[str, Any]:
         """What determines the encoder's embeddings: the spec, plus the file's SHA-256 for a checkpoint."""
         if self.kind == "random":

@@ -105,13 +105,17 @@ def pretrain(
         if start > epochs:
             metadata["complete"] = True
             return metadata
-    bar = tqdm(range(start, epochs + 1), desc=f"pretrain {strategy}", disable=None if progress else True, leave=False)
-    for epoch in bar:
+    batches_per_epoch = len(graphs) // batch_size if len(graphs) > batch_size else 1  # drop_last below
+    # one bar over every batch still to run, so its ETA covers the whole run, not one epoch
+    bar = tqdm(total=(epochs - start + 1) * batches_per_epoch, desc=f"pretrain {strategy}", unit="batch",
+               disable=not progress, dynamic_ncols=True)
+    for epoch in range(start, epochs + 1):
         torch.manual_seed(_epoch_seed(seed, epoch))
         loader = DataLoader(graphs, batch_size=batch_size, shuffle=True, drop_last=len(graphs) > batch_size,
                             generator=torch.Generator().manual_seed(_epoch_seed(seed, epoch)))
         objective.train()
         losses = []
+        bar.set_description(f"pretrain {strategy} epoch {epoch}/{epochs}")
         for batch in loader:
             batch = batch.to(device)
             loss = objective.loss(batch)
@@ -119,6 +123,7 @@ def pretrain(
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
+            bar.update(1)
         mean_loss = float(np.mean(losses))
         if not np.isfinite(mean_loss):
             raise ValueError(f"pretraining diverged at epoch {epoch} (loss {mean_loss}); lower the learning rate")
@@ -129,4 +134,5 @@ def pretrain(
         bar.set_postfix(loss=mean_loss)
         if on_epoch_end is not None:
             on_epoch_end(epoch, mean_loss)
+    bar.close()
     return metadata

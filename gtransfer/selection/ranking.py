@@ -1,55 +1,92 @@
-"""Rank encoders for one target by a transferability metric (``gtransfer rank``)."""
+"""Rank encoders for one target by transferability metrics (``gtransfer rank``)."""
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["rank_encoders"]
+__all__ = ["rank_encoders", "SOURCE_PROB_METRICS"]
+
+#: metrics that need source-model probabilities: ranking gives them k-means stand-ins
+SOURCE_PROB_METRICS = ("nce", "leep", "nce_normalized", "leep_normalized")
 
 
 def rank_encoders(
     target: str,
     encoders: Sequence[str],
-    metric: str = "shrinkage_h_score",
+    metrics: Sequence[str] | str = ("shrinkage_h_score",),
     data_root: str | os.PathLike | None = None,
     max_samples: int | None = None,
     cache: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Score each encoder on the target's training split and rank them, best first.
+    """Score each encoder on the target's training split and rank them by the first metric, best first.
+
+    Each encoder's target is embedded once and every metric computed from that embedding
+    (:func:`gtransfer.metrics.score_all`, sharing their statistics). With ``shrinkage_h_score`` among
+    the metrics, the frame also shows its Ledoit-Wolf ``alpha`` and the plain ``h_score``, so a
+    small H_alpha can be read: alpha near 1 shrinks the between-class term away.
+
+    An encoder that cannot read the target's nodes (a molecule encoder on MUTAG's float features) is
+    left out with a warning naming the reason; ``frame.attrs["skipped"]`` maps it to the reason.
 
     Returns:
-        a frame with ``rank``, ``encoder``, ``metric`` value, ``n``, ``d``.
+        a frame with ``rank``, ``encoder``, one column per metric (``alpha`` and ``h_score`` after
+        ``shrinkage_h_score``), ``n``, ``d``.
 
     Raises:
-        ValueError: unknown metric (names the known ones) or no encoders.
+        ValueError: unknown metric (names the known ones), no encoders, or no encoder fits the target.
         FileNotFoundError: an encoder file or the target's data is missing.
     """
     from tqdm.auto import tqdm
 
+    from gtransfer.data.loading import dataset_kind
+    from gtransfer.data.targets import parse_target
     from gtransfer.embeddings.targets import target_embeddings
-    from gtransfer.metrics import METRICS
+    from gtransfer.metrics import METRICS, ledoit_wolf_shrinkage, score_all
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import cluster_source_probs
 
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(METRICS)}")
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise ValueError(f"unknown metric(s) {unknown or metrics}; choose from {', '.join(sorted(METRICS))}")
     if not encoders:
         raise ValueError("give at least one encoder")
-    specs = [resolve_encoder(encoder, data_root) for encoder in encoders]  # fail before any slow work
-    rows = []
-    for spec in tqdm(specs, desc=f"rank on {target}", unit="encoder", disable=not progress):
-        features, labels = target_embeddings(spec, target, max_samples=max_samples, cache=cache, root=data_root).part("train")
+    kind = dataset_kind(parse_target(target)[0])  # a bad target string fails here, before any slow work
+    specs = [resolve_encoder(encoder, data_root) for encoder in encoders]
+    rows, skipped = [], {}
+    for spec in tqdm(specs, desc=f"rank on {target}", unit="encoder", disable=not progress, dynamic_ncols=True):
+        problem = spec.fit_problem(target, kind)
+        if problem is not None:
+            skipped[spec.name] = problem
+            continue
+        try:
+            embeddings = target_embeddings(spec, target, max_samples=max_samples, cache=cache, root=data_root)
+        except (ValueError, RuntimeError) as exc:  # e.g. a float-feature encoder of another width
+            skipped[spec.name] = f"{spec.name} cannot embed {target}: {type(exc).__name__}: {exc}"
+            continue
+        features, labels = embeddings.part("train")
         features = features.astype(np.float64)
-        if metric in ("nce", "leep", "nce_normalized", "leep_normalized"):
-            value = METRICS[metric](cluster_source_probs(features), labels)
-        else:
-            value = METRICS[metric](features, labels)
-        rows.append({"encoder": spec.name, metric: float(value), "n": features.shape[0], "d": features.shape[1]})
-    frame = pd.DataFrame(rows).sort_values(metric, ascending=False, kind="stable").reset_index(drop=True)
+        probs = cluster_source_probs(features) if any(m in SOURCE_PROB_METRICS for m in metrics) else None
+        scores = score_all(features, labels, source_probs=probs, metrics=metrics)
+        row = {"encoder": spec.name}
+        for metric in metrics:
+            row[metric] = float(scores[metric])
+            if metric == "shrinkage_h_score":
+                row["alpha"] = float(ledoit_wolf_shrinkage(features))
+                row["h_score"] = float(scores["h_score"]) if "h_score" in scores else float(METRICS["h_score"](features, labels))
+        rows.append({**row, "n": features.shape[0], "d": features.shape[1]})
+    for name, reason in skipped.items():
+        warnings.warn(f"skipped encoder {name}: {reason}", stacklevel=2)
+    if not rows:
+        reasons = sorted(set(skipped.values()))
+        raise ValueError(f"no encoder can be ranked on {target}:\n" + "\n".join(f"  {reason}" for reason in reasons))
+    frame = pd.DataFrame(rows).sort_values(metrics[0], ascending=False, kind="stable").reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    frame.attrs["skipped"] = skipped
     return frame

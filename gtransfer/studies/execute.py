@@ -19,7 +19,7 @@ __all__ = ["TrialOutcome", "execute_trial"]
 
 @dataclass(frozen=True)
 class TrialOutcome:
-    """What a trial produced: ``result`` on success, else ``error`` (one line, type and message)."""
+    """What a trial produced: ``result`` on success, else ``error`` (the exception type and its whole message)."""
 
     key: str
     kind: str
@@ -60,8 +60,8 @@ def execute_trial(trial: Trial, imports: tuple[str, ...] = (), base_dir: str | P
             raise TypeError(f"trial kind {trial.kind!r} returned {type(value).__name__}, not a dict")
         result = canonicalize(value, "result", allow_nonfinite=True)
     except Exception as exc:  # noqa: BLE001 - a trial's failure is data, recorded in the store
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        error = f"{type(exc).__name__}: {message}"
+        # the whole message: its later lines (paths tried, valid names, the fix) are what a user needs
+        error = f"{type(exc).__name__}: {str(exc).strip()}"
     return TrialOutcome(
         key=trial.key,
         kind=trial.kind,

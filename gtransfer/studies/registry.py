@@ -19,10 +19,13 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-__all__ = ["TrialFunction", "register_trial_kind", "get_trial_kind", "trial_kinds", "import_trial_modules",
-           "PackRunner", "register_pack_runner", "pack_runner"]
+__all__ = ["TrialFunction", "TrialCheck", "register_trial_kind", "get_trial_kind", "trial_kinds", "trial_kind_params",
+           "trial_kind_check", "import_trial_modules", "PackRunner", "register_pack_runner", "pack_runner"]
 
 TrialFunction = Callable[[dict], dict]
+#: ``check(params)`` raises ValueError for a trial that cannot run (an unknown target, a missing
+#: encoder file) without doing its work: a spec is checked with it before its first trial
+TrialCheck = Callable[[dict], None]
 
 #: modules holding gtransfer's own trial kinds, imported whenever a kind is looked up
 BUILTIN_MODULES = ("gtransfer.studies.kinds.arrays", "gtransfer.studies.kinds.graph", "gtransfer.studies.kinds.graph_finetune",
@@ -32,6 +35,8 @@ BUILTIN_MODULES = ("gtransfer.studies.kinds.arrays", "gtransfer.studies.kinds.gr
 LEGACY_MODULES = frozenset({"vision.trials"})
 
 _REGISTRY: dict[str, TrialFunction] = {}
+_PARAMS: dict[str, tuple[str, ...]] = {}
+_CHECKS: dict[str, TrialCheck] = {}
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,16 @@ def pack_runner(kind: str, modules: Iterable[str] = ()) -> PackRunner | None:
     return _PACK_RUNNERS.get(kind)
 
 
-def register_trial_kind(name: str) -> Callable[[TrialFunction], TrialFunction]:
+def register_trial_kind(
+    name: str, params: Iterable[str] | None = None, check: TrialCheck | None = None
+) -> Callable[[TrialFunction], TrialFunction]:
     """Decorator registering ``fn`` as the trial kind ``name``.
+
+    Args:
+        params: the parameters the kind reads (``encoder``, ``target`` and ``seed`` included when it
+            uses them). Declared, a spec's parameter that is not among them is an error before any
+            trial runs ("did you mean ..."); ``None`` accepts any parameter.
+        check: ``check(params)`` raises ValueError for a trial that cannot run, cheaply (see :data:`TrialCheck`).
 
     Raises:
         ValueError: ``name`` is empty, or already registered to a different function.
@@ -76,6 +89,10 @@ def register_trial_kind(name: str) -> Callable[[TrialFunction], TrialFunction]:
                 f"register_trial_kind: {name!r} is already registered to {_qualified(existing)}"
             )
         _REGISTRY[name] = fn
+        if params is not None:
+            _PARAMS[name] = tuple(params)
+        if check is not None:
+            _CHECKS[name] = check
         return fn
 
     return decorator
@@ -118,3 +135,15 @@ def trial_kinds(modules: Iterable[str] = ()) -> list[str]:
     """Names of all registered kinds, after importing ``modules``."""
     import_trial_modules(modules)
     return sorted(_REGISTRY)
+
+
+def trial_kind_params(name: str, modules: Iterable[str] = ()) -> tuple[str, ...] | None:
+    """The parameters kind ``name`` declared (``None``: not declared, any is accepted)."""
+    get_trial_kind(name, modules)
+    return _PARAMS.get(name)
+
+
+def trial_kind_check(name: str, modules: Iterable[str] = ()) -> TrialCheck | None:
+    """The pre-run check kind ``name`` registered, if any."""
+    get_trial_kind(name, modules)
+    return _CHECKS.get(name)

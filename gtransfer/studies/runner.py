@@ -25,6 +25,7 @@ over when their driver is gone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import warnings
@@ -35,15 +36,15 @@ from typing import TYPE_CHECKING
 
 from gtransfer.studies.execute import TrialOutcome, execute_trial
 from gtransfer.studies.packing import member_outcomes, plan_units, repack, unit_members
-from gtransfer.studies.registry import get_trial_kind
 from gtransfer.studies.spec import StudySpec, Trial, expand_trials
 from gtransfer.studies.store import TrialStore
+from gtransfer.studies.validate import check_spec
 from gtransfer.studies.workers import WorkerPool
 
 if TYPE_CHECKING:
     from tqdm.auto import tqdm
 
-__all__ = ["SweepSummary", "run_sweep", "local_engine", "ENGINES", "LEASE_S"]
+__all__ = ["SweepSummary", "SweepInterrupted", "run_sweep", "local_engine", "ENGINES", "LEASE_S"]
 
 #: how long a claim on a trial lasts without renewal; the driver renews every LEASE_S / 10
 LEASE_S = 600.0
@@ -63,6 +64,15 @@ class SweepSummary:
     @property
     def complete(self) -> bool:
         return self.already_done + self.succeeded == self.total
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_sweep`; ``summary`` counts what was stored before it."""
+
+    def __init__(self, summary: SweepSummary, workers: int) -> None:
+        super().__init__(f"sweep interrupted after {summary.succeeded + summary.failed} trial(s) stored in this run")
+        self.summary = summary
+        self.workers = workers
 
 
 # -- local engine -----------------------------------------------------------------------------------
@@ -148,13 +158,13 @@ def run_sweep(
         the counts; failed trials are in the store with their error and are retried next time.
 
     Raises:
-        ValueError: unknown engine, or a trial kind the spec names is not registered.
+        ValueError: unknown engine, or the spec names an unknown trial kind, parameter, target or
+            encoder (:func:`gtransfer.studies.validate.check_spec`, before any trial runs).
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {sorted(ENGINES)}")
+    check_spec(spec)  # unknown kinds, parameters, targets and encoders: before any trial runs
     trials = expand_trials(spec)
-    for kind in sorted({t.kind for t in trials}):
-        get_trial_kind(kind, spec.imports)  # fail before starting workers, with the list of kinds
     store.register_study(spec.name, spec.raw, (t.key for t in trials))
     done = store.finished_keys()
     todo = [t for t in trials if t.key not in done]
@@ -167,6 +177,7 @@ def run_sweep(
     owner = store.new_owner()
     counts = {"succeeded": 0, "failed": 0, "claimed_elsewhere": 0, "finished_elsewhere": 0}
     bar = _progress_bar(total=len(trials), initial=already, desc=spec.name, enabled=progress)
+    outcomes = None
     try:
         with _renewing(store.path, owner):
             outcomes = ENGINES[engine](_claimed(units, store, owner, counts, isolate, by_key), spec.imports, spec.base_dir,
@@ -186,6 +197,12 @@ def run_sweep(
                     counts["succeeded" if outcome.error is None else "failed"] += 1
                     bar.update(1)
                 bar.set_postfix(failed=counts["failed"], refresh=False)
+    except KeyboardInterrupt:
+        # every outcome yielded so far is stored (one transaction each); what was in flight is not
+        with contextlib.suppress(BaseException):
+            getattr(outcomes, "close", lambda: None)()  # the engine stops its workers now
+        raise SweepInterrupted(SweepSummary(len(trials), already + counts["finished_elsewhere"], counts["succeeded"], counts["failed"],
+                                            counts["claimed_elsewhere"]), workers) from None
     finally:
         bar.close()
         store.release(owner)

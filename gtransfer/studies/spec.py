@@ -76,8 +76,17 @@ def load_spec(path: str | Path) -> StudySpec:
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise ValueError(f"spec {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise ValueError(f"spec {path} is not valid YAML: {_yaml_problem(exc)}") from None
     return parse_spec(raw, base_dir=path.resolve().parent, source=str(path))
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """The YAML error with its line and column (1-based), as ``line L, column C: problem (context)``."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    context = getattr(exc, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}" + (f" ({context})" if context else "")
 
 
 def parse_spec(raw: Any, base_dir: str | Path = ".", source: str = "spec") -> StudySpec:

@@ -83,7 +83,7 @@ class FinetuneResult:
 def task_loss(task: TaskSpec, outputs: Tensor, targets: Tensor) -> Tensor | None:
     """Training loss of one model's (B, T) outputs (:func:`gtransfer.training.losses.member_losses`);
     NaN labels are masked out. ``None`` when a batch has no usable label."""
-    losses = member_losses(task, outputs.unsqueeze(0), targets)
+    losses = member_losses(task.kind, outputs.unsqueeze(0), targets)
     return None if losses is None else losses[0]
 
 

@@ -10,30 +10,25 @@ For member k with outputs :math:`o_k` (B, T) and labels y (B, T), over the set V
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from gtransfer.training.finetune import TaskSpec
-
 __all__ = ["member_losses"]
 
 
-def member_losses(task: TaskSpec, outputs: Tensor, targets: Tensor, check_labels: bool = True) -> Tensor | None:
+def member_losses(kind: str, outputs: Tensor, targets: Tensor, check_labels: bool = True) -> Tensor | None:
     """(K,) loss of each of K stacked models on one batch; ``None`` when no entry has a label.
 
     Args:
-        task: the task kind.
+        kind: the task kind (``TaskSpec.kind``): ``"multilabel"``, ``"multiclass"`` or ``"regression"``.
         outputs: (K, B, T) logits or predictions.
         targets: (B,) class ids (multiclass) or (B, T) / (B,) labels with NaN for missing ones.
         check_labels: look at the labels for "none usable" (a device sync); callers that know
             every batch has a label pass ``False``.
     """
     k, b, t = outputs.shape
-    if task.kind == "multiclass":
+    if kind == "multiclass":
         labels = targets.reshape(-1).long()
         losses = F.cross_entropy(outputs.reshape(k * b, t), labels.repeat(k), reduction="none")
         return losses.view(k, b).mean(dim=1)
@@ -42,7 +37,7 @@ def member_losses(task: TaskSpec, outputs: Tensor, targets: Tensor, check_labels
     if check_labels and not bool(valid.any()):
         return None
     filled = torch.where(valid, labels, torch.zeros_like(labels))
-    if task.kind == "multilabel":
+    if kind == "multilabel":
         elementwise = F.binary_cross_entropy_with_logits(outputs, filled.expand_as(outputs), reduction="none")
     else:
         elementwise = (outputs - filled) ** 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -390,3 +391,41 @@ def test_regression_datasets_absent_from_the_root_load_in_their_published_layout
     np.testing.assert_allclose(dataset._data.y.numpy()[:, 0], values.astype(np.float32))
     y = dataset._data.y
     assert Evaluator(name).eval({"y_true": y, "y_pred": y + 1.0})["rmse"] == pytest.approx(1.0)
+
+
+def _load_concurrently(root: str, cache: str, log: str, barrier) -> None:
+    from gtransfer.data.molecules import MoleculeDataset
+
+    build = MoleculeDataset._build
+
+    def slow_build(self, num_workers, progress):
+        with open(log, "a") as handle:
+            handle.write("built\n")
+        time.sleep(0.5)  # the other process looks for the cache while this one builds it
+        build(self, num_workers, progress)
+
+    MoleculeDataset._build = slow_build
+    barrier.wait()
+    dataset = load_dataset("ogbg-molbbbp", root=root, cache=cache, progress=False)
+    assert len(dataset) == 30
+
+
+def test_two_processes_building_one_cache_build_it_once_and_both_read_it(small_bbbp, tmp_path):
+    """The `make demo` race: two workers found no cache and both built it (the second's replace pulled the
+    first's finished folder away: "freshly built cache cannot be read back"). Now one builds, one waits."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs the fork start method")
+    _write_bbbp(tmp_path / "root", small_bbbp)
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(2)
+    log = tmp_path / "builds.txt"
+    workers = [context.Process(target=_load_concurrently, args=(str(tmp_path / "root"), str(tmp_path / "cache"), str(log), barrier))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert log.read_text().splitlines() == ["built"]  # without the lock: two builds (checked by hand)

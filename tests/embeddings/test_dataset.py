@@ -66,7 +66,13 @@ def test_command_line_writes_npy_and_metadata(mutag_checkpoint, shared_data, tmp
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["shape"] == [188, 24] and np.load(out).shape == (188, 24)
     assert json.loads(out.with_suffix(".json").read_text())["checkpoint_sha256"]
-    with pytest.raises(ValueError, match="no predefined splits"):
-        embed_dataset(path, "MUTAG", split="test", root=shared_data, cache=tmp_path / "cache")
+    # a split is the target grammar's, as in `gtransfer rank`: MUTAG's stratified 80/10/10 split
+    from gtransfer.embeddings.targets import target_embeddings
+
+    test_part = embed_dataset(path, "MUTAG", split="test", pooling="mean", root=shared_data, cache=tmp_path / "cache")
+    features, labels = target_embeddings(str(path), "MUTAG", root=shared_data).part("test")
+    np.testing.assert_allclose(test_part.load(), features, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(test_part.load_labels(), labels)
+    assert test_part.load_labels().shape == (20,) and test_part.load_labels().dtype == np.int64
     with pytest.raises(FileNotFoundError):
         embed_dataset(tmp_path / "absent.pt", "MUTAG", root=shared_data, cache=tmp_path / "cache")

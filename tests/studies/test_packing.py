@@ -67,7 +67,9 @@ def test_a_packed_sweep_stores_what_an_unpacked_one_does(tmp_path):
 
 
 def test_a_member_that_fails_fails_alone_and_a_failing_pack_fails_each_member(tmp_path):
-    spec = _spec(tmp_path, encoders=[ENCODERS[0], "missing.pt"], targets=("MUTAG", "NOSUCHDATASET"))
+    # both pass the spec checks (the file exists, the dataset exists) and fail only when the trials run
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    spec = _spec(tmp_path, encoders=[ENCODERS[0], "broken.pt"], targets=("MUTAG", "MUTAG:k=5"))
     with TrialStore(tmp_path / "r.db") as store:
         with pytest.warns(UserWarning, match="trial"):
             summary = run_sweep(spec, store, progress=False)
@@ -76,9 +78,9 @@ def test_a_member_that_fails_fails_alone_and_a_failing_pack_fails_each_member(tm
     by = {(r.params["encoder"], r.params["target"]): r for r in records}
     assert len(records) == 16 and all(r.kind == "graph_finetune" for r in records)
     assert by[(ENCODERS[0], "MUTAG")].status == "ok"
-    assert "missing.pt" in by[("missing.pt", "MUTAG")].error
-    failed_pack = [r for r in records if r.params["target"] == "NOSUCHDATASET"]
+    assert "broken.pt" in by[("broken.pt", "MUTAG")].error
+    failed_pack = [r for r in records if r.params["target"] == "MUTAG:k=5"]
     assert len(failed_pack) == 8 and all(r.status != "ok" for r in failed_pack)
-    # the target is every member's error, except for members that failed on their own first
-    assert all(("missing.pt" if r.params["encoder"] == "missing.pt" else "NOSUCHDATASET") in r.error for r in failed_pack)
+    # the target is every member's error, except for members whose encoder failed on its own first
+    assert all(r.error.startswith("ValueError: num_classes must be in [2, 2]") for r in failed_pack if r.params["encoder"] != "broken.pt")
     assert summary.failed == 4 + 8 and summary.succeeded == 4

@@ -141,3 +141,69 @@ def test_study_names_map_to_distinct_folders_inside_out(study_store, tmp_path):
     assert safe_name("exp_1") == "exp_1" and safe_name("fisher-vs-probe") == "fisher-vs-probe"  # plain names stay as they are
     assert safe_name("exp/1").startswith("exp_1~") and safe_name("exp 1").startswith("exp_1~") and safe_name("exp/1") != safe_name("exp 1")
     assert safe_name("..").startswith("name~") and "/" not in safe_name("../escape")
+def _store_with(tmp_path, truth_kind: str, targets=("t",)):
+    """Four encoders per target: logme ranks them as the truth does, h_score is constant, gbc picks 'c'."""
+    from gtransfer.studies.keys import trial_key
+
+    path = tmp_path / f"{truth_kind}.db"
+    truth = {"a": 0.5, "b": 0.8, "c": 0.6, "d": 0.7}
+    with TrialStore(path) as store:
+        keys = []
+        for target in targets:
+            for encoder, value in truth.items():
+                params = {"encoder": encoder, "target": target, "seed": 0}
+                scores = {"logme": value / 10, "h_score": 1.0, "gbc": 1.0 if encoder == "c" else 0.0, "n": 10, "d": 20}
+                for kind, result in (("score", scores), (truth_kind, {"test_roc_auc": value})):
+                    key = trial_key(kind, params)
+                    store.record(key, kind, params, result=result)
+                    keys.append(key)
+        failing = {"encoder": "e", "target": targets[0], "seed": 0}
+        key = trial_key(truth_kind, failing)
+        store.record(key, truth_kind, failing, error="MissingDataError: TU dataset X: no file found. Expected one of:\n  /r/tu/X\nFix: put the files there")
+        keys.append(key)
+        store.register_study("s", {"name": "s", "report": {"scores": "score", "truth": truth_kind, "truth_metrics": ["test_roc_auc"],
+                                                         "n_boot": 50}}, keys)
+    return path
+
+
+def test_a_one_target_report_has_no_zero_width_interval_and_says_what_its_truth_is(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (report,) = write_report(_store_with(tmp_path, "graph_finetune"), tmp_path / "out")
+    text = report.read_text()
+    assert "## Metric scores against fine-tuned performance" in text
+    assert "| logme | 1 | 1.00 [n/a (1 target)] | 1.00 [n/a (1 target)] |" in text
+    assert "with one target the mean has no interval: n/a" in text
+    assert "95% bootstrap" in text and "[1.00, 1.00]" not in text
+    # the failed trial's whole error: its first line, then the rest (the paths tried, the fix)
+    assert "- 1 x `MissingDataError: TU dataset X: no file found. Expected one of:`" in text
+    assert "    /r/tu/X" in text and "  Fix: put the files there" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (probe_report,) = write_report(_store_with(tmp_path, "graph_probe"), tmp_path / "probe")
+    probe_text = probe_report.read_text()
+    assert "## Metric scores against linear-probe performance" in probe_text and "fine-tuned" not in probe_text
+
+
+def test_the_pick_table_names_each_metrics_pick_against_the_true_best(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (report,) = write_report(_store_with(tmp_path, "graph_finetune", targets=("t", "u")), tmp_path / "out")
+    picks = pd.read_csv(report.parent / "picks.csv")
+    assert picks.to_dict(orient="records")[0] == {
+        "target": "t", "best": "b (0.800)", "logme": "**best**", "h_score": "constant: no pick", "gbc": "c (0.600)",
+    }
+    assert "| t | b (0.800) | c (0.600) | constant: no pick | **best** |" in report.read_text()
+    assert "[n/a (1 target)]" not in report.read_text()  # two targets: real intervals
+
+
+def test_timing_plot_styles_stay_distinct_beyond_ten_lines():
+    from gtransfer.studies.report.plots import line_styles
+
+    styles = line_styles(15)
+    assert len({(s["color"], s["marker"], s["linestyle"]) for s in styles}) == 15
+    assert len({s["color"] for s in styles}) == 15  # tab20: a colour each, not 10 shared by 15

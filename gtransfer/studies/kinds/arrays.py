@@ -54,7 +54,7 @@ def load_features_and_labels(params: dict) -> tuple[np.ndarray, np.ndarray]:
     return features, as_class_indices(labels, "labels", "encode them with np.unique(labels, return_inverse=True)[1]")
 
 
-@register_trial_kind("probe")
+@register_trial_kind("probe", params=("features", "labels", "seed", "test_fraction", "model", "l2", "hidden", "max_iter", "encoder", "target"))
 def probe_trial(params: dict) -> dict:
     """A linear probe (or a small MLP) on frozen embeddings: the cheap ground truth of a sweep.
 
@@ -116,7 +116,7 @@ def probe_trial(params: dict) -> dict:
     }
 
 
-@register_trial_kind("score")
+@register_trial_kind("score", params=("features", "labels", "source_probs", "metrics", "seed", "encoder", "target"))
 def score_trial(params: dict) -> dict:
     """Every transferability metric (``gtransfer.metrics.score_all``) on one embedding file.
 
@@ -150,7 +150,7 @@ def synthetic_features(n: int, d: int, classes: int, seed: int) -> tuple[np.ndar
     return means[labels] + rng.standard_normal((n, d)), labels
 
 
-@register_trial_kind("metric_timing")
+@register_trial_kind("metric_timing", params=("metric", "n", "d", "classes", "seed", "repeats"))
 def metric_timing_trial(params: dict) -> dict:
     """Wall time of one metric on synthetic features of size (n, d): the "cost as n and d grow" plot.
 

@@ -35,7 +35,38 @@ def _embeddings(params: dict) -> TargetEmbeddings:
     )
 
 
-@register_trial_kind("graph_score")
+#: parameters every graph kind reads
+COMMON_PARAMS = ("encoder", "target", "seed", "max_samples", "sample_seed", "cache", "data_root")
+
+
+def check_graph_trial(params: dict) -> None:
+    """Before any trial runs: the target parses and its dataset exists, the encoder resolves (no weights loaded).
+
+    Raises:
+        ValueError: a bad target or encoder string, an unknown dataset (the message lists those present).
+        FileNotFoundError: an encoder checkpoint or a published encoder that is not there.
+    """
+    from gtransfer.data.loading import available_datasets, dataset_kind
+    from gtransfer.data.targets import parse_target
+    from gtransfer.models.specs import resolve_encoder
+
+    for field in ("encoder", "target"):
+        if field not in params:
+            raise ValueError(f"graph trials need {field!r} (give '{field}s:' in the spec)")
+    dataset = parse_target(params["target"])[0]
+    kind = dataset_kind(dataset)
+    present = available_datasets(params.get("data_root"))
+    if kind != "molecule" and dataset.lower() not in {name.lower() for name in present}:
+        raise ValueError(f"target {params['target']!r}: no dataset {dataset!r} in the data roots; present: "
+                         f"{', '.join(sorted(present, key=str.lower)) or 'none'}")
+    spec = resolve_encoder(params["encoder"], params.get("data_root"))
+    if spec.kind != "file":  # a checkpoint's input is read from the file: left to the trial
+        problem = spec.fit_problem(dataset, kind)
+        if problem is not None:
+            raise ValueError(problem)
+
+
+@register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source_clusters"), check=check_graph_trial)
 def graph_score_trial(params: dict) -> dict:
     """Every metric of ``score_all`` on the training split's embeddings, with stand-in source probs.
 
@@ -54,7 +85,7 @@ def graph_score_trial(params: dict) -> dict:
     return {**scores, "n": int(features.shape[0]), "d": int(features.shape[1]), "num_classes": int(np.unique(labels).size)}
 
 
-@register_trial_kind("graph_probe")
+@register_trial_kind("graph_probe", params=(*COMMON_PARAMS, "l2", "max_iter"), check=check_graph_trial)
 def graph_probe_trial(params: dict) -> dict:
     """Logistic regression on frozen, standardised embeddings: train split -> test split.
 

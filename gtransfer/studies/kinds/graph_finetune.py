@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gtransfer.studies.kinds.graph import COMMON_PARAMS, check_graph_trial
 from gtransfer.studies.registry import register_pack_runner, register_trial_kind
 
 if TYPE_CHECKING:
@@ -196,7 +197,8 @@ def default_pack_size(group: str) -> int:
 register_pack_runner("graph_finetune", pack_group, graph_finetune_pack, default_pack_size)
 
 
-@register_trial_kind("graph_finetune")
+@register_trial_kind("graph_finetune", params=(*COMMON_PARAMS, *sorted(MEMBER_PARAMS - {"encoder", "seed"}), *sorted(set(DEFAULTS) - MEMBER_PARAMS),
+                                              "device"), check=check_graph_trial)
 def graph_finetune_trial(params: dict) -> dict:
     """Fine-tune ``encoder`` with a linear head on ``target`` (a pack of one; see the module docstring).
 

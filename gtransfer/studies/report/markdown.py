@@ -30,7 +30,7 @@ from gtransfer.studies.report.tables import (
 )
 from gtransfer.studies.store import TrialStore
 
-__all__ = ["write_report", "write_study_report"]
+__all__ = ["write_report", "write_study_report", "pick_table", "truth_label"]
 
 
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -49,15 +49,30 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
-def _with_interval(table: pd.DataFrame, measures: list[str], keys: list[str]) -> pd.DataFrame:
-    """``estimate [low, high]`` text columns for the markdown tables."""
+def _with_interval(table: pd.DataFrame, measures: list[str], keys: list[str], group: str = "group") -> pd.DataFrame:
+    """``estimate [low, high]`` text columns for the markdown tables.
+
+    A mean over one group has no interval over groups (resampling one value gives it back, a
+    zero-width "interval" that looks like certainty): it is shown as ``n/a (1 <group>)``.
+    """
     out = table[keys].copy()
+    single = table["groups"].to_numpy() <= 1 if "groups" in table.columns else [False] * len(table)
     for m in measures:
         out[m] = [
-            "nan" if v != v else f"{v:.2f} [{lo:.2f}, {hi:.2f}]"
-            for v, lo, hi in zip(table[m], table[f"{m}_low"], table[f"{m}_high"])
+            "nan" if v != v else (f"{v:.2f} [n/a (1 {group})]" if one else f"{v:.2f} [{lo:.2f}, {hi:.2f}]")
+            for v, lo, hi, one in zip(table[m], table[f"{m}_low"], table[f"{m}_high"], single)
         ]
     return out
+
+
+def truth_label(config: ReportConfig) -> str:
+    """What the ground truth is, in words: "fine-tuned", "linear-probe" or the truth kind's name."""
+    kind = config.truth.lower()
+    if "finetune" in kind or "fine_tune" in kind:
+        return "fine-tuned"
+    if "probe" in kind:
+        return "linear-probe"
+    return f"`{config.truth}`"
 
 
 def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
@@ -84,7 +99,10 @@ def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
         failures.to_csv(out_dir / "failed_trials.csv", index=False)
         lines += ["Failed trials (`failed_trials.csv`; rerun the sweep to retry them), by error:", ""]
         for error, count in failures["error"].value_counts().head(10).items():
-            lines.append(f"- {count} x `{error}`")
+            first, _, rest = str(error).partition("\n")
+            lines.append(f"- {count} x `{first}`")
+            if rest:  # the whole message: its later lines name the paths tried and the fix
+                lines += ["", "  ```", *(f"  {line}" for line in rest.splitlines()), "  ```"]
         lines.append("")
     for kind, part in all_trials.groupby("kind") if not all_trials.empty else []:
         part.dropna(axis=1, how="all").to_csv(out_dir / f"trials_{safe_name(kind)}.csv", index=False)
@@ -113,13 +131,16 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
     truths = [t for t in config.truth_metrics if t in data.columns]
     data.to_csv(out_dir / "scores_and_truth.csv", index=False)
     per_group = correlation_table(data, metrics, config)
+    truth_words = truth_label(config)
+    groups = data[config.group].nunique()
     lines = [
-        "## Metric scores against fine-tuned performance",
+        f"## Metric scores against {truth_words} performance",
         "",
         f"Candidates: `{config.candidate}` ({data[config.candidate].nunique()}), ranked within each "
-        f"`{config.group}` ({data[config.group].nunique()}). Ground truth: `{config.truth}` trials, seeds averaged, "
+        f"`{config.group}` ({groups}). Ground truth: {truth_words} performance (`{config.truth}` trials), seeds averaged, "
         f"{'best' if config.truth_aggregate == 'best' else 'mean'} over hyperparameters. Intervals: 95% bootstrap "
-        f"({config.n_boot} resamples of candidates; of groups for the averages).",
+        f"({config.n_boot} resamples of candidates within a {config.group}"
+        + ("; of groups for the means over groups)." if groups > 1 else f"; with one {config.group} the mean has no interval: n/a)."),
         "",
     ]
     if per_group.empty:
@@ -130,7 +151,8 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
     measures = ["pearson", "spearman", "kendall", "weighted_kendall", "top1_relative_accuracy"]
     for truth_name in truths:
         part = aggregate[aggregate["truth"] == truth_name].sort_values("spearman", ascending=False)
-        lines += [f"### Against `{truth_name}` (mean over groups)", "", _markdown(_with_interval(part, measures, ["metric", "groups"])), ""]
+        lines += [f"### Against {truth_words} `{truth_name}` (mean over {config.group}s)", "",
+                  _markdown(_with_interval(part, measures, ["metric", "groups"], config.group)), ""]
         for measure in ("spearman", "weighted_kendall"):
             name = f"bars_{measure}_{safe_name(truth_name)}.png"
             plots.correlation_bars(aggregate, measure, truth_name, out_dir / "plots" / name)
@@ -145,16 +167,24 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
         if len(first_truth):
             lines.append("")
     spearman = per_group.pivot_table(index=["truth", "group"], columns="metric", values="spearman").reset_index()
-    lines += ["### Spearman correlation per group", "", _markdown(spearman, digits=2), ""]
+    lines += [f"### Spearman correlation per {config.group}", "", _markdown(spearman, digits=2), ""]
+    if truths:
+        picks = pick_table(data, metrics, truths[0], config)
+        picks.to_csv(out_dir / "picks.csv", index=False)
+        lines += [f"### Each metric's pick against the best `{config.candidate}` per {config.group} ({truth_words} `{truths[0]}`)", "",
+                  f"A cell is the {config.candidate} the metric scores highest, with its {truths[0]}; **best** marks the true best. "
+                  "A metric constant over the candidates picks nothing.", "",
+                  _markdown(picks), ""]
     if {"h_score", "shrinkage_h_score", "n", "d"} <= set(data.columns):
         lines += _hscore_section(data, per_group, config)
-    lines += ["### Metric against fine-tuned score", ""]
+    lines += [f"### Metric against {truth_words} score", ""]
     for metric in metrics:
         for truth_name in truths[:1]:
             name = f"scatter_{safe_name(metric)}_{safe_name(truth_name)}.png"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                plots.scatter_metric_vs_truth(data, metric, truth_name, config.group, config.candidate, out_dir / "plots" / name)
+                plots.scatter_metric_vs_truth(data, metric, truth_name, config.group, config.candidate, out_dir / "plots" / name,
+                                              truth_words=truth_words.strip("`"))
             lines.append(f"![{metric}](plots/{name})")
     lines.append("")
     return lines
@@ -171,11 +201,38 @@ def _hscore_section(data: pd.DataFrame, per_group: pd.DataFrame, config: ReportC
     return [
         "### H-score against shrinkage H-score (H_alpha) by n/d",
         "",
-        "Spearman correlation with fine-tuned performance; the paper expects plain H-score to degrade when n is small relative to d.",
+        f"Spearman correlation with {truth_label(config)} performance; the paper expects plain H-score to degrade when n is small "
+        "relative to d.",
         "",
         _markdown(table, digits=2),
         "",
     ]
+
+
+def pick_table(data: pd.DataFrame, metrics: list[str], truth: str, config: ReportConfig) -> pd.DataFrame:
+    """Per group: the true best candidate, and each metric's pick with its truth value (``= best`` when it is)."""
+    from gtransfer.evaluation import numerically_constant
+
+    rows = []
+    for group, part in data.groupby(config.group, sort=True):
+        part = part.reset_index(drop=True)
+        values = part[truth].to_numpy(dtype=float)
+        if not (values == values).any():
+            continue
+        best = int(pd.Series(values).idxmax())
+        row = {config.group: group, "best": f"{part.loc[best, config.candidate]} ({values[best]:.3f})"}
+        for metric in metrics:
+            scores = part[metric].to_numpy(dtype=float)
+            if not (scores == scores).all():
+                row[metric] = "n/a (non-finite)"
+            elif numerically_constant(scores):
+                row[metric] = "constant: no pick"
+            else:
+                chosen = int(pd.Series(scores).idxmax())
+                row[metric] = "**best**" if part.loc[chosen, config.candidate] == part.loc[best, config.candidate] else (
+                    f"{part.loc[chosen, config.candidate]} ({values[chosen]:.3f})")
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def write_report(store_path: str | Path, out_dir: str | Path, study: str | None = None) -> list[Path]:

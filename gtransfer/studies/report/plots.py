@@ -8,7 +8,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
-__all__ = ["scatter_metric_vs_truth", "correlation_bars", "timing_plot"]
+__all__ = ["scatter_metric_vs_truth", "correlation_bars", "timing_plot", "line_styles"]
 
 
 def _pyplot() -> ModuleType:
@@ -20,14 +20,39 @@ def _pyplot() -> ModuleType:
     return plt
 
 
-def scatter_metric_vs_truth(data: pd.DataFrame, metric: str, truth: str, group: str, candidate: str, path: Path) -> Path:
-    """One point per (group, candidate): metric value against fine-tuned score, one colour per group."""
+def line_styles(count: int) -> list[dict]:
+    """``count`` distinguishable line/point styles: 20 colours (tab20), then new markers and dashes."""
+    import matplotlib
+
+    colours = matplotlib.colormaps["tab10" if count <= 10 else "tab20"].colors
+    markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
+    dashes = ["-", "--", ":", "-."]
+    return [{"color": colours[i % len(colours)], "marker": markers[(i // len(colours)) % len(markers)] if count > len(colours) else markers[i % len(markers)],
+             "linestyle": dashes[(i // len(colours)) % len(dashes)]} for i in range(count)]
+
+
+def _short(text: object, width: int = 22) -> str:
+    text = str(text)
+    text = text.split(":", 1)[1] if text.startswith(("published:", "random:")) and len(text) > width else text
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def scatter_metric_vs_truth(data: pd.DataFrame, metric: str, truth: str, group: str, candidate: str, path: Path,
+                            truth_words: str = "fine-tuned") -> Path:
+    """One point per (group, candidate): metric value against the ground truth, one colour per group.
+
+    Each point is labelled with its candidate (shortened) when there are at most 40 points.
+    """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.0, 4.0))
-    for name, part in data.groupby(group, sort=True):
-        ax.scatter(part[metric], part[truth], s=24, label=str(name))
+    fig, ax = plt.subplots(figsize=(6.0, 4.6))
+    groups = list(data.groupby(group, sort=True))
+    for (name, part), style in zip(groups, line_styles(len(groups))):
+        ax.scatter(part[metric], part[truth], s=24, label=str(name), color=style["color"], marker=style["marker"])
+        if len(data) <= 40:
+            for x, y, label in zip(part[metric], part[truth], part[candidate]):
+                ax.annotate(_short(label), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=6, alpha=0.85)
     ax.set_xlabel(metric)
-    ax.set_ylabel(f"fine-tuned {truth}")
+    ax.set_ylabel(f"{truth_words} {truth}")
     ax.set_title(f"{metric} vs {truth} (one point per {candidate})", fontsize=9)
     if data[group].nunique() <= 12:
         ax.legend(fontsize=7, title=group, title_fontsize=7)
@@ -57,20 +82,40 @@ def correlation_bars(aggregate: pd.DataFrame, measure: str, truth: str, path: Pa
     return path
 
 
+def _compact(value: float) -> str:
+    """1000 -> 1k, 50000 -> 50k, 2000000 -> 2M: short tick labels that do not collide."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= size and value % size == 0:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
 def timing_plot(timing: pd.DataFrame, path: Path) -> Path:
-    """Seconds against n (left, one line per metric and d) and against d (right, per metric and n)."""
+    """Seconds against n (left, one line per metric and d) and against d (right, per metric and n).
+
+    The x ticks are the measured sizes, written compactly and rotated so they do not overlap; with
+    more than 10 lines each gets its own colour, marker and dash (tab20, then markers), and the
+    legend goes below the plots.
+    """
+    from matplotlib.ticker import FixedLocator, NullLocator
+
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0))
-    for (metric, d), part in timing.groupby(["metric", "d"], sort=True):
-        axes[0].plot(part["n"], part["seconds"], marker="o", label=f"{metric}, d={d}")
-    for (metric, n), part in timing.groupby(["metric", "n"], sort=True):
-        axes[1].plot(part["d"], part["seconds"], marker="o", label=f"{metric}, n={n}")
-    for ax, axis in zip(axes, ("n", "d")):
+    left = list(timing.groupby(["metric", "d"], sort=True))
+    right = list(timing.groupby(["metric", "n"], sort=True))
+    most = max(len(left), len(right))
+    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.4 + 0.12 * max(0, most - 10)))
+    for ax, lines, axis, other in ((axes[0], left, "n", "d"), (axes[1], right, "d", "n")):
+        for ((metric, value), part), style in zip(lines, line_styles(len(lines))):
+            ax.plot(part[axis], part["seconds"], label=f"{metric}, {other}={_compact(value)}", markersize=4, **style)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ticks = sorted(timing[axis].unique())
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([_compact(t) for t in ticks], rotation=45, ha="right", fontsize=7)
         ax.set_xlabel(axis)
         ax.set_ylabel("seconds (best of repeats)")
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, ncol=2 if len(lines) > 10 else 1, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     fig.suptitle("metric cost as n and d grow", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

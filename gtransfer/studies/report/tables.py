@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from gtransfer.evaluation import CORRELATIONS, bootstrap_ci
+from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constant
 from gtransfer.studies.store import TrialStore
 
 __all__ = ["ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table"]
@@ -181,7 +181,7 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
                     row.update({m: np.nan for m in CORRELATIONS}, note="non-finite values")
                     rows.append(row)
                     continue
-                if _numerically_constant(scores):
+                if numerically_constant(scores):
                     # e.g. H-score saturating at C - 1 when n <= d: a ranking of rounding noise
                     row.update({m: np.nan for m in CORRELATIONS}, note="metric constant within the group")
                     rows.append(row)
@@ -192,11 +192,6 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
     if skipped:
         warnings.warn(f"{skipped} group(s) with fewer than 3 candidates left out of the correlations", stacklevel=2)
     return pd.DataFrame(rows)
-
-
-def _numerically_constant(values: np.ndarray, rtol: float = 1e-5) -> bool:
-    """True when the values differ by less than ``rtol`` of their magnitude (ties up to rounding)."""
-    return float(np.ptp(values)) <= rtol * max(1.0, float(np.max(np.abs(values))))
 
 
 def _measure_with_interval(name: str, fn: Callable[[np.ndarray, np.ndarray], float], scores: np.ndarray, truth: np.ndarray, config: ReportConfig) -> dict:

@@ -1,0 +1,56 @@
+"""Ctrl-C on `gtransfer sweep`: prompt, exit 130, and a truthful count of what is stored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.study_helpers import probe_spec, write_embedding_study, write_spec
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _stored_ok(store: Path) -> int:
+    if not store.exists():
+        return 0
+    try:
+        with sqlite3.connect(store, timeout=1) as conn:
+            return conn.execute("SELECT COUNT(*) FROM trials WHERE status = 'ok'").fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a process group")
+def test_ctrl_c_on_a_sweep_stops_promptly_and_says_what_is_stored(tmp_path):
+    write_embedding_study(tmp_path)
+    spec = probe_spec(name="slow", seeds=[0, 1], l2=[1.0], kind="slow_probe", **{"import": ["tests.study_helpers"]})
+    spec["params"]["sleep_s"] = 1.0
+    path = write_spec(tmp_path, spec)
+    store = tmp_path / "r.db"
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    command = [sys.executable, "-m", "gtransfer.cli", "sweep", str(path), "--store", str(store), "--no-progress"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 90
+    while _stored_ok(store) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert process.poll() is None, process.communicate()
+    interrupted_at = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert time.monotonic() - interrupted_at < 10  # a running trial sleeps 1 s: it is not waited for beyond that
+    stored = _stored_ok(store)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"slow: interrupted; {stored} of 12 trials are stored in {store} ({stored} in this run: {stored} ok, 0 failed). "
+        "Trials that were running are not stored and will run again: rerun the same command to resume."
+    )
+    assert 2 <= stored < 12

@@ -1,0 +1,36 @@
+"""experiments/vision_studies.py writes under --out and leaves the repository's files alone by default."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("vision_studies_script", REPO / "experiments" / "vision_studies.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.yaml"))}
+
+
+def test_the_spec_goes_to_out_with_paths_relative_to_it(tmp_path, monkeypatch, capsys):
+    recorded = REPO / "experiments" / "specs"
+    before = _digests(recorded)
+    monkeypatch.chdir(tmp_path)  # the defaults are relative to the current folder, never the repository
+    assert _script().main(["source-selection", "--spec-only", "--out", "o", "--zoo", "zoos/small"]) == 0
+    assert capsys.readouterr().out.strip() == "spec: o/spec.yaml"
+    spec = yaml.safe_load((tmp_path / "o" / "spec.yaml").read_text())
+    assert spec["name"] == "vision-source-selection-small"
+    assert spec["params"] == {"zoo": "../zoos/small", "cache": "../.cache/vision/embeddings"}
+    assert _digests(recorded) == before  # nothing in experiments/specs/ was touched
+    assert _script().main(["target-selection", "--spec-only"]) == 0
+    assert (tmp_path / "results" / "vision" / "target-selection-small" / "spec.yaml").is_file()

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
                               cache=args.cache, batch_size=args.batch_size, device=args.device, max_samples=args.max_samples,
                               sample_seed=args.sample_seed, progress=not args.no_progress)
     except KeyboardInterrupt:
-        print("\ngtransfer embed: interrupted; nothing was cached or written (an embedding is stored only when complete)",
+        print("\ngtransfer embed: interrupted; no embedding was cached or written (one is stored only when complete)",
               file=sys.stderr)
         return 130
     features, labels = entry.path, entry.labels_path

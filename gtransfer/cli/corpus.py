@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from gtransfer.cli.common import add_data_root_argument, add_max_samples_argument
@@ -33,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
                                   shard_size=args.shard_size, limit=args.max_samples, root=args.data_root)
     except KeyboardInterrupt:
         done = len(list(Path(args.out).glob("shard_*.pt")))
-        print(f"\ninterrupted: {done} shards are complete in {args.out}; run the same command again to resume")
+        print(f"\ngtransfer corpus: interrupted; {done} shards are complete in {args.out} (the shards being built are not); "
+              "run the same command again to resume", file=sys.stderr)
         return 130
     print(json.dumps(result, indent=1))
     return 0

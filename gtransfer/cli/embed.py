@@ -44,10 +44,15 @@ def run(args: argparse.Namespace) -> int:
     from gtransfer.embeddings.dataset import embed_dataset
     from gtransfer.io.atomic import write_json
 
-    entry = embed_dataset(args.encoder, args.dataset, split=args.split, pooling=args.pooling, layer=args.layer,
-                          level=args.level, featurizer=args.featurizer, arch=args.arch, root=args.data_root,
-                          cache=args.cache, batch_size=args.batch_size, device=args.device, max_samples=args.max_samples,
-                          sample_seed=args.sample_seed, progress=not args.no_progress)
+    try:
+        entry = embed_dataset(args.encoder, args.dataset, split=args.split, pooling=args.pooling, layer=args.layer,
+                              level=args.level, featurizer=args.featurizer, arch=args.arch, root=args.data_root,
+                              cache=args.cache, batch_size=args.batch_size, device=args.device, max_samples=args.max_samples,
+                              sample_seed=args.sample_seed, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("\ngtransfer embed: interrupted; no embedding was cached or written (one is stored only when complete)",
+              file=sys.stderr)
+        return 130
     features, labels = entry.path, entry.labels_path
     if args.out:
         out = Path(args.out)

@@ -105,13 +105,15 @@ class EncoderSpec:
     @cached_property
     def node_input(self) -> str | int | None:
         """What the encoder reads per node: a molecule featuriser name (``"hu2020"``, ``"ogb"``), a float
-        feature width, or ``None`` for a ``random:`` encoder (built for whatever the target has)."""
+        feature width, or ``None`` for a ``random:`` encoder (built for whatever the target has) or a
+        checkpoint that does not say."""
         if self.kind == "random":
             return None
         if self.kind == "published":
             return "hu2020"
-        config = getattr(self._file_encoder, "config", None) or {}
-        return config.get("node_features", self.featurizer)
+        config = getattr(self._file_encoder, "config", None)
+        # a wrapped foreign module (a DGL encoder) need not say: unknown, left to the embedding itself
+        return config.get("node_features") if isinstance(config, dict) else None
 
     def fit_problem(self, dataset: str, kind: str, num_features: int | None = None) -> str | None:
         """Why this encoder cannot read ``dataset``'s nodes (``kind``: ``"molecule"``, ``"tu"``, ``"planetoid"``), or None.

@@ -109,6 +109,10 @@ def embed_dataset(
     def compute() -> dict[str, np.ndarray]:
         options = {"featurizer": featurizer} if featurizer != "none" else {}
         data = load_dataset(dataset, root=root, **options)
+        if featurizer in ("hu2020", "ogb"):
+            from gtransfer.models.inputs import check_molecule_vocabulary
+
+            check_molecule_vocabulary(data, featurizer, name=dataset)
         subset, node_rows = _select(data, split, level)
         loader = DataLoader(subset, batch_size=1 if level == "node" else batch_size, shuffle=False)
         kwargs = {"level": level, "layer": layer} if level == "node" else {"level": level, "layer": layer, "pooling": pooling}

@@ -105,7 +105,11 @@ def target_for_encoder(
 
     spec = resolve_encoder(encoder, root)
     if dataset_kind(parse_target(target)[0]) == "molecule":
+        from gtransfer.models.inputs import check_molecule_vocabulary
+
         loaded = load_target(target, featurizer=spec.featurizer, root=root, seed=seed)
+        # every atom and bond checked once here, so a bad index names its molecule, not an embedding batch
+        check_molecule_vocabulary(loaded.dataset, spec.featurizer, name=loaded.dataset_name)
         return loaded, spec.featurizer
     loaded = load_target(target, root=root, seed=seed)
     return loaded, int(loaded.dataset.num_features)

@@ -159,9 +159,9 @@ def check_molecule_vocabulary(dataset: object, featurizer: str, name: str = "dat
         label = f"molecule #{molecule}" + (f" (SMILES {smiles[molecule]!r})" if smiles is not None and molecule < len(smiles) else "")
         raise ValueError(
             f"{name}: {label} has {what} feature column {found.column} = {found.index}, outside the {featurizer} "
-            f"vocabulary 0..{found.size - 1} ({found.count} {what}(s) in all); the processed dataset was built by an "
-            "older or different featuriser: delete its processed cache (under GTRANSFER_CACHE/processed/molecules) "
-            "to rebuild it, which skips and counts molecules outside the vocabulary"
+            f"vocabulary 0..{found.size - 1} ({found.count} {what}(s) in all): these graphs were made by an older or "
+            "different featuriser; for a processed dataset delete its cache (under GTRANSFER_CACHE/processed/molecules) "
+            "to rebuild it, which skips and counts the molecules outside the vocabulary"
         )
 
 

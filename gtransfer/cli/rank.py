@@ -18,6 +18,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_data_root_argument(p)
     p.add_argument("--max-samples", type=int, default=None, help="embed at most this many target graphs")
     p.add_argument("--cache", help="folder caching the embeddings (default: none)")
+    p.add_argument("--source", choices=("head", "kmeans-stand-in"), default="head",
+                   help="NCE/LEEP only: the encoder's source head (default; NaN without one) or kmeans-stand-in "
+                        "(k-means of the target's own embeddings: a clustering score, not a source model)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
@@ -27,7 +30,12 @@ def run(args: argparse.Namespace) -> int:
 
     ranking = rank_encoders(
         args.target, args.encoders, metric=args.metric, data_root=args.data_root, max_samples=args.max_samples,
-        cache=args.cache, progress=not args.no_progress,
+        cache=args.cache, progress=not args.no_progress, source=args.source,
     )
+    sources = ranking.pop("source") if "source" in ranking.columns else None
     print(ranking.to_string(index=False))
+    if sources is not None:  # NCE/LEEP: say what each value was computed from
+        print(f"\n{args.metric} source per encoder (--source {args.source}):")
+        for encoder, source in zip(ranking["encoder"], sources):
+            print(f"  {encoder}: {source}")
     return 0

@@ -22,9 +22,12 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
+
+if TYPE_CHECKING:
+    from gtransfer.models.source_heads import SourceHead
 
 #: the nine published Hu et al. 2020 chem encoders shipped in the data root
 PUBLISHED_ENCODERS = tuple(
@@ -101,6 +104,18 @@ class EncoderSpec:
         if self.kind in ("random", "published"):
             return "hu2020"
         return getattr(self._file_encoder, "featurizer", None) or "ogb"
+
+    @cached_property
+    def source_head(self) -> SourceHead | None:
+        """The classifier the encoder was trained with on a source task (a source-zoo checkpoint), else None.
+
+        Published and ``random:`` encoders have none: NCE and LEEP cannot score them as the paper defines.
+        """
+        if self.kind != "file" or self.path is None:
+            return None
+        from gtransfer.models.source_heads import read_source_head
+
+        return read_source_head(self.path)
 
     @cached_property
     def identity(self) -> dict[str, Any]:

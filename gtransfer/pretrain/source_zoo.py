@@ -66,15 +66,22 @@ class GraphSourceSpec:
 
 #: a zoo that trains on two CPU cores in a few minutes: multi-class TU tasks and molecule tasks
 SMALL_SOURCE_ZOO: tuple[GraphSourceSpec, ...] = (
-    GraphSourceSpec("enzymes-gin", "ENZYMES", epochs=40),
-    GraphSourceSpec("enzymes-k3-gin", "ENZYMES:k=3,ratio=1,seed=0", epochs=40),
-    GraphSourceSpec("enzymes-gcn", "ENZYMES", arch="gcn", epochs=40),
+    # ENZYMES (6 classes, 600 graphs): all classes or a 3-class subset, four architectures
+    GraphSourceSpec("enzymes-gin", "ENZYMES", epochs=60, lr=5e-3, patience=20),
+    GraphSourceSpec("enzymes-gcn", "ENZYMES", arch="gcn", epochs=60, lr=5e-3, patience=20),
+    GraphSourceSpec("enzymes-graphsage", "ENZYMES", arch="graphsage", epochs=60, lr=5e-3, patience=20),
+    GraphSourceSpec("enzymes-k3-gin", "ENZYMES:k=3,ratio=1,seed=0", epochs=60, lr=5e-3, patience=20),
+    GraphSourceSpec("enzymes-k3-gcn", "ENZYMES:k=3,ratio=1,seed=0", arch="gcn", epochs=60, lr=5e-3, patience=20),
+    # other multi-class TU tasks
     GraphSourceSpec("proteins-gin", "PROTEINS"),
     GraphSourceSpec("nci1-gin", "NCI1"),
     GraphSourceSpec("imdb-multi-gin", "IMDB-MULTI"),
+    # molecule tasks (hu2020 features): 12, 1, 1 and 2 binary tasks
     GraphSourceSpec("tox21-gin", "ogbg-moltox21"),
+    GraphSourceSpec("tox21-gcn", "ogbg-moltox21", arch="gcn"),
     GraphSourceSpec("hiv-gin", "ogbg-molhiv"),
     GraphSourceSpec("bbbp-gin", "ogbg-molbbbp"),
+    GraphSourceSpec("clintox-gin", "ogbg-molclintox", max_graphs=None),
 )
 
 

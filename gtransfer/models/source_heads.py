@@ -73,7 +73,7 @@ class SourceHead:
 
     def describe(self) -> str:
         """One line for reports: which head, trained on what, over which source labels."""
-        how = "softmax" if self.kind == "multiclass" else f"softmax([0, logits]) over none + {self.weight.shape[0]} tasks"
+        how = "softmax" if self.kind == "multiclass" else f"softmax([0, logits]) over none + {self.weight.shape[0]} task(s)"
         return f"source head: {self.origin} (trained on {self.task}; {self.kind}, Z={self.num_source_labels}, {how})"
 
     def logits(self, features: np.ndarray) -> np.ndarray:

@@ -42,7 +42,8 @@ def graph_score_trial(params: dict) -> dict:
     Optional params: ``metrics`` (names); ``source`` of NCE/LEEP's source probabilities (``"head"``,
     the encoder's source head, default; ``"kmeans-stand-in"``, k-means of the target's embeddings,
     not a source model; :mod:`gtransfer.selection.source_probs`); ``source_clusters`` (Z of the
-    stand-in, 32; 0 leaves NCE/LEEP out whatever the source).
+    stand-in, 32; 0 leaves NCE/LEEP out whatever the source). Sources are read only when ``metrics``
+    asks for NCE/LEEP (or is not given).
 
     Returns:
         the scores, ``n``, ``d``, ``num_classes`` and ``nce_leep_source`` (what NCE/LEEP were computed
@@ -60,7 +61,7 @@ def graph_score_trial(params: dict) -> dict:
     metrics = params.get("metrics")
     extra: dict = {}
     probs = None
-    if clusters:
+    if clusters and (metrics is None or any(m in SOURCE_METRICS for m in metrics)):
         spec = resolve_encoder(params["encoder"], params.get("data_root"))
         source = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input,
                                       source=params.get("source", "head"), num_clusters=clusters, seed=int(params.get("seed", 0)))

@@ -7,7 +7,10 @@ metric core scores each (encoder, target) pair on the target's training split; t
 transfer performance on the scaffold test split -- a linear probe on frozen embeddings, and full
 fine-tuning (several seeds). The reports give every metric's correlation with the ground truth per
 target and averaged, with bootstrap intervals, and H-score against H_alpha where n is small
-relative to d (n = 120 training molecules, d = 300).
+relative to d (n = 120 training molecules, d = 300). NCE and LEEP read a source model's head, which
+none of these encoders has: they come out NaN, named "none" in the reports (pass ``source:
+kmeans-stand-in`` in the score stage for the k-means stand-in); ``experiments/graph_source_zoo.py``
+ranks source models that keep their heads.
 
     python experiments/source_selection.py --preset small   # 2 CPU cores, about 15-20 minutes
     python experiments/source_selection.py --preset full    # GPU; the paper's scale

@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_max_samples_argument(p, "embed at most this many target samples")
     p.add_argument("--cache", help="folder caching the embeddings (default: none)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
+    p.add_argument("--source", choices=("head", "kmeans-stand-in"), default="head",
+                   help="NCE/LEEP only: the encoder's source head (default; NaN without one) or kmeans-stand-in "
+                        "(k-means of the target's own embeddings: a clustering score, not a source model)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
@@ -38,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         ranking = rank_encoders(
             args.target, args.encoders, metrics=metrics, data_root=args.data_root, max_samples=args.max_samples,
-            cache=args.cache, progress=not args.no_progress,
+            cache=args.cache, progress=not args.no_progress, source=args.source,
         )
     for warning in caught:
         if not str(warning.message).startswith("skipped encoder "):
@@ -49,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         print(ranking.to_csv(index=False), end="")
     else:
+        sources = ranking.pop("source") if "source" in ranking.columns else None
         print(ranking.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+        if sources is not None:  # NCE/LEEP: say what each value was computed from
+            print(f"\nNCE/LEEP source per encoder (--source {args.source}):")
+            for encoder, source in zip(ranking["encoder"], sources):
+                print(f"  {encoder}: {source}")
     for reason in skipped.values():
         print(f"skipped: {reason}", file=sys.stderr)
     return 0

@@ -10,7 +10,11 @@ Two featurisations, not interchangeable:
 
   - atom: ``atomic_number - 1`` and the chirality tag's index in
     ``[CHI_UNSPECIFIED, CHI_TETRAHEDRAL_CW, CHI_TETRAHEDRAL_CCW, CHI_OTHER]`` (any newer RDKit tag
-    maps to ``CHI_OTHER``);
+    maps to ``CHI_OTHER``). Atomic numbers 1..118 only: a ``*`` dummy (wildcard) atom has atomic
+    number 0, which would become index -1; such a molecule is refused (and, in a dataset, skipped
+    and counted), as Hu et al.'s featuriser refuses it (``list(range(1, 119)).index(0)`` raises).
+    ClinTox's first row, ``*C(=O)[C@H](CCCCNC(=O)OCCOC)NC(=O)OCCOC``, is the one such molecule in
+    the nine MoleculeNet files of the shared data root;
   - bond (both directions, same features): type index in ``[SINGLE, DOUBLE, TRIPLE, AROMATIC]``
     and direction index in ``[NONE, ENDUPRIGHT, ENDDOWNRIGHT]``.
 
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InvalidSmilesError",
     "FEATURIZERS",
+    "FEATURIZER_VERSIONS",
     "get_featurizer",
     "hu2020_smiles2graph",
     "ogb_smiles2graph",
@@ -90,6 +95,10 @@ def _hu2020_vocabularies() -> tuple[list[Chem.ChiralType], list[Chem.BondType], 
     return chirality, bond_types, bond_dirs
 
 
+#: the largest atomic number the hu2020 atom vocabulary holds (index 117; Hu et al.'s ``range(1, 119)``)
+HU2020_MAX_ATOMIC_NUMBER = 118
+
+
 def hu2020_smiles2graph(smiles: str) -> dict:
     """Hu et al. 2020 featurisation: atom (type, chirality), bond (type, direction), both directions."""
     mol = _mol_from_smiles(smiles)
@@ -97,6 +106,11 @@ def hu2020_smiles2graph(smiles: str) -> dict:
     other_chirality = chirality.index(chirality[-1])
     atoms = []
     for atom in mol.GetAtoms():
+        number = atom.GetAtomicNum()
+        if not 1 <= number <= HU2020_MAX_ATOMIC_NUMBER:
+            what = "a '*' dummy (wildcard) atom, atomic number 0" if number == 0 else f"atomic number {number}"
+            raise ValueError(f"SMILES {smiles!r}: atom #{atom.GetIdx()} is {what}, outside the hu2020 vocabulary "
+                             f"(atomic numbers 1-{HU2020_MAX_ATOMIC_NUMBER})")
         tag = atom.GetChiralTag()
         atoms.append([atom.GetAtomicNum() - 1, chirality.index(tag) if tag in chirality else other_chirality])
     rows, feats = [], []
@@ -122,6 +136,11 @@ FEATURIZERS: dict[str, Callable[[str], dict]] = {
     "ogb": ogb_smiles2graph,
     "hu2020": hu2020_smiles2graph,
 }
+
+
+#: bumped when a featuriser's output changes, so that processed datasets built before are rebuilt
+#: (hu2020 v2: dummy atoms refused instead of written as atom index -1)
+FEATURIZER_VERSIONS: dict[str, int] = {"ogb": 1, "hu2020": 2}
 
 
 def get_featurizer(name: str) -> Callable[[str], dict]:

@@ -50,7 +50,7 @@ from torch_geometric.data import Data, InMemoryDataset
 from gtransfer.io.atomic import atomic_folder, build_lock
 
 from .errors import CorruptCacheWarning, SkippedMoleculesWarning
-from .featurizers import get_featurizer
+from .featurizers import FEATURIZER_VERSIONS, get_featurizer
 from .parallel import UNPARSABLE, featurize_smiles
 from .rawfiles import read_table
 from .roots import MissingDataError, download_file, find_data_path, processed_dir
@@ -310,7 +310,10 @@ class MoleculeDataset(InMemoryDataset):
         self.name = spec.ogb_name
         self.eval_metric = spec.eval_metric
         self.task_type = spec.task_type
-        self.cache_path = processed_dir("molecules", spec.ogb_name, {"featurizer": featurizer}, [self.csv_path], cache)
+        options: dict = {"featurizer": featurizer}
+        if FEATURIZER_VERSIONS[featurizer] > 1:  # version 1 caches keep their keys (nothing to rebuild)
+            options["featurizer_version"] = FEATURIZER_VERSIONS[featurizer]
+        self.cache_path = processed_dir("molecules", spec.ogb_name, options, [self.csv_path], cache)
         super().__init__(None, transform)
         # check and build under one lock: two processes (the demo's two workers) that both find no
         # cache would otherwise both build it, and the second's replace would pull the first's

@@ -149,6 +149,10 @@ def embed_dataset(
 
     def compute() -> dict[str, np.ndarray]:
         data = load_dataset(dataset, root=root, **({"featurizer": featurizer, "progress": progress} if kind == "molecule" else {}))
+        if kind == "molecule" and featurizer in ("hu2020", "ogb"):
+            from gtransfer.models.inputs import check_molecule_vocabulary
+
+            check_molecule_vocabulary(data, featurizer, name=dataset)
         rows, row_labels = _rows(dataset, data, split, level, max_samples, sample_seed, root)
         problem = spec.fit_problem(dataset, kind, None if kind == "molecule" else int(data.num_features))
         if problem is not None and model is None:

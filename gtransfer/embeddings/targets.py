@@ -31,11 +31,14 @@ _FORMAT = 1
 
 @dataclass(frozen=True)
 class TargetEmbeddings:
-    """Features (n, D) float32 of a target's samples, their labels (n,) and split positions."""
+    """Features (n, D) float32 of a target's samples, their labels (n,) and split positions; the
+    target's dataset name and the node input the encoder read (a featuriser, or a float width)."""
 
     features: np.ndarray
     labels: np.ndarray
     splits: dict[str, np.ndarray]
+    dataset_name: str = ""
+    node_input: str | int = ""
 
     def part(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Features and labels of one split."""
@@ -105,7 +108,11 @@ def target_for_encoder(
 
     spec = resolve_encoder(encoder, root)
     if dataset_kind(parse_target(target)[0]) == "molecule":
+        from gtransfer.models.inputs import check_molecule_vocabulary
+
         loaded = load_target(target, featurizer=spec.featurizer, root=root, seed=seed)
+        # every atom and bond checked once here, so a bad index names its molecule, not an embedding batch
+        check_molecule_vocabulary(loaded.dataset, spec.featurizer, name=loaded.dataset_name)
         return loaded, spec.featurizer
     loaded = load_target(target, root=root, seed=seed)
     return loaded, int(loaded.dataset.num_features)
@@ -133,4 +140,4 @@ def target_embeddings(
     loaded, node_input = target_for_encoder(spec, target, root=root, seed=sample_seed)
     loaded = subsample_target(loaded, max_samples, seed=sample_seed)
     features = target_features(spec, loaded, node_input, cache=cache, root=root)
-    return TargetEmbeddings(features, loaded.labels.astype(np.int64), loaded.splits)
+    return TargetEmbeddings(features, loaded.labels.astype(np.int64), loaded.splits, loaded.dataset_name, node_input)

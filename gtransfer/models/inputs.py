@@ -29,7 +29,10 @@ __all__ = [
     "CategoricalEmbedding",
     "LinearEdgeEncoder",
     "MOLECULE_SPECS",
+    "VocabularyViolation",
+    "check_molecule_vocabulary",
     "count_unknown_chirality",
+    "find_vocabulary_violation",
     "make_node_encoder",
     "make_edge_encoder",
 ]
@@ -88,6 +91,80 @@ def count_unknown_chirality(node_feat: Tensor) -> int:
     return int((node_feat[:, 1] >= HU2020_ATOM.cardinalities[1]).sum())
 
 
+@dataclass(frozen=True)
+class VocabularyViolation:
+    """The first feature column holding an index without an embedding row.
+
+    Attributes:
+        column: the feature column; index: the first offending value (negative, or past the table);
+        row: the first row (node or edge) holding it; count: offending entries in that column;
+        size: rows of the column's embedding table.
+    """
+
+    column: int
+    index: int
+    row: int
+    count: int
+    size: int
+
+
+def find_vocabulary_violation(x: Tensor, spec: CategoricalSpec) -> VocabularyViolation | None:
+    """The first column of integer features ``x`` (N, K) with an index ``spec`` cannot embed, or None.
+
+    Negative indices never embed; indices past a table embed only in a column with a ``fallback`` row.
+    """
+    for k, (size, fallback) in enumerate(zip(spec.cardinalities, spec.fallback)):
+        col = x[:, k]
+        bad = col < 0 if fallback is not None else (col < 0) | (col >= size)
+        if bool(bad.any()):
+            rows = torch.nonzero(bad).view(-1)
+            return VocabularyViolation(k, int(col[rows[0]]), int(rows[0]), int(rows.numel()), size)
+    return None
+
+
+def check_molecule_vocabulary(dataset: object, featurizer: str, name: str = "dataset") -> None:
+    """Refuse a molecule dataset holding a feature index its featuriser's embeddings cannot look up.
+
+    Checks every atom and bond of ``dataset`` (a PyG ``InMemoryDataset``, or any sequence of graphs)
+    at once, so that the error names the molecule -- its position and, where the dataset keeps them
+    (``dataset.smiles``), its SMILES -- instead of surfacing in the middle of an embedding batch.
+
+    Raises:
+        ValueError: naming the dataset, the molecule, atom or bond, the column, the index and the fix.
+    """
+    atom_spec, bond_spec = molecule_specs(featurizer)
+    data, slices = getattr(dataset, "_data", None), getattr(dataset, "slices", None)
+    if data is not None and slices is not None and "x" in slices:  # one tensor for the whole dataset
+        parts = [("atom", atom_spec, data.x, slices["x"])]
+        if getattr(data, "edge_attr", None) is not None and "edge_attr" in slices:
+            parts.append(("bond", bond_spec, data.edge_attr, slices["edge_attr"]))
+    else:
+        graphs = list(dataset)  # type: ignore[call-overload]
+        parts = []
+        for what, spec, attr in (("atom", atom_spec, "x"), ("bond", bond_spec, "edge_attr")):
+            tensors = [getattr(g, attr) for g in graphs]
+            if any(t is None for t in tensors) or not tensors:
+                continue
+            bounds = torch.tensor([0] + [t.size(0) for t in tensors]).cumsum(0)
+            parts.append((what, spec, torch.cat(tensors), bounds))
+    for what, spec, features, bounds in parts:
+        if features.dim() != 2 or features.size(1) != len(spec.cardinalities) or features.is_floating_point():
+            raise ValueError(f"{name}: {what} features of shape {tuple(features.shape)} ({features.dtype}) are not "
+                             f"{featurizer} features ({len(spec.cardinalities)} integer columns); wrong featurizer?")
+        found = find_vocabulary_violation(features, spec)
+        if found is None:
+            continue
+        molecule = int(torch.searchsorted(bounds, torch.tensor(found.row), right=True)) - 1
+        smiles = getattr(dataset, "smiles", None)
+        label = f"molecule #{molecule}" + (f" (SMILES {smiles[molecule]!r})" if smiles is not None and molecule < len(smiles) else "")
+        raise ValueError(
+            f"{name}: {label} has {what} feature column {found.column} = {found.index}, outside the {featurizer} "
+            f"vocabulary 0..{found.size - 1} ({found.count} {what}(s) in all): these graphs were made by an older or "
+            "different featuriser; for a processed dataset delete its cache (under GTRANSFER_CACHE/processed/molecules) "
+            "to rebuild it, which skips and counts the molecules outside the vocabulary"
+        )
+
+
 class CategoricalEmbedding(nn.Module):
     r"""Sum of one embedding per integer feature column: :math:`h = \sum_k E_k[x_k]`.
 
@@ -113,17 +190,18 @@ class CategoricalEmbedding(nn.Module):
             )
         if x.is_floating_point():
             raise ValueError("CategoricalEmbedding expects integer features; got floating point (wrong featurizer?)")
+        found = find_vocabulary_violation(x, self.spec) if x.numel() else None
+        if found is not None:
+            raise ValueError(
+                f"feature column {found.column} has index {found.index} outside its vocabulary 0..{found.size - 1} "
+                f"(row {found.row} of this batch, {found.count} such rows; wrong featurizer? "
+                "gtransfer.models.inputs.check_molecule_vocabulary names the molecule)"
+            )
         out = 0
         for k, (emb, fallback) in enumerate(zip(self.embeddings, self.spec.fallback)):
             col = x[:, k]
-            if col.numel():
-                if fallback is not None:
-                    col = torch.where(col >= emb.num_embeddings, torch.full_like(col, fallback), col)
-                elif int(col.max()) >= emb.num_embeddings or int(col.min()) < 0:
-                    raise ValueError(
-                        f"feature column {k} has index {int(col.max())} outside its vocabulary of "
-                        f"{emb.num_embeddings} (wrong featurizer?)"
-                    )
+            if fallback is not None:
+                col = torch.where(col >= emb.num_embeddings, torch.full_like(col, fallback), col)
             out = out + emb(col)
         if isinstance(out, int):  # no columns
             raise ValueError("CategoricalEmbedding needs at least one feature column")

@@ -22,9 +22,12 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
+
+if TYPE_CHECKING:
+    from gtransfer.models.source_heads import SourceHead
 
 #: the nine published Hu et al. 2020 chem encoders shipped in the data root
 PUBLISHED_ENCODERS = tuple(
@@ -132,6 +135,16 @@ class EncoderSpec:
         if isinstance(expected, int) and num_features is not None and expected != num_features:
             return f"{self.name} reads {expected} float features per node and {dataset} has {num_features}"
         return None
+    def source_head(self) -> SourceHead | None:
+        """The classifier the encoder was trained with on a source task (a source-zoo checkpoint), else None.
+
+        Published and ``random:`` encoders have none: NCE and LEEP cannot score them as the paper defines.
+        """
+        if self.kind != "file" or self.path is None:
+            return None
+        from gtransfer.models.source_heads import read_source_head
+
+        return read_source_head(self.path)
 
     @cached_property
     def identity(self) -> dict[str, Any]:

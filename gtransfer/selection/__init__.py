@@ -1,5 +1,6 @@
-"""Choosing encoders for a target: ranking by a metric (:mod:`.ranking`) and the stand-in source
-probabilities that NCE and LEEP need for encoders without a source head (:mod:`.source_probs`)."""
+"""Choosing encoders for a target: ranking by a metric (:mod:`.ranking`) and the source probabilities
+NCE and LEEP read -- an encoder's source head, or the k-means stand-in for encoders without one
+(:mod:`.source_probs`)."""
 
 from gtransfer.selection.ranking import rank_encoders
 

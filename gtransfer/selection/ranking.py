@@ -9,10 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["rank_encoders", "SOURCE_PROB_METRICS"]
-
-#: metrics that need source-model probabilities: ranking gives them k-means stand-ins
-SOURCE_PROB_METRICS = ("nce", "leep", "nce_normalized", "leep_normalized")
+__all__ = ["rank_encoders"]
 
 
 def rank_encoders(
@@ -23,6 +20,7 @@ def rank_encoders(
     max_samples: int | None = None,
     cache: str | os.PathLike | None = None,
     progress: bool = True,
+    source: str = "head",
 ) -> pd.DataFrame:
     """Score each encoder on the target's training split and rank them by the first metric, best first.
 
@@ -34,9 +32,15 @@ def rank_encoders(
     An encoder that cannot read the target's nodes (a molecule encoder on MUTAG's float features) is
     left out with a warning naming the reason; ``frame.attrs["skipped"]`` maps it to the reason.
 
+    Args:
+        source: for NCE/LEEP and their corrections, where the source probabilities come from:
+            ``"head"`` (the encoder's source head; NaN for an encoder without one) or
+            ``"kmeans-stand-in"`` (:mod:`gtransfer.selection.source_probs`).
+
     Returns:
         a frame with ``rank``, ``encoder``, one column per metric (``alpha`` and ``h_score`` after
-        ``shrinkage_h_score``), ``n``, ``d``.
+        ``shrinkage_h_score``), ``n``, ``d`` and, with NCE/LEEP among the metrics, ``source`` (what
+        their values were computed from). Encoders with a NaN value of the first metric rank last.
 
     Raises:
         ValueError: unknown metric (names the known ones), no encoders, or no encoder fits the target.
@@ -48,8 +52,9 @@ def rank_encoders(
     from gtransfer.data.targets import parse_target
     from gtransfer.embeddings.targets import target_embeddings
     from gtransfer.metrics import METRICS, ledoit_wolf_shrinkage, score_all
+    from gtransfer.metrics.registry import SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
-    from gtransfer.selection.source_probs import cluster_source_probs
+    from gtransfer.selection.source_probs import SOURCES, source_probabilities
 
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     unknown = [m for m in metrics if m not in METRICS]
@@ -57,6 +62,9 @@ def rank_encoders(
         raise ValueError(f"unknown metric(s) {unknown or metrics}; choose from {', '.join(sorted(METRICS))}")
     if not encoders:
         raise ValueError("give at least one encoder")
+    if source not in SOURCES:
+        raise ValueError(f"unknown NCE/LEEP source {source!r}; choose one of {', '.join(SOURCES)}")
+    wants_source = [m for m in metrics if m in SOURCE_METRICS]
     kind = dataset_kind(parse_target(target)[0])  # a bad target string fails here, before any slow work
     specs = [resolve_encoder(encoder, data_root) for encoder in encoders]
     rows, skipped = [], {}
@@ -72,9 +80,14 @@ def rank_encoders(
             continue
         features, labels = embeddings.part("train")
         features = features.astype(np.float64)
-        probs = cluster_source_probs(features) if any(m in SOURCE_PROB_METRICS for m in metrics) else None
-        scores = score_all(features, labels, source_probs=probs, metrics=metrics)
         row = {"encoder": spec.name}
+        probs = None
+        if wants_source:
+            found = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input, source=source)
+            probs, row["source"] = found.probs, found.source
+        computable = [m for m in metrics if probs is not None or m not in SOURCE_METRICS]
+        scores = score_all(features, labels, source_probs=probs, metrics=computable) if computable else {}
+        scores = {**{m: float("nan") for m in metrics}, **scores}  # NCE/LEEP without a source head: NaN
         for metric in metrics:
             row[metric] = float(scores[metric])
             if metric == "shrinkage_h_score":
@@ -86,7 +99,7 @@ def rank_encoders(
     if not rows:
         reasons = sorted(set(skipped.values()))
         raise ValueError(f"no encoder can be ranked on {target}:\n" + "\n".join(f"  {reason}" for reason in reasons))
-    frame = pd.DataFrame(rows).sort_values(metrics[0], ascending=False, kind="stable").reset_index(drop=True)
+    frame = pd.DataFrame(rows).sort_values(metrics[0], ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame.attrs["skipped"] = skipped
     return frame

@@ -362,12 +362,23 @@ def test_parallel_featurisation_gives_the_same_dataset(small_bbbp, tmp_path):
     shutil.rmtree(tmp_path / "c2")
 
 
-def test_hu2020_skips_bonds_outside_its_vocabulary_with_the_reason(data_root, data_cache):
-    # two ClinTox cobalamins carry dative bonds, which Hu et al.'s 4 bond types cannot encode
-    with pytest.warns(SkippedMoleculesWarning, match=r"skipped 6 of 1484 molecules \(4 RDKit cannot parse the SMILES; "
-                                                     r"2 bond type DATIVE is outside the hu2020 vocabulary"):
+def test_hu2020_skips_molecules_outside_its_vocabulary_with_the_reason(data_root, data_cache):
+    # two ClinTox cobalamins carry dative bonds, which Hu et al.'s 4 bond types cannot encode, and
+    # ClinTox's first row has a '*' dummy atom (atomic number 0), once written as atom index -1
+    with pytest.warns(SkippedMoleculesWarning, match=r"skipped 7 of 1484 molecules \(4 RDKit cannot parse the SMILES; "
+                                                     r"2 bond type DATIVE is outside the hu2020 vocabulary; "
+                                                     r"1 atom #0 is a '\*' dummy \(wildcard\) atom"):
         hu = load_dataset("ogbg-molclintox", root=data_root, cache=data_cache, featurizer="hu2020", progress=False)
-    assert len(hu) == 1478 and not any("[Co" in s for s in hu.smiles)
+    assert len(hu) == 1477 and not any("[Co" in s or "*" in s for s in hu.smiles)
+    assert int(hu._data.x.min()) >= 0 and int(hu._data.edge_attr.min()) >= 0
+
+
+def test_hu2020_featuriser_refuses_dummy_atoms_naming_them():
+    from gtransfer.data.featurizers import hu2020_smiles2graph
+
+    with pytest.raises(ValueError, match=r"'\*C\(=O\)O': atom #0 is a '\*' dummy \(wildcard\) atom, atomic number 0"):
+        hu2020_smiles2graph("*C(=O)O")
+    assert hu2020_smiles2graph("OC(=O)C")["node_feat"][:, 0].tolist() == [7, 5, 7, 5]  # O, C, O, C: atomic number - 1
 
 
 @pytest.mark.parametrize("name,folder,file,columns", [

@@ -188,8 +188,40 @@ def test_out_of_vocabulary_atom_type_is_refused():
     enc = GIN(num_layers=1, hidden_dim=4).eval()
     graph = _path_graph_hu(3, seed=0)
     graph.x[0, 0] = 120
-    with pytest.raises(ValueError, match="outside its vocabulary"):
+    with pytest.raises(ValueError, match=r"column 0 has index 120 outside its vocabulary 0..119 \(row 0 of this batch"):
         enc.embed(graph)
+
+
+def test_negative_index_is_refused_with_its_own_value():
+    # ClinTox's '*' atom once became index -1; the message printed the column's maximum instead
+    enc = GIN(num_layers=1, hidden_dim=4).eval()
+    graph = _path_graph_hu(3, seed=0)
+    graph.x[:, 0] = torch.tensor([52, 5, 7])
+    graph.x[1, 0] = -1
+    with pytest.raises(ValueError, match=r"column 0 has index -1 outside its vocabulary 0..119 \(row 1 of this batch, 1 such rows"):
+        enc.embed(graph)
+    graph.x[1, 0], graph.x[2, 1] = 5, -2  # the chirality column falls back past its table, never below it
+    with pytest.raises(ValueError, match=r"column 1 has index -2"):
+        enc.embed(graph)
+
+
+def test_dataset_vocabulary_check_names_the_molecule_column_and_index(tiny_molecules):
+    from gtransfer.models.inputs import check_molecule_vocabulary
+
+    graphs = tiny_molecules()
+    check_molecule_vocabulary(graphs, "hu2020")  # in vocabulary: silent
+    graphs[5].x[1, 0] = -1
+
+    class Named(list):
+        smiles = [f"C{i}" for i in range(len(graphs))]
+
+    with pytest.raises(ValueError, match=r"tiny: molecule #5 \(SMILES 'C5'\) has atom feature column 0 = -1, outside the hu2020 "
+                                         r"vocabulary 0..119 \(1 atom\(s\) in all\)"):
+        check_molecule_vocabulary(Named(graphs), "hu2020", name="tiny")
+    graphs[5].x[1, 0] = 0
+    graphs[2].edge_attr[0, 0] = 6
+    with pytest.raises(ValueError, match=r"molecule #2 has bond feature column 0 = 6, outside the hu2020 vocabulary 0..5"):
+        check_molecule_vocabulary(graphs, "hu2020")
 
 
 def test_ogb_features_and_float_features():

@@ -89,13 +89,15 @@ def test_graph_score_is_score_all_on_the_training_split(tmp_path):
     from gtransfer.studies.kinds.graph import graph_score_trial
 
     metrics = ["shrinkage_h_score", "logme", "nce", "leep"]
-    result = graph_score_trial({"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "metrics": metrics, "source_clusters": 8})
+    result = graph_score_trial({"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "metrics": metrics,
+                                "source": "kmeans-stand-in", "source_clusters": 8})
     x, y = target_embeddings(ENCODER, "MUTAG", cache=tmp_path).part("train")
     x = x.astype(np.float64)
     expected = score_all(x, y, source_probs=cluster_source_probs(x, 8, seed=0), metrics=metrics)
     for name in metrics:
         assert result[name] == pytest.approx(expected[name], rel=1e-10)
     assert (result["n"], result["d"], result["num_classes"]) == (len(y), 16, 2)
+    assert result["nce_leep_source"] == "kmeans-stand-in: k-means of the target's own embeddings, Z=8 (not a source model)"
 
 
 def test_graph_finetune_is_repeatable(tmp_path):

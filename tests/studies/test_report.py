@@ -207,3 +207,34 @@ def test_timing_plot_styles_stay_distinct_beyond_ten_lines():
     styles = line_styles(15)
     assert len({(s["color"], s["marker"], s["linestyle"]) for s in styles}) == 15
     assert len({s["color"] for s in styles}) == 15  # tab20: a colour each, not 10 shared by 15
+def test_the_report_names_the_source_of_every_nce_leep_column(tmp_path):
+    from gtransfer.studies.keys import trial_key
+    from gtransfer.studies.report.tables import SOURCE_COLUMNS, nce_leep_sources
+
+    sources = {"zoo-a.pt": "source head: zoo-a.pt (trained on ENZYMES; multiclass, Z=6, softmax)",
+               "zoo-b.pt": "source head: zoo-b.pt (trained on ENZYMES:k=3; multiclass, Z=3, softmax)",
+               "random": "none: the encoder has no source head", "old": None}
+    truth = {"zoo-a.pt": 0.9, "zoo-b.pt": 0.7, "random": 0.5, "old": 0.6}
+    with TrialStore(tmp_path / "r.db") as store:
+        keys = []
+        for target in ("t1", "t2", "t3"):
+            for i, (encoder, source) in enumerate(sources.items()):
+                params = {"encoder": encoder, "target": target, "seed": 0}
+                result = {"nce": -1.0 + 0.1 * i, "leep": -1.2 + 0.1 * i, "logme": float(i), "label_entropy": 0.8, "n": 10}
+                if source is not None:  # "old": a trial stored before sources were recorded
+                    result["nce_leep_source"] = source
+                keys.append(trial_key("score", params))
+                store.record(keys[-1], "score", params, result=result)
+                keys.append(trial_key("probe", params))
+                store.record(keys[-1], "probe", params, result={"test_accuracy": truth[encoder] + 0.01 * i, "majority_accuracy": 0.5})
+        store.register_study("s", {"name": "s", "report": {"n_boot": 50}}, keys)
+        table = nce_leep_sources(store, "s", ReportConfig())
+    assert dict(zip(table["encoder"], table["source"].str.split(":").str[0])) == {
+        "old": "not recorded", "random": "none", "zoo-a.pt": "source head", "zoo-b.pt": "source head"}
+    assert set(table["trials"]) == {3}
+    text = write_report(tmp_path / "r.db", tmp_path / "out")[0].read_text()
+    assert "## Where NCE and LEEP come from" in text
+    assert "| zoo-b.pt | source head: zoo-b.pt (trained on ENZYMES:k=3; multiclass, Z=3, softmax) | 3 |" in text
+    summary = "none (1); not recorded (1); source head (2)"
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:] in SOURCE_COLUMNS + ("logme",)]
+    assert rows and all((summary in row) == (not row.startswith("| logme")) for row in rows), rows

@@ -68,21 +68,42 @@ def check_graph_trial(params: dict) -> None:
 
 @register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source_clusters"), check=check_graph_trial)
 def graph_score_trial(params: dict) -> dict:
-    """Every metric of ``score_all`` on the training split's embeddings, with stand-in source probs.
+    """Every metric of ``score_all`` on the training split's embeddings; NCE/LEEP from a named source.
 
-    Optional params: ``metrics`` (names), ``source_clusters`` (Z of
-    :func:`gtransfer.selection.source_probs.cluster_source_probs`, 32; 0 leaves NCE/LEEP out).
+    Optional params: ``metrics`` (names); ``source`` of NCE/LEEP's source probabilities (``"head"``,
+    the encoder's source head, default; ``"kmeans-stand-in"``, k-means of the target's embeddings,
+    not a source model; :mod:`gtransfer.selection.source_probs`); ``source_clusters`` (Z of the
+    stand-in, 32; 0 leaves NCE/LEEP out whatever the source). Sources are read only when ``metrics``
+    asks for NCE/LEEP (or is not given).
+
+    Returns:
+        the scores, ``n``, ``d``, ``num_classes`` and ``nce_leep_source`` (what NCE/LEEP were computed
+        from; NaN NCE/LEEP with ``"none: ..."`` for an encoder without a source head).
     """
     from gtransfer.metrics import score_all
-    from gtransfer.selection.source_probs import cluster_source_probs
+    from gtransfer.metrics.registry import SOURCE_METRICS
+    from gtransfer.models.specs import resolve_encoder
+    from gtransfer.selection.source_probs import source_probabilities
 
     embeddings = _embeddings(params)
     features, labels = embeddings.part("train")
     features = features.astype(np.float64)
     clusters = int(params.get("source_clusters", 32))
-    probs = cluster_source_probs(features, clusters, seed=int(params.get("seed", 0))) if clusters else None
-    scores = score_all(features, labels, source_probs=probs, metrics=params.get("metrics"))
-    return {**scores, "n": int(features.shape[0]), "d": int(features.shape[1]), "num_classes": int(np.unique(labels).size)}
+    metrics = params.get("metrics")
+    extra: dict = {}
+    probs = None
+    if clusters and (metrics is None or any(m in SOURCE_METRICS for m in metrics)):
+        spec = resolve_encoder(params["encoder"], params.get("data_root"))
+        source = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input,
+                                      source=params.get("source", "head"), num_clusters=clusters, seed=int(params.get("seed", 0)))
+        probs = source.probs
+        extra["nce_leep_source"] = source.source
+        if probs is None:  # no source head: NCE/LEEP are undefined, not silently replaced
+            wanted = SOURCE_METRICS if metrics is None else [m for m in metrics if m in SOURCE_METRICS]
+            extra.update({name: float("nan") for name in wanted})
+            metrics = None if metrics is None else [m for m in metrics if m not in SOURCE_METRICS]
+    scores = score_all(features, labels, source_probs=probs, metrics=metrics) if metrics != [] else {}
+    return {**scores, **extra, "n": int(features.shape[0]), "d": int(features.shape[1]), "num_classes": int(np.unique(labels).size)}
 
 
 @register_trial_kind("graph_probe", params=(*COMMON_PARAMS, "l2", "max_iter"), check=check_graph_trial)

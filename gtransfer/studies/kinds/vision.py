@@ -33,8 +33,8 @@ def _required(params: dict, *names: str) -> None:
 def vision_score_trial(params: dict) -> dict:
     """Metric scores of ``encoder`` on ``target``'s training part (``metrics``: optional list of names).
 
-    Returns the shared ``score`` kind's result unchanged (metric name -> value, ``n``, ``d``,
-    ``num_classes``, ``label_entropy``).
+    Returns the shared ``score`` kind's result (metric name -> value, ``n``, ``d``, ``num_classes``,
+    ``label_entropy``) and, with NCE/LEEP, ``nce_leep_source``: the zoo encoder's source head.
     """
     from gtransfer.studies.kinds.arrays import score_trial
     from gtransfer.vision.embeddings import target_embeddings
@@ -45,7 +45,10 @@ def vision_score_trial(params: dict) -> dict:
     shared = {"features": str(paths["features"]), "labels": str(paths["labels"]),
               "source_probs": str(paths["source_probs"]) if params.get("use_source_probs", True) else None,
               "metrics": params.get("metrics")}
-    return score_trial({k: v for k, v in shared.items() if v is not None})
+    result = score_trial({k: v for k, v in shared.items() if v is not None})
+    if "source_probs" in shared and shared["source_probs"] is not None:
+        result["nce_leep_source"] = f"source head: vision zoo encoder {params['encoder']} (softmax over its source classes)"
+    return result
 
 
 @register_trial_kind("vision_finetune", params=("encoder", "target", "seed", "zoo", "cache", "data_root", "mode", "epochs", "lr",

@@ -5,7 +5,9 @@ For every study in the store whose trials include its ``scores`` and ``truth`` k
 performance (Pearson, Spearman, Kendall, weighted Kendall, top-1 relative accuracy, regret) per group
 and averaged over groups, with bootstrap intervals; a scatter plot per metric; correlation bars; and,
 when the study has ``metric_timing`` trials, the cost of the metrics as n and d grow. Every trial kind
-is also written out as a CSV of all its finished trials.
+is also written out as a CSV of all its finished trials. NCE, LEEP and their corrections are named
+with their source: a section lists, per candidate, what they were computed from (a source head, the
+k-means stand-in, or none), and their rows in the correlation tables carry a ``source`` column.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from gtransfer.io.atomic import writable_folder
 from gtransfer.io.names import safe_name
 from gtransfer.studies.report import plots
 from gtransfer.studies.report.tables import (
+    SOURCE_COLUMNS,
     ReportConfig,
     aggregate_table,
     correlation_table,
     ground_truth,
     joined,
     metric_scores,
+    nce_leep_sources,
+    source_summary,
     timing_table,
     trials_frame,
 )
@@ -108,6 +113,14 @@ def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
         part.dropna(axis=1, how="all").to_csv(out_dir / f"trials_{safe_name(kind)}.csv", index=False)
         lines.append(f"- `{kind}`: {len(part)} trials, `trials_{safe_name(kind)}.csv`")
     lines.append("")
+    sources = nce_leep_sources(store, study, config)
+    if not sources.empty:
+        sources.to_csv(out_dir / "nce_leep_sources.csv", index=False)
+        lines += ["## Where NCE and LEEP come from", "",
+                  "NCE, LEEP and their corrections (" + ", ".join(f"`{c}`" for c in SOURCE_COLUMNS) + ") read source-model "
+                  "probabilities on the target. `source head` is the encoder's own source classifier (the papers' definition); "
+                  "`kmeans-stand-in` clusters the target's own embeddings (not a source model); `none` means the encoder has no "
+                  "source head and the values are NaN.", "", _markdown(sources), ""]
     kinds = set(all_trials["kind"]) if not all_trials.empty else set()
     if {config.scores, config.truth} <= kinds:
         lines += _correlation_section(store, study, config, out_dir)
@@ -149,10 +162,13 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
     aggregate = aggregate_table(per_group, config)
     aggregate.to_csv(out_dir / "correlations.csv", index=False)
     measures = ["pearson", "spearman", "kendall", "weighted_kendall", "top1_relative_accuracy"]
+    summary = source_summary(nce_leep_sources(store, study, config), config)
     for truth_name in truths:
         part = aggregate[aggregate["truth"] == truth_name].sort_values("spearman", ascending=False)
-        lines += [f"### Against {truth_words} `{truth_name}` (mean over {config.group}s)", "",
-                  _markdown(_with_interval(part, measures, ["metric", "groups"], config.group)), ""]
+        table = _with_interval(part, measures, ["metric", "groups"], config.group)
+        if summary and part["metric"].isin(SOURCE_COLUMNS).any():
+            table.insert(1, "source", [summary if m in SOURCE_COLUMNS else "" for m in part["metric"]])
+        lines += [f"### Against {truth_words} `{truth_name}` (mean over {config.group}s)", "", _markdown(table), ""]
         for measure in ("spearman", "weighted_kendall"):
             name = f"bars_{measure}_{safe_name(truth_name)}.png"
             plots.correlation_bars(aggregate, measure, truth_name, out_dir / "plots" / name)

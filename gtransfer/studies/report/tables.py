@@ -21,10 +21,15 @@ import pandas as pd
 from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constant
 from gtransfer.studies.store import TrialStore
 
-__all__ = ["ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table"]
+__all__ = ["ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
+           "SOURCE_COLUMNS", "nce_leep_sources"]
 
 #: score-trial result columns that describe the target rather than score it
 DESCRIPTIVE_COLUMNS = ("n", "d", "num_classes", "label_entropy")
+#: the columns computed from source probabilities (NCE, LEEP and their corrections)
+SOURCE_COLUMNS = ("nce", "leep", "nce_normalized", "leep_normalized", "nce_gain", "leep_gain")
+#: what a score trial stored before sources were recorded computed NCE/LEEP from
+UNRECORDED_SOURCE = "not recorded: a trial stored before sources were recorded (graph trials then used the k-means stand-in)"
 
 
 class ReportConfig:
@@ -140,6 +145,29 @@ def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) ->
     descriptive = [c for c in DESCRIPTIVE_COLUMNS if c in frame.columns]
     keys = [config.group, config.candidate]
     return frame.groupby(keys, dropna=False)[metrics + descriptive].mean().reset_index()
+
+
+def nce_leep_sources(store: TrialStore, study: str | None, config: ReportConfig) -> pd.DataFrame:
+    """What the NCE/LEEP columns were computed from, per candidate: ``candidate``, ``source``, ``trials``.
+
+    Reads each score trial's ``nce_leep_source``; empty when no score trial reports a source metric.
+    """
+    frame = trials_frame(store, config.scores, study)
+    if frame.empty or not any(c in frame.columns for c in SOURCE_COLUMNS[:4]):
+        return pd.DataFrame(columns=[config.candidate, "source", "trials"])
+    sources = frame["nce_leep_source"] if "nce_leep_source" in frame.columns else pd.Series(np.nan, index=frame.index)
+    frame = frame.assign(source=sources.fillna(UNRECORDED_SOURCE))
+    table = frame.groupby([config.candidate, "source"], dropna=False)["key"].count().rename("trials").reset_index()
+    return table.sort_values([config.candidate, "source"]).reset_index(drop=True)
+
+
+def source_summary(sources: pd.DataFrame, config: ReportConfig) -> str:
+    """One cell for a NCE/LEEP row of a table: each kind of source with its number of candidates."""
+    if sources.empty:
+        return ""
+    kinds = sources["source"].map(lambda text: text.split(":", 1)[0]).rename("kind")
+    counts = sources.assign(kind=kinds).groupby("kind")[config.candidate].nunique()
+    return "; ".join(f"{kind} ({count})" for kind, count in counts.items())
 
 
 def _require(frame: pd.DataFrame, columns: Iterable[str], kind: str) -> None:

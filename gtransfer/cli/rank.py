@@ -11,10 +11,13 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("rank", help="rank encoders for a target by their metric scores")
-    p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ENZYMES:k=3,ratio=2")
+    p.add_argument("--target", required=True,
+                   help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ogbg-moltox21 (every task: mean over tasks), "
+                        "ogbg-molesol (regression), ENZYMES:k=3,ratio=2")
     p.add_argument("--encoders", required=True, nargs="+",
                    help="encoder checkpoints (published .pth, gtransfer or DGL encoder checkpoints), published:NAME or random:ARCH")
-    p.add_argument("--metric", default="shrinkage_h_score", help="metric to rank by (default shrinkage_h_score)")
+    p.add_argument("--metric", default=None,
+                   help="metric to rank by (default shrinkage_h_score; logme, the one with a regression form, on regression targets)")
     add_data_root_argument(p)
     p.add_argument("--max-samples", type=int, default=None, help="embed at most this many target graphs")
     p.add_argument("--cache", help="folder caching the embeddings (default: none)")

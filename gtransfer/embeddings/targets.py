@@ -31,11 +31,18 @@ _FORMAT = 1
 
 @dataclass(frozen=True)
 class TargetEmbeddings:
-    """Features (n, D) float32 of a target's samples, their labels (n,) and split positions."""
+    """Features (n, D) float32 of a target's samples, their labels and split positions.
+
+    Labels as the target gives them (:class:`gtransfer.data.targets.GraphTarget`): int64 (n,) for
+    ``task_kind`` ``"binary"``/``"multiclass"``, float64 (n, T) with NaN for ``"multitask"``, float64
+    (n,) or (n, T) for ``"regression"``.
+    """
 
     features: np.ndarray
     labels: np.ndarray
     splits: dict[str, np.ndarray]
+    task_kind: str = "multiclass"
+    task_names: tuple[str, ...] = ()
 
     def part(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Features and labels of one split."""
@@ -133,4 +140,5 @@ def target_embeddings(
     loaded, node_input = target_for_encoder(spec, target, root=root, seed=sample_seed)
     loaded = subsample_target(loaded, max_samples, seed=sample_seed)
     features = target_features(spec, loaded, node_input, cache=cache, root=root)
-    return TargetEmbeddings(features, loaded.labels.astype(np.int64), loaded.splits)
+    labels = loaded.labels.astype(np.int64) if loaded.is_classification else loaded.labels.astype(np.float64)
+    return TargetEmbeddings(features, labels, loaded.splits, loaded.task_kind, loaded.task_names)

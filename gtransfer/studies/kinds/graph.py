@@ -37,21 +37,27 @@ def _embeddings(params: dict) -> TargetEmbeddings:
 
 @register_trial_kind("graph_score")
 def graph_score_trial(params: dict) -> dict:
-    """Every metric of ``score_all`` on the training split's embeddings, with stand-in source probs.
+    """Every metric that applies on the training split's embeddings, with stand-in source probs
+    (:func:`gtransfer.selection.task_scores.score_target`: LogME's regression form on a regression target,
+    the mean over tasks on a multi-task target).
 
     Optional params: ``metrics`` (names), ``source_clusters`` (Z of
     :func:`gtransfer.selection.source_probs.cluster_source_probs`, 32; 0 leaves NCE/LEEP out).
     """
-    from gtransfer.metrics import score_all
     from gtransfer.selection.source_probs import cluster_source_probs
+    from gtransfer.selection.task_scores import score_target
 
     embeddings = _embeddings(params)
     features, labels = embeddings.part("train")
     features = features.astype(np.float64)
     clusters = int(params.get("source_clusters", 32))
-    probs = cluster_source_probs(features, clusters, seed=int(params.get("seed", 0))) if clusters else None
-    scores = score_all(features, labels, source_probs=probs, metrics=params.get("metrics"))
-    return {**scores, "n": int(features.shape[0]), "d": int(features.shape[1]), "num_classes": int(np.unique(labels).size)}
+    seed = int(params.get("seed", 0))
+    source = (lambda rows: cluster_source_probs(rows, clusters, seed=seed)) if clusters and embeddings.task_kind != "regression" else None
+    scores = score_target(features, labels, embeddings.task_kind, metrics=params.get("metrics"), source_probs=source)
+    out = {**scores, "n": int(features.shape[0]), "d": int(features.shape[1])}
+    if embeddings.task_kind in ("binary", "multiclass"):
+        out["num_classes"] = int(np.unique(labels).size)
+    return out
 
 
 @register_trial_kind("graph_probe")
@@ -64,6 +70,9 @@ def graph_probe_trial(params: dict) -> dict:
     from gtransfer.training.task_metrics import classification_metrics
 
     embeddings = _embeddings(params)
+    if embeddings.task_kind not in ("binary", "multiclass"):
+        raise ValueError(f"graph_probe needs class labels; {params['target']} is a {embeddings.task_kind} target "
+                         "(use graph_finetune with mode: linear)")
     x_train, y_train = embeddings.part("train")
     x_test, y_test = embeddings.part("test")
     model = fit_logistic_probe(x_train, y_train, C=float(params.get("l2", 1.0)), max_iter=int(params.get("max_iter", 500)))
@@ -76,14 +85,17 @@ def graph_probe_trial(params: dict) -> dict:
 
 def graph_finetune_inputs(params: dict, batch_size: int) -> tuple[nn.Module, dict[str, DataLoader], TaskSpec, GraphTarget]:
     """``(encoder, loaders, task, target)`` of a graph-level target: train/valid/test PyG loaders whose
-    graphs carry the task's labels as ``y``, the encoder built for the target's input, and its task."""
+    graphs carry the task's labels as ``y`` (:func:`gtransfer.training.tasks.graph_labels`), the encoder
+    built for the target's input, and its task (:func:`gtransfer.training.tasks.task_spec_of`: binary,
+    multi-task, multi-class and regression targets alike). The measure to judge the model by is
+    :func:`gtransfer.training.task_metrics.metric_of_target` (average precision for MUV)."""
     import torch
     from torch_geometric.loader import DataLoader
 
     from gtransfer.data.targets import subsample_target
     from gtransfer.embeddings.targets import target_for_encoder
     from gtransfer.models.specs import resolve_encoder
-    from gtransfer.training.finetune import TaskSpec
+    from gtransfer.training.tasks import graph_labels, task_spec_of
 
     target_text = params["target"]
     sample_seed = int(params.get("sample_seed", 0))
@@ -93,15 +105,14 @@ def graph_finetune_inputs(params: dict, batch_size: int) -> tuple[nn.Module, dic
     if target.level != "graph":
         raise ValueError(f"graph_finetune needs a graph-level target; {target_text} is node-level (use graph_probe)")
     target = subsample_target(target, params.get("max_samples"), seed=sample_seed)
-    classes = int(target.labels.max()) + 1
-    task = TaskSpec("multilabel", 1) if classes == 2 else TaskSpec("multiclass", classes)
+    task = task_spec_of(target)
 
     def graphs(positions: np.ndarray) -> list[Data]:
+        rows = graph_labels(target, positions)
         out = []
-        for position in positions:
+        for row, position in enumerate(positions):
             data = target.dataset[int(target.indices[position])].clone()
-            label = int(target.labels[position])
-            data.y = torch.tensor([[float(label)]]) if classes == 2 else torch.tensor([label])
+            data.y = rows[row:row + 1]  # (1, T) float for multilabel/regression, (1,) long for multiclass
             out.append(data)
         return out
 

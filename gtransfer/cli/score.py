@@ -13,7 +13,9 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("score", help="every transferability metric on one embedding matrix")
     p.add_argument("--features", required=True, help="(n, d) features: F.npy or F.npz[:key]")
-    p.add_argument("--labels", required=True, help="(n,) integer labels 0..C-1: y.npy or y.npz[:key]")
+    p.add_argument("--labels", required=True, help="(n,) integer labels 0..C-1 (with --regression: (n,) or (n, T) real targets): y.npy or y.npz[:key]")
+    p.add_argument("--regression", action="store_true",
+                   help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply")
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE: P.npy or P.npz[:key]")
     p.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -30,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     source_probs = load_array(args.source_probs, "source_probs", "source probabilities") if args.source_probs else None
     if features.ndim != 2:
         raise ValueError(f"features must be a 2-D (n, d) array, got shape {features.shape}")
+    if args.regression:
+        return _score_regression(args, features, labels)
     if labels.ndim != 1 or labels.shape[0] != features.shape[0]:
         raise ValueError(f"labels must have shape ({features.shape[0]},) to match the features, got {labels.shape}")
     if source_probs is not None and (source_probs.ndim != 2 or source_probs.shape[0] != features.shape[0]):
@@ -45,10 +49,28 @@ def run(args: argparse.Namespace) -> int:
         source_probs=None if source_probs is None else np.asarray(source_probs, dtype=np.float64),
         metrics=metrics,
     )
-    scores = {name: float(value) for name, value in scores.items()}
-    if args.format == "json":
+    _print_scores({name: float(value) for name, value in scores.items()}, args.format)
+    return 0
+
+
+def _score_regression(args: argparse.Namespace, features: object, targets: object) -> int:
+    """LogME's regression form on real targets; a metric without a regression form is refused in one line."""
+    import numpy as np
+
+    from gtransfer.selection.task_scores import score_target
+
+    if targets.ndim not in (1, 2) or targets.shape[0] != features.shape[0]:
+        raise ValueError(f"regression targets must have shape ({features.shape[0]},) or ({features.shape[0]}, T), got {targets.shape}")
+    metrics = args.metrics.split(",") if args.metrics else None
+    scores = score_target(np.asarray(features, dtype=np.float64), np.asarray(targets, dtype=np.float64), "regression", metrics=metrics)
+    _print_scores(scores, args.format)
+    return 0
+
+
+def _print_scores(scores: dict[str, float], form: str) -> None:
+    if form == "json":
         print(json.dumps(scores, indent=1))
-    elif args.format == "csv":
+    elif form == "csv":
         print("metric,value")
         for name, value in scores.items():
             print(f"{name},{value!r}")
@@ -56,4 +78,3 @@ def run(args: argparse.Namespace) -> int:
         width = max(map(len, scores), default=6)
         for name, value in scores.items():
             print(f"{name:<{width}}  {value: .10g}")
-    return 0

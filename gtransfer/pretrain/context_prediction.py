@@ -94,7 +94,7 @@ class ContextPrediction(PretrainStrategy):
     Args:
         encoder: the substructure GNN (the encoder being pretrained).
         k: substructure radius K (default: the encoder's number of layers).
-        r1, r2: the context ring :math:`r_1 < d \\le r_2` (defaults K - 1 and r1 + 3); needs r1 < K < = r2.
+        r1, r2: the context ring :math:`r_1 < d \\le r_2` (defaults K - 1 and r1 + 3); needs 0 <= r1 < K <= r2.
         negative_samples: negatives per positive (contexts of other graphs of the batch).
     """
 

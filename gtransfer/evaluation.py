@@ -2,7 +2,12 @@
 quality, bootstrap intervals, and relative accuracy (docs/design.md sections 2-3).
 
 Every function takes ``scores`` (a metric's value per candidate) and ``truth`` (the fine-tuned
-performance per candidate), 1-D and of equal length.
+performance per candidate), 1-D and of equal length. Scores are higher-is-better (every transferability
+metric here is). The truth may be lower-is-better (RMSE, MAE of regression targets): pass
+``higher_is_better=False`` (:func:`truth_higher_is_better` decides it from the truth's name), and every
+measure treats the lowest truth as the best candidate: correlations are taken with :math:`-truth`, so a
+positive correlation still means "the metric ranks good encoders first"; top-1 relative accuracy becomes
+best error / chosen error; regret becomes chosen error - best error (both >= 0 as before).
 """
 
 from __future__ import annotations
@@ -32,7 +37,22 @@ __all__ = [
     "relative_to_scratch",
     "relative_auc",
     "numerically_constant",
+    "truth_higher_is_better",
+    "LOWER_IS_BETTER",
 ]
+
+#: truth measures where lower is better (a name is matched by its last ``_``-separated part: ``test_rmse``)
+LOWER_IS_BETTER = frozenset({"rmse", "mae", "mse", "error", "loss"})
+
+
+def truth_higher_is_better(name: str) -> bool:
+    """False for a truth named like an error (``rmse``, ``test_rmse``, ``valid_mae``, ``loss``), else True."""
+    return str(name).rsplit("_", 1)[-1].lower() not in LOWER_IS_BETTER
+
+
+def _oriented(truth: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    """The truth turned higher-is-better (negated when lower is better)."""
+    return truth if higher_is_better else -truth
 
 
 def _pair(scores: npt.ArrayLike, truth: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -49,12 +69,12 @@ def _pair(scores: npt.ArrayLike, truth: npt.ArrayLike) -> tuple[np.ndarray, np.n
     return scores, truth
 
 
-def _correlation(statistic: Callable, scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
-    """A scipy correlation statistic; NaN when either side is constant (undefined)."""
+def _correlation(statistic: Callable, scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+    """A scipy correlation statistic of scores with the (oriented) truth; NaN when either side is constant (undefined)."""
     scores, truth = _pair(scores, truth)
     if np.ptp(scores) == 0 or np.ptp(truth) == 0:
         return float("nan")
-    return float(statistic(scores, truth).statistic)
+    return float(statistic(scores, _oriented(truth, higher_is_better)).statistic)
 
 
 def numerically_constant(values: npt.ArrayLike, rtol: float = 1e-5) -> bool:
@@ -67,48 +87,57 @@ def numerically_constant(values: npt.ArrayLike, rtol: float = 1e-5) -> bool:
     return bool(np.all(np.isfinite(values))) and float(np.ptp(values)) <= rtol * max(1.0, float(np.max(np.abs(values))))
 
 
-def pearson(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
+def pearson(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
     """Pearson's linear correlation coefficient r."""
     from scipy.stats import pearsonr
 
-    return _correlation(pearsonr, scores, truth)
+    return _correlation(pearsonr, scores, truth, higher_is_better)
 
 
-def spearman(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
+def spearman(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
     """Spearman's rank correlation rho."""
     from scipy.stats import spearmanr
 
-    return _correlation(spearmanr, scores, truth)
+    return _correlation(spearmanr, scores, truth, higher_is_better)
 
 
-def kendall(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
+def kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
     """Kendall's tau-b (ties accounted for)."""
     from scipy.stats import kendalltau
 
-    return _correlation(kendalltau, scores, truth)
+    return _correlation(kendalltau, scores, truth, higher_is_better)
 
 
-def weighted_kendall(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
+def weighted_kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
     r"""Weighted Kendall tau with hyperbolic weights 1/(r + 1) (Vigna 2015; ``scipy.stats.weightedtau``):
     swaps among the top-ranked candidates cost more, which suits model selection."""
     from scipy.stats import weightedtau
 
-    return _correlation(weightedtau, scores, truth)
+    return _correlation(weightedtau, scores, truth, higher_is_better)
 
 
-def top1_relative_accuracy(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
-    """Performance of the candidate the metric ranks first, divided by the best performance."""
+def top1_relative_accuracy(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+    """Performance of the candidate the metric ranks first, divided by the best performance; for a
+    lower-is-better truth (an error), the best (lowest) error divided by the chosen candidate's. In (0, 1]."""
     scores, truth = _pair(scores, truth)
-    best = truth.max()
+    chosen = truth[np.argmax(scores)]
+    if higher_is_better:
+        best = truth.max()
+        if best <= 0:
+            raise ValueError("top-1 relative accuracy needs a positive best performance")
+        return float(chosen / best)
+    best = truth.min()
     if best <= 0:
-        raise ValueError("top-1 relative accuracy needs a positive best performance")
-    return float(truth[np.argmax(scores)] / best)
+        raise ValueError("top-1 relative accuracy of an error needs positive errors (the best error is <= 0)")
+    return float(best / chosen)
 
 
-def regret(scores: npt.ArrayLike, truth: npt.ArrayLike) -> float:
-    """Best performance minus the performance of the candidate the metric ranks first (>= 0)."""
+def regret(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+    """How much worse the candidate the metric ranks first is than the best one (>= 0): best - chosen,
+    or chosen - best for a lower-is-better truth."""
     scores, truth = _pair(scores, truth)
-    return float(truth.max() - truth[np.argmax(scores)])
+    chosen = truth[np.argmax(scores)]
+    return float(truth.max() - chosen) if higher_is_better else float(chosen - truth.min())
 
 
 CORRELATIONS: dict[str, Callable] = {
@@ -153,12 +182,16 @@ def bootstrap_ci(
 
 
 def evaluate_metric(
-    scores: npt.ArrayLike, truth: npt.ArrayLike, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+    scores: npt.ArrayLike, truth: npt.ArrayLike, n_boot: int = 1000, seed: int = 0, level: float = 0.95, higher_is_better: bool = True
 ) -> dict[str, tuple[float, float, float]]:
-    """Every measure of ``CORRELATIONS`` with its bootstrap interval: {name: (estimate, low, high)}."""
+    """Every measure of ``CORRELATIONS`` with its bootstrap interval: {name: (estimate, low, high)};
+    ``higher_is_better=False`` for an error as truth (see the module docstring)."""
+    from functools import partial
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {name: bootstrap_ci(fn, scores, truth, n_boot, seed, level) for name, fn in CORRELATIONS.items()}
+        return {name: bootstrap_ci(partial(fn, higher_is_better=higher_is_better), scores, truth, n_boot, seed, level)
+                for name, fn in CORRELATIONS.items()}
 
 
 def majority_accuracy(labels: npt.ArrayLike, train_labels: npt.ArrayLike | None = None) -> float:

@@ -57,3 +57,28 @@ def test_relative_accuracies():
     assert evaluation.relative_accuracy(0.5, 0.5) == 0.0
     assert evaluation.relative_to_scratch(0.8, 0.7) == pytest.approx(0.1)
     assert evaluation.relative_auc(0.75) == pytest.approx(0.5)
+
+
+def test_lower_is_better_truth_makes_the_lowest_error_the_best_candidate():
+    rmse = np.array([1.2, 0.6, 0.9, 2.0])  # candidate 1 is best
+    good = np.array([1.0, 4.0, 2.0, 0.0])  # the metric ranks candidates exactly by low error
+    for name in ("pearson", "spearman", "kendall", "weighted_kendall"):
+        assert evaluation.CORRELATIONS[name](good, rmse, higher_is_better=False) > 0.9, name
+        assert evaluation.CORRELATIONS[name](good, rmse, higher_is_better=False) == pytest.approx(
+            evaluation.CORRELATIONS[name](good, -rmse)), name
+    assert evaluation.spearman(good, rmse, higher_is_better=False) == pytest.approx(1.0)
+    assert evaluation.top1_relative_accuracy(good, rmse, higher_is_better=False) == 1.0
+    assert evaluation.regret(good, rmse, higher_is_better=False) == 0.0
+    bad = -good  # picks candidate 3, the worst
+    assert evaluation.spearman(bad, rmse, higher_is_better=False) == pytest.approx(-1.0)
+    assert evaluation.top1_relative_accuracy(bad, rmse, higher_is_better=False) == pytest.approx(0.6 / 2.0)
+    assert evaluation.regret(bad, rmse, higher_is_better=False) == pytest.approx(2.0 - 0.6)
+    report = evaluation.evaluate_metric(good, rmse, n_boot=20, higher_is_better=False)
+    assert report["spearman"][0] == pytest.approx(1.0) and report["regret"][0] == 0.0
+
+
+def test_truth_direction_from_its_name():
+    for name in ("rmse", "test_rmse", "valid_mae", "test_mse", "loss"):
+        assert not evaluation.truth_higher_is_better(name), name
+    for name in ("test_accuracy", "test_roc_auc", "relative_accuracy", "test_average_precision", "test_metric"):
+        assert evaluation.truth_higher_is_better(name), name

@@ -18,7 +18,7 @@ from gtransfer.cli.common import add_data_root_argument, add_max_samples_argumen
 __all__ = ["add_parser", "run"]
 
 #: the strategies' names, listed here so that ``--help`` does not import torch
-STRATEGY_NAMES = ("attrmask", "edgepred", "graphcl", "infomax", "supervised")
+STRATEGY_NAMES = ("attrmask", "contextpred", "edgepred", "graphcl", "infomax", "supervised")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

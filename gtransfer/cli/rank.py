@@ -16,11 +16,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("rank", help="rank encoders for a target by their metric scores",
                        description="Embed the target's training split once per encoder and rank the encoders by the first metric. "
                                    "With shrinkage_h_score the table also shows its shrinkage alpha and the plain h_score.")
-    p.add_argument("--target", required=True, help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ENZYMES:k=3,ratio=2")
+    p.add_argument("--target", required=True,
+                   help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ogbg-moltox21 (every task: mean over tasks), "
+                        "ogbg-molesol (regression), ENZYMES:k=3,ratio=2")
     p.add_argument("--encoders", required=True, nargs="+",
                    help="encoder checkpoints (published .pth, gtransfer or DGL encoder checkpoints), published:NAME or random:ARCH")
-    p.add_argument("--metrics", nargs="+", default=["shrinkage_h_score"], metavar="METRIC",
-                   help="metrics to compute (space- or comma-separated); the first ranks (default shrinkage_h_score)")
+    p.add_argument("--metrics", nargs="+", default=None, metavar="METRIC",
+                   help="metrics to compute (space- or comma-separated); the first ranks (default shrinkage_h_score; "
+                        "logme, the one with a regression form, on regression targets)")
     p.add_argument("--metric", dest="metrics", nargs="+", help=argparse.SUPPRESS)
     add_data_root_argument(p)
     add_max_samples_argument(p, "embed at most this many target samples")
@@ -36,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from gtransfer.selection.ranking import rank_encoders
 
-    metrics = [name for item in args.metrics for name in item.split(",") if name]
+    metrics = [name for item in args.metrics for name in item.split(",") if name] if args.metrics else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ranking = rank_encoders(

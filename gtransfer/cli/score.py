@@ -27,6 +27,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="(n,) integer labels 0..C-1, e.g. y.npy, y.csv:label; (n, T) multi-task labels need --task")
     p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K (0..T-1), or 'all' "
                                   "for one row per task; samples without a label for a task are left out (with a count)")
+    p.add_argument("--regression", action="store_true",
+                   help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply")
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE, same formats")
     p.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -73,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     source_probs = load_array(args.source_probs, "source_probs", "source probabilities") if args.source_probs else None
     if features.ndim != 2:
         raise ValueError(f"features must be a 2-D (n, d) array, got shape {features.shape}")
+    if args.regression:
+        return _score_regression(args, features, labels)
     if source_probs is not None and (source_probs.ndim != 2 or source_probs.shape[0] != features.shape[0]):
         raise ValueError(f"source probabilities must have shape ({features.shape[0]}, Z), got {source_probs.shape}")
     columns = _label_columns(labels, features.shape[0], args.task)
@@ -130,3 +134,17 @@ def _print(rows: list[tuple[str | None, dict[str, float]]], style: str) -> None:
     print("  ".join(["task".rjust(4), *(n.rjust(w) for n, w in zip(names, widths))]))
     for task, scores in rows:
         print("  ".join([str(task).rjust(4), *(f"{scores[n]: .4g}".rjust(w) for n, w in zip(names, widths))]))
+
+
+def _score_regression(args: argparse.Namespace, features: object, targets: object) -> int:
+    """LogME's regression form on real targets; a metric without a regression form is refused in one line."""
+    import numpy as np
+
+    from gtransfer.selection.task_scores import score_target
+
+    if targets.ndim not in (1, 2) or targets.shape[0] != features.shape[0]:
+        raise ValueError(f"regression targets must have shape ({features.shape[0]},) or ({features.shape[0]}, T), got {targets.shape}")
+    metrics = args.metrics.split(",") if args.metrics else None
+    scores = score_target(np.asarray(features, dtype=np.float64), np.asarray(targets, dtype=np.float64), "regression", metrics=metrics)
+    _print([(None, scores)], args.format)
+    return 0

@@ -2,9 +2,14 @@
 
 Grammar of a target string, ``DATASET[:TASK]`` or ``DATASET:OPTION=VALUE,...``:
 
-* ``ogbg-molbbbp`` -- a single-task molecule dataset; ``ogbg-moltox21:NR-AR`` or ``ogbg-moltox21:0``
-  -- one task of a multi-task one (by name or column), molecules without that label left out;
-  the split is the dataset's scaffold split.
+* ``ogbg-molbbbp`` -- a single-task molecule dataset (``task_kind`` ``"binary"``); ``ogbg-moltox21:NR-AR``
+  or ``ogbg-moltox21:0`` -- one task of a multi-task one (by name or column), molecules without that
+  label left out (``"binary"``); ``ogbg-moltox21`` -- every task of a multi-task dataset at once
+  (``"multitask"``: Tox21, ToxCast, SIDER, MUV, ClinTox), labels (n, T) with NaN where a molecule has
+  no label for a task, molecules with no label at all left out; ``ogbg-molesol``, ``ogbg-molfreesolv``,
+  ``ogbg-mollipo`` -- a regression target (``"regression"``, float labels (n,)). Every molecule
+  target's split is the dataset's scaffold split, and ``eval_metric`` is OGB's for the dataset
+  (``rocauc``; ``ap`` for MUV and PCBA; ``rmse`` for regression).
 * ``ENZYMES``, ``MUTAG``, ``Cora`` -- every class of a TU graph dataset or a Planetoid node dataset,
   with a stratified 80/10/10 split (seeded).
 * ``ENZYMES:k=3,ratio=4,seed=1[,max=60]`` -- a class-subset task: ``k`` classes, largest/smallest
@@ -34,7 +39,7 @@ from gtransfer.data.class_subsets import TaskInfo, describe_labels
 if TYPE_CHECKING:
     from torch_geometric.data import InMemoryDataset
 
-__all__ = ["GraphTarget", "parse_target", "format_target", "legacy_image_target", "load_target", "subsample_target"]
+__all__ = ["GraphTarget", "TASK_KINDS", "parse_target", "format_target", "legacy_image_target", "load_target", "subsample_target"]
 
 #: options of a class-subset target and what each means
 SUBSET_OPTIONS = ("k", "classes", "ratio", "max", "seed")
@@ -45,11 +50,23 @@ _LEGACY_IMAGE_TARGET = re.compile(
 )
 
 
+#: what a target asks for; the labels' form follows from it
+TASK_KINDS = ("binary", "multiclass", "multitask", "regression")
+
+
 @dataclass(frozen=True)
 class GraphTarget:
-    """A classification target: samples (graph or node ids), their labels and split positions.
+    """A target: samples (graph or node ids), their labels and split positions.
 
     ``splits`` maps ``train``/``valid``/``test`` to positions into ``indices``/``labels``.
+    ``task_kind`` says what the labels are (derived from them when not given):
+
+    * ``"binary"``: int64 (n,) in {0, 1}; ``"multiclass"``: int64 (n,) in 0..C-1 (C > 2);
+    * ``"multitask"``: float64 (n, T) in {0, 1} with NaN for a missing label (``task_names`` names the T columns);
+    * ``"regression"``: float64 (n,) (one task) or (n, T), NaN for a missing value.
+
+    ``eval_metric``: the dataset's evaluation measure (OGB's for molecules: ``rocauc``, ``ap``, ``rmse``;
+    ``accuracy`` for multi-class targets). ``info`` describes class labels (None-like for regression).
     """
 
     name: str
@@ -59,7 +76,29 @@ class GraphTarget:
     indices: np.ndarray
     labels: np.ndarray
     splits: dict[str, np.ndarray]
-    info: TaskInfo
+    info: TaskInfo | None
+    task_kind: str = ""
+    task_names: tuple[str, ...] = ()
+    eval_metric: str = ""
+
+    def __post_init__(self) -> None:
+        kind = self.task_kind or ("binary" if self.labels.size and int(np.max(self.labels)) <= 1 else "multiclass")
+        if kind not in TASK_KINDS:
+            raise ValueError(f"GraphTarget {self.name!r}: task_kind must be one of {TASK_KINDS}, got {kind!r}")
+        object.__setattr__(self, "task_kind", kind)
+        if not self.eval_metric:
+            metric = {"binary": "rocauc", "multitask": "rocauc", "multiclass": "accuracy", "regression": "rmse"}[kind]
+            object.__setattr__(self, "eval_metric", metric)
+
+    @property
+    def num_tasks(self) -> int:
+        """Label columns: T for multi-task and multi-output regression targets, else 1."""
+        return int(self.labels.shape[1]) if self.labels.ndim == 2 else 1
+
+    @property
+    def is_classification(self) -> bool:
+        """Class labels (binary, multi-class): what the classification metrics need."""
+        return self.task_kind in ("binary", "multiclass")
 
 
 def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
@@ -158,6 +197,10 @@ def load_target(
         if subset:
             raise ValueError(f"target {text!r}: molecule targets take a task name, not class-subset options")
         dataset = dataset if dataset is not None else load_dataset(name, root=root, featurizer=featurizer, progress=False)
+        if getattr(dataset, "task_type", "binary classification") == "regression":
+            return _regression_target(text, name, task, dataset)
+        if task is None and getattr(dataset, "num_tasks", 1) > 1:
+            return _multitask_target(text, name, dataset)
         tasks = molecule_task_targets(name, dataset=dataset)
         names = [t.params["task_name"] for t in tasks]
         if task is None:
@@ -172,7 +215,8 @@ def load_target(
             raise ValueError(f"target {text!r}: no task {task!r}; tasks: {names[:20]}{' ...' if len(names) > 20 else ''}")
         indices = chosen.valid_indices
         splits = {k: _positions(indices, v) for k, v in chosen.splits.items()}
-        return GraphTarget(text, dataset, name, "graph", indices, chosen.valid_labels, splits, chosen.info)
+        return GraphTarget(text, dataset, name, "graph", indices, chosen.valid_labels, splits, chosen.info, task_kind="binary",
+                           task_names=(chosen.params["task_name"],), eval_metric=_eval_metric(dataset))
     if task is not None:
         raise ValueError(f"target {text!r}: {name} is a single-label dataset; use {name} or {name}:k=3,ratio=2,seed=0")
     if "classes" in subset:
@@ -193,8 +237,55 @@ def load_target(
     return GraphTarget(text, dataset, name, level, indices, labels, splits, describe_labels(labels, name=text))
 
 
+def _eval_metric(dataset: Any) -> str:
+    """OGB's evaluation measure of a molecule dataset (``rocauc``, ``ap``, ``rmse``)."""
+    return str(getattr(dataset, "eval_metric", "rocauc"))
+
+
+def _molecule_labels(dataset: Any) -> np.ndarray:
+    y = dataset._data.y.numpy().astype(np.float64)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.shape[0] != len(dataset):
+        raise ValueError(f"{dataset}: expected one label row per molecule, got {y.shape[0]} for {len(dataset)}")
+    return y
+
+
+def _scaffold_positions(dataset: Any, indices: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: _positions(indices, v.numpy()) for k, v in dataset.get_idx_split().items()}
+
+
+def _multitask_target(text: str, name: str, dataset: Any) -> GraphTarget:
+    """Every binary task of ``dataset`` at once: molecules with at least one label, labels (n, T) with NaN."""
+    y = _molecule_labels(dataset)
+    present = y[~np.isnan(y)]
+    if np.any((present != 0) & (present != 1)):
+        raise ValueError(f"target {text!r}: {name} has labels other than 0, 1 and NaN; a multi-task target needs binary tasks")
+    indices = np.flatnonzero(~np.isnan(y).all(axis=1)).astype(np.int64)
+    return GraphTarget(text, dataset, name, "graph", indices, y[indices], _scaffold_positions(dataset, indices), None,
+                       task_kind="multitask", task_names=tuple(dataset.task_names), eval_metric=_eval_metric(dataset))
+
+
+def _regression_target(text: str, name: str, task: str | None, dataset: Any) -> GraphTarget:
+    """A regression dataset (ESOL, FreeSolv, Lipophilicity): float labels, molecules without a value left out."""
+    y = _molecule_labels(dataset)
+    names = list(getattr(dataset, "task_names", [f"task{i}" for i in range(y.shape[1])]))
+    if task is not None:
+        if task in names:
+            column = names.index(task)
+        elif task.isdigit() and int(task) < len(names):
+            column = int(task)
+        else:
+            raise ValueError(f"target {text!r}: no task {task!r}; tasks: {names}")
+        y, names = y[:, [column]], [names[column]]
+    indices = np.flatnonzero(~np.isnan(y).all(axis=1)).astype(np.int64)
+    labels = y[indices, 0] if y.shape[1] == 1 else y[indices]
+    return GraphTarget(text, dataset, name, "graph", indices, labels, _scaffold_positions(dataset, indices), None,
+                       task_kind="regression", task_names=tuple(names), eval_metric=_eval_metric(dataset))
+
+
 def subsample_target(target: GraphTarget, max_samples: int | None, seed: int = 0) -> GraphTarget:
-    """At most ``max_samples`` samples, the same share of every split and class (seeded)."""
+    """At most ``max_samples`` samples, the same share of every split (and, for class labels, of every class), seeded."""
     n = target.indices.size
     if max_samples is None or max_samples >= n:
         return target
@@ -204,8 +295,11 @@ def subsample_target(target: GraphTarget, max_samples: int | None, seed: int = 0
     fraction = max_samples / n
     keep: list[np.ndarray] = []
     for positions in target.splits.values():
-        for cls in np.unique(target.labels[positions]):
-            members = positions[target.labels[positions] == cls]
+        # strata: the classes of class labels; the whole split for multi-task and regression labels
+        strata = [positions[target.labels[positions] == c] for c in np.unique(target.labels[positions])] if target.is_classification else [positions]
+        for members in strata:
+            if members.size == 0:
+                continue
             count = max(1, int(round(fraction * members.size)))
             keep.append(rng.choice(members, size=min(count, members.size), replace=False))
     kept = np.sort(np.concatenate(keep))
@@ -214,5 +308,6 @@ def subsample_target(target: GraphTarget, max_samples: int | None, seed: int = 0
     labels = target.labels[kept]
     return GraphTarget(
         target.name, target.dataset, target.dataset_name, target.level, target.indices[kept], labels, splits,
-        describe_labels(labels, name=target.name),
+        describe_labels(labels, name=target.name) if target.is_classification else None,
+        task_kind=target.task_kind, task_names=target.task_names, eval_metric=target.eval_metric,
     )

@@ -31,14 +31,21 @@ _FORMAT = 1
 
 @dataclass(frozen=True)
 class TargetEmbeddings:
-    """Features (n, D) float32 of a target's samples, their labels (n,) and split positions; the
-    target's dataset name and the node input the encoder read (a featuriser, or a float width)."""
+    """Features (n, D) float32 of a target's samples, their labels and split positions; the target's
+    dataset name and the node input the encoder read (a featuriser, or a float width).
+
+    Labels as the target gives them (:class:`gtransfer.data.targets.GraphTarget`): int64 (n,) for
+    ``task_kind`` ``"binary"``/``"multiclass"``, float64 (n, T) with NaN for ``"multitask"``, float64
+    (n,) or (n, T) for ``"regression"``.
+    """
 
     features: np.ndarray
     labels: np.ndarray
     splits: dict[str, np.ndarray]
     dataset_name: str = ""
     node_input: str | int = ""
+    task_kind: str = "multiclass"
+    task_names: tuple[str, ...] = ()
 
     def part(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Features and labels of one split."""
@@ -140,4 +147,5 @@ def target_embeddings(
     loaded, node_input = target_for_encoder(spec, target, root=root, seed=sample_seed)
     loaded = subsample_target(loaded, max_samples, seed=sample_seed)
     features = target_features(spec, loaded, node_input, cache=cache, root=root)
-    return TargetEmbeddings(features, loaded.labels.astype(np.int64), loaded.splits, loaded.dataset_name, node_input)
+    labels = loaded.labels.astype(np.int64) if loaded.is_classification else loaded.labels.astype(np.float64)
+    return TargetEmbeddings(features, labels, loaded.splits, loaded.dataset_name, node_input, loaded.task_kind, loaded.task_names)

@@ -22,12 +22,13 @@ from .corrections import (
 from .gbc import gbc
 from .hscore import h_score, ledoit_wolf_shrinkage, shrinkage_h_score
 from .leep import leep, nce, nleep
-from .logme import logme
+from .logme import logme, logme_regression
 from .registry import FEATURE_METRICS, METRIC_SPECS, METRICS, SOURCE_METRICS, MetricSpec, score_all
 from .transrate import transrate
 
 __all__ = [
     "h_score",
+    "logme_regression",
     "shrinkage_h_score",
     "ledoit_wolf_shrinkage",
     "logme",

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 class EdgePrediction(PretrainStrategy):
     name = "edgepred"
 
-    def loss(self, batch: Batch) -> Tensor:
+    def pair_scores(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        r"""Logits :math:`h_u^\top h_v` of every edge (E,) and :math:`h_u^\top h_w` of one negative per edge (E,)."""
         if batch.edge_index.size(1) == 0:
             raise ValueError("EdgePrediction: the batch has no edges")
         h = self.encoder.node_embeddings(batch)
@@ -31,5 +32,9 @@ class EdgePrediction(PretrainStrategy):
         neg = starts[g] + (torch.rand(src.numel(), device=h.device) * counts[g]).long()
         pos_score = (h[src] * h[dst]).sum(-1)
         neg_score = (h[src] * h[neg]).sum(-1)
+        return pos_score, neg_score
+
+    def loss(self, batch: Batch) -> Tensor:
+        pos_score, neg_score = self.pair_scores(batch)
         return (F.binary_cross_entropy_with_logits(pos_score, torch.ones_like(pos_score))
                 + F.binary_cross_entropy_with_logits(neg_score, torch.zeros_like(neg_score)))

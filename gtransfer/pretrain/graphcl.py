@@ -1,6 +1,7 @@
 r"""Graph contrastive learning (GraphCL; You et al. 2020, NeurIPS).
 
-Two augmented views of each graph (augmentations drawn from :mod:`gtransfer.pretrain.augment`),
+Two augmented views of each graph (augmentations drawn from :mod:`gtransfer.pretrain.augment`: node
+dropping, edge dropping, attribute masking, subgraph),
 pooled embeddings through a projection head :math:`g`, NT-Xent loss with temperature :math:`\tau`:
 
 .. math::
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 class GraphCL(PretrainStrategy):
     name = "graphcl"
 
-    def __init__(self, encoder: GNNEncoder, augmentations: tuple[str, ...] = ("drop_nodes", "drop_edges", "mask_attributes"),
+    def __init__(self, encoder: GNNEncoder, augmentations: tuple[str, ...] = ("drop_nodes", "drop_edges", "mask_attributes", "subgraph"),
                  rate: float = 0.2, temperature: float = 0.2) -> None:
         super().__init__(encoder)
         unknown = set(augmentations) - set(AUGMENTATIONS)
@@ -44,13 +45,25 @@ class GraphCL(PretrainStrategy):
         choice = self.augmentations[int(torch.randint(len(self.augmentations), (1,)))]
         return AUGMENTATIONS[choice](batch, self.encoder, self.rate)
 
-    def loss(self, batch: Batch) -> Tensor:
+    def _similarities(self, batch: Batch) -> Tensor:
+        """(2B, 2B) cosine similarities / temperature of the projected views; rows i and i + B are one graph's views."""
         if batch.num_graphs < 2:
             raise ValueError("GraphCL needs at least 2 graphs per batch (negatives are other graphs)")
         z = torch.cat([self.projection(self.encoder.embed(self._view(batch))) for _ in range(2)])
         z = F.normalize(z, dim=-1)
-        sim = z @ z.T / self.temperature
+        return z @ z.T / self.temperature
+
+    def pair_scores(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        """Scaled similarities of the two views of each graph (B,) and of views of different graphs (B(B-1),)."""
+        sim = self._similarities(batch)
+        b = batch.num_graphs
+        across = sim[:b, b:]
+        other = ~torch.eye(b, dtype=torch.bool, device=sim.device)
+        return across.diagonal(), across[other]
+
+    def loss(self, batch: Batch) -> Tensor:
+        sim = self._similarities(batch)
         sim.fill_diagonal_(float("-inf"))
         b = batch.num_graphs
-        targets = torch.cat([torch.arange(b, 2 * b), torch.arange(0, b)]).to(z.device)
+        targets = torch.cat([torch.arange(b, 2 * b), torch.arange(0, b)]).to(sim.device)
         return F.cross_entropy(sim, targets)

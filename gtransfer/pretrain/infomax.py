@@ -30,7 +30,8 @@ class DeepGraphInfomax(PretrainStrategy):
         self.weight = nn.Parameter(torch.empty(dim, dim))
         nn.init.xavier_uniform_(self.weight)
 
-    def loss(self, batch: Batch) -> Tensor:
+    def pair_scores(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        """Discriminator logits of (node, own summary) pairs (N,) and (node, other graph's summary) pairs (N,)."""
         if batch.num_graphs < 2:
             raise ValueError("DeepGraphInfomax needs at least 2 graphs per batch (negatives are other graphs)")
         h = self.encoder.node_embeddings(batch)
@@ -38,5 +39,9 @@ class DeepGraphInfomax(PretrainStrategy):
         other = torch.roll(summary, shifts=1, dims=0)
         pos = (h @ self.weight * summary[batch.batch]).sum(-1)
         neg = (h @ self.weight * other[batch.batch]).sum(-1)
+        return pos, neg
+
+    def loss(self, batch: Batch) -> Tensor:
+        pos, neg = self.pair_scores(batch)
         return (F.binary_cross_entropy_with_logits(pos, torch.ones_like(pos))
                 + F.binary_cross_entropy_with_logits(neg, torch.zeros_like(neg)))

@@ -7,13 +7,14 @@ from typing import Any
 from gtransfer.models.encoder import GNNEncoder
 from gtransfer.pretrain.attribute_masking import AttributeMasking
 from gtransfer.pretrain.base import PretrainStrategy
+from gtransfer.pretrain.context_prediction import ContextPrediction
 from gtransfer.pretrain.edge_prediction import EdgePrediction
 from gtransfer.pretrain.graphcl import GraphCL
 from gtransfer.pretrain.infomax import DeepGraphInfomax
 from gtransfer.pretrain.supervised import SupervisedMultiTask
 
 STRATEGIES: dict[str, type[PretrainStrategy]] = {
-    cls.name: cls for cls in (AttributeMasking, EdgePrediction, DeepGraphInfomax, GraphCL, SupervisedMultiTask)
+    cls.name: cls for cls in (AttributeMasking, ContextPrediction, EdgePrediction, DeepGraphInfomax, GraphCL, SupervisedMultiTask)
 }
 
 

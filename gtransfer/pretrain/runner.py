@@ -55,7 +55,7 @@ def pretrain(
 
     Args:
         encoder: the encoder to train (its weights are replaced by the checkpoint's when resuming).
-        strategy: ``"attrmask"``, ``"edgepred"``, ``"infomax"``, ``"graphcl"`` or ``"supervised"``.
+        strategy: ``"attrmask"``, ``"contextpred"``, ``"edgepred"``, ``"infomax"``, ``"graphcl"`` or ``"supervised"``.
         graphs: a PyG dataset or list of ``Data`` (the corpus, or any graph dataset).
         checkpoint: file written after every epoch (atomically); the final one has ``complete: true``.
         epochs: total epochs of the run (a resumed run continues up to it).

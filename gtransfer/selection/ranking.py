@@ -15,7 +15,7 @@ __all__ = ["rank_encoders"]
 def rank_encoders(
     target: str,
     encoders: Sequence[str],
-    metrics: Sequence[str] | str = ("shrinkage_h_score",),
+    metrics: Sequence[str] | str | None = None,
     data_root: str | os.PathLike | None = None,
     max_samples: int | None = None,
     cache: str | os.PathLike | None = None,
@@ -37,13 +37,22 @@ def rank_encoders(
             ``"head"`` (the encoder's source head; NaN for an encoder without one) or
             ``"kmeans-stand-in"`` (:mod:`gtransfer.selection.source_probs`).
 
+    ``metric`` defaults to ``shrinkage_h_score``, and to ``logme`` (its regression form) on a regression
+    target. On a multi-task target (``ogbg-moltox21``) every task is scored on its labelled molecules and
+    the mean over tasks ranks the encoders (:func:`gtransfer.selection.task_scores.score_target`).
+
     Returns:
         a frame with ``rank``, ``encoder``, one column per metric (``alpha`` and ``h_score`` after
-        ``shrinkage_h_score``), ``n``, ``d`` and, with NCE/LEEP among the metrics, ``source`` (what
-        their values were computed from). Encoders with a NaN value of the first metric rank last.
+        ``shrinkage_h_score`` on a classification target), ``n``, ``d``, ``tasks_scored`` for a
+        multi-task target (each task scored, the mean reported) and, with NCE/LEEP among the metrics,
+        ``source`` (what their values were computed from). Encoders with a NaN value of the first
+        metric rank last. Default metrics: ``shrinkage_h_score``, or ``logme`` (its regression form)
+        on a regression target.
 
     Raises:
-        ValueError: unknown metric (names the known ones), no encoders, or no encoder fits the target.
+        ValueError: unknown metric (names the known ones), a metric that does not apply to the target
+            (one line: a classification metric on a regression target), no encoders, or no encoder
+            fits the target.
         FileNotFoundError: an encoder file or the target's data is missing.
     """
     from tqdm.auto import tqdm
@@ -51,20 +60,21 @@ def rank_encoders(
     from gtransfer.data.loading import dataset_kind
     from gtransfer.data.targets import parse_target
     from gtransfer.embeddings.targets import target_embeddings
-    from gtransfer.metrics import METRICS, ledoit_wolf_shrinkage, score_all
+    from gtransfer.metrics import METRICS, ledoit_wolf_shrinkage
     from gtransfer.metrics.registry import SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import SOURCES, source_probabilities
+    from gtransfer.selection.task_scores import metric_applies, score_target
 
-    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown or not metrics:
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    unknown = [m for m in metrics or () if m not in METRICS]
+    if unknown or (metrics is not None and not metrics):
         raise ValueError(f"unknown metric(s) {unknown or metrics}; choose from {', '.join(sorted(METRICS))}")
     if not encoders:
         raise ValueError("give at least one encoder")
     if source not in SOURCES:
         raise ValueError(f"unknown NCE/LEEP source {source!r}; choose one of {', '.join(SOURCES)}")
-    wants_source = [m for m in metrics if m in SOURCE_METRICS]
     kind = dataset_kind(parse_target(target)[0])  # a bad target string fails here, before any slow work
     specs = [resolve_encoder(encoder, data_root) for encoder in encoders]
     rows, skipped = [], {}
@@ -78,22 +88,32 @@ def rank_encoders(
         except (ValueError, RuntimeError) as exc:  # e.g. a float-feature encoder of another width
             skipped[spec.name] = f"{spec.name} cannot embed {target}: {type(exc).__name__}: {exc}"
             continue
+        if metrics is None:
+            metrics = ["logme" if embeddings.task_kind == "regression" else "shrinkage_h_score"]
+        for metric in metrics:
+            reason = metric_applies(metric, embeddings.task_kind)
+            if reason is not None:
+                raise ValueError(f"target {target}: {reason}")
         features, labels = embeddings.part("train")
         features = features.astype(np.float64)
         row = {"encoder": spec.name}
-        probs = None
-        if wants_source:
+        head_probs = None
+        if any(m in SOURCE_METRICS for m in metrics):
             found = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input, source=source)
-            probs, row["source"] = found.probs, found.source
-        computable = [m for m in metrics if probs is not None or m not in SOURCE_METRICS]
-        scores = score_all(features, labels, source_probs=probs, metrics=computable) if computable else {}
+            row["source"] = found.source
+            if found.probs is not None:
+                def head_probs(rows_features: np.ndarray, spec: object = spec, embeddings: object = embeddings) -> np.ndarray:
+                    return source_probabilities(spec, rows_features, embeddings.dataset_name, embeddings.node_input, source=source).probs
+        computable = [m for m in metrics if head_probs is not None or m not in SOURCE_METRICS]
+        scores = score_target(features, labels, embeddings.task_kind, metrics=computable, source_probs=head_probs) if computable else {}
         scores = {**{m: float("nan") for m in metrics}, **scores}  # NCE/LEEP without a source head: NaN
         for metric in metrics:
             row[metric] = float(scores[metric])
-            if metric == "shrinkage_h_score":
+            if metric == "shrinkage_h_score" and embeddings.task_kind in ("binary", "multiclass"):
                 row["alpha"] = float(ledoit_wolf_shrinkage(features))
                 row["h_score"] = float(scores["h_score"]) if "h_score" in scores else float(METRICS["h_score"](features, labels))
-        rows.append({**row, "n": features.shape[0], "d": features.shape[1]})
+        tasks = {"tasks_scored": int(scores["tasks_scored"])} if "tasks_scored" in scores else {}
+        rows.append({**row, "n": features.shape[0], "d": features.shape[1], **tasks})
     for name, reason in skipped.items():
         warnings.warn(f"skipped encoder {name}: {reason}", stacklevel=2)
     if not rows:

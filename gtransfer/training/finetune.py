@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from gtransfer.training.batching import pyg_batch_to, resolve_device
 from gtransfer.training.losses import member_losses
-from gtransfer.training.task_metrics import HIGHER_IS_BETTER, METRIC_OF_KIND
+from gtransfer.training.task_metrics import HIGHER_IS_BETTER, METRIC_FUNCTIONS, METRIC_OF_KIND
 
 __all__ = ["TaskSpec", "FinetuneResult", "EncoderWithHead", "finetune", "task_loss"]
 
@@ -42,10 +42,13 @@ class TaskSpec:
         kind: ``"multilabel"`` (binary tasks, NaN = missing label; ROC-AUC), ``"multiclass"``
             (integer labels; accuracy) or ``"regression"`` (RMSE).
         num_outputs: tasks (multilabel, regression) or classes (multiclass).
+        metric_name: the measure, when not the kind's default (``"average_precision"`` for MUV, ``"mae"``);
+            one of :data:`gtransfer.training.task_metrics.METRIC_FUNCTIONS`.
     """
 
     kind: str
     num_outputs: int
+    metric_name: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in METRIC_OF_KIND:
@@ -54,10 +57,13 @@ class TaskSpec:
             raise ValueError(f"TaskSpec: num_outputs must be a positive int, got {self.num_outputs!r}")
         if self.kind == "multiclass" and self.num_outputs < 2:
             raise ValueError("TaskSpec: multiclass needs num_outputs >= 2 classes")
+        if self.metric_name is not None and self.metric_name not in METRIC_FUNCTIONS:
+            raise ValueError(f"TaskSpec: metric_name must be one of {sorted(METRIC_FUNCTIONS)}, got {self.metric_name!r}")
 
     @property
     def metric(self) -> str:
-        return METRIC_OF_KIND[self.kind][0]
+        """The measure of predictions: ``metric_name``, else the kind's default (ROC-AUC, accuracy, RMSE)."""
+        return self.metric_name or METRIC_OF_KIND[self.kind][0]
 
 
 @dataclass
@@ -125,7 +131,7 @@ def _autocast(device: torch.device, amp: bool) -> torch.autocast:
 
 
 def _score(task: TaskSpec, outputs: Tensor, targets: Tensor) -> float:
-    _, fn = METRIC_OF_KIND[task.kind]
+    fn = METRIC_FUNCTIONS[task.metric]
     y = targets.numpy()
     if task.kind == "multilabel":
         y = y.reshape(outputs.shape)

@@ -2,8 +2,13 @@
 
 * multilabel (molecule tasks): ROC-AUC per task over the rows whose label is not NaN, averaged over
   the tasks that have both a positive and a negative label (``ogb.graphproppred.Evaluator`` rocauc);
+  average precision the same way where OGB scores a dataset by it (MUV, PCBA: ``ap``);
 * multiclass (TU, Planetoid): accuracy;
-* regression: RMSE over non-NaN targets (lower is better).
+* regression: RMSE (OGB's measure for ESOL, FreeSolv, Lipophilicity) and MAE over non-NaN targets
+  (lower is better for both: :data:`HIGHER_IS_BETTER`).
+
+:func:`metric_of_target` names the measure of a :class:`gtransfer.data.targets.GraphTarget` and
+:data:`METRIC_FUNCTIONS` computes any of them from ``(y_true, outputs)``.
 
 :func:`classification_metrics` gathers what a classification trial reports about its test split.
 """
@@ -13,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-__all__ = ["rocauc_multilabel", "accuracy", "rmse", "classification_metrics", "METRIC_OF_KIND", "HIGHER_IS_BETTER"]
+__all__ = ["rocauc_multilabel", "average_precision_multilabel", "accuracy", "rmse", "mae", "classification_metrics",
+           "METRIC_OF_KIND", "METRIC_FUNCTIONS", "HIGHER_IS_BETTER", "metric_of_target"]
 
 
 def rocauc_multilabel(y_true: np.ndarray, y_score: np.ndarray) -> float:
@@ -23,6 +29,22 @@ def rocauc_multilabel(y_true: np.ndarray, y_score: np.ndarray) -> float:
         y_true: (n, T) in {0, 1} with NaN for missing labels.
         y_score: (n, T) scores (logits or probabilities).
     """
+    return _mean_over_tasks(roc_auc_score, "ROC-AUC", y_true, y_score)
+
+
+def average_precision_multilabel(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    r"""Mean average precision over tasks with both classes present; NaN labels ignored (OGB's ``ap``,
+    used for ogbg-molmuv and ogbg-molpcba, whose positives are rare).
+
+    Per task, :math:`AP = \sum_k (R_k - R_{k-1}) P_k` over the score thresholds in decreasing order
+    (``sklearn.metrics.average_precision_score``). Shapes as :func:`rocauc_multilabel`.
+    """
+    from sklearn.metrics import average_precision_score
+
+    return _mean_over_tasks(average_precision_score, "average precision", y_true, y_score)
+
+
+def _mean_over_tasks(score: object, name: str, y_true: np.ndarray, y_score: np.ndarray) -> float:
     y_true, y_score = np.asarray(y_true, dtype=np.float64), np.asarray(y_score, dtype=np.float64)
     if y_true.ndim == 1:
         y_true, y_score = y_true[:, None], y_score.reshape(-1, 1)
@@ -35,9 +57,9 @@ def rocauc_multilabel(y_true: np.ndarray, y_score: np.ndarray) -> float:
         valid = ~np.isnan(y_true[:, t])
         labels = y_true[valid, t]
         if labels.size and labels.min() == 0 and labels.max() == 1:
-            aucs.append(roc_auc_score(labels, y_score[valid, t]))
+            aucs.append(score(labels, y_score[valid, t]))
     if not aucs:
-        raise ValueError("no task has both a positive and a negative label: ROC-AUC is undefined")
+        raise ValueError(f"no task has both a positive and a negative label: {name} is undefined")
     return float(np.mean(aucs))
 
 
@@ -59,6 +81,15 @@ def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     if not valid.any():
         raise ValueError("no non-NaN regression targets")
     return float(np.sqrt(np.mean((y_true[valid] - np.asarray(y_pred, dtype=np.float64)[valid]) ** 2)))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute error over non-NaN targets."""
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(np.shape(y_pred))
+    valid = ~np.isnan(y_true)
+    if not valid.any():
+        raise ValueError("no non-NaN regression targets")
+    return float(np.mean(np.abs(y_true[valid] - np.asarray(y_pred, dtype=np.float64)[valid])))
 
 
 def classification_metrics(labels: np.ndarray, predictions: np.ndarray, scores: np.ndarray, train_labels: np.ndarray) -> dict:
@@ -89,4 +120,22 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray, scores: 
 
 METRIC_OF_KIND = {"multilabel": ("rocauc", rocauc_multilabel), "multiclass": ("accuracy", accuracy),
                   "regression": ("rmse", rmse)}
-HIGHER_IS_BETTER = {"rocauc": True, "accuracy": True, "rmse": False}
+#: every evaluation measure by name: ``fn(y_true, outputs) -> float``
+METRIC_FUNCTIONS = {"rocauc": rocauc_multilabel, "average_precision": average_precision_multilabel, "accuracy": accuracy,
+                    "rmse": rmse, "mae": mae}
+HIGHER_IS_BETTER = {"rocauc": True, "average_precision": True, "accuracy": True, "rmse": False, "mae": False}
+#: OGB's ``eval_metric`` names -> ours
+_OGB_NAMES = {"rocauc": "rocauc", "ap": "average_precision", "rmse": "rmse", "mae": "mae", "acc": "accuracy", "accuracy": "accuracy"}
+
+
+def metric_of_target(target: object) -> str:
+    """The measure a fine-tuned model is judged by on ``target`` (a :class:`gtransfer.data.targets.GraphTarget`):
+    OGB's for molecule datasets (``average_precision`` for MUV and PCBA, ``rmse`` for regression,
+    ``rocauc`` otherwise), ``accuracy`` for multi-class targets."""
+    kind = getattr(target, "task_kind", "binary")
+    if kind == "multiclass":
+        return "accuracy"
+    name = _OGB_NAMES.get(str(getattr(target, "eval_metric", "") or ""), "")
+    if kind == "regression":
+        return name if name in ("rmse", "mae") else "rmse"
+    return name if name in ("rocauc", "average_precision") else "rocauc"

@@ -142,3 +142,22 @@ def test_the_cli_lists_the_library_names_it_keeps_to_stay_fast():
 
     assert tuple(sorted(STRATEGY_NAMES)) == tuple(sorted(STRATEGIES))
     assert CLI_SPLITS == SPLITS
+
+
+def test_score_regression_targets_with_logme_and_refuses_the_rest(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    from gtransfer.metrics import logme_regression
+
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((80, 5))
+    targets = features @ rng.standard_normal(5) + 0.1 * rng.standard_normal(80)
+    np.save(tmp_path / "f.npy", features)
+    np.save(tmp_path / "y.npy", targets)
+    assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy"), "--regression", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"logme": logme_regression(features, targets)}
+    assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy"), "--regression", "--metrics", "gbc"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[0] == (
+        "gtransfer score: error: gbc does not apply to a regression target: it needs class labels; metrics with a regression form: logme")

@@ -133,3 +133,34 @@ def test_demo_ranks_and_checks_against_finetuning(tmp_path, capsys):
     assert printed == pytest.approx(spearman(table["shrinkage_h_score"].to_numpy(), table["test_roc_auc"].to_numpy()), abs=0.006)
     assert main(["demo", "--encoders", *TINY[:2], "--out", str(out)]) == 2
     assert "at least 3 encoders" in _err(capsys)[0]
+
+
+def test_rank_on_a_multi_task_target_reports_the_mean_over_tasks(capsys):
+    from gtransfer.selection.task_scores import score_target
+
+    assert main(["rank", "--target", "ogbg-molclintox", "--encoders", *TINY[:2], "--metric", "logme", "--max-samples", "300",
+                 "--no-progress"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["rank", "encoder", "logme", "n", "d", "tasks_scored"]
+    for row in (line.split() for line in lines[1:]):
+        embeddings = target_embeddings(row[1], "ogbg-molclintox", max_samples=300)
+        x, y = embeddings.part("train")
+        assert embeddings.task_kind == "multitask" and y.shape[1] == 2
+        assert float(row[2]) == pytest.approx(score_target(x, y, "multitask", metrics=["logme"])["logme"], rel=1e-5)
+        assert row[5] == "2"
+
+
+@pytest.mark.shared_data
+def test_rank_on_a_regression_target_uses_logme_regression(shared_data, capsys):
+    from gtransfer.metrics import logme_regression
+
+    root = ["--data-root", str(shared_data)]
+    assert main(["rank", "--target", "ogbg-molesol", "--encoders", *TINY[:2], "--max-samples", "200", "--no-progress", *root]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["rank", "encoder", "logme", "n", "d"]
+    for row in (line.split() for line in lines[1:]):
+        x, y = target_embeddings(row[1], "ogbg-molesol", max_samples=200, root=shared_data).part("train")
+        assert y.dtype == np.float64 and float(row[2]) == pytest.approx(logme_regression(x, y), rel=1e-5)
+    assert main(["rank", "--target", "ogbg-molesol", "--encoders", TINY[0], "--metric", "h_score", "--max-samples", "200", "--no-progress", *root]) == 2
+    assert _err(capsys)[0] == ("gtransfer rank: error: target ogbg-molesol: h_score does not apply to a regression target: "
+                               "it needs class labels; metrics with a regression form: logme")

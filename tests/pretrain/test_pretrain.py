@@ -10,7 +10,7 @@ from torch_geometric.data import Batch
 from gtransfer.io.checkpoints import load_checkpoint
 from gtransfer.models import GCN, GIN, build_encoder
 from gtransfer.pretrain import STRATEGIES, make_strategy, pretrain
-from gtransfer.pretrain.augment import drop_edges, drop_nodes, mask_attributes
+from gtransfer.pretrain.augment import drop_edges, drop_nodes, mask_attributes, sample_subgraph
 from tests.tiny_graphs import float_rings as _float_graphs
 from tests.tiny_graphs import molecules as _molecules
 
@@ -19,7 +19,7 @@ def _options(name):
     return {"num_tasks": 2} if name == "supervised" else {}
 
 
-CASES = [(name, "molecule") for name in STRATEGIES] + [(n, "float") for n in ("attrmask", "edgepred", "infomax", "graphcl")]
+CASES = [(name, "molecule") for name in STRATEGIES] + [(n, "float") for n in ("attrmask", "contextpred", "edgepred", "infomax", "graphcl")]
 
 
 @pytest.mark.parametrize("name,data", CASES)
@@ -64,6 +64,21 @@ def test_augmentations_keep_graphs_valid(tiny_molecules):
         pairs = set(map(tuple, view.edge_index.T.tolist()))
         assert all((j, i) in pairs for i, j in pairs)  # both directions dropped together
         assert view.edge_index.size(1) < batch.edge_index.size(1)
+    import math
+
+    import networkx as nx
+
+    sizes = torch.bincount(batch.batch, minlength=batch.num_graphs)
+    for _ in range(10):
+        view = sample_subgraph(batch, encoder, rate=0.4)
+        kept = torch.bincount(view.batch, minlength=batch.num_graphs)
+        # connected molecules: exactly ceil(0.6 n) nodes of each, one connected piece, edges and features consistent
+        assert kept.tolist() == [math.ceil(0.6 * int(n)) for n in sizes]
+        assert view.edge_index.max() < view.x.size(0) and view.edge_attr.size(0) == view.edge_index.size(1)
+        pieces = nx.Graph()
+        pieces.add_nodes_from(range(view.x.size(0)))
+        pieces.add_edges_from(view.edge_index.T.tolist())
+        assert nx.number_connected_components(pieces) == batch.num_graphs
     masked = mask_attributes(batch, encoder, rate=1.0)
     assert (masked.x == torch.tensor([119, 0])).all() and (batch.x[:, 0] != 119).all()
 
@@ -71,7 +86,7 @@ def test_augmentations_keep_graphs_valid(tiny_molecules):
 def test_bad_strategy_and_options():
     encoder = GIN(num_layers=1, hidden_dim=4)
     with pytest.raises(ValueError, match="unknown pretraining strategy"):
-        make_strategy("contextpred", encoder)
+        make_strategy("nonsense", encoder)
     with pytest.raises(ValueError, match="mask_rate"):
         make_strategy("attrmask", encoder, mask_rate=1.5)
     with pytest.raises(ValueError, match="bad options"):

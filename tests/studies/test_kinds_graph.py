@@ -148,3 +148,20 @@ def test_encoder_specs_and_published_files(shared_data):
     assert spec.identity == {"spec": "gat_contextpred.pth", "sha256": sums[path.name]}
     assert spec.load().embedding_dim == 300
     assert resolve_encoder(spec) is spec, "a resolved spec passes through unchanged"
+
+
+def test_multi_task_target_through_score_and_finetune_inputs(tmp_path):
+    """``ogbg-molclintox`` as one target: scored task by task (mean), fine-tuned with 2 logits and NaN labels kept."""
+    import torch
+
+    from gtransfer.studies.kinds.graph import graph_finetune_inputs, graph_score_trial
+
+    params = {"encoder": ENCODER, "target": "ogbg-molclintox", "seed": 0, "cache": str(tmp_path), "max_samples": 300}
+    result = graph_score_trial({**params, "metrics": ["logme", "gbc"], "source_clusters": 0})
+    assert result["tasks_scored"] == 2 and result["tasks_skipped"] == 0 and "num_classes" not in result
+    _, loaders, task, target = graph_finetune_inputs(params, batch_size=500)
+    assert (task.kind, task.num_outputs) == ("multilabel", 2) and target.task_kind == "multitask"
+    y = torch.cat([batch.y for batch in loaders["test"]])  # the test loader keeps the split's order
+    want = torch.as_tensor(target.labels[target.splits["test"]], dtype=torch.float32)
+    assert y.shape == want.shape == (len(target.splits["test"]), 2)
+    assert torch.equal(torch.isnan(y), torch.isnan(want)) and torch.equal(torch.nan_to_num(y), torch.nan_to_num(want))

@@ -238,3 +238,52 @@ def test_the_report_names_the_source_of_every_nce_leep_column(tmp_path):
     summary = "none (1); not recorded (1); source head (2)"
     rows = [line for line in text.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:] in SOURCE_COLUMNS + ("logme",)]
     assert rows and all((summary in row) == (not row.startswith("| logme")) for row in rows), rows
+def test_regression_truth_lower_is_better_in_every_measure(tmp_path):
+    """RMSE as truth: the best setting is the lowest RMSE, and a metric that ranks the lowest-error encoder
+    first gets Spearman +1, top-1 relative accuracy 1 and regret 0 (flipping a direction breaks all three)."""
+    from gtransfer.studies.keys import trial_key
+
+    rmse = {"a": (0.9, 1.5), "b": (0.5, 0.7), "c": (1.4, 1.1)}  # per encoder: RMSE at lr 1e-3 and 1e-2
+    metric = {"a": 2.0, "b": 3.0, "c": 1.0}  # ranks b (best: 0.5), a (0.9), c (1.1) as the RMSE does
+    with TrialStore(tmp_path / "r.db") as store:
+        keys = []
+        for encoder in rmse:
+            params = {"encoder": encoder, "target": "ogbg-molesol", "seed": 0}
+            key = trial_key("score", params)
+            store.record(key, "score", params, result={"logme": metric[encoder], "n": 10})
+            keys.append(key)
+            for lr, value in zip((1e-3, 1e-2), rmse[encoder], strict=True):
+                params = {"encoder": encoder, "target": "ogbg-molesol", "seed": 0, "lr": lr}
+                key = trial_key("finetune", params)
+                store.record(key, "finetune", params, result={"metric": "rmse", "test_metric": value, "test_rmse": value})
+                keys.append(key)
+        store.register_study("s", {"name": "s"}, keys)
+        config = ReportConfig({"scores": "score", "truth": "finetune", "truth_metrics": ["test_rmse", "test_metric"], "n_boot": 20})
+        truth = ground_truth(store, "s", config)
+    assert dict(zip(truth["encoder"], truth["test_rmse"], strict=True)) == {"a": 0.9, "b": 0.5, "c": 1.1}
+    assert not config.higher_is_better("test_metric") and not config.higher_is_better("test_rmse")
+    from gtransfer.studies.report.tables import correlation_table, joined
+
+    with TrialStore(tmp_path / "r.db") as store:
+        data = joined(metric_scores(store, "s", config), truth, config)
+    table = correlation_table(data, ["logme"], config)
+    for truth_name in ("test_rmse", "test_metric"):
+        row = table[table["truth"] == truth_name].iloc[0]
+        assert row["spearman"] == pytest.approx(1.0) and row["kendall"] == pytest.approx(1.0)
+        assert row["top1_relative_accuracy"] == pytest.approx(1.0) and row["regret"] == pytest.approx(0.0)
+        assert not row["truth_higher_is_better"]
+
+
+def test_truth_trials_mixing_directions_are_refused(tmp_path):
+    from gtransfer.studies.keys import trial_key
+
+    with TrialStore(tmp_path / "r.db") as store:
+        keys = []
+        for encoder, name in (("a", "rmse"), ("b", "rocauc")):
+            params = {"encoder": encoder, "target": "t", "seed": 0}
+            key = trial_key("finetune", params)
+            store.record(key, "finetune", params, result={"metric": name, "test_metric": 0.5})
+            keys.append(key)
+        store.register_study("s", {"name": "s"}, keys)
+        with pytest.raises(ValueError, match="mix metrics where higher is better and where lower is better"):
+            ground_truth(store, "s", ReportConfig({"truth": "finetune", "truth_metrics": ["test_metric"]}))

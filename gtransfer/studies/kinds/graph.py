@@ -66,7 +66,7 @@ def check_graph_trial(params: dict) -> None:
             raise ValueError(problem)
 
 
-@register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source_clusters"), check=check_graph_trial)
+@register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source", "source_clusters"), check=check_graph_trial)
 def graph_score_trial(params: dict) -> dict:
     """Every metric of ``score_all`` on the training split's embeddings; NCE/LEEP from a named source.
 
@@ -80,10 +80,10 @@ def graph_score_trial(params: dict) -> dict:
         the scores, ``n``, ``d``, ``num_classes`` and ``nce_leep_source`` (what NCE/LEEP were computed
         from; NaN NCE/LEEP with ``"none: ..."`` for an encoder without a source head).
     """
-    from gtransfer.metrics import score_all
     from gtransfer.metrics.registry import SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import source_probabilities
+    from gtransfer.selection.task_scores import score_target
 
     embeddings = _embeddings(params)
     features, labels = embeddings.part("train")
@@ -91,19 +91,24 @@ def graph_score_trial(params: dict) -> dict:
     clusters = int(params.get("source_clusters", 32))
     metrics = params.get("metrics")
     extra: dict = {}
-    probs = None
-    if clusters and (metrics is None or any(m in SOURCE_METRICS for m in metrics)):
+    source_probs = None
+    if clusters and embeddings.task_kind != "regression" and (metrics is None or any(m in SOURCE_METRICS for m in metrics)):
         spec = resolve_encoder(params["encoder"], params.get("data_root"))
-        source = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input,
-                                      source=params.get("source", "head"), num_clusters=clusters, seed=int(params.get("seed", 0)))
-        probs = source.probs
+        options = {"source": params.get("source", "head"), "num_clusters": clusters, "seed": int(params.get("seed", 0))}
+        source = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input, **options)
         extra["nce_leep_source"] = source.source
-        if probs is None:  # no source head: NCE/LEEP are undefined, not silently replaced
+        if source.probs is None:  # no source head: NCE/LEEP are undefined, not silently replaced
             wanted = SOURCE_METRICS if metrics is None else [m for m in metrics if m in SOURCE_METRICS]
             extra.update({name: float("nan") for name in wanted})
             metrics = None if metrics is None else [m for m in metrics if m not in SOURCE_METRICS]
-    scores = score_all(features, labels, source_probs=probs, metrics=metrics) if metrics != [] else {}
-    return {**scores, **extra, "n": int(features.shape[0]), "d": int(features.shape[1]), "num_classes": int(np.unique(labels).size)}
+        else:  # a multi-task target scores each task on its labelled rows: the source maps those rows
+            def source_probs(rows: np.ndarray) -> np.ndarray:
+                return source_probabilities(spec, rows, embeddings.dataset_name, embeddings.node_input, **options).probs
+    scores = score_target(features, labels, embeddings.task_kind, metrics=metrics, source_probs=source_probs) if metrics != [] else {}
+    out = {**scores, **extra, "n": int(features.shape[0]), "d": int(features.shape[1])}
+    if embeddings.task_kind in ("binary", "multiclass"):
+        out["num_classes"] = int(np.unique(labels).size)
+    return out
 
 
 @register_trial_kind("graph_probe", params=(*COMMON_PARAMS, "l2", "max_iter"), check=check_graph_trial)
@@ -116,6 +121,9 @@ def graph_probe_trial(params: dict) -> dict:
     from gtransfer.training.task_metrics import classification_metrics
 
     embeddings = _embeddings(params)
+    if embeddings.task_kind not in ("binary", "multiclass"):
+        raise ValueError(f"graph_probe needs class labels; {params['target']} is a {embeddings.task_kind} target "
+                         "(use graph_finetune with mode: linear)")
     x_train, y_train = embeddings.part("train")
     x_test, y_test = embeddings.part("test")
     model = fit_logistic_probe(x_train, y_train, C=float(params.get("l2", 1.0)), max_iter=int(params.get("max_iter", 500)))
@@ -128,14 +136,17 @@ def graph_probe_trial(params: dict) -> dict:
 
 def graph_finetune_inputs(params: dict, batch_size: int) -> tuple[nn.Module, dict[str, DataLoader], TaskSpec, GraphTarget]:
     """``(encoder, loaders, task, target)`` of a graph-level target: train/valid/test PyG loaders whose
-    graphs carry the task's labels as ``y``, the encoder built for the target's input, and its task."""
+    graphs carry the task's labels as ``y`` (:func:`gtransfer.training.tasks.graph_labels`), the encoder
+    built for the target's input, and its task (:func:`gtransfer.training.tasks.task_spec_of`: binary,
+    multi-task, multi-class and regression targets alike). The measure to judge the model by is
+    :func:`gtransfer.training.task_metrics.metric_of_target` (average precision for MUV)."""
     import torch
     from torch_geometric.loader import DataLoader
 
     from gtransfer.data.targets import subsample_target
     from gtransfer.embeddings.targets import target_for_encoder
     from gtransfer.models.specs import resolve_encoder
-    from gtransfer.training.finetune import TaskSpec
+    from gtransfer.training.tasks import graph_labels, task_spec_of
 
     target_text = params["target"]
     sample_seed = int(params.get("sample_seed", 0))
@@ -145,15 +156,14 @@ def graph_finetune_inputs(params: dict, batch_size: int) -> tuple[nn.Module, dic
     if target.level != "graph":
         raise ValueError(f"graph_finetune needs a graph-level target; {target_text} is node-level (use graph_probe)")
     target = subsample_target(target, params.get("max_samples"), seed=sample_seed)
-    classes = int(target.labels.max()) + 1
-    task = TaskSpec("multilabel", 1) if classes == 2 else TaskSpec("multiclass", classes)
+    task = task_spec_of(target)
 
     def graphs(positions: np.ndarray) -> list[Data]:
+        rows = graph_labels(target, positions)
         out = []
-        for position in positions:
+        for row, position in enumerate(positions):
             data = target.dataset[int(target.indices[position])].clone()
-            label = int(target.labels[position])
-            data.y = torch.tensor([[float(label)]]) if classes == 2 else torch.tensor([label])
+            data.y = rows[row:row + 1]  # (1, T) float for multilabel/regression, (1,) long for multiclass
             out.append(data)
         return out
 

@@ -37,6 +37,8 @@ _DTYPES = ("float32", "float64")
 #: collated targets kept between packs of one process (a sweep runs many packs on few targets)
 _COLLATED: OrderedDict[str, tuple] = OrderedDict()
 _COLLATED_SIZE = 2
+#: result key of each measure: test_roc_auc, test_average_precision, test_accuracy, test_rmse, test_mae
+_RESULT_NAMES = {"rocauc": "roc_auc"}
 
 
 def _get(params: dict, name: str) -> Any:
@@ -54,14 +56,16 @@ def pack_group(params: dict) -> str:
     return json.dumps(shared, sort_keys=True, default=str)
 
 
-def _task_and_labels(target: GraphTarget) -> tuple[TaskSpec, np.ndarray]:
-    """The head's task and one label row per target sample: a binary target is one ROC-AUC task, else accuracy."""
-    from gtransfer.training.finetune import TaskSpec
+def _task_and_labels(target: GraphTarget) -> tuple[TaskSpec, Any]:
+    """The head's task (:func:`gtransfer.training.tasks.task_spec_of`, judged by OGB's measure of the dataset:
+    :func:`gtransfer.training.task_metrics.metric_of_target`) and one label row per target sample."""
+    from dataclasses import replace
 
-    classes = int(target.labels.max()) + 1
-    if classes == 2:
-        return TaskSpec("multilabel", 1), target.labels.astype(np.float64).reshape(-1, 1)
-    return TaskSpec("multiclass", classes), target.labels.astype(np.int64)
+    from gtransfer.training.task_metrics import metric_of_target
+    from gtransfer.training.tasks import graph_labels, task_spec_of
+
+    task = replace(task_spec_of(target), metric_name=metric_of_target(target))
+    return task, graph_labels(target, np.arange(target.indices.size))
 
 
 def _collated(params: dict, spec: Any, device: Any, dtype: Any) -> tuple[GraphTarget, Any, DeviceGraphs]:
@@ -99,12 +103,10 @@ def _trial_result(result: FinetuneResult, task: TaskSpec, target: GraphTarget) -
         "train_loss": [round(float(h["train_loss"]), 6) for h in result.history],
         "valid_curve": [round(float(h["valid_metric"]), 6) for h in result.history],
     }
-    if task.kind == "multilabel":
-        out["test_roc_auc"] = out["test_metric"]
-    else:
+    out[f"test_{_RESULT_NAMES.get(result.metric, result.metric)}"] = out["test_metric"]
+    if task.kind == "multiclass":
         from gtransfer.evaluation import majority_accuracy
 
-        out["test_accuracy"] = out["test_metric"]
         out["majority_accuracy"] = majority_accuracy(target.labels[target.splits["test"]], target.labels[target.splits["train"]])
     return out
 
@@ -117,7 +119,8 @@ def _classic_trial(params: dict, device: Any) -> dict:
     from gtransfer.training.finetune import finetune
 
     torch.manual_seed(int(params.get("seed", 0)))
-    encoder, loaders, task, target = graph_finetune_inputs(params, int(_get(params, "batch_size")))
+    encoder, loaders, _, target = graph_finetune_inputs(params, int(_get(params, "batch_size")))
+    task, _ = _task_and_labels(target)
     result = finetune(encoder, loaders["train"], loaders["valid"], loaders["test"], task=task, mode=str(_get(params, "mode")),
                       epochs=int(_get(params, "epochs")), lr=float(_get(params, "lr")), patience=int(_get(params, "patience")),
                       seed=int(params.get("seed", 0)), device=device, weight_decay=float(_get(params, "weight_decay")))
@@ -203,9 +206,11 @@ def graph_finetune_trial(params: dict) -> dict:
     """Fine-tune ``encoder`` with a linear head on ``target`` (a pack of one; see the module docstring).
 
     Returns:
-        ``test_metric``/``valid_metric`` (ROC-AUC for binary targets, accuracy for multi-class), also
-        as ``test_roc_auc`` or ``test_accuracy``; ``majority_accuracy`` of the test split for
-        multi-class targets; ``best_epoch``, ``epochs_run``; per epoch ``train_loss`` and ``valid_curve``.
+        ``metric`` and ``test_metric``/``valid_metric`` in the measure OGB uses for the dataset (ROC-AUC
+        for binary and multi-task molecule targets, mean over tasks; average precision for MUV; RMSE for
+        regression, lower is better; accuracy for multi-class), also as ``test_roc_auc``,
+        ``test_average_precision``, ``test_rmse`` or ``test_accuracy``; ``majority_accuracy`` of the test
+        split for multi-class targets; ``best_epoch``, ``epochs_run``; per epoch ``train_loss`` and ``valid_curve``.
     """
     (outcome,) = graph_finetune_pack([params])
     if isinstance(outcome, Exception):

@@ -156,6 +156,11 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
         + ("; of groups for the means over groups)." if groups > 1 else f"; with one {config.group} the mean has no interval: n/a)."),
         "",
     ]
+    lower = [t for t in truths if not config.higher_is_better(t)]
+    if lower:
+        lines += [f"Lower is better for {', '.join(f'`{t}`' for t in lower)} (errors): the best setting and the best candidate "
+                  "are those with the lowest value; correlations are taken with the negated error, top-1 relative accuracy is "
+                  "best error / chosen error and regret is chosen error - best error.", ""]
     if per_group.empty:
         return lines + ["No group has 3 or more candidates with both scores and fine-tuning results.", ""]
     per_group.to_csv(out_dir / "correlations_per_group.csv", index=False)

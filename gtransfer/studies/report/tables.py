@@ -7,6 +7,10 @@ ranked (source selection ranks encoders per target; target selection ranks targe
 ``truth_metrics`` [test_accuracy, relative_accuracy] the fine-tuning results to correlate with,
 ``truth_aggregate`` [best]: over hyperparameters take the best seed-averaged result ("best") or the
 mean ("mean"); seeds are always averaged. ``metrics`` [every score column]: the metrics to evaluate.
+``truth_lower_is_better`` [[]]: truth columns where lower is better, besides those named like an error
+(``test_rmse``, ``test_mae``: :func:`gtransfer.evaluation.truth_higher_is_better`); a ``test_metric``
+column whose trials all report ``metric: rmse`` (or ``mae``) is lower-is-better too. For such a truth the
+best hyperparameters are those with the lowest value and every measure treats the lowest error as best.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constant
+from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constant, truth_higher_is_better
 from gtransfer.studies.store import TrialStore
 
 __all__ = ["ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
@@ -35,7 +40,7 @@ UNRECORDED_SOURCE = "not recorded: a trial stored before sources were recorded (
 class ReportConfig:
     """The ``report`` section of a spec, with defaults and validation."""
 
-    _FIELDS = {"candidate", "group", "scores", "truth", "truth_metrics", "truth_aggregate", "metrics", "n_boot", "seed"}
+    _FIELDS = {"candidate", "group", "scores", "truth", "truth_metrics", "truth_aggregate", "truth_lower_is_better", "metrics", "n_boot", "seed"}
 
     def __init__(self, section: dict | None = None) -> None:
         section = dict(section or {})
@@ -53,6 +58,11 @@ class ReportConfig:
         self.metrics: list[str] | None = section.get("metrics")
         self.n_boot: int = int(section.get("n_boot", 1000))
         self.seed: int = int(section.get("seed", 0))
+        self.truth_lower_is_better: set[str] = set(section.get("truth_lower_is_better", []))
+
+    def higher_is_better(self, truth_name: str) -> bool:
+        """Whether a larger value of the truth column ``truth_name`` is better."""
+        return truth_name not in self.truth_lower_is_better and truth_higher_is_better(truth_name)
 
 
 def trials_frame(store: TrialStore, kind: str | None = None, study: str | None = None) -> pd.DataFrame:
@@ -102,6 +112,7 @@ def ground_truth(store: TrialStore, study: str | None, config: ReportConfig) -> 
         frame["relative_accuracy"] = (frame["test_accuracy"] - frame["majority_accuracy"]) / (1.0 - frame["majority_accuracy"])
     if "test_roc_auc" in frame.columns:
         frame["relative_roc_auc"] = (frame["test_roc_auc"] - 0.5) / 0.5
+    _metric_column_direction(frame, config)
     metrics = [m for m in config.truth_metrics if m in frame.columns]
     if not metrics:
         raise ValueError(f"the {config.truth!r} trials report none of {config.truth_metrics}; they have {sorted(frame.columns)}")
@@ -109,9 +120,25 @@ def ground_truth(store: TrialStore, study: str | None, config: ReportConfig) -> 
     keys = [config.group, config.candidate]
     per_setting = frame.groupby(keys + hyper, dropna=False)[metrics].mean().reset_index()
     counts = frame.groupby(keys, dropna=False)["key"].count().rename("truth_trials")
-    aggregate = "max" if config.truth_aggregate == "best" else "mean"
-    truth = per_setting.groupby(keys, dropna=False)[metrics].agg(aggregate)
+    grouped = per_setting.groupby(keys, dropna=False)
+    if config.truth_aggregate == "best":  # the best setting: highest value, or lowest for an error
+        truth = pd.concat([grouped[m].max() if config.higher_is_better(m) else grouped[m].min() for m in metrics], axis=1)
+    else:
+        truth = grouped[metrics].mean()
     return truth.join(counts).reset_index()
+
+
+def _metric_column_direction(frame: pd.DataFrame, config: ReportConfig) -> None:
+    """Mark ``test_metric``/``valid_metric`` lower-is-better in ``config`` when the trials' ``metric`` column
+    names an error (rmse, mae) for every trial; refuse a mix of directions, which no ranking can join."""
+    if "metric" not in frame.columns:
+        return
+    directions = {truth_higher_is_better(str(name)) for name in frame["metric"].dropna().unique()}
+    if len(directions) > 1:
+        raise ValueError(f"the {config.truth!r} trials mix metrics where higher is better and where lower is better "
+                         f"({sorted(frame['metric'].dropna().unique())}); report regression and classification targets in separate studies")
+    if directions == {False}:
+        config.truth_lower_is_better |= {"test_metric", "valid_metric"}
 
 
 def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) -> pd.DataFrame:
@@ -214,8 +241,10 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
                     row.update({m: np.nan for m in CORRELATIONS}, note="metric constant within the group")
                     rows.append(row)
                     continue
+                higher = config.higher_is_better(truth_name)
+                row["truth_higher_is_better"] = higher
                 for name, fn in CORRELATIONS.items():
-                    row.update(_measure_with_interval(name, fn, scores, truth, config))
+                    row.update(_measure_with_interval(name, partial(fn, higher_is_better=higher), scores, truth, config))
                 rows.append(row)
     if skipped:
         warnings.warn(f"{skipped} group(s) with fewer than 3 candidates left out of the correlations", stacklevel=2)

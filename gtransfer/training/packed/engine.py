@@ -33,7 +33,7 @@ from gtransfer.training.losses import member_losses
 from gtransfer.training.packed.device_graphs import DeviceGraphs
 from gtransfer.training.packed.flat import FlatParameters, StackedAdam
 from gtransfer.training.packed.stacked_encoder import StackedEncoder
-from gtransfer.training.task_metrics import HIGHER_IS_BETTER, METRIC_OF_KIND
+from gtransfer.training.task_metrics import HIGHER_IS_BETTER, METRIC_FUNCTIONS
 
 __all__ = ["PackMember", "train_pack", "MODES"]
 
@@ -99,7 +99,7 @@ def rounded_predictions(outputs: np.ndarray, digits: int) -> np.ndarray:
 
 
 def _score(task: TaskSpec, outputs: np.ndarray, labels: np.ndarray, digits: int = 10) -> float:
-    _, fn = METRIC_OF_KIND[task.kind]
+    fn = METRIC_FUNCTIONS[task.metric]
     outputs = rounded_predictions(outputs, digits)
     if task.kind != "multiclass":
         labels = labels.reshape(outputs.shape)

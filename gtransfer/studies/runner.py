@@ -25,6 +25,7 @@ over when their driver is gone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import warnings
@@ -161,9 +162,10 @@ def run_sweep(
     counts = {"succeeded": 0, "failed": 0, "claimed_elsewhere": 0, "finished_elsewhere": 0}
     bar = _progress_bar(total=len(trials), initial=already, desc=spec.name, enabled=progress)
     try:
-        with _renewing(store.path, owner):
+        with _renewing(store.path, owner), contextlib.ExitStack() as stack:
             outcomes = ENGINES[engine](_claimed(todo, store, owner, counts, isolate), spec.imports, spec.base_dir, workers=workers,
                                        isolate=isolate, **engine_options)
+            stack.callback(getattr(outcomes, "close", lambda: None))  # stop the workers before the claims go
             for outcome in outcomes:
                 store.record(
                     outcome.key,

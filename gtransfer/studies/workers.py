@@ -104,7 +104,12 @@ def pin_worker(device: str | None, threads: int) -> None:
 
 
 def _worker_main(conn: Connection, parent_pid: int, device: str | None, threads: int, imports: tuple[str, ...]) -> None:
-    """A worker: die with the driver, pin threads and GPU, then run trials from ``conn`` until told to stop."""
+    """A worker: die with the driver, pin threads and GPU, then run trials from ``conn`` until told to stop.
+
+    Ctrl-C reaches the whole process group; only the driver acts on it (it stops the workers), so a
+    trial interrupted that way is not stored as a dead worker's.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent_pid)
     pin_worker(device, threads)
     import_trial_modules(imports)

@@ -88,13 +88,18 @@ class DamagedStoreError(ValueError):
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's live process
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (not Linux): trust kill(0)
         return True
-    return True
+    return state not in ("Z", "X")
 
 
 @dataclass(frozen=True)

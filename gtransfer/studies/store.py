@@ -154,12 +154,19 @@ class TrialStore:
                         raise ValueError(f"trial store {self.path} is read-only ({exc}); a sweep writes its store: make it "
                                          "writable or copy it to a writable folder (reports read it as it is)") from None
                     self._open_read_only()
-        except DamagedStoreError:
+        except (DamagedStoreError, ValueError):
+            self._close_after_failed_open()
             raise
         except sqlite3.DatabaseError as exc:
+            self._close_after_failed_open()
             if _is_damage(exc):
                 raise self._damaged(exc) from None
             raise ValueError(f"{self.path} is not a gtransfer trial store: {exc}") from None
+
+    def _close_after_failed_open(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
 
     def _open_writable(self) -> None:
         self.read_only = False

@@ -179,9 +179,10 @@ def run_sweep(
     bar = _progress_bar(total=len(trials), initial=already, desc=spec.name, enabled=progress)
     outcomes = None
     try:
-        with _renewing(store.path, owner):
+        with _renewing(store.path, owner), contextlib.ExitStack() as stack:
             outcomes = ENGINES[engine](_claimed(units, store, owner, counts, isolate, by_key), spec.imports, spec.base_dir,
                                        workers=workers, isolate=isolate, **engine_options)
+            stack.callback(getattr(outcomes, "close", lambda: None))  # stop the workers before the claims go
             for unit_outcome in outcomes:
                 for outcome in member_outcomes(by_key.pop(unit_outcome.key), unit_outcome):
                     store.record(

@@ -88,13 +88,18 @@ class DamagedStoreError(ValueError):
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's live process
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (not Linux): trust kill(0)
         return True
-    return True
+    return state not in ("Z", "X")
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,19 @@ class TrialStore:
                         raise ValueError(f"trial store {self.path} is read-only ({exc}); a sweep writes its store: make it "
                                          "writable or copy it to a writable folder (reports read it as it is)") from None
                     self._open_read_only()
-        except DamagedStoreError:
+        except (DamagedStoreError, ValueError):
+            self._close_after_failed_open()
             raise
         except sqlite3.DatabaseError as exc:
+            self._close_after_failed_open()
             if _is_damage(exc):
                 raise self._damaged(exc) from None
             raise ValueError(f"{self.path} is not a gtransfer trial store: {exc}") from None
+
+    def _close_after_failed_open(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
 
     def _open_writable(self) -> None:
         self.read_only = False

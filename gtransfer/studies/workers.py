@@ -106,8 +106,8 @@ def pin_worker(device: str | None, threads: int) -> None:
 def _worker_main(conn: Connection, parent_pid: int, device: str | None, threads: int, imports: tuple[str, ...]) -> None:
     """A worker: die with the driver, pin threads and GPU, then run trials from ``conn`` until told to stop.
 
-    Ctrl-C is the driver's to handle (it terminates the workers): a worker ignores SIGINT, so a Ctrl-C in
-    the terminal prints no worker tracebacks.
+    Ctrl-C reaches the whole process group; only the driver acts on it (it stops the workers), so a
+    trial interrupted that way is not stored as a dead worker's.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent_pid)

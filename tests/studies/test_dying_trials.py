@@ -44,9 +44,9 @@ print(json.dumps(dataclasses.asdict(summary)))
 """
 
 
-def _sweep(spec_path: Path, store: Path, workers: int = 1, **popen) -> subprocess.Popen:
+def _sweep(spec_path: Path, store: Path, workers: int = 1, output: int = subprocess.PIPE) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", SWEEP, str(spec_path), str(store), str(workers)], env=_env(),
-                            cwd=spec_path.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+                            cwd=spec_path.parent, stdout=output, stderr=output, text=True)
 
 
 def _dying_spec(folder: Path, how: list[str], name: str = "dying") -> Path:
@@ -119,8 +119,8 @@ def _running(pid: int) -> bool:
 def test_workers_and_the_resource_tracker_end_with_a_driver_killed_alone(tmp_path):
     write_embedding_study(tmp_path, targets=("t1",))
     raw = probe_spec(name="orphans", kind="slow_probe", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"})
-    raw["params"]["sleep_s"] = 30.0
-    driver = _sweep(write_spec(tmp_path, raw), tmp_path / "r.db", workers=2)
+    raw["params"]["sleep_s"] = 120.0  # far longer than the test waits: the workers must not end by finishing
+    driver = _sweep(write_spec(tmp_path, raw), tmp_path / "r.db", workers=2, output=subprocess.DEVNULL)
     children: list[int] = []
     try:
         deadline = time.monotonic() + 60
@@ -130,7 +130,7 @@ def test_workers_and_the_resource_tracker_end_with_a_driver_killed_alone(tmp_pat
         assert len(children) >= 3, f"the driver did not start its workers: {children}"
         time.sleep(1.0)  # let the workers take their trials
         os.kill(driver.pid, signal.SIGKILL)  # the driver alone: no process group kill
-        driver.communicate(timeout=30)
+        driver.wait(timeout=30)
         deadline = time.monotonic() + 15
         while any(_running(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -2,6 +2,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,14 @@ def test_claims_are_leases_taken_over_only_when_their_driver_is_gone(tmp_path):
         dead.wait()
         store._conn.execute("UPDATE claims SET pid = ? WHERE key = 'k1'", (dead.pid,))  # a driver that died on this host
         assert store.claim("k1", a, 60.0) == "stale"
+        if sys.platform.startswith("linux"):  # a killed driver nobody has reaped yet (a zombie) counts as dead
+            zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+            deadline = time.monotonic() + 30
+            while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            store._conn.execute("UPDATE claims SET pid = ?, owner = 'other' WHERE key = 'k1'", (zombie.pid,))
+            assert store.claim("k1", a, 60.0) == "stale"
+            zombie.wait()
         key, _ = _record(store, 0, result={"acc": 1.0})
         assert store.claim(key, a, 60.0) == "ok" and key not in store.claims()  # finished meanwhile: nothing to claim
         assert store.claim("k2", a, 60.0) == "new"

@@ -165,3 +165,18 @@ def test_multi_task_target_through_score_and_finetune_inputs(tmp_path):
     want = torch.as_tensor(target.labels[target.splits["test"]], dtype=torch.float32)
     assert y.shape == want.shape == (len(target.splits["test"]), 2)
     assert torch.equal(torch.isnan(y), torch.isnan(want)) and torch.equal(torch.nan_to_num(y), torch.nan_to_num(want))
+
+
+@pytest.mark.parametrize(("target", "metric", "best"), [("ogbg-molesol", "rmse", min), ("ogbg-moltox21", "rocauc", max)])
+def test_graph_finetune_trains_regression_and_multi_task_targets_and_keeps_the_best_epoch(shared_data, target, metric, best):
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
+
+    result = graph_finetune_trial({"encoder": ENCODER, "target": target, "seed": 0, "epochs": 4, "patience": 4, "lr": 0.01,
+                                   "max_samples": 300, "batch_size": 32, "device": "cpu", "data_root": str(shared_data)})
+    assert result["metric"] == metric
+    key = {"rmse": "test_rmse", "rocauc": "test_roc_auc"}[metric]
+    assert result[key] == result["test_metric"] and "majority_accuracy" not in result
+    # early stopping keeps the best validation epoch in the metric's own direction (the lowest RMSE)
+    assert result["valid_metric"] == pytest.approx(best(result["valid_curve"]), abs=1e-6)
+    assert result["valid_curve"].index(best(result["valid_curve"])) + 1 == result["best_epoch"]
+    assert result["train_loss"][-1] < result["train_loss"][0]

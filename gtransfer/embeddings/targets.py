@@ -53,15 +53,18 @@ class TargetEmbeddings:
         return self.features[positions], self.labels[positions]
 
 
-def _embed_dataset(encoder: nn.Module, dataset: Dataset, level: str, batch_size: int = 128) -> np.ndarray:
-    """(N, D) embeddings of every graph (or every node) of ``dataset``, in dataset order."""
+def _embed_dataset(encoder: nn.Module, dataset: Dataset, level: str, batch_size: int = 128, device: str | None = None) -> np.ndarray:
+    """(N, D) embeddings of every graph (or every node) of ``dataset``, in dataset order, computed on
+    ``device`` (default: CUDA when available)."""
     from torch_geometric.loader import DataLoader
 
     from gtransfer.embeddings.embed import embed_loader
+    from gtransfer.training.batching import resolve_device
 
+    device = resolve_device(device)
     if level == "node":
-        return embed_loader(encoder, DataLoader([dataset[0]], batch_size=1), level="node")
-    return embed_loader(encoder, DataLoader(dataset, batch_size=batch_size, shuffle=False))
+        return embed_loader(encoder, DataLoader([dataset[0]], batch_size=1), level="node", device=device)
+    return embed_loader(encoder, DataLoader(dataset, batch_size=batch_size, shuffle=False), device=device)
 
 
 def target_features(
@@ -70,8 +73,10 @@ def target_features(
     featurizer: str | int,
     cache: str | os.PathLike | None = None,
     root: str | os.PathLike | None = None,
+    device: str | None = None,
 ) -> np.ndarray:
-    """Embeddings of ``target``'s samples, in ``target.indices`` order, cached per encoder.
+    """Embeddings of ``target``'s samples, in ``target.indices`` order, cached per encoder, computed on
+    ``device`` (default: CUDA when available; the cache entry does not depend on it).
 
     When the target covers at least half of its graph dataset (or is node-level), the whole dataset
     is embedded and cached once, so every task of a multi-task dataset (Tox21's 12, ToxCast's 617)
@@ -84,11 +89,11 @@ def target_features(
     def compute() -> dict[str, np.ndarray]:
         model = spec.load(node_features=featurizer)
         if whole:
-            return {"features": _embed_dataset(model, target.dataset, target.level)}
+            return {"features": _embed_dataset(model, target.dataset, target.level, device=device)}
         import torch
 
         subset = target.dataset[torch.as_tensor(target.indices, dtype=torch.long)]
-        return {"features": _embed_dataset(model, subset, "graph")}
+        return {"features": _embed_dataset(model, subset, "graph", device=device)}
 
     if cache is None:
         features = compute()["features"]
@@ -132,6 +137,7 @@ def target_embeddings(
     sample_seed: int = 0,
     cache: str | os.PathLike | None = None,
     root: str | os.PathLike | None = None,
+    device: str | None = None,
 ) -> TargetEmbeddings:
     """Embeddings of ``target`` (a target string) under ``encoder`` (an encoder string or spec).
 
@@ -140,12 +146,13 @@ def target_embeddings(
         sample_seed: seed of the subsample and of the stratified split of non-molecule targets.
         cache: folder caching each dataset's embeddings per encoder; None computes without caching.
         root: data root.
+        device: where the encoder runs (default: CUDA when available).
     """
     from gtransfer.data.targets import subsample_target
 
     spec = resolve_encoder(encoder, root)
     loaded, node_input = target_for_encoder(spec, target, root=root, seed=sample_seed)
     loaded = subsample_target(loaded, max_samples, seed=sample_seed)
-    features = target_features(spec, loaded, node_input, cache=cache, root=root)
+    features = target_features(spec, loaded, node_input, cache=cache, root=root, device=device)
     labels = loaded.labels.astype(np.int64) if loaded.is_classification else loaded.labels.astype(np.float64)
     return TargetEmbeddings(features, labels, loaded.splits, loaded.dataset_name, node_input, loaded.task_kind, loaded.task_names)

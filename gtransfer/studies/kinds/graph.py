@@ -32,6 +32,7 @@ def _embeddings(params: dict) -> TargetEmbeddings:
     return target_embeddings(
         params["encoder"], params["target"], max_samples=params.get("max_samples"),
         sample_seed=int(params.get("sample_seed", 0)), cache=params.get("cache"), root=params.get("data_root"),
+        device=params.get("device"),
     )
 
 
@@ -66,7 +67,7 @@ def check_graph_trial(params: dict) -> None:
             raise ValueError(problem)
 
 
-@register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source", "source_clusters"), check=check_graph_trial)
+@register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source", "source_clusters", "device"), check=check_graph_trial)
 def graph_score_trial(params: dict) -> dict:
     """Every metric of ``score_all`` on the training split's embeddings; NCE/LEEP from a named source.
 
@@ -111,7 +112,7 @@ def graph_score_trial(params: dict) -> dict:
     return out
 
 
-@register_trial_kind("graph_probe", params=(*COMMON_PARAMS, "l2", "max_iter"), check=check_graph_trial)
+@register_trial_kind("graph_probe", params=(*COMMON_PARAMS, "l2", "max_iter", "device"), check=check_graph_trial)
 def graph_probe_trial(params: dict) -> dict:
     """Logistic regression on frozen, standardised embeddings: train split -> test split.
 

@@ -14,7 +14,7 @@ from gtransfer.io.canonical import canonicalize
 from gtransfer.studies.registry import get_trial_kind
 from gtransfer.studies.spec import Trial
 
-__all__ = ["TrialOutcome", "execute_trial"]
+__all__ = ["TrialOutcome", "execute_trial", "working_directory"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class TrialOutcome:
 
 
 @contextlib.contextmanager
-def _working_directory(path: Path | None) -> Iterator[None]:
+def working_directory(path: Path | None) -> Iterator[None]:
+    """Run the body in ``path`` (``None``: where we are), back to the previous folder after."""
     if path is None:
         yield
         return
@@ -54,7 +55,7 @@ def execute_trial(trial: Trial, imports: tuple[str, ...] = (), base_dir: str | P
     error: str | None = None
     try:
         fn = get_trial_kind(trial.kind, imports)
-        with _working_directory(Path(base_dir) if base_dir is not None else None):
+        with working_directory(Path(base_dir) if base_dir is not None else None):
             value = fn(dict(trial.params))
         if not isinstance(value, dict):
             raise TypeError(f"trial kind {trial.kind!r} returned {type(value).__name__}, not a dict")

@@ -10,29 +10,17 @@ loaded). All problems are reported at once, one line each.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
+from gtransfer.studies.execute import working_directory
 from gtransfer.studies.registry import get_trial_kind, trial_kind_check, trial_kind_params
 from gtransfer.studies.spec import StudySpec
 
 __all__ = ["check_spec"]
 
 _TEMPLATE_FIELD = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
-
-
-@contextlib.contextmanager
-def _in_folder(path: Path) -> Iterator[None]:
-    previous = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 def check_spec(spec: StudySpec) -> None:
@@ -101,7 +89,7 @@ def _check_problems(stage: dict, where: str, check: object, base_dir: Path) -> l
     combos = {(encoder, target) for encoder in stage["encoders"] or [None] for target in stage["targets"] or [None]}
     problems: list[str] = []
     seen: set[str] = set()
-    with _in_folder(base_dir):
+    with working_directory(base_dir):
         for encoder, target in sorted(combos, key=str):
             params = {**stage["params"], **{k: v[0] for k, v in stage["grid"].items()}}
             if encoder is not None:

@@ -247,7 +247,7 @@ def test_sweep_finds_unknown_parameters_and_targets_before_any_trial(tmp_path, c
     assert main(["sweep", str(path), "--store", str(tmp_path / "g.db"), "--no-progress"]) == 2
     err = _err(capsys)
     assert err[0] == "gtransfer sweep: error: spec 'g' has 4 problems; no trial was run:"
-    assert err[1].startswith("  kind graph_score: unknown parameter 'epoch'; graph_score reads: cache, data_root, encoder,")
+    assert err[1].startswith("  kind graph_score: unknown parameter 'epoch'; graph_score reads: cache, data_root, device, encoder,")
     assert any(line.startswith("  kind graph_score: encoder 'published:nope': no published encoder 'nope'") for line in err)
     assert any(line.startswith("  kind graph_score: target 'MUTAGX': no dataset 'MUTAGX' in the data roots; present: ") for line in err)
     assert any(line.startswith("  kind graph_score: unknown OGB molecule dataset 'ogbg-molnope'") for line in err)

@@ -58,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
         sources = ranking.pop("source") if "source" in ranking.columns else None
         print(ranking.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
         if sources is not None:  # NCE/LEEP: say what each value was computed from
-            print(f"\nNCE/LEEP source per encoder (--source {args.source}):")
+            from gtransfer.metrics.registry import SOURCE_METRICS
+
+            named = [m for m in ranking.columns if m in SOURCE_METRICS]
+            print(f"\n{'/'.join(named) or 'NCE/LEEP'} source per encoder (--source {args.source}):")
             for encoder, source in zip(ranking["encoder"], sources):
                 print(f"  {encoder}: {source}")
     for reason in skipped.values():

@@ -135,6 +135,7 @@ class EncoderSpec:
         if isinstance(expected, int) and num_features is not None and expected != num_features:
             return f"{self.name} reads {expected} float features per node and {dataset} has {num_features}"
         return None
+    @cached_property
     def source_head(self) -> SourceHead | None:
         """The classifier the encoder was trained with on a source task (a source-zoo checkpoint), else None.
 

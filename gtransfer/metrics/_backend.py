@@ -68,8 +68,32 @@ class NumpyBackend(Backend):
     def column_sums(self, x: np.ndarray) -> np.ndarray:
         return np.add.reduce(x, axis=0, dtype=np.float64)
 
+    def owns(self, x: object) -> bool:
+        """Whether ``x`` lives on this backend (so whole-matrix products need no transfer)."""
+        return isinstance(x, np.ndarray)
+
+    def rows(self, x: Array, rows: slice, columns: slice = slice(None)) -> np.ndarray:
+        """x[rows, columns] as float64 on this backend: a view when it already is, else one block copy."""
+        if _is_torch_tensor(x):
+            x = x[rows, columns].cpu().numpy()
+            return x.astype(np.float64, copy=False)
+        return np.asarray(x[rows, columns], dtype=np.float64)
+
+    def gather(self, x: Array, index: np.ndarray, columns: slice = slice(None)) -> np.ndarray:
+        """x[index, columns] (rows gathered) as a new float64 array on this backend."""
+        if _is_torch_tensor(x):
+            x = x[:, columns].cpu().numpy() if columns != slice(None) else x.cpu().numpy()
+            columns = slice(None)
+        block = x[:, columns] if columns != slice(None) else x
+        if block.dtype == np.float64:
+            return np.take(block, index, axis=0)
+        return np.take(block, index, axis=0).astype(np.float64)
+
     def take_rows(self, x: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
         """out[:] = x[index] converted to float64, without a temporary."""
+        if not isinstance(x, np.ndarray):
+            out[...] = self.gather(x, index)
+            return out
         if x.dtype == np.float64:
             # mode="clip" avoids the buffered copy that mode="raise" makes of ``out``; the
             # indices come from an argsort, so they are always in range
@@ -122,6 +146,37 @@ class NumpyBackend(Backend):
 
     def eigh(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.linalg.eigh(a)
+
+    def eigvalsh(self, a: np.ndarray) -> np.ndarray:
+        return np.linalg.eigvalsh(a)
+
+    def batched_cholesky(self, a: np.ndarray) -> np.ndarray | None:
+        """Cholesky factors of a stack of matrices (..., m, m), or None if any is not positive definite."""
+        try:
+            return np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            return None
+
+    def transpose_last(self, a: np.ndarray) -> np.ndarray:
+        return np.swapaxes(a, -1, -2)
+
+    def log1p(self, x: np.ndarray) -> np.ndarray:
+        return np.log1p(x)
+
+    def softplus(self, x: np.ndarray) -> np.ndarray:
+        """log(1 + e^x) without overflow."""
+        return np.logaddexp(0.0, x)
+
+    def one_hot(self, labels: np.ndarray, num_classes: int) -> np.ndarray:
+        out = np.zeros((labels.shape[0], num_classes))
+        out[np.arange(labels.shape[0]), labels] = 1.0
+        return out
+
+    def where(self, condition: np.ndarray, x: np.ndarray, y: np.ndarray | float) -> np.ndarray:
+        return np.where(condition, x, y)
+
+    def arange(self, n: int) -> np.ndarray:
+        return np.arange(n)
 
     def diag(self, a: np.ndarray) -> np.ndarray:
         return np.diagonal(a)
@@ -176,7 +231,31 @@ class TorchBackend(Backend):
     def column_sums(self, x: torch.Tensor) -> torch.Tensor:
         return x.sum(dim=0, dtype=self.dtype)
 
-    def take_rows(self, x: torch.Tensor, index: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    def owns(self, x: object) -> bool:
+        return _is_torch_tensor(x) and x.device == self.device
+
+    def _to_here(self, block: npt.ArrayLike | torch.Tensor) -> torch.Tensor:
+        if _is_torch_tensor(block):
+            return block.to(device=self.device, dtype=self.dtype)
+        return self.torch.as_tensor(np.asarray(block, dtype=np.float64), device=self.device)
+
+    def rows(self, x: Array, rows: slice, columns: slice = slice(None)) -> torch.Tensor:
+        """x[rows, columns] as float64 on this device: a view when it already is, else one block transfer."""
+        return self._to_here(x[rows, columns])
+
+    def gather(self, x: Array, index: torch.Tensor | np.ndarray, columns: slice = slice(None)) -> torch.Tensor:
+        """x[index, columns] (rows gathered) as a new float64 tensor on this device."""
+        if _is_torch_tensor(x):
+            if not self.owns(x):
+                index = self.torch.as_tensor(self.to_numpy(index), device=x.device)
+            elif not _is_torch_tensor(index):
+                index = self.as_int(index)
+            return self._to_here(x[:, columns].index_select(0, index))
+        return self._to_here(np.take(x[:, columns], self.to_numpy(index), axis=0))
+
+    def take_rows(self, x: Array, index: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        if not self.owns(x):
+            return out.copy_(self.gather(x, index))
         self.torch.index_select(x, 0, index, out=out) if x.dtype == self.dtype else out.copy_(x[index])
         return out
 
@@ -204,6 +283,33 @@ class TorchBackend(Backend):
 
     def eigh(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.torch.linalg.eigh(a)
+
+    def eigvalsh(self, a: torch.Tensor) -> torch.Tensor:
+        return self.torch.linalg.eigvalsh(a)
+
+    def batched_cholesky(self, a: torch.Tensor) -> torch.Tensor | None:
+        lower, info = self.torch.linalg.cholesky_ex(a)
+        return None if bool((info != 0).any()) else lower
+
+    def transpose_last(self, a: torch.Tensor) -> torch.Tensor:
+        return a.transpose(-1, -2)
+
+    def log1p(self, x: torch.Tensor) -> torch.Tensor:
+        return self.torch.log1p(x)
+
+    def softplus(self, x: torch.Tensor) -> torch.Tensor:
+        return self.torch.logaddexp(self.torch.zeros_like(x), x)
+
+    def one_hot(self, labels: torch.Tensor | np.ndarray, num_classes: int) -> torch.Tensor:
+        labels = self.as_int(labels)
+        out = self.torch.zeros((labels.shape[0], num_classes), dtype=self.dtype, device=self.device)
+        return out.scatter_(1, labels[:, None], 1.0)
+
+    def where(self, condition: torch.Tensor, x: torch.Tensor, y: torch.Tensor | float) -> torch.Tensor:
+        return self.torch.where(condition, x, y)
+
+    def arange(self, n: int) -> torch.Tensor:
+        return self.torch.arange(n, device=self.device)
 
     def diag(self, a: torch.Tensor) -> torch.Tensor:
         return self.torch.diagonal(a)
@@ -233,8 +339,30 @@ class TorchBackend(Backend):
         return float(x)
 
 
-def backend_for(x: object) -> Backend:
-    """The backend that keeps ``x`` where it lives: torch tensors on their device, anything else numpy."""
-    if _is_torch_tensor(x):
-        return TorchBackend(x.device)
-    return NumpyBackend()
+def backend_for(x: object, device: str | None = None) -> Backend:
+    """The backend that computes on ``device``; by default where ``x`` lives (torch tensors on their
+    device, anything else numpy). Data on another device is streamed there in blocks.
+
+    Raises:
+        ValueError: ``device`` is not a torch device name, or names CUDA where torch has none.
+    """
+    if device is None:
+        return TorchBackend(x.device) if _is_torch_tensor(x) else NumpyBackend()
+    if str(device) == "cpu" and not _is_torch_tensor(x):
+        return NumpyBackend()  # numpy's BLAS and LAPACK are the fastest CPU route
+    try:
+        import torch
+    except ImportError:
+        raise ValueError(f"device {device!r} needs torch, which is not installed; use device='cpu'") from None
+    try:
+        target = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device {device!r} is not a torch device name (cpu, cuda, cuda:1, ...): {error}") from None
+    if target.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA GPU "
+            "(a CPU-only build, or no visible device); use device='cpu'"
+        )
+    if target.type == "cuda" and target.index is None:
+        target = torch.device("cuda", torch.cuda.current_device())
+    return TorchBackend(target)

@@ -32,7 +32,9 @@ def nce(source_labels: Array, labels: Array) -> float:
     """
     labels = check_labels(labels, len(labels))
     source = check_source_labels(source_labels, labels.size)
-    joint = _joint_distribution(labels, source, int(source.max()) + 1)
+    # compact the source ids first: the table is (C, distinct ids), whatever the ids' magnitude
+    source_ids, source = np.unique(source, return_inverse=True)
+    joint = _joint_distribution(labels, source.reshape(-1), source_ids.size)
     marginal = joint.sum(0, keepdims=True)
     used = joint > 0
     return float((joint[used] * np.log(joint[used] / np.broadcast_to(marginal, joint.shape)[used])).sum())
@@ -87,9 +89,9 @@ def nleep(
     from sklearn.decomposition import PCA
     from sklearn.mixture import GaussianMixture
 
-    features, backend, _ = check_features(features)
-    labels = check_labels(labels, features.shape[0])
-    x = backend.to_numpy(features).astype(np.float64, copy=False)
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    x = checked.backend.to_numpy(checked.features).astype(np.float64, copy=False)
     if pca_variance is not None:
         if not 0.0 < pca_variance <= 1.0:
             raise ValueError(f"pca_variance must be in (0, 1], got {pca_variance}")

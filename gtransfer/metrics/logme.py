@@ -33,8 +33,13 @@ def logme(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3,
 
     LogME = (1 / C) sum_c L_c / n. The log-determinant runs over all d eigenvalues, zeros included:
     when n < d this adds (d - k)/2 log(alpha) that the reference code drops (thuml/LogME issue #23),
-    so values differ from it there, by design. One eigendecomposition (of F^T F, or of F F^T when
-    n < d) serves all classes; the iteration runs vectorised over classes with the reference's
+    so values differ from it there, by design. All-zero features (no eigenvalue) get the evidence's
+    supremum, alpha -> infinity, in closed form (see ``_evidence_without_features``), where the
+    reference returns NaN. The maximised evidence is invariant to the features' scale; features of
+    extreme magnitude (outside [2^-64, 2^64]) are scored rescaled by a power of two into [1, 2), so
+    their value is that of the rescaled features (the fixed point from alpha = beta = 1 and its
+    ``epsilon`` make the computed value scale-invariant to about ``tol``, not exactly).
+    One eigendecomposition (of F^T F, or of F F^T when n < d) serves all classes; the iteration runs vectorised over classes with the reference's
     stopping rule (relative change of alpha/beta <= ``tol``, at most ``max_iter`` steps,
     ``epsilon`` added to both denominators).
 
@@ -44,9 +49,9 @@ def logme(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3,
     Returns:
         Mean per-sample log evidence over classes (higher is better).
     """
-    features, backend, column_sums = check_features(features)
-    labels = check_labels(labels, features.shape[0])
-    stats = compute_statistics(features, labels, LOGME_NEEDS, backend, column_sums)
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    stats = compute_statistics(checked, labels, LOGME_NEEDS)
     return logme_from_statistics(stats, max_iter=max_iter, tol=tol, epsilon=epsilon)
 
 
@@ -66,7 +71,7 @@ def _spectrum_and_class_coordinates(stats: FeatureStatistics) -> tuple[Array, Ar
     raw_kernel = stats.gram + r[:, None] + r[None, :] + be.item((m * m).sum())
     sigma, vectors = be.eigh(raw_kernel)
     keep = sigma > rank_tolerance(be.to_numpy(sigma), max(n, stats.d))
-    coords = vectors[:, keep].T @ stats.class_indicator()  # U^T y_c for every class
+    coords = be.class_sums(vectors[:, keep], stats.row_labels, stats.num_classes).T  # U^T y_c for every class
     return sigma[keep], coords
 
 
@@ -76,6 +81,8 @@ def logme_from_statistics(
     be, n, d = stats.backend, stats.n, stats.d
     sigma, z = _spectrum_and_class_coordinates(stats)
     k = int(sigma.shape[0])
+    if k == 0:
+        return _evidence_without_features(stats)
     sigma = sigma[:, None]  # (k, 1), broadcast over classes
     z2 = z * z  # (k, C)
     outside = as_backend(be, stats.counts.astype(np.float64)) - z2.sum(0)  # ||y||^2 - ||z||^2
@@ -110,3 +117,15 @@ def logme_from_statistics(
         if not active.any():
             break
     return float(evidence.mean())
+
+
+def _evidence_without_features(stats: FeatureStatistics) -> float:
+    r"""LogME of all-zero features: the supremum of the evidence, reached as alpha -> infinity
+    (w = 0), where only the noise model is left: with beta = n / ||y_c||^2 = n / n_c,
+
+    .. math:: \mathcal{L}_c / n = \tfrac12 \log(n / n_c) - \tfrac12 - \tfrac12 \log 2\pi .
+
+    The fixed point itself would drive alpha to 0/0 here (the reference returns NaN)."""
+    counts = stats.counts.astype(np.float64)
+    per_class = 0.5 * np.log(stats.n / counts) - 0.5 - 0.5 * math.log(2.0 * math.pi)
+    return float(per_class.mean())

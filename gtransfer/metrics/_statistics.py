@@ -104,7 +104,11 @@ def logdet_identity_plus(backend: Backend, matrices: Array, log_scales: np.ndarr
             pivots = lower.diagonal(0, -2, -1)
             return np.asarray(backend.to_numpy(2.0 * backend.log(pivots).sum(-1)), dtype=np.float64).reshape(log_scales.shape)
     values = backend.eigvalsh(matrices)
-    logs = backend.log(backend.maximum(values, 0.0))  # -inf for a zero eigenvalue: no contribution
+    # eigenvalues within rounding of zero (numpy's matrix_rank rule) are zero: log 0 = -inf, no contribution
+    tolerance = values[..., -1] * (matrices.shape[-1] * float(np.finfo(np.float64).eps))  # ascending: the largest last
+    values = backend.where(values > (tolerance[..., None] if log_scales.ndim else tolerance), values, 0.0)
+    with np.errstate(divide="ignore"):
+        logs = backend.log(values)
     shift = as_backend(backend, log_scales)
     total = backend.softplus(logs + (shift[..., None] if log_scales.ndim else shift)).sum(-1)
     return np.asarray(backend.to_numpy(total), dtype=np.float64).reshape(log_scales.shape)

@@ -6,7 +6,8 @@ import torch
 
 from gtransfer import metrics
 from gtransfer.metrics import _statistics
-from gtransfer.metrics._validation import check_features
+from gtransfer.metrics._backend import TorchBackend
+from gtransfer.metrics._validation import CheckedFeatures, check_features
 from gtransfer.metrics.textbook import textbook_h_score, textbook_shrinkage_h_score
 
 STATS_METRICS = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate"]
@@ -151,7 +152,9 @@ def test_statistics_blocks_give_the_same_answer_as_one_block(n, d):
     labels[: n // 2] = 0  # one class larger than d (when n >= d), five smaller: both class-gram paths
     labels[n // 2 :] = 1 + np.arange(n - n // 2) % 5
     one = _statistics.compute_statistics(check_features(features), labels, _statistics.STATISTICS, block_bytes=10**9)
-    for checked in [check_features(features), check_features(features, device="cpu"), check_features(torch.from_numpy(features))]:
+    streamed = check_features(features)  # numpy features, torch backend: blocks are sent to the "device"
+    streamed = CheckedFeatures(features, TorchBackend(torch.device("cpu")), torch.from_numpy(streamed.column_sums), 0)
+    for checked in [check_features(features), check_features(torch.from_numpy(features)), streamed]:
         row_bytes = 8 * (d if n >= d else n)
         many = _statistics.compute_statistics(checked, labels, _statistics.STATISTICS, block_bytes=row_bytes * 64)
         for name in ["gram", "class_sums", "row_sq_norms", "class_sq_sums", "class_coding_rates", "mean_projection"]:

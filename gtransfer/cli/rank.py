@@ -19,6 +19,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--max-samples", type=int, default=None, help="embed at most this many target graphs")
     p.add_argument("--cache", help="folder caching the embeddings (default: none)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--device", default=None, help="compute the metric on this torch device, e.g. cuda (default: cpu)")
     p.set_defaults(func=run)
 
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     ranking = rank_encoders(
         args.target, args.encoders, metric=args.metric, data_root=args.data_root, max_samples=args.max_samples,
-        cache=args.cache, progress=not args.no_progress,
+        cache=args.cache, progress=not args.no_progress, device=args.device,
     )
     print(ranking.to_string(index=False))
     return 0

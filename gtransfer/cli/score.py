@@ -17,12 +17,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE: P.npy or P.npz[:key]")
     p.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--device", default=None, help="compute the covariance-based metrics on this torch device, e.g. cuda (default: cpu)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from gtransfer.io.arrays import load_array
 
     features = load_array(args.features, "features", "features")
@@ -39,12 +38,8 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CommandError(f"the metric core is not available: {exc}", "reinstall gtransfer (pip install -e .)") from None
     metrics = args.metrics.split(",") if args.metrics else None
-    scores = score_all(
-        np.asarray(features, dtype=np.float64),
-        labels,
-        source_probs=None if source_probs is None else np.asarray(source_probs, dtype=np.float64),
-        metrics=metrics,
-    )
+    # features as loaded, in their own dtype: the metric core accumulates float32 in float64 block by block
+    scores = score_all(features, labels, source_probs=source_probs, metrics=metrics, device=args.device)
     scores = {name: float(value) for name, value in scores.items()}
     if args.format == "json":
         print(json.dumps(scores, indent=1))

@@ -146,10 +146,12 @@ def compute_statistics(
     checked: CheckedFeatures,
     labels: np.ndarray,
     needs: set[str] | frozenset[str],
-    block_bytes: int = DEFAULT_BLOCK_BYTES,
+    block_bytes: int | None = None,
     coding_rate_epsilon: float = 1e-4,
 ) -> FeatureStatistics:
-    """Compute the requested statistics in one pass (see the module docstring)."""
+    """Compute the requested statistics in one pass (see the module docstring); blocks of at most
+    ``block_bytes`` (default ``DEFAULT_BLOCK_BYTES``, read at call time)."""
+    block_bytes = block_bytes or DEFAULT_BLOCK_BYTES
     unknown = set(needs) - STATISTICS
     if unknown:
         raise ValueError(f"unknown statistics requested: {sorted(unknown)}")

@@ -19,8 +19,11 @@ def rank_encoders(
     max_samples: int | None = None,
     cache: str | os.PathLike | None = None,
     progress: bool = True,
+    device: str | None = None,
 ) -> pd.DataFrame:
     """Score each encoder on the target's training split and rank them, best first.
+
+    ``device`` (e.g. "cuda") computes the covariance-based metrics there (see ``score_all``).
 
     Returns:
         a frame with ``rank``, ``encoder``, ``metric`` value, ``n``, ``d``.
@@ -32,7 +35,7 @@ def rank_encoders(
     from tqdm.auto import tqdm
 
     from gtransfer.embeddings.targets import target_embeddings
-    from gtransfer.metrics import METRICS
+    from gtransfer.metrics import METRICS, score_all
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import cluster_source_probs
 
@@ -48,7 +51,7 @@ def rank_encoders(
         if metric in ("nce", "leep", "nce_normalized", "leep_normalized"):
             value = METRICS[metric](cluster_source_probs(features), labels)
         else:
-            value = METRICS[metric](features, labels)
+            value = score_all(features, labels, metrics=[metric], device=device)[metric]
         rows.append({"encoder": spec.name, metric: float(value), "n": features.shape[0], "d": features.shape[1]})
     frame = pd.DataFrame(rows).sort_values(metric, ascending=False, kind="stable").reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))

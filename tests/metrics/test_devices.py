@@ -118,3 +118,13 @@ def test_score_all_streams_host_blocks_to_cuda(n, d, c, monkeypatch):
     got = metrics.score_all(features, labels, metrics=STATS_METRICS, device="cuda")
     for name in STATS_METRICS:
         assert got[name] == pytest.approx(expected[name], rel=1e-9), name
+
+
+@pytest.mark.skipif(HAS_CUDA, reason="checks the one-line refusal of a machine without a GPU")
+def test_gpu_benchmarks_say_in_one_line_that_there_is_no_gpu(capsys):
+    from gtransfer.cli.bench import main as bench
+
+    assert bench(["gpu-check"]) == 1
+    assert bench(["suite", "--device", "cuda"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "no CUDA GPU" in err[0] and "sees no CUDA GPU" in err[1]

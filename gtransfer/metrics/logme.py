@@ -56,23 +56,24 @@ def logme(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3,
 
 
 def _spectrum_and_class_coordinates(stats: FeatureStatistics) -> tuple[Array, Array]:
-    """Nonzero eigenvalues sigma of F^T F (raw features) and z = U^T y_c for every class (k x C)."""
+    """Nonzero eigenvalues sigma of F^T F (raw features) and z = U^T y_c for every class (k x C).
+
+    Only the coordinates of the C label columns on the eigenvectors are needed, never the
+    eigenvectors themselves: ``eigh_projected`` returns V^T B directly (V^T F^T Y = S U^T Y)."""
     be, n, m = stats.backend, stats.n, stats.mean
     counts = as_backend(be, stats.counts.astype(np.float64))
     if stats.primal:
         raw_gram = stats.gram + n * (m[:, None] * m[None, :])
-        sigma, vectors = be.eigh(raw_gram)
-        keep = sigma > rank_tolerance(be.to_numpy(sigma), max(n, stats.d))
         raw_class_sums = stats.class_sums + counts[:, None] * m[None, :]  # F^T y_c, as rows
+        sigma, projected = be.eigh_projected(raw_gram, raw_class_sums.T)  # (d, C)
+        keep = sigma > rank_tolerance(be.to_numpy(sigma), max(n, stats.d))
         sigma = sigma[keep]
-        coords = (vectors[:, keep].T @ raw_class_sums.T) / be.sqrt(sigma)[:, None]
-        return sigma, coords
+        return sigma, projected[keep] / be.sqrt(sigma)[:, None]
     r = stats.mean_projection
     raw_kernel = stats.gram + r[:, None] + r[None, :] + be.item((m * m).sum())
-    sigma, vectors = be.eigh(raw_kernel)
+    sigma, coords = be.eigh_projected(raw_kernel, stats.class_indicator())  # U^T y_c for every class
     keep = sigma > rank_tolerance(be.to_numpy(sigma), max(n, stats.d))
-    coords = be.class_sums(vectors[:, keep], stats.row_labels, stats.num_classes).T  # U^T y_c for every class
-    return sigma[keep], coords
+    return sigma[keep], coords[keep]
 
 
 def logme_from_statistics(

@@ -84,12 +84,30 @@ class CheckedFeatures:
         return int(self.features.shape[0]), int(self.features.shape[1])
 
 
-def _value_range(features: Array) -> tuple[float, float]:
-    """(min, max) of all entries, without a temporary copy; NaN propagates into them."""
+def _magnitude_and_column_sums(features: Array, block_bytes: int = 2**20) -> tuple[float, Array | None]:
+    """(largest |entry|, float64 column sums) in one pass without a copy of the matrix; NaN (or inf)
+    in any entry makes the magnitude non-finite. Torch: two device reductions; numpy: row blocks
+    of about ``block_bytes``, each read once for both (the sums are None for integer input)."""
     if _is_torch_tensor(features):
         lo, hi = features.aminmax()
-        return float(lo), float(hi)
-    return float(np.min(features)), float(np.max(features))
+        return max(abs(float(lo)), abs(float(hi))), None
+    n, d = features.shape
+    rows = max(1, block_bytes // (8 * max(d, 1)))
+    magnitude = 0.0
+    sums = np.zeros(d) if features.dtype == np.float64 else None
+    buffer = np.empty((min(n, rows), d), dtype=features.dtype) if np.issubdtype(features.dtype, np.floating) else None
+    for start in range(0, n, rows):
+        block = features[start : start + rows]
+        if buffer is not None:
+            largest = float(np.abs(block, out=buffer[: block.shape[0]]).max())
+        else:
+            largest = float(np.abs(block.astype(np.float64)).max())
+        if not math.isfinite(largest):  # NaN or inf: Python's max() would drop a NaN
+            return largest, None
+        magnitude = max(magnitude, largest)
+        if sums is not None:
+            sums += np.add.reduce(block, axis=0)
+    return magnitude, sums
 
 
 def _rescaled(features: Array, backend: Backend, log2_scale: int) -> Array:
@@ -110,8 +128,9 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
     """Validate an (n, d) real feature matrix and prepare it for the statistics pass.
 
     Torch tensors are detached (``requires_grad`` is fine); a numpy masked array is accepted when no
-    entry is masked (its data are used) and refused otherwise. The value range doubles as the
-    NaN/inf check (costs one pass, no copy); only when it fires are the bad entries counted. Features
+    entry is masked (its data are used) and refused otherwise. The largest magnitude doubles as the
+    NaN/inf check and comes from the same pass as the column sums (no copy); only when it fires are
+    the bad entries counted. Features
     of extreme magnitude are rescaled exactly by a power of two (see ``SAFE_LOG2_MAGNITUDE``).
     """
     features = _unmasked(features, name)
@@ -133,8 +152,8 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
         raise ValueError(f"{name} needs at least {min_samples} samples, got {n}")
     if d < 1:
         raise ValueError(f"{name} has no feature columns (shape {tuple(features.shape)})")
-    lo, hi = _value_range(features)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
+    magnitude, column_sums = _magnitude_and_column_sums(features)
+    if not math.isfinite(magnitude):
         host = _to_host(features, name)
         bad = ~np.isfinite(host)
         n_nan, n_inf = int(np.isnan(host).sum()), int(np.isinf(host).sum())
@@ -143,13 +162,15 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
             f"{name} contain {n_nan} NaN and {n_inf} infinite values in {rows.size} rows "
             f"(first rows: {rows[:5].tolist()}); drop or impute them first"
         )
-    magnitude = max(abs(lo), abs(hi))
     log2_scale = 0
     if magnitude > 0 and not 2.0**-SAFE_LOG2_MAGNITUDE <= magnitude <= 2.0**SAFE_LOG2_MAGNITUDE:
         log2_scale = 1 - math.frexp(magnitude)[1]  # the largest magnitude lands in [1, 2)
         features = _rescaled(features, backend_for(features), log2_scale)
+        column_sums = None
     backend = backend_for(features, device)
-    column_sums = backend.asarray(backend_for(features).column_sums(features))
+    if column_sums is None:
+        column_sums = backend_for(features).column_sums(features)
+    column_sums = backend.asarray(column_sums)
     return CheckedFeatures(features, backend, column_sums, log2_scale)
 
 

@@ -44,6 +44,11 @@ STATISTICS = frozenset({"gram", "class_sums", "row_sq_norms", "class_sq_sums", "
 
 DEFAULT_BLOCK_BYTES = 128 * 2**20
 
+#: Column blocks of the dual pass stay smaller: their centred copies and squares are then reused
+#: from cache and the allocator (all statistics at n = 1000, d = 4096, C = 100, one thread: 0.73 s
+#: with 16 MiB blocks, 1.2-1.8 s with one 32 MiB block).
+DUAL_BLOCK_BYTES = 16 * 2**20
+
 #: The copy-free primal route is kept only while every column's mean is at most this many standard
 #: deviations: F^T F - n m m^T then cancels at most log10(1 + 10^2) = 2 digits of a diagonal entry.
 _MAX_MEAN_OVER_STD = 10.0
@@ -164,7 +169,8 @@ def compute_statistics(
     )
     max_rows = max(1, block_bytes // (8 * d))
     if not stats.primal:
-        _dual_pass(features, labels, stats, needs, max_columns=max(1, block_bytes // (8 * n)), block_bytes=block_bytes)
+        max_columns = max(1, min(block_bytes, DUAL_BLOCK_BYTES) // (8 * n))
+        _dual_pass(features, labels, stats, needs, max_columns=max_columns, block_bytes=block_bytes)
         return stats
     if not needs & {"class_sq_sums", "class_coding_rates"} and _uncentred_primal_pass(features, labels, stats, needs, max_rows):
         return stats

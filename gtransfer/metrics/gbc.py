@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._backend import Array
+from ._backend import Array, on_one_blas_thread
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import CheckedFeatures, as_backend, check_features, check_labels
 
@@ -67,6 +67,7 @@ def _pca_project(checked: CheckedFeatures, pca_dim: int) -> CheckedFeatures:
 _PAIR_BLOCK_ELEMENTS = {"torch": 2**24, "numpy": 2**18}
 
 
+@on_one_blas_thread
 def gbc_from_statistics(stats: FeatureStatistics, gaussian: str = "diagonal", variance_floor: float = 1e-4) -> float:
     be = stats.backend
     counts = as_backend(be, stats.counts.astype(np.float64))[:, None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import Array
+from ._backend import Array, on_one_blas_thread
 from ._linalg import class_quadratic_form
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import check_features, check_labels
@@ -43,6 +43,7 @@ def h_score(features: Array, labels: Array) -> float:
     return h_score_from_statistics(stats)
 
 
+@on_one_blas_thread
 def h_score_from_statistics(stats: FeatureStatistics) -> float:
     return class_quadratic_form(stats, 1.0, 0.0)
 
@@ -111,6 +112,7 @@ def shrinkage_h_score(features: Array, labels: Array, shrinkage: float | None = 
     return shrinkage_h_score_from_statistics(stats, shrinkage)
 
 
+@on_one_blas_thread
 def shrinkage_h_score_from_statistics(stats: FeatureStatistics, shrinkage: float | None = None) -> float:
     alpha = ledoit_wolf_from_statistics(stats) if shrinkage is None else float(shrinkage)
     n, d = stats.n, stats.d

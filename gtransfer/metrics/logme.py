@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._backend import Array
+from ._backend import Array, on_one_blas_thread
 from ._linalg import rank_tolerance
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import as_backend, check_features, check_labels
@@ -76,6 +76,7 @@ def _spectrum_and_class_coordinates(stats: FeatureStatistics) -> tuple[Array, Ar
     return sigma[keep], coords[keep]
 
 
+@on_one_blas_thread
 def logme_from_statistics(
     stats: FeatureStatistics, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5
 ) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import Array
+from ._backend import Array, on_one_blas_thread
 from ._statistics import FeatureStatistics, coding_rate_log_scales, compute_statistics, logdet_identity_plus
 from ._validation import check_features, check_labels
 
@@ -39,6 +39,7 @@ def transrate(features: Array, labels: Array, epsilon: float = 1e-4) -> float:
     return transrate_from_statistics(stats)
 
 
+@on_one_blas_thread
 def transrate_from_statistics(stats: FeatureStatistics) -> float:
     """TrR from the shared statistics, at the epsilon they were computed with."""
     log_scale = coding_rate_log_scales(np.array([stats.n]), stats.coding_rate_epsilon, stats.log2_scale)[0]

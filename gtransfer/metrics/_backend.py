@@ -46,6 +46,7 @@ def one_blas_thread() -> contextlib.AbstractContextManager:
     product, which keeps every thread). No-op without threadpoolctl."""
     if not _CONTROLLER:
         try:
+            import scipy.linalg  # noqa: F401 - load scipy's BLAS first: the controller sees only loaded libraries
             from threadpoolctl import ThreadpoolController
 
             _CONTROLLER.append(ThreadpoolController())

@@ -20,8 +20,10 @@ the raw Gram's diagonal then tells, column by column, how much of the centred va
 cancelled, and if any column's mean exceeds ``_MAX_MEAN_OVER_STD`` of its standard deviation (more than
 2 of float64's 16 digits lost) the route is abandoned for explicit centring. Primal otherwise: rows
 gathered in class order into a reusable block buffer, centred in place, folded into the Gram matrix
-block by block. Dual: centred column blocks (x = F[:, J] - m_J, at most ``block_bytes`` each); the
-kernel is the sum of their products, in the rows' own order.
+block by block. Dual, when no per-class second moments are needed: the raw kernel F F^T centred as an
+n x n matrix, while |m|^2 is at most ``_MAX_MEAN_OVER_STD``^2 times the mean squared norm of the
+centred rows (the kernel entries' scale). Dual otherwise: centred column blocks (x = F[:, J] - m_J, at
+most ``DUAL_BLOCK_BYTES`` each); the kernel is the sum of their products, in the rows' own order.
 
 Data on another device than the backend (a numpy array scored on CUDA) are streamed there in these
 blocks, so inputs larger than the GPU's memory are scored as long as the d x d (or n x n) results fit.
@@ -169,6 +171,8 @@ def compute_statistics(
     )
     max_rows = max(1, block_bytes // (8 * d))
     if not stats.primal:
+        if set(needs) <= _UNCENTRED_DUAL_NEEDS and _uncentred_dual_pass(features, labels, stats, needs):
+            return stats
         max_columns = max(1, min(block_bytes, DUAL_BLOCK_BYTES) // (8 * n))
         _dual_pass(features, labels, stats, needs, max_columns=max_columns, block_bytes=block_bytes)
         return stats
@@ -221,6 +225,37 @@ def _uncentred_primal_pass(
         stats.class_sums = class_sums - counts[:, None] * m[None, :]
     if raw_norms is not None:
         stats.row_sq_norms = raw_norms - 2.0 * projection + b.item((m * m).sum())
+    return True
+
+
+_UNCENTRED_DUAL_NEEDS = frozenset({"gram", "class_sums", "row_sq_norms", "mean_projection"})
+
+
+def _uncentred_dual_pass(features: Array, labels: np.ndarray, stats: FeatureStatistics, needs: set[str] | frozenset[str]) -> bool:
+    """n < d without a centred copy of F: K = F F^T - r 1^T - 1 r^T + |m|^2 11^T (r = F m), centred as an
+    n x n matrix. Kernel entries then carry an error of about eps |m|^2 against their scale, the mean
+    squared norm of the centred rows: kept only while the ratio is at most ``_MAX_MEAN_OVER_STD``^2
+    (2 digits), for float64 features on the backend; returns False (keeping nothing) otherwise."""
+    b, m, n = stats.backend, stats.mean, stats.n
+    if not (b.owns(features) and getattr(features, "dtype", None) in (np.float64, getattr(b, "dtype", None))):
+        return False
+    kernel = features @ features.T
+    projection = features @ m  # f_i . m
+    offset = b.item((m * m).sum())
+    centred_mean_sq_norm = b.item(b.diag(kernel).sum()) / n - offset
+    if offset > _MAX_MEAN_OVER_STD**2 * max(centred_mean_sq_norm, 0.0):
+        return False
+    kernel -= projection[:, None]  # centred in place: no n x n temporaries
+    kernel -= projection[None, :]
+    kernel += offset
+    stats.gram, stats.row_labels = kernel, labels
+    if "class_sums" in needs:
+        counts = as_backend(b, stats.counts.astype(np.float64))
+        stats.class_sums = b.class_sums(features, labels, stats.num_classes) - counts[:, None] * m[None, :]
+    if "row_sq_norms" in needs:
+        stats.row_sq_norms = b.diag(kernel) + 0.0
+    if "mean_projection" in needs:
+        stats.mean_projection = projection - offset  # x_i . m = f_i . m - |m|^2
     return True
 
 

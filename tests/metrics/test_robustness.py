@@ -37,6 +37,18 @@ def test_h_score_centres_a_column_with_a_large_mean_and_a_tiny_spread():
     assert metrics.shrinkage_h_score(features, labels) == pytest.approx(metrics.shrinkage_h_score(centred, labels), rel=1e-9)
 
 
+def test_wide_features_with_a_large_mean_column_are_centred_too():
+    """n < d: the raw kernel is centred as an n x n matrix only while the mean is moderate."""
+    rng = np.random.default_rng(1)
+    n, d = 200, 400
+    labels = np.arange(n) % 4
+    features = rng.standard_normal((n, d)) + 0.5 * np.eye(d)[labels]
+    features[:, 0] = 1e4 + 1e-5 * (rng.standard_normal(n) + 2.0 * labels)
+    centred = features - features.mean(0)
+    for name in ["shrinkage_h_score", "h_score"]:
+        assert metrics.METRICS[name](features, labels) == pytest.approx(metrics.METRICS[name](centred, labels), rel=1e-9)
+
+
 SCALES = [2.0**-1000, 1e-170, 1e-100, 1e100, 1e155, 2.0**1000]
 
 

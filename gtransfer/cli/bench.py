@@ -1,4 +1,5 @@
-"""``python -m gtransfer.bench``: ``metrics`` and ``suite`` (the metric core), ``corpus`` (featurisation), ``training`` (packed fine-tuning)."""
+"""``python -m gtransfer.bench``: ``metrics`` and ``suite`` (the metric core), ``gpu-check`` (one table of the
+GPU checks), ``corpus`` (featurisation), ``training`` (packed fine-tuning)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--metrics", nargs="+", default=FAST_SCORE_ALL + ["score_all"],
                      choices=sorted(metrics.METRICS) + ["score_all"])
     one.add_argument("--no-textbook", action="store_true", help="skip the slow textbook route")
+    one.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="dtype of the features (the baseline Gram is float64)")
     suite = sub.add_parser("suite", help="the four reference configurations of the metric core, with their targets")
     for p in (one, suite):
         p.add_argument("--device", default="cpu", help="cpu, or cuda[:k] to score torch tensors on a GPU")
         p.add_argument("--repeat", type=int, default=2)
         p.add_argument("--json", help="also write the results to this JSON file")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    gpu = sub.add_parser("gpu-check", help="the CUDA tests, the suite on cuda and the training benchmark, as one table")
+    gpu.add_argument("--repeat", type=int, default=3)
     corpus = sub.add_parser("corpus", help="corpus featurisation throughput for 1, 2, ... workers")
     corpus.add_argument("--corpus", default="moses-test")
     corpus.add_argument("--max-samples", dest="max_samples", type=int, default=20_000, help="molecules to featurise (default 20000)")
@@ -69,10 +73,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from gtransfer.io.atomic import write_json
 
+    if args.command == "gpu-check":
+        from gtransfer.bench.gpu_check import run_gpu_check
+
+        return run_gpu_check(args.repeat)
+    if args.command in ("metrics", "suite") and args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            print(f"error: --device {args.device}: torch {torch.__version__} sees no CUDA GPU (a CPU-only build, or no visible device); "
+                  "run without --device to benchmark the CPU", file=sys.stderr)
+            return 2
     if args.command == "metrics":
         from gtransfer.bench.metrics import print_report, run_metrics
 
-        result = run_metrics(args.n, args.d, args.classes, args.metrics, args.device, args.repeat, not args.no_textbook,
+        result = run_metrics(args.n, args.d, args.classes, args.metrics, args.device, args.repeat, not args.no_textbook, dtype=args.dtype,
                              progress=not args.no_progress)
         print_report(result)
     elif args.command == "suite":

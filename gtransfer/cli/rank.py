@@ -33,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="NCE/LEEP only: the encoder's source head (default; NaN without one) or kmeans-stand-in "
                         "(k-means of the target's own embeddings: a clustering score, not a source model)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--device", default=None, help="compute the metric on this torch device, e.g. cuda (default: cpu)")
     p.set_defaults(func=run)
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         ranking = rank_encoders(
             args.target, args.encoders, metrics=metrics, data_root=args.data_root, max_samples=args.max_samples,
-            cache=args.cache, progress=not args.no_progress, source=args.source,
+            cache=args.cache, progress=not args.no_progress, source=args.source, device=args.device,
         )
     for warning in caught:
         if not str(warning.message).startswith("skipped encoder "):

@@ -32,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE, same formats")
     p.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--device", default=None, help="compute the covariance-based metrics on this torch device, e.g. cuda (default: cpu)")
     p.set_defaults(func=run)
 
 
@@ -95,11 +96,14 @@ def run(args: argparse.Namespace) -> int:
             if not keep.all():
                 print(f"task {task if task is not None else 0}: {int((~keep).sum())} of {len(column)} samples have no label; "
                       f"scored the other {int(keep.sum())}", file=sys.stderr)
+        # features in their own dtype (no float64 copy): the metric core accumulates float32 in float64 block by block
+        rows_features = features if keep.all() else features[keep]
         scores = score_all(
-            np.asarray(features[keep], dtype=np.float64),
+            rows_features,
             column[keep],
             source_probs=None if source_probs is None else np.asarray(source_probs[keep], dtype=np.float64),
             metrics=metrics,
+            device=args.device,
         )
         rows.append((task, {name: float(value) for name, value in scores.items()}))
     _print(rows, args.format)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._backend import Array, Backend, NotPositiveDefiniteError
-from ._statistics import FeatureStatistics
+from ._statistics import FeatureStatistics, logdet_identity_plus
 from ._validation import as_backend
 
 __all__ = ["class_quadratic_form", "logdet_identity_plus", "rank_tolerance"]
@@ -90,10 +90,3 @@ def _kernel_has_rank_n_minus_1(stats: FeatureStatistics) -> bool:
         return False
     pivots = be.to_numpy(be.diag(lower)) ** 2
     return bool(pivots.min() > _SINGULAR_PIVOT * pivots.max())
-
-
-def logdet_identity_plus(backend: Backend, matrix: Array, scale: float) -> float:
-    """log det(I + scale * matrix) for a symmetric PSD matrix, from a Cholesky factor."""
-    size = matrix.shape[0]
-    lower = backend.cholesky(backend.eye(size) + matrix * scale)
-    return 2.0 * backend.item(backend.log(backend.diag(lower)).sum())

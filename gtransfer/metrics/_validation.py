@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,14 +13,33 @@ from ._backend import Array, Backend, _is_torch_tensor, backend_for
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["check_features", "check_labels", "check_source_labels", "check_probabilities", "as_class_indices"]
+__all__ = ["CheckedFeatures", "check_features", "check_labels", "check_source_labels", "check_probabilities", "as_class_indices"]
 
 _ENCODE_HINT = "encode them with `np.unique(labels, return_inverse=True)[1]`"
 
 
+def _unmasked(x: object, name: str) -> object:
+    """A numpy masked array without masked entries becomes its data; masked entries are refused."""
+    if isinstance(x, np.ma.MaskedArray):
+        mask = np.ma.getmaskarray(x)
+        if mask.any():
+            rows = np.unique(np.nonzero(mask.reshape(mask.shape[0], -1) if mask.ndim else mask)[0])
+            raise ValueError(
+                f"{name} is a masked array with {int(mask.sum())} masked entries in {rows.size} rows "
+                f"(first rows: {rows[:5].tolist()}): the metric core does not guess values for them; fill them "
+                "(np.ma.filled(x, value)) or drop those rows (np.ma.compress_rows(x), and the same rows of the labels)"
+            )
+        return np.ma.getdata(x)
+    return x
+
+
 def _to_host(x: object, name: str) -> np.ndarray:
+    x = _unmasked(x, name)
     if _is_torch_tensor(x):
-        return x.detach().cpu().numpy()
+        import torch
+
+        x = x.detach().cpu()
+        return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
     if isinstance(x, (list, tuple)) or np.isscalar(x):
         return np.asarray(x)
     if isinstance(x, np.ndarray):
@@ -37,13 +58,85 @@ def _is_numeric_dtype(x: Array) -> bool:
     return np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)
 
 
-def check_features(features: Array, name: str = "features", min_samples: int = 2) -> tuple[Array, Backend, Array]:
-    """Validate an (n, d) real feature matrix; return (features, backend, column sums in float64).
+#: Features whose largest magnitude lies outside [2^-64, 2^64] are rescaled by a power of two into
+#: [1, 2) before any statistic is taken: inside the window every statistic (up to sum_k ||x_k||^4 of
+#: Ledoit-Wolf) stays far from float64's overflow and underflow, and a power of two rescales exactly.
+SAFE_LOG2_MAGNITUDE = 64
 
-    The column sums double as the NaN/inf check (a non-finite entry makes its column sum non-finite),
-    so the check costs no extra pass; only when it fires are the bad entries counted.
+
+@dataclass
+class CheckedFeatures:
+    """Validated features, ready for the statistics pass.
+
+    ``features`` is the caller's array (any dtype, its own device), or a rescaled float64 copy when its
+    magnitude is extreme: then ``features = original * 2**log2_scale`` exactly. ``backend`` is where the
+    statistics are computed (the features' own device unless another was asked for), and
+    ``column_sums`` (float64, on the backend) are the rescaled features' column sums.
     """
-    if not _is_torch_tensor(features) and not isinstance(features, np.ndarray):
+
+    features: Array
+    backend: Backend
+    column_sums: Array
+    log2_scale: int = 0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.features.shape[0]), int(self.features.shape[1])
+
+
+def _magnitude_and_column_sums(features: Array, block_bytes: int = 2**20) -> tuple[float, Array | None]:
+    """(largest |entry|, float64 column sums) in one pass without a copy of the matrix; NaN (or inf)
+    in any entry makes the magnitude non-finite. Torch: two device reductions; numpy: row blocks
+    of about ``block_bytes``, each read once for both (the sums are None for integer input)."""
+    if _is_torch_tensor(features):
+        lo, hi = features.aminmax()
+        return max(abs(float(lo)), abs(float(hi))), None
+    n, d = features.shape
+    rows = max(1, block_bytes // (8 * max(d, 1)))
+    magnitude = 0.0
+    sums = np.zeros(d) if features.dtype == np.float64 else None
+    buffer = np.empty((min(n, rows), d), dtype=features.dtype) if np.issubdtype(features.dtype, np.floating) else None
+    for start in range(0, n, rows):
+        block = features[start : start + rows]
+        if buffer is not None:
+            largest = float(np.abs(block, out=buffer[: block.shape[0]]).max())
+        else:
+            largest = float(np.abs(block.astype(np.float64)).max())
+        if not math.isfinite(largest):  # NaN or inf: Python's max() would drop a NaN
+            return largest, None
+        magnitude = max(magnitude, largest)
+        if sums is not None:
+            sums += np.add.reduce(block, axis=0)
+    return magnitude, sums
+
+
+def _rescaled(features: Array, backend: Backend, log2_scale: int) -> Array:
+    """features * 2**log2_scale as float64 where the features live (exact: a power of two), in at
+    most two steps so that neither factor overflows."""
+    half = log2_scale // 2
+    if _is_torch_tensor(features):
+        import torch
+
+        out = features.to(torch.float64) * math.ldexp(1.0, half)
+    else:
+        out = np.asarray(features, dtype=np.float64) * math.ldexp(1.0, half)
+    out *= math.ldexp(1.0, log2_scale - half)
+    return out
+
+
+def check_features(features: Array, name: str = "features", min_samples: int = 2, device: str | None = None) -> CheckedFeatures:
+    """Validate an (n, d) real feature matrix and prepare it for the statistics pass.
+
+    Torch tensors are detached (``requires_grad`` is fine); a numpy masked array is accepted when no
+    entry is masked (its data are used) and refused otherwise. The largest magnitude doubles as the
+    NaN/inf check and comes from the same pass as the column sums (no copy); only when it fires are
+    the bad entries counted. Features
+    of extreme magnitude are rescaled exactly by a power of two (see ``SAFE_LOG2_MAGNITUDE``).
+    """
+    features = _unmasked(features, name)
+    if _is_torch_tensor(features):
+        features = features.detach()
+    elif not isinstance(features, np.ndarray):
         if isinstance(features, (list, tuple)):
             features = np.asarray(features)
         else:
@@ -59,20 +152,26 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
         raise ValueError(f"{name} needs at least {min_samples} samples, got {n}")
     if d < 1:
         raise ValueError(f"{name} has no feature columns (shape {tuple(features.shape)})")
-    backend = backend_for(features)
-    column_sums = backend.column_sums(features)
-    if not bool((column_sums == column_sums).all()) or not bool(np.isfinite(backend.to_numpy(column_sums)).all()):
+    magnitude, column_sums = _magnitude_and_column_sums(features)
+    if not math.isfinite(magnitude):
         host = _to_host(features, name)
         bad = ~np.isfinite(host)
         n_nan, n_inf = int(np.isnan(host).sum()), int(np.isinf(host).sum())
-        if bad.any():
-            rows = np.unique(np.nonzero(bad)[0])
-            raise ValueError(
-                f"{name} contain {n_nan} NaN and {n_inf} infinite values in {rows.size} rows "
-                f"(first rows: {rows[:5].tolist()}); drop or impute them first"
-            )
-        raise ValueError(f"{name} overflow float64 when summed: rescale them")
-    return features, backend, column_sums
+        rows = np.unique(np.nonzero(bad)[0])
+        raise ValueError(
+            f"{name} contain {n_nan} NaN and {n_inf} infinite values in {rows.size} rows "
+            f"(first rows: {rows[:5].tolist()}); drop or impute them first"
+        )
+    log2_scale = 0
+    if magnitude > 0 and not 2.0**-SAFE_LOG2_MAGNITUDE <= magnitude <= 2.0**SAFE_LOG2_MAGNITUDE:
+        log2_scale = 1 - math.frexp(magnitude)[1]  # the largest magnitude lands in [1, 2)
+        features = _rescaled(features, backend_for(features), log2_scale)
+        column_sums = None
+    backend = backend_for(features, device)
+    if column_sums is None:
+        column_sums = backend_for(features).column_sums(features)
+    column_sums = backend.asarray(column_sums)
+    return CheckedFeatures(features, backend, column_sums, log2_scale)
 
 
 def check_labels(labels: Array, n_samples: int, name: str = "labels") -> np.ndarray:
@@ -89,6 +188,11 @@ def check_labels(labels: Array, n_samples: int, name: str = "labels") -> np.ndar
     if host.shape[0] != n_samples:
         raise ValueError(f"{name} has {host.shape[0]} entries but the features have {n_samples} rows")
     host = as_class_indices(host, name, _ENCODE_HINT)
+    if host.size and host.max() >= n_samples:
+        raise ValueError(
+            f"{name} must be 0..C-1 with every class present, so below the number of samples ({n_samples}); "
+            f"got a label of {host.max()}; {_ENCODE_HINT}"
+        )
     counts = np.bincount(host)
     absent = np.flatnonzero(counts == 0)
     if absent.size:
@@ -126,8 +230,31 @@ def as_class_indices(host: np.ndarray, name: str, hint: str) -> np.ndarray:
     return host
 
 
-def check_probabilities(source_probs: Array, n_samples: int, name: str = "source_probs", atol: float = 1e-6) -> np.ndarray:
-    """Source-model probabilities: (n, Z), finite, non-negative, rows summing to 1 within ``atol``."""
+def _epsilon(x: object) -> float:
+    """Machine epsilon of an array's floating dtype (float64's for integers)."""
+    if _is_torch_tensor(x) and x.dtype.is_floating_point:
+        import torch
+
+        return float(torch.finfo(x.dtype).eps)
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        return float(np.finfo(dtype).eps)
+    return float(np.finfo(np.float64).eps)
+
+
+def row_sum_tolerance(epsilon: float, num_classes: int) -> float:
+    """How far a row of probabilities of a dtype with machine epsilon ``epsilon`` may sum from 1:
+    one rounding of each entry (at most epsilon in all) plus a sum over Z classes accumulated in
+    float32 or better (4 sqrt(Z) of its epsilon), and never below 1e-6. float32 softmax rows over
+    10,000 classes deviate by up to 2e-6 (tolerance 4.8e-5); float16 rows by up to 3.6e-4 (1.0e-3)."""
+    accumulation = min(epsilon, float(np.finfo(np.float32).eps))
+    return max(1e-6, epsilon + 4.0 * accumulation * math.sqrt(num_classes))
+
+
+def check_probabilities(source_probs: Array, n_samples: int, name: str = "source_probs", atol: float | None = None) -> np.ndarray:
+    """Source-model probabilities: (n, Z), finite, non-negative, rows summing to 1 within ``atol``
+    (default: ``row_sum_tolerance`` of the input's dtype). Returns them as host float64."""
+    epsilon = _epsilon(source_probs)
     host = _to_host(source_probs, name)
     if host.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_source_classes), got shape {host.shape}")
@@ -142,11 +269,13 @@ def check_probabilities(source_probs: Array, n_samples: int, name: str = "source
         raise ValueError(
             f"{name} contain negative values (min {host.min():.3g}): pass probabilities, e.g. softmax(logits), not logits"
         )
+    if atol is None:
+        atol = row_sum_tolerance(epsilon, host.shape[1])
     row_error = np.abs(host.sum(axis=1) - 1.0)
     if row_error.max() > atol:
         raise ValueError(
-            f"{name} rows must sum to 1 ({int((row_error > atol).sum())} rows deviate, worst by {row_error.max():.3g}); "
-            "normalise with P / P.sum(1, keepdims=True) or apply a softmax to logits"
+            f"{name} rows must sum to 1 ({int((row_error > atol).sum())} rows deviate, worst by {row_error.max():.3g}, "
+            f"tolerance {atol:.2g} for its dtype); normalise with P / P.sum(1, keepdims=True) or apply a softmax to logits"
         )
     return host
 

@@ -28,9 +28,9 @@ def _folds(labels: np.ndarray, folds: int, seed: int) -> StratifiedKFold:
 def _cross_validated_accuracy(model: BaseEstimator, features: Array, labels: Array, folds: int, seed: int) -> float:
     from sklearn.model_selection import cross_val_score
 
-    features, backend, _ = check_features(features)
-    labels = check_labels(labels, features.shape[0])
-    x = backend.to_numpy(features).astype(np.float64, copy=False)
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    x = checked.backend.to_numpy(checked.features).astype(np.float64, copy=False)
     return float(cross_val_score(model, x, labels, cv=_folds(labels, folds, seed)).mean())
 
 

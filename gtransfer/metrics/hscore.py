@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import Array
+from ._backend import Array, on_one_blas_thread
 from ._linalg import class_quadratic_form
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import check_features, check_labels
@@ -37,12 +37,13 @@ def h_score(features: Array, labels: Array) -> float:
     Returns:
         The H-score, a float in [0, C - 1]; higher means more transferable.
     """
-    features, backend, column_sums = check_features(features)
-    labels = check_labels(labels, features.shape[0])
-    stats = compute_statistics(features, labels, H_SCORE_NEEDS, backend, column_sums)
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    stats = compute_statistics(checked, labels, H_SCORE_NEEDS)
     return h_score_from_statistics(stats)
 
 
+@on_one_blas_thread
 def h_score_from_statistics(stats: FeatureStatistics) -> float:
     return class_quadratic_form(stats, 1.0, 0.0)
 
@@ -76,9 +77,9 @@ def ledoit_wolf_from_statistics(stats: FeatureStatistics) -> float:
 
 def ledoit_wolf_shrinkage(features: Array) -> float:
     """The Ledoit-Wolf shrinkage alpha of the centred features (matches scikit-learn's LedoitWolf)."""
-    features, backend, column_sums = check_features(features)
-    labels = np.zeros(features.shape[0], dtype=np.int64)
-    stats = compute_statistics(features, labels, frozenset({"gram", "row_sq_norms"}), backend, column_sums)
+    checked = check_features(features)
+    labels = np.zeros(checked.shape[0], dtype=np.int64)
+    stats = compute_statistics(checked, labels, frozenset({"gram", "row_sq_norms"}))
     return ledoit_wolf_from_statistics(stats)
 
 
@@ -103,14 +104,15 @@ def shrinkage_h_score(features: Array, labels: Array, shrinkage: float | None = 
         labels: (n,) integers 0..C-1, every class present.
         shrinkage: alpha in [0, 1]; None (default) estimates it with Ledoit-Wolf.
     """
-    features, backend, column_sums = check_features(features)
-    labels = check_labels(labels, features.shape[0])
     if shrinkage is not None and not 0.0 <= shrinkage <= 1.0:
         raise ValueError(f"shrinkage must be in [0, 1], got {shrinkage}")
-    stats = compute_statistics(features, labels, SHRINKAGE_H_SCORE_NEEDS, backend, column_sums)
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    stats = compute_statistics(checked, labels, SHRINKAGE_H_SCORE_NEEDS)
     return shrinkage_h_score_from_statistics(stats, shrinkage)
 
 
+@on_one_blas_thread
 def shrinkage_h_score_from_statistics(stats: FeatureStatistics, shrinkage: float | None = None) -> float:
     alpha = ledoit_wolf_from_statistics(stats) if shrinkage is None else float(shrinkage)
     n, d = stats.n, stats.d

@@ -32,7 +32,9 @@ def nce(source_labels: Array, labels: Array) -> float:
     """
     labels = check_labels(labels, len(labels))
     source = check_source_labels(source_labels, labels.size)
-    joint = _joint_distribution(labels, source, int(source.max()) + 1)
+    # compact the source ids first: the table is (C, distinct ids), whatever the ids' magnitude
+    source_ids, source = np.unique(source, return_inverse=True)
+    joint = _joint_distribution(labels, source.reshape(-1), source_ids.size)
     marginal = joint.sum(0, keepdims=True)
     used = joint > 0
     return float((joint[used] * np.log(joint[used] / np.broadcast_to(marginal, joint.shape)[used])).sum())
@@ -75,6 +77,7 @@ def nleep(
     components_per_class: int = 5,
     pca_variance: float | None = 0.8,
     random_state: int = 0,
+    max_bias: float = 0.25,
 ) -> float:
     r"""N-LEEP (Li et al., "Ranking Neural Checkpoints", CVPR 2021).
 
@@ -83,21 +86,37 @@ def nleep(
     the variance (None: no PCA, as in the stable_transfer reference); the mixture posteriors play
     the role of theta. The mixture fit makes the value depend on ``random_state`` and on the row
     order, so compare it across encoders only at a fixed seed.
+
+    P(y | z) is estimated on the same samples it scores, over Z = 5C components: the plug-in bias
+    of that estimate (Miller-Madow) is about (C - 1)(Z - 1) / (2n) nats upwards. With n = Z it is
+    total (each component holds one sample, whose label it reads back: pure noise scores a perfect
+    0.0), so a ValueError is raised when the bias exceeds ``max_bias`` times H(Y) (about a quarter of
+    the range [-H(Y), 0] that separates noise from a perfect source, at the default).
     """
     from sklearn.decomposition import PCA
     from sklearn.mixture import GaussianMixture
 
-    features, backend, _ = check_features(features)
-    labels = check_labels(labels, features.shape[0])
-    x = backend.to_numpy(features).astype(np.float64, copy=False)
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    x = checked.backend.to_numpy(checked.features).astype(np.float64, copy=False)
     if pca_variance is not None:
         if not 0.0 < pca_variance <= 1.0:
             raise ValueError(f"pca_variance must be in (0, 1], got {pca_variance}")
         if pca_variance < 1.0:
             x = PCA(n_components=pca_variance, svd_solver="full", random_state=random_state).fit_transform(x)
-    num_components = components_per_class * (int(labels.max()) + 1)
-    if num_components > x.shape[0]:
-        raise ValueError(f"N-LEEP needs at least {num_components} samples for its mixture, got {x.shape[0]}")
+    num_classes = int(labels.max()) + 1
+    num_components = components_per_class * num_classes
+    n = x.shape[0]
+    bias = (num_classes - 1) * (num_components - 1) / (2.0 * n)
+    entropy = float(-(np.bincount(labels) / n * np.log(np.bincount(labels) / n)).sum())
+    if bias > max_bias * entropy:
+        raise ValueError(
+            f"N-LEEP with {num_components} mixture components ({components_per_class} per class) on {n} samples: the in-sample "
+            f"estimate of P(y | component) is biased up by about (C-1)(Z-1)/(2n) = {bias:.3g} nats, more than {max_bias:g} of "
+            f"H(Y) = {entropy:.3g} (with about one sample per component it reads the labels back: noise scores a perfect 0); "
+            f"use at least {int(np.ceil((num_classes - 1) * (num_components - 1) / (2.0 * max_bias * entropy)))} samples "
+            "or fewer components_per_class"
+        )
     mixture = GaussianMixture(n_components=num_components, random_state=random_state).fit(x)
     posteriors = mixture.predict_proba(x)
     return leep(posteriors / posteriors.sum(1, keepdims=True), labels)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._backend import Array
+from ._backend import Array, on_one_blas_thread
 from ._linalg import rank_tolerance
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import as_backend, check_features, check_labels
@@ -33,8 +33,13 @@ def logme(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3,
 
     LogME = (1 / C) sum_c L_c / n. The log-determinant runs over all d eigenvalues, zeros included:
     when n < d this adds (d - k)/2 log(alpha) that the reference code drops (thuml/LogME issue #23),
-    so values differ from it there, by design. One eigendecomposition (of F^T F, or of F F^T when
-    n < d) serves all classes; the iteration runs vectorised over classes with the reference's
+    so values differ from it there, by design. All-zero features (no eigenvalue) get the evidence's
+    supremum, alpha -> infinity, in closed form (see ``_evidence_without_features``), where the
+    reference returns NaN. The maximised evidence is invariant to the features' scale; features of
+    extreme magnitude (outside [2^-64, 2^64]) are scored rescaled by a power of two into [1, 2), so
+    their value is that of the rescaled features (the fixed point from alpha = beta = 1 and its
+    ``epsilon`` make the computed value scale-invariant to about ``tol``, not exactly).
+    One eigendecomposition (of F^T F, or of F F^T when n < d) serves all classes; the iteration runs vectorised over classes with the reference's
     stopping rule (relative change of alpha/beta <= ``tol``, at most ``max_iter`` steps,
     ``epsilon`` added to both denominators).
 
@@ -44,36 +49,40 @@ def logme(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3,
     Returns:
         Mean per-sample log evidence over classes (higher is better).
     """
-    features, backend, column_sums = check_features(features)
-    labels = check_labels(labels, features.shape[0])
-    stats = compute_statistics(features, labels, LOGME_NEEDS, backend, column_sums)
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    stats = compute_statistics(checked, labels, LOGME_NEEDS)
     return logme_from_statistics(stats, max_iter=max_iter, tol=tol, epsilon=epsilon)
 
 
 def _spectrum_and_class_coordinates(stats: FeatureStatistics) -> tuple[Array, Array]:
-    """Nonzero eigenvalues sigma of F^T F (raw features) and z = U^T y_c for every class (k x C)."""
+    """Nonzero eigenvalues sigma of F^T F (raw features) and z = U^T y_c for every class (k x C).
+
+    Only the coordinates of the C label columns on the eigenvectors are needed, never the
+    eigenvectors themselves: ``eigh_projected`` returns V^T B directly (V^T F^T Y = S U^T Y)."""
     be, n, m = stats.backend, stats.n, stats.mean
     counts = as_backend(be, stats.counts.astype(np.float64))
     if stats.primal:
         raw_gram = stats.gram + n * (m[:, None] * m[None, :])
-        sigma, vectors = be.eigh(raw_gram)
-        keep = sigma > rank_tolerance(be.to_numpy(sigma), max(n, stats.d))
         raw_class_sums = stats.class_sums + counts[:, None] * m[None, :]  # F^T y_c, as rows
+        sigma, projected = be.eigh_projected(raw_gram, raw_class_sums.T)  # (d, C)
+        keep = sigma > rank_tolerance(be.to_numpy(sigma), max(n, stats.d))
         sigma = sigma[keep]
-        coords = (vectors[:, keep].T @ raw_class_sums.T) / be.sqrt(sigma)[:, None]
-        return sigma, coords
+        return sigma, projected[keep] / be.sqrt(sigma)[:, None]
     r = stats.mean_projection
     raw_kernel = stats.gram + r[:, None] + r[None, :] + be.item((m * m).sum())
-    sigma, vectors = be.eigh(raw_kernel)
+    sigma, coords = be.eigh_projected(raw_kernel, stats.class_indicator())  # U^T y_c for every class
     keep = sigma > rank_tolerance(be.to_numpy(sigma), max(n, stats.d))
-    coords = vectors[:, keep].T @ stats.class_indicator()  # U^T y_c for every class
-    return sigma[keep], coords
+    return sigma[keep], coords[keep]
 
 
+@on_one_blas_thread
 def logme_from_statistics(
     stats: FeatureStatistics, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5
 ) -> float:
     sigma, z = _spectrum_and_class_coordinates(stats)
+    if int(sigma.shape[0]) == 0:
+        return _evidence_without_features(stats)
     norms = as_backend(stats.backend, stats.counts.astype(np.float64))  # ||y_c||^2 of a one-hot column = its count
     return float(_fixed_point_evidence(stats.backend, stats.n, stats.d, sigma, z, norms, max_iter, tol, epsilon).mean())
 
@@ -108,7 +117,8 @@ def logme_regression(features: Array, targets: Array, max_iter: int = 11, tol: f
         raise ValueError(f"logme_regression: targets must be ({features.shape[0]},) or ({features.shape[0]}, T), got {targets.shape}")
     if not np.isfinite(features).all() or np.isinf(targets).any():
         raise ValueError("logme_regression: features must be finite and targets finite or NaN (missing)")
-    features, backend, _ = check_features(features)
+    checked = check_features(features)
+    features, backend = np.asarray(checked.features, dtype=np.float64), checked.backend
     values = []
     for t in range(targets.shape[1]):
         rows = ~np.isnan(targets[:, t])
@@ -164,3 +174,15 @@ def _fixed_point_evidence(be: object, n: int, d: int, sigma: Array, z: Array, no
         if not active.any():
             break
     return evidence
+
+
+def _evidence_without_features(stats: FeatureStatistics) -> float:
+    r"""LogME of all-zero features: the supremum of the evidence, reached as alpha -> infinity
+    (w = 0), where only the noise model is left: with beta = n / ||y_c||^2 = n / n_c,
+
+    .. math:: \mathcal{L}_c / n = \tfrac12 \log(n / n_c) - \tfrac12 - \tfrac12 \log 2\pi .
+
+    The fixed point itself would drive alpha to 0/0 here (the reference returns NaN)."""
+    counts = stats.counts.astype(np.float64)
+    per_class = 0.5 * np.log(stats.n / counts) - 0.5 - 0.5 * math.log(2.0 * math.pi)
+    return float(per_class.mean())

@@ -75,12 +75,20 @@ SOURCE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.input
 
 
 def score_all(
-    features: Array, labels: Array, source_probs: Array | None = None, metrics: Iterable[str] | None = None
+    features: Array,
+    labels: Array,
+    source_probs: Array | None = None,
+    metrics: Iterable[str] | None = None,
+    device: str | None = None,
 ) -> dict[str, float]:
     """Score one embedding matrix with many metrics, sharing their statistics.
 
     One validation, one pass over the features (mean, Gram matrix, class sums, ...) for every
     covariance-based metric, so the call costs little more than the most expensive metric alone.
+    With ``device`` (e.g. "cuda"), the covariance-based metrics run there whatever the features'
+    own device: a numpy array is streamed to the GPU in row (or column) blocks, so it may be larger
+    than the GPU's memory as long as the d x d (n >= d) or n x n (n < d) products fit. N-LEEP, kNN and
+    the probe always run on the CPU (scikit-learn).
 
     Args:
         features: (n, d) array or tensor. labels: (n,) integers 0..C-1.
@@ -88,6 +96,8 @@ def score_all(
             label-entropy corrections).
         metrics: names from ``METRICS``; default: every feature metric, plus the source metrics
             when ``source_probs`` is given.
+        device: where to compute (a torch device name: "cpu", "cuda", "cuda:1"); default: where the
+            features live.
 
     Returns:
         {metric name: value}, in the order requested, plus ``label_entropy`` (H(Y), nats).
@@ -99,15 +109,15 @@ def score_all(
         unknown = [name for name in names if name not in METRIC_SPECS]
         if unknown:
             raise ValueError(f"unknown metrics {unknown}; available: {sorted(METRIC_SPECS)}")
-    features, backend, column_sums = check_features(features)
-    labels = check_labels(labels, features.shape[0])
+    checked = check_features(features, device=device)
+    labels = check_labels(labels, checked.shape[0])
     needs_probs = [name for name in names if METRIC_SPECS[name].inputs == "source_probs"]
     if needs_probs:
         if source_probs is None:
             raise ValueError(f"metrics {needs_probs} need source_probs (the source model's probabilities)")
         source_probs = check_probabilities(source_probs, labels.size)
     needs = frozenset().union(*(METRIC_SPECS[name].needs for name in names))
-    stats = compute_statistics(features, labels, needs, backend, column_sums) if needs else None
+    stats = compute_statistics(checked, labels, needs) if needs else None
     results: dict[str, float] = {}
     for name in names:
         spec = METRIC_SPECS[name]

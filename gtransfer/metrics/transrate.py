@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from ._backend import Array
-from ._linalg import logdet_identity_plus
-from ._statistics import FeatureStatistics, compute_statistics
+import numpy as np
+
+from ._backend import Array, on_one_blas_thread
+from ._statistics import FeatureStatistics, coding_rate_log_scales, compute_statistics, logdet_identity_plus
 from ._validation import check_features, check_labels
 
 __all__ = ["transrate"]
 
-TRANSRATE_NEEDS = frozenset({"gram", "class_grams"})
+TRANSRATE_NEEDS = frozenset({"gram", "class_coding_rates"})
 
 
 def transrate(features: Array, labels: Array, epsilon: float = 1e-4) -> float:
@@ -23,22 +24,24 @@ def transrate(features: Array, labels: Array, epsilon: float = 1e-4) -> float:
 
     classes averaged unweighted, as in the reference (tllib). Each log-determinant is taken on the
     smaller side (Sylvester: det(I + Z^T Z / a) = det(I + Z Z^T / a)) by a Cholesky factor; the
-    per-class products come from the same pass as the global one. The value depends on the scale of
-    the features through epsilon.
+    per-class products come from the same pass as the global one, are batched where classes are
+    small and reduced to their log-determinant as soon as each is complete (never one d x d matrix
+    per class at once). The value depends on the scale of the features through epsilon; features of
+    extreme magnitude are handled exactly (rescaled by a power of two, the log-determinants taken
+    from eigenvalues where the scaled matrices would overflow), so any finite input gives the
+    value of the formula at its own scale.
     """
     if epsilon <= 0:
         raise ValueError(f"epsilon must be positive, got {epsilon}")
-    features, backend, column_sums = check_features(features)
-    labels = check_labels(labels, features.shape[0])
-    stats = compute_statistics(features, labels, TRANSRATE_NEEDS, backend, column_sums)
-    return transrate_from_statistics(stats, epsilon)
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    stats = compute_statistics(checked, labels, TRANSRATE_NEEDS, coding_rate_epsilon=epsilon)
+    return transrate_from_statistics(stats)
 
 
-def transrate_from_statistics(stats: FeatureStatistics, epsilon: float = 1e-4) -> float:
-    be = stats.backend
-    total = 0.5 * logdet_identity_plus(be, stats.gram, 1.0 / (stats.n * epsilon))
-    per_class = [
-        0.5 * logdet_identity_plus(be, gram, 1.0 / (int(count) * epsilon))
-        for gram, count in zip(stats.class_grams, stats.counts)
-    ]
-    return total - sum(per_class) / stats.num_classes
+@on_one_blas_thread
+def transrate_from_statistics(stats: FeatureStatistics) -> float:
+    """TrR from the shared statistics, at the epsilon they were computed with."""
+    log_scale = coding_rate_log_scales(np.array([stats.n]), stats.coding_rate_epsilon, stats.log2_scale)[0]
+    total = 0.5 * float(logdet_identity_plus(stats.backend, stats.gram, log_scale))
+    return total - float(stats.class_coding_rates.mean())

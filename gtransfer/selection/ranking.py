@@ -21,6 +21,7 @@ def rank_encoders(
     cache: str | os.PathLike | None = None,
     progress: bool = True,
     source: str = "head",
+    device: str | None = None,
 ) -> pd.DataFrame:
     """Score each encoder on the target's training split and rank them by the first metric, best first.
 
@@ -36,10 +37,13 @@ def rank_encoders(
         source: for NCE/LEEP and their corrections, where the source probabilities come from:
             ``"head"`` (the encoder's source head; NaN for an encoder without one) or
             ``"kmeans-stand-in"`` (:mod:`gtransfer.selection.source_probs`).
+        device: torch device the metrics are computed on (e.g. ``"cuda"``; default: the CPU).
 
     ``metric`` defaults to ``shrinkage_h_score``, and to ``logme`` (its regression form) on a regression
     target. On a multi-task target (``ogbg-moltox21``) every task is scored on its labelled molecules and
     the mean over tasks ranks the encoders (:func:`gtransfer.selection.task_scores.score_target`).
+
+    ``device`` (e.g. "cuda") computes the covariance-based metrics there (see ``score_all``).
 
     Returns:
         a frame with ``rank``, ``encoder``, one column per metric (``alpha`` and ``h_score`` after
@@ -105,7 +109,8 @@ def rank_encoders(
                 def head_probs(rows_features: np.ndarray, spec: object = spec, embeddings: object = embeddings) -> np.ndarray:
                     return source_probabilities(spec, rows_features, embeddings.dataset_name, embeddings.node_input, source=source).probs
         computable = [m for m in metrics if head_probs is not None or m not in SOURCE_METRICS]
-        scores = score_target(features, labels, embeddings.task_kind, metrics=computable, source_probs=head_probs) if computable else {}
+        scores = score_target(features, labels, embeddings.task_kind, metrics=computable, source_probs=head_probs,
+                              device=device) if computable else {}
         scores = {**{m: float("nan") for m in metrics}, **scores}  # NCE/LEEP without a source head: NaN
         for metric in metrics:
             row[metric] = float(scores[metric])

@@ -37,6 +37,7 @@ def score_target(
     task_kind: str,
     metrics: Sequence[str] | None = None,
     source_probs: Callable[[np.ndarray], np.ndarray] | None = None,
+    device: str | None = None,
 ) -> dict[str, float]:
     """Metric values of one target's embeddings.
 
@@ -46,6 +47,7 @@ def score_target(
         metrics: names (default: every feature metric, plus the source metrics when ``source_probs`` is
             given; for regression every metric with a regression form).
         source_probs: maps the (rows of the) features to source probabilities (n, Z), for NCE and LEEP.
+        device: torch device :func:`gtransfer.metrics.score_all` computes on (default: the CPU).
 
     Returns:
         {metric: value} plus ``label_entropy`` for class labels, ``tasks_scored`` and ``tasks_skipped`` for
@@ -67,7 +69,7 @@ def score_target(
         return {"logme": logme_regression(features, labels)}
     if task_kind in ("binary", "multiclass"):
         probs = source_probs(features) if source_probs is not None else None
-        return score_all(features, labels, source_probs=probs, metrics=metrics)
+        return score_all(features, labels, source_probs=probs, metrics=metrics, device=device)
     if task_kind != "multitask":
         raise ValueError(f"unknown task kind {task_kind!r}; one of binary, multiclass, multitask, regression")
     labels = np.asarray(labels, dtype=np.float64)
@@ -80,7 +82,7 @@ def score_target(
             skipped += 1
             continue
         probs = source_probs(features[rows]) if source_probs is not None else None
-        per_task.append(score_all(features[rows], y, source_probs=probs, metrics=metrics))
+        per_task.append(score_all(features[rows], y, source_probs=probs, metrics=metrics, device=device))
     if not per_task:
         raise ValueError(f"none of the {labels.shape[1]} tasks has both classes among its labelled samples; nothing to score")
     out = {name: float(np.mean([scores[name] for scores in per_task])) for name in per_task[0]}

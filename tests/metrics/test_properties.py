@@ -6,6 +6,8 @@ import torch
 
 from gtransfer import metrics
 from gtransfer.metrics import _statistics
+from gtransfer.metrics._backend import TorchBackend
+from gtransfer.metrics._validation import CheckedFeatures, check_features
 from gtransfer.metrics.textbook import textbook_h_score, textbook_shrinkage_h_score
 
 STATS_METRICS = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate"]
@@ -142,21 +144,25 @@ def test_score_all_equals_the_individual_metrics_and_makes_one_pass(monkeypatch)
     assert list(scores)[: len(names)] == names
 
 
-def test_statistics_blocks_give_the_same_answer_as_one_block():
-    features, labels = make_task(3000, 400, 6, seed=9)
-    labels[:1500] = 0  # one class larger than d, five smaller: both class-gram paths
-    labels[1500:] = 1 + np.arange(1500) % 5
-    one_block = _statistics.compute_statistics(
-        features, labels, _statistics.STATISTICS, metrics._backend.NumpyBackend(), block_bytes=10**9
-    )
-    many_blocks = _statistics.compute_statistics(
-        features, labels, _statistics.STATISTICS, metrics._backend.NumpyBackend(), block_bytes=400 * 8 * 64
-    )
-    for name in ["gram", "class_sums", "row_sq_norms", "class_sq_sums"]:
-        np.testing.assert_allclose(getattr(many_blocks, name), getattr(one_block, name), rtol=1e-10, atol=1e-8)
-    for a, b in zip(many_blocks.class_grams, one_block.class_grams):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-8)
-    assert one_block.class_grams[0].shape == (400, 400) and one_block.class_grams[1].shape == (300, 300)
+@pytest.mark.parametrize("n, d", [(3000, 400), (300, 700)])
+def test_statistics_blocks_give_the_same_answer_as_one_block(n, d):
+    """Row blocks (n >= d) and column blocks (n < d) of any size, numpy or torch, streamed from the
+    host or not, give the statistics of one block; blocks of 64 rows (or columns) force many."""
+    features, labels = make_task(n, d, 6, seed=9)
+    labels[: n // 2] = 0  # one class larger than d (when n >= d), five smaller: both class-gram paths
+    labels[n // 2 :] = 1 + np.arange(n - n // 2) % 5
+    one = _statistics.compute_statistics(check_features(features), labels, _statistics.STATISTICS, block_bytes=10**9)
+    streamed = check_features(features)  # numpy features, torch backend: blocks are sent to the "device"
+    streamed = CheckedFeatures(features, TorchBackend(torch.device("cpu")), torch.from_numpy(streamed.column_sums), 0)
+    for checked in [check_features(features), check_features(torch.from_numpy(features)), streamed]:
+        row_bytes = 8 * (d if n >= d else n)
+        many = _statistics.compute_statistics(checked, labels, _statistics.STATISTICS, block_bytes=row_bytes * 64)
+        for name in ["gram", "class_sums", "row_sq_norms", "class_sq_sums", "class_coding_rates", "mean_projection"]:
+            expected, got = getattr(one, name), getattr(many, name)
+            if expected is None:
+                assert got is None
+                continue
+            np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-8 * np.abs(expected).max(), err_msg=name)
 
 
 def test_baselines_separate_informative_from_noise():

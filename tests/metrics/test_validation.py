@@ -46,7 +46,7 @@ def test_feature_metrics_reject_bad_input(name, features, labels, exception, mes
 
 PROBABILITY_CASES = [
     (P - 0.5, r"negative values .* not logits"),
-    (P * 2, r"rows must sum to 1 \(40 rows deviate, worst by 1\).*normalise"),
+    (P * 2, r"rows must sum to 1 \(40 rows deviate, worst by 1, tolerance 1e-06 for its dtype\).*normalise"),
     (P[:, 0], r"must be 2-D"),
     (P[:30], r"30 rows but labels have 40"),
     (np.where(np.arange(120).reshape(40, 3) == 5, np.nan, P), r"1 NaN or infinite"),

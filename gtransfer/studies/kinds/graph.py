@@ -105,7 +105,11 @@ def graph_score_trial(params: dict) -> dict:
         else:  # a multi-task target scores each task on its labelled rows: the source maps those rows
             def source_probs(rows: np.ndarray) -> np.ndarray:
                 return source_probabilities(spec, rows, embeddings.dataset_name, embeddings.node_input, **options).probs
-    scores = score_target(features, labels, embeddings.task_kind, metrics=metrics, source_probs=source_probs) if metrics != [] else {}
+    from gtransfer.training.batching import resolve_device
+
+    device = resolve_device(params.get("device"))  # CUDA when available: the metric core runs there too
+    scores = score_target(features, labels, embeddings.task_kind, metrics=metrics, source_probs=source_probs,
+                          device=str(device) if device.type == "cuda" else None) if metrics != [] else {}
     out = {**scores, **extra, "n": int(features.shape[0]), "d": int(features.shape[1])}
     if embeddings.task_kind in ("binary", "multiclass"):
         out["num_classes"] = int(np.unique(labels).size)

@@ -50,10 +50,12 @@ def _sync(device: Any) -> None:
         torch.cuda.synchronize(device)
 
 
-def _encoders(count: int, node_input: Any, root: str | None) -> list:
+def _encoders(encoder: str, count: int, node_input: Any, root: str | None) -> list:
+    """``count`` untrained encoders of the ``random:ARCH[:options]`` string ``encoder``, seeds 0..count-1."""
     from gtransfer.models.specs import resolve_encoder
 
-    return [resolve_encoder(f"random:gin:seed={seed}", root).load(node_features=node_input) for seed in range(count)]
+    separator = "," if encoder.count(":") >= 2 else ":"
+    return [resolve_encoder(f"{encoder}{separator}seed={seed}", root).load(node_features=node_input) for seed in range(count)]
 
 
 def run_training_benchmark(
@@ -66,8 +68,15 @@ def run_training_benchmark(
     trial_epochs: int = 100,
     root: str | None = None,
     progress: bool = True,
+    encoder: str = "random:gin",
 ) -> dict:
-    """Time the sequential loop and packed training; one row per setting (see the module docstring)."""
+    """Time the sequential loop and packed training; one row per setting (see the module docstring).
+
+    ``encoder``: the architecture, as a ``random:`` string without a seed (default GIN 5x300,
+    ``random:gin``; e.g. ``random:gin:layers=2,dim=64`` for a model small enough to be launch-bound).
+    """
+    if not encoder.startswith("random:") or "seed=" in encoder:
+        raise ValueError(f"the benchmark's encoder is a random:ARCH[:layers=L,dim=D] string without seed=, got {encoder!r}")
     import torch
     from torch_geometric.loader import DataLoader
 
@@ -79,7 +88,7 @@ def run_training_benchmark(
     from gtransfer.training.packed import DeviceGraphs, PackMember, train_pack
 
     device = resolve_device(device)
-    target, node_input = target_for_encoder(resolve_encoder("random:gin", root), "ogbg-molbbbp", root=root)
+    target, node_input = target_for_encoder(resolve_encoder(encoder, root), "ogbg-molbbbp", root=root)
     target = subsample_target(target, max_graphs, seed=0)
     task = TaskSpec("multilabel", 1)
     labels = torch.as_tensor(target.labels, dtype=torch.float32).view(-1, 1)
@@ -98,10 +107,10 @@ def run_training_benchmark(
 
     loaders = (loader("train", True), loader("valid", False), loader("test", False))
     seconds = 0.0
-    for encoder in _encoders(sequential_trials, node_input, root):
+    for model in _encoders(encoder, sequential_trials, node_input, root):
         _sync(device)
         start = time.perf_counter()
-        finetune(encoder, *loaders, task=task, epochs=epochs, patience=epochs + 1, device=device, progress=progress)
+        finetune(model, *loaders, task=task, epochs=epochs, patience=epochs + 1, device=device, progress=progress)
         _sync(device)
         seconds += time.perf_counter() - start
     rate = sequential_trials * epochs / seconds
@@ -112,7 +121,8 @@ def run_training_benchmark(
     _sync(device)
     collate_s = time.perf_counter() - start
     for k in packs:
-        members = [PackMember(encoder, seed=i, lr=(1e-3, 3e-4)[i % 2], patience=epochs + 1) for i, encoder in enumerate(_encoders(k, node_input, root))]
+        members = [PackMember(model, seed=i, lr=(1e-3, 3e-4)[i % 2], patience=epochs + 1)
+                   for i, model in enumerate(_encoders(encoder, k, node_input, root))]
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         _sync(device)
@@ -131,14 +141,15 @@ def run_training_benchmark(
         row["trials_per_h"] = bbbp_rate * 3600 / trial_epochs
         row["full_preset_h"] = full_preset_graph_epochs(trial_epochs) / bbbp_rate / 3600
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    return {"device": str(device), "device_name": device_name, "torch": torch.__version__, "epochs": epochs, "batch_size": batch_size,
+    return {"encoder": encoder, "device": str(device), "device_name": device_name, "torch": torch.__version__, "epochs": epochs, "batch_size": batch_size,
             "train_graphs": train_count, "trial_epochs": trial_epochs, "rows": rows}
 
 
 def print_training_report(result: dict) -> None:
     """The rows as a table, then the K=8 ratio line (or the largest K when 8 was not run)."""
-    print(f"fine-tuning throughput: GIN 5x300 + linear head, ogbg-molbbbp ({result['train_graphs']} training graphs), "
-          f"batch {result['batch_size']}, {result['epochs']} epochs, {result['device']} ({result['device_name']}), torch {result['torch']}")
+    print(f"fine-tuning throughput: {result.get('encoder', 'random:gin')} + linear head, ogbg-molbbbp "
+          f"({result['train_graphs']} training graphs), batch {result['batch_size']}, {result['epochs']} epochs, "
+          f"{result['device']} ({result['device_name']}), torch {result['torch']}")
     header = f"{'engine':<11}{'K':>5}{'seconds':>10}{'epochs/s':>10}{'trials/h':>10}{'full preset h':>15}{'collate s':>11}{'peak GiB':>10}"
     print(header)
     for row in result["rows"]:

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--pack", type=int, nargs="+", default=[1, 8], help="pack sizes K to time (default 1 8)")
     training.add_argument("--epochs", type=int, default=2, help="epochs per timed run (default 2)")
     training.add_argument("--batch-size", type=int, default=32)
+    training.add_argument("--encoder", default="random:gin",
+                          help="architecture as random:ARCH[:layers=L,dim=D] (default random:gin, a GIN 5x300)")
     training.add_argument("--max-graphs", type=int, default=None, help="subsample BBBP to this many graphs (a quick look)")
     training.add_argument("--sequential-trials", type=int, default=1, help="trials of the one-model loop to time (default 1)")
     training.add_argument("--trial-epochs", type=int, default=100, help="epochs per trial in the trials/h and preset projections")
@@ -98,7 +100,7 @@ def _run(args: argparse.Namespace) -> int:
         from gtransfer.bench.training import print_training_report, run_training_benchmark
 
         result = run_training_benchmark(args.pack, args.epochs, args.device, args.batch_size, args.max_graphs, args.sequential_trials,
-                                        args.trial_epochs, args.data_root, progress=not args.no_progress)
+                                        args.trial_epochs, args.data_root, progress=not args.no_progress, encoder=args.encoder)
         print_training_report(result)
     else:
         from gtransfer.bench.corpus import benchmark, print_rows

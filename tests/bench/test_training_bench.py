@@ -23,3 +23,11 @@ def test_training_benchmark_prints_both_engines_and_the_ratio(shared_data, capsy
     print_training_report(result)
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert re.fullmatch(r"packed/sequential epochs per second at K=2: \d+\.\d\d", last)
+
+
+def test_training_benchmark_takes_another_architecture_and_refuses_seeded_strings(shared_data):
+    result = run_training_benchmark(packs=(2,), epochs=1, device="cpu", max_graphs=30, root=str(shared_data), progress=False,
+                                    encoder="random:gcn:layers=2,dim=16")
+    assert result["encoder"] == "random:gcn:layers=2,dim=16" and [r["K"] for r in result["rows"]] == [1, 2]
+    with pytest.raises(ValueError, match="without seed="):
+        run_training_benchmark(packs=(2,), epochs=1, device="cpu", max_graphs=30, root=str(shared_data), encoder="random:gin:seed=3")

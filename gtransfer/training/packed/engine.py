@@ -32,7 +32,7 @@ from gtransfer.training.finetune import EncoderWithHead, FinetuneResult, TaskSpe
 from gtransfer.training.losses import member_losses
 from gtransfer.training.packed.device_graphs import DeviceGraphs
 from gtransfer.training.packed.flat import FlatParameters, StackedAdam
-from gtransfer.training.packed.stacked_encoder import StackedEncoder
+from gtransfer.training.packed.stacked_encoder import stack_members
 from gtransfer.training.task_metrics import HIGHER_IS_BETTER, METRIC_FUNCTIONS
 
 __all__ = ["PackMember", "train_pack", "MODES"]
@@ -111,10 +111,9 @@ class _Pack:
 
     def __init__(self, members: Sequence[PackMember], graphs: DeviceGraphs, task: TaskSpec, dtype: torch.dtype) -> None:
         device = graphs.device
-        self.encoder = StackedEncoder([m.encoder for m in members], dtype, device)
+        self.encoder, named = stack_members([m.encoder for m in members], dtype, device)
         self.encoder.check_inputs(graphs.x, graphs.edge_attr, "the target's graphs")
         heads = [_initial_head(m.seed, self.encoder.embedding_dim, task.num_outputs) for m in members]
-        named = dict(self.encoder.params)
         named["head.weight"] = torch.stack([h.weight.detach() for h in heads]).to(device=device, dtype=dtype)
         named["head.bias"] = torch.stack([h.bias.detach() for h in heads]).to(device=device, dtype=dtype)
         self.params = FlatParameters(named)
@@ -134,7 +133,6 @@ class _Pack:
         rows_full = [self.full[i] for i in self.ids]
         # None: every column of every member steps (the in-place fast path of the optimiser)
         self.update = None if all(rows_full) else self.head_columns.unsqueeze(0) | torch.tensor(rows_full, device=self.device).unsqueeze(1)
-        self.active = torch.ones(len(self.ids), dtype=torch.bool, device=self.device)
         self.training = [self.full[i] for i in self.ids]
         if not any(rows_full):  # only linear probes: no gradient flows into the frozen encoders at all
             for name, leaf in self.params.views().items():
@@ -151,19 +149,19 @@ class _Pack:
             self.best_buffers[name].index_copy_(0, target, t.index_select(0, index))
 
     def drop(self, rows: list[int]) -> None:
-        keep = [r for r in range(len(self.ids)) if r not in set(rows)]
+        leaving = set(rows)
+        keep = [r for r in range(len(self.ids)) if r not in leaving]
         index = torch.tensor(keep, dtype=torch.long, device=self.device)
         self.params.select(index)
         self.optimizer.select(index)
-        self.encoder.select(index)
+        self.encoder.set_buffers({name: t.index_select(0, index) for name, t in self.encoder.buffers.items()})
         self.keys = self.keys.index_select(0, index)
         self.ids = [self.ids[r] for r in keep]
         self._refresh()
 
     def use_best(self) -> None:
         self.params.load(self.best_flat)
-        self.encoder.buffers = self.best_buffers
-        self.encoder.select(torch.arange(self.best_flat.size(0), device=self.device))
+        self.encoder.set_buffers(self.best_buffers)
         self.ids = list(range(self.best_flat.size(0)))
         self.keys = None
 
@@ -279,7 +277,7 @@ def train_pack(
             with warnings.catch_warnings():  # the gradients are strided views of one flat buffer, on purpose
                 warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
                 losses.sum().backward()
-            pack.optimizer.step(pack.update, pack.active)
+            pack.optimizer.step(pack.update)
             losses_sum += losses.detach()
             steps_taken += 1
             step += 1

@@ -7,16 +7,16 @@ reads are leaf views into it, whose gradients are views into one flat gradient.
 
 :class:`StackedAdam` is Adam (Kingma & Ba 2015, ICLR) exactly as ``torch.optim.Adam`` computes it
 (L2 weight decay added to the gradient, no AMSGrad), per member k with its own learning rate
-:math:`\eta_k`, weight decay :math:`\lambda_k` and step count :math:`t_k`:
+:math:`\eta_k` and weight decay :math:`\lambda_k` (every member of a pack steps together: the step count
+t is shared; a stopped member leaves the pack):
 
 .. math::
     g \leftarrow g + \lambda_k \theta,\quad m \leftarrow \mathrm{lerp}(m, g, 1-\beta_1),\quad
     v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
-    \theta \leftarrow \theta - \frac{\eta_k}{1-\beta_1^{t_k}} \cdot
-        \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^{t_k}} + \epsilon},
+    \theta \leftarrow \theta - \frac{\eta_k}{1-\beta_1^{t}} \cdot
+        \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^{t}} + \epsilon},
 
-applied only where a boolean (K, P) mask allows (a member that is stopped, or a frozen encoder's
-columns, keeps its weights and moments).
+applied only where a boolean (K, P) mask allows (a frozen encoder's columns keep their weights and moments).
 """
 
 from __future__ import annotations
@@ -63,10 +63,6 @@ class FlatParameters:
             leaf.grad = self.grad[:, a:b].view(k, *self.shapes[name])
             self._views[name] = leaf
 
-    @property
-    def size(self) -> int:
-        return self.flat.size(0)
-
     def views(self) -> dict[str, Tensor]:
         """name -> (K, *shape) leaf views of ``flat`` (their gradients accumulate into ``grad``)."""
         return self._views
@@ -110,18 +106,17 @@ class StackedAdam:
         self.beta1, self.beta2, self.eps = betas[0], betas[1], eps
         self.exp_avg = torch.zeros_like(flat, requires_grad=False)
         self.exp_avg_sq = torch.zeros_like(flat, requires_grad=False)
-        self.steps = torch.zeros(flat.size(0), 1, dtype=flat.dtype, device=flat.device)
+        self.steps = 0
 
     @torch.no_grad()
-    def step(self, update: Tensor | None, active: Tensor) -> None:
-        """One Adam step where ``update`` (K, P) bool is true (``None``: everywhere, in place); ``active`` (K,) bool: members that step."""
+    def step(self, update: Tensor | None) -> None:
+        """One Adam step of every member where ``update`` (K, P) bool is true (``None``: everywhere, in place)."""
         theta, grad = self.params.flat, self.params.grad
         if self.decays:
             grad = grad + self.weight_decay * theta
-        self.steps += active.view(-1, 1).to(self.steps.dtype)
-        steps = self.steps.clamp(min=1)
-        step_size = self.lr / (1 - self.beta1**steps)
-        bias_correction2_sqrt = (1 - self.beta2**steps).sqrt()
+        self.steps += 1
+        step_size = self.lr / (1 - self.beta1**self.steps)
+        bias_correction2_sqrt = math.sqrt(1 - self.beta2**self.steps)
         if update is None:
             self.exp_avg.lerp_(grad, 1 - self.beta1)
             self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
@@ -138,4 +133,4 @@ class StackedAdam:
     def select(self, keep: Tensor) -> None:
         """Keep only members ``keep`` (after :meth:`FlatParameters.select` on the same rows)."""
         self.exp_avg, self.exp_avg_sq = self.exp_avg.index_select(0, keep), self.exp_avg_sq.index_select(0, keep)
-        self.lr, self.weight_decay, self.steps = self.lr[keep], self.weight_decay[keep], self.steps[keep]
+        self.lr, self.weight_decay = self.lr[keep], self.weight_decay[keep]

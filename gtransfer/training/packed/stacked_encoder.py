@@ -35,7 +35,7 @@ from torch_geometric.utils import scatter, softmax
 from gtransfer.models.encoder import GNNEncoder, build_encoder
 from gtransfer.models.inputs import molecule_specs
 
-__all__ = ["StackedEncoder", "stack_state_dicts", "hashed_dropout_keep"]
+__all__ = ["StackedEncoder", "stack_members", "stack_state_dicts", "hashed_dropout_keep"]
 
 _M31 = 0x7FFFFFFF
 _BN_EPS, _BN_MOMENTUM = 1e-5, 0.1
@@ -55,8 +55,8 @@ def stack_state_dicts(modules: Sequence[nn.Module], dtype: torch.dtype, device: 
     return params, buffers
 
 
-def hashed_dropout_keep(keys: Tensor, step: int, layer: int, shape: tuple[int, int], p: float) -> Tensor:
-    """(K, N, d) float mask, 0 for dropped and ``1/(1-p)`` for kept elements, from a counter hash.
+def hashed_dropout_keep(keys: Tensor, step: int, layer: int, shape: tuple[int, int], p: float, dtype: torch.dtype | None = None) -> Tensor:
+    """(K, N, d) mask of ``dtype`` (default: torch's), 0 for dropped and ``1/(1-p)`` for kept elements, from a counter hash.
 
     ``keys`` (K,) int64 in [0, 2^31). Element (n, j) of member k at ``step`` and ``layer`` is kept when
     ``hash(k, step, layer, n*d + j) / 2^31 >= p``; the hash mixes with multiply-xorshift rounds kept in
@@ -70,7 +70,7 @@ def hashed_dropout_keep(keys: Tensor, step: int, layer: int, shape: tuple[int, i
         x = (x * multiplier) & _M31
     x = x ^ (x >> 16)
     keep = (x.to(torch.float64) * (1.0 / 2**31)) >= p
-    return keep.view(keys.numel(), n, d).to(torch.get_default_dtype()) / (1.0 - p)
+    return keep.view(keys.numel(), n, d).to(dtype or torch.get_default_dtype()) / (1.0 - p)
 
 
 def _linear(h: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
@@ -98,51 +98,57 @@ class _BatchGraph:
                 self.inv_count = (1.0 / deg).view(1, -1, 1)
 
 
-class StackedEncoder:
-    """K encoders of one configuration, stacked (see the module docstring).
+def stack_members(encoders: Sequence[nn.Module], dtype: torch.dtype, device: torch.device) -> tuple[StackedEncoder, dict[str, Tensor]]:
+    """The K members as a :class:`StackedEncoder` (holding their stacked buffers) and their stacked parameters.
 
-    Args:
-        encoders: :class:`GNNEncoder` members with identical ``config`` (architecture, widths, inputs).
-        dtype: floating dtype of the stacked parameters.
-        device: where they live.
+    The parameters are returned, not kept: the caller stores them (in a
+    :class:`~gtransfer.training.packed.flat.FlatParameters`) and passes views of them to every forward.
 
     Raises:
         ValueError: no members, a member that is not a GNNEncoder, or configs that differ (the message
             names the first differing field).
     """
+    if not encoders:
+        raise ValueError("StackedEncoder needs at least one encoder")
+    for i, enc in enumerate(encoders):
+        if not isinstance(enc, GNNEncoder):
+            raise ValueError(f"packed training runs GNNEncoder members; member {i} is {type(enc).__name__}")
+    config: dict[str, Any] = dict(encoders[0].config)
+    for i, enc in enumerate(encoders[1:], start=1):
+        for key, value in config.items():
+            if enc.config[key] != value:
+                raise ValueError(f"members of a pack share one architecture; member {i} has {key}={enc.config[key]!r}, member 0 {value!r}")
+    params, buffers = stack_state_dicts(encoders, dtype, device)
+    return StackedEncoder(config, encoders[0].embedding_dim, buffers, dtype, device), params
 
-    def __init__(self, encoders: Sequence[nn.Module], dtype: torch.dtype, device: torch.device) -> None:
-        if not encoders:
-            raise ValueError("StackedEncoder needs at least one encoder")
-        for i, enc in enumerate(encoders):
-            if not isinstance(enc, GNNEncoder):
-                raise ValueError(f"packed training runs GNNEncoder members; member {i} is {type(enc).__name__}")
-        self.config: dict[str, Any] = dict(encoders[0].config)
-        for i, enc in enumerate(encoders[1:], start=1):
-            for key, value in self.config.items():
-                if enc.config[key] != value:
-                    raise ValueError(f"members of a pack share one architecture; member {i} has {key}={enc.config[key]!r}, member 0 {value!r}")
-        self.params, self.buffers = stack_state_dicts(encoders, dtype, device)
-        self.arch, self.layers, self.dim = self.config["arch"], self.config["num_layers"], self.config["hidden_dim"]
-        self.heads, self.jk, self.pooling = self.config["heads"], self.config["jk"], self.config["pooling"]
-        self.dropout = float(self.config["dropout"])
-        node_features, edge_features = self.config["node_features"], self.config["edge_features"]
+
+class StackedEncoder:
+    """K encoders of one configuration, stacked (see the module docstring); made by :func:`stack_members`.
+
+    Args:
+        config: the members' common ``GNNEncoder.config``.
+        embedding_dim: their embedding width.
+        buffers: stacked batch-norm buffers by state-dict name, (K, ...) each.
+        dtype, device: of the stacked tensors.
+    """
+
+    def __init__(self, config: dict[str, Any], embedding_dim: int, buffers: dict[str, Tensor], dtype: torch.dtype,
+                 device: torch.device) -> None:
+        self.config, self.embedding_dim, self.buffers = config, embedding_dim, buffers
+        self.arch, self.layers, self.dim = config["arch"], config["num_layers"], config["hidden_dim"]
+        self.heads, self.jk, self.pooling = config["heads"], config["jk"], config["pooling"]
+        self.dropout = float(config["dropout"])
+        node_features, edge_features = config["node_features"], config["edge_features"]
         self.node_spec = molecule_specs(node_features)[0] if isinstance(node_features, str) else None
         self.edge_spec = molecule_specs(edge_features)[1] if isinstance(edge_features, str) else None
         self.has_edges = edge_features is not None
-        self.embedding_dim = encoders[0].embedding_dim
         self.dtype, self.device = dtype, torch.device(device)
-        self._p: dict[str, Tensor] = self.params
         self._mask_key: tuple[bool, ...] | None = None
         self._mask_value: Tensor | None = None
 
-    @property
-    def size(self) -> int:
-        return next(iter(self.buffers.values())).size(0) if self.buffers else next(iter(self.params.values())).size(0)
-
-    def select(self, keep: Tensor) -> None:
-        """Keep only the members at positions ``keep`` (a (K',) index tensor) in :attr:`buffers`."""
-        self.buffers = {name: t.index_select(0, keep) for name, t in self.buffers.items()}
+    def set_buffers(self, buffers: dict[str, Tensor]) -> None:
+        """Replace the stacked buffers (after members left the pack, or with the best epochs' ones)."""
+        self.buffers = buffers
         self._mask_key = None
 
     # -- inputs -------------------------------------------------------------------------------------
@@ -160,40 +166,40 @@ class StackedEncoder:
                     raise ValueError(f"{where}: {what} feature column {column} holds indices {low[column]}..{high[column]}, "
                                      f"outside the encoder's vocabulary 0..{size - 1} (wrong featurizer?)")
 
-    def _categorical(self, prefix: str, spec: Any, values: Tensor) -> Tensor:
+    def _categorical(self, p: dict[str, Tensor], prefix: str, spec: Any, values: Tensor) -> Tensor:
         out = None
         for column, (size, fallback) in enumerate(zip(spec.cardinalities, spec.fallback)):
             index = values[:, column]
             if fallback is not None:
                 index = torch.where(index >= size, torch.full_like(index, fallback), index)
-            rows = self._p[f"{prefix}.embeddings.{column}.weight"].index_select(1, index)
+            rows = p[f"{prefix}.embeddings.{column}.weight"].index_select(1, index)
             out = rows if out is None else out + rows
         return out
 
-    def _node_input(self, x: Tensor) -> Tensor:
+    def _node_input(self, p: dict[str, Tensor], x: Tensor) -> Tensor:
         if self.node_spec is not None:
-            return self._categorical("node_encoder", self.node_spec, x)
-        weight = self._p["node_encoder.linear.weight"]
-        return _linear(x.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, self._p["node_encoder.linear.bias"])
+            return self._categorical(p, "node_encoder", self.node_spec, x)
+        weight = p["node_encoder.linear.weight"]
+        return _linear(x.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, p["node_encoder.linear.bias"])
 
-    def _edge_embeddings(self, layer: int, edge_attr: Tensor | None) -> tuple[Tensor, Tensor] | None:
+    def _edge_embeddings(self, p: dict[str, Tensor], layer: int, edge_attr: Tensor | None) -> tuple[Tensor, Tensor] | None:
         """((K, E, width) edge embeddings, (K, 1, width) self-loop embedding) of a layer, or None without edge features."""
         if not self.has_edges:
             return None
         prefix = f"convs.{layer}.edge_encoder"
         if self.edge_spec is not None:
             loop_attr = torch.tensor([self.edge_spec.self_loop], dtype=torch.long, device=edge_attr.device)
-            return self._categorical(prefix, self.edge_spec, edge_attr), self._categorical(prefix, self.edge_spec, loop_attr)
-        weight = self._p[f"{prefix}.linear.weight"]
+            return self._categorical(p, prefix, self.edge_spec, edge_attr), self._categorical(p, prefix, self.edge_spec, loop_attr)
+        weight = p[f"{prefix}.linear.weight"]
         attr = edge_attr.unsqueeze(-1) if edge_attr.dim() == 1 else edge_attr
-        edges = _linear(attr.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, self._p[f"{prefix}.linear.bias"])
-        return edges, self._p[f"{prefix}.self_loop_vector"].unsqueeze(1)
+        edges = _linear(attr.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, p[f"{prefix}.linear.bias"])
+        return edges, p[f"{prefix}.self_loop_vector"].unsqueeze(1)
 
     # -- layers -------------------------------------------------------------------------------------
     # Every layer adds a self-loop to each node (models/convs.py). The loops are not materialised as
     # edges: a node's own term is added to the aggregate of its in-edges, which is the same sum.
-    def _conv(self, layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None) -> Tensor:
-        p, prefix = self._p, f"convs.{layer}"
+    def _conv(self, p: dict[str, Tensor], layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None) -> Tensor:
+        prefix = f"convs.{layer}"
         if self.arch == "gin":
             msg = h.index_select(1, graph.src)
             own = h
@@ -211,10 +217,10 @@ class StackedEncoder:
             if self.arch == "gcn":
                 return (own * graph.self_norm).index_add(1, graph.dst, msg * graph.edge_norm)
             return F.normalize(own.index_add(1, graph.dst, msg) * graph.inv_count, p=2, dim=-1)
-        return self._gat(layer, h, graph, edges)
+        return self._gat(p, layer, h, graph, edges)
 
-    def _gat(self, layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None) -> Tensor:
-        p, prefix = self._p, f"convs.{layer}"
+    def _gat(self, p: dict[str, Tensor], layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None) -> Tensor:
+        prefix = f"convs.{layer}"
         k, n, heads, dim = h.size(0), h.size(1), self.heads, self.dim
         hw = _linear(h, p[f"{prefix}.weight_linear.weight"], p[f"{prefix}.weight_linear.bias"]).view(k, n, heads, dim)
         msg = hw.index_select(1, graph.src_loops)
@@ -227,8 +233,8 @@ class StackedEncoder:
         out = torch.zeros_like(hw).index_add_(1, graph.dst_loops, alpha.unsqueeze(-1) * msg)
         return out.mean(dim=2) + p[f"{prefix}.bias"].detach().unsqueeze(1)
 
-    def _batch_norm(self, layer: int, h: Tensor, training: Tensor | None, all_training: bool) -> Tensor:
-        p, b, prefix = self._p, self.buffers, f"batch_norms.{layer}"
+    def _batch_norm(self, p: dict[str, Tensor], layer: int, h: Tensor, training: Tensor | None, all_training: bool) -> Tensor:
+        b, prefix = self.buffers, f"batch_norms.{layer}"
         weight, bias = p[f"{prefix}.weight"].unsqueeze(1), p[f"{prefix}.bias"].unsqueeze(1)
         running_mean, running_var = b[f"{prefix}.running_mean"], b[f"{prefix}.running_var"]
 
@@ -266,26 +272,25 @@ class StackedEncoder:
 
         Args:
             params: the stacked parameters by state-dict name (views of a
-                :class:`~gtransfer.training.packed.flat.FlatParameters`, or :attr:`params`).
+                :class:`~gtransfer.training.packed.flat.FlatParameters`).
             training: per member, whether its encoder runs in training mode (batch statistics,
                 dropout, running-statistics updates); ``None``: all in evaluation mode.
             dropout_keys: (K,) int64 dropout keys (needed when a member trains and dropout > 0).
             step: the training step, an input of the dropout hash.
         """
-        self._p = params
         graph = _BatchGraph(edge_index, x.size(0), self.arch, self.dtype)
         any_training = training is not None and any(training)
         all_training = any_training and all(training)
         training_mask = self._mask(training) if any_training else None
-        h = self._node_input(x)
+        h = self._node_input(params, x)
         outputs = [h]
         for layer in range(self.layers):
-            h = self._conv(layer, h, graph, self._edge_embeddings(layer, edge_attr))
-            h = self._batch_norm(layer, h, training_mask, all_training)
+            h = self._conv(params, layer, h, graph, self._edge_embeddings(params, layer, edge_attr))
+            h = self._batch_norm(params, layer, h, training_mask, all_training)
             if layer < self.layers - 1:
                 h = F.relu(h)
             if any_training and self.dropout > 0:
-                keep = hashed_dropout_keep(dropout_keys, step, layer, (h.size(1), h.size(2)), self.dropout).to(h.dtype)
+                keep = hashed_dropout_keep(dropout_keys, step, layer, (h.size(1), h.size(2)), self.dropout, h.dtype)
                 if not all_training:
                     keep = torch.where(training_mask.view(-1, 1, 1), keep, torch.ones_like(keep))
                 h = h * keep

@@ -51,11 +51,13 @@ def trial_params(args: argparse.Namespace) -> list[dict]:
 
 
 def _table(params: list[dict], results: list[dict | Exception]) -> str:
+    from gtransfer.studies.execute import describe_error
+
     rows = [("encoder", "seed", "lr", "wd", "mode", "valid", "test", "best epoch", "epochs")]
     for p, r in zip(params, results):
         head = (p["encoder"], str(p["seed"]), f"{p['lr']:g}", f"{p['weight_decay']:g}", p["mode"])
         if isinstance(r, Exception):
-            rows.append((*head, f"failed: {type(r).__name__}: {r}", "", "", ""))
+            rows.append((*head, f"failed: {describe_error(r)}", "", "", ""))
         else:
             rows.append((*head, f"{r['valid_metric']:.4f}", f"{r['test_metric']:.4f}", str(r["best_epoch"]), str(r["epochs_run"])))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -64,6 +66,7 @@ def _table(params: list[dict], results: list[dict | Exception]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from gtransfer.io.atomic import write_text
+    from gtransfer.studies.execute import describe_error
     from gtransfer.studies.kinds.graph_finetune import graph_finetune_pack, pack_group
 
     params = trial_params(args)
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             raise results[0]
         text = json.dumps(results[0], indent=1)
     else:
-        listed = [{"params": {k: v for k, v in p.items() if v is not None}, **({"error": f"{type(r).__name__}: {r}"} if isinstance(r, Exception) else r)}
+        listed = [{"params": {k: v for k, v in p.items() if v is not None}, **({"error": describe_error(r)} if isinstance(r, Exception) else r)}
                   for p, r in zip(params, results)]
         text = json.dumps(listed, indent=1)
         print(_table(params, results))

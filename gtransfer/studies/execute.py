@@ -14,7 +14,7 @@ from gtransfer.io.canonical import canonicalize
 from gtransfer.studies.registry import get_trial_kind
 from gtransfer.studies.spec import Trial
 
-__all__ = ["TrialOutcome", "execute_trial", "working_directory"]
+__all__ = ["TrialOutcome", "execute_trial", "working_directory", "describe_error"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,13 @@ def working_directory(path: Path | None) -> Iterator[None]:
         os.chdir(previous)
 
 
+def describe_error(exc: BaseException) -> str:
+    """A failure as it is stored and shown: ``Type: message``, the whole message (its later lines -- paths
+    tried, valid names, the fix -- are what a user needs); just ``Type`` when there is no message."""
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def execute_trial(trial: Trial, imports: tuple[str, ...] = (), base_dir: str | Path | None = None) -> TrialOutcome:
     """Run ``trial`` with its registered function in ``base_dir``; never raises for a trial's own error.
 
@@ -61,8 +68,7 @@ def execute_trial(trial: Trial, imports: tuple[str, ...] = (), base_dir: str | P
             raise TypeError(f"trial kind {trial.kind!r} returned {type(value).__name__}, not a dict")
         result = canonicalize(value, "result", allow_nonfinite=True)
     except Exception as exc:  # noqa: BLE001 - a trial's failure is data, recorded in the store
-        # the whole message: its later lines (paths tried, valid names, the fix) are what a user needs
-        error = f"{type(exc).__name__}: {str(exc).strip()}"
+        error = describe_error(exc)
     return TrialOutcome(
         key=trial.key,
         kind=trial.kind,

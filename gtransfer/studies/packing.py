@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from gtransfer.studies.execute import TrialOutcome
+from gtransfer.studies.execute import TrialOutcome, describe_error
 from gtransfer.studies.registry import pack_runner, register_trial_kind
 from gtransfer.studies.spec import Trial
 
@@ -118,11 +118,6 @@ def member_outcomes(unit: Trial, outcome: TrialOutcome) -> list[TrialOutcome]:
     return out
 
 
-def _describe(exc: BaseException) -> str:
-    message = str(exc).strip()
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
 @register_trial_kind(PACK_KIND)
 def run_pack_trial(params: dict) -> dict:
     """Run a pack's members with their kind's pack runner: ``{"members": [{"result": ...} | {"error": ...}, ...]}``."""
@@ -133,4 +128,4 @@ def run_pack_trial(params: dict) -> dict:
     outcomes = runner.run([m["params"] for m in params["members"]])
     if len(outcomes) != len(params["members"]):
         raise RuntimeError(f"the {kind} pack runner returned {len(outcomes)} outcomes for {len(params['members'])} trials")
-    return {"members": [{"error": _describe(o)} if isinstance(o, BaseException) else {"result": o} for o in outcomes]}
+    return {"members": [{"error": describe_error(o)} if isinstance(o, BaseException) else {"result": o} for o in outcomes]}

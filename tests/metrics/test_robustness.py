@@ -16,13 +16,12 @@ from tests.metrics.test_properties import make_task
 STATS_METRICS = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate"]
 
 
-def large_mean_column_task():
-    """The issue's case: n = 2000, d = 256, column 0 = 1000 + 1e-5 (noise + 2y)."""
-    rng = np.random.default_rng(0)
-    n, d = 2000, 256
+def large_mean_column_task(n: int = 2000, d: int = 256, mean: float = 1000.0, seed: int = 0):
+    """The issue's case (defaults): n = 2000, d = 256, column 0 = 1000 + 1e-5 (noise + 2y)."""
+    rng = np.random.default_rng(seed)
     labels = np.arange(n) % 4
     features = rng.standard_normal((n, d)) + 0.5 * np.eye(d)[labels]
-    features[:, 0] = 1000.0 + 1e-5 * (rng.standard_normal(n) + 2.0 * labels)
+    features[:, 0] = mean + 1e-5 * (rng.standard_normal(n) + 2.0 * labels)
     return features, labels
 
 
@@ -39,11 +38,7 @@ def test_h_score_centres_a_column_with_a_large_mean_and_a_tiny_spread():
 
 def test_wide_features_with_a_large_mean_column_are_centred_too():
     """n < d: the raw kernel is centred as an n x n matrix only while the mean is moderate."""
-    rng = np.random.default_rng(1)
-    n, d = 200, 400
-    labels = np.arange(n) % 4
-    features = rng.standard_normal((n, d)) + 0.5 * np.eye(d)[labels]
-    features[:, 0] = 1e4 + 1e-5 * (rng.standard_normal(n) + 2.0 * labels)
+    features, labels = large_mean_column_task(n=200, d=400, mean=1e4, seed=1)
     centred = features - features.mean(0)
     for name in ["shrinkage_h_score", "h_score"]:
         assert metrics.METRICS[name](features, labels) == pytest.approx(metrics.METRICS[name](centred, labels), rel=1e-9)

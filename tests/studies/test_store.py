@@ -237,7 +237,12 @@ def test_a_store_in_a_read_only_folder_is_read_by_an_unprivileged_user(tmp_path)
     except KeyError:
         pytest.skip("no user 'nobody' on this machine")
     folder = Path(tempfile.mkdtemp(prefix="gtransfer-ro-store-"))
+    # 'nobody' may not read the checkout (a clone under a 0700 `mktemp -d`): it imports a readable copy
+    package = Path(tempfile.mkdtemp(prefix="gtransfer-ro-package-"))
     try:
+        shutil.copytree(Path(__file__).resolve().parents[2] / "gtransfer", package / "gtransfer",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        package.chmod(0o755)
         path = folder / "results.db"
         with TrialStore(path) as store:
             key, _ = _record(store, 0, result={"acc": 0.75})
@@ -253,7 +258,7 @@ def test_a_store_in_a_read_only_folder_is_read_by_an_unprivileged_user(tmp_path)
             "except ValueError as error:\n"
             "    print(str(error), len(str(error).splitlines()))\n"
         )
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        env = {**os.environ, "PYTHONPATH": str(package)}
 
         def demote():
             os.setgid(nobody.pw_gid)
@@ -277,3 +282,4 @@ def test_a_store_in_a_read_only_folder_is_read_by_an_unprivileged_user(tmp_path)
     finally:
         folder.chmod(stat.S_IRWXU)
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(package, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""The arguments every ``experiments/`` script takes (``--preset small|full`` and where to run)."""
+"""The arguments every ``experiments/`` script takes (``--preset small|medium|full`` and where to run)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ __all__ = ["experiment_parser"]
 def experiment_parser(description: str) -> argparse.ArgumentParser:
     """``--preset``, ``--out``, ``--workers``, ``--engine``, ``--data-root`` (see :func:`gtransfer.studies.experiment.run_experiment`)."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--preset", choices=("small", "full"), default="small", help="small: 2 CPU cores, minutes; full: GPU, the paper's scale")
+    parser.add_argument("--preset", choices=("small", "medium", "full"), default="small",
+                        help="small: 2 CPU cores, minutes; medium: 2 CPU cores, at most an hour, enough targets for intervals "
+                             "that decide; full: GPU, the paper's scale")
     parser.add_argument("--out", help="output folder (default results/<script name>-<preset>)")
     parser.add_argument("--workers", type=int, default=2, help="parallel trials")
     parser.add_argument("--engine", choices=("local", "ray"), default="local")

@@ -9,10 +9,10 @@ from gtransfer.cli.common import add_data_root_argument
 __all__ = ["experiment_parser"]
 
 
-def experiment_parser(description: str) -> argparse.ArgumentParser:
-    """``--preset``, ``--out``, ``--workers``, ``--engine``, ``--data-root`` (see :func:`gtransfer.studies.experiment.run_experiment`)."""
+def experiment_parser(description: str, presets: tuple[str, ...] = ("small", "full")) -> argparse.ArgumentParser:
+    """``--preset`` (one of ``presets``), ``--out``, ``--workers``, ``--engine``, ``--data-root`` (see :func:`gtransfer.studies.experiment.run_experiment`)."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--preset", choices=("small", "medium", "full"), default="small",
+    parser.add_argument("--preset", choices=presets, default="small",
                         help="small: 2 CPU cores, minutes; medium: 2 CPU cores, at most an hour, enough targets for intervals "
                              "that decide; full: GPU, the paper's scale")
     parser.add_argument("--out", help="output folder (default results/<script name>-<preset>)")

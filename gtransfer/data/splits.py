@@ -15,7 +15,7 @@ import numpy as np
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["murcko_scaffold", "random_split", "scaffold_split", "stratified_split"]
+__all__ = ["murcko_scaffold", "random_split", "scaffold_split", "stratified_sample", "stratified_split"]
 
 SPLIT_NAMES = ("train", "valid", "test")
 
@@ -142,3 +142,44 @@ def stratified_split(
         parts["valid"].append(members[n_train : n_train + n_valid])
         parts["test"].append(members[n_train + n_valid :])
     return {name: np.sort(np.concatenate(parts[name])).astype(np.int64) for name in SPLIT_NAMES}
+
+
+def stratified_sample(labels: npt.ArrayLike, size: int, seed: int = 0, min_per_class: int = 2) -> np.ndarray:
+    """Sorted positions of ``size`` of ``labels``' rows, each class keeping its share, seeded.
+
+    Class labels (1-D integers): class c of n_c rows gets max(min(min_per_class, n_c), floor(size *
+    n_c / n)) rows, the rest of ``size`` going to the largest remainders, so a rare class is not lost
+    when ``size`` is small (a Tox21 task with 4% positives keeps 2 of them in a sample of 50). Other
+    labels (floats: regression, or (n, T) multi-task) are sampled uniformly.
+
+    Raises:
+        ValueError: ``size`` below the number of rows the class minimum needs, or not positive.
+    """
+    labels = np.asarray(labels)
+    n = labels.shape[0]
+    if size <= 0:
+        raise ValueError(f"stratified_sample: size must be positive, got {size}")
+    rng = np.random.default_rng(seed)
+    if size >= n:
+        return np.arange(n, dtype=np.int64)
+    if labels.ndim != 1 or labels.dtype.kind not in "iub":
+        return np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)
+    classes, counts = np.unique(labels, return_counts=True)
+    floor = np.minimum(min_per_class, counts)
+    if floor.sum() > size:
+        raise ValueError(f"stratified_sample: {classes.size} classes need at least {int(floor.sum())} rows "
+                         f"({min_per_class} each, or all of a smaller class), but size is {size}; ask for more rows")
+    exact = size * counts / n
+    take = np.minimum(counts, np.maximum(floor, np.floor(exact).astype(np.int64)))
+    order = np.argsort(-(exact - np.floor(exact)), kind="stable")
+    while take.sum() < size:  # largest remainders first, skipping full classes
+        for c in order:
+            if take.sum() == size:
+                break
+            if take[c] < counts[c]:
+                take[c] += 1
+    while take.sum() > size:  # the class minimum pushed it over: trim the largest classes above their floor
+        c = int(np.argmax(take - floor))
+        take[c] -= 1
+    chosen = [rng.choice(np.flatnonzero(labels == cls), size=int(k), replace=False) for cls, k in zip(classes, take)]
+    return np.sort(np.concatenate(chosen)).astype(np.int64)

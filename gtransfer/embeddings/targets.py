@@ -52,6 +52,26 @@ class TargetEmbeddings:
         positions = self.splits[split]
         return self.features[positions], self.labels[positions]
 
+    def with_training_samples(self, size: int | None, seed: int = 0) -> TargetEmbeddings:
+        """The same embeddings with the training split cut to ``size`` rows (class shares kept, each class
+        at least 2 rows: :func:`gtransfer.data.splits.stratified_sample`); validation and test untouched.
+
+        What a metric sees when it must rank from few training samples, while the ground truth, computed
+        on the same cached embeddings, does not change. ``None`` (or a size at least the split's) keeps all.
+        """
+        from dataclasses import replace
+
+        from gtransfer.data.splits import stratified_sample
+
+        train = self.splits["train"]
+        if size is None or size >= train.size:
+            return self
+        labels = self.labels[train]
+        if self.task_kind == "multitask":  # stratify on "has any positive label", the rare side of most tasks
+            labels = (np.nan_to_num(labels, nan=0.0) > 0).any(axis=1).astype(np.int64)
+        keep = train[stratified_sample(labels, int(size), seed=seed)]
+        return replace(self, splits={**self.splits, "train": keep})
+
 
 def _embed_dataset(encoder: nn.Module, dataset: Dataset, level: str, batch_size: int = 128, device: str | None = None) -> np.ndarray:
     """(N, D) embeddings of every graph (or every node) of ``dataset``, in dataset order, computed on

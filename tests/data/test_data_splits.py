@@ -115,3 +115,23 @@ def test_stratified_split_can_require_every_class_in_every_split():
     # without the requirement the same labels split, leaving class 1 out of valid and test
     loose = stratified_split(np.array([0, 0, 0, 1]), 0.6, 0.2, 0.2)
     assert sorted(np.concatenate(list(loose.values())).tolist()) == [0, 1, 2, 3]
+
+
+def test_stratified_sample_keeps_class_shares_and_a_floor_for_rare_classes():
+    from gtransfer.data.splits import stratified_sample
+
+    labels = np.array([0] * 960 + [1] * 40)  # 4% positives, as in many Tox21 tasks
+    rows = stratified_sample(labels, 50, seed=0)
+    assert rows.size == 50 and np.unique(rows).size == 50 and np.all(np.diff(rows) > 0)
+    assert np.bincount(labels[rows]).tolist() == [48, 2]  # 2 = 50 * 4%, and the floor
+    rows = stratified_sample(labels, 500, seed=0)
+    assert np.bincount(labels[rows]).tolist() == [480, 20]
+    assert np.array_equal(stratified_sample(labels, 50, seed=1), stratified_sample(labels, 50, seed=1))
+    assert not np.array_equal(stratified_sample(labels, 50, seed=1), stratified_sample(labels, 50, seed=2))
+    skewed = np.array([0] * 995 + [1] * 5)  # 0.5%: the floor of 2 lifts the rare class above its share
+    assert np.bincount(skewed[stratified_sample(skewed, 50, seed=0)]).tolist() == [48, 2]
+    assert np.array_equal(stratified_sample(labels, 5000), np.arange(1000))
+    regression = np.linspace(0, 1, 100)
+    assert stratified_sample(regression, 10, seed=0).size == 10
+    with pytest.raises(ValueError, match="3 classes need at least 6 rows"):
+        stratified_sample(np.repeat([0, 1, 2], 10), 5)

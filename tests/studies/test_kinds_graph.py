@@ -180,3 +180,21 @@ def test_graph_finetune_trains_regression_and_multi_task_targets_and_keeps_the_b
     assert result["valid_metric"] == pytest.approx(best(result["valid_curve"]), abs=1e-6)
     assert result["valid_curve"].index(best(result["valid_curve"])) + 1 == result["best_epoch"]
     assert result["train_loss"][-1] < result["train_loss"][0]
+
+
+def test_graph_score_from_fewer_training_samples_scores_that_sample_only(tmp_path):
+    from gtransfer.data.splits import stratified_sample
+    from gtransfer.metrics import score_all
+    from gtransfer.studies.kinds.graph import graph_score_trial
+
+    metrics = ["h_score", "shrinkage_h_score", "logme"]
+    params = {"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "metrics": metrics, "sample_seed": 3}
+    small = graph_score_trial({**params, "train_samples": 40})
+    whole = graph_score_trial(params)
+    x, y = target_embeddings(ENCODER, "MUTAG", cache=tmp_path, sample_seed=3).part("train")  # sample_seed also seeds the split
+    rows = stratified_sample(y, 40, seed=3)
+    expected = score_all(x[rows].astype(np.float64), y[rows], metrics=metrics)
+    assert small["n"] == 40 and whole["n"] == len(y) > 40
+    for name in metrics:
+        assert small[name] == pytest.approx(expected[name], rel=1e-10)
+        assert small[name] != pytest.approx(whole[name], rel=1e-3)

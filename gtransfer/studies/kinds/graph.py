@@ -67,7 +67,8 @@ def check_graph_trial(params: dict) -> None:
             raise ValueError(problem)
 
 
-@register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source", "source_clusters", "device"), check=check_graph_trial)
+@register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source", "source_clusters", "device", "train_samples"),
+                     check=check_graph_trial)
 def graph_score_trial(params: dict) -> dict:
     """Every metric of ``score_all`` on the training split's embeddings; NCE/LEEP from a named source.
 
@@ -75,7 +76,10 @@ def graph_score_trial(params: dict) -> dict:
     the encoder's source head, default; ``"kmeans-stand-in"``, k-means of the target's embeddings,
     not a source model; :mod:`gtransfer.selection.source_probs`); ``source_clusters`` (Z of the
     stand-in, 32; 0 leaves NCE/LEEP out whatever the source). Sources are read only when ``metrics``
-    asks for NCE/LEEP (or is not given).
+    asks for NCE/LEEP (or is not given). ``train_samples``: score from this many training samples
+    only (class shares kept, at least 2 per class, drawn by ``sample_seed``;
+    :meth:`TargetEmbeddings.with_training_samples`), the embeddings and every other split unchanged,
+    so a study can ask how a metric ranks from n = 50, 100, ... samples against the same truth.
 
     Returns:
         the scores, ``n``, ``d``, ``num_classes`` and ``nce_leep_source`` (what NCE/LEEP were computed
@@ -87,6 +91,9 @@ def graph_score_trial(params: dict) -> dict:
     from gtransfer.selection.task_scores import score_target
 
     embeddings = _embeddings(params)
+    train_samples = params.get("train_samples")
+    embeddings = embeddings.with_training_samples(None if train_samples is None else int(train_samples),
+                                                  seed=int(params.get("sample_seed", 0)))
     features, labels = embeddings.part("train")
     features = features.astype(np.float64)
     clusters = int(params.get("source_clusters", 32))

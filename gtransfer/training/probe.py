@@ -5,7 +5,8 @@ trial kinds, the published-encoder sanity check): features standardised on the t
 L2 logistic regression fitted on them, its iteration cap treated as a budget (no convergence warning).
 :func:`probe_rocauc` probes each task of a multi-task binary target and reports the OGB-style mean
 ROC-AUC over the tasks that have both classes in the test split
-(:func:`gtransfer.training.task_metrics.rocauc_multilabel`).
+(:func:`gtransfer.training.task_metrics.rocauc_multilabel`). :func:`fit_ridge_probe` is the
+regression counterpart (ESOL, FreeSolv, Lipophilicity), on the same standardised features.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from gtransfer.training.task_metrics import rocauc_multilabel
 
-__all__ = ["fit_logistic_probe", "probe_rocauc"]
+__all__ = ["fit_logistic_probe", "fit_ridge_probe", "probe_rocauc"]
 
 
 def fit_logistic_probe(x_train: np.ndarray, y_train: np.ndarray, C: float = 1.0, max_iter: int = 500,
@@ -41,6 +42,17 @@ def fit_logistic_probe(x_train: np.ndarray, y_train: np.ndarray, C: float = 1.0,
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x_train, y_train)
     return model
+
+
+def fit_ridge_probe(x_train: np.ndarray, y_train: np.ndarray, C: float = 1.0) -> Pipeline:
+    """A fitted ``StandardScaler -> Ridge`` pipeline: w = argmin ||y - Xw - b||^2 + (1 / C) ||w||^2.
+
+    ``C`` is the inverse L2 strength, as for :func:`fit_logistic_probe`, so one ``l2`` grid serves
+    both probes (ridge's alpha = 1 / C).
+    """
+    if C <= 0:
+        raise ValueError(f"fit_ridge_probe: C (inverse L2 strength) must be positive, got {C}")
+    return make_pipeline(StandardScaler(), Ridge(alpha=1.0 / C)).fit(x_train, y_train)
 
 
 def probe_rocauc(features: np.ndarray, labels: np.ndarray, train: np.ndarray, test: np.ndarray,

@@ -198,3 +198,21 @@ def test_graph_score_from_fewer_training_samples_scores_that_sample_only(tmp_pat
     for name in metrics:
         assert small[name] == pytest.approx(expected[name], rel=1e-10)
         assert small[name] != pytest.approx(whole[name], rel=1e-3)
+
+
+def test_graph_probe_on_a_regression_target_is_closed_form_ridge(shared_data, tmp_path):
+    from gtransfer.studies.kinds.graph import graph_probe_trial
+
+    params = {"encoder": "random:gin:layers=2,dim=16,seed=0", "target": "ogbg-molesol", "seed": 0, "cache": str(tmp_path),
+              "l2": 0.5, "data_root": str(shared_data), "max_samples": 300}
+    result = graph_probe_trial(params)
+    emb = target_embeddings(params["encoder"], "ogbg-molesol", cache=tmp_path, root=shared_data, max_samples=300)
+    (x, y), (x_test, y_test) = emb.part("train"), emb.part("test")
+    mean, std = x.mean(0), x.std(0)
+    std[std == 0] = 1.0
+    xs, xt = (x - mean) / std, (x_test - mean) / std
+    w = np.linalg.solve(xs.T @ xs + 2.0 * np.eye(xs.shape[1]), xs.T @ (y - y.mean()))  # alpha = 1 / C = 2
+    errors = xt @ w + y.mean() - y_test
+    assert result["test_rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)), rel=1e-4)
+    assert result["test_mae"] == pytest.approx(np.mean(np.abs(errors)), rel=1e-4)
+    assert (result["n_train"], result["n_test"]) == (len(y), len(y_test))

@@ -125,19 +125,24 @@ def graph_score_trial(params: dict) -> dict:
 
 @register_trial_kind("graph_probe", params=(*COMMON_PARAMS, "l2", "max_iter", "device"), check=check_graph_trial)
 def graph_probe_trial(params: dict) -> dict:
-    """Logistic regression on frozen, standardised embeddings: train split -> test split.
+    """Logistic regression on frozen, standardised embeddings: train split -> test split; ridge
+    regression for a regression target (``test_rmse``, ``test_mae``: lower is better).
 
-    Optional params: ``l2`` (inverse regularisation C, 1.0), ``max_iter`` (500).
+    Optional params: ``l2`` (inverse regularisation C, 1.0; ridge's alpha = 1 / C), ``max_iter`` (500).
     """
-    from gtransfer.training.probe import fit_logistic_probe
-    from gtransfer.training.task_metrics import classification_metrics
+    from gtransfer.training.probe import fit_logistic_probe, fit_ridge_probe
+    from gtransfer.training.task_metrics import classification_metrics, mae, rmse
 
     embeddings = _embeddings(params)
-    if embeddings.task_kind not in ("binary", "multiclass"):
-        raise ValueError(f"graph_probe needs class labels; {params['target']} is a {embeddings.task_kind} target "
-                         "(use graph_finetune with mode: linear)")
     x_train, y_train = embeddings.part("train")
     x_test, y_test = embeddings.part("test")
+    if embeddings.task_kind == "regression":
+        predictions = fit_ridge_probe(x_train, y_train, C=float(params.get("l2", 1.0))).predict(x_test)
+        return {"test_rmse": rmse(y_test, predictions), "test_mae": mae(y_test, predictions),
+                "n_train": int(len(y_train)), "n_test": int(len(y_test))}
+    if embeddings.task_kind not in ("binary", "multiclass"):
+        raise ValueError(f"graph_probe needs class labels or a regression target; {params['target']} is a "
+                         f"{embeddings.task_kind} target (probe one task, e.g. {params['target']}:0, or use graph_finetune)")
     model = fit_logistic_probe(x_train, y_train, C=float(params.get("l2", 1.0)), max_iter=int(params.get("max_iter", 500)))
     probs = model.predict_proba(x_test)
     full = np.zeros((len(y_test), int(max(y_train.max(), y_test.max())) + 1))

@@ -12,7 +12,16 @@ none of these encoders has: they come out NaN, named "none" in the reports (pass
 kmeans-stand-in`` in the score stage for the k-means stand-in); ``experiments/graph_source_zoo.py``
 ranks source models that keep their heads.
 
+The medium preset is sized to decide the paper's claims on the CPU: 21 encoders (the nine published,
+a GIN 5x300 of each pretraining strategy -- five self-supervised on ZINC, one supervised on ToxCast --
+and untrained GIN (3 seeds), GCN, GraphSAGE and GAT) on 44 binary targets (BBBP, BACE, HIV (4,000
+molecules), both ClinTox tasks, every Tox21 and SIDER task), scored from n = 50, 100, 300, 1000 and
+all training molecules (:meth:`~gtransfer.embeddings.targets.TargetEmbeddings.with_training_samples`)
+against one linear-probe truth; fine-tuning truth on 8 targets (500 molecules each, 4 epochs); LogME
+against a ridge probe on ESOL. How long it took is in docs/results/claims.md.
+
     python experiments/source_selection.py --preset small   # 2 CPU cores, about 15-20 minutes
+    python experiments/source_selection.py --preset medium  # 2 CPU cores, at most an hour
     python experiments/source_selection.py --preset full    # GPU; the paper's scale
 """
 
@@ -26,7 +35,10 @@ from gtransfer.pretrain import pretrain_encoder
 from gtransfer.studies.experiment import run_experiment
 
 #: zoo members pretrained before the sweep: (file under <out>/zoo/, strategy), per preset
+SELF_SUPERVISED = ("attrmask", "contextpred", "edgepred", "infomax", "graphcl")
 ZOO = {
+    "medium": {"molecules": 3000, "epochs": 2, "device": "cpu",
+               "members": [(f"gin_{s}.pt", s) for s in SELF_SUPERVISED] + [("gin_supervised_toxcast.pt", "supervised")]},
     "small": {"molecules": 2000, "epochs": 1, "device": "cpu", "members": [("gin_attrmask.pt", "attrmask"), ("gin_infomax.pt", "infomax")]},
     "full": {"molecules": 250_000, "epochs": 20, "device": "cuda",
              "members": [(f"gin_{s}.pt", s) for s in ("attrmask", "edgepred", "infomax", "graphcl")]},
@@ -37,10 +49,15 @@ def build_zoo(preset: str, out: Path, data_root: str | None) -> list[str]:
     """Pretrain the preset's zoo into ``out/zoo/`` (resumed, skipped when complete); their spec paths."""
     config = ZOO[preset]
     paths = []
+    corpus = {"small": "zinc250k-3small", "medium": "zinc250k-jtnn-valid"}.get(preset, "moses-train")
     for name, strategy in config["members"]:
         path = out / "zoo" / name
-        pretrain_encoder(path, strategy, arch="gin", corpus="zinc250k-3small" if preset == "small" else "moses-train",
-                         limit=config["molecules"], epochs=config["epochs"], batch_size=32, device=config["device"], root=data_root)
+        if strategy == "supervised":  # Hu et al. pretrain on ChEMBL's labels; here ToxCast's 617 tasks, one epoch
+            pretrain_encoder(path, strategy, arch="gin", dataset="ogbg-moltoxcast", epochs=1, batch_size=32,
+                             device=config["device"], root=data_root)
+        else:
+            pretrain_encoder(path, strategy, arch="gin", corpus=corpus, limit=config["molecules"], epochs=config["epochs"],
+                             batch_size=32, device=config["device"], root=data_root)
         paths.append(f"zoo/{name}")  # relative to the spec, which lives in ``out``
     return paths
 
@@ -48,7 +65,71 @@ SMALL_METRICS = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate", "k
 FULL_METRICS = None  # every metric of score_all
 
 
+#: the medium preset's targets: 44 binary tasks; HIV (41,127 molecules) is scored on a seeded 4,000
+MEDIUM_TARGETS = (["ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox:0", "ogbg-molclintox:1"]
+                  + [f"ogbg-moltox21:{t}" for t in range(12)] + [f"ogbg-molsider:{t}" for t in range(27)])
+MEDIUM_LARGE = {"ogbg-molhiv": 4000}
+#: scores from this many training molecules per target (None: all of the training split)
+MEDIUM_SIZES = (50, 100, 300, 1000, None)
+#: the targets with fine-tuning truth, each cut to 500 molecules
+MEDIUM_FINETUNE_TARGETS = ["ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox:0", "ogbg-moltox21:0", "ogbg-moltox21:2",
+                           "ogbg-moltox21:7", "ogbg-molsider:0", "ogbg-molsider:6"]
+
+
+def medium_specs(data_root: str | None, zoo: list[str]) -> list[dict]:
+    """The medium preset's studies: one per score size n (sharing one probe truth through the store),
+    the fine-tuning-truth study and the regression study."""
+    encoders = ([f"published:{name}" for name in PUBLISHED_ENCODERS] + zoo
+                + [f"random:gin:seed={s}" for s in (0, 1, 2)] + [f"random:{arch}:seed=0" for arch in ("gcn", "graphsage", "gat")])
+    common = {"cache": "cache", **({"data_root": data_root} if data_root else {})}
+    probe = {"kind": "graph_probe", "seeds": [0], "params": {"l2": 0.1}}
+    report = {"candidate": "encoder", "group": "target", "scores": "graph_score", "n_boot": 1000}
+
+    def stages(kind: dict, params: dict) -> list[dict]:
+        """``kind`` on the 43 whole targets and on HIV's subsample."""
+        (large, size), = MEDIUM_LARGE.items()
+        return [{**kind, "targets": MEDIUM_TARGETS, "params": {**kind.get("params", {}), **params}},
+                {**kind, "targets": [large], "params": {**kind.get("params", {}), **params, "max_samples": size}}]
+
+    out = []
+    for size in MEDIUM_SIZES:
+        score = {"kind": "graph_score", "seeds": [0], "params": {"metrics": FEATURE_SCORES, "train_samples": size}}
+        out.append({
+            "name": f"source-selection-medium-n{size or 'all'}",
+            "description": f"{len(encoders)} encoders ranked on {len(MEDIUM_TARGETS) + 1} binary MoleculeNet targets; scores from "
+                           f"{size or 'all'} training molecules per target; truth: linear probe (C = 0.1) on all training "
+                           "molecules, scaffold test ROC-AUC.",
+            "encoders": encoders, "params": common, "stages": stages(score, {}) + stages(probe, {}),
+            "report": {**report, "truth": "graph_probe", "truth_metrics": ["test_roc_auc"]},
+        })
+    score = {"kind": "graph_score", "seeds": [0], "params": {"metrics": FEATURE_SCORES}}
+    out.append({
+        "name": "source-selection-medium-finetune",
+        "description": f"{len(encoders)} encoders ranked on {len(MEDIUM_FINETUNE_TARGETS)} targets of 500 molecules; truth: "
+                       "full fine-tuning (4 epochs, seeds 0 and 1 averaged), scaffold test ROC-AUC.",
+        "encoders": encoders, "targets": MEDIUM_FINETUNE_TARGETS, "params": {**common, "max_samples": 500},
+        "stages": [score, {"kind": "graph_finetune", "seeds": [0, 1], "params": {"epochs": 4, "patience": 4}}],
+        "report": {**report, "truth": "graph_finetune", "truth_metrics": ["test_roc_auc"]},
+    })
+    out.append({
+        "name": "source-selection-medium-regression",
+        "description": f"{len(encoders)} encoders ranked on ESOL by LogME's regression form (the one metric with one); truth: "
+                       "ridge probe (alpha = 10), scaffold test RMSE (lower is better).",
+        "encoders": encoders, "targets": ["ogbg-molesol"], "params": common,
+        "stages": [{"kind": "graph_score", "seeds": [0], "params": {"metrics": ["logme"]}}, probe],
+        "report": {**report, "truth": "graph_probe", "truth_metrics": ["test_rmse"]},
+    })
+    return out
+
+
+#: the metrics of the medium preset: the feature metrics that read no source head (most encoders have none) and
+#: are defined from n = 50 (N-LEEP refuses so few samples for its mixture; see gtransfer.metrics.leep.nleep)
+FEATURE_SCORES = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate", "knn_accuracy"]
+
+
 def specs(preset: str, data_root: str | None, zoo: list[str]) -> list[dict]:
+    if preset == "medium":
+        return medium_specs(data_root, zoo)
     published = [f"published:{name}" for name in PUBLISHED_ENCODERS]
     common = {"cache": "cache"}
     if data_root:
@@ -93,7 +174,7 @@ def specs(preset: str, data_root: str | None, zoo: list[str]) -> list[dict]:
 
 
 if __name__ == "__main__":
-    args = experiment_parser(__doc__.splitlines()[0]).parse_args()
+    args = experiment_parser(__doc__.splitlines()[0], presets=("small", "medium", "full")).parse_args()
     args.out = args.out or f"results/source_selection-{args.preset}"
     zoo = build_zoo(args.preset, Path(args.out), args.data_root)
     run_experiment(specs(args.preset, args.data_root, zoo), args, args.out)

@@ -216,3 +216,18 @@ def test_graph_probe_on_a_regression_target_is_closed_form_ridge(shared_data, tm
     assert result["test_rmse"] == pytest.approx(np.sqrt(np.mean(errors**2)), rel=1e-4)
     assert result["test_mae"] == pytest.approx(np.mean(np.abs(errors)), rel=1e-4)
     assert (result["n_train"], result["n_test"]) == (len(y), len(y_test))
+
+
+def test_graph_metric_timing_times_every_metric_alone_on_the_real_embeddings(tmp_path):
+    from gtransfer.metrics.registry import FEATURE_METRICS
+    from gtransfer.studies.kinds.graph import graph_metric_timing_trial
+
+    params = {"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "repeats": 2}
+    result = graph_metric_timing_trial(params)
+    assert (result["n"], result["d"], result["num_classes"]) == (len(target_embeddings(ENCODER, "MUTAG", cache=tmp_path).part("train")[1]), 16, 2)
+    assert all(0 < result[f"seconds_{name}"] < 60 for name in FEATURE_METRICS if name != "nleep")
+    few = graph_metric_timing_trial({**params, "train_samples": 20, "metrics": ["shrinkage_h_score", "nleep"]})
+    assert few["n"] == 20 and few["seconds_shrinkage_h_score"] > 0
+    assert np.isnan(few["seconds_nleep"]) and "N-LEEP" in few["skipped_nleep"]  # refused on 20 samples, said why
+    with pytest.raises(ValueError, match="leep needs a source head, and random:gin.* has none"):
+        graph_metric_timing_trial({**params, "metrics": ["leep"]})

@@ -8,6 +8,7 @@ params are templates filled from the params themselves, e.g.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from gtransfer.io.arrays import load_array
 from gtransfer.metrics import as_class_indices
 from gtransfer.studies.registry import register_trial_kind
 
-__all__ = ["probe_trial", "score_trial", "metric_timing_trial", "load_features_and_labels"]
+__all__ = ["probe_trial", "score_trial", "metric_timing_trial", "best_of", "load_features_and_labels"]
 
 
 def _fill(template: str, params: dict, field: str) -> Path:
@@ -166,10 +167,16 @@ def metric_timing_trial(params: dict) -> dict:
     if name not in METRICS:
         raise ValueError(f"unknown metric {name!r}; known: {sorted(METRICS)}")
     features, labels = synthetic_features(int(params["n"]), int(params["d"]), int(params.get("classes", 10)), int(params.get("seed", 0)))
-    best = float("inf")
-    value = float("nan")
-    for _ in range(max(1, int(params.get("repeats", 3)))):
-        start = time.perf_counter()
-        value = float(METRICS[name](features, labels))
-        best = min(best, time.perf_counter() - start)
+    best, value = best_of(lambda: float(METRICS[name](features, labels)), int(params.get("repeats", 3)))
     return {"seconds": best, "value": value}
+
+
+def best_of(call: Callable[[], float], repeats: int) -> tuple[float, float]:
+    """``(best wall seconds, value)`` of ``call`` over ``repeats`` runs (at least one): the minimum is
+    the usual estimate of a function's cost, the others having waited on something else."""
+    best, value = float("inf"), float("nan")
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        value = call()
+        best = min(best, time.perf_counter() - start)
+    return best, value

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from gtransfer.embeddings.targets import TargetEmbeddings
     from gtransfer.training.finetune import TaskSpec
 
-__all__ = ["graph_score_trial", "graph_probe_trial", "graph_finetune_inputs"]
+__all__ = ["graph_score_trial", "graph_metric_timing_trial", "graph_probe_trial", "graph_finetune_inputs"]
 
 
 def _embeddings(params: dict) -> TargetEmbeddings:
@@ -120,6 +120,54 @@ def graph_score_trial(params: dict) -> dict:
     out = {**scores, **extra, "n": int(features.shape[0]), "d": int(features.shape[1])}
     if embeddings.task_kind in ("binary", "multiclass"):
         out["num_classes"] = int(np.unique(labels).size)
+    return out
+
+
+@register_trial_kind("graph_metric_timing", params=(*COMMON_PARAMS, "metrics", "train_samples", "repeats"), check=check_graph_trial)
+def graph_metric_timing_trial(params: dict) -> dict:
+    """Wall time of each metric alone on a target's real (cached) training embeddings, best of ``repeats``.
+
+    Params: ``metrics`` (names; default the feature metrics and, when the encoder has a source head,
+    NCE and LEEP on the head's probabilities, computed once and not timed: the metric is timed, not
+    the source model's forward pass), ``train_samples`` (as for ``graph_score``), ``repeats`` (3).
+    Each metric runs alone through :func:`gtransfer.metrics.score_all`, so a metric that shares
+    statistics with others in a full scoring pays for them here. Float64 features, the CPU.
+
+    Returns:
+        ``seconds_<metric>`` for each metric, ``n``, ``d``, ``num_classes``; a metric that refuses the
+        input (N-LEEP on too few samples) gets NaN seconds and its reason under ``skipped_<metric>``.
+    """
+    from gtransfer.metrics import score_all
+    from gtransfer.metrics.registry import FEATURE_METRICS, SOURCE_METRICS
+    from gtransfer.models.specs import resolve_encoder
+    from gtransfer.selection.source_probs import source_probabilities
+    from gtransfer.studies.kinds.arrays import best_of
+
+    embeddings = _embeddings(params)
+    train_samples = params.get("train_samples")
+    embeddings = embeddings.with_training_samples(None if train_samples is None else int(train_samples),
+                                                  seed=int(params.get("sample_seed", 0)))
+    if embeddings.task_kind not in ("binary", "multiclass"):
+        raise ValueError(f"graph_metric_timing needs class labels; {params['target']} is a {embeddings.task_kind} target")
+    features, labels = embeddings.part("train")
+    features = features.astype(np.float64)
+    spec = resolve_encoder(params["encoder"], params.get("data_root"))
+    probs = None
+    if spec.source_head is not None:
+        probs = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input).probs
+    metrics = params.get("metrics") or [*FEATURE_METRICS, *(SOURCE_METRICS if probs is not None else ())]
+    out: dict = {"n": int(features.shape[0]), "d": int(features.shape[1]), "num_classes": int(np.unique(labels).size)}
+    for name in metrics:
+        if name in SOURCE_METRICS and probs is None:
+            raise ValueError(f"graph_metric_timing: {name} needs a source head, and {params['encoder']} has none; "
+                             "leave it out of metrics")
+        try:
+            seconds, _ = best_of(lambda name=name: score_all(features, labels, source_probs=probs, metrics=[name])[name],
+                                 int(params.get("repeats", 3)))
+        except ValueError as exc:  # e.g. N-LEEP's mixture on too few samples: recorded, not timed
+            out[f"seconds_{name}"], out[f"skipped_{name}"] = float("nan"), str(exc)
+            continue
+        out[f"seconds_{name}"] = seconds
     return out
 
 

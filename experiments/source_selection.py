@@ -85,10 +85,10 @@ def medium_specs(data_root: str | None, zoo: list[str]) -> list[dict]:
     probe = {"kind": "graph_probe", "seeds": [0], "params": {"l2": 0.1}}
     report = {"candidate": "encoder", "group": "target", "scores": "graph_score", "n_boot": 1000}
 
-    def stages(kind: dict, params: dict) -> list[dict]:
-        """``kind`` on the 43 whole targets and on HIV's subsample."""
+    def stages(kind: dict, params: dict, targets: list[str] = MEDIUM_TARGETS) -> list[dict]:
+        """``kind`` on the whole ``targets`` and on HIV's subsample."""
         (large, size), = MEDIUM_LARGE.items()
-        return [{**kind, "targets": MEDIUM_TARGETS, "params": {**kind.get("params", {}), **params}},
+        return [{**kind, "targets": targets, "params": {**kind.get("params", {}), **params}},
                 {**kind, "targets": [large], "params": {**kind.get("params", {}), **params, "max_samples": size}}]
 
     out = []
@@ -119,8 +119,23 @@ def medium_specs(data_root: str | None, zoo: list[str]) -> list[dict]:
         "stages": [{"kind": "graph_score", "seeds": [0], "params": {"metrics": ["logme"]}}, probe],
         "report": {**report, "truth": "graph_probe", "truth_metrics": ["test_rmse"]},
     })
+    timed = [e for e in encoders if e in MEDIUM_TIMING_ENCODERS or e.endswith("gin_infomax.pt")]
+    out.append({
+        "name": "source-selection-medium-timing",
+        "description": f"Seconds per metric, each alone, on the training embeddings of {len(timed)} encoders x "
+                       f"{len(MEDIUM_TIMING_TARGETS) + 1} targets (best of 2, float64, CPU).",
+        "encoders": timed, "params": common,
+        "stages": stages({"kind": "graph_metric_timing", "seeds": [0], "params": {"repeats": 2}}, {}, MEDIUM_TIMING_TARGETS),
+    })
     return out
 
+
+#: the encoders whose embeddings time every metric (and the zoo's infomax GIN): a metric's cost depends on
+#: n, d and the classes, not on which encoder of width 300 made the features
+MEDIUM_TIMING_ENCODERS = ("published:gcn_supervised", "published:graphsage_supervised", "published:gat_supervised",
+                          "random:gin:seed=0", "random:gat:seed=0")
+#: the targets whose real embeddings time every metric (with HIV's 4,000), from 1,100 to 5,800 training molecules
+MEDIUM_TIMING_TARGETS = ["ogbg-molsider:0", "ogbg-molbbbp", "ogbg-moltox21:0"]
 
 #: the metrics of the medium preset: the feature metrics that read no source head (most encoders have none) and
 #: are defined from n = 50 (N-LEEP refuses so few samples for its mixture; see gtransfer.metrics.leep.nleep)

@@ -18,5 +18,10 @@ def experiment_parser(description: str, presets: tuple[str, ...] = ("small", "fu
     parser.add_argument("--out", help="output folder (default results/<script name>-<preset>)")
     parser.add_argument("--workers", type=int, default=2, help="parallel trials")
     parser.add_argument("--engine", choices=("local", "ray"), default="local")
+    parser.add_argument("--project-only", action="store_true",
+                        help="print the trials and the projected device-hours of the fine-tuning, then stop (printed before "
+                             "every full preset starts)")
+    parser.add_argument("--device-rate", type=float, metavar="BBBP_EPOCHS_PER_S",
+                        help="this device's fine-tuning rate, from `python -m gtransfer.bench training`, for the projection")
     add_data_root_argument(parser)
     return parser

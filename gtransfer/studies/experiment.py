@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -47,12 +48,27 @@ def run_study(
     return write_report(store_path, out / "report", study=spec["name"])[0]
 
 
-def run_experiment(specs: list[dict], args: argparse.Namespace, default_out: str) -> list[Path]:
-    """Run each spec with :func:`run_study` into one folder and store; print the report paths."""
+def run_experiment(specs: list[dict], args: argparse.Namespace, default_out: str, prepare: Callable[[], object] | None = None) -> list[Path]:
+    """Run each spec with :func:`run_study` into one folder and store; print the report paths.
+
+    A full preset (``args.preset == "full"``) first prints its trials and the device-hours its
+    fine-tuning projects to (:mod:`gtransfer.studies.projection`); ``args.project_only`` stops there.
+    ``prepare`` (e.g. pretraining the zoo the specs name) runs after that and before the first sweep.
+    """
     import sys
     import time
 
     out = Path(args.out or default_out)
+    if getattr(args, "project_only", False) or getattr(args, "preset", None) == "full":
+        from gtransfer.studies.projection import project_finetuning, projection_lines
+        from gtransfer.studies.spec import parse_spec
+
+        projection = project_finetuning(parse_spec(spec, base_dir=out, source=spec["name"]) for spec in specs)
+        print("\n".join([f"{getattr(args, 'preset', '')} preset, before it starts:", *projection_lines(projection, getattr(args, "device_rate", None))]))
+        if getattr(args, "project_only", False):
+            return []
+    if prepare is not None:
+        prepare()
     reports = []
     for spec in specs:
         start = time.perf_counter()

@@ -268,19 +268,18 @@ def _measure_with_interval(name: str, fn: Callable[[np.ndarray, np.ndarray], flo
 
 def aggregate_table(per_group: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
     """Mean of each measure over groups, with a bootstrap interval over groups (NaN groups skipped)."""
+    from gtransfer.studies.claims import mean_interval
+
     rows = []
-    rng = np.random.default_rng(config.seed)
     for (metric, truth), part in per_group.groupby(["metric", "truth"], sort=False):
         row = {"metric": metric, "truth": truth, "groups": int(part["spearman"].notna().sum())}
         for name in CORRELATIONS:
             values = part[name].to_numpy(dtype=np.float64)
-            values = values[np.isfinite(values)]
-            if values.size == 0:
+            if not np.isfinite(values).any():
                 row.update({name: np.nan, f"{name}_low": np.nan, f"{name}_high": np.nan})
                 continue
-            means = values[rng.integers(0, values.size, (config.n_boot, values.size))].mean(axis=1)
-            low, high = np.percentile(means, [2.5, 97.5])
-            row.update({name: float(values.mean()), f"{name}_low": float(low), f"{name}_high": float(high)})
+            interval = mean_interval(values, n_boot=config.n_boot, seed=config.seed)
+            row.update({name: interval.estimate, f"{name}_low": interval.low, f"{name}_high": interval.high})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -180,3 +180,22 @@ def test_graph_finetune_trains_regression_and_multi_task_targets_and_keeps_the_b
     assert result["valid_metric"] == pytest.approx(best(result["valid_curve"]), abs=1e-6)
     assert result["valid_curve"].index(best(result["valid_curve"])) + 1 == result["best_epoch"]
     assert result["train_loss"][-1] < result["train_loss"][0]
+
+
+def test_graph_finetune_softmax_head_judges_a_binary_target_by_accuracy(mutag):
+    """``head: softmax`` trains MUTAG (binary) as two classes: accuracy on the test split and its majority baseline."""
+    from gtransfer.evaluation import majority_accuracy
+    from gtransfer.studies.kinds.graph_finetune import check_finetune_trial, graph_finetune_trial
+
+    params = {"encoder": ENCODER, "target": "MUTAG", "seed": 0, "epochs": 3, "batch_size": 32, "device": "cpu", "head": "softmax"}
+    result = graph_finetune_trial(params)
+    test, train = mutag.labels[mutag.splits["test"]], mutag.labels[mutag.splits["train"]]
+    assert result["metric"] == "accuracy" and "test_roc_auc" not in result
+    assert result["test_accuracy"] == result["test_metric"]
+    assert result["test_accuracy"] * test.size == pytest.approx(round(result["test_accuracy"] * test.size), abs=1e-9)
+    assert result["majority_accuracy"] == majority_accuracy(test, train) == pytest.approx(np.mean(test == np.bincount(train).argmax()))
+    assert "majority_accuracy" not in graph_finetune_trial({**params, "head": "task"}), "the default head is the target's own"
+    with pytest.raises(ValueError, match="head must be one of"):
+        check_finetune_trial({**params, "head": "sigmoid"})
+    with pytest.raises(ValueError, match="head 'softmax' needs class labels.*regression"):
+        graph_finetune_trial({**params, "target": "ogbg-molesol", "max_samples": 100})

@@ -97,6 +97,8 @@ def test_graph_score_is_score_all_on_the_training_split(tmp_path):
     for name in metrics:
         assert result[name] == pytest.approx(expected[name], rel=1e-10)
     assert (result["n"], result["d"], result["num_classes"]) == (len(y), 16, 2)
+    counts = np.bincount(y)
+    assert result["imbalance_ratio"] == pytest.approx(counts.max() / counts.min()) and result["imbalance_ratio"] > 1.5  # MUTAG: 125 vs 63
     assert result["nce_leep_source"] == "kmeans-stand-in: k-means of the target's own embeddings, Z=8 (not a source model)"
 
 

@@ -78,7 +78,8 @@ def graph_score_trial(params: dict) -> dict:
     asks for NCE/LEEP (or is not given).
 
     Returns:
-        the scores, ``n``, ``d``, ``num_classes`` and ``nce_leep_source`` (what NCE/LEEP were computed
+        the scores, ``n``, ``d``, ``num_classes``, ``imbalance_ratio`` (largest / smallest class of the
+        training split, :class:`gtransfer.data.class_subsets.TaskInfo`) and ``nce_leep_source`` (what NCE/LEEP were computed
         from; NaN NCE/LEEP with ``"none: ..."`` for an encoder without a source head).
     """
     from gtransfer.metrics.registry import SOURCE_METRICS
@@ -112,7 +113,10 @@ def graph_score_trial(params: dict) -> dict:
                           device=str(device) if device.type == "cuda" else None) if metrics != [] else {}
     out = {**scores, **extra, "n": int(features.shape[0]), "d": int(features.shape[1])}
     if embeddings.task_kind in ("binary", "multiclass"):
+        from gtransfer.data.class_subsets import describe_labels
+
         out["num_classes"] = int(np.unique(labels).size)
+        out["imbalance_ratio"] = float(describe_labels(labels).imbalance_ratio)
     return out
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constant, truth_higher_is_better
 from gtransfer.studies.store import TrialStore
 
-__all__ = ["ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
+__all__ = ["DESCRIPTIVE_COLUMNS", "ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
            "SOURCE_COLUMNS", "nce_leep_sources"]
 
 #: score-trial result columns that describe the target rather than score it

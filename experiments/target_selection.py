@@ -19,16 +19,18 @@ ratios 1, 2, 4, 7, 10, two subset seeds: 50 targets; source ``enzymes-gin``), IM
 at most 200 graphs a class: 20; ``imdb-multi-gin``), PROTEINS and NCI1 (k = 2, at most 300 a class,
 three seeds: 15 each; ``proteins-gin``, ``nci1-gin``), SIDER's binary tasks (26: all but task 2,
 whose ratio is 64) and 12 ToxCast tasks with 1034 labelled molecules and ratio at most 10 (both
-``tox21-gin``). Truth: ``graph_finetune`` with a softmax head (binary targets too, so every target is
-judged by accuracy and its majority baseline), 30 epochs, patience 5, fine-tuning seeds 0 and 1.
-Run on 2026-12-02 on a 2-core AMD EPYC CPU, no GPU, with ``--workers 2``: zoo build, 276 trials and
-report in MEDIUM_WALL (docs/results/target-selection-medium/).
+``tox21-gin``); the class subsets share graphs with their source's training set. Truth:
+``graph_finetune`` with a softmax head (binary targets too, so every target is judged by accuracy and
+its majority baseline), 30 epochs, patience 5, fine-tuning seeds 0 and 1.
+Run on 2026-12-02 on a 2-core AMD EPYC CPU, no GPU, with ``--workers 2``, while another study's
+sweep ran on the same two cores: 20 minutes wall in all -- zoo build 1 min 44 s, 414 trials (138
+scores, 276 fine-tunings) 14 min 24 s, report 3 min 40 s (docs/results/target-selection-medium/).
 
 full (GPU): the medium design with five subset seeds, no per-class caps, three fine-tuning seeds,
 100 epochs, patience 10 (225 class-subset targets, 263 in all).
 
     python experiments/target_selection.py --preset small   # 2 CPU cores, about 15 minutes
-    python experiments/target_selection.py --preset medium  # 2 CPU cores, MEDIUM_WALL
+    python experiments/target_selection.py --preset medium  # 2 CPU cores, about 20 minutes
     python experiments/target_selection.py --preset full    # GPU; fine-tuning as ground truth
 """
 

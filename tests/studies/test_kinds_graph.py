@@ -97,6 +97,8 @@ def test_graph_score_is_score_all_on_the_training_split(tmp_path):
     for name in metrics:
         assert result[name] == pytest.approx(expected[name], rel=1e-10)
     assert (result["n"], result["d"], result["num_classes"]) == (len(y), 16, 2)
+    counts = np.bincount(y)
+    assert result["imbalance_ratio"] == pytest.approx(counts.max() / counts.min()) and result["imbalance_ratio"] > 1.5  # MUTAG: 125 vs 63
     assert result["nce_leep_source"] == "kmeans-stand-in: k-means of the target's own embeddings, Z=8 (not a source model)"
 
 
@@ -231,3 +233,22 @@ def test_graph_metric_timing_times_every_metric_alone_on_the_real_embeddings(tmp
     assert np.isnan(few["seconds_nleep"]) and "N-LEEP" in few["skipped_nleep"]  # refused on 20 samples, said why
     with pytest.raises(ValueError, match="leep needs a source head, and random:gin.* has none"):
         graph_metric_timing_trial({**params, "metrics": ["leep"]})
+
+
+def test_graph_finetune_softmax_head_judges_a_binary_target_by_accuracy(mutag):
+    """``head: softmax`` trains MUTAG (binary) as two classes: accuracy on the test split and its majority baseline."""
+    from gtransfer.evaluation import majority_accuracy
+    from gtransfer.studies.kinds.graph_finetune import check_finetune_trial, graph_finetune_trial
+
+    params = {"encoder": ENCODER, "target": "MUTAG", "seed": 0, "epochs": 3, "batch_size": 32, "device": "cpu", "head": "softmax"}
+    result = graph_finetune_trial(params)
+    test, train = mutag.labels[mutag.splits["test"]], mutag.labels[mutag.splits["train"]]
+    assert result["metric"] == "accuracy" and "test_roc_auc" not in result
+    assert result["test_accuracy"] == result["test_metric"]
+    assert result["test_accuracy"] * test.size == pytest.approx(round(result["test_accuracy"] * test.size), abs=1e-9)
+    assert result["majority_accuracy"] == majority_accuracy(test, train) == pytest.approx(np.mean(test == np.bincount(train).argmax()))
+    assert "majority_accuracy" not in graph_finetune_trial({**params, "head": "task"}), "the default head is the target's own"
+    with pytest.raises(ValueError, match="head must be one of"):
+        check_finetune_trial({**params, "head": "sigmoid"})
+    with pytest.raises(ValueError, match="head 'softmax' needs class labels.*regression"):
+        graph_finetune_trial({**params, "target": "ogbg-molesol", "max_samples": 100})

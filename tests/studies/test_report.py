@@ -220,7 +220,8 @@ def test_the_report_names_the_source_of_every_nce_leep_column(tmp_path):
         for target in ("t1", "t2", "t3"):
             for i, (encoder, source) in enumerate(sources.items()):
                 params = {"encoder": encoder, "target": target, "seed": 0}
-                result = {"nce": -1.0 + 0.1 * i, "leep": -1.2 + 0.1 * i, "logme": float(i), "label_entropy": 0.8, "n": 10}
+                result = {"nce": -1.0 + 0.1 * i, "leep": -1.2 + 0.1 * i, "logme": float(i), "label_entropy": 0.8, "n": 10,
+                          "imbalance_ratio": 1.0 + i}
                 if source is not None:  # "old": a trial stored before sources were recorded
                     result["nce_leep_source"] = source
                 keys.append(trial_key("score", params))
@@ -238,6 +239,10 @@ def test_the_report_names_the_source_of_every_nce_leep_column(tmp_path):
     summary = "none (1); not recorded (1); source head (2)"
     rows = [line for line in text.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:] in SOURCE_COLUMNS + ("logme",)]
     assert rows and all((summary in row) == (not row.startswith("| logme")) for row in rows), rows
+    # label metadata describes a target: a column of the joined table, never a metric row
+    assert not any(line.startswith("| imbalance_ratio ") for line in text.splitlines())
+    joined_table = pd.read_csv(tmp_path / "out" / "s" / "scores_and_truth.csv")
+    assert sorted(set(joined_table["imbalance_ratio"])) == [1.0, 2.0, 3.0, 4.0]
 def test_regression_truth_lower_is_better_in_every_measure(tmp_path):
     """RMSE as truth: the best setting is the lowest RMSE, and a metric that ranks the lowest-error encoder
     first gets Spearman +1, top-1 relative accuracy 1 and regret 0 (flipping a direction breaks all three)."""

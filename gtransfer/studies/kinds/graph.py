@@ -82,7 +82,8 @@ def graph_score_trial(params: dict) -> dict:
     so a study can ask how a metric ranks from n = 50, 100, ... samples against the same truth.
 
     Returns:
-        the scores, ``n``, ``d``, ``num_classes`` and ``nce_leep_source`` (what NCE/LEEP were computed
+        the scores, ``n``, ``d``, ``num_classes``, ``imbalance_ratio`` (largest / smallest class of the
+        training split, :class:`gtransfer.data.class_subsets.TaskInfo`) and ``nce_leep_source`` (what NCE/LEEP were computed
         from; NaN NCE/LEEP with ``"none: ..."`` for an encoder without a source head).
     """
     from gtransfer.metrics.registry import SOURCE_METRICS
@@ -119,7 +120,10 @@ def graph_score_trial(params: dict) -> dict:
                           device=str(device) if device.type == "cuda" else None) if metrics != [] else {}
     out = {**scores, **extra, "n": int(features.shape[0]), "d": int(features.shape[1])}
     if embeddings.task_kind in ("binary", "multiclass"):
+        from gtransfer.data.class_subsets import describe_labels
+
         out["num_classes"] = int(np.unique(labels).size)
+        out["imbalance_ratio"] = float(describe_labels(labels).imbalance_ratio)
     return out
 
 

@@ -8,7 +8,11 @@ further by encoder architecture. A member's result does not depend on its pack (
 Params: ``encoder``, ``target``, ``seed`` (head initialisation and dropout masks); optional ``mode``
 (``"full"``), ``epochs`` (20), ``lr`` (1e-3), ``weight_decay`` (0), ``patience`` (5), ``batch_size`` (64),
 ``order_seed`` (0: the shuffle order, shared by a pack), ``max_samples``/``sample_seed`` (subsample),
-``device`` (CUDA when available), ``dtype`` (``"float32"`` or ``"float64"``), ``data_root``.
+``device`` (CUDA when available), ``dtype`` (``"float32"`` or ``"float64"``), ``data_root``; ``head``
+(``"task"``: the target's own head -- a sigmoid per binary task judged by ROC-AUC, a softmax over
+classes judged by accuracy; ``"softmax"``: a softmax over the classes for a binary target too, judged by
+accuracy with ``majority_accuracy`` reported, as the source zoo trains binary TU tasks -- what a study
+ranking binary and multi-class targets together by accuracy needs).
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ __all__ = ["graph_finetune_trial", "graph_finetune_pack", "pack_group", "MEMBER_
 #: params in which the members of one pack may differ
 MEMBER_PARAMS = frozenset({"encoder", "seed", "mode", "lr", "weight_decay", "patience"})
 DEFAULTS: dict[str, Any] = {"mode": "full", "epochs": 20, "lr": 1e-3, "weight_decay": 0.0, "patience": 5, "batch_size": 64,
-                            "order_seed": 0, "sample_seed": 0, "dtype": "float32"}
+                            "order_seed": 0, "sample_seed": 0, "dtype": "float32", "head": "task"}
 _DTYPES = ("float32", "float64")
+#: ``head`` values (see the module docstring)
+HEADS = ("task", "softmax")
 #: collated targets kept between packs of one process (a sweep runs many packs on few targets)
 _COLLATED: OrderedDict[str, tuple] = OrderedDict()
 _COLLATED_SIZE = 2
@@ -50,7 +56,7 @@ def pack_group(params: dict) -> str:
     from gtransfer.training.batching import resolve_device
 
     shared = {k: v for k, v in params.items() if k not in MEMBER_PARAMS}
-    for name in ("epochs", "batch_size", "order_seed", "sample_seed", "dtype"):
+    for name in ("epochs", "batch_size", "order_seed", "sample_seed", "dtype", "head"):
         shared.setdefault(name, DEFAULTS[name])
     shared["device"] = str(resolve_device(params.get("device")))
     return json.dumps(shared, sort_keys=True, default=str)
@@ -70,13 +76,16 @@ def _task_and_labels(target: GraphTarget) -> tuple[TaskSpec, Any]:
 
 def _collated(params: dict, spec: Any, device: Any, dtype: Any) -> tuple[GraphTarget, Any, DeviceGraphs]:
     """(target, node input, the target's graphs on ``device``), reused across the packs of a process."""
+    from dataclasses import replace
+
     from gtransfer.data.targets import subsample_target
     from gtransfer.embeddings.targets import target_for_encoder
     from gtransfer.training.packed import DeviceGraphs
 
     sample_seed = int(_get(params, "sample_seed"))
-    key = json.dumps([params["target"], spec.featurizer, params.get("max_samples"), sample_seed, params.get("data_root"), str(device), str(dtype)],
-                     default=str)
+    head = _head(params)
+    key = json.dumps([params["target"], spec.featurizer, params.get("max_samples"), sample_seed, params.get("data_root"), str(device), str(dtype),
+                      head], default=str)
     if key in _COLLATED:
         _COLLATED.move_to_end(key)
         return _COLLATED[key]
@@ -84,6 +93,11 @@ def _collated(params: dict, spec: Any, device: Any, dtype: Any) -> tuple[GraphTa
     if target.level != "graph":
         raise ValueError(f"graph_finetune needs a graph-level target; {params['target']} is node-level (use graph_probe)")
     target = subsample_target(target, params.get("max_samples"), seed=sample_seed)
+    if head == "softmax":
+        if not target.is_classification:
+            raise ValueError(f"graph_finetune: head 'softmax' needs class labels; {params['target']} is a {target.task_kind} target "
+                             "(name one task, e.g. ogbg-moltox21:0, or leave head at 'task')")
+        target = replace(target, task_kind="multiclass", eval_metric="accuracy")
     _, labels = _task_and_labels(target)
     graphs = [target.dataset[int(i)] for i in target.indices]
     collated = (target, node_input, DeviceGraphs(graphs, labels, device=device, float_dtype=dtype))
@@ -91,6 +105,19 @@ def _collated(params: dict, spec: Any, device: Any, dtype: Any) -> tuple[GraphTa
     while len(_COLLATED) > _COLLATED_SIZE:
         _COLLATED.popitem(last=False)
     return collated
+
+
+def _head(params: dict) -> str:
+    head = str(_get(params, "head"))
+    if head not in HEADS:
+        raise ValueError(f"graph_finetune: head must be one of {HEADS}, got {head!r}")
+    return head
+
+
+def check_finetune_trial(params: dict) -> None:
+    """:func:`~gtransfer.studies.kinds.graph.check_graph_trial`, and a known ``head``."""
+    check_graph_trial(params)
+    _head(params)
 
 
 def _trial_result(result: FinetuneResult, task: TaskSpec, target: GraphTarget) -> dict:
@@ -118,6 +145,8 @@ def _classic_trial(params: dict, device: Any) -> dict:
     from gtransfer.studies.kinds.graph import graph_finetune_inputs
     from gtransfer.training.finetune import finetune
 
+    if _head(params) != "task":
+        raise ValueError(f"graph_finetune: head {_head(params)!r} runs in the packed engine only; {params['encoder']} is not a GNNEncoder")
     torch.manual_seed(int(params.get("seed", 0)))
     encoder, loaders, _, target = graph_finetune_inputs(params, int(_get(params, "batch_size")))
     task, _ = _task_and_labels(target)
@@ -201,7 +230,7 @@ register_pack_runner("graph_finetune", pack_group, graph_finetune_pack, default_
 
 
 @register_trial_kind("graph_finetune", params=(*COMMON_PARAMS, *sorted(MEMBER_PARAMS - {"encoder", "seed"}), *sorted(set(DEFAULTS) - MEMBER_PARAMS),
-                                              "device"), check=check_graph_trial)
+                                              "device"), check=check_finetune_trial)
 def graph_finetune_trial(params: dict) -> dict:
     """Fine-tune ``encoder`` with a linear head on ``target`` (a pack of one; see the module docstring).
 
@@ -210,7 +239,8 @@ def graph_finetune_trial(params: dict) -> dict:
         for binary and multi-task molecule targets, mean over tasks; average precision for MUV; RMSE for
         regression, lower is better; accuracy for multi-class), also as ``test_roc_auc``,
         ``test_average_precision``, ``test_rmse`` or ``test_accuracy``; ``majority_accuracy`` of the test
-        split for multi-class targets; ``best_epoch``, ``epochs_run``; per epoch ``train_loss`` and ``valid_curve``.
+        split for multi-class targets (and binary ones with ``head: softmax``, judged by accuracy);
+        ``best_epoch``, ``epochs_run``; per epoch ``train_loss`` and ``valid_curve``.
     """
     (outcome,) = graph_finetune_pack([params])
     if isinstance(outcome, Exception):

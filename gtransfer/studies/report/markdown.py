@@ -21,6 +21,7 @@ from gtransfer.io.atomic import writable_folder
 from gtransfer.io.names import safe_name
 from gtransfer.studies.report import plots
 from gtransfer.studies.report.tables import (
+    DESCRIPTIVE_COLUMNS,
     SOURCE_COLUMNS,
     ReportConfig,
     aggregate_table,
@@ -140,7 +141,7 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
     scores = metric_scores(store, study, config)
     truth = ground_truth(store, study, config)
     data = joined(scores, truth, config)
-    metrics = config.metrics or [c for c in scores.columns if c not in (config.group, config.candidate, "n", "d", "num_classes", "label_entropy")]
+    metrics = config.metrics or [c for c in scores.columns if c not in (config.group, config.candidate, *DESCRIPTIVE_COLUMNS)]
     truths = [t for t in config.truth_metrics if t in data.columns]
     data.to_csv(out_dir / "scores_and_truth.csv", index=False)
     per_group = correlation_table(data, metrics, config)

@@ -26,11 +26,11 @@ import pandas as pd
 from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constant, truth_higher_is_better
 from gtransfer.studies.store import TrialStore
 
-__all__ = ["ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
+__all__ = ["DESCRIPTIVE_COLUMNS", "ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
            "SOURCE_COLUMNS", "nce_leep_sources"]
 
 #: score-trial result columns that describe the target rather than score it
-DESCRIPTIVE_COLUMNS = ("n", "d", "num_classes", "label_entropy")
+DESCRIPTIVE_COLUMNS = ("n", "d", "num_classes", "imbalance_ratio", "label_entropy")
 #: the columns computed from source probabilities (NCE, LEEP and their corrections)
 SOURCE_COLUMNS = ("nce", "leep", "nce_normalized", "leep_normalized", "nce_gain", "leep_gain")
 #: what a score trial stored before sources were recorded computed NCE/LEEP from

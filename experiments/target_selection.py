@@ -140,5 +140,5 @@ def zoo_members(preset: str) -> tuple:
 if __name__ == "__main__":
     args = experiment_parser(__doc__.splitlines()[0], presets=PRESETS).parse_args()
     args.out = args.out or f"results/target_selection-{args.preset}"
-    build_graph_source_zoo(Path(args.out) / "zoo", zoo_members(args.preset), root=args.data_root)
-    run_experiment(specs(args.preset, args.data_root), args, args.out)
+    run_experiment(specs(args.preset, args.data_root), args, args.out,
+                   prepare=lambda: build_graph_source_zoo(Path(args.out) / "zoo", zoo_members(args.preset), root=args.data_root))

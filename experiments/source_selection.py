@@ -27,6 +27,7 @@ against a ridge probe on ESOL. How long it took is in docs/results/claims.md.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from gtransfer.cli.experiments import experiment_parser
@@ -41,7 +42,7 @@ ZOO = {
                "members": [(f"gin_{s}.pt", s) for s in SELF_SUPERVISED] + [("gin_supervised_toxcast.pt", "supervised")]},
     "small": {"molecules": 2000, "epochs": 1, "device": "cpu", "members": [("gin_attrmask.pt", "attrmask"), ("gin_infomax.pt", "infomax")]},
     "full": {"molecules": 250_000, "epochs": 20, "device": "cuda",
-             "members": [(f"gin_{s}.pt", s) for s in ("attrmask", "edgepred", "infomax", "graphcl")]},
+             "members": [(f"gin_{s}.pt", s) for s in SELF_SUPERVISED] + [("gin_supervised_toxcast.pt", "supervised")]},
 }
 
 
@@ -62,80 +63,115 @@ def build_zoo(preset: str, out: Path, data_root: str | None) -> list[str]:
     return paths
 
 SMALL_METRICS = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate", "knn_accuracy", "nce", "leep"]
-FULL_METRICS = None  # every metric of score_all
 
 
-#: the medium preset's targets: 44 binary tasks; HIV (41,127 molecules) is scored on a seeded 4,000
-MEDIUM_TARGETS = (["ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox:0", "ogbg-molclintox:1"]
+#: 44 binary tasks (and HIV, below): BBBP, BACE, both ClinTox tasks, every Tox21 and SIDER task
+BINARY_TARGETS = (["ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox:0", "ogbg-molclintox:1"]
                   + [f"ogbg-moltox21:{t}" for t in range(12)] + [f"ogbg-molsider:{t}" for t in range(27)])
-MEDIUM_LARGE = {"ogbg-molhiv": 4000}
 #: scores from this many training molecules per target (None: all of the training split)
-MEDIUM_SIZES = (50, 100, 300, 1000, None)
-#: the targets with fine-tuning truth, each cut to 500 molecules
-MEDIUM_FINETUNE_TARGETS = ["ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox:0", "ogbg-moltox21:0", "ogbg-moltox21:2",
-                           "ogbg-moltox21:7", "ogbg-molsider:0", "ogbg-molsider:6"]
+SIZES = (50, 100, 300, 1000, None)
 
 
-def medium_specs(data_root: str | None, zoo: list[str]) -> list[dict]:
-    """The medium preset's studies: one per score size n (sharing one probe truth through the store),
-    the fine-tuning-truth study and the regression study."""
-    encoders = ([f"published:{name}" for name in PUBLISHED_ENCODERS] + zoo
-                + [f"random:gin:seed={s}" for s in (0, 1, 2)] + [f"random:{arch}:seed=0" for arch in ("gcn", "graphsage", "gat")])
+@dataclass(frozen=True)
+class SizedDesign:
+    """A preset that scores from n = 50..all training molecules against one probe truth, plus fine-tuning
+    truth, LogME on regression targets and the timing of every metric (the medium and full presets)."""
+
+    random_encoders: tuple[str, ...]
+    hiv_molecules: int | None  # HIV (41,127 molecules) scored on a seeded subsample of this many; None: all
+    finetune_targets: tuple[str, ...]
+    finetune: dict  # the graph_finetune stage's seeds, grid and params
+    finetune_molecules: int | None  # each fine-tuning target cut to this many; None: all
+    regression_targets: tuple[str, ...]
+    timing_encoders: tuple[str, ...]
+    timing_targets: tuple[str, ...]
+
+
+#: the encoders whose embeddings time every metric (and the zoo's infomax GIN): a metric's cost depends on
+#: n, d and the classes, not on which encoder of width 300 made the features
+TIMING_ENCODERS = ("published:gcn_supervised", "published:graphsage_supervised", "published:gat_supervised",
+                   "random:gin:seed=0", "random:gat:seed=0")
+#: the targets whose real embeddings time every metric (with HIV), from 1,100 to 5,800 training molecules
+TIMING_TARGETS = ("ogbg-molsider:0", "ogbg-molbbbp", "ogbg-moltox21:0")
+
+DESIGNS = {
+    "medium": SizedDesign(
+        random_encoders=tuple(f"random:gin:seed={s}" for s in (0, 1, 2)) + tuple(f"random:{a}:seed=0" for a in ("gcn", "graphsage", "gat")),
+        hiv_molecules=4000,
+        finetune_targets=("ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox:0", "ogbg-moltox21:0", "ogbg-moltox21:2",
+                          "ogbg-moltox21:7", "ogbg-molsider:0", "ogbg-molsider:6"),
+        finetune={"seeds": [0], "params": {"epochs": 4, "patience": 4}}, finetune_molecules=500,
+        regression_targets=("ogbg-molesol",), timing_encoders=TIMING_ENCODERS, timing_targets=TIMING_TARGETS),
+    "full": SizedDesign(
+        random_encoders=tuple(f"random:{a}:seed={s}" for a in ("gin", "gcn", "graphsage", "gat") for s in (0, 1, 2)),
+        hiv_molecules=None,
+        finetune_targets=(*BINARY_TARGETS, "ogbg-molhiv"),
+        finetune={"seeds": [0, 1, 2], "grid": {"lr": [1e-3, 1e-4]}, "params": {"epochs": 100, "patience": 10, "device": "cuda"}},
+        finetune_molecules=None,
+        regression_targets=("ogbg-molesol", "ogbg-molfreesolv", "ogbg-mollipo"), timing_encoders=TIMING_ENCODERS,
+        timing_targets=TIMING_TARGETS),
+}
+
+
+def sized_specs(preset: str, data_root: str | None, zoo: list[str]) -> list[dict]:
+    """The studies of a :class:`SizedDesign` preset: one per score size n (sharing one probe truth through
+    the store), the fine-tuning-truth study, the regression study and the timing study."""
+    design = DESIGNS[preset]
+    encoders = [f"published:{name}" for name in PUBLISHED_ENCODERS] + zoo + list(design.random_encoders)
     common = {"cache": "cache", **({"data_root": data_root} if data_root else {})}
     probe = {"kind": "graph_probe", "seeds": [0], "params": {"l2": 0.1}}
     report = {"candidate": "encoder", "group": "target", "scores": "graph_score", "n_boot": 1000}
 
-    def stages(kind: dict, params: dict, targets: list[str] = MEDIUM_TARGETS) -> list[dict]:
-        """``kind`` on the whole ``targets`` and on HIV's subsample."""
-        (large, size), = MEDIUM_LARGE.items()
+    def stages(kind: dict, params: dict, targets: list[str] = BINARY_TARGETS) -> list[dict]:
+        """``kind`` on ``targets`` and on HIV (its subsample where the design has one)."""
+        if design.hiv_molecules is None:
+            return [{**kind, "targets": [*targets, "ogbg-molhiv"], "params": {**kind.get("params", {}), **params}}]
         return [{**kind, "targets": targets, "params": {**kind.get("params", {}), **params}},
-                {**kind, "targets": [large], "params": {**kind.get("params", {}), **params, "max_samples": size}}]
+                {**kind, "targets": ["ogbg-molhiv"], "params": {**kind.get("params", {}), **params, "max_samples": design.hiv_molecules}}]
 
     out = []
-    for size in MEDIUM_SIZES:
+    for size in SIZES:
         score = {"kind": "graph_score", "seeds": [0], "params": {"metrics": FEATURE_SCORES, "train_samples": size}}
         out.append({
-            "name": f"source-selection-medium-n{size or 'all'}",
-            "description": f"{len(encoders)} encoders ranked on {len(MEDIUM_TARGETS) + 1} binary MoleculeNet targets; scores from "
+            "name": f"source-selection-{preset}-n{size or 'all'}",
+            "description": f"{len(encoders)} encoders ranked on {len(BINARY_TARGETS) + 1} binary MoleculeNet targets; scores from "
                            f"{size or 'all'} training molecules per target; truth: linear probe (C = 0.1) on all training "
                            "molecules, scaffold test ROC-AUC.",
             "encoders": encoders, "params": common, "stages": stages(score, {}) + stages(probe, {}),
             "report": {**report, "truth": "graph_probe", "truth_metrics": ["test_roc_auc"]},
         })
     score = {"kind": "graph_score", "seeds": [0], "params": {"metrics": FEATURE_SCORES}}
+    finetune_params = {**common, **({"max_samples": design.finetune_molecules} if design.finetune_molecules else {})}
+    epochs = design.finetune["params"]["epochs"]
     out.append({
-        "name": "source-selection-medium-finetune",
-        "description": f"{len(encoders)} encoders ranked on {len(MEDIUM_FINETUNE_TARGETS)} targets of 500 molecules; truth: "
-                       "full fine-tuning (4 epochs, seed 0), scaffold test ROC-AUC.",
-        "encoders": encoders, "targets": MEDIUM_FINETUNE_TARGETS, "params": {**common, "max_samples": 500},
-        "stages": [score, {"kind": "graph_finetune", "seeds": [0], "params": {"epochs": 4, "patience": 4}}],
+        "name": f"source-selection-{preset}-finetune",
+        "description": f"{len(encoders)} encoders ranked on {len(design.finetune_targets)} targets"
+                       f"{f' of {design.finetune_molecules} molecules' if design.finetune_molecules else ''}; truth: full fine-tuning "
+                       f"({epochs} epochs, seed{'s' if len(design.finetune['seeds']) > 1 else ''} "
+                       f"{', '.join(map(str, design.finetune['seeds']))}), scaffold test ROC-AUC.",
+        "encoders": encoders, "targets": list(design.finetune_targets), "params": finetune_params,
+        "stages": [score, {"kind": "graph_finetune", **design.finetune}],
         "report": {**report, "truth": "graph_finetune", "truth_metrics": ["test_roc_auc"]},
     })
     out.append({
-        "name": "source-selection-medium-regression",
-        "description": f"{len(encoders)} encoders ranked on ESOL by LogME's regression form (the one metric with one); truth: "
-                       "ridge probe (alpha = 10), scaffold test RMSE (lower is better).",
-        "encoders": encoders, "targets": ["ogbg-molesol"], "params": common,
+        "name": f"source-selection-{preset}-regression",
+        "description": f"{len(encoders)} encoders ranked on {', '.join(t.removeprefix('ogbg-mol').upper() for t in design.regression_targets)} "
+                       "by LogME's regression form (the one metric with one); truth: ridge probe (alpha = 10), scaffold test RMSE "
+                       "(lower is better).",
+        "encoders": encoders, "targets": list(design.regression_targets), "params": common,
         "stages": [{"kind": "graph_score", "seeds": [0], "params": {"metrics": ["logme"]}}, probe],
         "report": {**report, "truth": "graph_probe", "truth_metrics": ["test_rmse"]},
     })
-    timed = [e for e in encoders if e in MEDIUM_TIMING_ENCODERS or e.endswith("gin_infomax.pt")]
+    timed = [e for e in encoders if e in design.timing_encoders or e.endswith("gin_infomax.pt")]
     out.append({
-        "name": "source-selection-medium-timing",
+        "name": f"source-selection-{preset}-timing",
         "description": f"Seconds per metric, each alone, on the training embeddings of {len(timed)} encoders x "
-                       f"{len(MEDIUM_TIMING_TARGETS) + 1} targets (best of 2, float64, CPU).",
+                       f"{len(design.timing_targets) + 1} targets (best of 2, float64, CPU).",
         "encoders": timed, "params": common,
-        "stages": stages({"kind": "graph_metric_timing", "seeds": [0], "params": {"repeats": 2}}, {}, MEDIUM_TIMING_TARGETS),
+        "stages": stages({"kind": "graph_metric_timing", "seeds": [0], "params": {"repeats": 2}}, {}, list(design.timing_targets)),
     })
     return out
 
-
-#: the encoders whose embeddings time every metric (and the zoo's infomax GIN): a metric's cost depends on
-#: n, d and the classes, not on which encoder of width 300 made the features
-MEDIUM_TIMING_ENCODERS = ("published:gcn_supervised", "published:graphsage_supervised", "published:gat_supervised",
-                          "random:gin:seed=0", "random:gat:seed=0")
-#: the targets whose real embeddings time every metric (with HIV's 4,000), from 1,100 to 5,800 training molecules
-MEDIUM_TIMING_TARGETS = ["ogbg-molsider:0", "ogbg-molbbbp", "ogbg-moltox21:0"]
 
 #: the metrics of the medium preset: the feature metrics that read no source head (most encoders have none) and
 #: are defined from n = 50 (N-LEEP refuses so few samples for its mixture; see gtransfer.metrics.leep.nleep)
@@ -143,27 +179,18 @@ FEATURE_SCORES = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate", "
 
 
 def specs(preset: str, data_root: str | None, zoo: list[str]) -> list[dict]:
-    if preset == "medium":
-        return medium_specs(data_root, zoo)
+    if preset in DESIGNS:
+        return sized_specs(preset, data_root, zoo)
     published = [f"published:{name}" for name in PUBLISHED_ENCODERS]
     common = {"cache": "cache"}
     if data_root:
         common["data_root"] = data_root
-    if preset == "small":
-        encoders = published + zoo + ["random:gin:seed=0"]
-        targets = ["ogbg-molbbbp", "ogbg-molbace", "ogbg-molsider:0"]
-        score = {"kind": "graph_score", "seeds": [0], "params": {"metrics": SMALL_METRICS}}
-        probe = {"kind": "graph_probe", "seeds": [0], "grid": {"l2": [0.1, 1.0]}}
-        finetune = {"kind": "graph_finetune", "seeds": [0, 1], "targets": ["ogbg-molbace"], "params": {"epochs": 4, "patience": 4}}
-        sizes = {"": 600, "-n150": 150}
-    else:
-        encoders = published + zoo + [f"random:{arch}:seed={s}" for arch in ("gin", "gcn", "graphsage", "gat") for s in (0, 1, 2)]
-        targets = ["ogbg-molbbbp", "ogbg-molbace", "ogbg-molhiv"] + [f"ogbg-moltox21:{t}" for t in range(12)] + [f"ogbg-molsider:{t}" for t in range(27)]
-        score = {"kind": "graph_score", "seeds": [0]}
-        probe = {"kind": "graph_probe", "seeds": [0], "grid": {"l2": [0.01, 0.1, 1.0]}}
-        finetune = {"kind": "graph_finetune", "seeds": [0, 1, 2], "grid": {"lr": [1e-3, 1e-4]},
-                    "params": {"epochs": 100, "patience": 10, "device": "cuda"}}
-        sizes = {"": None, "-n150": 150}
+    encoders = published + zoo + ["random:gin:seed=0"]
+    targets = ["ogbg-molbbbp", "ogbg-molbace", "ogbg-molsider:0"]
+    score = {"kind": "graph_score", "seeds": [0], "params": {"metrics": SMALL_METRICS}}
+    probe = {"kind": "graph_probe", "seeds": [0], "grid": {"l2": [0.1, 1.0]}}
+    finetune = {"kind": "graph_finetune", "seeds": [0, 1], "targets": ["ogbg-molbace"], "params": {"epochs": 4, "patience": 4}}
+    sizes = {"": 600, "-n150": 150}
     report = {"candidate": "encoder", "group": "target", "scores": "graph_score", "n_boot": 500}
     out = []
     for suffix, size in sizes.items():
@@ -174,8 +201,7 @@ def specs(preset: str, data_root: str | None, zoo: list[str]) -> list[dict]:
             "description": f"Encoders ranked per MoleculeNet target; scores from {size or 'all'} molecules per target; truth: "
                            f"linear probe on frozen embeddings of {sizes[''] or 'all'} molecules (scaffold test split).",
             "encoders": encoders, "targets": targets, "params": common,
-            "stages": [{**score, "params": {**score["params"], "max_samples": size}} if "params" in score else {**score, "params": {"max_samples": size}},
-                       {**probe, "params": {"max_samples": sizes[""]}}],
+            "stages": [{**score, "params": {**score["params"], "max_samples": size}}, {**probe, "params": {"max_samples": sizes[""]}}],
             "report": {**report, "truth": "graph_probe", "truth_metrics": ["test_roc_auc", "test_accuracy"]},
         })
     out.append({

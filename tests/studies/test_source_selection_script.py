@@ -38,7 +38,7 @@ def test_sized_design_ranks_enough_encoders_on_enough_targets_from_every_size(sc
     sizes = [f"source-selection-{preset}-n{n}" for n in ("50", "100", "300", "1000", "all")]
     assert set(sizes) <= set(studies)
     trials = {name: expand_trials(parse_spec(studies[name], source=name)) for name in sizes}
-    for name, expanded in trials.items():
+    for expanded in trials.values():
         scores = [t for t in expanded if t.kind == "graph_score"]
         encoders = {t.params["encoder"] for t in scores}
         assert len(encoders) >= 20 and len({t.params["target"] for t in scores}) >= 40

@@ -39,7 +39,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gtransfer.cli.experiments import experiment_parser
-from gtransfer.data.targets import format_target
+from gtransfer.data.targets import format_target, parse_target
 from gtransfer.pretrain.source_zoo import SMALL_SOURCE_ZOO, build_graph_source_zoo
 from gtransfer.studies.experiment import run_experiment
 
@@ -121,6 +121,7 @@ def specs(preset: str, data_root: str | None) -> list[dict]:
         common["data_root"] = data_root
     stages, truth_kind = _small_stages() if preset == "small" else _finetune_stages(preset)
     truth_metrics = ["test_accuracy", "relative_accuracy"] + (["test_roc_auc", "relative_roc_auc"] if preset == "small" else [])
+    timing = [] if preset == "small" else [timing_spec(preset, data_root)]
     return [{
         "name": f"target-selection-{preset}",
         "description": "Targets ranked within each family for one encoder; raw and corrected NCE/LEEP against raw and relative accuracy.",
@@ -128,7 +129,22 @@ def specs(preset: str, data_root: str | None) -> list[dict]:
         "stages": stages,
         "report": {"candidate": "target", "group": "family", "scores": "graph_score", "truth": truth_kind, "n_boot": 500,
                    "truth_metrics": truth_metrics},
-    }]
+    }, *timing]
+
+
+def timing_spec(preset: str, data_root: str | None) -> dict:
+    """Every metric (NCE and LEEP on the family's source head included) timed alone on the embeddings of
+    one target per family (its largest class subset: most classes, ratio 1), sharing the study's cache."""
+    def largest(targets: list[str]) -> str:  # most classes, then the balanced subset (most graphs); a task list's first
+        options = [parse_target(t)[2] for t in targets]
+        return targets[max(range(len(targets)), key=lambda i: (options[i].get("k", 0), -options[i].get("ratio", 1), -i))]
+
+    stages = [{"kind": "graph_metric_timing", "seeds": [0], "encoders": [f"zoo/{FAMILY_SOURCES[family]}.pt"],
+               "targets": [largest(targets)], "params": {"repeats": 2}}
+              for family, targets in family_targets(preset).items()]
+    return {"name": f"target-selection-{preset}-timing",
+            "description": "Seconds per metric, each alone, on each family's source embeddings of one target (best of 2, float64, CPU).",
+            "params": {"cache": "cache", **({"data_root": data_root} if data_root else {})}, "stages": stages}
 
 
 def zoo_members(preset: str) -> tuple:

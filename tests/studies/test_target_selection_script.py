@@ -32,7 +32,7 @@ def _label_design(target: str) -> tuple[int, float]:
 
 
 def test_medium_design_has_head_sources_many_targets_and_spans_labels_and_imbalance(script):
-    (raw,) = script.specs("medium", None)
+    raw, timing = script.specs("medium", None)
     stages = raw["stages"]
     scores = [s for s in stages if s["kind"] == "graph_score"]
     truths = [s for s in stages if s["kind"] != "graph_score"]
@@ -44,6 +44,9 @@ def test_medium_design_has_head_sources_many_targets_and_spans_labels_and_imbala
     assert all(e.startswith("zoo/") for s in stages for e in s["encoders"]) and sources <= zoo
     assert len(sources) >= 3
     assert {s.name for s in script.zoo_members("medium")} == sources, "the script builds exactly the sources it reads"
+    timed = {(Path(s["encoders"][0]).stem, s["targets"][0]) for s in timing["stages"]}
+    assert {s["kind"] for s in timing["stages"]} == {"graph_metric_timing"} and {e for e, _ in timed} == sources
+    assert ("enzymes-gin", "ENZYMES:k=6,ratio=1,seed=0") in timed, "each family's largest subset is timed"
     # every family is scored and fine-tuned on the same targets with one encoder, and has enough targets to rank
     families: dict[str, list[str]] = {}
     for score, truth in zip(scores, truths):
@@ -65,7 +68,7 @@ def test_medium_design_has_head_sources_many_targets_and_spans_labels_and_imbala
 
 @pytest.mark.parametrize("preset", ["small", "medium", "full"])
 def test_every_preset_expands_on_the_engine(script, preset):
-    (raw,) = script.specs(preset, "/data")
+    raw = script.specs(preset, "/data")[0]
     trials = expand_trials(parse_spec(raw))
     per_stage = sum(len(s["encoders"]) * len(s["targets"]) * len(s["seeds"]) for s in raw["stages"])
     assert len(trials) == per_stage
@@ -82,5 +85,5 @@ def test_medium_is_a_preset_choice_and_unknown_presets_are_refused(script):
 
 def test_the_recorded_medium_spec_is_the_generated_one(script):
     recorded = yaml.safe_load((REPO / "docs" / "results" / "target-selection-medium.yaml").read_text())
-    (raw,) = script.specs("medium", recorded["params"].get("data_root"))
+    raw = script.specs("medium", recorded["params"].get("data_root"))[0]
     assert recorded == raw

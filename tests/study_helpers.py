@@ -109,3 +109,17 @@ def _packed_dies_on_mid(members: list[dict]) -> list:
 
 register_pack_runner("packed_dies_on_mid", lambda params: str(params["target"]), _packed_dies_on_mid, lambda group: 8)
 register_trial_kind("packed_dies_on_mid")(dies_on_mid)
+
+
+def load_experiment_script(name: str):
+    """The module of ``experiments/<name>.py``, imported from its file (``experiments/`` is not a package)
+    and registered in ``sys.modules`` (dataclasses look their module up there)."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"experiments_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

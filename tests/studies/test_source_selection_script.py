@@ -4,27 +4,17 @@ on several targets -- and the full preset is the same design at GPU scale. No tr
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from gtransfer.models.specs import PUBLISHED_ENCODERS
 from gtransfer.pretrain import STRATEGIES
 from gtransfer.studies.spec import expand_trials, parse_spec
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.study_helpers import load_experiment_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("source_selection_script", REPO / "experiments" / "source_selection.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    return load_experiment_script("source_selection")
 
 
 def _studies(script, preset: str) -> dict[str, dict]:

@@ -4,7 +4,6 @@ the small and full presets still expand. No training: specs only."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,14 @@ import yaml
 from gtransfer.data.targets import parse_target
 from gtransfer.pretrain.source_zoo import SMALL_SOURCE_ZOO
 from gtransfer.studies.spec import expand_trials, parse_spec
+from tests.study_helpers import load_experiment_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("target_selection_script", REPO / "experiments" / "target_selection.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment_script("target_selection")
 
 
 def _label_design(target: str) -> tuple[int, float]:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 
 import yaml
+
+from tests.study_helpers import load_experiment_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("vision_studies_script", REPO / "experiments" / "vision_studies.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_experiment_script("vision_studies")
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -80,6 +80,11 @@ def size_table(source: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _error_bars(intervals) -> list[list[float]]:
+    """Matplotlib's (below, above) error lengths; a percentile interval can miss its estimate, so clipped at 0."""
+    return [[max(0.0, i.estimate - i.low) for i in intervals], [max(0.0, i.high - i.estimate) for i in intervals]]
+
+
 def plot_sizes(table: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
@@ -96,8 +101,7 @@ def plot_sizes(table: pd.DataFrame, path: Path) -> None:
     left.axhline(0, color="grey", lw=0.5)
     left.legend(fontsize=8)
     gain = table["gain"]
-    right.errorbar(x, [i.estimate for i in gain], yerr=[[i.estimate - i.low for i in gain], [i.high - i.estimate for i in gain]],
-                   fmt="o-", capsize=3)
+    right.errorbar(x, [i.estimate for i in gain], yerr=_error_bars(gain), fmt="o-", capsize=3)
     right.axhline(0, color="grey", lw=0.5)
     right.set(xscale="log", xlabel="n / d", ylabel="Spearman(H_alpha) - Spearman(H)", title="H_alpha's gain, 95% interval")
     fig.tight_layout()
@@ -281,8 +285,7 @@ def claim_d(target: Path, runs: dict, plots: str, plots_dir: Path) -> str:
     for i, r in enumerate(r for r in rows if r["corrected_name"].endswith("normalized")):
         values = [r["raw"], r["raw_relative"], r["corrected"]]
         xs = np.arange(3) + (i - 0.5) * 0.3
-        ax.errorbar(xs, [v.estimate for v in values], yerr=[[v.estimate - v.low for v in values], [v.high - v.estimate for v in values]],
-                    fmt="o", capsize=3, label=r["metric"].upper())
+        ax.errorbar(xs, [v.estimate for v in values], yerr=_error_bars(values), fmt="o", capsize=3, label=r["metric"].upper())
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_xticks(range(3), labels)
     ax.set(ylabel="mean within-family Spearman", title="target selection: NCE and LEEP, 95% intervals")

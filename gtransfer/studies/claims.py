@@ -19,6 +19,7 @@ with replacement, and averages the families' Spearman correlations.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,12 +105,13 @@ def verdict(interval: Interval, margin: float = 0.0) -> str:
     return "inconclusive"
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    rx = pd.Series(x).rank().to_numpy()
-    ry = pd.Series(y).rank().to_numpy()
-    return float(np.corrcoef(rx, ry)[0, 1])
+def _row_spearman(ranks: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Spearman of columns ``a`` and ``b`` in each row of ``ranks`` (rows, m, columns); NaN where one is constant."""
+    x = ranks[..., a] - ranks[..., a].mean(axis=-1, keepdims=True)
+    y = ranks[..., b] - ranks[..., b].mean(axis=-1, keepdims=True)
+    denominator = np.sqrt((x * x).sum(-1) * (y * y).sum(-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, (x * y).sum(-1) / denominator, np.nan)
 
 
 def within_family_spearman(frame: pd.DataFrame, score: str, truth: str, family: str = "family", n_boot: int = 2000,
@@ -130,19 +132,24 @@ def within_family_spearman(frame: pd.DataFrame, score: str, truth: str, family: 
     if not groups:
         raise ValueError(f"within_family_spearman: no family with 3 or more targets scored by {score!r} and {truth!r}")
 
-    def statistic(parts: list[np.ndarray]) -> float:
+    from scipy.stats import rankdata
+
+    def statistic(samples: list[np.ndarray]) -> np.ndarray:
+        """Per resample (rows of each (rows, m, columns) family sample): the mean over families."""
         values = []
-        for g in parts:
-            value = _spearman(g[:, 0], g[:, 1])
+        for sample in samples:
+            ranks = rankdata(sample, axis=1)  # average ranks for ties, within each resample
+            value = _row_spearman(ranks, 0, 1)
             if minus:
-                value -= _spearman(g[:, 2], g[:, 3])
+                value = value - _row_spearman(ranks, 2, 3)
             values.append(value)
-        values = np.asarray(values)
-        return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a resample where every family is constant: NaN, dropped
+            return np.nanmean(np.stack(values), axis=0)
 
     rng = np.random.default_rng(seed)
-    estimate = statistic(groups)
-    draws = np.array([statistic([g[rng.integers(0, len(g), len(g))] for g in groups]) for _ in range(n_boot)])
+    estimate = float(statistic([g[None] for g in groups])[0])
+    draws = statistic([g[rng.integers(0, len(g), (n_boot, len(g)))] for g in groups])
     draws = draws[np.isfinite(draws)]
     low, high = np.percentile(draws, [2.5, 97.5])
     return Interval(estimate, float(low), float(high), int(sum(len(g) for g in groups)))

@@ -21,13 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch_geometric.loader import DataLoader
 
-from gtransfer.data import load_dataset
-from gtransfer.embeddings.embed import embed_loader
 from gtransfer.models import build_encoder, load_encoder
 from gtransfer.pretrain import STRATEGIES, pretrain_encoder
-from gtransfer.training.probe import probe_rocauc
+from gtransfer.training.probe import probe_encoders_on_molecules
 
 
 def main() -> None:
@@ -68,12 +65,7 @@ def main() -> None:
 
     results = []
     for name in args.datasets:
-        ds = load_dataset(name, root=args.data_root, featurizer="hu2020", progress=False)
-        split = ds.get_idx_split()
-        labels = torch.cat([g.y for g in ds]).numpy()
-        loader = DataLoader(ds, batch_size=512)
-        for weights, encoder in encoders.items():
-            auc = probe_rocauc(embed_loader(encoder.eval(), loader), labels, split["train"].numpy(), split["test"].numpy())
+        for weights, auc in probe_encoders_on_molecules(encoders, name, root=args.data_root).items():
             results.append({"dataset": name, "arch": args.arch, "weights": weights, "test_rocauc": auc})
             print(json.dumps(results[-1]), flush=True)
     summary = {}

@@ -16,12 +16,9 @@ import os
 from pathlib import Path
 
 import torch
-from torch_geometric.loader import DataLoader
 
-from gtransfer.data import load_dataset
-from gtransfer.embeddings.embed import embed_loader
 from gtransfer.models import build_encoder, load_pretrain_gnns
-from gtransfer.training.probe import probe_rocauc
+from gtransfer.training.probe import probe_encoders_on_molecules
 
 STRATEGIES = ("supervised", "contextpred", "supervised_contextpred")
 
@@ -38,16 +35,11 @@ def main() -> None:
     chem = Path(args.data or os.environ.get("GTRANSFER_DATA", "../shared/data")) / "checkpoints/pretrain_gnns/chem"
     results = []
     for name in args.datasets:
-        ds = load_dataset(name, root=args.data, featurizer="hu2020", progress=False)
-        split = ds.get_idx_split()
-        labels = torch.cat([g.y for g in ds]).numpy()
-        loader = DataLoader(ds, batch_size=512)
         for arch in args.archs:
             encoders = {s: load_pretrain_gnns(chem / f"{arch}_{s}.pth") for s in STRATEGIES}
             torch.manual_seed(0)
             encoders["random"] = build_encoder(encoders["supervised"].config).eval()
-            for label, encoder in encoders.items():
-                auc = probe_rocauc(embed_loader(encoder, loader), labels, split["train"], split["test"])
+            for label, auc in probe_encoders_on_molecules(encoders, name, root=args.data).items():
                 results.append({"dataset": name, "arch": arch, "weights": label, "test_rocauc": auc})
                 print(json.dumps(results[-1]), flush=True)
     if args.out:

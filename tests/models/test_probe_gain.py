@@ -80,3 +80,23 @@ def test_all_nine_published_checkpoints_beat_random_weights_on_bbbp(bbbp_sample,
         arch = name.split("_")[0]
         assert auc > random[arch] + 0.04, (name, auc, random[arch])
         assert 0.58 < auc < 0.75, (name, auc)
+
+
+def test_probe_encoders_on_molecules_probes_each_encoder_on_the_scaffold_split(shared_data):
+    from gtransfer.data import load_dataset
+    from gtransfer.training.probe import probe_encoders_on_molecules
+
+    torch.manual_seed(0)
+    first = build_encoder({"arch": "gin", "num_layers": 2, "hidden_dim": 16, "node_features": "hu2020"})
+    torch.manual_seed(1)
+    second = build_encoder({"arch": "gin", "num_layers": 2, "hidden_dim": 16, "node_features": "hu2020"})
+    aucs = probe_encoders_on_molecules({"b": second, "a": first}, "ogbg-molbace", root=shared_data)
+    assert list(aucs) == ["b", "a"]
+    ds = load_dataset("ogbg-molbace", root=shared_data, featurizer="hu2020", progress=False)
+    split = ds.get_idx_split()
+    labels = torch.cat([g.y for g in ds]).numpy()
+    loader = DataLoader(ds, batch_size=512)
+    for name, encoder in (("a", first), ("b", second)):
+        expected = probe_rocauc(embed_loader(encoder, loader), labels, split["train"].numpy(), split["test"].numpy())
+        assert aucs[name] == pytest.approx(expected, abs=1e-12) and 0.5 < aucs[name] < 0.9
+    assert aucs["a"] != aucs["b"]

@@ -36,6 +36,14 @@ def _embeddings(params: dict) -> TargetEmbeddings:
     )
 
 
+def _scored_embeddings(params: dict) -> TargetEmbeddings:
+    """The target's embeddings with the training split cut to ``train_samples`` (when given), what the
+    metrics see in ``graph_score`` and ``graph_metric_timing``."""
+    train_samples = params.get("train_samples")
+    return _embeddings(params).with_training_samples(None if train_samples is None else int(train_samples),
+                                                     seed=int(params.get("sample_seed", 0)))
+
+
 #: parameters every graph kind reads
 COMMON_PARAMS = ("encoder", "target", "seed", "max_samples", "sample_seed", "cache", "data_root")
 
@@ -91,10 +99,7 @@ def graph_score_trial(params: dict) -> dict:
     from gtransfer.selection.source_probs import source_probabilities
     from gtransfer.selection.task_scores import score_target
 
-    embeddings = _embeddings(params)
-    train_samples = params.get("train_samples")
-    embeddings = embeddings.with_training_samples(None if train_samples is None else int(train_samples),
-                                                  seed=int(params.get("sample_seed", 0)))
+    embeddings = _scored_embeddings(params)
     features, labels = embeddings.part("train")
     features = features.astype(np.float64)
     clusters = int(params.get("source_clusters", 32))
@@ -147,10 +152,7 @@ def graph_metric_timing_trial(params: dict) -> dict:
     from gtransfer.selection.source_probs import source_probabilities
     from gtransfer.studies.kinds.arrays import best_of
 
-    embeddings = _embeddings(params)
-    train_samples = params.get("train_samples")
-    embeddings = embeddings.with_training_samples(None if train_samples is None else int(train_samples),
-                                                  seed=int(params.get("sample_seed", 0)))
+    embeddings = _scored_embeddings(params)
     if embeddings.task_kind not in ("binary", "multiclass"):
         raise ValueError(f"graph_metric_timing needs class labels; {params['target']} is a {embeddings.task_kind} target")
     features, labels = embeddings.part("train")

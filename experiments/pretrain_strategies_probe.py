@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gtransfer.embeddings.probe import probe_encoders_on_molecules
 from gtransfer.models import build_encoder, load_encoder
 from gtransfer.pretrain import STRATEGIES, pretrain_encoder
-from gtransfer.training.probe import probe_encoders_on_molecules
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import torch
 
+from gtransfer.embeddings.probe import probe_encoders_on_molecules
 from gtransfer.models import build_encoder, load_pretrain_gnns
-from gtransfer.training.probe import probe_encoders_on_molecules
 
 STRATEGIES = ("supervised", "contextpred", "supervised_contextpred")
 

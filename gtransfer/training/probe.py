@@ -12,8 +12,6 @@ regression counterpart (ESOL, FreeSolv, Lipophilicity), on the same standardised
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -23,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from gtransfer.training.task_metrics import rocauc_multilabel
 
-__all__ = ["fit_logistic_probe", "fit_ridge_probe", "probe_rocauc", "probe_encoders_on_molecules"]
+__all__ = ["fit_logistic_probe", "fit_ridge_probe", "probe_rocauc"]
 
 
 def fit_logistic_probe(x_train: np.ndarray, y_train: np.ndarray, C: float = 1.0, max_iter: int = 500,
@@ -84,25 +82,3 @@ def probe_rocauc(features: np.ndarray, labels: np.ndarray, train: np.ndarray, te
         clf = fit_logistic_probe(x_train[known], y, C=C, max_iter=max_iter, standardize=False)
         scores[:, t] = clf.decision_function(x_test)
     return rocauc_multilabel(labels[test], scores)
-
-
-def probe_encoders_on_molecules(encoders: Mapping[str, Any], dataset: str, root: str | None = None,
-                                batch_size: int = 512) -> dict[str, float]:
-    """Scaffold-split probe ROC-AUC (:func:`probe_rocauc`) of each encoder's frozen mean-pooled embeddings
-    of a MoleculeNet dataset with hu2020 features: ``{label: test ROC-AUC}``, in ``encoders``' order.
-
-    The check behind ``experiments/probe_published.py`` and ``experiments/pretrain_strategies_probe.py``:
-    the dataset is loaded and split once, every encoder embeds it (in eval mode: :func:`embed_loader`).
-    """
-    import torch
-    from torch_geometric.loader import DataLoader
-
-    from gtransfer.data import load_dataset
-    from gtransfer.embeddings.embed import embed_loader
-
-    molecules = load_dataset(dataset, root=root, featurizer="hu2020", progress=False)
-    split = molecules.get_idx_split()
-    labels = torch.cat([g.y for g in molecules]).numpy()
-    loader = DataLoader(molecules, batch_size=batch_size)
-    return {label: probe_rocauc(embed_loader(encoder, loader), labels, split["train"].numpy(), split["test"].numpy())
-            for label, encoder in encoders.items()}

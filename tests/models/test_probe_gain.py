@@ -84,7 +84,7 @@ def test_all_nine_published_checkpoints_beat_random_weights_on_bbbp(bbbp_sample,
 
 def test_probe_encoders_on_molecules_probes_each_encoder_on_the_scaffold_split(shared_data):
     from gtransfer.data import load_dataset
-    from gtransfer.training.probe import probe_encoders_on_molecules
+    from gtransfer.embeddings.probe import probe_encoders_on_molecules
 
     torch.manual_seed(0)
     first = build_encoder({"arch": "gin", "num_layers": 2, "hidden_dim": 16, "node_features": "hu2020"})

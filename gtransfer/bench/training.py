@@ -13,12 +13,12 @@ trial does. Two ways to run K trials:
   and learning rates) on the data collated once onto the device.
 
 Both are timed in this process, on this device, after the data is loaded; the packed rows also give
-the one-time collation cost. Rates are epochs per second summed over the K trials, trials per hour
-at ``--trial-epochs`` epochs each, and the hours the ``source-selection-full-finetune`` study
-(``experiments/source_selection.py --preset full``: 25 encoders x 42 targets x 3 seeds x 2 learning
-rates = 6,300 trials of at most 100 epochs) would take at that rate, every trial running all its
-epochs (an upper bound: early stopping ends most sooner), scaled by each target's training-set size
-against BBBP's. The last line is ``packed/sequential epochs per second at K=8: X``.
+the one-time collation cost. Rates are epochs per second summed over the K trials, the same in full
+BBBP training epochs (1,631 graphs; differs when ``max_graphs`` cuts the split), and trials per hour at
+``--trial-epochs`` epochs each. The BBBP rate is the unit of :mod:`gtransfer.studies.projection`: a
+preset projects its own device-hours from it (``experiments/source_selection.py --preset full
+--project-only --device-rate R``; the report's second-to-last line prints that command with the
+fastest row's rate). The last line is ``packed/sequential epochs per second at K=8: X``.
 """
 
 from __future__ import annotations
@@ -27,21 +27,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["run_training_benchmark", "full_preset_graph_epochs", "print_training_report"]
+from gtransfer.studies.projection import BBBP_TRAIN_GRAPHS
 
-#: graphs per dataset (OGB) of the source-selection full preset's targets, and how many targets use it
-_FULL_PRESET_TARGETS = {"ogbg-molbbbp": (2039, 1), "ogbg-molbace": (1513, 1), "ogbg-molhiv": (41127, 1),
-                        "ogbg-moltox21": (7831, 12), "ogbg-molsider": (1427, 27)}
-_FULL_PRESET_TRIALS_PER_TARGET = 25 * 3 * 2  # encoders x seeds x learning rates
-_TRAIN_FRACTION = 0.8  # scaffold split 80/10/10
-_BBBP_TRAIN = 1631
-
-
-def full_preset_graph_epochs(epochs: int = 100) -> float:
-    """Training-graph passes of the source-selection full preset's fine-tuning, in BBBP training epochs."""
-    graphs = sum(size * count for size, count in _FULL_PRESET_TARGETS.values()) * _TRAIN_FRACTION
-    return _FULL_PRESET_TRIALS_PER_TARGET * epochs * graphs / _BBBP_TRAIN
-
+__all__ = ["run_training_benchmark", "print_training_report"]
 
 def _sync(device: Any) -> None:
     import torch
@@ -135,11 +123,10 @@ def run_training_benchmark(
         if device.type == "cuda":
             row["peak_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
         rows.append(row)
-    scale = _BBBP_TRAIN / train_count  # rates are of this run's training set; project in BBBP epochs
+    scale = BBBP_TRAIN_GRAPHS / train_count  # rates are of this run's training set; projections count full BBBP epochs
     for row in rows:
-        bbbp_rate = row["epochs_per_s"] / scale
-        row["trials_per_h"] = bbbp_rate * 3600 / trial_epochs
-        row["full_preset_h"] = full_preset_graph_epochs(trial_epochs) / bbbp_rate / 3600
+        row["bbbp_epochs_per_s"] = row["epochs_per_s"] / scale
+        row["trials_per_h"] = row["bbbp_epochs_per_s"] * 3600 / trial_epochs
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     return {"encoder": encoder, "device": str(device), "device_name": device_name, "torch": torch.__version__, "epochs": epochs, "batch_size": batch_size,
             "train_graphs": train_count, "trial_epochs": trial_epochs, "rows": rows}
@@ -150,13 +137,16 @@ def print_training_report(result: dict) -> None:
     print(f"fine-tuning throughput: {result.get('encoder', 'random:gin')} + linear head, ogbg-molbbbp "
           f"({result['train_graphs']} training graphs), batch {result['batch_size']}, {result['epochs']} epochs, "
           f"{result['device']} ({result['device_name']}), torch {result['torch']}")
-    header = f"{'engine':<11}{'K':>5}{'seconds':>10}{'epochs/s':>10}{'trials/h':>10}{'full preset h':>15}{'collate s':>11}{'peak GiB':>10}"
+    header = f"{'engine':<11}{'K':>5}{'seconds':>10}{'epochs/s':>10}{'BBBP ep/s':>11}{'trials/h':>10}{'collate s':>11}{'peak GiB':>10}"
     print(header)
     for row in result["rows"]:
-        print(f"{row['engine']:<11}{row['K']:>5}{row['seconds']:>10.1f}{row['epochs_per_s']:>10.3f}{row['trials_per_h']:>10.1f}"
-              f"{row['full_preset_h']:>15.1f}{row.get('collate_s', float('nan')):>11.2f}{row.get('peak_gib', float('nan')):>10.2f}")
-    print(f"trials/h at {result['trial_epochs']} epochs per trial; 'full preset h': the source-selection full preset's "
-          f"{25 * 42 * 6} fine-tuning trials, every one running {result['trial_epochs']} epochs (an upper bound)")
+        print(f"{row['engine']:<11}{row['K']:>5}{row['seconds']:>10.1f}{row['epochs_per_s']:>10.3f}{row['bbbp_epochs_per_s']:>11.3f}"
+              f"{row['trials_per_h']:>10.1f}{row.get('collate_s', float('nan')):>11.2f}{row.get('peak_gib', float('nan')):>10.2f}")
+    fastest = max(result["rows"], key=lambda r: r["bbbp_epochs_per_s"])
+    print(f"'BBBP ep/s': full BBBP training epochs (1,631 graphs) per second, all K together; trials/h at "
+          f"{result['trial_epochs']} epochs per trial")
+    print(f"project a preset at the fastest rate: python experiments/source_selection.py --preset full --project-only "
+          f"--device-rate {fastest['bbbp_epochs_per_s']:.3g}")
     sequential = next(r for r in result["rows"] if r["engine"] == "sequential")
     packed = {r["K"]: r for r in result["rows"] if r["engine"] == "packed"}
     k = 8 if 8 in packed else max(packed)

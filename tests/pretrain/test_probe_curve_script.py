@@ -1,0 +1,49 @@
+"""experiments/pretrain_strategies_probe.py --probe-each-epoch: one probe per epoch, each of a kept copy of
+the checkpoint, and the pretraining itself the same as an uninterrupted run's."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import torch
+
+from gtransfer.io.checkpoints import read_checkpoint
+from gtransfer.pretrain import pretrain_encoder
+from tests.study_helpers import load_experiment_script
+
+SETTINGS = {"corpus": "zinc250k-jtnn-valid", "limit": 40, "num_layers": 2, "hidden_dim": 16, "batch_size": 8}
+
+
+def test_a_probe_curve_probes_every_epoch_of_one_uninterrupted_run(shared_data, tmp_path, monkeypatch):
+    out = tmp_path / "curve.json"
+    monkeypatch.setattr(sys, "argv", [
+        "pretrain_strategies_probe.py", "--strategies", "contextpred", "--corpus", SETTINGS["corpus"],
+        "--limit", str(SETTINGS["limit"]), "--epochs", "2", "--layers", "2", "--dim", "16", "--batch-size", "8",
+        "--datasets", "ogbg-molbbbp", "--random-seeds", "0", "--threads", "1", "--probe-each-epoch",
+        "--data-root", str(shared_data), "--workdir", str(tmp_path / "work"), "--out", str(out)])
+    load_experiment_script("pretrain_strategies_probe").main()
+
+    record = json.loads(out.read_text())
+    rows = [(r["weights"], r.get("epoch")) for r in record["results"]]
+    assert rows == [("random_seed0", None), ("contextpred", 1), ("contextpred", 2)]
+    aucs = [r["test_rocauc"] for r in record["results"]]
+    assert all(0.0 < auc < 1.0 for auc in aucs) and len(set(aucs)) == 3  # three different encoders probed
+    assert record["summary"]["ogbg-molbbbp"]["contextpred"] == aucs[-1]  # the summary is the last epoch
+
+    kept = sorted(p.name for p in (tmp_path / "work").glob("*_epoch*.pt"))
+    assert kept == ["gin_l2_d16_contextpred_zinc250k-jtnn-valid_40_e2_epoch1.pt", "gin_l2_d16_contextpred_zinc250k-jtnn-valid_40_e2_epoch2.pt"]
+    first = read_checkpoint(tmp_path / "work" / kept[0])
+    last = read_checkpoint(tmp_path / "work" / kept[1])
+    assert first["metadata"]["epochs_done"] == 1 and last["metadata"]["epochs_done"] == 2
+    assert len(last["metadata"]["history"]) == 2
+
+    # the curve's epoch-2 weights are those of one 2-epoch run on the corpus featurised by pretrain_encoder
+    reference = tmp_path / "reference.pt"
+    pretrain_encoder(reference, "contextpred", corpus=SETTINGS["corpus"], limit=SETTINGS["limit"], num_layers=2, hidden_dim=16,
+                     epochs=2, batch_size=8, seed=0, root=shared_data, device="cpu", progress=False)
+    expected = read_checkpoint(reference)["state_dict"]
+    assert expected.keys() == last["state_dict"].keys()
+    for name, tensor in expected.items():
+        torch.testing.assert_close(last["state_dict"][name], tensor, rtol=0, atol=0, msg=name)
+    assert not all(torch.equal(first["state_dict"][k], v) for k, v in expected.items())  # epoch 1 is another point

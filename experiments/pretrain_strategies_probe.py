@@ -97,6 +97,8 @@ def main() -> None:
             else:
                 probe({strategy: load_encoder(path)})
     print(json.dumps(summarise(args.datasets, results), indent=1))
+    if args.out and args.probe_each_epoch:
+        plot_curve(results, args.datasets, Path(args.out).with_suffix(".png"))
 
 
 def summarise(datasets: list[str], results: list[dict]) -> dict[str, dict[str, float]]:
@@ -117,6 +119,35 @@ def write(args: argparse.Namespace, results: list[dict], pretrain_seconds: dict[
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"settings": vars(args), "pretrain_seconds": pretrain_seconds, "results": results,
                                               "summary": summarise(args.datasets, results)}, indent=1))
+
+
+def plot_curve(results: list[dict], datasets: list[str], path: Path) -> None:
+    """One panel per dataset: each strategy's probe ROC-AUC against its epochs, over the random-weight
+    seeds (dotted) and their mean +- standard deviation (band)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], datasets):
+        rows = [r for r in results if r["dataset"] == name]
+        random = np.array([r["test_rocauc"] for r in rows if r["weights"].startswith("random")])
+        for value in random:
+            ax.axhline(value, color="grey", linestyle=":", linewidth=0.8)
+        ax.axhspan(random.mean() - random.std(), random.mean() + random.std(), color="grey", alpha=0.25,
+                   label=f"random weights ({random.size} seeds)")
+        for strategy in dict.fromkeys(r["weights"] for r in rows if "epoch" in r):
+            points = sorted((r["epoch"], r["test_rocauc"]) for r in rows if r["weights"] == strategy and "epoch" in r)
+            ax.plot(*zip(*points), marker="o", label=strategy)
+        ax.set(title=name, xlabel="pretraining epoch", ylabel="probe test ROC-AUC (scaffold)")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+
 
 if __name__ == "__main__":
     main()

@@ -30,6 +30,7 @@ def test_a_probe_curve_probes_every_epoch_of_one_uninterrupted_run(shared_data, 
     aucs = [r["test_rocauc"] for r in record["results"]]
     assert all(0.0 < auc < 1.0 for auc in aucs) and len(set(aucs)) == 3  # three different encoders probed
     assert record["summary"]["ogbg-molbbbp"]["contextpred"] == aucs[-1]  # the summary is the last epoch
+    assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG")
 
     kept = sorted(p.name for p in (tmp_path / "work").glob("*_epoch*.pt"))
     assert kept == ["gin_l2_d16_contextpred_zinc250k-jtnn-valid_40_e2_epoch1.pt", "gin_l2_d16_contextpred_zinc250k-jtnn-valid_40_e2_epoch2.pt"]

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gtransfer.io.atomic import write_text
 from gtransfer.io.checkpoints import read_checkpoint
 from gtransfer.studies.execute import describe_error
 from gtransfer.studies.kinds.graph_finetune import graph_finetune_pack
@@ -114,8 +115,8 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     summary = summarise(rows, args.datasets, args.margin)
-    text = json.dumps({"settings": {k: v for k, v in vars(args).items()}, "summary": summary}, indent=1)
-    out.with_name(f"{out.stem}_summary.json").write_text(text)
+    text = json.dumps({"settings": vars(args), "summary": summary}, indent=1)
+    write_text(out.with_name(f"{out.stem}_summary.json"), text)
     print(text)
 
 

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 
-.PHONY: demo demo-digits test test-fast lint bench clean-venv dgl-env test-dgl
+.PHONY: demo demo-digits test test-experiments test-fast lint bench clean-venv dgl-env test-dgl
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,13 +28,19 @@ demo: $(VENV)/.installed
 demo-digits: $(VENV)/.installed
 	$(VENV)/bin/gtransfer demo --digits
 
-# Everything CI runs: the lint (ruff, the repository's own configuration), then every test.
+# The README's test command: the lint (ruff, the repository's own configuration), then every test but the
+# experiment-scale checks (under 10 minutes on a 2-core machine).
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not experiment"
+
+# The experiment-scale checks (a pretrained encoder's fine-tuning margin over random weights: about 8 minutes).
+# CI runs them after `make test`.
+test-experiments: $(VENV)/.installed
+	$(PY) -m pytest -q -m experiment
 
 # The edit-test loop: every test not marked slow (the slow ones train models or run whole sweeps).
 test-fast: $(VENV)/.installed
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow and not experiment"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -25,7 +25,7 @@ import torch
 from gtransfer.data.roots import EMBEDDED_DIR
 from tests.study_helpers import load_experiment_script
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.experiment]
 
 CHECKPOINT = EMBEDDED_DIR / "checkpoints" / "gtransfer" / "gin3x128_contextpred_moses.pt"
 

@@ -57,7 +57,8 @@ class SourceHead:
         labels: the K class or task names.
         task: the source task (e.g. ``ENZYMES:k=3,ratio=1,seed=0`` or ``ogbg-moltox21``).
         input: what the encoder reads: ``{"kind": "molecule", "featurizer": ...}``,
-            ``{"kind": "float", "dataset": ..., "node_features": width}`` or ``{"kind": "image", "input_shape": [C, H, W]}``.
+            ``{"kind": "float", "dataset": ..., "node_features": width}`` or
+            ``{"kind": "image", "input_shape": [C, H, W]}``.
         origin: the checkpoint the head was read from (for messages and reports).
     """
 
@@ -148,7 +149,8 @@ def source_head_entries(weight: torch.Tensor, bias: torch.Tensor, *, kind: str, 
     return {SOURCE_HEAD_PREFIX + "weight": weight, SOURCE_HEAD_PREFIX + "bias": bias}, section
 
 
-def source_head_of(state: Mapping[str, torch.Tensor], metadata: Mapping[str, Any], origin: str = "") -> SourceHead | None:
+def source_head_of(state: Mapping[str, torch.Tensor], metadata: Mapping[str, Any],
+                   origin: str = "") -> SourceHead | None:
     """The source head of a checkpoint's ``(state, metadata)``, or None when it has none.
 
     A vision zoo checkpoint of the earlier layout (:data:`LEGACY_VISION_FORMAT`) is migrated: its ``head.*``

@@ -34,7 +34,7 @@ class EarlyStopping:
         >>> tracker = EarlyStopping([1, 2], higher_is_better=True)
         >>> tracker.record(1, [0, 1], [0.7, 0.6], [0.50, 0.50])
         ([0, 1], [])
-        >>> tracker.record(2, [0, 1], [0.6, 0.5], [0.40, 0.60])
+        >>> tracker.record(2, [0, 1], [0.6, 0.5], [0.50, 0.60])  # a tie is no improvement
         ([1], [0])
         >>> tracker.best, tracker.best_epoch
         ([0.5, 0.6], [1, 2])
@@ -76,7 +76,8 @@ class EarlyStopping:
         improved, stopping = [], []
         for row, member in enumerate(members):
             metric = float(valid_metrics[row])
-            self.history[member].append({"epoch": epoch, "train_loss": float(train_losses[row]), "valid_metric": metric})
+            entry = {"epoch": epoch, "train_loss": float(train_losses[row]), "valid_metric": metric}
+            self.history[member].append(entry)
             self.epochs_run[member] = epoch
             if row in diverged:
                 self.failures[member] = diverged[row]

@@ -68,8 +68,8 @@ def divergence(epoch: int, *, train_loss: float, weights_finite: bool, outputs_f
 
     Examples:
         >>> divergence(3, train_loss=float("nan"), weights_finite=False, outputs_finite=False)
-        'training diverged at epoch 3: the training loss (nan), the weights and the validation predictions turned non-finite \
-(lower the learning rate, or check the initial weights)'
+        'training diverged at epoch 3: the training loss (nan), the weights and the validation predictions \
+turned non-finite (lower the learning rate, or check the initial weights)'
         >>> divergence(3, train_loss=0.5, weights_finite=True, outputs_finite=True) is None
         True
     """

@@ -11,7 +11,8 @@ Early stopping keeps the weights of the best validation epoch (patience in epoch
 :class:`~gtransfer.training.early_stopping.EarlyStopping`); the test metric is measured with those weights.
 Each epoch ends with the evaluation step the packed loop uses too
 (:func:`~gtransfer.training.evaluation_step.evaluation_step`); a run whose training loss, weights or
-validation predictions turn non-finite stops with :class:`~gtransfer.training.evaluation_step.TrainingDiverged`. Metrics follow the OGB evaluators (:mod:`gtransfer.training.task_metrics`).
+validation predictions turn non-finite stops with :class:`~gtransfer.training.evaluation_step.TrainingDiverged`.
+Metrics follow the OGB evaluators (:mod:`gtransfer.training.task_metrics`).
 With a fixed ``seed`` CPU results are bit-for-bit repeatable; CUDA is used when available (``device=None``),
 optionally with bfloat16 autocast (``amp=True``, GPU only).
 """
@@ -255,7 +256,8 @@ def finetune(
             break
     model.load_state_dict(best_state)
     model.eval()
-    test_metric = score_outputs(task, *(t.numpy() for t in _collect(eval_model, eval_loaders[1], eval_batch_to, device, amp)))
+    test_outputs, test_labels = _collect(eval_model, eval_loaders[1], eval_batch_to, device, amp)
+    test_metric = score_outputs(task, test_outputs.numpy(), test_labels.numpy())
     kept = None
     if return_model:
         kept = model if mode == "full" else EncoderWithHead(encoder, head)

@@ -74,7 +74,8 @@ REL = {"float32": 0.0, "float64": 1e-12}
 
 @pytest.mark.parametrize("metric", TASKS)
 @pytest.mark.parametrize("bad,dtype", CASES)
-def test_a_diverging_member_leaves_and_the_others_are_bit_equal_to_a_pack_without_it(bad: str, metric: str, dtype: str) -> None:
+def test_a_diverging_member_leaves_and_the_others_are_bit_equal_to_a_pack_without_it(bad: str, metric: str,
+                                                                                     dtype: str) -> None:
     task, float_dtype = TASKS[metric], DTYPES[dtype]
     graphs, splits = _data(task, float_dtype)
     if bad == "lr=1e30":

@@ -84,7 +84,8 @@ def test_a_first_layout_checkpoint_loads_migrated_with_the_same_theta_and_is_not
     from gtransfer.io.checkpoints import load_checkpoint, save_checkpoint
 
     state, meta = load_checkpoint(tiny_zoo / "tiny-cnn.pt")
-    old_state = {("head." + k[len("source_head."):] if k.startswith("source_head.") else k): v for k, v in state.items()}
+    old_state = {("head." + k[len("source_head."):] if k.startswith("source_head.") else k): v
+                 for k, v in state.items()}
     old_meta = {k: v for k, v in meta.items() if k != "source_head"}
     old_meta.update({"format": "gtransfer-vision-source/1", "source_class_names": meta["source_head"]["labels"]})
     old_path = save_checkpoint(tmp_path / "tiny-cnn.pt", old_state, old_meta)

@@ -312,7 +312,8 @@ def train_pack(
         results.append(FinetuneResult(
             metric=task.metric, valid_metric=float(tracker.best[member]),
             test_metric=score_outputs(task, test_out[member], test_labels, digits=digits),
-            best_epoch=tracker.best_epoch[member], epochs_run=tracker.epochs_run[member], mode=spec.mode, seed=spec.seed,
+            best_epoch=tracker.best_epoch[member], epochs_run=tracker.epochs_run[member], mode=spec.mode,
+            seed=spec.seed,
             history=tracker.history[member], model=model,
         ))
     return results

@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from gtransfer.training.task_metrics import METRIC_FUNCTIONS
 
-if TYPE_CHECKING:
-    from gtransfer.training.finetune import TaskSpec
+
+class TaskSpec(Protocol):
+    """What the evaluation step reads of a :class:`gtransfer.training.finetune.TaskSpec` (which imports this module)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def metric(self) -> str: ...
 
 __all__ = ["TrainingDiverged", "rounded_predictions", "score_outputs", "divergence", "evaluation_step"]
 

@@ -144,8 +144,9 @@ def source_head_entries(weight: torch.Tensor, bias: torch.Tensor, *, kind: str, 
         state dict and put the second under its metadata's ``"source_head"``.
     """
     weight, bias = weight.detach().cpu().clone(), bias.detach().cpu().clone()
-    section = {"kind": kind, "labels": [str(label) for label in labels], "task": task, "input": dict(input)}
-    SourceHead(weight.double().numpy(), bias.double().numpy(), kind, tuple(section["labels"]), task, section["input"])
+    names, inputs = [str(label) for label in labels], dict(input)
+    SourceHead(weight.double().numpy(), bias.double().numpy(), kind, tuple(names), task, inputs)  # the checks
+    section: dict[str, Any] = {"kind": kind, "labels": names, "task": task, "input": inputs}
     return {SOURCE_HEAD_PREFIX + "weight": weight, SOURCE_HEAD_PREFIX + "bias": bias}, section
 
 

@@ -13,7 +13,8 @@ stopping and the per-epoch evaluation are the one-model loop's own
 A member whose mean training loss, weights or validation predictions turn non-finite in an epoch (a
 learning rate of 1e30, a checkpoint holding NaN) leaves the pack after that epoch the same way; its
 result is a :class:`~gtransfer.training.evaluation_step.TrainingDiverged` naming the epoch and what
-turned non-finite, and the other members' results are those of the pack without it, bit for bit.
+turned non-finite, and the other members' results are those of the pack without it (tested on the CPU: bit
+for bit in float32; to 1e-12 in float64, where a pack's size alone moves the last bit).
 
 A member's result is the result of the same trial trained alone (a pack of one) with the same data
 order and seeds, up to floating-point rounding (tested in float64 to 1e-6 for every architecture and

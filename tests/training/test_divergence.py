@@ -110,3 +110,16 @@ def test_the_one_model_loop_stops_a_diverging_run_with_the_same_reason() -> None
         finetune(_nan_checkpoint(3, torch.float32), *loaders, task=TASKS["accuracy"], epochs=3, device="cpu")
     result = finetune(_encoder(3, torch.float32), *loaders, task=TASKS["accuracy"], epochs=2, device="cpu")
     assert result.epochs_run == 2 and 0.0 <= result.test_metric <= 1.0
+
+
+def test_a_sweep_pack_fails_the_diverging_trial_and_the_healthy_one_is_as_if_alone() -> None:
+    """Through the graph_finetune pack runner, on the shipped BACE: the runner passes train_pack's per-member failure on."""
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_pack
+
+    base = {"target": "ogbg-molbace", "encoder": "random:gin:layers=2,dim=16", "epochs": 2, "max_samples": 200,
+            "device": "cpu"}
+    healthy, diverging = graph_finetune_pack([{**base, "seed": 0}, {**base, "seed": 1, "lr": 1e30}])
+    assert isinstance(diverging, TrainingDiverged)
+    assert str(diverging).startswith("training diverged at epoch 1: the training loss (nan)")
+    (alone,) = graph_finetune_pack([{**base, "seed": 0}])
+    assert healthy == alone

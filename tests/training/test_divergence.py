@@ -113,7 +113,7 @@ def test_the_one_model_loop_stops_a_diverging_run_with_the_same_reason() -> None
 
 
 def test_a_sweep_pack_fails_the_diverging_trial_and_the_healthy_one_is_as_if_alone() -> None:
-    """Through the graph_finetune pack runner, on the shipped BACE: the runner passes train_pack's per-member failure on."""
+    """Through the graph_finetune pack runner, on the shipped BACE: it passes train_pack's per-member failure on."""
     from gtransfer.studies.kinds.graph_finetune import graph_finetune_pack
 
     base = {"target": "ogbg-molbace", "encoder": "random:gin:layers=2,dim=16", "epochs": 2, "max_samples": 200,

@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| encoder | arch | d | source classes | source test acc | train s |")
     print("| --- | --- | --- | --- | --- | --- |")
     for path in paths:
-        _, _, meta = load_zoo_encoder(path)
-        print(f"| {path.stem} | {meta['arch']} | {meta['embedding_dim']} | {len(meta['source_class_names'])} | "
+        _, head, meta = load_zoo_encoder(path)
+        print(f"| {path.stem} | {meta['arch']} | {meta['embedding_dim']} | {len(head.labels)} | "
               f"{meta['source_test_accuracy']:.3f} | {meta['train_seconds']:.0f} |")
     print(f"zoo of {len(paths)} encoders in {out} ({time.perf_counter() - started:.0f} s this run)")
     return 0

@@ -1,13 +1,19 @@
 """Source heads: the classifier a source model was trained with, stored beside its encoder.
 
 NCE (Tran et al. 2019) and LEEP (Nguyen et al. 2020) score a *source model* -- encoder and the head
-it was trained with on a source task -- by its predictions on the target's inputs. A graph source
-checkpoint (:mod:`gtransfer.pretrain.source_zoo`) is an ordinary gtransfer encoder checkpoint whose
-state dict also holds ``source_head.weight`` (K, D) and ``source_head.bias`` (K,) and whose metadata
-has a ``source_head`` section: ``kind`` (``multiclass`` or ``multilabel``), ``labels`` (the K class or
-task names), ``task`` (the source task) and ``input`` (what the encoder reads). The head is linear on
-the encoder's pooled graph embedding, so its outputs on a target are ``features @ W.T + b`` of the
-target's (cached) embeddings -- no second pass through the encoder.
+it was trained with on a source task -- by its predictions on the target's inputs. Both source zoos,
+graph (:mod:`gtransfer.pretrain.source_zoo`) and image (:mod:`gtransfer.vision.zoo`), store that head in
+one format, written by :func:`source_head_entries` and read by :func:`read_source_head`: the checkpoint's
+state dict holds ``source_head.weight`` (K, D) and ``source_head.bias`` (K,) beside the encoder's tensors,
+and its metadata has a ``source_head`` section: ``kind`` (``multiclass`` or ``multilabel``), ``labels``
+(the K class or task names), ``task`` (the source task) and ``input`` (what the encoder reads: molecule
+features, a TU dataset's float features, or an image shape). The head is linear on the encoder's
+(pooled) embedding, so its outputs on a target are ``features @ W.T + b`` of the target's (cached)
+embeddings -- no second pass through the encoder.
+
+Vision zoo checkpoints written before this format (``gtransfer-vision-source/1``: ``head.weight`` /
+``head.bias`` and the class names in ``source_class_names``) are migrated on read: the same tensors and
+names, so the same theta.
 
 The source-label distribution theta (n, Z) that NCE and LEEP read (docs/design.md, "Source heads"):
 
@@ -23,16 +29,22 @@ The source-label distribution theta (n, Z) that NCE and LEEP read (docs/design.m
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["SOURCE_HEAD_PREFIX", "SourceHead", "read_source_head"]
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["SOURCE_HEAD_PREFIX", "SourceHead", "read_source_head", "source_head_of", "source_head_entries"]
 
 #: state-dict prefix of the head's tensors in a source checkpoint
 SOURCE_HEAD_PREFIX = "source_head."
 HEAD_KINDS = ("multiclass", "multilabel")
+#: the vision zoo's format before the one source-head format: ``head.weight``/``head.bias``, ``source_class_names``
+LEGACY_VISION_FORMAT = "gtransfer-vision-source/1"
 
 
 @dataclass(frozen=True)
@@ -44,8 +56,9 @@ class SourceHead:
         kind: ``"multiclass"`` (K classes, softmax) or ``"multilabel"`` (K binary tasks, sigmoids).
         labels: the K class or task names.
         task: the source task (e.g. ``ENZYMES:k=3,ratio=1,seed=0`` or ``ogbg-moltox21``).
-        input: what the encoder reads: ``{"kind": "molecule", "featurizer": ...}`` or
-            ``{"kind": "float", "dataset": ..., "node_features": width}``.
+        input: what the encoder reads: ``{"kind": "molecule", "featurizer": ...}``,
+            ``{"kind": "float", "dataset": ..., "node_features": width}`` or
+            ``{"kind": "image", "input_shape": [C, H, W]}``.
         origin: the checkpoint the head was read from (for messages and reports).
     """
 
@@ -112,11 +125,64 @@ class SourceHead:
                                  f"({node_input} features) has other inputs, so its source head cannot score it "
                                  "(NCE/LEEP need the source model applied to the target's own inputs)")
             return
+        if kind == "image":
+            raise ValueError(f"{self.origin}: the source model reads images of shape {self.input.get('input_shape')}; "
+                             f"graph target {dataset} cannot be scored by its source head")
         raise ValueError(f"{self.origin}: source head metadata has no valid 'input' section: {self.input!r}")
 
 
+def source_head_entries(weight: torch.Tensor, bias: torch.Tensor, *, kind: str, labels: Sequence[str], task: str,
+                        input: Mapping[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The state-dict entries and the metadata ``source_head`` section that store a source head.
+
+    Args:
+        weight, bias: the trained linear head, (K, D) and (K,).
+        kind, labels, task, input: as :class:`SourceHead` (checked the same way).
+
+    Returns:
+        ``({"source_head.weight": ..., "source_head.bias": ...}, section)``: add the first to the checkpoint's
+        state dict and put the second under its metadata's ``"source_head"``.
+    """
+    weight, bias = weight.detach().cpu().clone(), bias.detach().cpu().clone()
+    names, inputs = [str(label) for label in labels], dict(input)
+    SourceHead(weight.double().numpy(), bias.double().numpy(), kind, tuple(names), task, inputs)  # the checks
+    section: dict[str, Any] = {"kind": kind, "labels": names, "task": task, "input": inputs}
+    return {SOURCE_HEAD_PREFIX + "weight": weight, SOURCE_HEAD_PREFIX + "bias": bias}, section
+
+
+def source_head_of(state: Mapping[str, torch.Tensor], metadata: Mapping[str, Any],
+                   origin: str = "") -> SourceHead | None:
+    """The source head of a checkpoint's ``(state, metadata)``, or None when it has none.
+
+    A vision zoo checkpoint of the earlier layout (:data:`LEGACY_VISION_FORMAT`) is migrated: its ``head.*``
+    tensors and ``source_class_names`` become a multiclass head over those classes.
+
+    Raises:
+        ValueError: a ``source_head`` section (or a legacy vision checkpoint) without its tensors.
+    """
+    section = metadata.get("source_head")
+    prefix = SOURCE_HEAD_PREFIX
+    if section is None and metadata.get("format") == LEGACY_VISION_FORMAT:
+        prefix = "head."
+        section = {"kind": "multiclass", "labels": list(metadata.get("source_class_names", ())),
+                   "task": str(metadata.get("source_task", {}).get("name", "?")),
+                   "input": {"kind": "image", "input_shape": list(metadata.get("input_shape", ()))}}
+    if section is None:
+        return None
+    try:
+        weight, bias = state[prefix + "weight"], state[prefix + "bias"]
+    except KeyError:
+        raise ValueError(f"{origin}: metadata describes a source head but the state dict has no "
+                         f"{prefix}weight/bias tensors") from None
+    return SourceHead(
+        weight=weight.double().numpy(), bias=bias.double().numpy(), kind=str(section.get("kind")),
+        labels=tuple(str(label) for label in section.get("labels", ())), task=str(section.get("task", "?")),
+        input=dict(section.get("input", {})), origin=origin,
+    )
+
+
 def read_source_head(path: str | os.PathLike) -> SourceHead | None:
-    """The source head stored in the checkpoint at ``path``, or None when it has none.
+    """The source head stored in the checkpoint at ``path`` (:func:`source_head_of`), or None when it has none.
 
     Raises:
         FileNotFoundError, ValueError: as :func:`gtransfer.io.checkpoints.read_checkpoint`; a
@@ -125,17 +191,4 @@ def read_source_head(path: str | os.PathLike) -> SourceHead | None:
     from gtransfer.io.checkpoints import read_checkpoint
 
     ckpt = read_checkpoint(path)
-    section = ckpt["metadata"].get("source_head")
-    if section is None:
-        return None
-    state = ckpt["state_dict"]
-    try:
-        weight, bias = state[SOURCE_HEAD_PREFIX + "weight"], state[SOURCE_HEAD_PREFIX + "bias"]
-    except KeyError:
-        raise ValueError(f"{path}: metadata describes a source head but the state dict has no "
-                         f"{SOURCE_HEAD_PREFIX}weight/bias tensors") from None
-    return SourceHead(
-        weight=weight.double().numpy(), bias=bias.double().numpy(), kind=str(section.get("kind")),
-        labels=tuple(str(label) for label in section.get("labels", ())), task=str(section.get("task", "?")),
-        input=dict(section.get("input", {})), origin=os.path.basename(os.fspath(path)),
-    )
+    return source_head_of(ckpt["state_dict"], ckpt["metadata"], origin=os.path.basename(os.fspath(path)))

@@ -4,7 +4,8 @@ NCE and LEEP score a source model by its head's predictions on the target's inpu
 (:mod:`gtransfer.models.source_heads`). A member of this zoo is a small GNN trained, with a linear
 head, by :func:`gtransfer.training.finetune.finetune` (the loop every fine-tuning uses) on one source
 task, and written as an ordinary gtransfer encoder checkpoint -- usable wherever an encoder file is
-(``gtransfer rank``, sweeps, fine-tuning) -- whose state dict and metadata also hold the head:
+(``gtransfer rank``, sweeps, fine-tuning) -- whose state dict and metadata also hold the head, in the
+one source-head format of both zoos (:func:`gtransfer.models.source_heads.source_head_entries`):
 
 * a **multi-class graph task**: a TU dataset, or a class subset of one, named in the target grammar
   (``ENZYMES``, ``ENZYMES:k=3,ratio=1,seed=0``): a softmax head over its classes, stratified split;
@@ -160,7 +161,7 @@ def train_graph_source(spec: GraphSourceSpec, zoo_dir: str | os.PathLike, root: 
     from gtransfer.io.checkpoints import save_checkpoint
     from gtransfer.io.provenance import code_version
     from gtransfer.models.encoder import build_encoder
-    from gtransfer.models.source_heads import SOURCE_HEAD_PREFIX
+    from gtransfer.models.source_heads import source_head_entries
     from gtransfer.training.finetune import finetune
 
     path = Path(zoo_dir) / f"{spec.name}.pt"
@@ -182,8 +183,8 @@ def train_graph_source(spec: GraphSourceSpec, zoo_dir: str | os.PathLike, root: 
         device=device, return_model=True,
     )
     trained, head = result.model.encoder.cpu().eval(), result.model.head.cpu().eval()
-    state = dict(trained.state_dict())
-    state.update({SOURCE_HEAD_PREFIX + k: v for k, v in head.state_dict().items()})
+    head_state, head_section = source_head_entries(head.weight, head.bias, **head_section)
+    state = {**trained.state_dict(), **head_state}
     metadata = {
         "architecture": trained.config,
         "featurizer": trained.featurizer,

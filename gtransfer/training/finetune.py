@@ -7,8 +7,12 @@ Graphs (PyG batches) and images ((x, y) tensors) share this loop through a ``bat
 * ``"linear"`` (linear probing): the encoder frozen in eval mode; its embeddings are computed once
   and a linear head is trained on them.
 
-Early stopping keeps the weights of the best validation epoch (patience in epochs); the test metric
-is measured with those weights. Metrics follow the OGB evaluators (:mod:`gtransfer.training.task_metrics`).
+Early stopping keeps the weights of the best validation epoch (patience in epochs;
+:class:`~gtransfer.training.early_stopping.EarlyStopping`); the test metric is measured with those weights.
+Each epoch ends with the evaluation step the packed loop uses too
+(:func:`~gtransfer.training.evaluation_step.evaluation_step`); a run whose training loss, weights or
+validation predictions turn non-finite stops with :class:`~gtransfer.training.evaluation_step.TrainingDiverged`.
+Metrics follow the OGB evaluators (:mod:`gtransfer.training.task_metrics`).
 With a fixed ``seed`` CPU results are bit-for-bit repeatable; CUDA is used when available (``device=None``),
 optionally with bfloat16 autocast (``amp=True``, GPU only).
 """
@@ -28,6 +32,8 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from gtransfer.training.batching import pyg_batch_to, resolve_device
+from gtransfer.training.early_stopping import EarlyStopping
+from gtransfer.training.evaluation_step import TrainingDiverged, evaluation_step, score_outputs
 from gtransfer.training.losses import member_losses
 from gtransfer.training.task_metrics import HIGHER_IS_BETTER, METRIC_FUNCTIONS, METRIC_OF_KIND
 
@@ -130,12 +136,10 @@ def _autocast(device: torch.device, amp: bool) -> torch.autocast:
     return torch.autocast(device_type=device.type, enabled=False)
 
 
-def _score(task: TaskSpec, outputs: Tensor, targets: Tensor) -> float:
-    fn = METRIC_FUNCTIONS[task.metric]
-    y = targets.numpy()
-    if task.kind == "multilabel":
-        y = y.reshape(outputs.shape)
-    return fn(y, outputs.numpy())
+def _weights_finite(model: nn.Module) -> bool:
+    """Whether every floating parameter and buffer of ``model`` is finite."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
 
 
 def finetune(
@@ -172,6 +176,10 @@ def finetune(
     Returns:
         :class:`FinetuneResult` with the validation metric at the best epoch, the test metric with
         those weights, and a per-epoch history (train loss, validation metric).
+
+    Raises:
+        TrainingDiverged: (a ValueError) the mean training loss, the weights or the validation predictions
+            turned non-finite; the message names the epoch.
     """
     if mode not in ("full", "linear"):
         raise ValueError(f"mode must be 'full' or 'linear', got {mode!r}")
@@ -212,9 +220,8 @@ def finetune(
         eval_loaders = ([feats[1]], [feats[2]])
 
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay)
-    higher = HIGHER_IS_BETTER[task.metric]
-    best_metric, best_epoch, best_state, stale = -math.inf if higher else math.inf, 0, None, 0
-    history: list[dict[str, float]] = []
+    tracker = EarlyStopping([patience], higher_is_better=HIGHER_IS_BETTER[task.metric])
+    best_state = None
     bar = tqdm(range(1, epochs + 1), desc=f"finetune ({mode})", disable=None if progress else True, leave=False)
     for epoch in bar:
         model.train()
@@ -235,23 +242,25 @@ def finetune(
         if not losses:
             raise ValueError("no training batch had a usable label")
         model.eval()
-        valid_metric = _score(task, *_collect(eval_model, eval_loaders[0], eval_batch_to, device, amp))
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "valid_metric": valid_metric})
-        improved = valid_metric > best_metric if higher else valid_metric < best_metric
+        outputs, labels = _collect(eval_model, eval_loaders[0], eval_batch_to, device, amp)
+        train_loss = float(np.mean(losses))
+        (valid_metric,), diverged = evaluation_step(task, outputs.numpy()[None], labels.numpy(), epoch=epoch,
+                                                    train_losses=[train_loss], weights_finite=[_weights_finite(model)])
+        improved, stopping = tracker.record(epoch, [0], [train_loss], [valid_metric], diverged=diverged)
+        if diverged:
+            raise TrainingDiverged(diverged[0])
         if improved:
-            best_metric, best_epoch, stale = valid_metric, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
-        else:
-            stale += 1
-        bar.set_postfix(loss=history[-1]["train_loss"], valid=valid_metric)
-        if stale >= patience:
+        bar.set_postfix(loss=train_loss, valid=valid_metric)
+        if stopping:
             break
     model.load_state_dict(best_state)
     model.eval()
-    test_metric = _score(task, *_collect(eval_model, eval_loaders[1], eval_batch_to, device, amp))
+    test_outputs, test_labels = _collect(eval_model, eval_loaders[1], eval_batch_to, device, amp)
+    test_metric = score_outputs(task, test_outputs.numpy(), test_labels.numpy())
     kept = None
     if return_model:
         kept = model if mode == "full" else EncoderWithHead(encoder, head)
-    return FinetuneResult(metric=task.metric, valid_metric=float(best_metric), test_metric=float(test_metric),
-                          best_epoch=best_epoch, epochs_run=len(history), mode=mode, seed=seed,
-                          history=history, model=kept)
+    return FinetuneResult(metric=task.metric, valid_metric=float(tracker.best[0]), test_metric=float(test_metric),
+                          best_epoch=tracker.best_epoch[0], epochs_run=len(tracker.history[0]), mode=mode, seed=seed,
+                          history=tracker.history[0], model=kept)

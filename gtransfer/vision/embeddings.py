@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from gtransfer.embeddings.cache import ArrayCache
 from gtransfer.io.digests import file_sha256
@@ -38,13 +37,16 @@ def target_embeddings(encoder: str, target: str, zoo: str | os.PathLike, cache: 
                       root: str | os.PathLike | None = None, part: str = "train") -> dict[str, Path]:
     """Paths of ``features`` (n, d) float32, ``labels`` (n,) int64 and ``source_probs`` (n, Z) ``.npy`` files.
 
-    ``source_probs`` is the softmax of the encoder's source classifier (for LEEP and NCE). All three
+    ``source_probs`` is theta of the encoder's source head (the softmax of its source classifier, in float64:
+    :meth:`gtransfer.models.source_heads.SourceHead.probabilities`; for LEEP and NCE). All three
     parts of the target are embedded at once; ``part`` picks which paths are returned.
     """
     if part not in _PARTS:
         raise ValueError(f"part must be one of {_PARTS}, got {part!r}")
     checkpoint = encoder_path(encoder, zoo)
-    fields = {"kind": "vision-target-embedding", "encoder_sha256": file_sha256(checkpoint), "target": target}
+    # "theta": source_probs are the source head's float64 theta (models.source_heads), no longer float32 logits
+    fields = {"kind": "vision-target-embedding", "encoder_sha256": file_sha256(checkpoint), "target": target,
+              "theta": "source_heads/float64"}
 
     def compute() -> dict[str, np.ndarray]:
         from gtransfer.embeddings.embed import embed_loader
@@ -55,8 +57,7 @@ def target_embeddings(encoder: str, target: str, zoo: str | os.PathLike, cache: 
         for name in _PARTS:
             dataset = getattr(task, name)
             features = embed_loader(model, make_loader(dataset, tuple(metadata["input_shape"]), 256), image_batch_to, "cpu")
-            with torch.no_grad():
-                probs = torch.softmax(head(torch.from_numpy(features).float()).double(), dim=1).numpy()
+            probs = head.probabilities(features)
             arrays[f"{name}_features"] = features.astype(np.float32)
             arrays[f"{name}_labels"] = dataset.labels.astype(np.int64)
             arrays[f"{name}_source_probs"] = probs

@@ -1,4 +1,4 @@
-"""The vision source zoo: encoders trained on source tasks, saved with the graph zoo's checkpoint format.
+"""The vision source zoo: encoders trained on source tasks, their heads in the graph zoo's source-head format.
 
 A source is a class subset of a training split (CIFAR-10, MNIST, or digits for tiny tests), an
 architecture with its config, and a training budget. :func:`train_source` trains it through
@@ -6,9 +6,12 @@ architecture with its config, and a training budget. :func:`train_source` trains
 classifier (for LEEP/NCE), and writes ``<zoo>/<name>.pt`` atomically with ``gtransfer.io.checkpoints.save_checkpoint``.
 A checkpoint whose metadata already records the same spec is kept, so a killed build resumes.
 
-Checkpoint layout: ``state_dict`` holds ``encoder.<param>`` and ``head.weight``/``head.bias``
-(the source classifier on the embeddings); ``metadata`` holds the spec, the architecture config,
-``embedding_dim``, ``input_shape``, the source task's metadata, source accuracies and the code version.
+Checkpoint layout (``gtransfer-vision-source/2``): ``state_dict`` holds ``encoder.<param>`` and the source
+head as every source model stores it (:mod:`gtransfer.models.source_heads`: ``source_head.weight``/``bias``
+and the metadata's ``source_head`` section, a multiclass head over the source classes); ``metadata`` also
+holds the spec, the architecture config, ``embedding_dim``, ``input_shape``, the source task's metadata,
+source accuracies and the code version. Checkpoints of the first layout (``head.*`` tensors,
+``source_class_names``) load as they are: :func:`load_zoo_encoder` migrates them on read.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from gtransfer.models.source_heads import SourceHead
+
 from .data import ImageTask, image_batch_to, load_image_dataset, make_class_task, make_loader
 from .models import build_encoder
 
 __all__ = ["SourceSpec", "source_task", "train_source", "load_zoo_encoder", "zoo_encoders", "build_zoo", "PRESETS"]
 
-ZOO_FORMAT = "gtransfer-vision-source/1"
+ZOO_FORMAT = "gtransfer-vision-source/2"
+#: the first layout, still read (its head migrated by :func:`gtransfer.models.source_heads.source_head_of`)
+_READABLE_FORMATS = (ZOO_FORMAT, "gtransfer-vision-source/1")
 #: epochs of the source classifier of an untrained (``epochs = 0``) baseline source
 HEAD_ONLY_EPOCHS = 5
 
@@ -78,6 +85,7 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
     """
     from gtransfer.io.checkpoints import load_checkpoint, save_checkpoint
     from gtransfer.io.provenance import code_version
+    from gtransfer.models.source_heads import source_head_entries
     from gtransfer.training.finetune import TaskSpec, finetune
 
     path = Path(zoo_dir) / f"{spec.name}.pt"
@@ -86,7 +94,7 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
             _, metadata = load_checkpoint(path)
         except ValueError:
             metadata = {}
-        if metadata.get("format") == ZOO_FORMAT and metadata.get("spec") == spec.to_dict():
+        if metadata.get("format") in _READABLE_FORMATS and metadata.get("spec") == spec.to_dict():
             return path
     torch.manual_seed(spec.seed)
     encoder = build_encoder(spec.arch, **spec.config)
@@ -106,18 +114,20 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
         batch_to=image_batch_to, return_model=True,
     )
     encoder, head = result.model.encoder.cpu().eval(), result.model.head.cpu().eval()
+    head_state, head_section = source_head_entries(head.weight, head.bias, kind="multiclass", labels=task.train.classes,
+                                                   task=task.name, input={"kind": "image", "input_shape": list(shape)})
     state = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
-    state.update({f"head.{k}": v for k, v in head.state_dict().items()})
+    state.update(head_state)
     metadata = {
         "format": ZOO_FORMAT,
         "modality": "image",
+        "source_head": head_section,
         "spec": spec.to_dict(),
         "arch": spec.arch,
         "config": dict(encoder.config),
         "embedding_dim": int(encoder.embedding_dim),
         "input_shape": list(shape),
         "source_task": task.to_dict(),
-        "source_class_names": list(task.train.classes),
         "source_valid_accuracy": result.valid_metric,
         "source_test_accuracy": result.test_metric,
         "finetune": result.to_dict(),
@@ -127,21 +137,28 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
     return save_checkpoint(path, state, metadata)
 
 
-def load_zoo_encoder(path: str | os.PathLike) -> tuple[nn.Module, nn.Linear, dict]:
+def load_zoo_encoder(path: str | os.PathLike) -> tuple[nn.Module, SourceHead, dict]:
     """``(encoder, source_head, metadata)`` of a zoo checkpoint, the encoder in eval mode.
+
+    The source head is the one reader's (:func:`gtransfer.models.source_heads.source_head_of`): its
+    ``probabilities(features)`` is theta, the source-label distribution NCE and LEEP read. A checkpoint of
+    the first layout is migrated on read.
 
     Raises FileNotFoundError for a missing file and ValueError for a checkpoint that is not a vision source.
     """
     from gtransfer.io.checkpoints import load_checkpoint
+    from gtransfer.models.source_heads import source_head_of
 
     state, metadata = load_checkpoint(path)
-    if metadata.get("format") != ZOO_FORMAT:
-        raise ValueError(f"{path} is not a vision zoo checkpoint (format {metadata.get('format')!r})")
+    if metadata.get("format") not in _READABLE_FORMATS:
+        raise ValueError(f"{path} is not a vision zoo checkpoint (format {metadata.get('format')!r}; "
+                         f"readable: {', '.join(_READABLE_FORMATS)})")
     encoder = build_encoder(metadata["arch"], **metadata["config"])
     encoder.load_state_dict({k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")})
-    head = nn.Linear(metadata["embedding_dim"], len(metadata["source_class_names"]))
-    head.load_state_dict({k[len("head."):]: v for k, v in state.items() if k.startswith("head.")})
-    return encoder.eval(), head.eval(), metadata
+    head = source_head_of(state, metadata, origin=os.path.basename(os.fspath(path)))
+    if head is None:
+        raise ValueError(f"{path}: a vision zoo checkpoint without its source head")
+    return encoder.eval(), head, metadata
 
 
 def zoo_encoders(zoo_dir: str | os.PathLike) -> list[str]:

@@ -213,7 +213,7 @@ def test_pack_refuses_mixed_architectures_and_out_of_vocabulary_inputs(hu2020_ch
 
 
 def test_node_level_member_equals_the_classic_node_loop(float_graph) -> None:
-    from gtransfer.training.node_tasks import NodeLevelEncoder, node_batch_to, node_split_loaders
+    from tests.training.node_loop import NodeLevelEncoder, node_batch_to, node_split_loaders
 
     graph = float_graph(40, seed=3, node_dim=4, edge_dim=2)
     graph.y = torch.arange(40) % 3

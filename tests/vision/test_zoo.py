@@ -29,10 +29,13 @@ def tiny_zoo(tmp_path_factory):
 def test_zoo_files_and_metadata(tiny_zoo):
     assert zoo_encoders(tiny_zoo) == ["tiny-cnn", "tiny-random-resnet"]
     assert sorted(p.name for p in tiny_zoo.iterdir()) == ["tiny-cnn.pt", "tiny-random-resnet.pt"], "no temp files left"
-    _, _, meta = load_zoo_encoder(tiny_zoo / "tiny-cnn.pt")
-    assert meta["spec"] == TINY[0].to_dict()
+    _, head, meta = load_zoo_encoder(tiny_zoo / "tiny-cnn.pt")
+    assert meta["spec"] == TINY[0].to_dict() and meta["format"] == "gtransfer-vision-source/2"
     assert meta["embedding_dim"] == 16 and meta["input_shape"] == [1, 8, 8]
-    assert meta["source_class_names"] == ["0", "1", "2"]
+    # the one source-head format (models.source_heads), as the graph zoo writes it
+    assert meta["source_head"] == {"kind": "multiclass", "labels": ["0", "1", "2"], "task": "source:tiny-cnn",
+                                   "input": {"kind": "image", "input_shape": [1, 8, 8]}}
+    assert head.labels == ("0", "1", "2") and head.weight.shape == (3, 16) and head.num_source_labels == 3
     assert meta["source_task"]["class_counts"] == [30, 30, 30]
     assert meta["finetune"]["mode"] == "full" and meta["finetune"]["epochs_run"] == 3
     _, _, random_meta = load_zoo_encoder(tiny_zoo / "tiny-random-resnet.pt")
@@ -45,8 +48,8 @@ def test_reloaded_encoder_and_head_reproduce_the_recorded_source_accuracy(tiny_z
     encoder, head, meta = load_zoo_encoder(tiny_zoo / f"{spec.name}.pt")
     task = source_task(spec)
     with torch.no_grad():
-        logits = head(encoder.embed(images_to_tensor(task.test.images, tuple(meta["input_shape"]))))
-    accuracy = float((logits.argmax(1).numpy() == task.test.labels).mean())
+        features = encoder.embed(images_to_tensor(task.test.images, tuple(meta["input_shape"]))).numpy()
+    accuracy = float((head.logits(features).argmax(1) == task.test.labels).mean())
     assert accuracy == pytest.approx(meta["source_test_accuracy"], abs=1e-12)
 
 
@@ -72,6 +75,37 @@ def test_build_resumes_and_rebuilds_on_a_changed_spec(tiny_zoo):
     build_zoo(TINY[:1], tiny_zoo, progress=False)  # restore for the other tests
     with pytest.raises(ValueError, match="unique"):
         build_zoo([TINY[0], TINY[0]], tiny_zoo, progress=False)
+
+
+def test_a_first_layout_checkpoint_loads_migrated_with_the_same_theta_and_is_not_retrained(tiny_zoo, tmp_path):
+    """Zoos built before the one source-head format (``head.*``, ``source_class_names``) still load and resume."""
+    import numpy as np
+
+    from gtransfer.io.checkpoints import load_checkpoint, save_checkpoint
+
+    state, meta = load_checkpoint(tiny_zoo / "tiny-cnn.pt")
+    old_state = {("head." + k[len("source_head."):] if k.startswith("source_head.") else k): v
+                 for k, v in state.items()}
+    old_meta = {k: v for k, v in meta.items() if k != "source_head"}
+    old_meta.update({"format": "gtransfer-vision-source/1", "source_class_names": meta["source_head"]["labels"]})
+    old_path = save_checkpoint(tmp_path / "tiny-cnn.pt", old_state, old_meta)
+    encoder, head, _ = load_zoo_encoder(old_path)
+    new_encoder, new_head, _ = load_zoo_encoder(tiny_zoo / "tiny-cnn.pt")
+    task = source_task(TINY[0])
+    with torch.no_grad():
+        features = encoder.embed(images_to_tensor(task.test.images, (1, 8, 8)))
+        assert torch.equal(features, new_encoder.embed(images_to_tensor(task.test.images, (1, 8, 8))))
+        # the first layout's own theta: the softmax of its nn.Linear head (in float64)
+        linear = torch.nn.Linear(16, 3).double()
+        linear.load_state_dict({k[len("head."):]: v.double() for k, v in old_state.items() if k.startswith("head.")})
+        expected = torch.softmax(linear(features.double()), dim=1).numpy()
+    x = features.numpy()
+    np.testing.assert_allclose(head.probabilities(x), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(head.probabilities(x), new_head.probabilities(x))
+    assert head.labels == new_head.labels == ("0", "1", "2")
+    stamp = old_path.stat().st_mtime_ns
+    build_zoo(TINY[:1], tmp_path, progress=False)
+    assert old_path.stat().st_mtime_ns == stamp, "a first-layout checkpoint of the same spec is kept, not retrained"
 
 
 def test_loading_rejects_foreign_checkpoints(tmp_path):

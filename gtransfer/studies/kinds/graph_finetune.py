@@ -214,7 +214,7 @@ def graph_finetune_pack(members: list[dict], progress: bool = False) -> list[dic
                                  batch_size=int(_get(first, "batch_size")), order_seed=int(_get(first, "order_seed")), dtype=dtype,
                                  progress=progress, description=f"pack of {len(group)}")
             for i, result in zip(positions, results):
-                outcomes[i] = _trial_result(result, task, target)
+                outcomes[i] = result if isinstance(result, Exception) else _trial_result(result, task, target)
         except Exception as exc:  # noqa: BLE001 - a pack's failure is each member's
             for i in positions:
                 outcomes[i] = exc

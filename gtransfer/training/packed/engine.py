@@ -5,7 +5,16 @@ otherwise its own trial: its own initial weights (a checkpoint or a seed), head 
 and dropout masks (its ``seed``), learning rate, weight decay, mode (``"full"`` fine-tuning or
 ``"linear"`` probing with a frozen encoder) and patience. Each member keeps the weights of its
 best validation epoch; a member whose patience runs out is dropped from the pack (its rows are
-removed from every stacked tensor), and the pack ends when none is left or after ``epochs``.
+removed from every stacked tensor), and the pack ends when none is left or after ``epochs``. Early
+stopping and the per-epoch evaluation are the one-model loop's own
+(:class:`~gtransfer.training.early_stopping.EarlyStopping`,
+:func:`~gtransfer.training.evaluation_step.evaluation_step`).
+
+A member whose mean training loss, weights or validation predictions turn non-finite in an epoch (a
+learning rate of 1e30, a checkpoint holding NaN) leaves the pack after that epoch the same way; its
+result is a :class:`~gtransfer.training.evaluation_step.TrainingDiverged` naming the epoch and what
+turned non-finite, and the other members' results are those of the pack without it (tested on the CPU: bit
+for bit in float32; to 1e-12 in float64, where a pack's size alone moves the last bit).
 
 A member's result is the result of the same trial trained alone (a pack of one) with the same data
 order and seeds, up to floating-point rounding (tested in float64 to 1e-6 for every architecture and
@@ -28,14 +37,16 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from gtransfer.training.early_stopping import EarlyStopping
+from gtransfer.training.evaluation_step import TrainingDiverged, evaluation_step, score_outputs
 from gtransfer.training.finetune import EncoderWithHead, FinetuneResult, TaskSpec
 from gtransfer.training.losses import member_losses
 from gtransfer.training.packed.device_graphs import DeviceGraphs
 from gtransfer.training.packed.flat import FlatParameters, StackedAdam
 from gtransfer.training.packed.stacked_encoder import stack_members
-from gtransfer.training.task_metrics import HIGHER_IS_BETTER, METRIC_FUNCTIONS
+from gtransfer.training.task_metrics import HIGHER_IS_BETTER
 
-__all__ = ["PackMember", "train_pack", "MODES"]
+__all__ = ["PackMember", "train_pack", "MODES", "TrainingDiverged"]
 
 MODES = ("full", "linear")
 _M31 = 0x7FFFFFFF
@@ -81,29 +92,9 @@ def _head(z: Tensor, params: dict[str, Tensor]) -> Tensor:
     return torch.baddbmm(params["head.bias"].unsqueeze(1), z, params["head.weight"].transpose(1, 2))
 
 
-#: significant digits kept of the predictions before scoring, per training dtype
+#: significant digits kept of the predictions before scoring, per training dtype (see
+#: :func:`gtransfer.training.evaluation_step.rounded_predictions`)
 _SIGNIFICANT = {torch.float64: 10, torch.float32: 5, torch.bfloat16: 2, torch.float16: 3}
-
-
-def rounded_predictions(outputs: np.ndarray, digits: int) -> np.ndarray:
-    """``outputs`` rounded to ``digits`` significant digits, so that predictions equal up to rounding are ties.
-
-    Two identical graphs (MUTAG has many) get predictions that differ in the last bits depending on where
-    they sit in a batch and on the pack's size; ROC-AUC would break that tie one way or the other and move
-    by 1/(positives x negatives). Rounded, they are ties wherever they land, and a member's metric does not
-    depend on its pack.
-    """
-    magnitude = np.floor(np.log10(np.maximum(np.abs(outputs), 1e-300)))
-    scale = 10.0 ** (digits - 1 - magnitude)
-    return np.round(outputs * scale) / scale
-
-
-def _score(task: TaskSpec, outputs: np.ndarray, labels: np.ndarray, digits: int = 10) -> float:
-    fn = METRIC_FUNCTIONS[task.metric]
-    outputs = rounded_predictions(outputs, digits)
-    if task.kind != "multiclass":
-        labels = labels.reshape(outputs.shape)
-    return fn(labels, outputs)
 
 
 class _Pack:
@@ -159,6 +150,14 @@ class _Pack:
         self.ids = [self.ids[r] for r in keep]
         self._refresh()
 
+    def weights_finite(self) -> list[bool]:
+        """Per row: whether the member's parameters and floating buffers are all finite (one device sync)."""
+        finite = torch.isfinite(self.params.flat).all(dim=1)
+        for t in self.encoder.buffers.values():
+            if t.is_floating_point():
+                finite &= torch.isfinite(t.reshape(t.size(0), -1)).all(dim=1)
+        return finite.tolist()
+
     def use_best(self) -> None:
         self.params.load(self.best_flat)
         self.encoder.set_buffers(self.best_buffers)
@@ -203,8 +202,8 @@ def train_pack(
     progress: bool = False,
     description: str = "pack",
     return_models: bool = False,
-) -> list[FinetuneResult]:
-    """Train every member of a pack; one :class:`FinetuneResult` per member, in order.
+) -> list[FinetuneResult | TrainingDiverged]:
+    """Train every member of a pack; one :class:`FinetuneResult` (or :class:`TrainingDiverged`) per member, in order.
 
     Args:
         members: the trials (same encoder architecture; see :class:`PackMember`).
@@ -222,7 +221,9 @@ def train_pack(
 
     Returns:
         per member: the validation metric at its best epoch, the test metric with those weights, the
-        epochs it ran and its per-epoch history (mean training loss, validation metric).
+        epochs it ran and its per-epoch history (mean training loss, validation metric); for a member that
+        diverged, in its place, a :class:`~gtransfer.training.evaluation_step.TrainingDiverged` (not raised)
+        whose message names the epoch and what turned non-finite.
 
     Raises:
         ValueError: members of different architectures, an empty split, inputs outside the encoder's
@@ -246,11 +247,7 @@ def train_pack(
         labels = graphs.y
     labels_host = labels.cpu().numpy()
     pack = _Pack(members, graphs, task, dtype)
-    higher = HIGHER_IS_BETTER[task.metric]
-    k = len(members)
-    best = [-math.inf if higher else math.inf] * k
-    best_epoch, stale, epochs_run = [0] * k, [0] * k, [0] * k
-    history: list[list[dict[str, float]]] = [[] for _ in range(k)]
+    tracker = EarlyStopping([m.patience for m in members], higher_is_better=HIGHER_IS_BETTER[task.metric])
     order = torch.Generator().manual_seed(int(order_seed))
     train = np.asarray(splits["train"], dtype=np.int64)
     valid_positions = np.asarray(splits["valid"], dtype=np.int64)
@@ -285,20 +282,11 @@ def train_pack(
             raise ValueError("no training batch had a usable label")
         mean_losses = (losses_sum / steps_taken).tolist()
         valid_out = _predict(pack, graphs, valid_positions, level, eval_batch_size)
-        improved, stopped = [], []
-        for row, member in enumerate(pack.ids):
-            metric = _score(task, valid_out[row], valid_labels, digits)
-            history[member].append({"epoch": epoch, "train_loss": float(mean_losses[row]), "valid_metric": metric})
-            epochs_run[member] = epoch
-            if (metric > best[member]) if higher else (metric < best[member]):
-                best[member], best_epoch[member], stale[member] = metric, epoch, 0
-                improved.append(row)
-            else:
-                stale[member] += 1
-            if stale[member] >= members[member].patience:
-                stopped.append(row)
+        metrics, diverged = evaluation_step(task, valid_out, valid_labels, epoch=epoch, train_losses=mean_losses,
+                                            weights_finite=pack.weights_finite(), digits=digits)
+        improved, stopped = tracker.record(epoch, pack.ids, mean_losses, metrics, diverged=diverged)
         pack.keep_best(improved)
-        bar.set_postfix(training=len(pack.ids) - len(stopped), best_valid=f"{(max if higher else min)(best):.4f}", refresh=False)
+        bar.set_postfix(training=len(pack.ids) - len(stopped), best_valid=f"{tracker.best_so_far():.4f}", refresh=False)
         if len(stopped) == len(pack.ids):
             break
         if stopped:
@@ -309,8 +297,12 @@ def train_pack(
     test_out = _predict(pack, graphs, test_positions, level, eval_batch_size)
     test_labels = labels_host[test_positions]
     params = pack.params.views()
-    results = []
+    results: list[FinetuneResult | TrainingDiverged] = []
     for member, spec in enumerate(members):
+        failure = tracker.failures[member]
+        if failure is not None:
+            results.append(TrainingDiverged(failure))
+            continue
         model = None
         if return_models:
             encoder = pack.encoder.member_encoder(params, pack.encoder.buffers, member)
@@ -319,8 +311,10 @@ def train_pack(
             head.bias.data.copy_(params["head.bias"][member])
             model = EncoderWithHead(encoder, head).eval()
         results.append(FinetuneResult(
-            metric=task.metric, valid_metric=float(best[member]), test_metric=_score(task, test_out[member], test_labels, digits),
-            best_epoch=best_epoch[member], epochs_run=epochs_run[member], mode=spec.mode, seed=spec.seed,
-            history=history[member], model=model,
+            metric=task.metric, valid_metric=float(tracker.best[member]),
+            test_metric=score_outputs(task, test_out[member], test_labels, digits=digits),
+            best_epoch=tracker.best_epoch[member], epochs_run=tracker.epochs_run[member], mode=spec.mode,
+            seed=spec.seed,
+            history=tracker.history[member], model=model,
         ))
     return results

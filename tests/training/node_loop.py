@@ -1,4 +1,8 @@
-"""Node classification (Planetoid) through the same fine-tuning loop.
+"""Node classification in the one-model loop: the reference the packed engine's ``level="node"`` is checked against.
+
+This was ``gtransfer.training.node_tasks``. Nothing in the package fine-tunes a node-level target through
+the one-model loop (``graph_finetune`` refuses node-level targets and points to ``graph_probe``, and the
+packed engine trains node level itself), so the adapter lives here, with the one test that needs it.
 
 A transductive split is one graph with three node masks. :func:`node_split_loaders` turns it into
 three one-graph "loaders" whose graph carries ``target_mask`` (the split's nodes);

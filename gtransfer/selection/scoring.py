@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from gtransfer.metrics import score_all
 
 if TYPE_CHECKING:
     import os
@@ -72,13 +75,19 @@ def source_probs_for(
     """
     from gtransfer.selection.source_probs import source_probabilities
 
-    options = {"source": source, "num_clusters": num_clusters, "seed": seed}
-    found = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input, **options)
+    def of(rows: np.ndarray) -> np.ndarray | None:
+        return source_probabilities(spec, rows, embeddings.dataset_name, embeddings.node_input, source=source,
+                                    num_clusters=num_clusters, seed=seed).probs
+
+    found = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input, source=source,
+                                 num_clusters=num_clusters, seed=seed)
     if found.probs is None:
         return found.source, None
 
     def probs(rows: np.ndarray) -> np.ndarray:
-        return source_probabilities(spec, rows, embeddings.dataset_name, embeddings.node_input, **options).probs
+        theta = of(rows)
+        assert theta is not None  # the source exists: found above
+        return theta
 
     return found.source, probs
 
@@ -169,6 +178,11 @@ def best_of(call: Callable[[], float], repeats: int) -> tuple[float, float]:
     return best, value
 
 
+def _one_metric(features: np.ndarray, labels: np.ndarray, probs: np.ndarray | None, name: str) -> float:
+    """One metric alone, what :func:`time_metrics` times (nothing else inside the timed call)."""
+    return score_all(features, labels, source_probs=probs, metrics=[name])[name]
+
+
 def time_metrics(
     encoder: str | EncoderSpec,
     target: str,
@@ -196,7 +210,6 @@ def time_metrics(
     Raises:
         ValueError: a target without class labels; NCE/LEEP asked of an encoder without a source head.
     """
-    from gtransfer.metrics import score_all
     from gtransfer.metrics.registry import FEATURE_METRICS, SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import source_probabilities
@@ -218,8 +231,7 @@ def time_metrics(
             raise ValueError(f"graph_metric_timing: {name} needs a source head, and {spec.text} has none; "
                              "leave it out of metrics")
         try:
-            seconds, _ = best_of(lambda name=name: score_all(features, labels, source_probs=probs, metrics=[name])[name],
-                                 int(repeats))
+            seconds, _ = best_of(partial(_one_metric, features, labels, probs, name), int(repeats))
         except ValueError as exc:  # e.g. N-LEEP's mixture on too few samples: recorded, not timed
             out[f"seconds_{name}"], out[f"skipped_{name}"] = float("nan"), str(exc)
             continue

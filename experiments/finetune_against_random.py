@@ -66,12 +66,13 @@ def summarise(rows: list[dict], datasets: list[str], margin: float) -> dict[str,
 
 def run_seed(checkpoint: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
     """One pack (checkpoint, random twin) on ``dataset``; its row for the JSON-lines file."""
-    setup = FinetuneSetup(target=dataset, epochs=args.epochs, batch_size=args.batch_size, order_seed=seed, dtype="float32",
-                          data_root=args.data_root, device=args.device)
+    setup = FinetuneSetup(target=dataset, epochs=args.epochs, batch_size=args.batch_size, order_seed=seed,
+                          dtype="float32", data_root=args.data_root, device=args.device)
     start = time.perf_counter()
     twin = random_twin(checkpoint, seed)
-    results = finetune_pack(setup, [FinetuneMember(encoder, seed=seed, lr=args.lr, weight_decay=0.0, mode="full", patience=args.patience)
-                                    for encoder in (checkpoint, twin)])
+    members = [FinetuneMember(encoder, seed=seed, lr=args.lr, weight_decay=0.0, mode="full", patience=args.patience)
+               for encoder in (checkpoint, twin)]
+    results = finetune_pack(setup, members)
     row: dict = {"dataset": dataset, "seed": seed, "random_spec": twin, "seconds": round(time.perf_counter() - start, 1)}
     errors = [describe_error(r) for r in results if isinstance(r, Exception)]
     if errors:

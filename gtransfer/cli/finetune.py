@@ -72,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from gtransfer.selection.finetuning import FinetuneMember, FinetuneSetup, finetune_pack
 
     params = trial_params(args)
-    setup = FinetuneSetup(target=args.target, epochs=args.epochs, batch_size=args.batch_size, order_seed=args.order_seed,
-                          max_samples=args.max_samples, device=args.device, dtype=args.dtype, data_root=args.data_root)
+    setup = FinetuneSetup(target=args.target, epochs=args.epochs, batch_size=args.batch_size,
+                          order_seed=args.order_seed, max_samples=args.max_samples, device=args.device,
+                          dtype=args.dtype, data_root=args.data_root)
     members = [FinetuneMember(p["encoder"], seed=p["seed"], mode=p["mode"], lr=p["lr"], weight_decay=p["weight_decay"],
                               patience=args.patience) for p in params]
     # a device torch cannot use fails first, in one line, before any data loads

@@ -87,7 +87,8 @@ class FinetuneMember:
 
 def graph_loaders(target: GraphTarget, *, batch_size: int, seed: int = 0) -> dict[str, DataLoader]:
     """Train/valid/test PyG loaders of a graph-level target whose graphs carry the task's labels as ``y``
-    (:func:`gtransfer.training.tasks.graph_labels`); the training loader shuffles with a generator seeded by ``seed``."""
+    (:func:`gtransfer.training.tasks.graph_labels`); the training loader shuffles with a generator seeded by
+    ``seed``."""
     import torch
     from torch_geometric.loader import DataLoader
 
@@ -154,7 +155,8 @@ def _task_and_labels(target: GraphTarget) -> tuple[TaskSpec, Any]:
     return task, graph_labels(target, np.arange(target.indices.size))
 
 
-def _collated(setup: FinetuneSetup, spec: EncoderSpec, device: Any, dtype: Any) -> tuple[GraphTarget, Any, DeviceGraphs]:
+def _collated(setup: FinetuneSetup, spec: EncoderSpec, device: Any,
+              dtype: Any) -> tuple[GraphTarget, Any, DeviceGraphs]:
     """(target, node input, the target's graphs on ``device``), reused across the packs of a process."""
     from dataclasses import replace
 
@@ -174,8 +176,9 @@ def _collated(setup: FinetuneSetup, spec: EncoderSpec, device: Any, dtype: Any) 
     target = subsample_target(target, setup.max_samples, seed=setup.sample_seed)
     if head == "softmax":
         if not target.is_classification:
-            raise ValueError(f"graph_finetune: head 'softmax' needs class labels; {setup.target} is a {target.task_kind} "
-                             "target (name one task, e.g. ogbg-moltox21:0, or leave head at 'task')")
+            raise ValueError(f"graph_finetune: head 'softmax' needs class labels; {setup.target} is a "
+                             f"{target.task_kind} target (name one task, e.g. ogbg-moltox21:0, or leave head at "
+                             "'task')")
         target = replace(target, task_kind="multiclass", eval_metric="accuracy")
     _, labels = _task_and_labels(target)
     graphs = [target.dataset[int(i)] for i in target.indices]
@@ -200,17 +203,20 @@ def _member_result(result: FinetuneResult, task: TaskSpec, target: GraphTarget) 
     if task.kind == "multiclass":
         from gtransfer.evaluation import majority_accuracy
 
-        out["majority_accuracy"] = majority_accuracy(target.labels[target.splits["test"]], target.labels[target.splits["train"]])
+        labels, splits = target.labels, target.splits
+        out["majority_accuracy"] = majority_accuracy(labels[splits["test"]], labels[splits["train"]])
     return out
 
 
-def _one_model(setup: FinetuneSetup, member: FinetuneMember, encoder: nn.Module, target: GraphTarget, device: Any) -> dict:
+def _one_model(setup: FinetuneSetup, member: FinetuneMember, encoder: nn.Module, target: GraphTarget,
+               device: Any) -> dict:
     """A member whose encoder is not a :class:`GNNEncoder` (a DGL encoder): the one-model loop, alone, on the
     encoder and target the pack already loaded (each file read once)."""
     from gtransfer.training.finetune import finetune
 
     if setup.checked_head() != "task":
-        raise ValueError(f"graph_finetune: head {setup.head!r} runs in the packed engine only; {member.encoder} is not a GNNEncoder")
+        raise ValueError(f"graph_finetune: head {setup.head!r} runs in the packed engine only; {member.encoder} "
+                         "is not a GNNEncoder")
     loaders = graph_loaders(target, batch_size=setup.batch_size, seed=member.seed)
     task, _ = _task_and_labels(target)
     result = finetune(encoder, loaders["train"], loaders["valid"], loaders["test"], task=task, mode=member.mode,
@@ -219,7 +225,8 @@ def _one_model(setup: FinetuneSetup, member: FinetuneMember, encoder: nn.Module,
     return _member_result(result, task, target)
 
 
-def finetune_pack(setup: FinetuneSetup, members: Sequence[FinetuneMember], *, progress: bool = False) -> list[dict | Exception]:
+def finetune_pack(setup: FinetuneSetup, members: Sequence[FinetuneMember], *,
+                  progress: bool = False) -> list[dict | Exception]:
     """Fine-tune every member on ``setup.target`` with a linear head; per member its result or its error.
 
     Members train as packs, one per encoder architecture. A failure of the whole pack (data that cannot
@@ -272,8 +279,8 @@ def finetune_pack(setup: FinetuneSetup, members: Sequence[FinetuneMember], *, pr
             if not isinstance(encoder, GNNEncoder):
                 outcomes[i] = _one_model(setup, member, encoder, target, device)
                 continue
-            packed = PackMember(encoder, seed=member.seed, lr=member.lr, weight_decay=member.weight_decay, mode=member.mode,
-                                patience=member.patience)
+            packed = PackMember(encoder, seed=member.seed, lr=member.lr, weight_decay=member.weight_decay,
+                                mode=member.mode, patience=member.patience)
             loaded.setdefault(json.dumps(encoder.config, sort_keys=True, default=str), []).append((i, packed))
         except Exception as exc:  # noqa: BLE001 - one member's failure is its own
             outcomes[i] = exc

@@ -97,7 +97,8 @@ def local_engine(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if workers > 1 or devices:
-        yield from worker_engine(trials, imports, base_dir, workers=workers, devices=devices, threads_per_worker=threads_per_worker)
+        yield from worker_engine(trials, imports, base_dir, workers=workers, devices=devices,
+                                 threads_per_worker=threads_per_worker)
         return
     for trial in trials:
         if trial.key in isolate:
@@ -111,7 +112,8 @@ def engine_named(name: str) -> Engine:
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; choose one of {sorted(ENGINES)}")
     if name == "ray":
-        from gtransfer.studies.ray_engine import ray_engine  # every Ray trial runs in a worker process: isolated already
+        # every Ray trial runs in a worker process: isolated already
+        from gtransfer.studies.ray_engine import ray_engine
 
         return ray_engine
     return local_engine

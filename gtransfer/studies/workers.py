@@ -34,7 +34,8 @@ from gtransfer.studies.execute import TrialOutcome, execute_trial
 from gtransfer.studies.registry import import_trial_modules
 from gtransfer.studies.spec import Trial
 
-__all__ = ["WorkerPool", "worker_engine", "death_cause", "die_with_parent", "pin_worker", "slot_device", "worker_died_outcome"]
+__all__ = ["WorkerPool", "worker_engine", "death_cause", "die_with_parent", "pin_worker", "slot_device",
+           "worker_died_outcome"]
 
 #: ``prctl`` option number from <linux/prctl.h>
 _PR_SET_PDEATHSIG = 1

@@ -139,8 +139,8 @@ def test_embed_then_score_works_for_a_molecule_dataset(tmp_path, capsys):
     ranked = target_embeddings(TINY[0], "ogbg-molbace", max_samples=60)  # --max-samples means what it means in rank
     n = len(ranked.labels)
     assert 55 <= n <= 60  # every split and class cut to the same share, each rounded
-    assert printed == {"path": str(out), "from_cache": False, "shape": [n, 8], "labels": str(out.with_suffix(".labels.npy")),
-                       "labels_shape": [n]}
+    assert printed == {"path": str(out), "from_cache": False, "shape": [n, 8],
+                       "labels": str(out.with_suffix(".labels.npy")), "labels_shape": [n]}
     labels = np.load(out.with_suffix(".labels.npy"))
     assert labels.dtype == np.int64 and set(np.unique(labels)) == {0, 1}
     np.testing.assert_array_equal(labels, ranked.labels)

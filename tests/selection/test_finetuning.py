@@ -1,4 +1,4 @@
-"""selection/finetuning.py: the fine-tuning service behind gtransfer finetune, the graph_finetune kind and the scripts."""
+"""selection/finetuning.py: the fine-tuning service behind gtransfer finetune, the graph_finetune kind, the scripts."""
 
 from __future__ import annotations
 
@@ -72,9 +72,10 @@ def test_a_non_gnn_encoder_trains_in_the_one_model_loop_reading_each_file_once(m
     assert counts == {"load": 1, "target": 1}
     monkeypatch.undo()
 
-    encoder, loaders, task, target = finetune_inputs(ENCODER, "MUTAG", batch_size=32, seed=1, max_samples=120, sample_seed=2)
+    encoder, loaders, task, target = finetune_inputs(ENCODER, "MUTAG", batch_size=32, seed=1, max_samples=120,
+                                                     sample_seed=2)
     task = replace(task, metric_name=metric_of_target(target))
-    expected = finetune(NotAGNNEncoder(encoder), loaders["train"], loaders["valid"], loaders["test"], task=task, epochs=2,
-                        lr=1e-3, patience=3, seed=1, device="cpu")
+    expected = finetune(NotAGNNEncoder(encoder), loaders["train"], loaders["valid"], loaders["test"], task=task,
+                        epochs=2, lr=1e-3, patience=3, seed=1, device="cpu")
     assert result["test_metric"] == float(expected.test_metric)  # the same computation: exactly equal
     assert result["train_loss"] == [round(float(h["train_loss"]), 6) for h in expected.history]

@@ -34,5 +34,6 @@ def test_source_probs_for_maps_any_rows_and_says_when_there_is_no_head(tmp_path)
     source, probs = source_probs_for(spec, features, embeddings, source="kmeans-stand-in", num_clusters=8, seed=3)
     assert source.startswith("kmeans-stand-in") and "Z=8" in source
     rows = features[:40]
-    np.testing.assert_array_equal(probs(rows), cluster_source_probs(rows, 8, seed=3))  # the rows it is given, not the split
+    # the rows it is given, not the training split
+    np.testing.assert_array_equal(probs(rows), cluster_source_probs(rows, 8, seed=3))
     assert source_probs_for(spec, features, embeddings) == ("none: the encoder has no source head", None)

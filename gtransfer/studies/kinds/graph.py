@@ -52,8 +52,8 @@ def check_graph_trial(params: dict) -> None:
     check_encoder_on_target(params["encoder"], params["target"], data_root=params.get("data_root"))
 
 
-@register_trial_kind("graph_score", params=(*COMMON_PARAMS, "metrics", "source", "source_clusters", "device", "train_samples"),
-                     check=check_graph_trial)
+@register_trial_kind("graph_score", check=check_graph_trial,
+                     params=(*COMMON_PARAMS, "metrics", "source", "source_clusters", "device", "train_samples"))
 def graph_score_trial(params: dict) -> dict:
     """:func:`gtransfer.selection.scoring.score_encoder`: every metric on the training split's embeddings.
 
@@ -68,7 +68,8 @@ def graph_score_trial(params: dict) -> dict:
                          seed=int(params.get("seed", 0)), train_samples=_train_samples(params), **_data_options(params))
 
 
-@register_trial_kind("graph_metric_timing", params=(*COMMON_PARAMS, "metrics", "train_samples", "repeats"), check=check_graph_trial)
+@register_trial_kind("graph_metric_timing", params=(*COMMON_PARAMS, "metrics", "train_samples", "repeats"),
+                     check=check_graph_trial)
 def graph_metric_timing_trial(params: dict) -> dict:
     """:func:`gtransfer.selection.scoring.time_metrics`: each metric alone on real embeddings, best of ``repeats`` (3).
 
@@ -78,7 +79,8 @@ def graph_metric_timing_trial(params: dict) -> dict:
     from gtransfer.selection.scoring import time_metrics
 
     return time_metrics(params["encoder"], params["target"], metrics=params.get("metrics"),
-                        train_samples=_train_samples(params), repeats=int(params.get("repeats", 3)), **_data_options(params))
+                        train_samples=_train_samples(params), repeats=int(params.get("repeats", 3)),
+                        **_data_options(params))
 
 
 @register_trial_kind("graph_probe", params=(*COMMON_PARAMS, "l2", "max_iter", "device"), check=check_graph_trial)
@@ -92,7 +94,8 @@ def graph_probe_trial(params: dict) -> dict:
                          max_iter=int(params.get("max_iter", 500)), **_data_options(params))
 
 
-def graph_finetune_inputs(params: dict, batch_size: int) -> tuple[nn.Module, dict[str, DataLoader], TaskSpec, GraphTarget]:
+def graph_finetune_inputs(params: dict,
+                          batch_size: int) -> tuple[nn.Module, dict[str, DataLoader], TaskSpec, GraphTarget]:
     """``(encoder, loaders, task, target)`` of a ``graph_finetune`` trial's params for the one-model loop:
     :func:`gtransfer.selection.finetuning.finetune_inputs`."""
     from gtransfer.selection.finetuning import finetune_inputs

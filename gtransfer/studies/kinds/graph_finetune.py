@@ -29,8 +29,8 @@ __all__ = ["graph_finetune_trial", "graph_finetune_pack", "pack_group", "MEMBER_
 
 #: params in which the members of one pack may differ
 MEMBER_PARAMS = frozenset({"encoder", "seed", "mode", "lr", "weight_decay", "patience"})
-DEFAULTS: dict[str, Any] = {"mode": "full", "epochs": 20, "lr": 1e-3, "weight_decay": 0.0, "patience": 5, "batch_size": 64,
-                            "order_seed": 0, "sample_seed": 0, "dtype": "float32", "head": "task"}
+DEFAULTS: dict[str, Any] = {"mode": "full", "epochs": 20, "lr": 1e-3, "weight_decay": 0.0, "patience": 5,
+                            "batch_size": 64, "order_seed": 0, "sample_seed": 0, "dtype": "float32", "head": "task"}
 
 
 def _get(params: dict, name: str) -> Any:
@@ -52,10 +52,11 @@ def setup_of(params: dict) -> FinetuneSetup:
     """The :class:`~gtransfer.selection.finetuning.FinetuneSetup` of a trial's params (what its pack shares)."""
     from gtransfer.selection.finetuning import FinetuneSetup
 
-    return FinetuneSetup(target=params["target"], epochs=int(_get(params, "epochs")), batch_size=int(_get(params, "batch_size")),
-                         order_seed=int(_get(params, "order_seed")), max_samples=params.get("max_samples"),
-                         sample_seed=int(_get(params, "sample_seed")), device=params.get("device"),
-                         dtype=str(_get(params, "dtype")), head=str(_get(params, "head")), data_root=params.get("data_root"))
+    return FinetuneSetup(target=params["target"], epochs=int(_get(params, "epochs")),
+                         batch_size=int(_get(params, "batch_size")), order_seed=int(_get(params, "order_seed")),
+                         max_samples=params.get("max_samples"), sample_seed=int(_get(params, "sample_seed")),
+                         device=params.get("device"), dtype=str(_get(params, "dtype")), head=str(_get(params, "head")),
+                         data_root=params.get("data_root"))
 
 
 def member_of(params: dict) -> FinetuneMember:
@@ -91,8 +92,9 @@ def default_pack_size(group: str) -> int:
 register_pack_runner("graph_finetune", pack_group, graph_finetune_pack, default_pack_size)
 
 
-@register_trial_kind("graph_finetune", params=(*COMMON_PARAMS, *sorted(MEMBER_PARAMS - {"encoder", "seed"}), *sorted(set(DEFAULTS) - MEMBER_PARAMS),
-                                              "device"), check=check_finetune_trial)
+@register_trial_kind("graph_finetune", check=check_finetune_trial,
+                     params=(*COMMON_PARAMS, *sorted(MEMBER_PARAMS - {"encoder", "seed"}),
+                             *sorted(set(DEFAULTS) - MEMBER_PARAMS), "device"))
 def graph_finetune_trial(params: dict) -> dict:
     """Fine-tune ``encoder`` with a linear head on ``target`` (a pack of one; see the module docstring).
 

@@ -31,8 +31,8 @@ import torch
 
 from gtransfer.io.atomic import write_text
 from gtransfer.io.checkpoints import read_checkpoint
-from gtransfer.studies.execute import describe_error
-from gtransfer.studies.kinds.graph_finetune import graph_finetune_pack
+from gtransfer.io.errors import describe_error
+from gtransfer.selection.finetuning import FinetuneMember, FinetuneSetup, finetune_pack
 
 
 def random_twin(checkpoint: str | Path, seed: int) -> str:
@@ -66,14 +66,13 @@ def summarise(rows: list[dict], datasets: list[str], margin: float) -> dict[str,
 
 def run_seed(checkpoint: str, dataset: str, seed: int, args: argparse.Namespace) -> dict:
     """One pack (checkpoint, random twin) on ``dataset``; its row for the JSON-lines file."""
-    shared = {"target": dataset, "epochs": args.epochs, "patience": args.patience, "batch_size": args.batch_size,
-              "order_seed": seed, "dtype": "float32", "data_root": args.data_root, "seed": seed, "lr": args.lr,
-              "weight_decay": 0.0, "mode": "full"}
-    if args.device is not None:
-        shared["device"] = args.device
+    setup = FinetuneSetup(target=dataset, epochs=args.epochs, batch_size=args.batch_size, order_seed=seed,
+                          dtype="float32", data_root=args.data_root, device=args.device)
     start = time.perf_counter()
     twin = random_twin(checkpoint, seed)
-    results = graph_finetune_pack([{**shared, "encoder": checkpoint}, {**shared, "encoder": twin}])
+    members = [FinetuneMember(encoder, seed=seed, lr=args.lr, weight_decay=0.0, mode="full", patience=args.patience)
+               for encoder in (checkpoint, twin)]
+    results = finetune_pack(setup, members)
     row: dict = {"dataset": dataset, "seed": seed, "random_spec": twin, "seconds": round(time.perf_counter() - start, 1)}
     errors = [describe_error(r) for r in results if isinstance(r, Exception)]
     if errors:

@@ -129,3 +129,61 @@ def test_no_private_name_is_imported_across_packages():
             if not (package == home or package.startswith(home + ".")):
                 offences.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {target} {private_names or ''}")
     assert not offences, "\n".join(offences)
+
+
+#: what cli/, demos/ and the experiment scripts may import from ``studies/``: the engine's public entry points
+#: (module -> names; ``None``: any name). Everything else there -- trial kinds, the registry, execution,
+#: packing -- is the engine's inside; a front end that wants a score or a fine-tune calls ``selection/``.
+STUDIES_ENTRY_POINTS: dict[str, set[str] | None] = {
+    "gtransfer.studies.runner": {"run_sweep", "SweepInterrupted"},
+    "gtransfer.studies.spec": {"load_spec"},
+    "gtransfer.studies.store": {"TrialStore"},
+    "gtransfer.studies.report": {"write_report"},
+    "gtransfer.studies.experiment": {"run_study", "run_experiment"},
+    "gtransfer.studies.claims": None,  # the claim statistics behind experiments/claims.py and the report
+}
+EXPERIMENTS = PACKAGE.parent / "experiments"
+
+
+def _front_end_files() -> list[Path]:
+    return sorted([*(PACKAGE / "cli").rglob("*.py"), *(PACKAGE / "demos").rglob("*.py"), *EXPERIMENTS.glob("*.py")])
+
+
+def _script_imports(path: Path) -> list[tuple[str, list[str], int]]:
+    """``_imports`` for the package's files; absolute imports only for the scripts outside it."""
+    if PACKAGE in path.parents:
+        return _imports(path)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, [], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.append((node.module or "", [alias.name for alias in node.names], node.lineno))
+    return found
+
+
+def test_no_trial_kind_is_imported_outside_studies():
+    """Trial kinds are adapters from a spec's params to ``selection/``; nobody else calls them."""
+    offences = []
+    for path in [*PACKAGE.rglob("*.py"), *EXPERIMENTS.glob("*.py")]:
+        if PACKAGE / "studies" in path.parents:
+            continue
+        for target, names, line in _script_imports(path):
+            hits = [target] if target.startswith("gtransfer.studies.kinds") else [
+                f"{target}.{n}" for n in names if f"{target}.{n}".startswith("gtransfer.studies.kinds")]
+            offences += [f"{path.relative_to(PACKAGE.parent)}:{line} imports {hit}" for hit in hits]
+    assert not offences, "\n".join(offences)
+
+
+def test_front_ends_use_only_the_studies_entry_points():
+    """cli/, demos/ and experiments/*.py import from ``studies/`` only ``STUDIES_ENTRY_POINTS``."""
+    offences = []
+    for path in _front_end_files():
+        for target, names, line in _script_imports(path):
+            if target != "gtransfer.studies" and not target.startswith("gtransfer.studies."):
+                continue
+            allowed = STUDIES_ENTRY_POINTS.get(target, set())
+            bad = [] if allowed is None else [n for n in names if n not in allowed] or ([] if names else [target])
+            if target not in STUDIES_ENTRY_POINTS or bad:
+                offences.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {target} {bad or ''}")
+    assert not offences, "\n".join(offences)

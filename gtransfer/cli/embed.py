@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--featurizer", default=None, choices=["ogb", "hu2020"])
     p.add_argument("--arch", default=None, help="architecture of a published file whose name does not say it")
     add_data_root_argument(p)
-    add_max_samples_argument(p, "embed at most this many samples (molecules: a seeded random subset; others: stratified)")
+    add_max_samples_argument(p, "at most this many samples, as in rank: the target cut to N, the same share of "
+                                "every split and class")
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the subsample and of the stratified split (default 0)")
     p.add_argument("--cache", default=None, help="cache root (default GTRANSFER_CACHE or ~/.cache/gtransfer)")
     p.add_argument("--batch-size", type=int, default=256)

@@ -1,8 +1,9 @@
 """``gtransfer finetune``: fine-tune encoders on a target's split, every combination as one pack.
 
 Several ``--encoder``, ``--seed``, ``--lr``, ``--weight-decay`` and ``--mode`` values give their product of
-trials; they train together (:mod:`gtransfer.training.packed`, split by encoder architecture), each with
-the result it would have alone. One trial prints its result as JSON; several print a table and the JSON list.
+trials; they train together (:func:`gtransfer.selection.finetuning.finetune_pack`: the packed engine, split by
+encoder architecture), each with the result it would have alone. One trial prints its result as JSON; several
+print a table and the JSON list.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def trial_params(args: argparse.Namespace) -> list[dict]:
-    """The ``graph_finetune`` params of every combination the arguments name, in a stable order."""
+    """The params of every combination the arguments name, in a stable order (as a ``graph_finetune`` trial
+    would hold them; the JSON output lists them beside each result)."""
     shared = {"target": args.target, "epochs": args.epochs, "patience": args.patience, "batch_size": args.batch_size,
               "order_seed": args.order_seed, "dtype": args.dtype, "max_samples": args.max_samples, "data_root": args.data_root}
     if args.device is not None:
@@ -51,7 +53,7 @@ def trial_params(args: argparse.Namespace) -> list[dict]:
 
 
 def _table(params: list[dict], results: list[dict | Exception]) -> str:
-    from gtransfer.studies.execute import describe_error
+    from gtransfer.io.errors import describe_error
 
     rows = [("encoder", "seed", "lr", "wd", "mode", "valid", "test", "best epoch", "epochs")]
     for p, r in zip(params, results):
@@ -66,12 +68,17 @@ def _table(params: list[dict], results: list[dict | Exception]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from gtransfer.io.atomic import write_text
-    from gtransfer.studies.execute import describe_error
-    from gtransfer.studies.kinds.graph_finetune import graph_finetune_pack, pack_group
+    from gtransfer.io.errors import describe_error
+    from gtransfer.selection.finetuning import FinetuneMember, FinetuneSetup, finetune_pack
 
     params = trial_params(args)
-    pack_group(params[0])  # a device torch cannot use fails here, in one line, before any data loads
-    results = graph_finetune_pack(params, progress=not args.no_progress)
+    setup = FinetuneSetup(target=args.target, epochs=args.epochs, batch_size=args.batch_size,
+                          order_seed=args.order_seed, max_samples=args.max_samples, device=args.device,
+                          dtype=args.dtype, data_root=args.data_root)
+    members = [FinetuneMember(p["encoder"], seed=p["seed"], mode=p["mode"], lr=p["lr"], weight_decay=p["weight_decay"],
+                              patience=args.patience) for p in params]
+    # a device torch cannot use fails first, in one line, before any data loads
+    results = finetune_pack(setup, members, progress=not args.no_progress)
     if len(params) == 1:
         if isinstance(results[0], Exception):
             raise results[0]

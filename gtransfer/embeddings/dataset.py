@@ -48,30 +48,31 @@ class EmbeddingEntry:
 
 def _rows(name: str, data: InMemoryDataset, split: str, level: str, max_samples: int | None, seed: int,
           root: str | os.PathLike | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """``(rows, labels)``: the graph (or node) ids to embed, in order, and their labels; ``(None, None)`` for all rows.
+    """``(rows, labels)``: the graph (or node) ids to embed, in order, and their labels; ``(None, None)`` for all
+    rows; ``labels`` None where the graphs' own ``y`` holds them (molecules: every task at once, NaN kept).
 
     The splits are the target grammar's (:func:`gtransfer.data.targets.load_target`), so a split here
     is the same set as in ``gtransfer rank``: molecules their scaffold split, Planetoid and TU datasets
     a stratified 80/10/10 split by ``seed`` (Cora's train split is 2,166 nodes, not the 140-node public mask).
+    ``max_samples`` follows the one sampling rule of ``rank`` and the trial kinds
+    (:func:`gtransfer.data.targets.subsample_target`): the dataset's target cut to at most that many samples,
+    the same share of every split and class, drawn by ``seed``; then the split's rows of what is left.
     """
     from gtransfer.data.loading import dataset_kind
     from gtransfer.data.targets import load_target, subsample_target
 
     if split == "all" and max_samples is None:
         return None, None
-    if dataset_kind(name) == "molecule":
-        # every task at once (multi-task labels keep their NaN): the scaffold split, a seeded subsample
-        rows = np.arange(len(data), dtype=np.int64) if split == "all" else np.sort(np.asarray(data.get_idx_split()[split], dtype=np.int64))
-        if max_samples is not None and max_samples < rows.size:
-            rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_samples, replace=False))
-        return rows, None
+    molecule = dataset_kind(name) == "molecule"
+    if molecule and max_samples is None:  # the scaffold split, every task at once
+        return np.sort(np.asarray(data.get_idx_split()[split], dtype=np.int64)), None
     target = load_target(name, root=root, seed=seed, dataset=data)
     if target.level != level:
         raise ValueError(f"{name} is a {target.level}-level dataset: its splits and --max-samples choose {target.level}s; "
                          f"use level={target.level!r} (--level {target.level}), or split='all' without max_samples")
     target = subsample_target(target, max_samples, seed=seed)
     positions = np.arange(target.indices.size) if split == "all" else target.splits[split]
-    return target.indices[positions], target.labels[positions]
+    return target.indices[positions], None if molecule else target.labels[positions]
 
 
 def _clean_labels(labels: np.ndarray) -> np.ndarray:
@@ -113,8 +114,9 @@ def embed_dataset(
         featurizer: molecule featuriser; default the encoder's (``None`` for float-feature encoders).
         arch: architecture of a published ``.pth`` file whose name does not say it.
         cache: cache root (default ``GTRANSFER_CACHE`` or ``~/.cache/gtransfer``); entries under ``embeddings/``.
-        max_samples: embed at most this many samples (molecules: a seeded random subset of the split;
-            others: the target's stratified subsample).
+        max_samples: embed at most this many samples: the rule of ``gtransfer rank`` and the trial kinds
+            (:func:`gtransfer.data.targets.subsample_target`: the dataset's target cut to at most that many, the
+            same share of every split and class, drawn by ``sample_seed``), then ``split``'s rows of it.
         progress: a progress bar (with ETA) over the batches.
 
     Returns:
@@ -144,7 +146,7 @@ def embed_dataset(
     fields = {"encoder": spec.identity, "dataset": dataset, "split": split, "featurizer": featurizer,
               "pooling": pooling if level == "graph" else None, "layer": layer, "level": level,
               "max_samples": max_samples, "sample_seed": sample_seed if (max_samples is not None or kind != "molecule") else None,
-              "format": 2}
+              "format": 3}  # 3: --max-samples on molecules follows subsample_target, as rank does
     cache_folder = ArrayCache(cache_dir(cache) / "embeddings")
 
     def compute() -> dict[str, np.ndarray]:

@@ -88,21 +88,19 @@ def _embed_dataset(encoder: nn.Module, dataset: Dataset, level: str, batch_size:
 
 
 def target_features(
-    encoder: str | EncoderSpec,
+    spec: EncoderSpec,
     target: GraphTarget,
     featurizer: str | int,
     cache: str | os.PathLike | None = None,
-    root: str | os.PathLike | None = None,
     device: str | None = None,
 ) -> np.ndarray:
-    """Embeddings of ``target``'s samples, in ``target.indices`` order, cached per encoder, computed on
-    ``device`` (default: CUDA when available; the cache entry does not depend on it).
+    """Embeddings of ``target``'s samples under a resolved encoder, in ``target.indices`` order, cached per
+    encoder, computed on ``device`` (default: CUDA when available; the cache entry does not depend on it).
 
     When the target covers at least half of its graph dataset (or is node-level), the whole dataset
     is embedded and cached once, so every task of a multi-task dataset (Tox21's 12, ToxCast's 617)
     and every class subset reads the same entry; a small subsample is embedded (and cached) alone.
     """
-    spec = resolve_encoder(encoder, root)
     size = len(target.dataset) if target.level == "graph" else int(target.dataset[0].num_nodes)
     whole = target.level == "node" or target.indices.size * 2 >= size
 
@@ -128,9 +126,9 @@ def target_features(
 
 
 def target_for_encoder(
-    encoder: str | EncoderSpec, target: str, root: str | os.PathLike | None = None, seed: int = 0
+    spec: EncoderSpec, target: str, root: str | os.PathLike | None = None, seed: int = 0
 ) -> tuple[GraphTarget, str | int]:
-    """``(GraphTarget, node input)``: the target loaded with the input the encoder expects.
+    """``(GraphTarget, node input)``: the target loaded with the input the (resolved) encoder expects.
 
     Molecule targets are featurised with the encoder's featuriser; other datasets keep their float
     node features, whose width is the input a ``random:`` encoder is built for.
@@ -138,7 +136,6 @@ def target_for_encoder(
     from gtransfer.data.loading import dataset_kind
     from gtransfer.data.targets import load_target, parse_target
 
-    spec = resolve_encoder(encoder, root)
     if dataset_kind(parse_target(target)[0]) == "molecule":
         from gtransfer.models.inputs import check_molecule_vocabulary
 
@@ -159,7 +156,7 @@ def target_embeddings(
     root: str | os.PathLike | None = None,
     device: str | None = None,
 ) -> TargetEmbeddings:
-    """Embeddings of ``target`` (a target string) under ``encoder`` (an encoder string or spec).
+    """Embeddings of ``target`` (a target string) under ``encoder`` (an encoder string, resolved here once, or spec).
 
     Args:
         max_samples: subsample the target to this many samples (every split and class alike).
@@ -173,6 +170,6 @@ def target_embeddings(
     spec = resolve_encoder(encoder, root)
     loaded, node_input = target_for_encoder(spec, target, root=root, seed=sample_seed)
     loaded = subsample_target(loaded, max_samples, seed=sample_seed)
-    features = target_features(spec, loaded, node_input, cache=cache, root=root, device=device)
+    features = target_features(spec, loaded, node_input, cache=cache, device=device)
     labels = loaded.labels.astype(np.int64) if loaded.is_classification else loaded.labels.astype(np.float64)
     return TargetEmbeddings(features, labels, loaded.splits, loaded.dataset_name, node_input, loaded.task_kind, loaded.task_names)

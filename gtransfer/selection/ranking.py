@@ -67,7 +67,8 @@ def rank_encoders(
     from gtransfer.metrics import METRICS, ledoit_wolf_shrinkage
     from gtransfer.metrics.registry import SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
-    from gtransfer.selection.source_probs import SOURCES, source_probabilities
+    from gtransfer.selection.scoring import source_probs_for
+    from gtransfer.selection.source_probs import SOURCES
     from gtransfer.selection.task_scores import metric_applies, score_target
 
     if isinstance(metrics, str):
@@ -103,11 +104,7 @@ def rank_encoders(
         row = {"encoder": spec.name}
         head_probs = None
         if any(m in SOURCE_METRICS for m in metrics):
-            found = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input, source=source)
-            row["source"] = found.source
-            if found.probs is not None:
-                def head_probs(rows_features: np.ndarray, spec: object = spec, embeddings: object = embeddings) -> np.ndarray:
-                    return source_probabilities(spec, rows_features, embeddings.dataset_name, embeddings.node_input, source=source).probs
+            row["source"], head_probs = source_probs_for(spec, features, embeddings, source=source)
         computable = [m for m in metrics if head_probs is not None or m not in SOURCE_METRICS]
         scores = score_target(features, labels, embeddings.task_kind, metrics=computable, source_probs=head_probs,
                               device=device) if computable else {}

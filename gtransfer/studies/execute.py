@@ -1,4 +1,5 @@
-"""Running one trial, the same way in every engine (in-process, worker process, Ray task)."""
+"""Running one trial, the same way in every engine (in-process, worker process, Ray task), and the one
+signature every engine has (:class:`Engine`)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from gtransfer.io.canonical import canonicalize
+from gtransfer.io.errors import describe_error
 from gtransfer.studies.registry import get_trial_kind
 from gtransfer.studies.spec import Trial
 
-__all__ = ["TrialOutcome", "execute_trial", "working_directory", "describe_error"]
+__all__ = ["TrialOutcome", "Engine", "execute_trial", "working_directory", "describe_error"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,26 @@ class TrialOutcome:
     worker: str
 
 
+class Engine(Protocol):
+    """What runs a sweep's trials: the local engine (:func:`gtransfer.studies.runner.local_engine`, in this
+    process), the worker engine (:func:`gtransfer.studies.workers.worker_engine`, worker processes) and the
+    Ray engine (:func:`gtransfer.studies.ray_engine.ray_engine`, Ray tasks).
+
+    Called with the trials (an iterable the engine pulls lazily, one trial just before it runs: pulling
+    claims it in the store), the spec's ``import:`` modules, the spec's folder (each trial runs there), the
+    number of trials run at once and the keys to ``isolate`` (run in a child process even where the engine
+    would run in-process: trials that were running when an earlier driver died). Each engine may take
+    options of its own as further keywords (``devices``, ``threads_per_worker``; Ray's ``address``, ...).
+
+    Yields one :class:`TrialOutcome` per trial pulled, in any order, as each finishes; it never raises for
+    a trial's own failure (:func:`execute_trial`), and a trial whose process dies is a failed outcome whose
+    error starts with ``WorkerDied:``. Closing the returned iterator stops the engine's workers.
+    """
+
+    def __call__(self, trials: Iterable[Trial], imports: tuple[str, ...], base_dir: Path, *, workers: int = 1,
+                 isolate: Collection[str] = ()) -> Iterator[TrialOutcome]: ...
+
+
 @contextlib.contextmanager
 def working_directory(path: Path | None) -> Iterator[None]:
     """Run the body in ``path`` (``None``: where we are), back to the previous folder after."""
@@ -42,13 +65,6 @@ def working_directory(path: Path | None) -> Iterator[None]:
         yield
     finally:
         os.chdir(previous)
-
-
-def describe_error(exc: BaseException) -> str:
-    """A failure as it is stored and shown: ``Type: message``, the whole message (its later lines -- paths
-    tried, valid names, the fix -- are what a user needs); just ``Type`` when there is no message."""
-    message = str(exc).strip()
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def execute_trial(trial: Trial, imports: tuple[str, ...] = (), base_dir: str | Path | None = None) -> TrialOutcome:

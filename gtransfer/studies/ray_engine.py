@@ -15,7 +15,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -36,15 +36,23 @@ def _import_ray() -> ModuleType:
 
 
 def ray_engine(
-    trials: Sequence[Trial],
+    trials: Iterable[Trial],
     imports: tuple[str, ...],
     base_dir: Path,
+    *,
     workers: int = 1,
+    isolate: Collection[str] = (),
     address: str | None = None,
     num_cpus: int | None = None,
     num_gpus_per_trial: float = 0.0,
+    devices: Sequence[str] | None = None,
+    threads_per_worker: int | None = None,
 ) -> Iterator[TrialOutcome]:
-    """Run trials as Ray tasks, yielding outcomes as they finish.
+    """The Ray engine (:class:`~gtransfer.studies.execute.Engine`): trials as Ray tasks, outcomes as they finish.
+
+    Every Ray trial runs in a worker process, so ``isolate`` asks nothing more. ``devices`` and
+    ``threads_per_worker`` are the local engine's options: Ray places trials by ``num_gpus_per_trial``
+    and its own CPU count, so they are accepted and not used (as before this engine took the one signature).
 
     Args:
         address: a running cluster (``"auto"`` or ``"ray://host:10001"``); None starts a local Ray

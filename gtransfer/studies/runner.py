@@ -26,25 +26,24 @@ over when their driver is gone.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import warnings
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gtransfer.studies.execute import TrialOutcome, execute_trial
+from gtransfer.studies.execute import Engine, TrialOutcome, execute_trial
 from gtransfer.studies.packing import member_outcomes, plan_units, repack, unit_members
 from gtransfer.studies.spec import StudySpec, Trial, expand_trials
 from gtransfer.studies.store import TrialStore
 from gtransfer.studies.validate import check_spec
-from gtransfer.studies.workers import WorkerPool
+from gtransfer.studies.workers import worker_engine
 
 if TYPE_CHECKING:
     from tqdm.auto import tqdm
 
-__all__ = ["SweepSummary", "SweepInterrupted", "run_sweep", "local_engine", "ENGINES", "LEASE_S"]
+__all__ = ["SweepSummary", "SweepInterrupted", "run_sweep", "local_engine", "engine_named", "ENGINES", "LEASE_S"]
 
 #: how long a claim on a trial lasts without renewal; the driver renews every LEASE_S / 10
 LEASE_S = 600.0
@@ -81,54 +80,49 @@ def local_engine(
     trials: Iterable[Trial],
     imports: tuple[str, ...],
     base_dir: Path,
+    *,
     workers: int = 1,
+    isolate: Collection[str] = (),
     devices: Sequence[str] | None = None,
     threads_per_worker: int | None = None,
-    isolate: Collection[str] = (),
 ) -> Iterator[TrialOutcome]:
-    """Run trials in ``workers`` processes (in this process when ``workers == 1``), yield outcomes.
+    """The local engine (:class:`~gtransfer.studies.execute.Engine`): trials in this process when
+    ``workers == 1`` and no ``devices`` are named, else in worker processes
+    (:func:`gtransfer.studies.workers.worker_engine`, which takes ``devices`` and ``threads_per_worker``).
 
     Args:
-        devices: GPU ids given to worker slots round-robin through ``CUDA_VISIBLE_DEVICES``; list an
-            id several times (or use more workers than ids) to put several workers on one GPU.
-        threads_per_worker: BLAS/torch threads per worker (default: cores // workers, at least 1).
         isolate: keys of trials to run in a child process even when ``workers == 1`` (trials that
             were running when an earlier driver died; see the module docstring).
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
-    if workers == 1 and not devices:
-        for trial in trials:
-            if trial.key in isolate:
-                with WorkerPool(1, imports, Path(base_dir), threads=threads) as pool:
-                    yield from pool.run([trial])
-            else:
-                yield execute_trial(trial, imports, base_dir)
+    if workers > 1 or devices:
+        yield from worker_engine(trials, imports, base_dir, workers=workers, devices=devices,
+                                 threads_per_worker=threads_per_worker)
         return
-    with WorkerPool(workers, imports, Path(base_dir), devices=devices, threads=threads) as pool:
-        yield from pool.run(trials)
+    for trial in trials:
+        if trial.key in isolate:
+            yield from worker_engine([trial], imports, base_dir, workers=1, threads_per_worker=threads_per_worker)
+        else:
+            yield execute_trial(trial, imports, base_dir)
 
 
-def _ray_engine(
-    trials: Sequence[Trial],
-    imports: tuple[str, ...],
-    base_dir: Path,
-    workers: int = 1,
-    devices: Sequence[str] | None = None,
-    threads_per_worker: int | None = None,
-    isolate: Collection[str] = (),
-    **options,
-) -> Iterator[TrialOutcome]:
-    from gtransfer.studies.ray_engine import ray_engine  # every Ray trial runs in a worker process: isolated already
+def engine_named(name: str) -> Engine:
+    """The engine of ``run_sweep(engine=name)``: one of :data:`ENGINES` (Ray imported only when asked for)."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}; choose one of {sorted(ENGINES)}")
+    if name == "ray":
+        # every Ray trial runs in a worker process: isolated already
+        from gtransfer.studies.ray_engine import ray_engine
 
-    return ray_engine(trials, imports, base_dir, workers=workers, **options)
+        return ray_engine
+    return local_engine
 
 
-ENGINES: dict[str, Callable[..., Iterable[TrialOutcome]]] = {"local": local_engine, "ray": _ray_engine}
+#: the engines ``run_sweep`` knows, by name
+ENGINES = ("local", "ray")
 
 
-# -- the sweep ----------------------------------------------------------------------------------------
 def run_sweep(
     spec: StudySpec,
     store: TrialStore,
@@ -161,8 +155,7 @@ def run_sweep(
         ValueError: unknown engine, or the spec names an unknown trial kind, parameter, target or
             encoder (:func:`gtransfer.studies.validate.check_spec`, before any trial runs).
     """
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {sorted(ENGINES)}")
+    run_engine = engine_named(engine)
     check_spec(spec)  # unknown kinds, parameters, targets and encoders: before any trial runs
     trials = expand_trials(spec)
     store.register_study(spec.name, spec.raw, (t.key for t in trials))
@@ -180,8 +173,8 @@ def run_sweep(
     outcomes = None
     try:
         with _renewing(store.path, owner), contextlib.ExitStack() as stack:
-            outcomes = ENGINES[engine](_claimed(units, store, owner, counts, isolate, by_key), spec.imports, spec.base_dir,
-                                       workers=workers, isolate=isolate, **engine_options)
+            outcomes = run_engine(_claimed(units, store, owner, counts, isolate, by_key), spec.imports, spec.base_dir,
+                                  workers=workers, isolate=isolate, **engine_options)
             stack.callback(getattr(outcomes, "close", lambda: None))  # stop the workers before the claims go
             for unit_outcome in outcomes:
                 for outcome in member_outcomes(by_key.pop(unit_outcome.key), unit_outcome):

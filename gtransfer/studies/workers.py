@@ -25,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -34,7 +34,8 @@ from gtransfer.studies.execute import TrialOutcome, execute_trial
 from gtransfer.studies.registry import import_trial_modules
 from gtransfer.studies.spec import Trial
 
-__all__ = ["WorkerPool", "death_cause", "die_with_parent", "pin_worker", "slot_device", "worker_died_outcome"]
+__all__ = ["WorkerPool", "worker_engine", "death_cause", "die_with_parent", "pin_worker", "slot_device",
+           "worker_died_outcome"]
 
 #: ``prctl`` option number from <linux/prctl.h>
 _PR_SET_PDEATHSIG = 1
@@ -236,3 +237,29 @@ class WorkerPool:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def worker_engine(
+    trials: Iterable[Trial],
+    imports: tuple[str, ...],
+    base_dir: Path,
+    *,
+    workers: int = 1,
+    isolate: Collection[str] = (),
+    devices: Sequence[str] | None = None,
+    threads_per_worker: int | None = None,
+) -> Iterator[TrialOutcome]:
+    """The worker engine (:class:`~gtransfer.studies.execute.Engine`): trials in ``workers`` processes of a
+    :class:`WorkerPool`, outcomes as they arrive. Every trial runs in a child process, so ``isolate`` asks
+    nothing more.
+
+    Args:
+        devices: GPU ids given to worker slots round-robin through ``CUDA_VISIBLE_DEVICES``; list an
+            id several times (or use more workers than ids) to put several workers on one GPU.
+        threads_per_worker: BLAS/torch threads per worker (default: cores // workers, at least 1).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
+    with WorkerPool(workers, imports, Path(base_dir), devices=devices, threads=threads) as pool:
+        yield from pool.run(trials)

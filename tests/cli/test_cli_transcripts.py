@@ -136,10 +136,15 @@ def test_embed_then_score_works_for_a_molecule_dataset(tmp_path, capsys):
                  "--no-progress"]) == 0
     captured = capsys.readouterr()
     printed = json.loads(captured.out)
-    assert printed == {"path": str(out), "from_cache": False, "shape": [60, 8], "labels": str(out.with_suffix(".labels.npy")),
-                       "labels_shape": [60]}
+    ranked = target_embeddings(TINY[0], "ogbg-molbace", max_samples=60)  # --max-samples means what it means in rank
+    n = len(ranked.labels)
+    assert 55 <= n <= 60  # every split and class cut to the same share, each rounded
+    assert printed == {"path": str(out), "from_cache": False, "shape": [n, 8],
+                       "labels": str(out.with_suffix(".labels.npy")), "labels_shape": [n]}
     labels = np.load(out.with_suffix(".labels.npy"))
     assert labels.dtype == np.int64 and set(np.unique(labels)) == {0, 1}
+    np.testing.assert_array_equal(labels, ranked.labels)
+    np.testing.assert_allclose(np.load(out), ranked.features, rtol=1e-5, atol=1e-6)
     suggested = captured.err.strip().splitlines()[-1]
     assert suggested == f"next: gtransfer score --features {out} --labels {out.with_suffix('.labels.npy')}"
     assert main(shlex.split(suggested.removeprefix("next: gtransfer "))) == 0

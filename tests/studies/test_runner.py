@@ -125,3 +125,24 @@ def test_workers_get_gpus_round_robin_and_pinned_threads(monkeypatch):
     assert seen == ["0", "0", "1", "0", "0"]  # two workers on GPU 0 per round, one on GPU 1
     assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "3"
     assert slot_device(None, 3) is None
+
+
+def test_every_engine_has_the_one_engine_signature():
+    """The local, worker and Ray engines take what ``Engine.__call__`` states: three positional arguments, then
+    ``workers`` and ``isolate`` by keyword with the same defaults (mypy checks the same: they assign to ``Engine``)."""
+    import inspect
+
+    from gtransfer.studies.execute import Engine
+    from gtransfer.studies.ray_engine import ray_engine
+    from gtransfer.studies.runner import ENGINES, engine_named, local_engine
+    from gtransfer.studies.workers import worker_engine
+
+    stated = list(inspect.signature(Engine.__call__).parameters.values())[1:]  # without self
+    for engine in (local_engine, worker_engine, ray_engine):
+        params = inspect.signature(engine).parameters
+        for want in stated:
+            got = params[want.name]
+            assert (got.kind, got.default) == (want.kind, want.default), (engine.__name__, want.name)
+        extra = [p for p in params.values() if p.name not in {w.name for w in stated}]
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty for p in extra)
+    assert [engine_named(name) for name in ENGINES] == [local_engine, ray_engine]

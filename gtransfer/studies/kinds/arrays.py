@@ -7,8 +7,6 @@ params are templates filled from the params themselves, e.g.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ from gtransfer.io.arrays import load_array
 from gtransfer.metrics import as_class_indices
 from gtransfer.studies.registry import register_trial_kind
 
-__all__ = ["probe_trial", "score_trial", "metric_timing_trial", "best_of", "load_features_and_labels"]
+__all__ = ["probe_trial", "score_trial", "metric_timing_trial", "load_features_and_labels"]
 
 
 def _fill(template: str, params: dict, field: str) -> Path:
@@ -162,6 +160,7 @@ def metric_timing_trial(params: dict) -> dict:
         ``seconds`` (best of the repeats) and ``value`` (the metric's value).
     """
     from gtransfer.metrics import METRICS
+    from gtransfer.selection.scoring import best_of
 
     name = params.get("metric")
     if name not in METRICS:
@@ -169,14 +168,3 @@ def metric_timing_trial(params: dict) -> dict:
     features, labels = synthetic_features(int(params["n"]), int(params["d"]), int(params.get("classes", 10)), int(params.get("seed", 0)))
     best, value = best_of(lambda: float(METRICS[name](features, labels)), int(params.get("repeats", 3)))
     return {"seconds": best, "value": value}
-
-
-def best_of(call: Callable[[], float], repeats: int) -> tuple[float, float]:
-    """``(best wall seconds, value)`` of ``call`` over ``repeats`` runs (at least one): the minimum is
-    the usual estimate of a function's cost, the others having waited on something else."""
-    best, value = float("inf"), float("nan")
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        value = call()
-        best = min(best, time.perf_counter() - start)
-    return best, value

@@ -48,6 +48,7 @@ def _per_group(shared):
 def test_placebos_fail_a_sound_rule():
     result = decide_claim(ClaimSpec.from_dict(SPEC), _per_group(shared=0.0))
     assert result.verdict == "reproduced"
+    assert set(result.placebos) == set(SPEC["placebos"])  # every placebo went through the rule
     for name, (verdict, interval) in result.placebos.items():
         assert verdict != "reproduced", f"placebo {name} passes the rule: {interval}"
     assert not result.broken and "Broken rule" not in "\n".join(result.lines())

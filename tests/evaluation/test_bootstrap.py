@@ -2,7 +2,9 @@
 
 Coverage: 2,000 simulated evaluations per level, each a 1,000-resample 95% interval; the binomial standard error
 of a 95% coverage over 2,000 replications is sqrt(0.95 * 0.05 / 2000) = 0.49%, so the +-2% band is about 4 standard
-errors wide. The two simulations take about 10-25 s each on one core.
+errors wide. Measured (2026-12-07, 2-core AMD EPYC): 94.85% at the dataset level (27 CPU-seconds) and 95.45% at the
+task level (20 CPU-seconds). The percentile interval runs about 1% short at 40 units (sqrt((n - 1) / n) and normal
+rather than t quantiles), hence 50 datasets and 80 tasks.
 """
 
 import numpy as np
@@ -86,11 +88,11 @@ def test_coverage_at_the_dataset_level():
 
 
 def test_coverage_at_the_task_level_with_seeds():
-    """40 independent tasks N(0.3, 0.2^2), each with 3 seeds N(task effect, 0.05^2); the known effect is 0.3."""
+    """80 independent tasks N(0.3, 0.2^2), each with 3 seeds N(task effect, 0.05^2); the known effect is 0.3."""
 
     def simulate(rng):
-        effects = 0.3 + 0.2 * rng.standard_normal(40)
-        return effects[:, None] + 0.05 * rng.standard_normal((40, 3)), None, 0.3
+        effects = 0.3 + 0.2 * rng.standard_normal(80)
+        return effects[:, None] + 0.05 * rng.standard_normal((80, 3)), None, 0.3
 
     coverage = _coverage(simulate, unit="task", balance="task")
     assert 0.93 <= coverage <= 0.97, coverage

@@ -12,6 +12,8 @@ one thread for all three (as the studies' timing kinds), and prints each LogME's
 
 from __future__ import annotations
 
+import numpy as np
+
 from gtransfer import metrics
 from gtransfer.bench.metrics import best_time, make_features
 from gtransfer.metrics.textbook import textbook_logme
@@ -30,12 +32,13 @@ def run_claims_timing(dimensions: tuple[int, ...] = DIMENSIONS, n_multiple: floa
         raise ValueError(f"claims-timing: need n_multiple > 0, classes >= 2, repeat >= 1; got {n_multiple}, {classes}, {repeat}")
     rows = []
     with threadpool_limits(1):
-        warm, warm_labels = make_features(64, 16, classes, seed)  # first calls pay imports and caches: not timed
+        made = make_features(64, 16, classes, seed)  # first calls pay imports and caches: not timed
         for fn in (metrics.shrinkage_h_score, metrics.logme, textbook_logme):
-            fn(warm, warm_labels)
+            fn(np.asarray(made[0]), np.asarray(made[1]))
         for d in dimensions:
             n = int(round(n_multiple * d))
-            features, labels = make_features(n, d, classes, seed)
+            made = make_features(n, d, classes, seed)
+            features, labels = np.asarray(made[0]), np.asarray(made[1])  # numpy on the CPU
             h_alpha, logme, published = (best_time(lambda fn=fn: fn(features, labels), repeat)  # noqa: B023 (called at once)
                                          for fn in (metrics.shrinkage_h_score, metrics.logme, textbook_logme))
             row = {"n": n, "d": d, "classes": classes, "h_alpha_seconds": h_alpha, "logme_seconds": logme,

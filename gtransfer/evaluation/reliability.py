@@ -183,7 +183,9 @@ def exclude_groups(groups: Mapping[str, Mapping[str, float | None]], rule: Exclu
         >>> exclude_groups({"tox21:0": {"test_positives": 2}, "bbbp": {"test_positives": 40}}, rule).summary()
         'excluded 1 of 2 groups: 1 with fewer than 5 test positives'
     """
-    kept, excluded, counts = [], {}, {}
+    kept: list[str] = []
+    excluded: dict[str, tuple[str, ...]] = {}
+    counts: dict[str, int] = {}
     for name, properties in groups.items():
         unknown = set(properties) - {"test_positives", "seed_agreement"}
         if unknown:

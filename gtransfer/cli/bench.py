@@ -96,7 +96,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "claims-timing":
         from gtransfer.bench.logme_timing import print_claims_timing, run_claims_timing
 
-        result = run_claims_timing(tuple(args.d), args.n_multiple, args.classes, args.repeat)
+        try:
+            result = run_claims_timing(tuple(args.d), args.n_multiple, args.classes, args.repeat)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         print_claims_timing(result)
     elif args.command == "metrics":
         from gtransfer.bench.metrics import print_report, run_metrics

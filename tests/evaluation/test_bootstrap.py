@@ -96,3 +96,36 @@ def test_coverage_at_the_task_level_with_seeds():
 
     coverage = _coverage(simulate, unit="task", balance="task")
     assert 0.93 <= coverage <= 0.97, coverage
+
+
+def _loop_bootstrap(values, datasets, unit, balance, n_boot, rng):
+    """The same resampling written as plain loops: the reference of the vectorised implementation."""
+    names = sorted(set(datasets))
+    tasks_of = {d: [i for i, x in enumerate(datasets) if x == d] for d in names}
+    pools = [tasks_of[d] for d in names] if unit == "dataset" else [list(range(len(values)))]
+    draws = []
+    for _ in range(n_boot):
+        chosen = [pools[i] for i in rng.integers(0, len(pools), len(pools))] if unit == "dataset" else pools
+        means, labels = [], []
+        for pool in chosen:
+            for t in rng.choice(pool, len(pool)):
+                seeds = values[t][np.isfinite(values[t])]
+                means.append(rng.choice(seeds, len(seeds)).mean())
+                labels.append((id(pool), datasets[t]) if unit == "dataset" else datasets[t])
+        means = np.array(means)
+        if balance == "task":
+            draws.append(means.mean())
+        else:
+            draws.append(np.mean([means[[x == key for x in labels]].mean() for key in dict.fromkeys(labels)]))
+    return np.percentile(draws, [2.5, 97.5])
+
+
+@pytest.mark.parametrize("unit, balance", [("dataset", "task"), ("dataset", "dataset"), ("task", "task"), ("task", "dataset")])
+def test_vectorised_resampling_matches_the_loop_reference(unit, balance):
+    rng = np.random.default_rng(11)
+    datasets = ["a"] * 5 + ["b"] * 2 + ["c"] * 3 + ["d"]
+    values = rng.normal(np.repeat([0.0, 0.4, 0.2, 0.6], [5, 2, 3, 1])[:, None], 0.15, (11, 3))
+    values[[1, 6], 2] = np.nan  # two tasks with 2 seeds
+    result = hierarchical_bootstrap(values, datasets=datasets, unit=unit, balance=balance, n_boot=20_000, seed=1)
+    low, high = _loop_bootstrap(values, datasets, unit, balance, 4000, np.random.default_rng(2))
+    assert (result.low, result.high) == pytest.approx((low, high), abs=0.02)

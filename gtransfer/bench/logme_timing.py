@@ -23,7 +23,7 @@ __all__ = ["run_claims_timing", "print_claims_timing"]
 DIMENSIONS = (256, 512, 1024, 2048)
 
 
-def run_claims_timing(dimensions: tuple[int, ...] = DIMENSIONS, n_multiple: float = 2.0, classes: int = 10,
+def run_claims_timing(dimensions: tuple[int, ...] = DIMENSIONS, *, n_multiple: float = 2.0, classes: int = 10,
                       repeat: int = 2, seed: int = 0, progress: bool = True) -> list[dict]:
     """One row per d: seconds of H_alpha, the project's LogME and the published-algorithm LogME, and the ratios."""
     from threadpoolctl import threadpool_limits

@@ -97,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         from gtransfer.bench.logme_timing import print_claims_timing, run_claims_timing
 
         try:
-            result = run_claims_timing(tuple(args.d), args.n_multiple, args.classes, args.repeat)
+            result = run_claims_timing(tuple(args.d), n_multiple=args.n_multiple, classes=args.classes, repeat=args.repeat)
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -65,7 +65,7 @@ class Interval:
         raise KeyError(f"Interval has no level {name!r}; it has {[level for level, _ in self.counts]}")
 
 
-def percentile_interval(draws: npt.ArrayLike, level: float = 0.95) -> tuple[float, float]:
+def percentile_interval(draws: npt.ArrayLike, *, level: float = 0.95) -> tuple[float, float]:
     """The (low, high) percentiles of ``draws`` that hold the central ``level`` of them."""
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
@@ -206,7 +206,7 @@ def hierarchical_bootstrap(
             np.add.at(hits, (rows, dataset_of.reshape(-1)), valid.reshape(-1).astype(np.float64))
             with np.errstate(invalid="ignore", divide="ignore"):
                 draws[start:start + c] = np.nanmean(np.where(hits > 0, sums / hits, np.nan), axis=1)
-    low, high = percentile_interval(draws, level)
+    low, high = percentile_interval(draws, level=level)
     counts: list[tuple[str, int]] = []
     if unit == "dataset":
         counts.append(("datasets", n_datasets))

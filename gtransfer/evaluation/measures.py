@@ -209,7 +209,7 @@ def bootstrap_ci(
     values = values[~np.isnan(values)]
     if values.size == 0:
         return float(estimate), float("nan"), float("nan")
-    low, high = percentile_interval(values, level)
+    low, high = percentile_interval(values, level=level)
     return float(estimate), low, high
 
 

@@ -229,7 +229,7 @@ def check_registration(spec: ClaimSpec, first_trial_at: str | datetime | float |
     return RegistrationCheck(spec.claim, digest, recorded, at, first, status)
 
 
-def rule_verdict(interval: Interval, margin: float, direction: str = "above") -> str:
+def rule_verdict(interval: Interval, margin: float, *, direction: str = "above") -> str:
     """``reproduced`` (the whole interval beyond ``margin`` on the claim's side), ``contradicted`` (wholly on the
     other side) or ``inconclusive``."""
     if direction not in ("above", "below"):
@@ -301,7 +301,7 @@ def decide_claim(spec: ClaimSpec, per_group: Mapping[str, pd.Series], *,
         values = per_group[ranker].reindex(groups).to_numpy() - base
         interval = hierarchical_bootstrap(values, datasets=labels, unit=spec.unit, balance=spec.balance,
                                           n_boot=spec.n_boot, seed=spec.seed)
-        return rule_verdict(interval, spec.margin, spec.direction), interval
+        return rule_verdict(interval, spec.margin, direction=spec.direction), interval
 
     verdict, interval = run(spec.metric)
     placebos = {p: run(p) for p in spec.placebos}

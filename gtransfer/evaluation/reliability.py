@@ -55,7 +55,7 @@ class SplitHalf:
     splits: int
 
 
-def spearman_brown(r: float, k: float = 2.0) -> float:
+def spearman_brown(r: float, *, k: float = 2.0) -> float:
     """Reliability of a mean of ``k`` parallel measurements whose pairwise reliability is ``r``: k r / (1 + (k - 1) r).
 
     Examples:

@@ -113,3 +113,18 @@ def test_registration_check_detects_a_changed_spec_and_a_late_one():
     epoch = 1764666000.0  # 2025-12-02 09:00 UTC: before the registration
     assert check_registration(ClaimSpec.from_dict(_registered(SPEC, "2026-12-01T12:00:00Z")), epoch).status == (
         "registered after the first trial")
+
+
+def test_rule_verdict_on_either_side_of_the_margin():
+    from gtransfer.evaluation import Interval, rule_verdict
+
+    def interval(low, high):
+        return Interval((low + high) / 2, low, high, (("tasks", 8),), 1000)
+
+    assert rule_verdict(interval(0.05, 0.3), 0.0) == "reproduced"
+    assert rule_verdict(interval(-0.3, -0.05), 0.0) == "contradicted"
+    assert rule_verdict(interval(-0.05, 0.3), 0.0) == "inconclusive"
+    # "below": a non-inferiority claim such as "H_alpha at most 0.1 worse" is "the deficit is below 0.1"
+    assert rule_verdict(interval(-0.2, 0.05), 0.1, direction="below") == "reproduced"
+    assert rule_verdict(interval(0.15, 0.4), 0.1, direction="below") == "contradicted"
+    assert rule_verdict(interval(0.0, 0.2), 0.1, direction="below") == "inconclusive"

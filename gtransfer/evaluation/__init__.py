@@ -53,6 +53,7 @@ from gtransfer.evaluation.reliability import (
     SplitHalf,
     correlation_ceiling,
     exclude_groups,
+    reliability_per_group,
     spearman_brown,
     split_half_reliability,
 )
@@ -75,7 +76,7 @@ __all__ = [
     # the hierarchical bootstrap (bootstrap.py)
     "Interval", "hierarchical_bootstrap", "percentile_interval",
     # truth reliability and exclusion (reliability.py)
-    "SplitHalf", "split_half_reliability", "spearman_brown", "correlation_ceiling", "ExclusionRule", "Exclusion",
+    "SplitHalf", "split_half_reliability", "reliability_per_group", "spearman_brown", "correlation_ceiling", "ExclusionRule", "Exclusion",
     "exclude_groups",
     # target-agnostic baselines (baselines.py)
     "per_group_measure", "random_measure", "leave_one_dataset_out_truth", "attribute_scores", "negative_label_entropy",

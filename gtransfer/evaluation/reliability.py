@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +30,12 @@ import numpy as np
 
 if TYPE_CHECKING:
     import numpy.typing as npt
+    import pandas as pd
 
 __all__ = [
     "SplitHalf",
     "split_half_reliability",
+    "reliability_per_group",
     "spearman_brown",
     "correlation_ceiling",
     "ExclusionRule",
@@ -109,6 +111,31 @@ def split_half_reliability(truth: npt.ArrayLike, *, max_splits: int = 200, seed:
     r_half = float(np.mean(values))
     reliability = spearman_brown(r_half)
     return SplitHalf(r_half, reliability, correlation_ceiling(reliability), n_seeds, len(splits))
+
+
+def reliability_per_group(frame: pd.DataFrame, seed_columns: Sequence[str], *, group: str = "target",
+                          max_splits: int = 200) -> pd.DataFrame:
+    """:func:`split_half_reliability` of every group of a long table (one row per group and candidate, one truth
+    column per seed): a table indexed by group with ``r_half``, ``reliability``, ``ceiling``, ``seeds``, ``splits``.
+    A group with a missing seed value or fewer than 3 candidates gets NaN (and its ``seeds`` count), never an error:
+    the exclusion rule decides what to do with it."""
+    import pandas as pd
+
+    missing = [c for c in [group, *seed_columns] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"reliability_per_group: columns {missing} are not in the table; it has {list(frame.columns)}")
+    if len(seed_columns) < 2:
+        raise ValueError(f"reliability_per_group: give 2 or more seed columns, got {list(seed_columns)}")
+    rows = {}
+    for name, part in frame.groupby(group, sort=True):
+        truth = part[list(seed_columns)].to_numpy(np.float64)
+        if len(truth) < 3 or not np.isfinite(truth).all():
+            rows[name] = {"r_half": np.nan, "reliability": np.nan, "ceiling": np.nan, "seeds": len(seed_columns), "splits": 0}
+            continue
+        result = split_half_reliability(truth, max_splits=max_splits)
+        rows[name] = {"r_half": result.r_half, "reliability": result.reliability, "ceiling": result.ceiling,
+                      "seeds": result.seeds, "splits": result.splits}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 @dataclass(frozen=True)

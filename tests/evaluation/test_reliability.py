@@ -60,3 +60,21 @@ def test_exclusion_rule_counts_what_it_leaves_out():
         ExclusionRule.from_dict({"min_positives": 3})
     with pytest.raises(ValueError, match="unknown properties"):
         exclude_groups({"x": {"positives": 3}}, rule)
+
+
+def test_reliability_per_group_of_a_long_table():
+    from gtransfer.evaluation import reliability_per_group
+    from tests.evaluation.synthetic import evaluation_table
+
+    frame = evaluation_table(datasets=2, tasks=2, seed_noise=0.5)
+    seeds = ["truth_s0", "truth_s1", "truth_s2"]
+    frame.loc[frame.index[0], "truth_s2"] = float("nan")  # one group misses a seed value
+    table = reliability_per_group(frame, seeds)
+    assert list(table.index) == sorted(frame["target"].unique())
+    assert np.isnan(table.loc["d0:0", "r_half"]) and table.loc["d0:0", "splits"] == 0
+    part = frame[frame["target"] == "d1:1"]
+    expected = split_half_reliability(part[seeds].to_numpy())
+    assert table.loc["d1:1", "reliability"] == pytest.approx(expected.reliability)
+    assert table.loc["d1:1", "ceiling"] == pytest.approx(expected.ceiling) and table.loc["d1:1", "splits"] == 3
+    with pytest.raises(ValueError, match="2 or more seed columns"):
+        reliability_per_group(frame, ["truth_s0"])

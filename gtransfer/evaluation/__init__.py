@@ -8,6 +8,7 @@ module (``spearman``, ``bootstrap_ci``, ``majority_accuracy``, ...) is importabl
 from gtransfer.evaluation.baselines import (
     BaselineGain,
     attribute_scores,
+    baseline_measures,
     dataset_of,
     gain_over_baselines,
     leave_one_dataset_out_truth,
@@ -80,7 +81,7 @@ __all__ = [
     "exclude_groups",
     # target-agnostic baselines (baselines.py)
     "per_group_measure", "random_measure", "leave_one_dataset_out_truth", "attribute_scores", "negative_label_entropy",
-    "BaselineGain", "gain_over_baselines", "dataset_of",
+    "baseline_measures", "BaselineGain", "gain_over_baselines", "dataset_of",
     # stability (stability.py)
     "Setup", "Decision", "Stability", "perturbed_setups", "verdict_stability", "kendalls_w", "mean_pairwise_tau",
     # pre-registered claims (preregistration.py)

@@ -35,6 +35,7 @@ __all__ = [
     "leave_one_dataset_out_truth",
     "attribute_scores",
     "negative_label_entropy",
+    "baseline_measures",
     "BaselineGain",
     "gain_over_baselines",
     "dataset_of",
@@ -148,6 +149,32 @@ def negative_label_entropy(class_counts: npt.ArrayLike) -> float:
                          f"positive sum, got {counts!r}")
     p = counts[counts > 0] / counts.sum()
     return float((p * np.log(p)).sum())
+
+
+def baseline_measures(frame: pd.DataFrame, truth: str, *, measure: str = "spearman", group: str = "target",
+                      candidate: str = "encoder", dataset: str | None = None,
+                      attributes: Mapping[str, Mapping[str, float]] | None = None, label_entropy: str | None = None,
+                      higher_is_better: bool = True, n_draws: int = 200, seed: int = 0) -> dict[str, pd.Series]:
+    """Every target-agnostic baseline's per-group ``measure``, by name: ``random``; ``lodo_mean_truth`` (when the
+    groups come from 2 or more datasets); one entry per attribute of ``attributes`` (``{"params": {encoder: count}}``);
+    ``neg_label_entropy`` (-``label_entropy`` column, target selection). Ready for :func:`gain_over_baselines` and as
+    the placebos of :func:`~gtransfer.evaluation.preregistration.decide_claim`."""
+    options = {"group": group, "measure": measure, "higher_is_better": higher_is_better}
+    out = {"random": random_measure(frame, truth, n_draws=n_draws, seed=seed, **options)}
+    scored = frame.copy()
+    datasets = scored[dataset].astype(str) if dataset else scored[group].map(dataset_of)
+    if datasets.nunique() >= 2:
+        scored["lodo_mean_truth"] = leave_one_dataset_out_truth(frame, truth, group=group, candidate=candidate,
+                                                                dataset=dataset, higher_is_better=higher_is_better)
+        out["lodo_mean_truth"] = per_group_measure(scored, "lodo_mean_truth", truth, **options)
+    for name, values in (attributes or {}).items():
+        scored[name] = attribute_scores(frame, values, candidate=candidate, name=name)
+        out[name] = per_group_measure(scored, name, truth, **options)
+    if label_entropy is not None:
+        _check_columns(frame, [label_entropy], "baseline_measures")
+        scored["neg_label_entropy"] = -frame[label_entropy].astype(np.float64)
+        out["neg_label_entropy"] = per_group_measure(scored, "neg_label_entropy", truth, **options)
+    return out
 
 
 @dataclass(frozen=True)

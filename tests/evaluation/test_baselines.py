@@ -71,3 +71,19 @@ def test_a_shared_candidate_effect_makes_the_prior_the_best_baseline():
     result = gain_over_baselines(regret, "metric", ["random", "lodo_mean_truth"], measure="regret", n_boot=500)
     assert result.best == min(result.baseline_means, key=result.baseline_means.get)
     assert result.gain.estimate == pytest.approx(np.mean(regret[result.best] - regret["metric"]))
+
+
+def test_baseline_measures_builds_every_placebo():
+    from gtransfer.evaluation import baseline_measures
+
+    frame = evaluation_table(datasets=3, tasks=2, shared=3.0)
+    frame["label_entropy"] = frame["encoder"].str[-2:].astype(float)  # stands in for H(Y) of each candidate target
+    params = dict(zip(frame["encoder"], frame["params"]))
+    values = baseline_measures(frame, "truth", attributes={"params": params}, label_entropy="label_entropy", n_draws=50)
+    assert set(values) == {"random", "lodo_mean_truth", "params", "neg_label_entropy"}
+    prior = frame.assign(prior=leave_one_dataset_out_truth(frame, "truth"))
+    assert values["lodo_mean_truth"].to_dict() == pytest.approx(per_group_measure(prior, "prior", "truth").to_dict())
+    entropy = frame.assign(neg=-frame["label_entropy"])
+    assert values["neg_label_entropy"].to_dict() == pytest.approx(per_group_measure(entropy, "neg", "truth").to_dict())
+    one_dataset = frame[frame["target"].str.startswith("d0")]
+    assert "lodo_mean_truth" not in baseline_measures(one_dataset, "truth", n_draws=10)

@@ -198,12 +198,12 @@ def hierarchical_bootstrap(
         elif unit == "dataset":
             draws[start:start + c] = (means.sum(axis=2) / sizes).mean(axis=1)
         else:  # tasks resampled as one pool, then averaged per dataset as drawn
-            dataset_of = codes[tasks]  # (c, 1, W)
+            task_dataset = codes[tasks]  # (c, 1, W)
             sums = np.zeros((c, n_datasets))
             hits = np.zeros((c, n_datasets))
             rows = np.repeat(np.arange(c), width)
-            np.add.at(sums, (rows, dataset_of.reshape(-1)), means.reshape(-1))
-            np.add.at(hits, (rows, dataset_of.reshape(-1)), valid.reshape(-1).astype(np.float64))
+            np.add.at(sums, (rows, task_dataset.reshape(-1)), means.reshape(-1))
+            np.add.at(hits, (rows, task_dataset.reshape(-1)), valid.reshape(-1).astype(np.float64))
             with np.errstate(invalid="ignore", divide="ignore"):
                 draws[start:start + c] = np.nanmean(np.where(hits > 0, sums / hits, np.nan), axis=1)
     low, high = percentile_interval(draws, level=level)

@@ -12,7 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gtransfer"
 
 #: the layers, lowest first; a unit may import units of lower layers only (and itself)
 LAYERS = [
-    {"io", "metrics", "evaluation"},
+    {"io"},
+    {"metrics", "evaluation"},
     {"data"},
     {"models"},
     {"training"},

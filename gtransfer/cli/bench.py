@@ -1,5 +1,6 @@
-"""``python -m gtransfer.bench``: ``metrics`` and ``suite`` (the metric core), ``gpu-check`` (one table of the
-GPU checks), ``corpus`` (featurisation), ``training`` (packed fine-tuning)."""
+"""``python -m gtransfer.bench``: ``metrics`` and ``suite`` (the metric core), ``claims-timing`` (claim (c)'s two
+LogME comparators), ``gpu-check`` (one table of the GPU checks), ``corpus`` (featurisation), ``training`` (packed
+fine-tuning)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--repeat", type=int, default=2)
         p.add_argument("--json", help="also write the results to this JSON file")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    timing = sub.add_parser("claims-timing", help="claim (c): H_alpha against the project's LogME and LogME as published")
+    timing.add_argument("--d", type=int, nargs="+", default=[256, 512, 1024, 2048], help="feature dimensions (default 256 512 1024 2048)")
+    timing.add_argument("--n-multiple", type=float, default=2.0, help="samples n = this x d (default 2)")
+    timing.add_argument("--classes", type=int, default=10)
+    timing.add_argument("--repeat", type=int, default=2, help="best of this many calls (default 2)")
+    timing.add_argument("--json", help="also write the rows to this JSON file")
     gpu = sub.add_parser("gpu-check", help="the CUDA tests, the suite on cuda and the training benchmark, as one table")
     gpu.add_argument("--repeat", type=int, default=3)
     corpus = sub.add_parser("corpus", help="corpus featurisation throughput for 1, 2, ... workers")
@@ -86,7 +93,16 @@ def _run(args: argparse.Namespace) -> int:
             print(f"error: --device {args.device}: torch {torch.__version__} sees no CUDA GPU (a CPU-only build, or no visible device); "
                   "run without --device to benchmark the CPU", file=sys.stderr)
             return 2
-    if args.command == "metrics":
+    if args.command == "claims-timing":
+        from gtransfer.bench.logme_timing import print_claims_timing, run_claims_timing
+
+        try:
+            result = run_claims_timing(tuple(args.d), n_multiple=args.n_multiple, classes=args.classes, repeat=args.repeat)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print_claims_timing(result)
+    elif args.command == "metrics":
         from gtransfer.bench.metrics import print_report, run_metrics
 
         result = run_metrics(args.n, args.d, args.classes, args.metrics, args.device, args.repeat, not args.no_textbook, dtype=args.dtype,

@@ -1,5 +1,6 @@
-"""How good is a transferability metric? Correlations with fine-tuned performance, selection
-quality, bootstrap intervals, and relative accuracy (docs/design.md sections 2-3).
+"""Measures of one group: how well a metric's scores over the candidates follow the truth
+(correlations, selection quality), the candidate-level bootstrap, and relative accuracy
+(docs/design.md sections 2-3, docs/evaluation.md).
 
 Every function takes ``scores`` (a metric's value per candidate) and ``truth`` (the fine-tuned
 performance per candidate), 1-D and of equal length. Scores are higher-is-better (every transferability
@@ -14,9 +15,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from gtransfer.evaluation.bootstrap import percentile_interval
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -29,6 +33,8 @@ __all__ = [
     "top1_relative_accuracy",
     "regret",
     "CORRELATIONS",
+    "MEASURES",
+    "Measure",
     "bootstrap_ci",
     "evaluate_metric",
     "majority_accuracy",
@@ -109,8 +115,11 @@ def kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool 
 
 
 def weighted_kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
-    r"""Weighted Kendall tau with hyperbolic weights 1/(r + 1) (Vigna 2015; ``scipy.stats.weightedtau``):
-    swaps among the top-ranked candidates cost more, which suits model selection."""
+    r"""Weighted Kendall tau with hyperbolic weights 1/(r + 1) (Vigna 2015; ``scipy.stats.weightedtau`` with its
+    defaults, the convention of SFDA, NCTI, ETran and Agostinelli et al. 2022): the weigher is 1/(r + 1) of the
+    rank r (0 = best), a swap costs the sum of its two elements' weights, and with ``rank=True`` the value is the
+    mean of the two values ranked by the scores and by the truth. Swaps among the top-ranked candidates cost more,
+    which suits model selection."""
     from scipy.stats import weightedtau
 
     return _correlation(weightedtau, scores, truth, higher_is_better)
@@ -140,6 +149,18 @@ def regret(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool =
     return float(truth.max() - chosen) if higher_is_better else float(chosen - truth.min())
 
 
+@dataclass(frozen=True)
+class Measure:
+    """A measure of one group and its orientation: ``higher_is_better`` says which way a metric should push it
+    (regret is the one measure where lower is better); ``bounds`` is its range."""
+
+    name: str
+    fn: Callable[..., float]
+    higher_is_better: bool
+    bounds: tuple[float, float]
+    formula: str
+
+
 CORRELATIONS: dict[str, Callable] = {
     "pearson": pearson,
     "spearman": spearman,
@@ -147,6 +168,18 @@ CORRELATIONS: dict[str, Callable] = {
     "weighted_kendall": weighted_kendall,
     "top1_relative_accuracy": top1_relative_accuracy,
     "regret": regret,
+}
+
+#: every measure with its orientation, in one table (docs/evaluation.md section 1)
+MEASURES: dict[str, Measure] = {
+    "pearson": Measure("pearson", pearson, True, (-1.0, 1.0), "cov(s, t) / (sd(s) sd(t))"),
+    "spearman": Measure("spearman", spearman, True, (-1.0, 1.0), "Pearson of the average ranks"),
+    "kendall": Measure("kendall", kendall, True, (-1.0, 1.0), "tau-b = (P - Q) / sqrt((P + Q + T_s)(P + Q + T_t))"),
+    "weighted_kendall": Measure("weighted_kendall", weighted_kendall, True, (-1.0, 1.0),
+                                "scipy.stats.weightedtau: hyperbolic weigher 1/(r + 1), rank=True (Vigna 2015)"),
+    "top1_relative_accuracy": Measure("top1_relative_accuracy", top1_relative_accuracy, True, (0.0, 1.0),
+                                      "t[argmax s] / max t"),
+    "regret": Measure("regret", regret, False, (0.0, float("inf")), "max t - t[argmax s]"),
 }
 
 
@@ -176,9 +209,8 @@ def bootstrap_ci(
     values = values[~np.isnan(values)]
     if values.size == 0:
         return float(estimate), float("nan"), float("nan")
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(values, [tail, 100.0 - tail])
-    return float(estimate), float(low), float(high)
+    low, high = percentile_interval(values, level=level)
+    return float(estimate), low, high
 
 
 def evaluate_metric(

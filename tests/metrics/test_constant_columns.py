@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from gtransfer import metrics
-from gtransfer.metrics._validation import ConstantColumnsWarning
+from gtransfer.metrics import ConstantColumnsWarning
 
 rng = np.random.default_rng(0)
 LABELS = np.arange(300) % 3

@@ -68,10 +68,6 @@ def _label_columns(labels: np.ndarray, n: int, task: str | None) -> list[tuple[s
     return columns
 
 
-def _say(line: str) -> None:
-    print(line, file=sys.stderr)
-
-
 def _load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str | None]:
     """(features, labels, source probabilities, task) as read from the files, saying what was read from tables.
 
@@ -92,9 +88,14 @@ def _load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.n
         labels_key, task = task, None
     same_table = (features_key is None and labels_key is not None and features_path.suffix.lower() in (".csv", ".tsv", ".parquet")
                   and features_path.exists() and labels_path.exists() and features_path.resolve() == labels_path.resolve())
-    labels = load_array(labels_path if labels_key is None else f"{labels_path}:{labels_key}", "labels", "labels", on_read=_say)
-    features = load_array(args.features, "features", "features", drop_columns=(labels_key,) if same_table else (), on_read=_say)
-    source_probs = load_array(args.source_probs, "source_probs", "source probabilities", on_read=_say) if args.source_probs else None
+    read: list[str] = []  # what was read from tables, said once every file is read
+    features = load_array(args.features, "features", "features", drop_columns=(labels_key,) if same_table else (),
+                          on_read=read.append)
+    labels = load_array(labels_path if labels_key is None else f"{labels_path}:{labels_key}", "labels", "labels", on_read=read.append)
+    source_probs = (load_array(args.source_probs, "source_probs", "source probabilities", on_read=read.append)
+                    if args.source_probs else None)
+    for line in read:
+        print(line, file=sys.stderr)
     return features, labels, source_probs, task
 
 

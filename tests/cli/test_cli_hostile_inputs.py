@@ -66,8 +66,9 @@ def test_one_table_for_features_and_labels_leaves_the_label_column_out_of_the_fe
                                   "--metrics", "h_score,linear_probe_accuracy"], capsys)
     assert status == 0
     assert scores == pytest.approx(_truth(["h_score", "linear_probe_accuracy"]), rel=1e-12)  # was 1.0: the label was a feature
-    assert err[-1] == (f"features: read {tmp_path / 'data.csv'}: 120 rows, 4 column(s); header: yes; index column: none; "
-                       "dropped column(s) ['label']")
+    assert err == [f"features: read {tmp_path / 'data.csv'}: 120 rows, 4 column(s); header: yes; index column: none; "
+                   "dropped column(s) ['label']",
+                   f"labels: read {tmp_path / 'data.csv'}: 120 rows, 1 column(s); header: yes; index column: none; column 'label'"]
 
 
 def test_task_names_are_accepted_when_the_labels_file_names_its_columns(tmp_path, capsys):

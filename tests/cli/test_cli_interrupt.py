@@ -57,15 +57,18 @@ def test_ctrl_c_on_a_sweep_stops_promptly_and_says_what_is_stored(tmp_path):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGTERM to a process group")
-def test_sigterm_on_a_sweep_stops_it_like_ctrl_c_with_a_wal_checkpoint_and_status_143(tmp_path):
-    """kill's default signal (Slurm's scancel, docker stop, systemd) ended a sweep with no message and no WAL checkpoint."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_on_a_sweep_stops_it_like_ctrl_c_with_a_wal_checkpoint_and_status_143(tmp_path, workers):
+    """kill's default signal (Slurm's scancel, docker stop, systemd) ended a sweep with no message and no WAL checkpoint.
+    Sent to the whole process group, as scancel does: with worker processes, they get it too."""
     write_embedding_study(tmp_path)
     spec = probe_spec(name="slow", seeds=[0, 1], l2=[1.0], kind="slow_probe", **{"import": ["tests.study_helpers"]})
     spec["params"]["sleep_s"] = 1.0
     path = write_spec(tmp_path, spec)
     store = tmp_path / "r.db"
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    command = [sys.executable, "-m", "gtransfer.cli", "sweep", str(path), "--store", str(store), "--no-progress"]
+    command = [sys.executable, "-m", "gtransfer.cli", "sweep", str(path), "--store", str(store), "--no-progress",
+               "--workers", str(workers)]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     deadline = time.monotonic() + 90

@@ -94,27 +94,39 @@ class CheckedFeatures:
         return int(self.features.shape[0]), int(self.features.shape[1])
 
 
-def _column_ranges_and_sums(features: Array, block_bytes: int = 2**20) -> tuple[np.ndarray, np.ndarray, Array | None]:
-    """(per-column minima, maxima, float64 column sums) in one pass without a copy of the matrix, the
-    extremes as host float64; NaN (or inf) in any entry makes an extreme non-finite. Torch: one device
-    reduction; numpy: row blocks of about ``block_bytes``, each read once for all three (the sums are
-    None for input other than float64, and after a non-finite block)."""
+def _magnitude_sums_and_constant_columns(features: Array, block_bytes: int = 2**20) -> tuple[float, Array | None, np.ndarray]:
+    """(largest |entry|, float64 column sums, which columns hold one value) without a copy of the matrix;
+    NaN (or inf) in any entry makes the magnitude non-finite. Torch: device reductions; numpy: row
+    blocks of about ``block_bytes``, each read once for the magnitude and the sums (the sums are None
+    for input other than float64). Constant columns: the columns constant over the first block are the
+    candidates, checked over the other rows (for the candidates only), so the common case, no
+    candidate after the first block, costs one comparison of that block."""
     if _is_torch_tensor(features):
         lo, hi = features.aminmax(dim=0)
-        return lo.double().cpu().numpy(), hi.double().cpu().numpy(), None
+        magnitude = max(abs(float(lo.min())), abs(float(hi.max())))
+        return magnitude, None, (lo == hi).cpu().numpy()
     n, d = features.shape
     rows = max(1, block_bytes // (8 * max(d, 1)))
-    lows, highs = np.full(d, np.inf), np.full(d, -np.inf)
+    magnitude = 0.0
     sums = np.zeros(d) if features.dtype == np.float64 else None
+    buffer = np.empty((min(n, rows), d), dtype=features.dtype) if np.issubdtype(features.dtype, np.floating) else None
+    candidates = np.flatnonzero(np.all(features[:rows] == features[0], axis=0))
     for start in range(0, n, rows):
         block = features[start : start + rows]
-        np.minimum(lows, block.min(axis=0), out=lows)
-        np.maximum(highs, block.max(axis=0), out=highs)
-        if not (np.isfinite(lows).all() and np.isfinite(highs).all()):
-            return lows, highs, None  # NaN or inf: stop reading
+        if buffer is not None:
+            largest = float(np.abs(block, out=buffer[: block.shape[0]]).max())
+        else:
+            largest = float(np.abs(block.astype(np.float64)).max())
+        if not math.isfinite(largest):  # NaN or inf: Python's max() would drop a NaN
+            return largest, None, np.zeros(d, dtype=bool)
+        magnitude = max(magnitude, largest)
         if sums is not None:
             sums += np.add.reduce(block, axis=0)
-    return lows, highs, sums
+        if start and candidates.size:
+            candidates = candidates[np.all(block[:, candidates] == features[0, candidates], axis=0)]
+    constant = np.zeros(d, dtype=bool)
+    constant[candidates] = True
+    return magnitude, sums, constant
 
 
 class ConstantColumnsWarning(UserWarning):
@@ -193,8 +205,8 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
         raise ValueError(f"{name} needs at least {min_samples} samples, got {n}")
     if d < 1:
         raise ValueError(f"{name} has no feature columns (shape {tuple(features.shape)})")
-    lows, highs, column_sums = _column_ranges_and_sums(features)
-    if not (np.isfinite(lows).all() and np.isfinite(highs).all()):
+    magnitude, column_sums, constant = _magnitude_sums_and_constant_columns(features)
+    if not math.isfinite(magnitude):
         host = _to_host(features, name)
         bad = ~np.isfinite(host)
         n_nan, n_inf = int(np.isnan(host).sum()), int(np.isinf(host).sum())
@@ -203,12 +215,10 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
             f"{name} contain {n_nan} NaN and {n_inf} infinite values in {rows.size} rows "
             f"(first rows: {rows[:5].tolist()}); drop or impute them first"
         )
-    constant = lows == highs
     if constant.any():
         features = _without_constant_columns(features, constant, name)
-        lows, highs = (lows[~constant], highs[~constant]) if not constant.all() else (np.zeros(1), np.zeros(1))
+        magnitude = float(abs(features).max())  # of the columns that vary: the constants no longer set the scale
         column_sums = None if column_sums is None or constant.all() else column_sums[~constant]
-    magnitude = float(max(np.abs(lows).max(), np.abs(highs).max()))
     log2_scale = 0
     if magnitude > 0 and not 2.0**-SAFE_LOG2_MAGNITUDE <= magnitude <= 2.0**SAFE_LOG2_MAGNITUDE:
         log2_scale = 1 - math.frexp(magnitude)[1]  # the largest magnitude lands in [1, 2)

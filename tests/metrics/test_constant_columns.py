@@ -63,3 +63,16 @@ def test_features_without_a_varying_column_score_as_no_information():
         warnings.simplefilter("ignore", ConstantColumnsWarning)
         for name in ("h_score", "shrinkage_h_score", "transrate", "gbc", "logme"):
             assert metrics.METRICS[name](constant, labels) == metrics.METRICS[name](np.zeros((30, 4)), labels), name
+
+
+def test_a_column_constant_only_in_its_first_rows_is_kept():
+    """Columns constant over the first block of rows (32,768 rows at d = 4) are only candidates: one value that
+    differs in the last row keeps the column; the columns constant throughout are still found."""
+    n = 40000
+    labels = np.arange(n) % 2
+    features = np.c_[np.random.default_rng(1).standard_normal(n), np.full(n, 5.0), np.full(n, 1e20), np.zeros(n)]
+    features[-1, 1] = 5.5
+    with pytest.warns(ConstantColumnsWarning, match=r"2 of 4 columns"):
+        scores = metrics.score_all(features, labels, metrics=["h_score"])
+    assert scores.constant_columns == 2
+    assert scores["h_score"] == metrics.h_score(features[:, :2], labels)

@@ -145,7 +145,8 @@ def _without_constant_columns(features: Array, constant: np.ndarray, name: str) 
     n, d = features.shape
     warnings.warn(
         f"{name}: {int(constant.sum())} of {d} columns hold one value each and were dropped before scoring "
-        "(a constant column carries no information about the samples)",
+        "(a constant column carries no information about the samples)"
+        + ("; no column varies: one zero column stands for them" if constant.all() else ""),
         ConstantColumnsWarning,
         stacklevel=3,
     )

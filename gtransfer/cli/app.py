@@ -39,18 +39,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_HINTS = {
+#: the hint of an error by its kind (the first that matches, in this order); anything else is unexpected
+_HINTS: dict[type[BaseException], str] = {
     FileNotFoundError: "check the path; a dataset or published encoder is looked for under --data-root (or $GTRANSFER_DATA), "
                        "relative paths in a spec are relative to the spec's folder",
     ValueError: "run `gtransfer COMMAND --help` for the expected inputs",
+    TypeError: "run `gtransfer COMMAND --help` for the expected inputs",
+    PermissionError: "check that you may read the inputs and write the output folder (or choose another, e.g. --out)",
+    MemoryError: "the input is larger than this machine's memory allows: use fewer samples (--max-samples) or a bigger machine",
+    EOFError: "a file ended early: it is truncated or damaged; write it again",
+    OSError: "an operating-system error (disk full, a file system gone read-only, too many open files): free space or "
+             "fix the file system, then rerun the same command",
 }
+_EXPECTED = (CommandError, ValueError, TypeError, OSError, MemoryError, EOFError, ImportError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gtransfer`` console script; returns the exit status.
 
-    A user error prints ``gtransfer COMMAND: error:`` and the whole message (every line of it: the
-    paths tried, the valid names), then one ``hint:`` line, and returns 2. Ctrl-C returns 130; a
+    An error prints ``gtransfer COMMAND: error:`` and the whole message (every line of it: the
+    paths tried, the valid names), then one ``hint:`` line, and returns 2: user errors, operating-system
+    errors (a full disk, a permission), damaged files, memory, and unexpected ones alike (those say
+    to rerun with ``--debug``, which shows the traceback instead). Ctrl-C returns 130; a
     command with something to say about what was kept (a sweep, the corpus builder) says it itself.
     """
     parser = build_parser()
@@ -60,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\ngtransfer {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (CommandError, FileNotFoundError, ValueError, ImportError) as exc:
+    except Exception as exc:  # noqa: BLE001 - every error is one message and a hint; --debug shows the traceback
         if args.debug:
             raise
         print(format_error(exc, args.command), file=sys.stderr)
@@ -68,9 +78,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def format_error(exc: BaseException, command: str) -> str:
-    """``gtransfer COMMAND: error: <the whole message>`` and a ``hint:`` line, as the CLI prints them."""
+    """``gtransfer COMMAND: error: <the whole message>`` and a ``hint:`` line, as the CLI prints them.
+
+    An error of a kind that is not a user's to fix (a bug) names its type, and its hint says to rerun
+    with ``--debug`` for the traceback.
+    """
+    import zipfile
+    import zlib
+
     hint = getattr(exc, "hint", None) or _hint_for(exc, command)
-    message = str(exc).strip() or type(exc).__name__
+    message = str(exc).strip()
+    damaged = isinstance(exc, (zipfile.BadZipFile, zlib.error))
+    if damaged:
+        message, hint = f"a damaged zip or compressed file: {message}", "the file is truncated or damaged; write it again"
+    expected = damaged or isinstance(exc, _EXPECTED)
+    if not expected:
+        hint = "this looks like a bug in gtransfer: rerun with --debug for the traceback, and report it"
+    if not message or not expected or isinstance(exc, MemoryError):
+        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     return f"gtransfer {command}: error: {message}\nhint: {hint}"
 
 

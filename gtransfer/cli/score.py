@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
 from gtransfer.cli.common import CommandError
@@ -25,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--features", required=True, help="(n, d) features, e.g. F.npy, F.npz:features, F.csv, F.pt")
     p.add_argument("--labels", required=True,
                    help="(n,) integer labels 0..C-1, e.g. y.npy, y.csv:label; (n, T) multi-task labels need --task")
-    p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K (0..T-1), or 'all' "
+    p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K (0..T-1), a task "
+                                  "by name (NR-AR) when the labels file names its columns (CSV header, .npz or .pt keys), or 'all' "
                                   "for one row per task; samples without a label for a task are left out (with a count)")
     p.add_argument("--regression", action="store_true",
                    help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply")
@@ -66,27 +68,55 @@ def _label_columns(labels: np.ndarray, n: int, task: str | None) -> list[tuple[s
     return columns
 
 
+def _load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str | None]:
+    """(features, labels, source probabilities, task) as read from the files, saying what was read from tables.
+
+    Features and labels from one table (``--features t.csv --labels t.csv:label``): the label column is
+    left out of the features. ``--task NAME`` reads the column (or .npz/.pt entry) of that name.
+    """
+    from gtransfer.io.arrays import load_array, split_spec
+
+    features_path, features_key = split_spec(args.features)
+    labels_path, labels_key = split_spec(args.labels)
+    task = args.task
+    if task is not None and task != "all" and not task.isdigit():
+        if labels_key is not None:
+            raise CommandError(f"--task {task}: --labels {args.labels} already names one column", "leave out --task, or the ':column'")
+        if labels_path.suffix.lower() in (".npy",):
+            raise CommandError(f"--task {task}: the labels file {labels_path} is a .npy array, which names no tasks",
+                               "give the task's number (--task K, K from 0), or save the labels as a CSV whose header names the tasks")
+        labels_key, task = task, None
+    same_table = (features_key is None and labels_key is not None and features_path.suffix.lower() in (".csv", ".tsv", ".parquet")
+                  and features_path.exists() and labels_path.exists() and features_path.resolve() == labels_path.resolve())
+    read: list[str] = []  # what was read from tables, said once every file is read
+    features = load_array(args.features, "features", "features", drop_columns=(labels_key,) if same_table else (),
+                          on_read=read.append)
+    labels = load_array(labels_path if labels_key is None else f"{labels_path}:{labels_key}", "labels", "labels", on_read=read.append)
+    source_probs = (load_array(args.source_probs, "source_probs", "source probabilities", on_read=read.append)
+                    if args.source_probs else None)
+    for line in read:
+        print(line, file=sys.stderr)
+    return features, labels, source_probs, task
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from gtransfer.io.arrays import load_array
-
-    features = load_array(args.features, "features", "features")
-    labels = load_array(args.labels, "labels", "labels")
-    source_probs = load_array(args.source_probs, "source_probs", "source probabilities") if args.source_probs else None
+    features, labels, source_probs, task = _load_inputs(args)
     if features.ndim != 2:
         raise ValueError(f"features must be a 2-D (n, d) array, got shape {features.shape}")
     if args.regression:
         return _score_regression(args, features, labels)
     if source_probs is not None and (source_probs.ndim != 2 or source_probs.shape[0] != features.shape[0]):
         raise ValueError(f"source probabilities must have shape ({features.shape[0]}, Z), got {source_probs.shape}")
-    columns = _label_columns(labels, features.shape[0], args.task)
+    columns = _label_columns(labels, features.shape[0], task)
     try:
-        from gtransfer.metrics import score_all
+        from gtransfer.metrics import ConstantColumnsWarning, score_all
     except ImportError as exc:
         raise CommandError(f"the metric core is not available: {exc}", "reinstall gtransfer (pip install -e .)") from None
     metrics = args.metrics.split(",") if args.metrics else None
     rows: list[tuple[str | None, dict[str, float]]] = []
+    notes: list[str] = []
     for task, column in columns:
         keep = np.ones(len(column), dtype=bool)
         if np.issubdtype(column.dtype, np.floating):
@@ -98,15 +128,24 @@ def run(args: argparse.Namespace) -> int:
                       f"scored the other {int(keep.sum())}", file=sys.stderr)
         # features in their own dtype (no float64 copy): the metric core accumulates float32 in float64 block by block
         rows_features = features if keep.all() else features[keep]
-        scores = score_all(
-            rows_features,
-            column[keep],
-            source_probs=None if source_probs is None else np.asarray(source_probs[keep], dtype=np.float64),
-            metrics=metrics,
-            device=args.device,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConstantColumnsWarning)  # counted below, once
+            scores = score_all(
+                rows_features,
+                column[keep],
+                source_probs=None if source_probs is None else np.asarray(source_probs[keep], dtype=np.float64),
+                metrics=metrics,
+                device=args.device,
+            )
+        prefix = "" if task is None else f"task {task}: "
+        notes += [f"{prefix}{name}: not scored: {why}" for name, why in scores.refused.items()]
+        if scores.constant_columns and not any("constant" in note for note in notes):
+            notes.append(f"features: {scores.constant_columns} of {features.shape[1]} columns hold one value each and were "
+                         "dropped before scoring (a constant column carries no information)")
         rows.append((task, {name: float(value) for name, value in scores.items()}))
     _print(rows, args.format)
+    for note in notes:  # under the table; on stderr when the output is for a program
+        print(note, file=sys.stdout if args.format == "table" else sys.stderr)
     return 0
 
 
@@ -128,16 +167,16 @@ def _print(rows: list[tuple[str | None, dict[str, float]]], style: str) -> None:
     if style == "json":
         print(json.dumps({task: scores for task, scores in rows}, indent=1))
         return
-    names = list(rows[0][1])
+    names = list(dict.fromkeys(name for _, scores in rows for name in scores))  # a metric refused for one task: blank there
     if style == "csv":
         print(",".join(["task", *names]))
         for task, scores in rows:
-            print(",".join([str(task), *(repr(scores[n]) for n in names)]))
+            print(",".join([str(task), *(repr(scores[n]) if n in scores else "" for n in names)]))
         return
     widths = [max(len(n), 11) for n in names]
     print("  ".join(["task".rjust(4), *(n.rjust(w) for n, w in zip(names, widths))]))
     for task, scores in rows:
-        print("  ".join([str(task).rjust(4), *(f"{scores[n]: .4g}".rjust(w) for n, w in zip(names, widths))]))
+        print("  ".join([str(task).rjust(4), *((f"{scores[n]: .4g}" if n in scores else "-").rjust(w) for n, w in zip(names, widths))]))
 
 
 def _score_regression(args: argparse.Namespace, features: object, targets: object) -> int:

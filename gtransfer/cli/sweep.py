@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from gtransfer.cli.common import CommandError
@@ -48,7 +52,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         options.update(address=args.ray_address, num_cpus=args.ray_cpus, num_gpus_per_trial=args.gpus_per_trial)
     elif args.ray_address or args.ray_cpus:
         raise CommandError("--ray-address/--ray-cpus apply only to --engine ray", "add --engine ray")
-    with TrialStore(args.store) as store:
+    with TrialStore(args.store) as store, _sigterm_as_interrupt() as terminated:
         try:
             summary = run_sweep(
                 spec, store, workers=args.workers, engine=args.engine, progress=not args.no_progress, limit=args.max_trials,
@@ -57,12 +61,13 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         except SweepInterrupted as stop:
             done = stop.summary
             print(
-                f"\n{spec.name}: interrupted; {done.already_done + done.succeeded + done.failed} of {done.total} trials are stored in "
+                f"\n{spec.name}: interrupted{' by SIGTERM' if terminated else ''}; "
+                f"{done.already_done + done.succeeded + done.failed} of {done.total} trials are stored in "
                 f"{args.store} ({done.succeeded + done.failed} in this run: {done.succeeded} ok, {done.failed} failed). "
                 "Trials that were running are not stored and will run again: rerun the same command to resume.",
                 file=sys.stderr,
             )
-            return 130
+            return 128 + signal.SIGTERM if terminated else 130
     print(
         f"{spec.name}: {summary.already_done + summary.succeeded}/{summary.total} trials done "
         f"({summary.succeeded} now, {summary.already_done} before, {summary.failed} failed) -> {args.store}"
@@ -72,6 +77,31 @@ def run_sweep_command(args: argparse.Namespace) -> int:
               "rerun the same command to retry them", file=sys.stderr)
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[list[int]]:
+    """Within: SIGTERM (kill's default; Slurm's scancel, docker stop, systemd) stops the sweep as Ctrl-C does.
+
+    The handler raises KeyboardInterrupt in the main thread, so the sweep stops its workers, keeps every
+    stored trial, checkpoints the WAL and says what was kept; the yielded list gets the signal's number.
+    A second SIGTERM during that clean-up ends the process at once (the default action is restored).
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        received.append(signum)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_report_command(args: argparse.Namespace) -> int:

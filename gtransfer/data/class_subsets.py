@@ -16,7 +16,10 @@ import numpy as np
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["TaskInfo", "describe_labels", "class_subset"]
+__all__ = ["TaskInfo", "describe_labels", "class_subset", "MIN_PER_CLASS"]
+
+#: the fewest samples a class of a class-subset task may have
+MIN_PER_CLASS = 2
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ def class_subset(
     Classes are ``classes`` if given, else ``num_classes`` drawn at random. Per-class sizes follow a
     geometric profile n_k = round(n_max * r^(-k / (K - 1))), k = 0..K-1, so the largest class is r
     times the smallest; n_max is the smallest available class size (capped by ``max_per_class``), and
-    which class gets which size is drawn at random. Returns the chosen sample indices (sorted) and
+    which class gets which size is drawn at random. Every class must keep at least ``MIN_PER_CLASS``
+    samples (a ValueError otherwise: with one sample per class the labels are sample ids). Returns the chosen sample indices (sorted) and
     their labels remapped to 0..K-1 in increasing order of the original class id.
     """
     labels = _as_label_array(labels)
@@ -106,6 +110,13 @@ def class_subset(
     if max_per_class is not None:
         n_max = min(n_max, int(max_per_class))
     sizes = np.maximum(1, np.round(n_max * imbalance_ratio ** (-np.arange(k) / max(k - 1, 1)))).astype(int)
+    if sizes.min() < MIN_PER_CLASS:
+        raise ValueError(
+            f"a class subset of {k} classes with at most {n_max} samples in its largest class and imbalance ratio "
+            f"{imbalance_ratio:g} has {int(sizes.min())} sample(s) in its smallest class; every class needs at least "
+            f"{MIN_PER_CLASS} (with one sample per class the labels are sample ids and every metric reads them back): "
+            f"raise max (max_per_class) to at least {int(np.ceil(MIN_PER_CLASS * imbalance_ratio))} or lower the ratio"
+        )
     sizes = sizes[rng.permutation(k)]
     chosen = []
     for cls, size in zip(classes, sizes):

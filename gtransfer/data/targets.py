@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gtransfer.data.class_subsets import TaskInfo, describe_labels
+from gtransfer.data.class_subsets import MIN_PER_CLASS, TaskInfo, describe_labels
 
 if TYPE_CHECKING:
     from torch_geometric.data import InMemoryDataset
@@ -141,6 +141,9 @@ def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
             raise ValueError(f"target {text!r}: {key} must be {kind}, got {value!r}") from None
     if ("k" in options) == ("classes" in options):
         raise ValueError(f"target {text!r}: a class-subset target needs exactly one of k= (how many classes) and classes= (which)")
+    if options.get("max") is not None and options["max"] < MIN_PER_CLASS:
+        raise ValueError(f"target {text!r}: max={options['max']} leaves fewer than {MIN_PER_CLASS} samples per class, and the "
+                         f"metrics need at least {MIN_PER_CLASS} in every class of a class-subset target; give max={MIN_PER_CLASS} or more")
     return dataset, None, options
 
 

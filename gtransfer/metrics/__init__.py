@@ -8,7 +8,7 @@ probabilities). ``score_all`` computes many at once, sharing one pass over the f
 """
 
 from ._backend import Array
-from ._validation import as_class_indices
+from ._validation import ConstantColumnsWarning, as_class_indices
 from .baselines import knn_accuracy, linear_probe_accuracy
 from .corrections import (
     CORRECTIONS,
@@ -23,7 +23,7 @@ from .gbc import gbc
 from .hscore import h_score, ledoit_wolf_shrinkage, shrinkage_h_score
 from .leep import leep, nce, nleep
 from .logme import logme, logme_regression
-from .registry import FEATURE_METRICS, METRIC_SPECS, METRICS, SOURCE_METRICS, MetricSpec, score_all
+from .registry import FEATURE_METRICS, METRIC_SPECS, METRICS, SOURCE_METRICS, MetricSpec, Scores, score_all
 from .transrate import transrate
 
 __all__ = [
@@ -40,6 +40,8 @@ __all__ = [
     "knn_accuracy",
     "linear_probe_accuracy",
     "score_all",
+    "Scores",
+    "ConstantColumnsWarning",
     "METRICS",
     "METRIC_SPECS",
     "MetricSpec",

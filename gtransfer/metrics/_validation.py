@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,10 @@ from ._backend import Array, Backend, _is_torch_tensor, backend_for
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["CheckedFeatures", "check_features", "check_labels", "check_source_labels", "check_probabilities", "as_class_indices"]
+__all__ = [
+    "MIN_SAMPLES_PER_CLASS", "CheckedFeatures", "ConstantColumnsWarning", "check_features", "check_labels", "check_source_labels",
+    "check_probabilities", "as_class_indices",
+]
 
 _ENCODE_HINT = "encode them with `np.unique(labels, return_inverse=True)[1]`"
 
@@ -58,6 +62,10 @@ def _is_numeric_dtype(x: Array) -> bool:
     return np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)
 
 
+#: Labels need at least this many samples per class on average (n >= 2 C): with C = n the labels are
+#: sample ids, every class mean is a sample and the H-score reaches C - 1 whatever the features.
+MIN_SAMPLES_PER_CLASS = 2
+
 #: Features whose largest magnitude lies outside [2^-64, 2^64] are rescaled by a power of two into
 #: [1, 2) before any statistic is taken: inside the window every statistic (up to sum_k ||x_k||^4 of
 #: Ledoit-Wolf) stays far from float64's overflow and underflow, and a power of two rescales exactly.
@@ -78,24 +86,31 @@ class CheckedFeatures:
     backend: Backend
     column_sums: Array
     log2_scale: int = 0
+    #: how many constant columns of the caller's features were dropped (see ``check_features``)
+    constant_columns: int = 0
 
     @property
     def shape(self) -> tuple[int, int]:
         return int(self.features.shape[0]), int(self.features.shape[1])
 
 
-def _magnitude_and_column_sums(features: Array, block_bytes: int = 2**20) -> tuple[float, Array | None]:
-    """(largest |entry|, float64 column sums) in one pass without a copy of the matrix; NaN (or inf)
-    in any entry makes the magnitude non-finite. Torch: two device reductions; numpy: row blocks
-    of about ``block_bytes``, each read once for both (the sums are None for integer input)."""
+def _magnitude_sums_and_constant_columns(features: Array, block_bytes: int = 2**20) -> tuple[float, Array | None, np.ndarray]:
+    """(largest |entry|, float64 column sums, which columns hold one value) without a copy of the matrix;
+    NaN (or inf) in any entry makes the magnitude non-finite. Torch: device reductions; numpy: row
+    blocks of about ``block_bytes``, each read once for the magnitude and the sums (the sums are None
+    for input other than float64). Constant columns: the columns constant over the first block are the
+    candidates, checked over the other rows (for the candidates only), so the common case, no
+    candidate after the first block, costs one comparison of that block."""
     if _is_torch_tensor(features):
-        lo, hi = features.aminmax()
-        return max(abs(float(lo)), abs(float(hi))), None
+        lo, hi = features.aminmax(dim=0)
+        magnitude = max(abs(float(lo.min())), abs(float(hi.max())))
+        return magnitude, None, (lo == hi).cpu().numpy()
     n, d = features.shape
     rows = max(1, block_bytes // (8 * max(d, 1)))
     magnitude = 0.0
     sums = np.zeros(d) if features.dtype == np.float64 else None
     buffer = np.empty((min(n, rows), d), dtype=features.dtype) if np.issubdtype(features.dtype, np.floating) else None
+    candidates = np.flatnonzero(np.all(features[:rows] == features[0], axis=0))
     for start in range(0, n, rows):
         block = features[start : start + rows]
         if buffer is not None:
@@ -103,11 +118,48 @@ def _magnitude_and_column_sums(features: Array, block_bytes: int = 2**20) -> tup
         else:
             largest = float(np.abs(block.astype(np.float64)).max())
         if not math.isfinite(largest):  # NaN or inf: Python's max() would drop a NaN
-            return largest, None
+            return largest, None, np.zeros(d, dtype=bool)
         magnitude = max(magnitude, largest)
         if sums is not None:
             sums += np.add.reduce(block, axis=0)
-    return magnitude, sums
+        if start and candidates.size:
+            candidates = candidates[np.all(block[:, candidates] == features[0, candidates], axis=0)]
+    constant = np.zeros(d, dtype=bool)
+    constant[candidates] = True
+    return magnitude, sums, constant
+
+
+class ConstantColumnsWarning(UserWarning):
+    """Feature columns that hold one value were dropped before scoring (the message says how many)."""
+
+
+def _without_constant_columns(features: Array, constant: np.ndarray, name: str) -> Array:
+    """The features without their constant columns; one zero column when no column varies.
+
+    A constant column is zero once centred: it adds nothing to any covariance, class mean gap or
+    distance, yet at a large magnitude (1e20) it swamps the rounding of the others. LogME, which
+    reads uncentred features, would take a nonzero constant for an intercept; dropped, every
+    metric is the same whatever the constant. When no column varies, one zero column stands for
+    them (the no-information case every metric scores as such).
+    """
+    n, d = features.shape
+    warnings.warn(
+        f"{name}: {int(constant.sum())} of {d} columns hold one value each and were dropped before scoring "
+        "(a constant column carries no information about the samples)"
+        + ("; no column varies: one zero column stands for them" if constant.all() else ""),
+        ConstantColumnsWarning,
+        stacklevel=3,
+    )
+    varying = np.flatnonzero(~constant)
+    if _is_torch_tensor(features):
+        import torch
+
+        if varying.size == 0:
+            return torch.zeros((n, 1), dtype=torch.float64, device=features.device)
+        return features[:, torch.as_tensor(varying, device=features.device)]
+    if varying.size == 0:
+        return np.zeros((n, 1))
+    return np.ascontiguousarray(features[:, varying])
 
 
 def _rescaled(features: Array, backend: Backend, log2_scale: int) -> Array:
@@ -130,7 +182,9 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
     Torch tensors are detached (``requires_grad`` is fine); a numpy masked array is accepted when no
     entry is masked (its data are used) and refused otherwise. The largest magnitude doubles as the
     NaN/inf check and comes from the same pass as the column sums (no copy); only when it fires are
-    the bad entries counted. Features
+    the bad entries counted. Columns that hold one value are dropped (a copy of the others; one zero
+    column stays when none varies), with a ``ConstantColumnsWarning`` that counts them: every metric
+    is then the same whatever the constant, 1 or 1e30. Features
     of extreme magnitude are rescaled exactly by a power of two (see ``SAFE_LOG2_MAGNITUDE``).
     """
     features = _unmasked(features, name)
@@ -152,7 +206,7 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
         raise ValueError(f"{name} needs at least {min_samples} samples, got {n}")
     if d < 1:
         raise ValueError(f"{name} has no feature columns (shape {tuple(features.shape)})")
-    magnitude, column_sums = _magnitude_and_column_sums(features)
+    magnitude, column_sums, constant = _magnitude_sums_and_constant_columns(features)
     if not math.isfinite(magnitude):
         host = _to_host(features, name)
         bad = ~np.isfinite(host)
@@ -162,6 +216,10 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
             f"{name} contain {n_nan} NaN and {n_inf} infinite values in {rows.size} rows "
             f"(first rows: {rows[:5].tolist()}); drop or impute them first"
         )
+    if constant.any():
+        features = _without_constant_columns(features, constant, name)
+        magnitude = float(abs(features).max())  # of the columns that vary: the constants no longer set the scale
+        column_sums = None if column_sums is None or constant.all() else column_sums[~constant]
     log2_scale = 0
     if magnitude > 0 and not 2.0**-SAFE_LOG2_MAGNITUDE <= magnitude <= 2.0**SAFE_LOG2_MAGNITUDE:
         log2_scale = 1 - math.frexp(magnitude)[1]  # the largest magnitude lands in [1, 2)
@@ -171,11 +229,12 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
     if column_sums is None:
         column_sums = backend_for(features).column_sums(features)
     column_sums = backend.asarray(column_sums)
-    return CheckedFeatures(features, backend, column_sums, log2_scale)
+    return CheckedFeatures(features, backend, column_sums, log2_scale, int(constant.sum()))
 
 
 def check_labels(labels: Array, n_samples: int, name: str = "labels") -> np.ndarray:
-    """Validate class labels: 1-D integers 0..C-1, every class present, C >= 2. Returns host int64."""
+    """Validate class labels: 1-D integers 0..C-1, every class present, C >= 2, and at least
+    ``MIN_SAMPLES_PER_CLASS`` samples per class on average (n >= 2 C). Returns host int64."""
     host = _to_host(labels, name)
     if host.ndim != 1:
         if host.ndim == 2 and host.shape[1] > 1:
@@ -202,6 +261,13 @@ def check_labels(labels: Array, n_samples: int, name: str = "labels") -> np.ndar
         )
     if counts.size < 2:
         raise ValueError(f"{name} hold a single class: transferability needs at least two classes")
+    if n_samples < MIN_SAMPLES_PER_CLASS * counts.size:
+        raise ValueError(
+            f"{name} have {counts.size} classes for {n_samples} samples ({n_samples / counts.size:.2g} per class on average): "
+            f"the metrics need at least {MIN_SAMPLES_PER_CLASS} samples per class on average (C <= n / {MIN_SAMPLES_PER_CLASS}); "
+            "with about one sample per class the labels are sample ids and every metric reads them back (the H-score "
+            "reaches its maximum C - 1 for any features); merge rare classes or add samples"
+        )
     return host
 
 

@@ -13,16 +13,29 @@ if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
     from sklearn.model_selection import StratifiedKFold
 
-__all__ = ["knn_accuracy", "linear_probe_accuracy"]
+__all__ = ["knn_accuracy", "linear_probe_accuracy", "cross_validation_refusal"]
 
 
 def _folds(labels: np.ndarray, folds: int, seed: int) -> StratifiedKFold:
     from sklearn.model_selection import StratifiedKFold
 
-    smallest = int(np.bincount(labels).min())
+    refusal = cross_validation_refusal(np.bincount(labels))
+    if refusal is not None:
+        raise ValueError(refusal)
+    return StratifiedKFold(n_splits=min(folds, int(np.bincount(labels).min())), shuffle=True, random_state=seed)
+
+
+def cross_validation_refusal(class_counts: np.ndarray) -> str | None:
+    """Why the cross-validated baselines refuse labels with these class counts (None: they score them).
+
+    Examples:
+        >>> cross_validation_refusal(np.array([5, 1]))
+        'cross-validated baselines need at least 2 samples in every class (the smallest class has 1)'
+    """
+    smallest = int(np.min(class_counts))
     if smallest < 2:
-        raise ValueError("cross-validated baselines need at least 2 samples in every class")
-    return StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=seed)
+        return f"cross-validated baselines need at least 2 samples in every class (the smallest class has {smallest})"
+    return None
 
 
 def _cross_validated_accuracy(model: BaseEstimator, features: Array, labels: Array, folds: int, seed: int) -> float:

@@ -7,7 +7,7 @@ import numpy as np
 from ._backend import Array
 from ._validation import check_features, check_labels, check_probabilities, check_source_labels
 
-__all__ = ["nce", "nce_from_probs", "leep", "nleep"]
+__all__ = ["nce", "nce_from_probs", "leep", "nleep", "nleep_refusal"]
 
 
 def _joint_distribution(labels: np.ndarray, source: np.ndarray, num_source: int) -> np.ndarray:
@@ -98,25 +98,46 @@ def nleep(
 
     checked = check_features(features)
     labels = check_labels(labels, checked.shape[0])
+    refusal = nleep_refusal(np.bincount(labels), components_per_class=components_per_class, max_bias=max_bias)
+    if refusal is not None:  # known from n and C alone: before the PCA and the mixture fit
+        raise ValueError(refusal)
+    num_components = components_per_class * (int(labels.max()) + 1)
     x = checked.backend.to_numpy(checked.features).astype(np.float64, copy=False)
     if pca_variance is not None:
         if not 0.0 < pca_variance <= 1.0:
             raise ValueError(f"pca_variance must be in (0, 1], got {pca_variance}")
         if pca_variance < 1.0:
             x = PCA(n_components=pca_variance, svd_solver="full", random_state=random_state).fit_transform(x)
-    num_classes = int(labels.max()) + 1
-    num_components = components_per_class * num_classes
-    n = x.shape[0]
-    bias = (num_classes - 1) * (num_components - 1) / (2.0 * n)
-    entropy = float(-(np.bincount(labels) / n * np.log(np.bincount(labels) / n)).sum())
-    if bias > max_bias * entropy:
-        raise ValueError(
-            f"N-LEEP with {num_components} mixture components ({components_per_class} per class) on {n} samples: the in-sample "
-            f"estimate of P(y | component) is biased up by about (C-1)(Z-1)/(2n) = {bias:.3g} nats, more than {max_bias:g} of "
-            f"H(Y) = {entropy:.3g} (with about one sample per component it reads the labels back: noise scores a perfect 0); "
-            f"use at least {int(np.ceil((num_classes - 1) * (num_components - 1) / (2.0 * max_bias * entropy)))} samples "
-            "or fewer components_per_class"
-        )
     mixture = GaussianMixture(n_components=num_components, random_state=random_state).fit(x)
     posteriors = mixture.predict_proba(x)
     return leep(posteriors / posteriors.sum(1, keepdims=True), labels)
+
+
+def nleep_refusal(class_counts: np.ndarray, *, components_per_class: int = 5, max_bias: float = 0.25) -> str | None:
+    """Why N-LEEP refuses labels with these class counts (None: it scores them), known from n and C alone.
+
+    The in-sample estimate of P(y | component) over Z = ``components_per_class`` * C components is biased
+    up by about (C - 1)(Z - 1) / (2n) nats (Miller-Madow); N-LEEP refuses when that exceeds ``max_bias``
+    times H(Y) (see :func:`nleep`).
+
+    Examples:
+        >>> nleep_refusal(np.full(4, 100)) is None
+        True
+        >>> nleep_refusal(np.full(40, 50)).split(":")[0]
+        'N-LEEP with 200 mixture components (5 per class) on 2000 samples'
+    """
+    counts = np.asarray(class_counts, dtype=np.float64)
+    counts = counts[counts > 0]
+    n, num_classes = float(counts.sum()), int(counts.size)
+    num_components = components_per_class * num_classes
+    bias = (num_classes - 1) * (num_components - 1) / (2.0 * n)
+    entropy = float(-(counts / n * np.log(counts / n)).sum())
+    if bias <= max_bias * entropy:
+        return None
+    return (
+        f"N-LEEP with {num_components} mixture components ({components_per_class} per class) on {int(n)} samples: the in-sample "
+        f"estimate of P(y | component) is biased up by about (C-1)(Z-1)/(2n) = {bias:.3g} nats, more than {max_bias:g} of "
+        f"H(Y) = {entropy:.3g} (with about one sample per component it reads the labels back: noise scores a perfect 0); "
+        f"use at least {int(np.ceil((num_classes - 1) * (num_components - 1) / (2.0 * max_bias * entropy)))} samples "
+        "or fewer components_per_class"
+    )

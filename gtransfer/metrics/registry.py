@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._backend import Array
 from ._statistics import compute_statistics
 from ._validation import check_features, check_labels, check_probabilities
-from .baselines import knn_accuracy, linear_probe_accuracy
+from .baselines import cross_validation_refusal, knn_accuracy, linear_probe_accuracy
 from .corrections import label_entropy, normalized_leep, normalized_nce_from_probs
 from .gbc import GBC_NEEDS, gbc, gbc_from_statistics
 from .hscore import (
@@ -19,11 +21,11 @@ from .hscore import (
     shrinkage_h_score,
     shrinkage_h_score_from_statistics,
 )
-from .leep import leep, nce_from_probs, nleep
+from .leep import leep, nce_from_probs, nleep, nleep_refusal
 from .logme import LOGME_NEEDS, logme, logme_from_statistics
 from .transrate import TRANSRATE_NEEDS, transrate, transrate_from_statistics
 
-__all__ = ["MetricSpec", "METRIC_SPECS", "METRICS", "FEATURE_METRICS", "SOURCE_METRICS", "score_all"]
+__all__ = ["MetricSpec", "METRIC_SPECS", "METRICS", "FEATURE_METRICS", "SOURCE_METRICS", "Scores", "score_all"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class MetricSpec:
     description: str
     needs: frozenset = frozenset()
     from_statistics: Callable | None = None
+    #: (n, d, class counts) -> why the metric cannot score such data (None: it can); checked by
+    #: ``score_all`` before any statistic is computed
+    refusal: Callable[[int, int, np.ndarray], str | None] | None = None
 
 
 def _source_metric(name: str, function: Callable[[Array, Array], float], description: str) -> MetricSpec:
@@ -59,9 +64,11 @@ METRIC_SPECS: dict[str, MetricSpec] = {
         MetricSpec(
             "transrate", transrate, "features", "TransRate (Huang et al. 2022)", TRANSRATE_NEEDS, transrate_from_statistics
         ),
-        MetricSpec("nleep", nleep, "features", "N-LEEP (Li et al. 2021)"),
-        MetricSpec("knn_accuracy", knn_accuracy, "features", "5-NN cross-validated accuracy (baseline)"),
-        MetricSpec("linear_probe_accuracy", linear_probe_accuracy, "features", "logistic-regression probe (baseline)"),
+        MetricSpec("nleep", nleep, "features", "N-LEEP (Li et al. 2021)", refusal=lambda n, d, counts: nleep_refusal(counts)),
+        MetricSpec("knn_accuracy", knn_accuracy, "features", "5-NN cross-validated accuracy (baseline)",
+                   refusal=lambda n, d, counts: cross_validation_refusal(counts)),
+        MetricSpec("linear_probe_accuracy", linear_probe_accuracy, "features", "logistic-regression probe (baseline)",
+                   refusal=lambda n, d, counts: cross_validation_refusal(counts)),
         _source_metric("nce", nce_from_probs, "NCE (Tran et al. 2019), hard labels = argmax"),
         _source_metric("leep", leep, "LEEP (Nguyen et al. 2020)"),
         _source_metric("nce_normalized", normalized_nce_from_probs, "1 + NCE / H(Y)"),
@@ -74,13 +81,28 @@ FEATURE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inpu
 SOURCE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "source_probs")
 
 
+class Scores(dict):
+    """``score_all``'s result: {metric name: value} for the metrics that scored, plus ``label_entropy``.
+
+    ``refused`` maps each requested metric that could not score these data to the reason (N-LEEP on
+    too few samples per mixture component, the cross-validated baselines on a class of one sample,
+    ...); ``constant_columns`` counts the feature columns dropped because they hold one value.
+    """
+
+    def __init__(self, values: dict[str, float] | None = None, *, refused: dict[str, str] | None = None,
+                 constant_columns: int = 0) -> None:
+        super().__init__(values or {})
+        self.refused: dict[str, str] = dict(refused or {})
+        self.constant_columns = constant_columns
+
+
 def score_all(
     features: Array,
     labels: Array,
     source_probs: Array | None = None,
     metrics: Iterable[str] | None = None,
     device: str | None = None,
-) -> dict[str, float]:
+) -> Scores:
     """Score one embedding matrix with many metrics, sharing their statistics.
 
     One validation, one pass over the features (mean, Gram matrix, class sums, ...) for every
@@ -89,6 +111,12 @@ def score_all(
     own device: a numpy array is streamed to the GPU in row (or column) blocks, so it may be larger
     than the GPU's memory as long as the d x d (n >= d) or n x n (n < d) products fit. N-LEEP, kNN and
     the probe always run on the CPU (scikit-learn).
+
+    A metric that cannot score these data (a ``ValueError`` of its own, e.g. N-LEEP with too few
+    samples per mixture component) drops out of the result with its reason in ``Scores.refused``;
+    the others are scored. Refusals known from n, d and the class counts (``MetricSpec.refusal``)
+    are decided before any statistic is computed. Only when every requested metric is refused does
+    ``score_all`` raise, with every reason. Bad input (NaN, one class, ...) raises as before.
 
     Args:
         features: (n, d) array or tensor. labels: (n,) integers 0..C-1.
@@ -100,7 +128,16 @@ def score_all(
             features live.
 
     Returns:
-        {metric name: value}, in the order requested, plus ``label_entropy`` (H(Y), nats).
+        a :class:`Scores` dict {metric name: value}, in the order requested, plus ``label_entropy``
+        (H(Y), nats); its ``refused`` attribute maps the metrics that could not score to why.
+
+    Examples:
+        >>> rng = np.random.default_rng(0)
+        >>> labels = np.arange(2000) % 40
+        >>> features = rng.standard_normal((2000, 8)) + labels[:, None]
+        >>> scores = score_all(features, labels, metrics=["h_score", "nleep"])
+        >>> sorted(scores), sorted(scores.refused)
+        (['h_score', 'label_entropy'], ['nleep'])
     """
     if metrics is None:
         names = list(FEATURE_METRICS) + (list(SOURCE_METRICS) if source_probs is not None else [])
@@ -111,6 +148,14 @@ def score_all(
             raise ValueError(f"unknown metrics {unknown}; available: {sorted(METRIC_SPECS)}")
     checked = check_features(features, device=device)
     labels = check_labels(labels, checked.shape[0])
+    requested = names
+    refused: dict[str, str] = {}
+    for name in requested:
+        refusal = METRIC_SPECS[name].refusal
+        reason = refusal(checked.shape[0], checked.shape[1], np.bincount(labels)) if refusal is not None else None
+        if reason is not None:
+            refused[name] = reason
+    names = [name for name in names if name not in refused]
     needs_probs = [name for name in names if METRIC_SPECS[name].inputs == "source_probs"]
     if needs_probs:
         if source_probs is None:
@@ -118,14 +163,21 @@ def score_all(
         source_probs = check_probabilities(source_probs, labels.size)
     needs = frozenset().union(*(METRIC_SPECS[name].needs for name in names))
     stats = compute_statistics(checked, labels, needs) if needs else None
-    results: dict[str, float] = {}
+    results = Scores(refused=refused, constant_columns=checked.constant_columns)
     for name in names:
         spec = METRIC_SPECS[name]
-        if spec.from_statistics is not None:
-            results[name] = float(spec.from_statistics(stats))
-        elif spec.inputs == "source_probs":
-            results[name] = float(spec.function(source_probs, labels))
-        else:
-            results[name] = float(spec.function(features, labels))
+        try:
+            if spec.from_statistics is not None:
+                results[name] = float(spec.from_statistics(stats))
+            elif spec.inputs == "source_probs":
+                results[name] = float(spec.function(source_probs, labels))
+            else:
+                results[name] = float(spec.function(features, labels))
+        except ValueError as exc:  # this metric cannot score these data: the others still can
+            results.refused[name] = str(exc)
+    if results.refused and not any(name in results for name in names):
+        reasons = "\n".join(f"{name}: {why}" for name, why in results.refused.items())
+        raise ValueError(f"no requested metric can score these data:\n{reasons}")
+    results.refused = {name: results.refused[name] for name in requested if name in results.refused}
     results["label_entropy"] = label_entropy(labels)
     return results

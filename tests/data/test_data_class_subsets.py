@@ -44,3 +44,23 @@ def test_class_subset_rejects_bad_requests(kwargs, message):
 def test_labels_must_be_integers():
     with pytest.raises(ValueError, match="integers"):
         describe_labels([0.5, 1.0])
+
+
+@pytest.mark.parametrize("target", ["ENZYMES:k=3,max=0", "ENZYMES:k=3,max=1,seed=2", "cifar10-test:classes=3-5,max=1"])
+def test_a_class_subset_target_with_fewer_than_two_per_class_is_refused_by_the_grammar(target):
+    """ENZYMES:k=3,max=0 used to be ranked on n = 3: one sample per class, labels that are sample ids."""
+    from gtransfer.data.targets import load_target, parse_target
+
+    with pytest.raises(ValueError, match=r"leaves fewer than 2 samples per class.*give max=2 or more"):
+        parse_target(target)
+    with pytest.raises(ValueError, match=r"leaves fewer than 2 samples per class"):
+        load_target(target)  # before any data is read
+
+
+def test_a_class_subset_whose_smallest_class_would_hold_one_sample_is_refused():
+    labels = np.repeat(np.arange(4), 50)
+    with pytest.raises(ValueError, match=r"has 1 sample\(s\) in its smallest class; every class needs at least 2.*"
+                                         r"raise max \(max_per_class\) to at least 8 or lower the ratio"):
+        class_subset(labels, num_classes=3, imbalance_ratio=4.0, max_per_class=3)  # sizes 3, round(1.5) = 2, round(0.75) = 1
+    indices, subset = class_subset(labels, num_classes=3, imbalance_ratio=4.0, max_per_class=8)
+    assert np.bincount(subset).min() == 2 and indices.size == subset.size == 8 + 4 + 2

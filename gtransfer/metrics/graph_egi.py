@@ -6,26 +6,17 @@ NeurIPS 2021 (arXiv:2009.05204); specification: ../shared/metrics_spec.md sectio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import scipy.sparse as sp
 
 from ._backend import on_one_blas_thread
-from .graph_inputs import GraphCollection, as_adjacencies
+from .graph_inputs import GraphCollection, union_adjacency
 
 __all__ = ["egi_score", "ego_graph_gap", "ego_graph_laplacian", "MAX_EXACT_PAIRS"]
 
 #: ``num_pairs=None`` (every pair) is refused above this many pairs: sample pairs instead.
 MAX_EXACT_PAIRS = 1_000_000
 _BATCH = 256  # difference matrices per batched eigvalsh call
-
-
-def _union(adjacencies: Sequence[sp.csr_matrix]) -> sp.csr_matrix:
-    """A collection as one graph: the disjoint union (block-diagonal adjacency)."""
-    if len(adjacencies) == 1:
-        return adjacencies[0]
-    return sp.block_diag(adjacencies, format="csr", dtype=np.int8)
 
 
 def ego_graph_laplacian(
@@ -99,7 +90,7 @@ def _ego_laplacian(walker: _Walker, center: int, hops: int, fanout: int | None, 
     scale = np.zeros_like(inner_degree)
     np.divide(1.0, np.sqrt(inner_degree), out=scale, where=inner_degree > 0)
     laplacian = -(scale[:, None] * induced * scale[None, :])
-    laplacian[np.diag_indices_from(laplacian)] += (inner_degree > 0).astype(np.float64)
+    laplacian.flat[:: size + 1] += inner_degree > 0
     return laplacian, [len(layer) for layer in layers]
 
 
@@ -114,8 +105,8 @@ def _padded_difference(first: tuple[np.ndarray, list[int]], second: tuple[np.nda
     pos_b = np.concatenate([offsets[h] + np.arange(sb[h]) for h in range(depth)])
     size = int(sizes.sum())
     out = np.zeros((size, size))
-    out[np.ix_(pos_a, pos_a)] = la
-    out[np.ix_(pos_b, pos_b)] -= lb
+    out[pos_a[:, None], pos_a] = la
+    out[pos_b[:, None], pos_b] -= lb
     return out
 
 
@@ -173,8 +164,8 @@ def ego_graph_gap(
         raise ValueError(f"fanout must be None or an integer >= 1, got {fanout!r}")
     if num_pairs is not None and (not isinstance(num_pairs, (int, np.integer)) or num_pairs < 1):
         raise ValueError(f"num_pairs must be None or an integer >= 1, got {num_pairs!r}")
-    graph_a = _union(as_adjacencies(source, name="source"))
-    graph_b = _union(as_adjacencies(target, name="target"))
+    graph_a = union_adjacency(source, name="source")
+    graph_b = union_adjacency(target, name="target")
     size_a, size_b = graph_a.shape[0], graph_b.shape[0]
     if num_pairs is None or num_pairs >= size_a * size_b:
         if size_a * size_b > MAX_EXACT_PAIRS:

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from ._backend import on_one_blas_thread
 from .graph_inputs import GraphCollection, union_adjacency
 
-__all__ = ["egi_score", "ego_graph_gap", "ego_graph_laplacian", "MAX_EXACT_PAIRS"]
+__all__ = ["egi_score", "ego_graph_gap", "ego_graph_gap_with_error", "ego_graph_laplacian", "MAX_EXACT_PAIRS"]
 
 #: ``num_pairs=None`` (every pair) is refused above this many pairs: sample pairs instead.
 MAX_EXACT_PAIRS = 1_000_000
@@ -124,7 +124,6 @@ def _spectral_norms(differences: list[np.ndarray]) -> np.ndarray:
     return norms
 
 
-@on_one_blas_thread
 def ego_graph_gap(
     source: GraphCollection,
     target: GraphCollection,
@@ -134,6 +133,20 @@ def ego_graph_gap(
     num_pairs: int | None = 1000,
     seed: int = 0,
 ) -> float:
+    r"""The EGI structural gap Delta >= 0 (see :func:`ego_graph_gap_with_error`, which also gives its Monte-Carlo error)."""
+    return ego_graph_gap_with_error(source, target, hops=hops, fanout=fanout, num_pairs=num_pairs, seed=seed)[0]
+
+
+@on_one_blas_thread
+def ego_graph_gap_with_error(
+    source: GraphCollection,
+    target: GraphCollection,
+    *,
+    hops: int = 2,
+    fanout: int | None = 10,
+    num_pairs: int | None = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
     r"""The EGI structural gap Delta >= 0 between two graphs (lower: more similar; see :func:`egi_score`).
 
     .. math::
@@ -145,18 +158,24 @@ def ego_graph_gap(
     block, and ||.||_2 the spectral norm. A collection of graphs counts as their disjoint union (every
     node weighs the same, so a larger molecule weighs more). Every pair is used when ``num_pairs`` is
     None or at least |V_a| |V_b|; otherwise ``num_pairs`` pairs (i, j) are drawn uniformly with
-    replacement by ``numpy.random.default_rng(seed)`` (Monte-Carlo error about std / sqrt(num_pairs)).
+    replacement by ``numpy.random.default_rng(seed)``, and the standard error of their mean is returned
+    with it (the pairs are independent draws: sample standard deviation / sqrt(num_pairs); 0 with every
+    pair). On 500 + 500 molecules it is about 0.01 at 1000 pairs, as large as the gaps between
+    molecule datasets: take 10^4 pairs or more to rank close sources.
     Symmetric over all pairs (up to the order of the float64 sum); with sampled pairs, symmetric in
     distribution.
 
     Args:
         source, target: a graph ``(num_nodes, edge_index)`` or scipy sparse adjacency, or a sequence of
-            graphs; checked by :func:`.graph_inputs.as_adjacencies` (self-loops refused, one-directional
+            graphs; checked by :func:`.graph_inputs.union_adjacency` (self-loops refused, one-directional
             edges read as undirected).
         hops: ego-graph radius k >= 1 (default 2, the paper's). fanout: at most this many new
             neighbours per node (default 10, the official sampler's), None for all.
         num_pairs: Monte-Carlo pairs (default 1000), None for every pair (refused above ``MAX_EXACT_PAIRS``).
         seed: seeds the pair draws and the fan-out draws.
+
+    Returns:
+        ``(Delta, standard_error)``.
     """
     if not isinstance(hops, (int, np.integer)) or hops < 1:
         raise ValueError(f"hops must be an integer >= 1, got {hops!r}")
@@ -178,11 +197,13 @@ def ego_graph_gap(
     walk_a, walk_b = _Walker(graph_a), _Walker(graph_b)
     egos_a = {i: _ego_laplacian(walk_a, i, hops, fanout, seed) for i in np.unique(first).tolist()}
     egos_b = {j: _ego_laplacian(walk_b, j, hops, fanout, seed) for j in np.unique(second).tolist()}
-    total = 0.0
+    norms = np.empty(first.size)
     for start in range(0, first.size, 4 * _BATCH):
         pairs = zip(first[start : start + 4 * _BATCH].tolist(), second[start : start + 4 * _BATCH].tolist())
-        total += float(_spectral_norms([_padded_difference(egos_a[i], egos_b[j]) for i, j in pairs]).sum())
-    return total / first.size
+        norms[start : start + 4 * _BATCH] = _spectral_norms([_padded_difference(egos_a[i], egos_b[j]) for i, j in pairs])
+    exact = num_pairs is None or num_pairs >= size_a * size_b
+    error = 0.0 if exact or norms.size < 2 else float(norms.std(ddof=1) / np.sqrt(norms.size))
+    return float(norms.sum() / norms.size), error
 
 
 def egi_score(

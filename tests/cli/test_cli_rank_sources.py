@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gtransfer.cli import main
-from gtransfer.metrics.graph_egi import egi_score
+from gtransfer.metrics.graph_egi import egi_score, ego_graph_gap_with_error
 from gtransfer.metrics.graph_graphon import graphon_score
 from gtransfer.selection.source_datasets import load_graph_sample
 
@@ -50,6 +50,7 @@ def test_rank_sources_json_scores_are_the_egi_scores_of_the_samples(capsys):
     for row in ranking:
         source = load_graph_sample(row["source"], max_graphs=30, seed=2).graphs
         assert row["score"] == egi_score(source, target, num_pairs=300, seed=2)
+        assert row["std_error"] == ego_graph_gap_with_error(source, target, num_pairs=300, seed=2)[1] > 0
         assert row["graphs"] == len(source) and row["nodes"] == sum(n for n, _ in source)
 
 
@@ -58,17 +59,18 @@ def test_rank_sources_graphon_csv_and_table(capsys):
             "--resolution", "16", "--format", "csv", "--no-progress"]
     assert main(argv) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "rank,source,score,graphs,nodes,available,skipped,self_loops,seconds"
+    assert lines[0] == "rank,source,score,std_error,graphs,nodes,available,skipped,self_loops,load_seconds,seconds"
     rows = [line.split(",") for line in lines[1:]]
     assert [r[1] for r in rows] == ["MUTAG", "PTC_MR"]  # the target itself first, at 0
-    assert float(rows[0][2]) == pytest.approx(0.0, abs=1e-12)
+    assert float(rows[0][2]) == pytest.approx(0.0, abs=1e-12) and float(rows[0][3]) == 0.0
     expected = graphon_score(load_graph_sample("PTC_MR", max_graphs=40).graphs, load_graph_sample("MUTAG", max_graphs=40).graphs,
                              resolution=16)
     assert float(rows[1][2]) == pytest.approx(expected, rel=1e-12)
     assert main(argv[:-3] + ["--no-progress"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].startswith("target MUTAG: 40 graphs") and "EXPERIMENTAL" in table[0]
-    assert table[1].split() == ["rank", "source", "score", "graphs", "nodes", "available", "skipped", "self_loops", "seconds"]
+    assert table[1].split() == ["rank", "source", "score", "std_error", "graphs", "nodes", "available", "skipped", "self_loops", "load_seconds",
+                                "seconds"]
 
 
 def test_rank_sources_bad_inputs(capsys):

@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 
 from gtransfer.metrics import graph_egi, graph_graphon, graph_inputs
-from gtransfer.metrics.graph_egi import egi_score, ego_graph_gap, ego_graph_laplacian
+from gtransfer.metrics.graph_egi import egi_score, ego_graph_gap, ego_graph_gap_with_error, ego_graph_laplacian
 from gtransfer.metrics.graph_graphon import estimate_graphon, graphon_distance, graphon_score, gromov_wasserstein_square
 from gtransfer.metrics.graph_inputs import as_adjacency
 
@@ -103,6 +103,16 @@ def test_egi_sampled_pairs_are_seeded_and_near_the_exact_value():
     assert len(set(sampled)) == 3
     # Monte-Carlo: the per-pair norms lie in [0, 2], so 400 pairs give a standard error below 0.05
     assert all(abs(value - exact) < 0.15 for value in sampled)
+
+
+def test_egi_standard_error_is_the_spread_of_the_monte_carlo_estimate():
+    a, b = barabasi_albert(60, 2, seed=5), [cycle(5), complete(4), erdos_renyi(40, 0.1, seed=6)]
+    assert ego_graph_gap_with_error(a, b, num_pairs=None)[1] == 0.0
+    runs = [ego_graph_gap_with_error(a, b, num_pairs=200, seed=seed) for seed in range(30)]
+    spread = np.std([gap for gap, _ in runs], ddof=1)
+    errors = [error for _, error in runs]
+    assert 0.6 * spread < np.mean(errors) < 1.6 * spread
+    assert ego_graph_gap(a, b, num_pairs=200, seed=4) == runs[4][0]
 
 
 def test_egi_reads_every_input_form_alike():

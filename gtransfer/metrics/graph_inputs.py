@@ -14,7 +14,7 @@ molecules, a dataset). What the checks do with each oddity:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,9 +22,9 @@ import scipy.sparse as sp
 __all__ = ["Graph", "GraphCollection", "as_adjacency", "as_adjacencies", "union_adjacency"]
 
 #: ``(num_nodes, edge_index)`` with edge_index (2, E), or a square scipy sparse adjacency.
-Graph = tuple[int, Any] | sp.spmatrix | sp.sparray
+Graph: TypeAlias = tuple[int, Any] | sp.spmatrix | sp.sparray
 #: One graph, or a sequence of graphs read as one collection.
-GraphCollection = Graph | Sequence[Graph]
+GraphCollection: TypeAlias = Graph | Sequence[Graph]
 
 _LOOP_FIX = "drop them first, e.g. edge_index[:, edge_index[0] != edge_index[1]] (or A.setdiag(0); A.eliminate_zeros())"
 
@@ -45,10 +45,11 @@ def _checked_edges(graph: Graph, name: str) -> tuple[int, np.ndarray, np.ndarray
     """(num_nodes, rows, cols) of a graph, checked (see the module's docstring); rows and cols int64, one
     entry per edge as given (not yet symmetric nor deduplicated)."""
     if sp.issparse(graph):
-        if graph.ndim != 2 or graph.shape[0] != graph.shape[1]:
-            raise ValueError(f"{name}: an adjacency matrix must be square, got shape {graph.shape}")
-        n = int(graph.shape[0])
-        coo = sp.coo_matrix(graph)
+        matrix: Any = graph
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(f"{name}: an adjacency matrix must be square, got shape {matrix.shape}")
+        n = int(matrix.shape[0])
+        coo = sp.coo_matrix(matrix)
         keep = coo.data != 0
         rows, cols = coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
     elif _is_graph(graph):

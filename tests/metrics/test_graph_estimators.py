@@ -215,3 +215,15 @@ def test_gromov_wasserstein_matches_pot(size):
         first, second = (first + first.T) / 2, (second + second.T) / 2
         reference = float(ot.gromov.gromov_wasserstein2(first, second, uniform, uniform, loss_fun="square_loss"))
         assert gromov_wasserstein_square(first, second) == pytest.approx(reference, rel=1e-5, abs=1e-12)
+
+
+def test_the_benchmark_graphs_are_simple_molecule_like_graphs():
+    from gtransfer.bench.metrics import GRAPH_SUITE, molecule_like_graphs
+
+    graphs = molecule_like_graphs(50, seed=1)
+    assert graphs[0][1].tolist() == molecule_like_graphs(1, seed=1)[0][1].tolist()  # seeded
+    for n, edges in graphs:
+        adjacency = as_adjacency((n, edges))  # refuses self-loops
+        assert 10 <= n <= 40 and adjacency.nnz == 2 * edges.shape[1]  # no edge twice
+        assert np.diff(adjacency.indptr).max() <= 4 and edges.shape[1] >= n - 1  # a spanning tree plus rings
+    assert {case.estimator for case in GRAPH_SUITE} == {"egi", "graphon"}

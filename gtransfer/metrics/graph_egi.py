@@ -176,6 +176,13 @@ def ego_graph_gap_with_error(
 
     Returns:
         ``(Delta, standard_error)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> triangle, edge = (3, np.array([[0, 1, 2], [1, 2, 0]])), (2, np.array([[0], [1]]))
+        >>> gap, error = ego_graph_gap_with_error(triangle, edge, num_pairs=None)  # ||L(K3) - pad(L(K2))||_2
+        >>> round(gap, 4), error
+        (1.5, 0.0)
     """
     if not isinstance(hops, (int, np.integer)) or hops < 1:
         raise ValueError(f"hops must be an integer >= 1, got {hops!r}")

@@ -13,14 +13,14 @@ from gtransfer.metrics.graph_egi import egi_score, ego_graph_gap_with_error
 from gtransfer.metrics.graph_graphon import graphon_score
 from gtransfer.selection.source_datasets import load_graph_sample
 
-SOURCES = ["zinc250k-jtnn-test", "MUTAG", "PTC_MR"]  # a corpus and two TU datasets, all small
+SOURCES = ["zinc250k-jtnn-test", "MUTAG", "PTC_MR"]  # a corpus (in ../shared/data) and two shipped TU datasets
 
 
 def _err(capsys):
     return capsys.readouterr().err.strip().splitlines()
 
 
-def test_graph_sample_is_the_seeded_draw():
+def test_graph_sample_is_the_seeded_draw(shared_data):
     from gtransfer.data.loading import load_dataset
 
     sample = load_graph_sample("MUTAG", max_graphs=10, seed=3)
@@ -31,13 +31,13 @@ def test_graph_sample_is_the_seeded_draw():
         assert n == dataset[int(index)].num_nodes
         assert np.array_equal(edges, dataset[int(index)].edge_index.numpy())
     assert len(load_graph_sample("MUTAG", max_graphs=None).graphs) == 188
-    zinc = load_graph_sample("zinc250k-jtnn-test", max_graphs=7, seed=1)
+    zinc = load_graph_sample("zinc250k-jtnn-test", max_graphs=7, seed=1, data_root=shared_data)
     assert zinc.available == 5000 and len(zinc.graphs) + zinc.skipped == 7
 
 
-def test_rank_sources_json_scores_are_the_egi_scores_of_the_samples(capsys):
+def test_rank_sources_json_scores_are_the_egi_scores_of_the_samples(capsys, shared_data):
     argv = ["rank-sources", "--target", "ogbg-molbace", "--sources", *SOURCES, "--max-graphs", "30", "--seed", "2",
-            "--num-pairs", "300", "--format", "json", "--no-progress"]
+            "--num-pairs", "300", "--format", "json", "--no-progress", "--data-root", str(shared_data)]
     assert main(argv) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["target"] == "ogbg-molbace" and printed["estimator"] == "egi" and printed["target_graphs"] == 30
@@ -46,9 +46,9 @@ def test_rank_sources_json_scores_are_the_egi_scores_of_the_samples(capsys):
     assert sorted(row["source"] for row in ranking) == sorted(SOURCES)
     scores = [row["score"] for row in ranking]
     assert scores == sorted(scores, reverse=True) and all(s < 0 for s in scores)
-    target = load_graph_sample("ogbg-molbace", max_graphs=30, seed=2).graphs
+    target = load_graph_sample("ogbg-molbace", max_graphs=30, seed=2, data_root=shared_data).graphs
     for row in ranking:
-        source = load_graph_sample(row["source"], max_graphs=30, seed=2).graphs
+        source = load_graph_sample(row["source"], max_graphs=30, seed=2, data_root=shared_data).graphs
         assert row["score"] == egi_score(source, target, num_pairs=300, seed=2)
         assert row["std_error"] == ego_graph_gap_with_error(source, target, num_pairs=300, seed=2)[1] > 0
         assert row["graphs"] == len(source) and row["nodes"] == sum(n for n, _ in source)

@@ -205,4 +205,100 @@ def run_suite(repeat: int, device: str) -> list[dict]:
             import torch
 
             torch.cuda.empty_cache()
+    if not on_gpu:
+        results += run_graph_suite(repeat)
+    return results
+
+
+# -- the label-free graph estimators (issue 26 item 6): no features, so their own baselines ----------------------------
+
+@dataclass(frozen=True)
+class GraphCase:
+    """One graph-estimator configuration: two collections of ``graphs`` molecule-like graphs each."""
+
+    label: str
+    estimator: str  # "egi" or "graphon"
+    graphs: int
+    target: float
+
+
+GRAPH_SUITE = [
+    # EGI: 1000 seeded pairs of 2-hop ego-graphs; baseline: 1000 symmetric 16 x 16 eigenvalue problems, batched (the
+    # spectral norms alone, at about the padded ego-graph size); the rest is ego-graph extraction and padding
+    GraphCase("EGI gap, 1000 pairs", "egi", 500, 20.0),
+    # graphon: K = 32 estimates of both collections and two GW solves; baseline: reading both collections into CSR
+    # adjacencies (one scipy.sparse.csr_matrix per graph), the least any estimator on these inputs does
+    GraphCase("graphon distance, K=32", "graphon", 500, 6.0),
+]
+
+
+def molecule_like_graphs(count: int, seed: int = 0) -> list[tuple[int, np.ndarray]]:
+    """``count`` graphs of 10-40 nodes: a random tree of maximum degree 4 plus one ring-closing edge per 8 nodes,
+    drawn by ``numpy.random.default_rng(seed)`` (the shape of drug-like molecules' heavy-atom graphs)."""
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for _ in range(count):
+        n = int(rng.integers(10, 41))
+        degree = np.zeros(n, dtype=int)
+        edges = []
+        for node in range(1, n):
+            open_nodes = np.flatnonzero(degree[:node] < 4)
+            parent = int(rng.choice(open_nodes))
+            edges.append((parent, node))
+            degree[[parent, node]] += 1
+        present = set(edges)
+        for _ in range(n // 8):
+            a, b = (int(v) for v in rng.choice(n, size=2, replace=False))
+            if (a, b) not in present and (b, a) not in present and degree[a] < 4 and degree[b] < 4:
+                edges.append((a, b))
+                present.add((a, b))
+                degree[[a, b]] += 1
+        graphs.append((n, np.array(edges, dtype=np.int64).T))
+    return graphs
+
+
+def run_graph_case(case: GraphCase, repeat: int) -> dict:
+    """One graph case: the estimator's best time over ``repeat`` runs against its baseline's, timed in this run."""
+    import scipy.sparse as sp
+
+    from gtransfer.metrics.graph_egi import egi_score
+    from gtransfer.metrics.graph_graphon import graphon_score
+
+    source, target = molecule_like_graphs(case.graphs, seed=1), molecule_like_graphs(case.graphs, seed=2)
+    if case.estimator == "egi":
+        stack = np.random.default_rng(0).standard_normal((1000, 16, 16))
+        stack = stack + stack.transpose(0, 2, 1)
+
+        def baseline() -> object:
+            return [np.linalg.eigvalsh(stack[i : i + 256]) for i in range(0, 1000, 256)]
+
+        def run() -> float:
+            return egi_score(source, target, num_pairs=1000, seed=0)
+
+        side = "1000 eigvalsh 16x16"
+    else:
+
+        def baseline() -> object:
+            return [sp.csr_matrix((np.ones(e.shape[1]), (e[0], e[1])), shape=(n, n)) for n, e in source + target]
+
+        def run() -> float:
+            return graphon_score(source, target, resolution=32)
+
+        side = f"{2 * case.graphs} csr_matrix"
+    base = best_time(baseline, max(repeat, 3))
+    seconds = best_time(run, repeat)
+    return {"case": case.label, "n": sum(n for n, _ in source + target), "d": None, "classes": None, "metric": case.estimator,
+            "dtype": "float64", "ratio": seconds / base, "target": case.target, "seconds": seconds, "peak_gpu_bytes": None,
+            "baseline": side, "baseline_seconds": base}
+
+
+def run_graph_suite(repeat: int) -> list[dict]:
+    """Every case of ``GRAPH_SUITE`` (CPU: the estimators are numpy/scipy), printed as it runs."""
+    results = []
+    for case in GRAPH_SUITE:
+        row = run_graph_case(case, repeat)
+        verdict = "ok" if row["ratio"] <= case.target else "OVER TARGET"
+        print(f"{case.label:34s} {case.graphs} + {case.graphs} graphs, {row['n']} nodes  {row['ratio']:5.2f}x {row['baseline']} "
+              f"(target <= {case.target}x) {verdict}, {row['seconds'] * 1e3:.0f} ms", flush=True)
+        results.append(row)
     return results

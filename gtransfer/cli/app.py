@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gtransfer.cli import corpus, demo, embed, finetune, pretrain, rank, score, sweep
+from gtransfer.cli import corpus, demo, embed, finetune, pretrain, rank, rank_sources, score, sweep
 from gtransfer.cli.common import CommandError
 
 __all__ = ["main", "build_parser"]
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     score.add_parser(sub)
     rank.add_parser(sub)
+    rank_sources.add_parser(sub)
     finetune.add_parser(sub)
     embed.add_parser(sub)
     pretrain.add_parser(sub)

@@ -30,7 +30,6 @@ import contextlib
 import io
 import os
 import pickle
-import shutil
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -41,7 +40,7 @@ from torch_geometric.datasets import Planetoid
 
 from gtransfer.io.atomic import build_lock
 
-from .errors import CorruptCacheWarning
+from .caches import load_or_rebuild, strict_cache_loads
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
 __all__ = ["PLANETOID_NAMES", "OfflinePlanetoid", "UnsafePickleError", "load_planetoid", "read_planetoid_pickle"]
@@ -150,20 +149,12 @@ class OfflinePlanetoid(ExplicitFolders, Planetoid):
                  transform: Callable | None = None) -> None:
         self._raw_folder = str(raw_folder)
         self._processed_folder = str(processed_folder)
-        cached = Path(processed_folder, "data.pt").exists()
-        try:
-            super().__init__(root=str(processed_folder), name=name, split="public", transform=transform)
-        except Exception as error:
-            if not cached:
-                raise
-            warnings.warn(
-                f"{name}: processed cache {processed_folder} is unreadable ({type(error).__name__}: {error}); "
-                "deleting it and rebuilding from the raw files",
-                CorruptCacheWarning,
-                stacklevel=2,
-            )
-            shutil.rmtree(processed_folder, ignore_errors=True)
-            super().__init__(root=str(processed_folder), name=name, split="public", transform=transform)
+        def construct() -> None:
+            with strict_cache_loads():
+                super(OfflinePlanetoid, self).__init__(root=str(processed_folder), name=name, split="public",
+                                                       transform=transform)
+
+        load_or_rebuild(construct, cache=processed_folder, what=name, cached=Path(processed_folder, "data.pt").exists())
 
     def process(self) -> None:
         """PyG's processing, with the raw pickles read through the allow-list (:func:`read_planetoid_pickle`)."""

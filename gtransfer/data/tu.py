@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -46,7 +45,7 @@ from torch_geometric.transforms import BaseTransform, Compose
 
 from gtransfer.io.atomic import atomic_folder, build_lock
 
-from .errors import CorruptCacheWarning
+from .caches import load_or_rebuild, strict_cache_loads
 from .rawfiles import DamagedFileError, check_is_file, open_zip, read_table
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
@@ -170,21 +169,14 @@ class TUGraphDataset(ExplicitFolders, TUDataset):
             raise ValueError(f"TUGraphDataset: node_features must be one of {NODE_FEATURE_MODES}, got {node_features!r}")
         self._raw_folder = str(raw_folder)
         self._processed_folder = str(processed_folder)
-        cached = Path(processed_folder, "data.pt").exists()
         kwargs = dict(root=str(processed_folder), name=name, use_node_attr=use_node_attr, use_edge_attr=use_edge_attr)
-        try:
-            super().__init__(**kwargs)
-        except Exception as error:
-            if not cached:
-                raise
-            warnings.warn(
-                f"TU dataset {name}: processed cache {processed_folder} is unreadable "
-                f"({type(error).__name__}: {error}); deleting it and rebuilding from the raw files",
-                CorruptCacheWarning,
-                stacklevel=2,
-            )
-            shutil.rmtree(processed_folder, ignore_errors=True)
-            super().__init__(**kwargs)
+
+        def construct() -> None:
+            with strict_cache_loads():
+                super(TUGraphDataset, self).__init__(**kwargs)
+
+        load_or_rebuild(construct, cache=processed_folder, what=f"TU dataset {name}",
+                        cached=Path(processed_folder, "data.pt").exists())
         self.node_feature_mode = self._feature_mode(node_features)
         feature_transform = None
         if self.node_feature_mode == "degree":

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["UnwritableFolderError", "atomic_write", "atomic_folder", "build_lock", "save_npy", "save_npz", "write_text", "write_json",
-           "writable_folder"]
+__all__ = ["UnwritableFolderError", "atomic_write", "atomic_folder", "build_lock", "copy_file", "save_npy", "save_npz",
+           "write_text", "write_json", "writable_folder"]
 
 
 class UnwritableFolderError(PermissionError):
@@ -144,6 +144,14 @@ def save_npz(path: str | os.PathLike, **arrays: Any) -> Path:
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """A UTF-8 text file, atomically."""
     return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def copy_file(source: str | os.PathLike, destination: str | os.PathLike) -> Path:
+    """Copy ``source`` to ``destination`` atomically (a full disk leaves the old destination, not half a copy)."""
+    import shutil
+
+    with open(source, "rb") as reader:
+        return atomic_write(destination, lambda handle: shutil.copyfileobj(reader, handle, 1 << 20))
 
 
 def write_json(path: str | os.PathLike, value: Any, indent: int | None = 1) -> Path:

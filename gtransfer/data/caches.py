@@ -27,7 +27,8 @@ import torch
 
 from .errors import CorruptCacheWarning
 
-__all__ = ["UnsafeCacheError", "load_cache_file", "load_or_rebuild", "rebuilt_caches", "strict_cache_loads"]
+__all__ = ["UnsafeCacheError", "load_cache_file", "load_or_rebuild", "read_or_build", "rebuilt_caches",
+           "strict_cache_loads"]
 
 T = TypeVar("T")
 
@@ -127,3 +128,23 @@ def load_or_rebuild(load: Callable[[], T], *, cache: str | os.PathLike, what: st
         )
         shutil.rmtree(cache, ignore_errors=True)
     return load()
+
+
+def read_or_build(lock: str | os.PathLike, *, complete: bool, read: Callable[[], T], build: Callable[[], T]) -> T:
+    """``read()`` without any lock when the cache is ``complete``; else (or when that read fails) ``build()``
+    under :func:`gtransfer.io.atomic.build_lock` on ``lock``.
+
+    Taking the lock creates a lock file, which a read-only cache (a shared, fully populated
+    ``GTRANSFER_CACHE``) has no room for; a complete cache needs no lock to be read, since every
+    entry is replaced whole (:func:`gtransfer.io.atomic.atomic_folder`). A read that fails (damaged,
+    unsafe, or replaced meanwhile) is not acted on here: ``build`` decides under the lock, and says why.
+    """
+    from gtransfer.io.atomic import build_lock
+
+    if complete:
+        try:
+            return read()
+        except Exception:  # noqa: BLE001 - the locked path reads again and reports the reason
+            pass
+    with build_lock(lock):
+        return build()

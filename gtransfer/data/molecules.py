@@ -48,9 +48,9 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
-from gtransfer.io.atomic import atomic_folder, build_lock, write_text
+from gtransfer.io.atomic import atomic_folder, write_text
 
-from .caches import load_cache_file, load_or_rebuild, strict_cache_loads
+from .caches import load_cache_file, load_or_rebuild, read_or_build, strict_cache_loads
 from .errors import CorruptCacheWarning, SkippedMoleculesWarning
 from .featurizers import FEATURIZER_VERSIONS, get_featurizer
 from .parallel import UNPARSABLE, featurize_smiles
@@ -321,26 +321,16 @@ class MoleculeDataset(InMemoryDataset):
         # otherwise check and build under one lock: two processes (the demo's two workers) that both find
         # no cache would both build it, and the second's replace would pull the first's finished folder
         # away while it is being read; the second one now waits and reads it
-        if not self._read_complete_cache():
-            with build_lock(self.cache_path):
-                load_or_rebuild(lambda: self._load_or_build(num_workers, progress), cache=self.cache_path,
-                                what=self.name, stacklevel=5)
+        read_or_build(self.cache_path, complete=all((self.cache_path / f).is_file() for f in ("data.pt", "meta.json")),
+                      read=self._load_cache,
+                      build=lambda: load_or_rebuild(lambda: self._load_or_build(num_workers, progress),
+                                                    cache=self.cache_path, what=self.name, stacklevel=6))
         if verify_size:  # also for a cache built before the check existed
             check_row_count(spec, self.csv_path, self._num_rows)
         if self.num_skipped:
             warnings.warn(_skip_message(self.name, self._skipped, self._num_rows), SkippedMoleculesWarning, stacklevel=3)
 
     # -- cache -------------------------------------------------------------------------------
-    def _read_complete_cache(self) -> bool:
-        """Read a complete cache (both files there) without taking the build lock; ``False`` if that fails."""
-        if not all((self.cache_path / name).is_file() for name in ("data.pt", "meta.json")):
-            return False
-        try:
-            self._load_cache()
-        except Exception:  # noqa: BLE001 - damaged or being replaced: the locked path decides (and says why)
-            return False
-        return True
-
     def _load_or_build(self, num_workers: int, progress: bool) -> None:
         if not self.cache_path.exists():
             self._build(num_workers, progress)

@@ -81,7 +81,10 @@ def _infer_shape(state: dict[str, torch.Tensor], arch: str) -> dict:
     config = {"arch": arch, "num_layers": len(layers), "hidden_dim": hidden, "dropout": 0.0, "jk": "last",
               "pooling": "mean", "node_features": "hu2020", "edge_features": "hu2020"}
     if arch == "gat":
-        config["heads"] = int(state["gnns.0.att"].shape[1])
+        attention = next(value for key, value in sorted(state.items()) if key.endswith(".att"))
+        if attention.dim() < 2:
+            raise ValueError(f"attention tensors must be (1, heads, 2 * dim); got shape {tuple(attention.shape)}")
+        config["heads"] = int(attention.shape[1])
     return config
 
 

@@ -107,11 +107,11 @@ def _declared_storages(stream: Any, sizes: dict[str, int]) -> None:
             del items[start:]
             items.append(last)
         elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
-            memo[int(arg)] = items[-1] if items else None
+            memo[int(arg or 0)] = items[-1] if items else None
         elif name == "MEMOIZE":
             memo[len(memo)] = items[-1] if items else None
         elif name in ("BINGET", "LONG_BINGET", "GET"):
-            items.append(memo.get(int(arg)))
+            items.append(memo.get(int(arg or 0)))
         elif name == "BINPERSID":
             pid = items.pop() if items else last
             if isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage" and isinstance(pid[4], int):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -43,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from gtransfer.embeddings.dataset import embed_dataset
-    from gtransfer.io.atomic import write_json
+    from gtransfer.io.atomic import copy_file, write_json
 
     try:
         entry = embed_dataset(args.encoder, args.dataset, split=args.split, pooling=args.pooling, layer=args.layer,
@@ -57,13 +56,12 @@ def run(args: argparse.Namespace) -> int:
     features, labels = entry.path, entry.labels_path
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(entry.path, out)
+        copy_file(entry.path, out)
         write_json(out.with_suffix(".json"), entry.metadata)
         features = out
         if entry.labels_path is not None:
             labels = out.with_suffix(".labels.npy")
-            shutil.copyfile(entry.labels_path, labels)
+            copy_file(entry.labels_path, labels)
     printed = {"path": str(features), "from_cache": entry.from_cache, "shape": entry.metadata["shape"]}
     if labels is not None:
         printed.update(labels=str(labels), labels_shape=entry.metadata["labels_shape"])

@@ -31,10 +31,11 @@ ogbg-mollipo       Lipo.csv     4,200      1  rmse
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
-import shutil
 import warnings
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,12 +48,13 @@ import pandas as pd
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
-from gtransfer.io.atomic import atomic_folder, build_lock
+from gtransfer.io.atomic import atomic_folder, write_text
 
+from .caches import load_cache_file, load_or_rebuild, read_or_build, strict_cache_loads
 from .errors import CorruptCacheWarning, SkippedMoleculesWarning
 from .featurizers import FEATURIZER_VERSIONS, get_featurizer
 from .parallel import UNPARSABLE, featurize_smiles
-from .rawfiles import read_table
+from .rawfiles import DamagedFileError, read_table
 from .roots import MissingDataError, download_file, find_data_path, processed_dir
 from .splits import scaffold_split
 
@@ -315,45 +317,37 @@ class MoleculeDataset(InMemoryDataset):
             options["featurizer_version"] = FEATURIZER_VERSIONS[featurizer]
         self.cache_path = processed_dir("molecules", spec.ogb_name, options, [self.csv_path], cache)
         super().__init__(None, transform)
-        # check and build under one lock: two processes (the demo's two workers) that both find no
-        # cache would otherwise both build it, and the second's replace would pull the first's
-        # finished folder away while it is being read; the second one now waits and reads it
-        with build_lock(self.cache_path):
-            if not self._try_load():
-                self._build(num_workers, progress)
-                if not self._try_load():
-                    raise RuntimeError(f"{self.cache_path}: the cache just built cannot be read back; "
-                                       "delete the folder and rerun (or report a bug with the warning above)")
+        # a complete cache is read without the lock (a read-only shared cache cannot hold a lock file);
+        # otherwise check and build under one lock: two processes (the demo's two workers) that both find
+        # no cache would both build it, and the second's replace would pull the first's finished folder
+        # away while it is being read; the second one now waits and reads it
+        read_or_build(self.cache_path, complete=all((self.cache_path / f).is_file() for f in ("data.pt", "meta.json")),
+                      read=self._load_cache,
+                      build=lambda: load_or_rebuild(lambda: self._load_or_build(num_workers, progress),
+                                                    cache=self.cache_path, what=self.name, stacklevel=6))
         if verify_size:  # also for a cache built before the check existed
             check_row_count(spec, self.csv_path, self._num_rows)
         if self.num_skipped:
             warnings.warn(_skip_message(self.name, self._skipped, self._num_rows), SkippedMoleculesWarning, stacklevel=3)
 
     # -- cache -------------------------------------------------------------------------------
-    def _try_load(self) -> bool:
-        data_file, meta_file = self.cache_path / "data.pt", self.cache_path / "meta.json"
+    def _load_or_build(self, num_workers: int, progress: bool) -> None:
         if not self.cache_path.exists():
-            return False
-        try:
-            self.load(str(data_file))
-            meta = json.loads(meta_file.read_text())
-            self.smiles = list(meta["smiles"])
-            self.task_names = list(meta["task_names"])
-            self._split = {k: np.asarray(v, dtype=np.int64) for k, v in meta["split"].items()}
-            self._skipped = [tuple(item) for item in meta["skipped"]]
-            self._num_rows = int(meta["num_rows"])
-            if len(self.smiles) != len(self) or self._data.y.shape[1] != len(self.task_names):
-                raise ValueError("cache metadata disagrees with the stored graphs")
-        except Exception as error:  # any unreadable cache is rebuilt, never trusted
-            warnings.warn(
-                f"{self.name}: processed cache {self.cache_path} is unreadable ({type(error).__name__}: {error}); "
-                "deleting it and rebuilding from the raw files",
-                CorruptCacheWarning,
-                stacklevel=4,
-            )
-            shutil.rmtree(self.cache_path, ignore_errors=True)
-            return False
-        return True
+            self._build(num_workers, progress)
+        self._load_cache()
+
+    def _load_cache(self) -> None:
+        """Read ``data.pt`` (no pickled objects: :func:`~gtransfer.data.caches.load_cache_file`) and ``meta.json``."""
+        with strict_cache_loads():
+            self.load(str(self.cache_path / "data.pt"))
+        meta = json.loads((self.cache_path / "meta.json").read_text())
+        self.smiles = list(meta["smiles"])
+        self.task_names = list(meta["task_names"])
+        self._split = {k: np.asarray(v, dtype=np.int64) for k, v in meta["split"].items()}
+        self._skipped = [tuple(item) for item in meta["skipped"]]
+        self._num_rows = int(meta["num_rows"])
+        if len(self.smiles) != len(self) or self._data.y.shape[1] != len(self.task_names):
+            raise ValueError("cache metadata disagrees with the stored graphs")
 
     def _build(self, num_workers: int, progress: bool) -> None:
         smiles, labels, tasks = read_molecule_csv(self.csv_path, self.spec, verify_size=self.verify_size)
@@ -378,7 +372,7 @@ class MoleculeDataset(InMemoryDataset):
         }
         with atomic_folder(self.cache_path) as staging:
             self.save(data_list, str(staging / "data.pt"))
-            (staging / "meta.json").write_text(json.dumps(meta))
+            write_text(staging / "meta.json", json.dumps(meta))
 
     # -- OGB interface -----------------------------------------------------------------------
     @property
@@ -436,38 +430,46 @@ def _refuse_download(*args: object, **kwargs: object) -> str:
 
 
 @contextmanager
-def _guarded_ogb(processed: Path) -> Iterator[None]:
-    """Run OGB 1.3.6's loader offline, without stdin, and without unpickling any file of the data root.
+def _guarded_ogb() -> Iterator[None]:
+    """Run OGB 1.3.6's loader offline, without stdin, and without unpickling any object.
 
-    OGB's bare ``torch.load`` reads its processed ``Data`` (a pickle that torch >= 2.6 refuses with
-    ``weights_only=True``); only files under ``processed`` -- the cache folder this package makes and
-    OGB writes into -- are read with ``weights_only=False``. Every other ``torch.load`` (a data root's
-    ``split_dict.pt``) keeps ``weights_only=True``. ``input`` and OGB's download raise instead of
-    blocking or reaching the network.
+    OGB's bare ``torch.load`` reads its processed ``Data`` from the cache; every ``torch.load`` in the
+    block is :func:`~gtransfer.data.caches.load_cache_file` (``weights_only=True`` with the allow-list of
+    PyG's data classes), so neither the cache (which may be shared) nor a data root's file can run code.
+    ``input`` and OGB's download raise instead of blocking or reaching the network.
     """
     import builtins
 
     from ogb.graphproppred import dataset_pyg
 
     original_load, original_input, original_download = torch.load, builtins.input, dataset_pyg.download_url
-    trusted = processed.resolve()
-
-    def load(file: object, *args: object, **kwargs: object) -> object:
-        inside = isinstance(file, (str, os.PathLike)) and Path(file).resolve().is_relative_to(trusted)
-        kwargs["weights_only"] = not inside
-        return original_load(file, *args, **kwargs)
-
-    torch.load, builtins.input, dataset_pyg.download_url = load, _refuse_stdin, _refuse_download
+    torch.load, builtins.input, dataset_pyg.download_url = load_cache_file, _refuse_stdin, _refuse_download
     try:
         yield
     finally:
         torch.load, builtins.input, dataset_pyg.download_url = original_load, original_input, original_download
 
 
-def _read_official_split(spec: MoleculeSpec, split_dir: Path) -> dict[str, torch.Tensor]:
-    """The official split: OGB's CSV index files, else ``split_dict.pt`` read with ``weights_only=True``."""
+def _check_split_indices(indices: np.ndarray, size: int, path: Path, part: str) -> torch.Tensor:
+    """The indices of one split part as a LongTensor, refused unless they are integers in ``[0, size)``."""
+    fix = "the split does not belong to this folder or is damaged: unzip the official download into it again"
+    if indices.dtype.kind not in "iu":
+        raise ValueError(f"{path}: the {part} split holds non-integer indices (dtype {indices.dtype}); {fix}")
+    outside = indices[(indices < 0) | (indices >= size)]
+    if outside.size:
+        raise ValueError(f"{path}: the {part} split holds {outside.size} index(es) outside 0..{size - 1} (e.g. "
+                         f"{int(outside[0])}); the dataset has {size} graphs; {fix}")
+    return torch.as_tensor(indices, dtype=torch.long)
+
+
+def _read_official_split(spec: MoleculeSpec, split_dir: Path, size: int) -> dict[str, torch.Tensor]:
+    """The official split: OGB's CSV index files, else ``split_dict.pt`` read with ``weights_only=True``.
+
+    Every index is checked to lie in ``[0, size)`` (a ``-1`` would silently pick the last graph).
+    """
     if all((split_dir / name).is_file() for name in SPLIT_FILES):
-        return {name.split(".")[0]: torch.as_tensor(read_table(split_dir / name, header=None).to_numpy()[:, 0], dtype=torch.long)
+        return {name.split(".")[0]: _check_split_indices(read_table(split_dir / name, header=None).to_numpy()[:, 0], size,
+                                                         split_dir / name, name.split(".")[0])
                 for name in SPLIT_FILES}
     path = split_dir / "split_dict.pt"
     try:
@@ -477,7 +479,22 @@ def _read_official_split(spec: MoleculeSpec, split_dir: Path) -> dict[str, torch
                          f"files of a data root: put the split as {', '.join(SPLIT_FILES)} beside it") from None
     if not isinstance(loaded, dict) or not all(k in loaded for k in ("train", "valid", "test")):
         raise ValueError(f"{path} is not a split (a dict with train, valid and test index tensors)")
-    return {k: torch.as_tensor(loaded[k], dtype=torch.long) for k in ("train", "valid", "test")}
+    return {k: _check_split_indices(np.asarray(torch.as_tensor(loaded[k])).reshape(-1), size, path, k)
+            for k in ("train", "valid", "test")}
+
+
+def _check_raw_gzip(files: Sequence[Path]) -> None:
+    """Decompress every ``.csv.gz`` to its end; a truncated or damaged one is a :class:`DamagedFileError` naming it."""
+    for path in files:
+        if path.suffix != ".gz":
+            continue
+        try:
+            with gzip.open(path, "rb") as handle:
+                while handle.read(1 << 20):
+                    pass
+        except (EOFError, OSError, zlib.error) as error:
+            raise DamagedFileError(f"{path} is truncated or damaged ({type(error).__name__}: {error}); unzip the "
+                                   "official OGB download into its folder again") from None
 
 
 def _official_dataset_class() -> type[PygGraphPropPredDataset]:
@@ -490,8 +507,7 @@ def _official_dataset_class() -> type[PygGraphPropPredDataset]:
 
         def __init__(self, name: str, root: str, transform: Callable | None = None, verify_size: bool = True) -> None:
             spec = molecule_spec(name)
-            folder = Path(root, spec.ogb_name.replace("-", "_"))
-            with _guarded_ogb(folder / "processed"):
+            with _guarded_ogb():
                 super().__init__(name=name, root=root, transform=transform)
             mapping = Path(self.root, "mapping", "mol.csv.gz")
             frame = read_table(mapping)
@@ -503,7 +519,8 @@ def _official_dataset_class() -> type[PygGraphPropPredDataset]:
             self.task_names = [c for c in frame.columns if c not in ("smiles", "mol_id")]
 
         def get_idx_split(self, split_type: str | None = None) -> dict[str, torch.Tensor]:
-            return _read_official_split(molecule_spec(self.name), Path(self.root, "split", split_type or self.meta_info["split"]))
+            return _read_official_split(molecule_spec(self.name), Path(self.root, "split", split_type or self.meta_info["split"]),
+                                        len(self))
 
     return OfficialOGBDataset
 
@@ -524,18 +541,13 @@ def _load_official(
         link = mirror / entry.name
         if not link.exists():
             link.symlink_to(entry.resolve())
-    try:
-        return _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform, verify_size)
-    except (MissingDataError, WrongSizeError):
-        raise
-    except Exception as error:
-        warnings.warn(
-            f"{spec.ogb_name}: processed cache under {mirror} is unreadable ({error}); rebuilding",
-            CorruptCacheWarning,
-            stacklevel=3,
-        )
-        shutil.rmtree(mirror / "processed", ignore_errors=True)
-        return _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform, verify_size)
+    processed = mirror / "processed"
+    cached = (processed / "geometric_data_processed.pt").is_file()
+    if not cached:  # OGB reads the raw files only to build; a truncated one would end in a bare EOFError
+        _check_raw_gzip(sorted(p for p in (folder / "raw").glob("*.gz") if p.is_file()))
+    return load_or_rebuild(lambda: _official_dataset_class()(spec.ogb_name, str(mirror_parent), transform, verify_size),
+                           cache=processed, what=spec.ogb_name, cached=cached,
+                           keep=(MissingDataError, WrongSizeError, DamagedFileError), stacklevel=4)
 
 
 def load_molecule_dataset(

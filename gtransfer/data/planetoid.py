@@ -30,7 +30,6 @@ import contextlib
 import io
 import os
 import pickle
-import shutil
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -39,9 +38,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from torch_geometric.datasets import Planetoid
 
-from gtransfer.io.atomic import build_lock
-
-from .errors import CorruptCacheWarning
+from .caches import load_or_rebuild, read_or_build, strict_cache_loads
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
 __all__ = ["PLANETOID_NAMES", "OfflinePlanetoid", "UnsafePickleError", "load_planetoid", "read_planetoid_pickle"]
@@ -147,23 +144,18 @@ class OfflinePlanetoid(ExplicitFolders, Planetoid):
     """PyG's Planetoid (public split) reading a given raw folder and caching elsewhere."""
 
     def __init__(self, name: str, raw_folder: str | os.PathLike, processed_folder: str | os.PathLike,
-                 transform: Callable | None = None) -> None:
+                 transform: Callable | None = None, rebuild: bool = True) -> None:
         self._raw_folder = str(raw_folder)
         self._processed_folder = str(processed_folder)
-        cached = Path(processed_folder, "data.pt").exists()
-        try:
-            super().__init__(root=str(processed_folder), name=name, split="public", transform=transform)
-        except Exception as error:
-            if not cached:
-                raise
-            warnings.warn(
-                f"{name}: processed cache {processed_folder} is unreadable ({type(error).__name__}: {error}); "
-                "deleting it and rebuilding from the raw files",
-                CorruptCacheWarning,
-                stacklevel=2,
-            )
-            shutil.rmtree(processed_folder, ignore_errors=True)
-            super().__init__(root=str(processed_folder), name=name, split="public", transform=transform)
+        def construct() -> None:
+            with strict_cache_loads():
+                super(OfflinePlanetoid, self).__init__(root=str(processed_folder), name=name, split="public",
+                                                       transform=transform)
+
+        if not rebuild:  # a read only (no lock held): a failure is the caller's to handle
+            construct()
+            return
+        load_or_rebuild(construct, cache=processed_folder, what=name, cached=Path(processed_folder, "data.pt").exists())
 
     def process(self) -> None:
         """PyG's processing, with the raw pickles read through the allow-list (:func:`read_planetoid_pickle`)."""
@@ -202,5 +194,8 @@ def load_planetoid(
     if missing:
         raise MissingDataError(f"Planetoid {name}: raw files missing: {missing}")
     base = processed_dir("planetoid", name, {"split": "public"}, raw_files, cache)
-    with build_lock(base):  # two processes building the same cache at once: one builds, one reads
-        return OfflinePlanetoid(name, raw_folder, base / "processed", transform=transform)
+    processed = base / "processed"
+    # a complete cache is read without the lock (read-only shared caches); else one process builds, one reads
+    return read_or_build(base, complete=(processed / "data.pt").is_file(),
+                         read=lambda: OfflinePlanetoid(name, raw_folder, processed, transform=transform, rebuild=False),
+                         build=lambda: OfflinePlanetoid(name, raw_folder, processed, transform=transform))

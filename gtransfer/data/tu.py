@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -44,9 +43,9 @@ from torch_geometric.data import Data
 from torch_geometric.datasets import TUDataset
 from torch_geometric.transforms import BaseTransform, Compose
 
-from gtransfer.io.atomic import atomic_folder, build_lock
+from gtransfer.io.atomic import atomic_folder
 
-from .errors import CorruptCacheWarning
+from .caches import load_or_rebuild, read_or_build, strict_cache_loads
 from .rawfiles import DamagedFileError, check_is_file, open_zip, read_table
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
@@ -165,26 +164,23 @@ class TUGraphDataset(ExplicitFolders, TUDataset):
         transform: Callable | None = None,
         use_node_attr: bool = True,
         use_edge_attr: bool = True,
+        rebuild: bool = True,
     ) -> None:
         if node_features not in NODE_FEATURE_MODES:
             raise ValueError(f"TUGraphDataset: node_features must be one of {NODE_FEATURE_MODES}, got {node_features!r}")
         self._raw_folder = str(raw_folder)
         self._processed_folder = str(processed_folder)
-        cached = Path(processed_folder, "data.pt").exists()
         kwargs = dict(root=str(processed_folder), name=name, use_node_attr=use_node_attr, use_edge_attr=use_edge_attr)
-        try:
-            super().__init__(**kwargs)
-        except Exception as error:
-            if not cached:
-                raise
-            warnings.warn(
-                f"TU dataset {name}: processed cache {processed_folder} is unreadable "
-                f"({type(error).__name__}: {error}); deleting it and rebuilding from the raw files",
-                CorruptCacheWarning,
-                stacklevel=2,
-            )
-            shutil.rmtree(processed_folder, ignore_errors=True)
-            super().__init__(**kwargs)
+
+        def construct() -> None:
+            with strict_cache_loads():
+                super(TUGraphDataset, self).__init__(**kwargs)
+
+        if rebuild:
+            load_or_rebuild(construct, cache=processed_folder, what=f"TU dataset {name}",
+                            cached=Path(processed_folder, "data.pt").exists())
+        else:  # a read only (no lock held): a failure is the caller's to handle
+            construct()
         self.node_feature_mode = self._feature_mode(node_features)
         feature_transform = None
         if self.node_feature_mode == "degree":
@@ -279,8 +275,17 @@ def load_tu_dataset(
     else:
         raw_folder = found.parent
         base = processed_dir("tu", name, options, sorted(raw_folder.glob(f"{name}_*.txt")), cache)
-    with build_lock(base):  # two processes building the same cache at once: one builds, one reads
+    processed = base / "processed"
+
+    def open_dataset(rebuild: bool) -> TUGraphDataset:
+        return TUGraphDataset(name, raw_folder, processed, node_features=node_features, transform=transform,
+                              use_node_attr=use_node_attr, use_edge_attr=use_edge_attr, rebuild=rebuild)
+
+    def build() -> TUGraphDataset:
         if found.suffix == ".zip" and not (raw_folder / f"{name}_A.txt").is_file():
             _extract_zip(found, name, raw_folder)
-        return TUGraphDataset(name, raw_folder, base / "processed", node_features=node_features, transform=transform,
-                              use_node_attr=use_node_attr, use_edge_attr=use_edge_attr)
+        return open_dataset(rebuild=True)
+
+    # a complete cache is read without the lock (read-only shared caches); else one process builds, one reads
+    complete = (processed / "data.pt").is_file() and (raw_folder / f"{name}_A.txt").is_file()
+    return read_or_build(base, complete=complete, read=lambda: open_dataset(rebuild=False), build=build)

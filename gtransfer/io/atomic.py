@@ -4,6 +4,10 @@ Every write goes to a temporary file in the destination's folder, is flushed and
 ``os.replace``'d over the destination (and the folder is fsync'ed, so the rename itself survives a
 power cut). A reader, or a writer killed at any moment, therefore sees either the old file or the
 new one, never half a file; two processes writing the same path leave one complete version.
+
+Permissions follow the umask, as a plain ``open`` does (files ``0o666 & ~umask``, folders
+``0o777 & ~umask``): ``mkstemp``/``mkdtemp`` would leave 0600/0700, and a group-shared cache or
+checkpoint would be unreadable to the group.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["UnwritableFolderError", "atomic_write", "atomic_folder", "build_lock", "save_npy", "save_npz", "write_text", "write_json",
-           "writable_folder"]
+__all__ = ["UnwritableFolderError", "atomic_write", "atomic_folder", "build_lock", "copy_file", "save_npy", "save_npz",
+           "write_text", "write_json", "writable_folder"]
 
 
 class UnwritableFolderError(PermissionError):
@@ -49,6 +53,18 @@ def writable_folder(folder: str | os.PathLike, what: str = "folder") -> Path:
     return folder
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux shows it (``/proc/self/status``)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere: read it by setting it (then restore at once)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     try:
@@ -56,6 +72,8 @@ def _temporary_beside(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     except OSError as exc:
         raise _unwritable(path.parent, f"the folder of {path.name}", exc) from None
     try:
+        with contextlib.suppress(OSError):  # a file system without modes (some network mounts) keeps its own
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle, tmp
     except BaseException:
@@ -128,6 +146,14 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
+def copy_file(source: str | os.PathLike, destination: str | os.PathLike) -> Path:
+    """Copy ``source`` to ``destination`` atomically (a full disk leaves the old destination, not half a copy)."""
+    import shutil
+
+    with open(source, "rb") as reader:
+        return atomic_write(destination, lambda handle: shutil.copyfileobj(reader, handle, 1 << 20))
+
+
 def write_json(path: str | os.PathLike, value: Any, indent: int | None = 1) -> Path:
     """A JSON file (keys in the order given), atomically."""
     return write_text(path, json.dumps(value, indent=indent) + "\n")
@@ -172,6 +198,8 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.building-"))
+        with contextlib.suppress(OSError):
+            staging.chmod(0o777 & ~_umask())
     except OSError as exc:
         raise _unwritable(path.parent, "the folder", exc) from None
     try:

@@ -10,8 +10,7 @@ import os
 import torch
 
 from gtransfer.io.checkpoints import read_checkpoint
-from gtransfer.models.encoder import build_encoder
-from gtransfer.models.pretrain_gnns import load_pretrain_gnns
+from gtransfer.models.pretrain_gnns import build_checked_encoder, load_pretrain_gnns
 from gtransfer.models.source_heads import SOURCE_HEAD_PREFIX
 
 __all__ = ["load_encoder"]
@@ -35,12 +34,10 @@ def load_encoder(path: str | os.PathLike, arch: str | None = None) -> torch.nn.M
         from gtransfer.models.dgl import load_dgl_encoder  # MissingDGLError, naming the extra, without DGL
 
         return load_dgl_encoder(path)
-    encoder = build_encoder(architecture)
     state = ckpt["state_dict"]
     if "source_head" in ckpt["metadata"]:  # a source model: its head is read by models.source_heads
         state = {k: v for k, v in state.items() if not k.startswith(SOURCE_HEAD_PREFIX)}
-    encoder.load_state_dict(state, strict=True)
-    return encoder.eval()
+    return build_checked_encoder(dict(architecture), state, where=str(path))  # shapes checked before allocating
 
 
 def _check_builder_name(path: str | os.PathLike, builder: object) -> None:

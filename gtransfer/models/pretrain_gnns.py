@@ -21,7 +21,8 @@ import torch
 from gtransfer.io.checkpoints import load_checkpoint
 from gtransfer.models.encoder import GNNEncoder, build_encoder
 
-__all__ = ["load_pretrain_gnns", "from_pretrain_gnns_keys", "to_pretrain_gnns_keys", "arch_from_filename"]
+__all__ = ["build_checked_encoder", "load_pretrain_gnns", "from_pretrain_gnns_keys", "to_pretrain_gnns_keys",
+           "arch_from_filename"]
 
 _ARCHS = ("gin", "gcn", "graphsage", "gat")
 _EDGE_EMB = re.compile(r"^gnns\.(\d+)\.edge_embedding([12])\.weight$")
@@ -80,7 +81,10 @@ def _infer_shape(state: dict[str, torch.Tensor], arch: str) -> dict:
     config = {"arch": arch, "num_layers": len(layers), "hidden_dim": hidden, "dropout": 0.0, "jk": "last",
               "pooling": "mean", "node_features": "hu2020", "edge_features": "hu2020"}
     if arch == "gat":
-        config["heads"] = int(state["gnns.0.att"].shape[1])
+        attention = next(value for key, value in sorted(state.items()) if key.endswith(".att"))
+        if attention.dim() < 2:
+            raise ValueError(f"attention tensors must be (1, heads, 2 * dim); got shape {tuple(attention.shape)}")
+        config["heads"] = int(attention.shape[1])
     return config
 
 
@@ -109,18 +113,37 @@ def load_pretrain_gnns(path: str | os.PathLike, arch: str | None = None) -> GNNE
     if arch not in _ARCHS:
         raise ValueError(f"arch must be one of {_ARCHS}, got {arch!r}")
     published, _ = load_checkpoint(path)
-    encoder = build_encoder(_infer_shape(published, arch))
-    target = encoder.state_dict()
-    renamed: dict[str, torch.Tensor] = {}
-    for key, value in published.items():
-        new = from_pretrain_gnns_keys(key)
-        if new not in target:
-            raise ValueError(f"{Path(path).name}: key {key!r} (-> {new!r}) has no place in a {arch} encoder")
-        if tuple(target[new].shape) != tuple(value.shape):
-            raise ValueError(f"{Path(path).name}: {key!r} has shape {tuple(value.shape)}, expected {tuple(target[new].shape)}")
-        renamed[new] = value
-    missing = sorted(set(target) - set(renamed))
+    renamed = {from_pretrain_gnns_keys(key): value for key, value in published.items()}
+    try:
+        return build_checked_encoder(_infer_shape(published, arch), renamed, where=f"{Path(path).name} ({arch})")
+    except ValueError as error:  # name the published key, not the renamed one
+        for key in published:
+            message = str(error).replace(repr(from_pretrain_gnns_keys(key)), repr(key))
+            if message != str(error):
+                raise ValueError(message) from None
+        raise
+
+
+def build_checked_encoder(config: dict, state: dict[str, torch.Tensor], *, where: str) -> GNNEncoder:
+    """The encoder ``config`` describes, holding ``state``; keys and shapes are checked before any allocation.
+
+    The encoder is first built on the ``meta`` device (shapes only, no memory), so a file whose
+    architecture asks for a huge model (``hidden_dim`` of 10^6 from a few bytes of metadata) is
+    refused by the shape check instead of allocating it; every key must be there, with its shape.
+
+    Raises:
+        ValueError: a key left over, missing or of the wrong shape (one line naming ``where``).
+    """
+    with torch.device("meta"):
+        target = build_encoder(config).state_dict()
+    for key, value in state.items():
+        if key not in target:
+            raise ValueError(f"{where}: key {key!r} has no place in the encoder its architecture describes")
+        if tuple(target[key].shape) != tuple(value.shape):
+            raise ValueError(f"{where}: {key!r} has shape {tuple(value.shape)}, expected {tuple(target[key].shape)}")
+    missing = sorted(set(target) - set(state))
     if missing:
-        raise ValueError(f"{Path(path).name}: the file lacks {len(missing)} encoder keys, e.g. {missing[:5]}")
-    encoder.load_state_dict(renamed, strict=True)
+        raise ValueError(f"{where}: the file lacks {len(missing)} encoder keys, e.g. {missing[:5]}")
+    encoder = build_encoder(config)
+    encoder.load_state_dict(state, strict=True)
     return encoder.eval()

@@ -29,6 +29,7 @@ def run_study(
     Raises:
         RuntimeError: some trials failed (their errors are in the store; rerun to retry them).
     """
+    from gtransfer.io.atomic import write_text
     from gtransfer.io.names import safe_name
     from gtransfer.studies.report import write_report
     from gtransfer.studies.runner import run_sweep
@@ -38,7 +39,7 @@ def run_study(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     spec_path = out / f"{safe_name(spec['name'])}.yaml"
-    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    write_text(spec_path, yaml.safe_dump(spec, sort_keys=False))
     store_path = out / store_name
     with TrialStore(store_path) as store:
         summary = run_sweep(load_spec(spec_path), store, workers=workers, engine=engine, progress=progress)

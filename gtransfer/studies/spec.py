@@ -20,6 +20,12 @@ Without ``stages`` the top level is the one stage (it then needs ``kind``). Ever
 ``encoder`` (when encoders are given), ``target`` (when targets are given), ``seed``, the fixed params
 and one value of each grid entry. Relative paths in params are relative to the spec's folder: the
 runners execute trials there.
+
+A spec file is read within bounds checked *before* anything is built from it (docs/security.md): at
+most :data:`MAX_SPEC_BYTES` bytes, :data:`MAX_ALIASES` YAML aliases, :data:`MAX_DEPTH` levels of
+nesting and :data:`MAX_NODES` values once every alias is expanded (a 700-byte "billion laughs" file
+names 10^9), and a spec expands to at most :data:`MAX_TRIALS` trials, counted before expanding.
+Each bound, when passed, is a one-line ``ValueError`` naming the file, the count and the bound.
 """
 
 from __future__ import annotations
@@ -33,7 +39,19 @@ from typing import Any
 from gtransfer.io.canonical import canonicalize
 from gtransfer.studies.keys import trial_key
 
-__all__ = ["Trial", "StudySpec", "load_spec", "parse_spec", "expand_trials"]
+__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_NODES", "MAX_SPEC_BYTES", "MAX_TRIALS", "Trial", "StudySpec", "load_spec",
+           "parse_spec", "expand_trials"]
+
+#: the largest spec file read (a real spec is a few KB)
+MAX_SPEC_BYTES = 1 << 20
+#: YAML aliases (``*name``) a spec may use
+MAX_ALIASES = 1_000
+#: nesting levels of mappings and lists
+MAX_DEPTH = 64
+#: values (scalars, lists, mappings) a spec holds once every alias is expanded
+MAX_NODES = 1_000_000
+#: trials one spec may expand to (a store holds them all; ``--max-trials`` limits a run, not a spec)
+MAX_TRIALS = 1_000_000
 
 _TOP_KEYS = {"name", "import", "kind", "encoders", "targets", "seeds", "params", "grid", "stages", "report", "description"}
 _STAGE_KEYS = {"kind", "encoders", "targets", "seeds", "params", "grid"}
@@ -73,11 +91,57 @@ def load_spec(path: str | Path) -> StudySpec:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"spec file {path} does not exist")
+    size = path.stat().st_size
+    if size > MAX_SPEC_BYTES:
+        raise ValueError(f"spec {path} is {size:,} bytes, more than the {MAX_SPEC_BYTES:,} a spec may have; "
+                         "a spec is a few KB: put data in files its params name")
+    text = path.read_text()
     try:
-        raw = yaml.safe_load(path.read_text())
+        _check_yaml_bounds(text, str(path))
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"spec {path} is not valid YAML: {_yaml_problem(exc)}") from None
     return parse_spec(raw, base_dir=path.resolve().parent, source=str(path))
+
+
+def _check_yaml_bounds(text: str, source: str) -> None:
+    """Walk the YAML events (no objects built, no recursion) and refuse a document past the bounds.
+
+    Each anchored value's expanded size is recorded when it ends, so an alias adds the size it
+    stands for: nested aliases multiply (the "billion laughs") and are counted, never expanded.
+    """
+    import yaml
+
+    aliases = 0
+    anchored: dict[str, int] = {}
+    stack: list[list] = [[0, None]]  # per open collection: [values inside it so far, its anchor]
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise ValueError(f"spec {source} uses more than {MAX_ALIASES:,} YAML aliases (*name); a spec needs few: "
+                                 "write the values out")
+            stack[-1][0] += anchored.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            stack[-1][0] += 1
+            if event.anchor is not None:
+                anchored[event.anchor] = 1
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            stack.append([1, event.anchor])
+            if len(stack) - 1 > MAX_DEPTH:
+                mark = event.start_mark
+                raise ValueError(f"spec {source} nests lists and mappings more than {MAX_DEPTH} levels deep "
+                                 f"(line {mark.line + 1}); a spec needs a few levels")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            count, anchor = stack.pop()
+            if anchor is not None:
+                anchored[anchor] = count
+            stack[-1][0] += count
+        else:
+            continue
+        if sum(level[0] for level in stack) > MAX_NODES:
+            raise ValueError(f"spec {source} expands to more than {MAX_NODES:,} values once its YAML aliases are "
+                             "expanded (a \"billion laughs\" document?); write a spec without nested aliases")
 
 
 def _yaml_problem(exc: Exception) -> str:
@@ -123,6 +187,10 @@ def parse_spec(raw: Any, base_dir: str | Path = ".", source: str = "spec") -> St
         if "params" in defaults and "params" in stage:
             merged["params"] = {**defaults["params"], **stage["params"]}
         stages.append(_validate_stage(merged, where))
+    total = sum(_trial_count(stage) for stage in stages)
+    if total > MAX_TRIALS:
+        raise ValueError(f"{source}: the spec expands to {total:,} trials (encoders x targets x seeds x grid, summed "
+                         f"over stages), more than the {MAX_TRIALS:,} a study may hold; split it into smaller studies")
     report = raw.get("report", {}) or {}
     if not isinstance(report, dict):
         raise ValueError(f"{source}: 'report' must be a mapping")
@@ -164,6 +232,14 @@ def _validate_stage(stage: dict, where: str) -> dict:
     out["params"] = canonicalize(params, f"{where}: params")
     out["grid"] = {k: canonicalize(v, f"{where}: grid.{k}") for k, v in grid.items()}
     return out
+
+
+def _trial_count(stage: dict) -> int:
+    """How many trials a validated stage expands to (before removing duplicates), without expanding it."""
+    count = len(stage["seeds"])
+    for values in (stage["encoders"], stage["targets"], *stage["grid"].values()):
+        count *= len(values) if values is not None else 1
+    return count
 
 
 def expand_trials(spec: StudySpec) -> list[Trial]:

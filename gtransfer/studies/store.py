@@ -139,7 +139,7 @@ class TrialStore:
         elif self.path.is_dir():
             raise ValueError(f"trial store {self.path} is a directory, not an SQLite file")
         if read_only is None:  # auto: read-only when this process may not write the file or its folder
-            read_only = not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK))
+            read_only = not self._writable()
         try:
             if read_only:
                 self._open_read_only()
@@ -147,9 +147,10 @@ class TrialStore:
                 try:
                     self._open_writable()
                 except sqlite3.OperationalError as exc:
-                    if "readonly" not in str(exc):
+                    # "unable to open database file": the -wal cannot be created (a read-only mount or folder)
+                    if "readonly" not in str(exc) and self._writable():
                         raise
-                    self._conn.close()
+                    self._close_after_failed_open()
                     if create:  # a sweep: it must write
                         raise ValueError(f"trial store {self.path} is read-only ({exc}); a sweep writes its store: make it "
                                          "writable or copy it to a writable folder (reports read it as it is)") from None
@@ -162,6 +163,10 @@ class TrialStore:
             if _is_damage(exc):
                 raise self._damaged(exc) from None
             raise ValueError(f"{self.path} is not a gtransfer trial store: {exc}") from None
+
+    def _writable(self) -> bool:
+        """Whether this process may write the store and create its ``-wal`` beside it (False on a read-only mount)."""
+        return os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
 
     def _close_after_failed_open(self) -> None:
         conn = getattr(self, "_conn", None)

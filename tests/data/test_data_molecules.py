@@ -440,3 +440,25 @@ def test_two_processes_building_one_cache_build_it_once_and_both_read_it(small_b
         worker.join(120)
     assert [worker.exitcode for worker in workers] == [0, 0]
     assert log.read_text().splitlines() == ["built"]  # without the lock: two builds (checked by hand)
+
+
+@pytest.mark.parametrize("index, problem", [(-1, r"1 index\(es\) outside 0..39 \(e.g. -1\)"),
+                                            (999999, r"1 index\(es\) outside 0..39 \(e.g. 999999\)")])
+def test_official_split_index_outside_the_dataset_is_refused_naming_the_file(official_folder, tmp_path, index, problem):
+    test_file = official_folder / "split" / "scaffold" / "test.csv.gz"
+    _write_csv_gz(test_file, [35, 36, index])
+    dataset = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", verify_size=False)
+    with pytest.raises(ValueError, match=rf"test.csv.gz: the test split holds {problem}; the dataset has 40 graphs; "
+                                         r".*unzip the official download"):
+        dataset.get_idx_split()
+    _write_csv_gz(test_file, [35, 36, 39])
+    assert dataset.get_idx_split()["test"].tolist() == [35, 36, 39]
+
+
+def test_truncated_official_raw_file_is_named_not_blamed_on_the_cache(official_folder, tmp_path):
+    edges = official_folder / "raw" / "edge.csv.gz"
+    edges.write_bytes(edges.read_bytes()[:-20])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CorruptCacheWarning)  # no "rebuilding cache": no cache was there
+        with pytest.raises(DamagedFileError, match=r"edge.csv.gz is truncated or damaged \(EOFError.*unzip the official"):
+            load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", verify_size=False)

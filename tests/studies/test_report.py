@@ -292,3 +292,26 @@ def test_truth_trials_mixing_directions_are_refused(tmp_path):
         store.register_study("s", {"name": "s"}, keys)
         with pytest.raises(ValueError, match="mix metrics where higher is better and where lower is better"):
             ground_truth(store, "s", ReportConfig({"truth": "finetune", "truth_metrics": ["test_metric"]}))
+
+
+def test_a_full_disk_midway_leaves_the_previous_report_whole(study_store, tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    first = write_report(study_store, tmp_path)[0]
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    real_write_text = Path.write_text
+
+    def full_disk(self, text, *args, **kwargs):
+        if self.name == "report.md":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real_write_text(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_report(study_store, tmp_path)
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before and first.is_file()  # nothing half-written, no staging folder left
+    with pytest.raises(OSError, match="No space left"):
+        write_report(study_store, tmp_path / "fresh")
+    assert not any((tmp_path / "fresh").iterdir())  # no partial folder of CSVs without report.md

@@ -83,3 +83,54 @@ def test_missing_and_invalid_yaml_files(tmp_path):
     bad.write_text("name: [unclosed\n")
     with pytest.raises(ValueError, match="not valid YAML"):
         load_spec(bad)
+
+
+# -- bounds checked before anything is expanded (docs/security.md) ------------------------------------
+def _laughs(levels: int) -> str:
+    lines = ["name: laughs", "kind: score", "params:", '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        lines.append(f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def _one_line_error(tmp_path, text: str, pattern: str) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=pattern) as error:
+        load_spec(path)
+    assert "\n" not in str(error.value) and str(path) in str(error.value)
+
+
+def test_billion_laughs_spec_is_refused_before_expanding(tmp_path):
+    text = _laughs(9)
+    assert len(text) < 800  # the 700-byte file of the report, 10^9 values once expanded
+    _one_line_error(tmp_path, text, r"expands to more than 1,000,000 values once its YAML aliases are expanded")
+    assert load_spec(_write(tmp_path / "ok", _laughs(3))).stages[0]["params"]["a2"][0][0] == ["lol"] * 10
+
+
+def _write(folder, text):
+    folder.mkdir()
+    (folder / "spec.yaml").write_text(text)
+    return folder / "spec.yaml"
+
+
+def test_many_aliases_deep_nesting_and_huge_files_are_refused(tmp_path):
+    many = "name: n\nkind: score\nv: &v 1\nparams: {x: [" + ",".join(["*v"] * 1001) + "]}\n"
+    _one_line_error(tmp_path, many, r"uses more than 1,000 YAML aliases")
+    deep = "name: d\nkind: score\nparams: {x: " + "[" * 5000 + "]" * 5000 + "}\n"
+    _one_line_error(tmp_path, deep, r"nests lists and mappings more than 64 levels deep \(line 3\)")
+    huge = "name: h\nkind: score\nparams: {x: '" + "a" * (1 << 20) + "'}\n"
+    _one_line_error(tmp_path, huge, r"is 1,048,6\d\d bytes, more than the 1,048,576 a spec may have")
+    nested = "name: d\nkind: score\nparams: {x: " + "[" * 60 + "]" * 60 + "}\n"  # within the bound
+    assert load_spec(_write(tmp_path / "ok", nested)).stages[0]["kind"] == "score"
+
+
+def test_trial_count_is_bounded_before_expanding(tmp_path):
+    seeds = list(range(10_000))
+    grid = {f"g{i}": list(range(10)) for i in range(6)}  # 10^4 seeds x 10^6 grid points = 10^10 trials
+    text = "name: big\nkind: score\nseeds: " + str(seeds) + "\ngrid: " + str(grid) + "\n"
+    assert len(text) < 60_000
+    _one_line_error(tmp_path, text, r"expands to 10,000,000,000 trials .* more than the 1,000,000 a study may hold")
+    with pytest.raises(ValueError, match=r"2,000,000 trials"):
+        parse_spec({"name": "two", "stages": [{"kind": "a", "seeds": list(range(1_000_000))},
+                                              {"kind": "b", "seeds": list(range(1_000_000))}]})

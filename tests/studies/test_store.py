@@ -1,4 +1,5 @@
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -283,3 +284,32 @@ def test_a_store_in_a_read_only_folder_is_read_by_an_unprivileged_user(tmp_path)
         folder.chmod(stat.S_IRWXU)
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(package, ignore_errors=True)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="needs root and unshare to make a read-only bind mount")
+def test_a_finished_store_on_a_read_only_mount_is_opened_read_only_not_called_foreign(tmp_path):
+    """A real read-only file system: the folder is bind-mounted read-only in a private mount namespace."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "results.db"
+    with TrialStore(path) as store:
+        key, _ = _record(store, 0, result={"acc": 0.75})
+    code = (
+        "import sys\n"
+        "from gtransfer.studies.store import TrialStore\n"
+        "with TrialStore(sys.argv[1], create=False) as store:\n"
+        "    print(store.read_only, store.get(sys.argv[2]).result['acc'])\n"
+        "try:\n"
+        "    TrialStore(sys.argv[1])\n"
+        "except ValueError as error:\n"
+        "    print(str(error).split(';')[0], len(str(error).splitlines()))\n"
+    )
+    script = (f'mount --bind "{folder}" "{folder}" && mount -o remount,ro,bind "{folder}" "{folder}" && '
+              f'"{sys.executable}" -c "$0" "{path}" {key}')
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script, code], capture_output=True, text=True, env=env, timeout=120)
+    if "mount" in result.stderr and result.returncode != 0 and "Traceback" not in result.stderr:
+        pytest.skip(f"cannot make a read-only bind mount here: {result.stderr.strip()[:200]}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["True 0.75", f"trial store {path} is read-only (unable to open database file) 1"]

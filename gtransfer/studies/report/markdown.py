@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gtransfer.io.atomic import writable_folder
+from gtransfer.io.atomic import atomic_folder, writable_folder
 from gtransfer.io.names import safe_name
 from gtransfer.studies.report import plots
 from gtransfer.studies.report.tables import (
@@ -82,10 +82,21 @@ def truth_label(config: ReportConfig) -> str:
 
 
 def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
-    """Tables, plots and ``report.md`` for one study under ``out_dir``; returns the markdown path."""
+    """Tables, plots and ``report.md`` for one study under ``out_dir``; returns the markdown path.
+
+    The report is built in a staging folder beside ``out_dir`` that replaces it once complete
+    (:func:`gtransfer.io.atomic.atomic_folder`): an error or a full disk midway leaves the previous
+    report as it was, never a folder of CSVs without its ``report.md``.
+    """
+    out_dir = Path(out_dir)
+    with atomic_folder(out_dir) as staging:
+        _fill_study_report(store, study, staging)
+    return out_dir / "report.md"
+
+
+def _fill_study_report(store: TrialStore, study: str, out_dir: Path) -> None:
     spec = store.studies()[study]
     config = ReportConfig(spec.get("report"))
-    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "plots").mkdir(exist_ok=True)
     lines = [f"# Study `{study}`", ""]
     if spec.get("description"):
@@ -132,9 +143,7 @@ def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
         wide = timing.pivot_table(index=["n", "d"], columns="metric", values="seconds").reset_index()
         lines += ["## Cost of the metrics as n and d grow", "", "Seconds (best of repeats), on the machine that ran the trials.", "",
                   _markdown(wide, digits=4), "![timing](plots/timing.png)", ""]
-    path = out_dir / "report.md"
-    path.write_text("\n".join(lines))
-    return path
+    (out_dir / "report.md").write_text("\n".join(lines))  # inside the staging folder: atomic with it
 
 
 def _correlation_section(store: TrialStore, study: str, config: ReportConfig, out_dir: Path) -> list[str]:

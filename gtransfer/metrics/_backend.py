@@ -271,6 +271,21 @@ class NumpyBackend(Backend):
     def item(self, x: SupportsFloat) -> float:
         return float(x)
 
+    def logsumexp_rows(self, x: np.ndarray) -> np.ndarray:
+        """log sum_j exp(x_ij) for each row, shifted by the row's largest entry (no overflow)."""
+        top = x.max(axis=1)
+        return top + np.log(np.exp(x - top[:, None]).sum(axis=1))
+
+    def svdvals(self, a: np.ndarray) -> np.ndarray:
+        """Singular values of a matrix (or a stack of matrices), descending."""
+        with one_blas_thread():
+            return np.linalg.svd(a, compute_uv=False)
+
+    def solve(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a^{-1} b for a square non-singular ``a`` (LU with partial pivoting)."""
+        with one_blas_thread():
+            return np.linalg.solve(a, b)
+
 
 def _apply_reflectors_transposed(reduced: np.ndarray, tau: np.ndarray, b: np.ndarray, block: int = 64) -> None:
     """b <- Q^T b in place, for Q = H_0 H_1 ... H_{m-2} of dsytrd's lower reduction: H_i = I - tau_i v_i v_i^T,
@@ -435,6 +450,15 @@ class TorchBackend(Backend):
 
     def item(self, x: SupportsFloat) -> float:
         return float(x)
+
+    def logsumexp_rows(self, x: torch.Tensor) -> torch.Tensor:
+        return self.torch.logsumexp(x, dim=1)
+
+    def svdvals(self, a: torch.Tensor) -> torch.Tensor:
+        return self.torch.linalg.svdvals(a)
+
+    def solve(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.torch.linalg.solve(a, b)
 
 
 def backend_for(x: object, device: str | None = None) -> Backend:

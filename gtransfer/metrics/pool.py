@@ -13,8 +13,10 @@ can change every score, and only the order within one pool means anything (not t
 pools or targets). The scores lie in [sum of negative weights, sum of positive weights]; the best
 model on every component gets the sum of the positive weights.
 
-A component on which every model ties (range 0) is set to 0 for every model (the released code
-divides 0 by 0 and returns NaN): it cannot tell the candidates apart, so it adds nothing.
+A component on which every model ties is set to 0 for every model (the released code divides 0 by 0
+and returns NaN): it cannot tell the candidates apart, so it adds nothing. Values within a relative
+``TIE_RTOL`` = 1e-9 of each other count as a tie: min-max would otherwise blow rounding noise up to
+the full [0, 1] range (ETran's LDA term saturates at 1 for every model when n < d, for instance).
 
 Reports that store the components of each (model, target) can combine them later with
 :func:`combine_components`, without the embeddings.
@@ -32,6 +34,9 @@ from ._backend import Array, _is_torch_tensor
 __all__ = ["PoolMetricSpec", "min_max_normalise", "combine_components", "pool_items", "score_pool"]
 
 K = TypeVar("K", bound=Hashable)
+
+#: A component whose range over the pool is at most this fraction of its largest magnitude is a tie.
+TIE_RTOL = 1e-9
 
 
 def pool_items(features_by_model: Mapping[K, Array] | Sequence[Array], name: str = "features_by_model") -> list[tuple[K | int, Array]]:
@@ -62,7 +67,7 @@ def pool_items(features_by_model: Mapping[K, Array] | Sequence[Array], name: str
 
 
 def min_max_normalise(values: Mapping[K, float]) -> dict[K, float]:
-    """(v - min) / (max - min) over the pool; 0 for every model when all tie.
+    """(v - min) / (max - min) over the pool; 0 for every model when all tie (within ``TIE_RTOL``).
 
     Raises:
         ValueError: a NaN or infinite value (named by its key).
@@ -72,7 +77,7 @@ def min_max_normalise(values: Mapping[K, float]) -> dict[K, float]:
         raise ValueError(f"pool components must be finite, got {bad}")
     low, high = min(values.values()), max(values.values())
     span = high - low
-    if span == 0.0:
+    if span <= TIE_RTOL * max(abs(low), abs(high)):
         return {key: 0.0 for key in values}
     return {key: (value - low) / span for key, value in values.items()}
 

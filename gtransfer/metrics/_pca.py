@@ -57,17 +57,19 @@ class PrincipalComponents:
         return out
 
 
-def principal_components(checked: CheckedFeatures) -> PrincipalComponents:
-    """PCA of validated features through one Gram product (see the module docstring)."""
+def principal_components(checked: CheckedFeatures, top: int | None = None) -> PrincipalComponents:
+    """PCA of validated features through one Gram product (see the module docstring): every component, or
+    only the ``top`` largest (then ``variances`` and ``rank`` count those only)."""
     be = checked.backend
     n, d = checked.shape
     stats = compute_statistics(checked, np.zeros(n, dtype=np.int64), frozenset({"gram"}))
-    values, vectors = be.eigh(stats.gram)
+    full = int(stats.gram.shape[0])
+    values, vectors = be.eigh(stats.gram) if top is None or top >= full else be.eigh_top(stats.gram, top)
     size = int(values.shape[0])
     descending = as_backend(be, np.arange(size - 1, -1, -1))
     values, vectors = values[descending], vectors[:, descending]
     host = np.maximum(np.asarray(be.to_numpy(values), dtype=np.float64), 0.0)
-    rank = int((host > rank_tolerance(host, size)).sum()) if size else 0
+    rank = int((host > rank_tolerance(host, full)).sum()) if size else 0  # the largest is among the top ones
     with np.errstate(over="ignore"):  # the caller's units may be beyond float64 (a variance of 1e600 is inf)
         variances = np.ldexp(host / max(n - 1, 1), -2 * checked.log2_scale)
     return PrincipalComponents(checked, stats.primal, values, vectors, variances, rank)

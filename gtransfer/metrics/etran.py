@@ -15,7 +15,7 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
-from ._backend import Array, on_one_blas_thread
+from ._backend import Array, NotPositiveDefiniteError, on_one_blas_thread
 from ._discriminant import Discriminant, class_means, lda_shrinkage, shrunk, within_scatter
 from ._pca import principal_components
 from ._statistics import _row_blocks, compute_statistics
@@ -45,6 +45,33 @@ def _caller_units(checked: CheckedFeatures) -> float:
     """The factor 4**-log2_scale turning a second moment of the checked features into the caller's units,
     clamped to 2**+-1000 (beyond, exp(-5 lambda) and the posteriors are already at their limits)."""
     return math.ldexp(1.0, max(-1000, min(1000, -2 * checked.log2_scale)))
+
+
+def _span_coordinates(checked: CheckedFeatures) -> Array:
+    """(n, m) centred coordinates of the samples in an orthonormal frame of their span (n < d).
+
+    The rows of the Cholesky factor L of K + (s/n) 1 1^T (K the centred kernel, s its mean diagonal)
+    have the inner products of the centred samples plus s/n, i.e. they are the samples with one constant
+    coordinate appended, in a rotated frame; a rotation and a constant coordinate change no LDA posterior
+    (the shrinkage target carries the original d). One factorisation (n^3/3) instead of an
+    eigendecomposition. When K has rank below n - 1 (repeated samples) the principal scores of its
+    non-null components serve instead."""
+    from ._linalg import _SINGULAR_PIVOT
+
+    be = checked.backend
+    n, _ = checked.shape
+    kernel = compute_statistics(checked, np.zeros(n, dtype=np.int64), frozenset({"gram"})).gram
+    scale = be.item(be.diag(kernel).sum()) / n
+    if scale > 0:
+        try:
+            lower = be.cholesky(kernel + scale / n)
+            pivots = be.to_numpy(be.diag(lower)) ** 2
+            if pivots.min() > _SINGULAR_PIVOT * pivots.max():
+                return lower - lower.sum(0) / n
+        except NotPositiveDefiniteError:
+            pass
+    pcs = principal_components(checked)
+    return pcs.scores(pcs.rank)
 
 
 def _tail_count(tail: float, n: int) -> int:
@@ -145,9 +172,8 @@ def etran_cls(features: Array, labels: Array, *, mode: Literal["lda", "official"
         within = (stats.gram - (means * as_backend(be, counts.astype(np.float64))[:, None]).T @ means) / n
         within = 0.5 * (within + within.T)
         blocks: Iterator[tuple[Array, np.ndarray]] = ((rows, labels[s:e]) for s, e, rows in _blocks(checked, centred=True))
-    else:  # dual: the principal scores of every non-null component span the samples exactly
-        pcs = principal_components(checked)
-        z = pcs.scores(pcs.rank)
+    else:  # dual: coordinates of the samples in their own span (every sample, mean and scatter lies there)
+        z = _span_coordinates(checked)
         means = class_means(be, z, labels, counts)
         within = within_scatter(be, z, labels, means)
         blocks = iter([(z, labels)])

@@ -56,7 +56,7 @@ def _pca_project(checked: CheckedFeatures, pca_dim: int) -> CheckedFeatures:
     if not 1 <= pca_dim <= min(n, d):
         raise ValueError(f"pca_dim must be in [1, {min(n, d)}], got {pca_dim}")
     backend = checked.backend
-    projected = principal_components(checked).scores(pca_dim)
+    projected = principal_components(checked, top=pca_dim).scores(pca_dim)
     return CheckedFeatures(projected, backend, backend.column_sums(projected), checked.log2_scale)
 
 

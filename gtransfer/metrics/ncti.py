@@ -93,7 +93,7 @@ def ncti_components(features: Array, labels: Array, *, n_components: int = 64, d
             "within-class variability to measure; give more samples per class"
         )
     be = checked.backend
-    pcs = principal_components(checked)
+    pcs = principal_components(checked, top=int(n_components))
     keep = min(int(n_components), pcs.rank)  # the rank is at most min(d, n - 1)
     if keep == 0:
         raise ValueError("features are constant (every principal variance is zero): NCTI needs varying features")

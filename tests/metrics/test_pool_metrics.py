@@ -294,3 +294,12 @@ def test_pool_metrics_on_cuda_equal_numpy(name, n, d, c):
     on_gpu = pool_fn({key: torch.from_numpy(x).cuda() for key, x in pool.items()}, labels)
     assert on_gpu == pytest.approx(pool_fn(pool, labels), abs=1e-9)
     assert pool_fn(pool, labels, device="cuda") == pytest.approx(pool_fn(pool, labels), abs=1e-9)
+
+
+def test_the_benchmark_times_a_pool_metric_by_one_models_components():
+    from gtransfer.bench.metrics import SUITE, metric_runner
+
+    pool, labels = make_pool(seed=18)
+    for name, (_, components_fn) in POOL_METRICS.items():
+        components_close(metric_runner(name, pool["signal1.0"], labels)(), components_fn(pool["signal1.0"], labels), 1e-12)
+        assert {case.n < case.d for case in SUITE if case.metric == name} == {True, False}

@@ -129,3 +129,18 @@ def test_the_fixture_covers_both_branches_and_states_its_source():
     branches = {OFFICIAL["values"][case][f"ncti_x{scale}"]["branch"] for case, scale in NCTI_CASES}
     assert branches == {"svd", "eigen"}
     assert "b18d395" in OFFICIAL["source"]["ncti"] and "d4551ed" in OFFICIAL["source"]["etran"]
+
+
+def test_etran_lda_with_n_below_d_and_repeated_samples_equals_scikit_learn():
+    """Repeated samples make the centred kernel rank-deficient beyond the constant vector: the span's
+    coordinates then come from the principal scores instead of a Cholesky factor; same value."""
+    x, y = make_task(60, 150, 3, seed=5, scale=0.05, separation=0.3)
+    x, y = np.vstack([x, x[:12]]), np.concatenate([y, y[:12]])
+    n = y.size
+    means = np.stack([x[y == k].mean(0) for k in range(3)])
+    deviations = x - means[y]
+    shrinkage = max(np.exp(-5.0 * np.linalg.eigvalsh(deviations.T @ deviations / n).max()), 1e-10)
+    posteriors = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage).fit(x, y).predict_proba(x)
+    expected = posteriors[np.arange(n), y].mean()
+    assert expected < 0.999
+    assert etran_cls(x, y) == pytest.approx(expected, rel=1e-9)

@@ -18,7 +18,7 @@ import numpy as np
 from ._backend import Array, NotPositiveDefiniteError, on_one_blas_thread
 from ._discriminant import Discriminant, class_means, lda_shrinkage, shrunk, within_scatter
 from ._pca import principal_components
-from ._statistics import _row_blocks, compute_statistics
+from ._statistics import compute_statistics
 from ._validation import CheckedFeatures, as_backend, check_features, check_labels
 from .pool import score_pool
 
@@ -37,8 +37,10 @@ def _blocks(checked: CheckedFeatures, *, centred: bool) -> Iterator[tuple[int, i
     """float64 row blocks of the checked features on their backend, optionally minus the global mean."""
     n, d = checked.shape
     mean = checked.column_sums / n
-    for start, end, rows in _row_blocks(checked.features, checked.backend, n, max(1, _BLOCK_BYTES // (8 * d))):
-        yield start, end, (rows - mean) if centred else rows
+    step = max(1, _BLOCK_BYTES // (8 * d))  # blocks of 16 MiB: their centred copies stay in cache
+    for start in range(0, n, step):
+        rows = checked.backend.rows(checked.features, slice(start, min(n, start + step)))
+        yield start, min(n, start + step), (rows - mean) if centred else rows
 
 
 def _caller_units(checked: CheckedFeatures) -> float:

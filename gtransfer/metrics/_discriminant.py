@@ -14,9 +14,10 @@ import numpy as np
 
 from ._backend import Array, Backend
 from ._linalg import rank_tolerance
-from ._validation import as_backend
+from ._validation import CheckedFeatures, as_backend, check_features, check_labels
 
 __all__ = [
+    "checked_class_task",
     "Discriminant",
     "class_means",
     "within_scatter",
@@ -29,6 +30,13 @@ __all__ = [
 #: The released SFDA/ETran regularisation: lambda = max(exp(-a * lambda_max(S_w)), floor).
 SHRINKAGE_DECAY = 5.0
 SHRINKAGE_FLOOR = 1e-10
+
+
+def checked_class_task(features: Array, labels: Array, device: str | None) -> tuple[CheckedFeatures, np.ndarray, np.ndarray]:
+    """(validated features on their backend, host labels 0..C-1, class counts)."""
+    checked = check_features(features, device=device)
+    labels = check_labels(labels, checked.shape[0])
+    return checked, labels, np.bincount(labels)
 
 
 @dataclass

@@ -16,10 +16,10 @@ from typing import Literal, TypeVar
 import numpy as np
 
 from ._backend import Array, NotPositiveDefiniteError, on_one_blas_thread
-from ._discriminant import Discriminant, class_means, lda_shrinkage, shrunk, within_scatter
+from ._discriminant import Discriminant, checked_class_task, class_means, lda_shrinkage, shrunk, within_scatter
 from ._pca import principal_components
 from ._statistics import compute_statistics
-from ._validation import CheckedFeatures, as_backend, check_features, check_labels
+from ._validation import CheckedFeatures, as_backend, check_features
 from .pool import score_pool
 
 __all__ = ["etran", "etran_components", "etran_energy", "etran_cls", "ETRAN_WEIGHTS", "ETRAN_MODES"]
@@ -155,10 +155,8 @@ def etran_cls(features: Array, labels: Array, *, mode: Literal["lda", "official"
     """
     if mode not in ETRAN_MODES:
         raise ValueError(f"mode must be one of {ETRAN_MODES}, got {mode!r}")
-    checked = check_features(features, device=device)
+    checked, labels, counts = checked_class_task(features, labels, device)
     n, d = checked.shape
-    labels = check_labels(labels, n)
-    counts = np.bincount(labels)
     be = checked.backend
     if mode == "official":
         stats = compute_statistics(checked, labels, frozenset({"class_sums"}))
@@ -242,13 +240,14 @@ def etran(
         {model: ETran score}, in the pool's order.
 
     Examples:
+        A pool given as a list is keyed by position:
+
         >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> labels = np.arange(300) % 3
-        >>> signal = np.eye(8)[labels]
-        >>> pool = {scale: rng.standard_normal((300, 8)) + scale * signal for scale in (0.0, 1.0, 4.0)}
-        >>> {name: round(value, 3) for name, value in etran(pool, labels).items()}
-        {0.0: 0.0, 1.0: 0.268, 4.0: 1.0}
+        >>> rng = np.random.default_rng(1)
+        >>> labels = np.arange(200) % 2
+        >>> pool = [rng.standard_normal((200, 6)) + shift * labels[:, None] for shift in (0.5, 2.0, 0.0)]
+        >>> {model: round(value, 3) for model, value in etran(pool, labels).items()}
+        {0: 0.349, 1: 1.0, 2: 0.0}
     """
     if not 0.0 <= energy_weight <= 1.0:
         raise ValueError(f"energy_weight must be in [0, 1] (official 0.15), got {energy_weight}")

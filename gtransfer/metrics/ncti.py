@@ -14,9 +14,9 @@ from typing import TypeVar
 import numpy as np
 
 from ._backend import Array, on_one_blas_thread
-from ._discriminant import SHRINKAGE_FLOOR, Discriminant, between_scatter, class_means, generalized_eigh, shrunk, within_scatter
+from ._discriminant import SHRINKAGE_FLOOR, Discriminant, between_scatter, checked_class_task, class_means, generalized_eigh, shrunk, within_scatter
 from ._pca import principal_components
-from ._validation import as_backend, check_features, check_labels
+from ._validation import as_backend
 from .pool import score_pool
 
 __all__ = ["ncti", "ncti_components", "NCTI_WEIGHTS"]
@@ -82,10 +82,8 @@ def ncti_components(features: Array, labels: Array, *, n_components: int = 64, d
     """
     if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
         raise ValueError(f"n_components must be a positive integer (official: 64), got {n_components!r}")
-    checked = check_features(features, device=device)
+    checked, labels, counts = checked_class_task(features, labels, device)
     n, d = checked.shape
-    labels = check_labels(labels, n)
-    counts = np.bincount(labels)
     num_classes = counts.size
     if n <= num_classes:
         raise ValueError(

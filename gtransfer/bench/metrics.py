@@ -57,6 +57,11 @@ SUITE = [
     Case("TransRate, C=1000", 200000, 2048, 1000, "transrate", 3.0, gpu_only=True),
     Case("GBC, C=1000", 200000, 2048, 1000, "gbc", 3.0, gpu_only=True),
     Case("score_all, 200000 x 2048", 200000, 2048, 1000, "score_all", 3.5, gpu_only=True),
+    # issue 26, the pool-relative metrics: one model's components (a pool of M costs M times this)
+    Case("NCTI components", 20000, 1024, 100, "ncti", 3.0),
+    Case("NCTI components, n < d", 1000, 4096, 10, "ncti", 3.5),
+    Case("ETran components", 20000, 1024, 100, "etran", 3.0),
+    Case("ETran components, n < d", 1000, 4096, 10, "etran", 4.0),
 ]
 
 
@@ -128,6 +133,8 @@ def peak_gpu_bytes(fn: Callable, device: str) -> int | None:
 def metric_runner(name: str, features: Array, labels: Array) -> Callable[[], float | dict[str, float]]:
     if name == "score_all":
         return lambda: metrics.score_all(features, labels, metrics=FAST_SCORE_ALL)
+    if name in metrics.POOL_METRIC_SPECS:  # a pool metric's cost is its per-model components, once per model
+        return lambda: metrics.POOL_METRIC_SPECS[name].components(features, labels)
     return lambda: metrics.METRICS[name](features, labels)
 
 

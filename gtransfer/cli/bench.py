@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--d", type=int, default=2048)
     one.add_argument("--classes", type=int, default=100)
     one.add_argument("--metrics", nargs="+", default=FAST_SCORE_ALL + ["score_all"],
-                     choices=sorted(metrics.METRICS) + ["score_all"])
+                     choices=sorted(metrics.METRICS) + ["score_all"] + sorted(metrics.POOL_METRICS))
     one.add_argument("--no-textbook", action="store_true", help="skip the slow textbook route")
     one.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="dtype of the features (the baseline Gram is float64)")
     suite = sub.add_parser("suite", help="the four reference configurations of the metric core, with their targets")

@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="encoder checkpoints (published .pth, gtransfer or DGL encoder checkpoints), published:NAME or random:ARCH")
     p.add_argument("--metrics", nargs="+", default=None, metavar="METRIC",
                    help="metrics to compute (space- or comma-separated); the first ranks (default shrinkage_h_score; "
-                        "logme, the one with a regression form, on regression targets)")
+                        "logme, the one with a regression form, on regression targets); ncti and etran are pool-relative: "
+                        "each encoder is scored against the others given")
     p.add_argument("--metric", dest="metrics", nargs="+", help=argparse.SUPPRESS)
     add_data_root_argument(p)
     add_max_samples_argument(p, "embed at most this many target samples")
@@ -65,6 +66,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"\n{'/'.join(named) or 'NCE/LEEP'} source per encoder (--source {args.source}):")
             for encoder, source in zip(ranking["encoder"], sources):
                 print(f"  {encoder}: {source}")
+        from gtransfer.metrics import POOL_METRICS
+
+        pooled = [m for m in ranking.columns if m in POOL_METRICS]
+        if pooled:  # their values are relative to this table's encoders
+            print(f"\n{', '.join(pooled)}: pool-relative, min-max over these {len(ranking)} encoders; "
+                  "compare within this table only")
     for reason in skipped.values():
         print(f"skipped: {reason}", file=sys.stderr)
     return 0

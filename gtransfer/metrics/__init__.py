@@ -5,6 +5,8 @@ runs in float64 where the input lives. The core knows nothing about graphs or im
 
 Every metric: ``metric(features, labels) -> float`` (NCE takes hard source labels, LEEP source
 probabilities). ``score_all`` computes many at once, sharing one pass over the features.
+Pool-relative metrics (NCTI, ETran: ``POOL_METRICS``) take the whole candidate pool instead:
+``metric(features_by_model, labels) -> {model: score}``.
 """
 
 from ._backend import Array
@@ -19,11 +21,14 @@ from .corrections import (
     normalized_leep,
     normalized_nce,
 )
+from .etran import etran, etran_cls, etran_components, etran_energy
 from .gbc import gbc
 from .hscore import h_score, ledoit_wolf_shrinkage, shrinkage_h_score
 from .leep import leep, nce, nleep
 from .logme import logme, logme_regression
-from .registry import FEATURE_METRICS, METRIC_SPECS, METRICS, SOURCE_METRICS, MetricSpec, Scores, score_all
+from .ncti import ncti, ncti_components
+from .pool import PoolMetricSpec, combine_components, min_max_normalise
+from .registry import FEATURE_METRICS, METRIC_SPECS, METRICS, POOL_METRIC_SPECS, POOL_METRICS, SOURCE_METRICS, MetricSpec, Scores, score_all
 from .transrate import transrate
 
 __all__ = [
@@ -56,4 +61,15 @@ __all__ = [
     "CORRECTIONS",
     "as_class_indices",
     "Array",
+    "ncti",
+    "ncti_components",
+    "etran",
+    "etran_components",
+    "etran_energy",
+    "etran_cls",
+    "POOL_METRICS",
+    "POOL_METRIC_SPECS",
+    "PoolMetricSpec",
+    "combine_components",
+    "min_max_normalise",
 ]

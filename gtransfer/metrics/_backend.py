@@ -197,6 +197,19 @@ class NumpyBackend(Backend):
         with one_blas_thread():
             return np.linalg.eigvalsh(a)
 
+    def eigh_top(self, a: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k largest eigenvalues (ascending) of symmetric ``a`` and their eigenvectors: LAPACK's dsyevr
+        on the index range, which skips the back-transformation of the other vectors (d = 1024, k = 64:
+        0.36 s against 0.93 s for a full ``eigh``, one thread)."""
+        size = a.shape[0]
+        if k >= size or 4 * k > size:
+            values, vectors = self.eigh(a)
+            return values[size - k :], vectors[:, size - k :]
+        from scipy.linalg import eigh
+
+        with one_blas_thread():
+            return eigh(a, subset_by_index=[size - k, size - 1], driver="evr")
+
     def eigh_projected(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Eigenvalues of symmetric ``a`` (ascending) and V^T b, V its eigenvectors, without forming V.
 
@@ -270,6 +283,21 @@ class NumpyBackend(Backend):
 
     def item(self, x: SupportsFloat) -> float:
         return float(x)
+
+    def logsumexp_rows(self, x: np.ndarray) -> np.ndarray:
+        """log sum_j exp(x_ij) for each row, shifted by the row's largest entry (no overflow)."""
+        top = x.max(axis=1)
+        return top + np.log(np.exp(x - top[:, None]).sum(axis=1))
+
+    def svdvals(self, a: np.ndarray) -> np.ndarray:
+        """Singular values of a matrix (or a stack of matrices), descending."""
+        with one_blas_thread():
+            return np.linalg.svd(a, compute_uv=False)
+
+    def solve(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a^{-1} b for a square non-singular ``a`` (LU with partial pivoting)."""
+        with one_blas_thread():
+            return np.linalg.solve(a, b)
 
 
 def _apply_reflectors_transposed(reduced: np.ndarray, tau: np.ndarray, b: np.ndarray, block: int = 64) -> None:
@@ -380,6 +408,10 @@ class TorchBackend(Backend):
     def eigvalsh(self, a: torch.Tensor) -> torch.Tensor:
         return self.torch.linalg.eigvalsh(a)
 
+    def eigh_top(self, a: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        values, vectors = self.torch.linalg.eigh(a)
+        return values[a.shape[0] - k :], vectors[:, a.shape[0] - k :]
+
     def eigh_projected(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Eigenvalues of symmetric ``a`` (ascending) and V^T b, V its eigenvectors."""
         values, vectors = self.torch.linalg.eigh(a)
@@ -435,6 +467,15 @@ class TorchBackend(Backend):
 
     def item(self, x: SupportsFloat) -> float:
         return float(x)
+
+    def logsumexp_rows(self, x: torch.Tensor) -> torch.Tensor:
+        return self.torch.logsumexp(x, dim=1)
+
+    def svdvals(self, a: torch.Tensor) -> torch.Tensor:
+        return self.torch.linalg.svdvals(a)
+
+    def solve(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.torch.linalg.solve(a, b)
 
 
 def backend_for(x: object, device: str | None = None) -> Backend:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ._backend import Array, on_one_blas_thread
+from ._pca import principal_components
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import CheckedFeatures, as_backend, check_features, check_labels
 
@@ -55,9 +56,7 @@ def _pca_project(checked: CheckedFeatures, pca_dim: int) -> CheckedFeatures:
     if not 1 <= pca_dim <= min(n, d):
         raise ValueError(f"pca_dim must be in [1, {min(n, d)}], got {pca_dim}")
     backend = checked.backend
-    x = backend.rows(checked.features, slice(None)) - checked.column_sums / n
-    _, vectors = backend.eigh(x.T @ x)
-    projected = x @ vectors[:, -pca_dim:]
+    projected = principal_components(checked, top=pca_dim).scores(pca_dim)
     return CheckedFeatures(projected, backend, backend.column_sums(projected), checked.log2_scale)
 
 

@@ -12,6 +12,7 @@ from ._statistics import compute_statistics
 from ._validation import check_features, check_labels, check_probabilities
 from .baselines import cross_validation_refusal, knn_accuracy, linear_probe_accuracy
 from .corrections import label_entropy, normalized_leep, normalized_nce_from_probs
+from .etran import ETRAN_WEIGHTS, etran, etran_components
 from .gbc import GBC_NEEDS, gbc, gbc_from_statistics
 from .hscore import (
     H_SCORE_NEEDS,
@@ -23,9 +24,14 @@ from .hscore import (
 )
 from .leep import leep, nce_from_probs, nleep, nleep_refusal
 from .logme import LOGME_NEEDS, logme, logme_from_statistics
+from .ncti import NCTI_WEIGHTS, ncti, ncti_components
+from .pool import PoolMetricSpec
 from .transrate import TRANSRATE_NEEDS, transrate, transrate_from_statistics
 
-__all__ = ["MetricSpec", "METRIC_SPECS", "METRICS", "FEATURE_METRICS", "SOURCE_METRICS", "Scores", "score_all"]
+__all__ = [
+    "MetricSpec", "METRIC_SPECS", "METRICS", "FEATURE_METRICS", "SOURCE_METRICS", "Scores", "score_all",
+    "POOL_METRIC_SPECS", "POOL_METRICS",
+]
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,18 @@ METRIC_SPECS: dict[str, MetricSpec] = {
 METRICS: dict[str, Callable] = {name: spec.function for name, spec in METRIC_SPECS.items()}
 FEATURE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "features")
 SOURCE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "source_probs")
+
+#: Pool-relative metrics: a model's score depends on the other candidates, so they take the whole pool
+#: (``function(features_by_model, labels)``) and are not in ``METRICS``/``score_all``; their per-model
+#: ``components`` can be computed one model at a time and combined over a pool later (``spec.combine``).
+POOL_METRIC_SPECS: dict[str, PoolMetricSpec] = {
+    spec.name: spec
+    for spec in [
+        PoolMetricSpec("ncti", ncti, ncti_components, NCTI_WEIGHTS, "NCTI, pool-relative (Wang et al. 2023)"),
+        PoolMetricSpec("etran", etran, etran_components, ETRAN_WEIGHTS, "ETran, pool-relative (Gholami et al. 2023)"),
+    ]
+}
+POOL_METRICS: dict[str, Callable] = {name: spec.function for name, spec in POOL_METRIC_SPECS.items()}
 
 
 class Scores(dict):
@@ -143,6 +161,13 @@ def score_all(
         names = list(FEATURE_METRICS) + (list(SOURCE_METRICS) if source_probs is not None else [])
     else:
         names = list(dict.fromkeys(metrics))
+        pool = [name for name in names if name in POOL_METRIC_SPECS]
+        if pool:
+            raise ValueError(
+                f"{pool} are pool-relative: a model's score depends on the other candidates, so score_all (one model) "
+                f"cannot compute them; call gtransfer.metrics.{pool[0]}(features_by_model, labels) with the whole pool "
+                f"(per-model parts: POOL_METRIC_SPECS[{pool[0]!r}].components), or `gtransfer rank --metrics {pool[0]}`"
+            )
         unknown = [name for name in names if name not in METRIC_SPECS]
         if unknown:
             raise ValueError(f"unknown metrics {unknown}; available: {sorted(METRIC_SPECS)}")

@@ -45,6 +45,11 @@ def rank_encoders(
 
     ``device`` (e.g. "cuda") computes the covariance-based metrics there (see ``score_all``).
 
+    Pool-relative metrics (``ncti``, ``etran``: :data:`gtransfer.metrics.POOL_METRICS`) are computed from the
+    embeddings each encoder already has: their per-encoder components in the loop, combined over every
+    encoder ranked (min-max over this pool, per task then the mean over tasks) once all are in. Their values
+    change when the set of encoders changes; they need at least two encoders and the same target rows.
+
     Returns:
         a frame with ``rank``, ``encoder``, one column per metric (``alpha`` and ``h_score`` after
         ``shrinkage_h_score`` on a classification target), ``n``, ``d``, ``tasks_scored`` for a
@@ -65,7 +70,7 @@ def rank_encoders(
     from gtransfer.data.targets import parse_target
     from gtransfer.embeddings.targets import target_embeddings
     from gtransfer.metrics import METRICS, ledoit_wolf_shrinkage
-    from gtransfer.metrics.registry import SOURCE_METRICS
+    from gtransfer.metrics.registry import POOL_METRIC_SPECS, SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.scoring import source_probs_for
     from gtransfer.selection.source_probs import SOURCES
@@ -73,9 +78,9 @@ def rank_encoders(
 
     if isinstance(metrics, str):
         metrics = [metrics]
-    unknown = [m for m in metrics or () if m not in METRICS]
+    unknown = [m for m in metrics or () if m not in METRICS and m not in POOL_METRIC_SPECS]
     if unknown or (metrics is not None and not metrics):
-        raise ValueError(f"unknown metric(s) {unknown or metrics}; choose from {', '.join(sorted(METRICS))}")
+        raise ValueError(f"unknown metric(s) {unknown or metrics}; choose from {', '.join(sorted(METRICS) + sorted(POOL_METRIC_SPECS))}")
     if not encoders:
         raise ValueError("give at least one encoder")
     if source not in SOURCES:
@@ -83,6 +88,7 @@ def rank_encoders(
     kind = dataset_kind(parse_target(target)[0])  # a bad target string fails here, before any slow work
     specs = [resolve_encoder(encoder, data_root) for encoder in encoders]
     rows, skipped = [], {}
+    pool_parts: dict[str, dict] = {}  # pool-relative metrics: per-encoder components, combined once all are in
     for spec in tqdm(specs, desc=f"rank on {target}", unit="encoder", disable=not progress, dynamic_ncols=True):
         problem = spec.fit_problem(target, kind)
         if problem is not None:
@@ -105,7 +111,9 @@ def rank_encoders(
         head_probs = None
         if any(m in SOURCE_METRICS for m in metrics):
             row["source"], head_probs = source_probs_for(spec, features, embeddings, source=source)
-        computable = [m for m in metrics if head_probs is not None or m not in SOURCE_METRICS]
+        computable = [m for m in metrics if (head_probs is not None or m not in SOURCE_METRICS) and m not in POOL_METRIC_SPECS]
+        if any(m in POOL_METRIC_SPECS for m in metrics):
+            pool_parts[spec.name] = _pool_components(features, labels, embeddings.task_kind, metrics, device, pool_parts)
         scores = score_target(features, labels, embeddings.task_kind, metrics=computable, source_probs=head_probs,
                               device=device) if computable else {}
         scores = {**{m: float("nan") for m in metrics}, **scores}  # NCE/LEEP without a source head: NaN
@@ -121,7 +129,53 @@ def rank_encoders(
     if not rows:
         reasons = sorted(set(skipped.values()))
         raise ValueError(f"no encoder can be ranked on {target}:\n" + "\n".join(f"  {reason}" for reason in reasons))
+    if pool_parts:
+        _fill_pool_scores(rows, pool_parts, target)
     frame = pd.DataFrame(rows).sort_values(metrics[0], ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame.attrs["skipped"] = skipped
     return frame
+
+
+def _pool_components(
+    features: np.ndarray, labels: np.ndarray, task_kind: str, metrics: Sequence[str], device: str | None, earlier: dict
+) -> dict:
+    """{"labels": the rows' labels, metric: {task: per-model components}} of one encoder, for the pool-relative
+    metrics among ``metrics`` (task None for class labels; each task with both classes for a multi-task
+    target, as :func:`gtransfer.selection.task_scores.score_target` scores them)."""
+    from gtransfer.metrics.registry import POOL_METRIC_SPECS
+
+    first = next(iter(earlier.values()), None)
+    if first is not None and not np.array_equal(first["labels"], labels, equal_nan=True):
+        raise ValueError("pool-relative metrics compare encoders on the same samples, but the encoders' target rows differ; "
+                         "rank them without ncti/etran, or with the same --max-samples and data")
+    if task_kind == "multitask":
+        tasks = {}
+        for column in range(labels.shape[1]):
+            rows = ~np.isnan(labels[:, column])
+            y = labels[rows, column].astype(np.int64)
+            if y.size and y.min() != y.max():
+                tasks[column] = (features[rows], y)
+    else:
+        tasks = {None: (features, labels)}
+    out: dict = {"labels": labels}
+    for name in (m for m in metrics if m in POOL_METRIC_SPECS):
+        out[name] = {task: POOL_METRIC_SPECS[name].components(x, y, device=device) for task, (x, y) in tasks.items()}
+    return out
+
+
+def _fill_pool_scores(rows: list[dict], pool_parts: dict, target: str) -> None:
+    """Each pool-relative metric's value in ``rows``: its components combined over every ranked encoder (per task,
+    then the mean over tasks)."""
+    from gtransfer.metrics.registry import POOL_METRIC_SPECS
+
+    if len(pool_parts) < 2:
+        names = sorted(name for name in next(iter(pool_parts.values())) if name != "labels")
+        raise ValueError(f"pool-relative metrics ({', '.join(names)}: each encoder is scored against the others) need at least "
+                         f"two encoders that can be ranked on {target}, got {len(pool_parts)}")
+    for name in (name for name in next(iter(pool_parts.values())) if name != "labels"):
+        tasks = next(iter(pool_parts.values()))[name]
+        per_task = [POOL_METRIC_SPECS[name].combine({encoder: parts[name][task] for encoder, parts in pool_parts.items()})
+                    for task in tasks]
+        for row in rows:
+            row[name] = float(np.mean([scores[row["encoder"]] for scores in per_task]))

@@ -176,7 +176,14 @@ def _rescaled(features: Array, backend: Backend, log2_scale: int) -> Array:
     return out
 
 
-def check_features(features: Array, name: str = "features", min_samples: int = 2, device: str | None = None) -> CheckedFeatures:
+def check_features(
+    features: Array,
+    name: str = "features",
+    min_samples: int = 2,
+    device: str | None = None,
+    *,
+    keep_constant_columns: bool = False,
+) -> CheckedFeatures:
     """Validate an (n, d) real feature matrix and prepare it for the statistics pass.
 
     Torch tensors are detached (``requires_grad`` is fine); a numpy masked array is accepted when no
@@ -184,7 +191,8 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
     NaN/inf check and comes from the same pass as the column sums (no copy); only when it fires are
     the bad entries counted. Columns that hold one value are dropped (a copy of the others; one zero
     column stays when none varies), with a ``ConstantColumnsWarning`` that counts them: every metric
-    is then the same whatever the constant, 1 or 1e30. Features
+    is then the same whatever the constant, 1 or 1e30. ``keep_constant_columns=True`` keeps them, for a
+    metric that reads the features' values rather than their variance (ETran's energy). Features
     of extreme magnitude are rescaled exactly by a power of two (see ``SAFE_LOG2_MAGNITUDE``).
     """
     features = _unmasked(features, name)
@@ -216,7 +224,7 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
             f"{name} contain {n_nan} NaN and {n_inf} infinite values in {rows.size} rows "
             f"(first rows: {rows[:5].tolist()}); drop or impute them first"
         )
-    if constant.any():
+    if constant.any() and not keep_constant_columns:
         features = _without_constant_columns(features, constant, name)
         magnitude = float(abs(features).max())  # of the columns that vary: the constants no longer set the scale
         column_sums = None if column_sums is None or constant.all() else column_sums[~constant]
@@ -229,7 +237,8 @@ def check_features(features: Array, name: str = "features", min_samples: int = 2
     if column_sums is None:
         column_sums = backend_for(features).column_sums(features)
     column_sums = backend.asarray(column_sums)
-    return CheckedFeatures(features, backend, column_sums, log2_scale, int(constant.sum()))
+    dropped = 0 if keep_constant_columns else int(constant.sum())
+    return CheckedFeatures(features, backend, column_sums, log2_scale, dropped)
 
 
 def check_labels(labels: Array, n_samples: int, name: str = "labels") -> np.ndarray:

@@ -105,7 +105,8 @@ def etran_energy(features: Array, *, tail: float = 0.005, device: str | None = N
     """
     if not 0.0 < tail <= 1.0:
         raise ValueError(f"tail must be a fraction in (0, 1] (official 0.005), got {tail}")
-    checked = check_features(features, device=device)
+    # the energy reads the features' values (a logsumexp per row), so a constant column counts here
+    checked = check_features(features, device=device, keep_constant_columns=True)
     n, _ = checked.shape
     be = checked.backend
     energies = np.empty(n)

@@ -170,10 +170,11 @@ def test_two_classes_a_class_of_one_sample_and_constant_columns(name):
     parts = components_fn(x, labels)
     assert all(np.isfinite(v) for v in parts.values())
     without = components_fn(pool["signal1.0"], labels)
-    if name == "ncti":  # a constant column has zero variance: the PCA drops it, nothing changes
+    if name == "ncti":  # the input checks drop constant columns exactly: nothing changes
         components_close(parts, without, 1e-9)
-    else:  # ETran's energy reads the constants; its LDA shrinks towards tr(S_w)/d with d = 15, not 12
+    else:  # ETran's energy reads the features' values, constants included; its LDA drops them like NCTI
         assert parts["energy"] > without["energy"]
+        assert parts["cls"] == pytest.approx(without["cls"], rel=1e-9)
         assert 0.5 < parts["cls"] <= 1.0
 
 
@@ -185,7 +186,7 @@ def test_ncti_below_64_dimensions_uses_every_direction():
     components_close(ncti_components(x @ rotation, labels), ncti_components(x, labels), 1e-9)
     fewer = ncti_components(x, labels, n_components=4)  # a genuinely smaller PCA differs
     assert abs(fewer["seli"] - ncti_components(x, labels)["seli"]) > 1e-3
-    with pytest.raises(ValueError, match="more samples than classes"):
+    with pytest.raises(ValueError, match="at least 2 samples per class"):
         ncti_components(x[:4], np.arange(4))
     with pytest.raises(ValueError, match="n_components"):
         ncti_components(x, labels, n_components=0)

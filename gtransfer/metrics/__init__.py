@@ -3,8 +3,8 @@
 Arrays in, a Python float out. Inputs may be numpy arrays or torch tensors on any device; the work
 runs in float64 where the input lives. The core knows nothing about graphs or images.
 
-Every metric: ``metric(features, labels) -> float`` (NCE takes hard source labels, LEEP source
-probabilities). ``score_all`` computes many at once, sharing one pass over the features.
+Every metric: ``metric(features, labels) -> float`` (NCE takes hard source labels, LEEP and
+PACTran-Dirichlet/Gamma source probabilities). ``score_all`` computes many at once, sharing one pass over the features.
 """
 
 from ._backend import Array
@@ -22,8 +22,11 @@ from .corrections import (
 from .gbc import gbc
 from .hscore import h_score, ledoit_wolf_shrinkage, shrinkage_h_score
 from .leep import leep, nce, nleep
-from .logme import logme, logme_regression
-from .registry import FEATURE_METRICS, METRIC_SPECS, METRICS, SOURCE_METRICS, MetricSpec, score_all
+from .logme import logme, logme_multilabel, logme_regression
+from .pactran import pactran_dirichlet, pactran_gamma, pactran_gaussian
+from .parc import parc
+from .registry import DEFAULT_SOURCE_METRICS, FEATURE_METRICS, METRIC_SPECS, METRICS, SOURCE_METRICS, MetricSpec, score_all
+from .sfda import sfda
 from .transrate import transrate
 
 __all__ = [
@@ -54,4 +57,11 @@ __all__ = [
     "CORRECTIONS",
     "as_class_indices",
     "Array",
+    "logme_multilabel",
+    "parc",
+    "sfda",
+    "pactran_dirichlet",
+    "pactran_gamma",
+    "pactran_gaussian",
+    "DEFAULT_SOURCE_METRICS",
 ]

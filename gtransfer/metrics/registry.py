@@ -21,6 +21,9 @@ from .hscore import (
 )
 from .leep import leep, nce_from_probs, nleep
 from .logme import LOGME_NEEDS, logme, logme_from_statistics
+from .pactran import pactran_dirichlet, pactran_gamma, pactran_gaussian
+from .parc import parc
+from .sfda import sfda
 from .transrate import TRANSRATE_NEEDS, transrate, transrate_from_statistics
 
 __all__ = ["MetricSpec", "METRIC_SPECS", "METRICS", "FEATURE_METRICS", "SOURCE_METRICS", "score_all"]
@@ -36,6 +39,7 @@ class MetricSpec:
     description: str
     needs: frozenset = frozenset()
     from_statistics: Callable | None = None
+    default: bool = True  # in score_all's default set; False for costly ones (O(n^2) PARC, L-BFGS PACTran) asked by name
 
 
 def _source_metric(name: str, function: Callable[[Array, Array], float], description: str) -> MetricSpec:
@@ -66,12 +70,23 @@ METRIC_SPECS: dict[str, MetricSpec] = {
         _source_metric("leep", leep, "LEEP (Nguyen et al. 2020)"),
         _source_metric("nce_normalized", normalized_nce_from_probs, "1 + NCE / H(Y)"),
         _source_metric("leep_normalized", normalized_leep, "1 + LEEP / H(Y)"),
+        # issue 26, metrics newer than the paper: asked for by name (not in score_all's default set)
+        MetricSpec("parc", parc, "features", "PARC x 100 (Bolya et al. 2021); O(n^2), n <= 5000", default=False),
+        MetricSpec("sfda", sfda, "features", "SFDA (Shao et al. 2022)", default=False),
+        MetricSpec("pactran_gaussian", pactran_gaussian, "features", "-PACTran-Gaussian, lambda = 1 (Ding et al. 2022)",
+                   default=False),
+        MetricSpec("pactran_dirichlet", pactran_dirichlet, "source_probs", "-PACTran-Dirichlet (Ding et al. 2022)",
+                   default=False),
+        MetricSpec("pactran_gamma", pactran_gamma, "source_probs", "-PACTran-Gamma (Ding et al. 2022)", default=False),
     ]
 }
 
 METRICS: dict[str, Callable] = {name: spec.function for name, spec in METRIC_SPECS.items()}
-FEATURE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "features")
+#: the feature metrics of score_all's default set
+FEATURE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "features" and spec.default)
+#: every metric that reads source probabilities (membership says a metric needs them)
 SOURCE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "source_probs")
+DEFAULT_SOURCE_METRICS = tuple(name for name in SOURCE_METRICS if METRIC_SPECS[name].default)
 
 
 def score_all(
@@ -94,8 +109,8 @@ def score_all(
         features: (n, d) array or tensor. labels: (n,) integers 0..C-1.
         source_probs: optional (n, Z) source-model probabilities, enabling NCE and LEEP (and their
             label-entropy corrections).
-        metrics: names from ``METRICS``; default: every feature metric, plus the source metrics
-            when ``source_probs`` is given.
+        metrics: names from ``METRICS``; default: every feature metric of the default set, plus its
+            source metrics when ``source_probs`` is given (PARC, SFDA and the PACTran members only by name).
         device: where to compute (a torch device name: "cpu", "cuda", "cuda:1"); default: where the
             features live.
 
@@ -103,7 +118,7 @@ def score_all(
         {metric name: value}, in the order requested, plus ``label_entropy`` (H(Y), nats).
     """
     if metrics is None:
-        names = list(FEATURE_METRICS) + (list(SOURCE_METRICS) if source_probs is not None else [])
+        names = list(FEATURE_METRICS) + (list(DEFAULT_SOURCE_METRICS) if source_probs is not None else [])
     else:
         names = list(dict.fromkeys(metrics))
         unknown = [name for name in names if name not in METRIC_SPECS]

@@ -94,7 +94,7 @@ def graph_score_trial(params: dict) -> dict:
         training split, :class:`gtransfer.data.class_subsets.TaskInfo`) and ``nce_leep_source`` (what NCE/LEEP were computed
         from; NaN NCE/LEEP with ``"none: ..."`` for an encoder without a source head).
     """
-    from gtransfer.metrics.registry import SOURCE_METRICS
+    from gtransfer.metrics.registry import DEFAULT_SOURCE_METRICS, SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import source_probabilities
     from gtransfer.selection.task_scores import score_target
@@ -112,7 +112,7 @@ def graph_score_trial(params: dict) -> dict:
         source = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input, **options)
         extra["nce_leep_source"] = source.source
         if source.probs is None:  # no source head: NCE/LEEP are undefined, not silently replaced
-            wanted = SOURCE_METRICS if metrics is None else [m for m in metrics if m in SOURCE_METRICS]
+            wanted = DEFAULT_SOURCE_METRICS if metrics is None else [m for m in metrics if m in SOURCE_METRICS]
             extra.update({name: float("nan") for name in wanted})
             metrics = None if metrics is None else [m for m in metrics if m not in SOURCE_METRICS]
         else:  # a multi-task target scores each task on its labelled rows: the source maps those rows
@@ -147,7 +147,7 @@ def graph_metric_timing_trial(params: dict) -> dict:
         input (N-LEEP on too few samples) gets NaN seconds and its reason under ``skipped_<metric>``.
     """
     from gtransfer.metrics import score_all
-    from gtransfer.metrics.registry import FEATURE_METRICS, SOURCE_METRICS
+    from gtransfer.metrics.registry import DEFAULT_SOURCE_METRICS, FEATURE_METRICS, SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import source_probabilities
     from gtransfer.studies.kinds.arrays import best_of
@@ -161,7 +161,7 @@ def graph_metric_timing_trial(params: dict) -> dict:
     probs = None
     if spec.source_head is not None:
         probs = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input).probs
-    metrics = params.get("metrics") or [*FEATURE_METRICS, *(SOURCE_METRICS if probs is not None else ())]
+    metrics = params.get("metrics") or [*FEATURE_METRICS, *(DEFAULT_SOURCE_METRICS if probs is not None else ())]
     out: dict = {"n": int(features.shape[0]), "d": int(features.shape[1]), "num_classes": int(np.unique(labels).size)}
     for name in metrics:
         if name in SOURCE_METRICS and probs is None:

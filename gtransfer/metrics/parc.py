@@ -1,0 +1,161 @@
+"""PARC: how well pairwise feature dissimilarities follow pairwise label dissimilarities."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._backend import Array, Backend, on_one_blas_thread
+from ._validation import as_backend, check_features, check_labels
+
+__all__ = ["parc", "PARC_MAX_SAMPLES"]
+
+#: PARC compares all n (n - 1) / 2 pairs: n = 5000 is 12.5 million pairs, about 0.5 GB of float64
+#: working arrays and a few seconds of sorting; above it the metric refuses (no silent subsample).
+PARC_MAX_SAMPLES = 5000
+
+
+def parc(features: Array, labels: Array, *, pca_dim: int | None = 32, max_samples: int = PARC_MAX_SAMPLES) -> float:
+    r"""PARC, Pairwise Annotation Representation Comparison (Bolya, Mittapalli, Hoffman, "Scalable
+    Diverse Model Selection for Accessible Transfer Learning", NeurIPS 2021).
+
+    The features are reduced to their top ``pca_dim`` principal components (exact eigendecomposition;
+    each component's sign fixed so that its largest loading is positive), each column standardised
+    (population variance; a constant column becomes 0, as scikit-learn's StandardScaler does), and
+    compared sample against sample:
+
+    .. math::
+        D_F[i, j] = 1 - r(z_i, z_j), \qquad
+        \mathrm{PARC} = 100\, \rho_S\big(\{D_F[i,j]\}_{i<j},\ \{b_{ij}\}_{i<j}\big),
+        \quad b_{ij} = [y_i \ne y_j],
+
+    r the Pearson correlation of two rows, rho_S Spearman's correlation with average ranks for ties.
+    The label dissimilarity of the paper, 1 - r(onehot_i, onehot_j), is 0 or C / (C - 1): it is built
+    exactly as the binary indicator b, so ties among label pairs never depend on BLAS rounding (the
+    reference's ``1 - corrcoef`` splits them by an ulp). As b has two values, Spearman's rho has the
+    closed form
+
+    .. math::
+        \rho_S = \big(\bar R_1 - \tfrac{m+1}{2}\big)\sqrt{p / (1-p)} \,/\, s_R,
+
+    with R the average ranks of the m = n(n-1)/2 values of D_F, R_1 their mean over different-class
+    pairs, p the fraction of different-class pairs and s_R the population standard deviation of R.
+    A row whose standardised features are all equal has no correlation with any other: it gets
+    r = 0 (dissimilarity 1) where the reference gives NaN.
+
+    Cost O(n d min(n, d) + n^2 pca_dim + n^2 log n) time and O(n^2) memory: above ``max_samples``
+    samples (default 5000) it raises instead of subsampling; draw a class-stratified probe set first.
+
+    Args:
+        features: (n, d) real array or tensor (computed where it lives, CUDA included).
+        labels: (n,) integers 0..C-1, every class present.
+        pca_dim: number of principal components (official default 32); None, or pca_dim >= d, keeps
+            the features as they are (standardised).
+        max_samples: the largest n accepted.
+
+    Returns:
+        100 rho_S in [-100, 100]; higher is better.
+
+    Raises:
+        ValueError: n above ``max_samples``; every pair of samples of different classes (each class a
+            single sample); fewer than two informative feature dimensions (every D_F equal).
+
+    Examples:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> labels = np.arange(60) % 3
+        >>> features = np.eye(3)[labels] * 4 + rng.standard_normal((60, 3))
+        >>> round(parc(features, labels), 2)
+        80.93
+        >>> round(parc(rng.standard_normal((60, 3)), labels), 2)
+        -1.0
+    """
+    checked = check_features(features)
+    labels = check_labels(labels, checked.shape[0])
+    n, d = checked.shape
+    if n > max_samples:
+        raise ValueError(
+            f"parc: {n} samples is above max_samples={max_samples}; PARC compares all n(n-1)/2 pairs "
+            f"(O(n^2) memory, {n * (n - 1) // 2} pairs here): score a class-stratified probe set of at most "
+            f"{max_samples} samples, or raise max_samples knowingly"
+        )
+    if pca_dim is not None and pca_dim < 1:
+        raise ValueError(f"parc: pca_dim must be a positive integer or None, got {pca_dim}")
+    return _parc(checked.backend, checked.features, labels, pca_dim)
+
+
+@on_one_blas_thread
+def _parc(be: Backend, features: Array, labels: np.ndarray, pca_dim: int | None) -> float:
+    n = int(features.shape[0])
+    x = be.rows(features, slice(None))
+    x = x - be.column_sums(x)[None, :] / n  # a new array: the caller's is never written
+    z = _principal_components(be, x, pca_dim)
+    std = be.sqrt(be.column_sums(z * z) / n)
+    scale = be.where(std > 0, 1.0 / be.maximum(std, 1e-300), 0.0)
+    z = z * scale[None, :]
+    z = z - be.column_sums(z.T)[:, None] / int(z.shape[1])  # centre each row over its dimensions
+    norms = be.sqrt(be.row_sq_norms(z))
+    inverse = be.where(norms > 0, 1.0 / be.maximum(norms, 1e-300), 0.0)
+    z = z * inverse[:, None]
+    dissimilarity = 1.0 - z @ z.T
+    upper = _upper_triangle(be, n)
+    values = dissimilarity[upper]
+    del dissimilarity
+    y = as_backend(be, labels)
+    different = (y[:, None] != y[None, :])[upper]
+    pairs = int(values.shape[0])
+    p = be.item(different.sum()) / pairs
+    if p >= 1.0:
+        raise ValueError("parc: every pair of samples has different labels (each class has one sample): "
+                         "the label dissimilarity is constant and Spearman's correlation undefined")
+    ranks = _average_ranks(be, values)
+    spread = math.sqrt(max(be.item(((ranks - (pairs + 1) / 2.0) ** 2).sum()) / pairs, 0.0))
+    if spread == 0.0:
+        raise ValueError("parc: every pair of samples is equally dissimilar in the features (fewer than two "
+                         "informative dimensions after standardisation): Spearman's correlation is undefined")
+    mean_different = be.item(be.where(different, ranks, 0.0).sum()) / (p * pairs)
+    return 100.0 * (mean_different - (pairs + 1) / 2.0) * math.sqrt(p / (1.0 - p)) / spread
+
+
+def _principal_components(be: Backend, x: Array, pca_dim: int | None) -> Array:
+    """Scores of the centred x on its top ``pca_dim`` principal components (x itself when that is all
+    of them); signs fixed by the loadings (largest |loading| positive), so the result does not depend
+    on the row order."""
+    n, d = int(x.shape[0]), int(x.shape[1])
+    if pca_dim is None or pca_dim >= d:
+        return x
+    k = min(pca_dim, n)
+    if n >= d:
+        _, vectors = be.eigh(x.T @ x)
+        loadings = vectors[:, d - k:]
+    else:
+        values, vectors = be.eigh(x @ x.T)
+        left = vectors[:, n - k:]
+        loadings = x.T @ left  # V diag(s) for the kept components: same signs as V
+    rows = be.arange(k)
+    biggest = be.to_numpy(abs(loadings)).argmax(0)
+    signs = be.where(loadings[as_backend(be, biggest), rows] < 0, -1.0, 1.0)
+    return x @ (loadings * signs[None, :])
+
+
+def _upper_triangle(be: Backend, n: int) -> Array:
+    """Boolean n x n mask of the pairs i < j (row-major order, as numpy's triu_indices)."""
+    index = be.arange(n)
+    return index[:, None] < index[None, :]
+
+
+def _average_ranks(be: Backend, values: Array) -> Array:
+    """Ranks 1..m of ``values`` with ties given their average rank (scipy's rankdata 'average')."""
+    if be.name == "numpy":
+        from scipy.stats import rankdata
+
+        return rankdata(values, method="average")
+    torch = be.torch
+    ordered, order = torch.sort(values)
+    _, inverse, counts = torch.unique_consecutive(ordered, return_inverse=True, return_counts=True)
+    ends = torch.cumsum(counts, 0).to(be.dtype)
+    average = ends - (counts.to(be.dtype) - 1.0) / 2.0
+    ranks = torch.empty_like(values)
+    ranks[order] = average[inverse]
+    return ranks

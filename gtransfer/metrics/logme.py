@@ -214,7 +214,8 @@ def _fixed_point_evidence(be: object, n: int, d: int, sigma: Array, z: Array, no
     k = int(sigma.shape[0])
     sigma = sigma[:, None]  # (k, 1), broadcast over columns
     z2 = z * z  # (k, C)
-    outside = norms - z2.sum(0)  # ||y||^2 - ||z||^2
+    outside = norms - z2.sum(0)  # ||y||^2 - ||z||^2, the residual outside the span of F
+    outside = outside * (outside > 0)  # >= 0: rounding leaves -1e-15 where y lies in the span (k = n)
     num_classes = int(z.shape[1])
     alpha = np.ones(num_classes)
     beta = np.ones(num_classes)

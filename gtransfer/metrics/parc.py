@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ._backend import Array, Backend, on_one_blas_thread
+from ._linalg import rank_tolerance
 from ._validation import as_backend, check_features, check_labels
 
 __all__ = ["parc", "PARC_MAX_SAMPLES"]
@@ -22,7 +23,8 @@ def parc(features: Array, labels: Array, *, pca_dim: int | None = 32, max_sample
 
     The features are reduced to their top ``pca_dim`` principal components (exact eigendecomposition;
     each component's sign fixed so that its largest loading is positive), each column standardised
-    (population variance; a constant column becomes 0, as scikit-learn's StandardScaler does), and
+    (population variance; a constant column, or a component of zero variance, becomes 0, as
+    scikit-learn's StandardScaler makes a constant column), and
     compared sample against sample:
 
     .. math::
@@ -89,10 +91,11 @@ def parc(features: Array, labels: Array, *, pca_dim: int | None = 32, max_sample
 def _parc(be: Backend, features: Array, labels: np.ndarray, pca_dim: int | None) -> float:
     n = int(features.shape[0])
     x = be.rows(features, slice(None))
+    varying = _varying_columns(be, x)
     x = x - be.column_sums(x)[None, :] / n  # a new array: the caller's is never written
-    z = _principal_components(be, x, pca_dim)
+    z, varying = _principal_components(be, x, pca_dim, varying)
     std = be.sqrt(be.column_sums(z * z) / n)
-    scale = be.where(std > 0, 1.0 / be.maximum(std, 1e-300), 0.0)
+    scale = be.where(varying, 1.0 / be.maximum(std, 1e-300), 0.0)  # a constant column becomes 0
     z = z * scale[None, :]
     z = z - be.column_sums(z.T)[:, None] / int(z.shape[1])  # centre each row over its dimensions
     norms = be.sqrt(be.row_sq_norms(z))
@@ -118,25 +121,36 @@ def _parc(be: Backend, features: Array, labels: np.ndarray, pca_dim: int | None)
     return 100.0 * (mean_different - (pairs + 1) / 2.0) * math.sqrt(p / (1.0 - p)) / spread
 
 
-def _principal_components(be: Backend, x: Array, pca_dim: int | None) -> Array:
-    """Scores of the centred x on its top ``pca_dim`` principal components (x itself when that is all
-    of them); signs fixed by the loadings (largest |loading| positive), so the result does not depend
-    on the row order."""
+def _varying_columns(be: Backend, x: Array) -> Array:
+    """Whether each column takes more than one value: exact, where a variance after centring may be
+    a rounding residue instead of 0."""
+    if be.name == "numpy":
+        return x.max(0) > x.min(0)
+    return x.amax(0) > x.amin(0)
+
+
+def _principal_components(be: Backend, x: Array, pca_dim: int | None, varying: Array) -> tuple[Array, Array]:
+    """Scores of the centred x on its top ``pca_dim`` principal components, and which of them vary
+    (x itself and its varying columns when no reduction is asked). Components of zero variance (the
+    rank of x is below pca_dim; ``rank_tolerance``) are kept as constant columns, never amplified
+    noise. Signs are fixed by the loadings (largest |loading| positive), so the result does not
+    depend on the row order."""
     n, d = int(x.shape[0]), int(x.shape[1])
     if pca_dim is None or pca_dim >= d:
-        return x
+        return x, varying
     k = min(pca_dim, n)
     if n >= d:
-        _, vectors = be.eigh(x.T @ x)
+        values, vectors = be.eigh(x.T @ x)
         loadings = vectors[:, d - k:]
     else:
         values, vectors = be.eigh(x @ x.T)
-        left = vectors[:, n - k:]
-        loadings = x.T @ left  # V diag(s) for the kept components: same signs as V
+        loadings = x.T @ vectors[:, n - k:]  # V diag(s) for the kept components: same signs as V
+    kept = values[int(values.shape[0]) - k:]
+    nonzero = kept > rank_tolerance(be.to_numpy(values), max(n, d))
     rows = be.arange(k)
     biggest = be.to_numpy(abs(loadings)).argmax(0)
     signs = be.where(loadings[as_backend(be, biggest), rows] < 0, -1.0, 1.0)
-    return x @ (loadings * signs[None, :])
+    return x @ (loadings * signs[None, :]), nonzero
 
 
 def _upper_triangle(be: Backend, n: int) -> Array:

@@ -46,6 +46,8 @@ def parc(features: Array, labels: Array, *, pca_dim: int | None = 32, max_sample
     A row whose standardised features are all equal has no correlation with any other: it gets
     r = 0 (dissimilarity 1) where the reference gives NaN.
 
+    R_1's sum and s_R come from sorts and binary searches (the average rank of v is
+    (#{D_F < v} + #{D_F <= v} + 1) / 2; s_R^2 = (m^2 - 1)/12 - sum_ties (t^3 - t) / (12 m)).
     Cost O(n d min(n, d) + n^2 pca_dim + n^2 log n) time and O(n^2) memory: above ``max_samples``
     samples (default 5000) it raises instead of subsampling; draw a class-stratified probe set first.
 
@@ -112,12 +114,14 @@ def _parc(be: Backend, features: Array, labels: np.ndarray, pca_dim: int | None)
     if p >= 1.0:
         raise ValueError("parc: every pair of samples has different labels (each class has one sample): "
                          "the label dissimilarity is constant and Spearman's correlation undefined")
-    ranks = _average_ranks(be, values)
-    spread = math.sqrt(max(be.item(((ranks - (pairs + 1) / 2.0) ** 2).sum()) / pairs, 0.0))
-    if spread == 0.0:
+    rank_sum, tie_sum = _rank_sum_and_ties(be, values[different], values[~different])
+    untied = (pairs * pairs - 1) / 12.0  # the variance of the ranks 1..m; ties lower it
+    variance = untied - tie_sum / (12.0 * pairs)
+    spread = math.sqrt(max(variance, 0.0))  # population std of the average ranks
+    if variance <= 1e-12 * untied:
         raise ValueError("parc: every pair of samples is equally dissimilar in the features (fewer than two "
                          "informative dimensions after standardisation): Spearman's correlation is undefined")
-    mean_different = be.item(be.where(different, ranks, 0.0).sum()) / (p * pairs)
+    mean_different = rank_sum / (p * pairs)
     return 100.0 * (mean_different - (pairs + 1) / 2.0) * math.sqrt(p / (1.0 - p)) / spread
 
 
@@ -159,17 +163,35 @@ def _upper_triangle(be: Backend, n: int) -> Array:
     return index[:, None] < index[None, :]
 
 
-def _average_ranks(be: Backend, values: Array) -> Array:
-    """Ranks 1..m of ``values`` with ties given their average rank (scipy's rankdata 'average')."""
+def _rank_sum_and_ties(be: Backend, first: Array, second: Array) -> tuple[float, float]:
+    """(sum of the average ranks of ``first`` among all values of ``first`` and ``second``; sum of t^3 - t
+    over the tie groups of all values), by the Mann-Whitney identity: the ranks of a group sum to
+    k (k + 1) / 2 among itself (ties included) plus, for each of its values v, #{other < v} + #{other = v} / 2.
+    The smaller group is searched in the larger one, sorted; the ties come from the merged sorted runs."""
+    m_first, m_second = int(first.shape[0]), int(second.shape[0])
+    small, large = (first, second) if m_first <= m_second else (second, first)
     if be.name == "numpy":
-        from scipy.stats import rankdata
-
-        return rankdata(values, method="average")
-    torch = be.torch
-    ordered, order = torch.sort(values)
-    _, inverse, counts = torch.unique_consecutive(ordered, return_inverse=True, return_counts=True)
-    ends = torch.cumsum(counts, 0).to(be.dtype)
-    average = ends - (counts.to(be.dtype) - 1.0) / 2.0
-    ranks = torch.empty_like(values)
-    ranks[order] = average[inverse]
-    return ranks
+        small, large = np.sort(small), np.sort(large)
+        merged = np.sort(np.concatenate([small, large]), kind="stable")  # two sorted runs: a linear merge
+        tied = np.count_nonzero(merged[1:] == merged[:-1])
+        below = np.searchsorted(large, small, side="left")
+        upto = np.searchsorted(large, small, side="right") if tied else below
+        crossing = (float(below.sum()) + float(upto.sum())) / 2.0
+        if tied:
+            starts = np.flatnonzero(merged[1:] != merged[:-1]) + 1
+            runs = np.diff(np.concatenate([[0], starts, [merged.size]])).astype(np.float64)
+            ties = float((runs**3 - runs).sum())
+        else:
+            ties = 0.0
+    else:
+        torch = be.torch
+        small, large = torch.sort(small).values, torch.sort(large).values
+        below = torch.searchsorted(large, small, side="left")
+        upto = torch.searchsorted(large, small, side="right")
+        crossing = (float(below.sum()) + float(upto.sum())) / 2.0
+        runs = torch.unique_consecutive(torch.sort(torch.cat([small, large])).values, return_counts=True)[1].to(be.dtype)
+        ties = float((runs**3 - runs).sum())
+    k = int(small.shape[0])
+    small_sum = k * (k + 1) / 2.0 + crossing
+    total = (m_first + m_second) * (m_first + m_second + 1) / 2.0
+    return (small_sum if m_first <= m_second else total - small_sum), ties

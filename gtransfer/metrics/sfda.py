@@ -125,8 +125,11 @@ def _sfda(be: Backend, features: Array, labels: np.ndarray, a: float, power_iter
     soft = _row_softmax(be, first)
     p = soft[be.arange(n), y][:, None]
     others = (be.column_sums(means)[None, :] - means) / (num_classes - 1)
-    mixed = p * x + (1.0 - p) * others[y]
-    mixed = mixed - be.column_sums(mixed)[None, :] / n
+    mixed = x * p  # one new n x d array, mixed in place class by class (no n x d gather of ``others``)
+    for c in range(num_classes):
+        rows = as_backend(be, np.flatnonzero(labels == c))
+        mixed[rows] += (1.0 - p[rows]) * others[c][None, :]
+    mixed -= be.column_sums(mixed)[None, :] / n
     mixed_means, mixed_values, mixed_vectors = _within_class_eigen(be, mixed, labels, counts)
     second = _lda_posterior(be, mixed, mixed_means, mixed_values, mixed_vectors, log_priors, lam)
     score = be.item(second[be.arange(n), y].sum()) / n

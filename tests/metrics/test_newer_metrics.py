@@ -98,6 +98,28 @@ def test_parc_equals_scipy_on_the_exact_label_dissimilarity_and_the_official_cod
         assert value == pytest.approx(case["parc_official_raw"], rel=1e-10)
 
 
+@pytest.mark.parametrize("split", [0.5, 0.02, 0.98])
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_parc_rank_sums_average_ties_as_scipy_rankdata_does(split, backend):
+    """PARC's ranks come from sorts and binary searches: on values with many exact ties (small integers)
+    the rank sum of one group and the tie term equal scipy's average ranks."""
+    from scipy.stats import rankdata
+
+    from gtransfer.metrics._backend import NumpyBackend, TorchBackend
+    from gtransfer.metrics.parc import _rank_sum_and_ties
+
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 40, 5000).astype(np.float64)
+    group = rng.random(5000) < split
+    ranks = rankdata(values)
+    _, runs = np.unique(values, return_counts=True)
+    be = NumpyBackend() if backend == "numpy" else TorchBackend(torch.device("cpu"))
+    first, second = be.asarray(values[group]), be.asarray(values[~group])
+    rank_sum, ties = _rank_sum_and_ties(be, first, second)
+    assert rank_sum == pytest.approx(ranks[group].sum(), rel=1e-14)
+    assert ties == pytest.approx(float((runs.astype(float) ** 3 - runs).sum()), rel=1e-14)
+
+
 def test_parc_with_pca_equals_scikit_learn_pca_then_scipy():
     from sklearn.decomposition import PCA
 

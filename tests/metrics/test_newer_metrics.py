@@ -281,6 +281,12 @@ def test_multitask_targets_score_logme_by_its_multilabel_form_in_rank_score_and_
     assert scores["logme"] == pytest.approx(metrics.logme_multilabel(features, labels[:, :2]), rel=1e-12)
     assert (scores["tasks_scored"], scores["tasks_skipped"]) == (2, 1)
     assert list(scores)[:2] == ["logme", "h_score"]
+    both = score_target(features, labels, "multitask", metrics=["sfda", "parc"])  # new metrics: mean over tasks too
+    rows = ~np.isnan(labels[:, 0])
+    first = metrics.sfda(features[rows], labels[rows, 0].astype(int))
+    assert both["sfda"] == pytest.approx((first + metrics.sfda(features, labels[:, 1].astype(int))) / 2, rel=1e-12)
+    binary = score_target(features, labels[:, 1].astype(int), "binary", metrics=["pactran_gaussian"])
+    assert binary["pactran_gaussian"] == pytest.approx(metrics.pactran_gaussian(features, labels[:, 1].astype(int)), rel=1e-12)
     np.save(tmp_path / "f.npy", features)
     np.save(tmp_path / "y.npy", labels)
     assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy"), "--task", "mean",

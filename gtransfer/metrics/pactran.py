@@ -8,6 +8,7 @@ the suite's metrics are higher-is-better, so each function returns the bound's *
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,16 +27,47 @@ def _soft_counts(labels: np.ndarray, q: np.ndarray, a0: np.ndarray) -> np.ndarra
     return a0[:, None] + NumpyBackend().class_sums(q, labels, a0.size)
 
 
-def _prepare(source_probs: Array, labels: Array, alpha: float, iterations: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass
+class _MeanField:
+    """The state after the last update: prior a0 (C,), soft counts A (C, Z) the last q was computed from,
+    log(P + 1e-10), q and log q (n, Z), and (Gamma) l_i = sum_z P_iz sum_c A[c, z]."""
+
+    a0: np.ndarray
+    counts: np.ndarray
+    log_p: np.ndarray
+    log_q: np.ndarray
+    q: np.ndarray
+    loads: np.ndarray | None
+    entries: int  # n C, the size of the one-hot label matrix
+
+    def kl(self) -> float:
+        """sum_i sum_z q_iz (log q_iz - log P_iz)."""
+        return float(np.vdot(self.q, self.log_q - self.log_p))
+
+
+def _mean_field(source_probs: Array, labels: Array, alpha: float, iterations: int, *, dirichlet: bool) -> _MeanField:
+    """``iterations`` updates of q from q = P: log q_iz = log P_iz + psi(A[y_i, z]) (- psi(sum_c A[c, z]) for
+    the Dirichlet member) + const, A recomputed from q before each."""
+    from scipy.special import digamma
+
     if not alpha > 0 or not math.isfinite(alpha):
         raise ValueError(f"pactran: alpha must be a positive number, got {alpha}")
     if iterations < 1:
         raise ValueError(f"pactran: iterations must be a positive integer, got {iterations}")
     labels = check_labels(labels, len(labels))
     probs = check_probabilities(source_probs, labels.size)
-    counts = np.bincount(labels).astype(np.float64)
-    a0 = alpha * counts / labels.size + _TINY
-    return probs, labels, a0
+    a0 = alpha * np.bincount(labels).astype(np.float64) / labels.size + _TINY
+    log_p = np.log(probs + _TINY)
+    q, loads = probs, None
+    for _ in range(iterations):
+        counts = _soft_counts(labels, q, a0)
+        shift = digamma(counts)
+        if dirichlet:
+            shift -= digamma(counts.sum(0))[None, :]
+        else:
+            loads = probs @ counts.sum(0)
+        log_q, q = _normalised(log_p + shift[labels])  # the one-hot product of the reference is a row gather
+    return _MeanField(a0, counts, log_p, log_q, q, loads, labels.size * a0.size)
 
 
 def _normalised(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,19 +114,13 @@ def pactran_dirichlet(source_probs: Array, labels: Array, *, alpha: float = 1.0,
         >>> round(pactran_dirichlet(sharp, labels), 4), round(pactran_dirichlet(np.full((40, 2), 0.5), labels), 4)
         (-0.0774, -0.39)
     """
-    from scipy.special import digamma, gammaln
+    from scipy.special import gammaln
 
-    probs, labels, a0 = _prepare(source_probs, labels, alpha, iterations)
-    log_p = np.log(probs + _TINY)
-    q = probs
-    for _ in range(iterations):
-        counts = _soft_counts(labels, q, a0)
-        shift = digamma(counts) - digamma(counts.sum(0))[None, :]
-        log_q, q = _normalised(log_p + shift[labels])  # the one-hot product of the reference is a row gather
+    fit = _mean_field(source_probs, labels, alpha, iterations, dirichlet=True)
+    a0, counts = fit.a0, fit.counts
     log_b0 = gammaln(a0).sum() - gammaln(a0.sum())
     log_b = gammaln(counts).sum(0) - gammaln(counts.sum(0))
-    kl = float(np.vdot(q, log_q - log_p))
-    bound = (float((log_b0 - log_b).sum()) + kl) / (labels.size * a0.size)
+    bound = (float((log_b0 - log_b).sum()) + fit.kl()) / fit.entries
     return -bound
 
 
@@ -127,18 +153,12 @@ def pactran_gamma(source_probs: Array, labels: Array, *, alpha: float = 1.0, ite
         >>> round(pactran_gamma(sharp, labels), 4), round(pactran_gamma(np.full((40, 2), 0.5), labels), 4)
         (-1.0412, -1.3538)
     """
-    from scipy.special import digamma, gammaln
+    from scipy.special import gammaln
 
-    probs, labels, a0 = _prepare(source_probs, labels, alpha, iterations)
-    log_p = np.log(probs + _TINY)
-    q = probs
-    for _ in range(iterations):
-        counts = _soft_counts(labels, q, a0)
-        loads = probs @ counts.sum(0)
-        log_q, q = _normalised(log_p + digamma(counts)[labels])
-    prior_part = float((gammaln(a0)[:, None] - gammaln(counts)).sum())
-    sample_part = float(np.vdot(q, log_q - log_p)) + float((np.log(loads) - 1.0).sum())
-    return -(1.0 + (prior_part + sample_part) / (labels.size * a0.size))
+    fit = _mean_field(source_probs, labels, alpha, iterations, dirichlet=False)
+    prior_part = float((gammaln(fit.a0)[:, None] - gammaln(fit.counts)).sum())
+    sample_part = fit.kl() + float((np.log(fit.loads) - 1.0).sum())
+    return -(1.0 + (prior_part + sample_part) / fit.entries)
 
 
 def pactran_gaussian(features: Array, labels: Array, *, lda_factor: float = 1.0, kappa: float | None = None,

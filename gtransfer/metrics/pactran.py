@@ -225,7 +225,7 @@ def _pac_gauss(be: Backend, features: Array, labels: np.ndarray, lda_factor: flo
     num_classes = int(labels.max()) + 1
     x = be.rows(features, slice(None))
     x = x - be.column_sums(x)[None, :] / n  # a new array: the caller's is never written
-    onehot = be.one_hot(as_backend(be, labels) if be.name != "numpy" else labels, num_classes)
+    onehot = be.one_hot(labels, num_classes)
     strength = lda_factor * n
 
     def probabilities(theta: np.ndarray) -> tuple[Array, Array]:

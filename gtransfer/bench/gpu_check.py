@@ -2,7 +2,7 @@
 
 Runs, on the first CUDA device, in a few minutes on one H200:
 
-1. the metric core's CUDA tests (``pytest -m cuda tests/metrics/test_devices.py``: every metric on
+1. the metric core's CUDA tests (``pytest -m cuda tests/metrics``: every metric on
    CUDA float64 equal to numpy float64, float32 within the stated tolerance, host features streamed
    to the GPU in blocks);
 2. the metric suite on CUDA (``python -m gtransfer.bench suite --device cuda``: ratios against one
@@ -56,8 +56,8 @@ def run_gpu_check(repeat: int = 3, timeout: float = 240.0) -> int:
         return 1
     print(f"gpu-check on {device}", flush=True)
     rows: list[tuple[str, str, str]] = []
-    tests = Path(__file__).resolve().parents[2] / "tests" / "metrics" / "test_devices.py"
-    if tests.is_file():
+    tests = Path(__file__).resolve().parents[2] / "tests" / "metrics"  # every cuda-marked test of the metric core
+    if tests.is_dir():
         status, last, seconds = _run([sys.executable, "-m", "pytest", "-q", "-m", "cuda", "-p", "no:cacheprovider", str(tests)], timeout)
         rows.append(("CUDA tests (pytest -m cuda)", "ok" if status == 0 else f"FAILED ({status})", f"{last} [{seconds:.0f} s]"))
     else:

@@ -82,7 +82,7 @@ def parc(features: Array, labels: Array, *, pca_dim: int | None = 32, max_sample
         raise ValueError(
             f"parc: {n} samples is above max_samples={max_samples}; PARC compares all n(n-1)/2 pairs "
             f"(O(n^2) memory, {n * (n - 1) // 2} pairs here): score a class-stratified probe set of at most "
-            f"{max_samples} samples, or raise max_samples knowingly"
+            f"{max_samples} samples (gtransfer rank/embed: --max-samples), or raise max_samples knowingly"
         )
     if pca_dim is not None and pca_dim < 1:
         raise ValueError(f"parc: pca_dim must be a positive integer or None, got {pca_dim}")

@@ -478,3 +478,34 @@ def test_logme_multilabel_on_cuda_equals_numpy():
     labels[:50, 1] = np.nan
     expected = metrics.logme_multilabel(features, labels)
     assert metrics.logme_multilabel(torch.from_numpy(features).cuda(), labels) == pytest.approx(expected, rel=1e-9)
+
+
+# --- bad input: one clear error each ---
+
+
+def test_bad_options_and_inputs_are_refused_with_the_reason(tmp_path, capsys):
+    from gtransfer.cli import main
+
+    features, labels = make_task(60, 4, 3, seed=26)
+    probs, _ = source_task(60, 3, 4, seed=26)
+    with pytest.raises(ValueError, match="a must be a positive number"):
+        metrics.sfda(features, labels, a=0.0)
+    with pytest.raises(ValueError, match="power_iterations must be None"):
+        metrics.sfda(features, labels, power_iterations=0)
+    with pytest.raises(ValueError, match="pca_dim must be a positive integer"):
+        metrics.parc(features, labels, pca_dim=0)
+    with pytest.raises(ValueError, match="lda_factor must be a positive number"):
+        metrics.pactran_gaussian(features, labels, lda_factor=-1.0)
+    with pytest.raises(ValueError, match="alpha must be a positive number"):
+        metrics.pactran_dirichlet(probs, labels, alpha=0.0)
+    with pytest.raises(ValueError, match="rows must sum to 1"):
+        metrics.pactran_gamma(probs * 2, labels)
+    with pytest.raises(ValueError, match="absent"):
+        metrics.sfda(features, labels * 2)
+    np.save(tmp_path / "f.npy", features)
+    np.save(tmp_path / "y.npy", np.stack([labels % 2, labels // 2], 1).astype(float))
+    np.save(tmp_path / "p.npy", probs)
+    command = ["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy"), "--task", "mean"]
+    assert main([*command, "--source-probs", str(tmp_path / "p.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "--source-probs cannot follow" in err and "hint: leave out --source-probs" in err

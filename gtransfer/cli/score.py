@@ -25,10 +25,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--features", required=True, help="(n, d) features, e.g. F.npy, F.npz:features, F.csv, F.pt")
     p.add_argument("--labels", required=True,
                    help="(n,) integer labels 0..C-1, e.g. y.npy, y.csv:label; (n, T) multi-task labels need --task")
-    p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K (0..T-1), 'all' "
-                                  "for one row per task, or 'mean' for the target as a whole (each metric's mean over the tasks "
-                                  "with both classes; LogME: logme_multilabel); samples without a label for a task are left out "
-                                  "(with a count)")
+    p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K "
+                                  "(0..T-1), 'all' for one row per task, or 'mean' for the target as a whole (each "
+                                  "metric's mean over the tasks with both classes; LogME: logme_multilabel); samples "
+                                  "without a label for a task are left out (with a count)")
     p.add_argument("--regression", action="store_true",
                    help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply")
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE, same formats")
@@ -151,8 +151,9 @@ def _score_multilabel(args: argparse.Namespace, features: object, labels: object
     from gtransfer.selection.task_scores import score_target
 
     if labels.ndim != 2 or labels.shape[0] != features.shape[0]:
-        raise CommandError(f"--task mean needs (n, T) multi-task labels with n = {features.shape[0]}, got shape {labels.shape}",
-                           "leave out --task for one classification task")
+        raise CommandError(
+            f"--task mean needs (n, T) multi-task labels with n = {features.shape[0]}, got shape {labels.shape}",
+            "leave out --task for one classification task")
     if source_probs is not None:
         raise CommandError("--task mean scores each task on its own labelled rows, which --source-probs cannot follow",
                            "leave out --source-probs, or score the tasks one by one with --task all")

@@ -25,7 +25,15 @@ from .leep import leep, nce, nleep
 from .logme import logme, logme_multilabel, logme_regression
 from .pactran import pactran_dirichlet, pactran_gamma, pactran_gaussian
 from .parc import parc
-from .registry import DEFAULT_SOURCE_METRICS, FEATURE_METRICS, METRIC_SPECS, METRICS, SOURCE_METRICS, MetricSpec, score_all
+from .registry import (
+    DEFAULT_SOURCE_METRICS,
+    FEATURE_METRICS,
+    METRIC_SPECS,
+    METRICS,
+    SOURCE_METRICS,
+    MetricSpec,
+    score_all,
+)
 from .sfda import sfda
 from .transrate import transrate
 

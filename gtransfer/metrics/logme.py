@@ -136,7 +136,8 @@ def logme_regression(features: Array, targets: Array, max_iter: int = 11, tol: f
     return float(np.mean(values))
 
 
-def logme_multilabel(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5) -> float:
+def logme_multilabel(features: Array, labels: Array, *, max_iter: int = 11, tol: float = 1e-3,
+                     epsilon: float = 1e-5) -> float:
     r"""LogME of a multi-label target (Tox21, ToxCast, SIDER as a whole): the mean over tasks of the binary
     :func:`logme` of each task on the rows labelled for it,
 
@@ -191,10 +192,12 @@ def logme_multilabel(features: Array, labels: Array, max_iter: int = 11, tol: fl
         subset = checked.features if rows.all() else _select_rows(checked.features, rows)
         values.append(logme(subset, y, max_iter=max_iter, tol=tol, epsilon=epsilon))
     if not values:
-        raise ValueError(f"logme_multilabel: none of the {host.shape[1]} tasks has both classes among its labelled rows")
+        raise ValueError(f"logme_multilabel: none of the {host.shape[1]} tasks has both classes among its labelled "
+                         "rows; nothing to score")
     if skipped:
-        warnings.warn(f"logme_multilabel: {len(skipped)} of {host.shape[1]} tasks left out, a single class among their "
-                      f"labelled rows (tasks {skipped[:10]}{' ...' if len(skipped) > 10 else ''})", UserWarning, stacklevel=2)
+        listed = f"{skipped[:10]}{' ...' if len(skipped) > 10 else ''}"
+        warnings.warn(f"logme_multilabel: {len(skipped)} of {host.shape[1]} tasks left out, a single class among "
+                      f"their labelled rows (tasks {listed})", UserWarning, stacklevel=2)
     return float(np.mean(values))
 
 

@@ -203,7 +203,8 @@ def pactran_gaussian(features: Array, labels: Array, *, lda_factor: float = 1.0,
         >>> rng = np.random.default_rng(0)
         >>> labels = np.arange(60) % 3
         >>> features = np.eye(3)[labels] * 3 + rng.standard_normal((60, 3))
-        >>> round(pactran_gaussian(features, labels), 3), round(pactran_gaussian(rng.standard_normal((60, 3)), labels), 3)
+        >>> noise = rng.standard_normal((60, 3))
+        >>> round(pactran_gaussian(features, labels), 3), round(pactran_gaussian(noise, labels), 3)
         (-13.098, -18.56)
     """
     if not lda_factor > 0 or not math.isfinite(lda_factor):
@@ -212,8 +213,8 @@ def pactran_gaussian(features: Array, labels: Array, *, lda_factor: float = 1.0,
         raise ValueError(f"pactran_gaussian: kappa must be a positive number or None, got {kappa}")
     checked = check_features(features)
     labels = check_labels(labels, checked.shape[0])
-    return -_pac_gauss(checked.backend, checked.features, labels, lda_factor, 100.0 * lda_factor if kappa is None else kappa,
-                       seed, max_iter, tol)
+    kappa = 100.0 * lda_factor if kappa is None else kappa
+    return -_pac_gauss(checked.backend, checked.features, labels, lda_factor, kappa, seed, max_iter, tol)
 
 
 @on_one_blas_thread

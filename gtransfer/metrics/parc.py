@@ -189,7 +189,8 @@ def _rank_sum_and_ties(be: Backend, first: Array, second: Array) -> tuple[float,
         below = torch.searchsorted(large, small, side="left")
         upto = torch.searchsorted(large, small, side="right")
         crossing = (float(below.sum()) + float(upto.sum())) / 2.0
-        runs = torch.unique_consecutive(torch.sort(torch.cat([small, large])).values, return_counts=True)[1].to(be.dtype)
+        merged = torch.sort(torch.cat([small, large])).values
+        runs = torch.unique_consecutive(merged, return_counts=True)[1].to(be.dtype)
         ties = float((runs**3 - runs).sum())
     k = int(small.shape[0])
     small_sum = k * (k + 1) / 2.0 + crossing

@@ -39,7 +39,7 @@ class MetricSpec:
     description: str
     needs: frozenset = frozenset()
     from_statistics: Callable | None = None
-    default: bool = True  # in score_all's default set; False for costly ones (O(n^2) PARC, L-BFGS PACTran) asked by name
+    default: bool = True  # in score_all's default set; False: costly (O(n^2) PARC, L-BFGS PACTran), asked by name
 
 
 def _source_metric(name: str, function: Callable[[Array, Array], float], description: str) -> MetricSpec:

@@ -27,7 +27,8 @@ FIXTURE = json.loads((Path(__file__).parent / "data" / "official_pactran_sfda_pa
 FEATURE_NEW = ["parc", "sfda", "pactran_gaussian"]
 SOURCE_NEW = ["pactran_dirichlet", "pactran_gamma"]
 HAS_CUDA = torch.cuda.is_available()
-requires_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU visible to torch: the CUDA path is tested on a GPU machine")
+requires_cuda = pytest.mark.skipif(
+    not HAS_CUDA, reason="no CUDA GPU visible to torch: the CUDA path is tested on a GPU machine")
 #: float32 inputs against the float64 values they were rounded from
 FLOAT32_TOLERANCE = {"parc": 1e-3, "sfda": 1e-5, "pactran_gaussian": 1e-4}
 
@@ -62,7 +63,8 @@ def test_pactran_equals_the_official_code(index):
     assert metrics.pactran_dirichlet(probs, labels) == pytest.approx(-case["pac_dir"], rel=1e-10)
     assert metrics.pactran_gamma(probs, labels) == pytest.approx(-case["pac_gamma"], rel=1e-10)
     for lda in (10.0, 1.0, 0.1):
-        assert metrics.pactran_gaussian(features, labels, lda_factor=lda) == pytest.approx(-case[f"pac_gauss_{lda}"], rel=1e-6)
+        expected = -case[f"pac_gauss_{lda}"]
+        assert metrics.pactran_gaussian(features, labels, lda_factor=lda) == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("index", range(len(FIXTURE["cases"])))
@@ -126,7 +128,8 @@ def test_parc_with_pca_equals_scikit_learn_pca_then_scipy():
     features, labels = make_task(150, 60, 4, seed=3)
     reduced = PCA(n_components=8, svd_solver="full").fit_transform(features)  # signs: largest loading positive
     standardised = (reduced - reduced.mean(0)) / reduced.std(0)
-    assert metrics.parc(features, labels, pca_dim=8) == pytest.approx(_parc_by_scipy(standardised, labels, True), rel=1e-9)
+    expected = _parc_by_scipy(standardised, labels, True)
+    assert metrics.parc(features, labels, pca_dim=8) == pytest.approx(expected, rel=1e-9)
 
 
 def test_parc_refuses_more_samples_than_it_can_pair():
@@ -161,7 +164,8 @@ def test_sfda_is_shrinkage_lda_then_confmix_then_lda_again():
     features, labels = make_task(200, 10, 4, seed=5)
     features = features * 0.3
     parts = sfda_parts(features, labels)
-    first = LinearDiscriminantAnalysis(solver="eigen", shrinkage=parts.lam).fit(features, labels).predict_proba(features)
+    lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage=parts.lam)
+    first = lda.fit(features, labels).predict_proba(features)
     p = softmax(first, axis=1)[np.arange(200), labels][:, None]
     means = np.stack([features[labels == c].mean(0) for c in range(4)])
     others = (means.sum(0) - means) / 3
@@ -232,8 +236,9 @@ def test_logme_regression_is_the_evidence_scikit_learn_bayesian_ridge_maximises(
     beta, alpha = ridge.alpha_, ridge.lambda_  # scikit-learn: alpha_ the noise precision, lambda_ the weights'
     a_matrix = alpha * np.eye(d) + beta * features.T @ features
     m = beta * np.linalg.solve(a_matrix, features.T @ y)
-    evidence = (d / 2 * np.log(alpha) + n / 2 * np.log(beta) - n / 2 * np.log(2 * np.pi) - beta / 2 * np.sum((y - features @ m) ** 2)
-                - alpha / 2 * m @ m - 0.5 * np.linalg.slogdet(a_matrix)[1]) / n
+    evidence = (d / 2 * np.log(alpha) + n / 2 * np.log(beta) - n / 2 * np.log(2 * np.pi)
+                - beta / 2 * np.sum((y - features @ m) ** 2) - alpha / 2 * m @ m
+                - 0.5 * np.linalg.slogdet(a_matrix)[1]) / n
     assert ridge.scores_[-1] / n == pytest.approx(evidence, rel=1e-10)  # its score is this evidence (no priors at 0)
     # 2000 steps: the fixed point creeps on towards the interpolating solution (beta -> inf) after many more at n = d
     value = metrics.logme_regression(features, y, max_iter=2000, tol=1e-13, epsilon=0.0)
@@ -243,7 +248,8 @@ def test_logme_regression_is_the_evidence_scikit_learn_bayesian_ridge_maximises(
         dropped = (d - rank) / (2 * n) * np.log(alpha)
         assert abs(dropped) > 1e-3
         assert value + dropped != pytest.approx(evidence, rel=1e-6)
-    assert metrics.logme_regression(features, y) == pytest.approx(evidence, rel=1e-2)  # defaults stop early: 11 steps, tol 1e-3
+    # the defaults stop early: 11 steps, tol 1e-3
+    assert metrics.logme_regression(features, y) == pytest.approx(evidence, rel=1e-2)
 
 
 def test_logme_multilabel_is_the_mean_of_each_tasks_binary_logme_on_its_labelled_rows():
@@ -286,7 +292,8 @@ def test_multitask_targets_score_logme_by_its_multilabel_form_in_rank_score_and_
     first = metrics.sfda(features[rows], labels[rows, 0].astype(int))
     assert both["sfda"] == pytest.approx((first + metrics.sfda(features, labels[:, 1].astype(int))) / 2, rel=1e-12)
     binary = score_target(features, labels[:, 1].astype(int), "binary", metrics=["pactran_gaussian"])
-    assert binary["pactran_gaussian"] == pytest.approx(metrics.pactran_gaussian(features, labels[:, 1].astype(int)), rel=1e-12)
+    expected = metrics.pactran_gaussian(features, labels[:, 1].astype(int))
+    assert binary["pactran_gaussian"] == pytest.approx(expected, rel=1e-12)
     np.save(tmp_path / "f.npy", features)
     np.save(tmp_path / "y.npy", labels)
     assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy"), "--task", "mean",

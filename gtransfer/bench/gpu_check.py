@@ -56,7 +56,7 @@ def run_gpu_check(repeat: int = 3, timeout: float = 240.0) -> int:
         return 1
     print(f"gpu-check on {device}", flush=True)
     rows: list[tuple[str, str, str]] = []
-    tests = Path(__file__).resolve().parents[2] / "tests" / "metrics"
+    tests = Path(__file__).resolve().parents[2] / "tests" / "metrics"  # every cuda-marked test of the metric core
     if tests.is_dir():
         status, last, seconds = _run([sys.executable, "-m", "pytest", "-q", "-m", "cuda", "-p", "no:cacheprovider", str(tests)], timeout)
         rows.append(("CUDA tests (pytest -m cuda)", "ok" if status == 0 else f"FAILED ({status})", f"{last} [{seconds:.0f} s]"))

@@ -62,6 +62,13 @@ SUITE = [
     Case("NCTI components, n < d", 1000, 4096, 10, "ncti", 3.5),
     Case("ETran components", 20000, 1024, 100, "etran", 3.0),
     Case("ETran components, n < d", 1000, 4096, 10, "etran", 4.0),
+    # issue 26, the metrics newer than the paper (targets: docs/benchmarks.md)
+    Case("LogME, C=10", 20000, 1024, 10, "logme", 3.0),
+    Case("SFDA", 20000, 1024, 100, "sfda", 6.0),
+    Case("PACTran-Gaussian, C=10", 20000, 1024, 10, "pactran_gaussian", 5.0),
+    Case("PARC, n=5000 (its cap)", 5000, 1024, 100, "parc", 15.0),
+    Case("PACTran-Dirichlet, Z=1000", 20000, 1024, 100, "pactran_dirichlet", 8.0),
+    Case("PACTran-Gamma, Z=1000", 20000, 1024, 100, "pactran_gamma", 8.0),
 ]
 
 
@@ -135,7 +142,20 @@ def metric_runner(name: str, features: Array, labels: Array) -> Callable[[], flo
         return lambda: metrics.score_all(features, labels, metrics=FAST_SCORE_ALL)
     if name in metrics.POOL_METRIC_SPECS:  # a pool metric's cost is its per-model components, once per model
         return lambda: metrics.POOL_METRIC_SPECS[name].components(features, labels)
+    if name in metrics.SOURCE_METRICS:
+        probs = stand_in_source_probs(features)
+        return lambda: metrics.METRICS[name](probs, labels)
     return lambda: metrics.METRICS[name](features, labels)
+
+
+def stand_in_source_probs(features: Array, source_classes: int = 1000) -> np.ndarray:
+    """Source probabilities for the source metrics' cases: a softmax over the first ``source_classes``
+    feature columns (host float64), made outside the timed call."""
+    block = features[:, :source_classes]
+    block = block.detach().cpu().numpy() if hasattr(block, "detach") else block
+    logits = np.asarray(block, dtype=np.float64)
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    return probs / probs.sum(1, keepdims=True)
 
 
 def run_metrics(
@@ -190,12 +210,13 @@ def print_report(report: dict) -> None:
             print(f"  textbook / gtransfer for {name}: {times['textbook ' + name] / times[name]:.1f}x")
 
 
-def run_suite(repeat: int, device: str) -> list[dict]:
-    """Every case of ``SUITE`` that fits the device (the large ones only on CUDA), printed as it runs."""
+def run_suite(repeat: int, device: str, match: str | None = None) -> list[dict]:
+    """Every case of ``SUITE`` that fits the device (the large ones only on CUDA) and whose label contains
+    ``match`` (all by default), printed as it runs."""
     results = []
     on_gpu = device.startswith("cuda")
     for case in SUITE:
-        if case.gpu_only and not on_gpu:
+        if (case.gpu_only and not on_gpu) or (match is not None and match.lower() not in case.label.lower()):
             continue
         report = run_metrics(case.n, case.d, case.classes, [case.metric], device, repeat, textbook=False, dtype=case.dtype)
         row = report["rows"][0]

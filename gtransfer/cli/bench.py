@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--classes", type=int, default=10)
     timing.add_argument("--repeat", type=int, default=2, help="best of this many calls (default 2)")
     timing.add_argument("--json", help="also write the rows to this JSON file")
+    suite.add_argument("--match", help="only the cases whose label contains this text (case-insensitive), e.g. PACTran")
     gpu = sub.add_parser("gpu-check", help="the CUDA tests, the suite on cuda and the training benchmark, as one table")
     gpu.add_argument("--repeat", type=int, default=3)
     corpus = sub.add_parser("corpus", help="corpus featurisation throughput for 1, 2, ... workers")
@@ -111,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "suite":
         from gtransfer.bench.metrics import run_suite
 
-        result = run_suite(args.repeat, args.device)
+        result = run_suite(args.repeat, args.device, args.match)
     elif args.command == "training":
         from gtransfer.bench.training import print_training_report, run_training_benchmark
 

@@ -26,9 +26,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--features", required=True, help="(n, d) features, e.g. F.npy, F.npz:features, F.csv, F.pt")
     p.add_argument("--labels", required=True,
                    help="(n,) integer labels 0..C-1, e.g. y.npy, y.csv:label; (n, T) multi-task labels need --task")
-    p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K (0..T-1), a task "
-                                  "by name (NR-AR) when the labels file names its columns (CSV header, .npz or .pt keys), or 'all' "
-                                  "for one row per task; samples without a label for a task are left out (with a count)")
+    p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K "
+                                  "(0..T-1), a task by name (NR-AR) when the labels file names its columns (CSV header, "
+                                  ".npz or .pt keys), 'all' for one row per task, or 'mean' for the target as a whole "
+                                  "(each metric's mean over the tasks with both classes; LogME: logme_multilabel); "
+                                  "samples without a label for a task are left out (with a count)")
     p.add_argument("--regression", action="store_true",
                    help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply")
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE, same formats")
@@ -79,7 +81,7 @@ def _load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.n
     features_path, features_key = split_spec(args.features)
     labels_path, labels_key = split_spec(args.labels)
     task = args.task
-    if task is not None and task != "all" and not task.isdigit():
+    if task is not None and task not in ("all", "mean") and not task.isdigit():
         if labels_key is not None:
             raise CommandError(f"--task {task}: --labels {args.labels} already names one column", "leave out --task, or the ':column'")
         if labels_path.suffix.lower() in (".npy",):
@@ -109,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
         return _score_regression(args, features, labels)
     if source_probs is not None and (source_probs.ndim != 2 or source_probs.shape[0] != features.shape[0]):
         raise ValueError(f"source probabilities must have shape ({features.shape[0]}, Z), got {source_probs.shape}")
+    if args.task == "mean":
+        return _score_multilabel(args, features, labels, source_probs)
     columns = _label_columns(labels, features.shape[0], task)
     try:
         from gtransfer.metrics import ConstantColumnsWarning, score_all
@@ -177,6 +181,26 @@ def _print(rows: list[tuple[str | None, dict[str, float]]], style: str) -> None:
     print("  ".join(["task".rjust(4), *(n.rjust(w) for n, w in zip(names, widths))]))
     for task, scores in rows:
         print("  ".join([str(task).rjust(4), *((f"{scores[n]: .4g}" if n in scores else "-").rjust(w) for n, w in zip(names, widths))]))
+
+
+def _score_multilabel(args: argparse.Namespace, features: object, labels: object, source_probs: object) -> int:
+    """``--task mean``: the multi-task target as a whole, as ``rank`` and the studies score it."""
+    import numpy as np
+
+    from gtransfer.selection.task_scores import score_target
+
+    if labels.ndim != 2 or labels.shape[0] != features.shape[0]:
+        raise CommandError(
+            f"--task mean needs (n, T) multi-task labels with n = {features.shape[0]}, got shape {labels.shape}",
+            "leave out --task for one classification task")
+    if source_probs is not None:
+        raise CommandError("--task mean scores each task on its own labelled rows, which --source-probs cannot follow",
+                           "leave out --source-probs, or score the tasks one by one with --task all")
+    metrics = args.metrics.split(",") if args.metrics else None
+    scores = score_target(np.asarray(features, dtype=np.float64), np.asarray(labels, dtype=np.float64), "multitask",
+                          metrics=metrics, device=args.device)
+    _print([(None, scores)], args.format)
+    return 0
 
 
 def _score_regression(args: argparse.Namespace, features: object, targets: object) -> int:

@@ -3,8 +3,8 @@
 Arrays in, a Python float out. Inputs may be numpy arrays or torch tensors on any device; the work
 runs in float64 where the input lives. The core knows nothing about graphs or images.
 
-Every metric: ``metric(features, labels) -> float`` (NCE takes hard source labels, LEEP source
-probabilities). ``score_all`` computes many at once, sharing one pass over the features.
+Every metric: ``metric(features, labels) -> float`` (NCE takes hard source labels, LEEP and
+PACTran-Dirichlet/Gamma source probabilities). ``score_all`` computes many at once, sharing one pass over the features.
 Pool-relative metrics (NCTI, ETran: ``POOL_METRICS``) take the whole candidate pool instead:
 ``metric(features_by_model, labels) -> {model: score}``.
 """
@@ -25,10 +25,24 @@ from .etran import etran, etran_cls, etran_components, etran_energy
 from .gbc import gbc
 from .hscore import h_score, ledoit_wolf_shrinkage, shrinkage_h_score
 from .leep import leep, nce, nleep
-from .logme import logme, logme_regression
+from .logme import logme, logme_multilabel, logme_regression
 from .ncti import ncti, ncti_components
+from .pactran import pactran_dirichlet, pactran_gamma, pactran_gaussian
+from .parc import parc
 from .pool import PoolMetricSpec, combine_components, min_max_normalise
-from .registry import FEATURE_METRICS, METRIC_SPECS, METRICS, POOL_METRIC_SPECS, POOL_METRICS, SOURCE_METRICS, MetricSpec, Scores, score_all
+from .registry import (
+    DEFAULT_SOURCE_METRICS,
+    FEATURE_METRICS,
+    METRIC_SPECS,
+    METRICS,
+    POOL_METRIC_SPECS,
+    POOL_METRICS,
+    SOURCE_METRICS,
+    MetricSpec,
+    Scores,
+    score_all,
+)
+from .sfda import sfda
 from .transrate import transrate
 
 __all__ = [
@@ -72,4 +86,11 @@ __all__ = [
     "PoolMetricSpec",
     "combine_components",
     "min_max_normalise",
+    "logme_multilabel",
+    "parc",
+    "sfda",
+    "pactran_dirichlet",
+    "pactran_gamma",
+    "pactran_gaussian",
+    "DEFAULT_SOURCE_METRICS",
 ]

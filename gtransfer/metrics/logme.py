@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from ._backend import Array, on_one_blas_thread
+from ._backend import Array, _is_torch_tensor, on_one_blas_thread
 from ._linalg import rank_tolerance
 from ._statistics import FeatureStatistics, compute_statistics
-from ._validation import as_backend, check_features, check_labels
+from ._validation import _to_host, as_backend, check_features, check_labels
 
-__all__ = ["logme", "logme_regression"]
+__all__ = ["logme", "logme_regression", "logme_multilabel"]
 
 LOGME_NEEDS = frozenset({"gram", "class_sums", "mean_projection"})
 
@@ -135,6 +136,80 @@ def logme_regression(features: Array, targets: Array, max_iter: int = 11, tol: f
     return float(np.mean(values))
 
 
+def logme_multilabel(features: Array, labels: Array, *, max_iter: int = 11, tol: float = 1e-3,
+                     epsilon: float = 1e-5) -> float:
+    r"""LogME of a multi-label target (Tox21, ToxCast, SIDER as a whole): the mean over tasks of the binary
+    :func:`logme` of each task on the rows labelled for it,
+
+    .. math::
+        \mathrm{LogME}_{ML} = \frac{1}{|T'|}\sum_{t \in T'} \mathrm{LogME}\big(F_{R_t}, y_{t, R_t}\big), \qquad
+        \mathrm{LogME}(F, y) = \frac{1}{2n}\big(\mathcal{L}(F, y) + \mathcal{L}(F, 1 - y)\big),
+
+    R_t the rows whose label for task t is not NaN, n = |R_t|, L the maximised evidence of :func:`logme`
+    and T' the tasks with both classes among their labelled rows. A task with a single class there (or
+    fewer than 2 labels) has no classification evidence: it is left out with a ``UserWarning`` that counts
+    it; a target none of whose tasks qualifies is refused. Each task is the classification LogME of its
+    two one-hot columns, so a one-task target scores as :func:`logme` does; the regression form on the
+    0/1 column alone (:func:`logme_regression`, thuml/LogME issue 9) would score only the positive
+    column. One eigendecomposition per task (tasks have different labelled rows).
+
+    Args:
+        features: (n, d) real array or tensor. labels: (n, T) of 0/1 with NaN for missing (or (n,)).
+
+    Returns:
+        Mean over the scored tasks of the per-sample log evidence (higher is better).
+
+    Examples:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> labels = (rng.random((50, 3)) < 0.5).astype(float)
+        >>> labels[:10, 2] = np.nan
+        >>> features = rng.standard_normal((50, 4))
+        >>> value = logme_multilabel(features, labels)
+        >>> bool(np.isclose(value, np.mean([logme(features, labels[:, 0]), logme(features, labels[:, 1]),
+        ...                                   logme(features[10:], labels[10:, 2])])))
+        True
+    """
+    checked = check_features(features)
+    host = np.asarray(_to_host(labels, "labels"), dtype=np.float64)
+    n = checked.shape[0]
+    if host.ndim == 1:
+        host = host[:, None]
+    if host.ndim != 2 or host.shape[0] != n:
+        raise ValueError(f"logme_multilabel: labels must be ({n}, T) with NaN for missing, got shape {host.shape}")
+    observed = host[~np.isnan(host)]
+    if observed.size and not np.isin(observed, (0.0, 1.0)).all():
+        bad = np.unique(observed[~np.isin(observed, (0.0, 1.0))])[:5].tolist()
+        raise ValueError(f"logme_multilabel: labels must be 0, 1 or NaN (missing), got values such as {bad}; "
+                         "for real-valued targets use logme_regression")
+    values, skipped = [], []
+    for task in range(host.shape[1]):
+        rows = ~np.isnan(host[:, task])
+        y = host[rows, task].astype(np.int64)
+        if y.size < 2 or y.min() == y.max():
+            skipped.append(task)
+            continue
+        subset = checked.features if rows.all() else _select_rows(checked.features, rows)
+        values.append(logme(subset, y, max_iter=max_iter, tol=tol, epsilon=epsilon))
+    if not values:
+        raise ValueError(f"logme_multilabel: none of the {host.shape[1]} tasks has both classes among its labelled "
+                         "rows; nothing to score")
+    if skipped:
+        listed = f"{skipped[:10]}{' ...' if len(skipped) > 10 else ''}"
+        warnings.warn(f"logme_multilabel: {len(skipped)} of {host.shape[1]} tasks left out, a single class among "
+                      f"their labelled rows (tasks {listed})", UserWarning, stacklevel=2)
+    return float(np.mean(values))
+
+
+def _select_rows(features: Array, rows: np.ndarray) -> Array:
+    """features[rows] where the features live (a torch tensor is indexed on its own device)."""
+    if _is_torch_tensor(features):
+        import torch
+
+        return features.index_select(0, torch.as_tensor(np.flatnonzero(rows), device=features.device))
+    return features[rows]
+
+
 def _fixed_point_evidence(be: object, n: int, d: int, sigma: Array, z: Array, norms: Array, max_iter: int, tol: float,
                           epsilon: float) -> np.ndarray:
     """Maximised evidence per column (see :func:`logme`): ``sigma`` the k nonzero eigenvalues of F^T F,
@@ -142,7 +217,8 @@ def _fixed_point_evidence(be: object, n: int, d: int, sigma: Array, z: Array, no
     k = int(sigma.shape[0])
     sigma = sigma[:, None]  # (k, 1), broadcast over columns
     z2 = z * z  # (k, C)
-    outside = norms - z2.sum(0)  # ||y||^2 - ||z||^2
+    outside = norms - z2.sum(0)  # ||y||^2 - ||z||^2, the residual outside the span of F
+    outside = outside * (outside > 0)  # >= 0: rounding leaves -1e-15 where y lies in the span (k = n)
     num_classes = int(z.shape[1])
     alpha = np.ones(num_classes)
     beta = np.ones(num_classes)

@@ -25,11 +25,15 @@ from .hscore import (
 from .leep import leep, nce_from_probs, nleep, nleep_refusal
 from .logme import LOGME_NEEDS, logme, logme_from_statistics
 from .ncti import NCTI_WEIGHTS, ncti, ncti_components
+from .pactran import pactran_dirichlet, pactran_gamma, pactran_gaussian
+from .parc import parc
 from .pool import PoolMetricSpec
+from .sfda import sfda
 from .transrate import TRANSRATE_NEEDS, transrate, transrate_from_statistics
 
 __all__ = [
-    "MetricSpec", "METRIC_SPECS", "METRICS", "FEATURE_METRICS", "SOURCE_METRICS", "Scores", "score_all",
+    "MetricSpec", "METRIC_SPECS", "METRICS", "FEATURE_METRICS", "SOURCE_METRICS", "DEFAULT_SOURCE_METRICS", "Scores",
+    "score_all",
     "POOL_METRIC_SPECS", "POOL_METRICS",
 ]
 
@@ -47,6 +51,7 @@ class MetricSpec:
     #: (n, d, class counts) -> why the metric cannot score such data (None: it can); checked by
     #: ``score_all`` before any statistic is computed
     refusal: Callable[[int, int, np.ndarray], str | None] | None = None
+    default: bool = True  # in score_all's default set; False: costly (O(n^2) PARC, L-BFGS PACTran), asked by name
 
 
 def _source_metric(name: str, function: Callable[[Array, Array], float], description: str) -> MetricSpec:
@@ -79,12 +84,23 @@ METRIC_SPECS: dict[str, MetricSpec] = {
         _source_metric("leep", leep, "LEEP (Nguyen et al. 2020)"),
         _source_metric("nce_normalized", normalized_nce_from_probs, "1 + NCE / H(Y)"),
         _source_metric("leep_normalized", normalized_leep, "1 + LEEP / H(Y)"),
+        # issue 26, metrics newer than the paper: asked for by name (not in score_all's default set)
+        MetricSpec("parc", parc, "features", "PARC x 100 (Bolya et al. 2021); O(n^2), n <= 5000", default=False),
+        MetricSpec("sfda", sfda, "features", "SFDA (Shao et al. 2022)", default=False),
+        MetricSpec("pactran_gaussian", pactran_gaussian, "features", "-PACTran-Gaussian, lambda = 1 (Ding et al. 2022)",
+                   default=False),
+        MetricSpec("pactran_dirichlet", pactran_dirichlet, "source_probs", "-PACTran-Dirichlet (Ding et al. 2022)",
+                   default=False),
+        MetricSpec("pactran_gamma", pactran_gamma, "source_probs", "-PACTran-Gamma (Ding et al. 2022)", default=False),
     ]
 }
 
 METRICS: dict[str, Callable] = {name: spec.function for name, spec in METRIC_SPECS.items()}
-FEATURE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "features")
+#: the feature metrics of score_all's default set
+FEATURE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "features" and spec.default)
+#: every metric that reads source probabilities (membership says a metric needs them)
 SOURCE_METRICS = tuple(name for name, spec in METRIC_SPECS.items() if spec.inputs == "source_probs")
+DEFAULT_SOURCE_METRICS = tuple(name for name in SOURCE_METRICS if METRIC_SPECS[name].default)
 
 #: Pool-relative metrics: a model's score depends on the other candidates, so they take the whole pool
 #: (``function(features_by_model, labels)``) and are not in ``METRICS``/``score_all``; their per-model
@@ -140,8 +156,8 @@ def score_all(
         features: (n, d) array or tensor. labels: (n,) integers 0..C-1.
         source_probs: optional (n, Z) source-model probabilities, enabling NCE and LEEP (and their
             label-entropy corrections).
-        metrics: names from ``METRICS``; default: every feature metric, plus the source metrics
-            when ``source_probs`` is given.
+        metrics: names from ``METRICS``; default: every feature metric of the default set, plus its
+            source metrics when ``source_probs`` is given (PARC, SFDA and the PACTran members only by name).
         device: where to compute (a torch device name: "cpu", "cuda", "cuda:1"); default: where the
             features live.
 
@@ -158,7 +174,7 @@ def score_all(
         (['h_score', 'label_entropy'], ['nleep'])
     """
     if metrics is None:
-        names = list(FEATURE_METRICS) + (list(SOURCE_METRICS) if source_probs is not None else [])
+        names = list(FEATURE_METRICS) + (list(DEFAULT_SOURCE_METRICS) if source_probs is not None else [])
     else:
         names = list(dict.fromkeys(metrics))
         pool = [name for name in names if name in POOL_METRIC_SPECS]

@@ -134,7 +134,7 @@ def score_encoder(
         training split, :class:`gtransfer.data.class_subsets.TaskInfo`) and ``nce_leep_source`` (what NCE/LEEP
         were computed from; NaN NCE/LEEP with ``"none: ..."`` for an encoder without a source head).
     """
-    from gtransfer.metrics.registry import SOURCE_METRICS
+    from gtransfer.metrics.registry import DEFAULT_SOURCE_METRICS, SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.task_scores import score_target
     from gtransfer.training.batching import resolve_device
@@ -152,7 +152,7 @@ def score_encoder(
         extra["nce_leep_source"], source_probs = source_probs_for(spec, features, embeddings, source=source,
                                                                   num_clusters=source_clusters, seed=seed)
         if source_probs is None:  # no source head: NCE/LEEP are undefined, not silently replaced
-            named = SOURCE_METRICS if wanted_metrics is None else [m for m in wanted_metrics if m in SOURCE_METRICS]
+            named = DEFAULT_SOURCE_METRICS if wanted_metrics is None else [m for m in wanted_metrics if m in SOURCE_METRICS]
             extra.update({name: float("nan") for name in named})
             wanted_metrics = None if wanted_metrics is None else [m for m in wanted_metrics if m not in SOURCE_METRICS]
     resolved = resolve_device(device)  # CUDA when available: the metric core runs there too
@@ -210,7 +210,7 @@ def time_metrics(
     Raises:
         ValueError: a target without class labels; NCE/LEEP asked of an encoder without a source head.
     """
-    from gtransfer.metrics.registry import FEATURE_METRICS, SOURCE_METRICS
+    from gtransfer.metrics.registry import DEFAULT_SOURCE_METRICS, FEATURE_METRICS, SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import source_probabilities
 
@@ -224,7 +224,7 @@ def time_metrics(
     probs = None
     if spec.source_head is not None:
         probs = source_probabilities(spec, features, embeddings.dataset_name, embeddings.node_input).probs
-    names = list(metrics or ()) or [*FEATURE_METRICS, *(SOURCE_METRICS if probs is not None else ())]
+    names = list(metrics or ()) or [*FEATURE_METRICS, *(DEFAULT_SOURCE_METRICS if probs is not None else ())]
     out: dict = {"n": int(features.shape[0]), "d": int(features.shape[1]), "num_classes": int(np.unique(labels).size)}
     for name in names:
         if name in SOURCE_METRICS and probs is None:

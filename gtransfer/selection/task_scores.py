@@ -8,7 +8,8 @@
   joint distribution with the target classes, TransRate a coding rate per class);
 * multi-task targets (Tox21, ToxCast, SIDER, MUV, ClinTox as a whole): every task scored on the
   molecules labelled for it, the value reported is the mean over the tasks that have both classes
-  among them (``tasks_scored``; the others are counted in ``tasks_skipped``).
+  among them (``tasks_scored``; the others are counted in ``tasks_skipped``); LogME's is
+  :func:`gtransfer.metrics.logme_multilabel`, the stated multi-label form (the same mean).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def score_target(
         ValueError: a metric that does not apply to the kind of target (one line naming it and what does);
             a multi-task target none of whose tasks has both classes.
     """
-    from gtransfer.metrics import logme_regression, score_all
+    from gtransfer.metrics import logme_multilabel, logme_regression, score_all
+    from gtransfer.metrics.registry import DEFAULT_SOURCE_METRICS, FEATURE_METRICS
 
     features = np.asarray(features, dtype=np.float64)
     if task_kind == "regression":
@@ -73,6 +75,10 @@ def score_target(
     if task_kind != "multitask":
         raise ValueError(f"unknown task kind {task_kind!r}; one of binary, multiclass, multitask, regression")
     labels = np.asarray(labels, dtype=np.float64)
+    if metrics is None:
+        metrics = [*FEATURE_METRICS, *(DEFAULT_SOURCE_METRICS if source_probs is not None else ())]
+    order = list(metrics)
+    metrics = [name for name in order if name != "logme"]  # LogME: once below, by its multi-label form
     per_task: list[dict[str, float]] = []
     skipped = 0
     for column in range(labels.shape[1]):
@@ -86,4 +92,16 @@ def score_target(
     if not per_task:
         raise ValueError(f"none of the {labels.shape[1]} tasks has both classes among its labelled samples; nothing to score")
     out = {name: float(np.mean([scores[name] for scores in per_task])) for name in per_task[0]}
+    if "logme" in order:
+        import warnings
+
+        on_device = features
+        if device is not None and device != "cpu":
+            import torch
+
+            on_device = torch.as_tensor(features, device=device)
+        with warnings.catch_warnings():  # its skipped tasks are the ones counted in tasks_skipped
+            warnings.simplefilter("ignore", UserWarning)
+            out["logme"] = logme_multilabel(on_device, labels)
+        out = {name: out[name] for name in [*order, *out] if name in out}
     return {**out, "tasks_scored": len(per_task), "tasks_skipped": skipped}

@@ -137,7 +137,7 @@ def test_parc_refuses_more_samples_than_it_can_pair():
     with pytest.raises(ValueError, match="above max_samples=50.*probe set"):
         metrics.parc(features, labels, max_samples=50)
     assert PARC_MAX_SAMPLES == 5000
-    with pytest.raises(ValueError, match="each class has one sample"):
+    with pytest.raises(ValueError, match="at least 2 samples per class"):
         metrics.parc(features[:3], np.arange(3))
     with pytest.raises(ValueError, match="fewer than two informative"):
         metrics.parc(features[:, :1], labels)

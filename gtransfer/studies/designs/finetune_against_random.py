@@ -75,7 +75,8 @@ def run_seed(checkpoint: str, dataset: str, seed: int, *, epochs: int, patience:
     members = [FinetuneMember(encoder, seed=seed, lr=lr, weight_decay=0.0, mode="full", patience=patience)
                for encoder in (checkpoint, twin)]
     results = finetune_pack(setup, members)
-    row: dict = {"dataset": dataset, "seed": seed, "random_spec": twin, "seconds": round(time.perf_counter() - start, 1)}
+    seconds = round(time.perf_counter() - start, 1)
+    row: dict = {"dataset": dataset, "seed": seed, "random_spec": twin, "seconds": seconds}
     errors = [describe_error(r) for r in results if isinstance(r, Exception)]
     if errors:
         return {**row, "error": "; ".join(errors)}

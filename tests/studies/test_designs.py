@@ -83,3 +83,14 @@ def test_the_recorded_vision_specs_regenerate_byte_for_byte(tmp_path):
         written = vision.write_spec(vision.STUDIES[study]("small", zoo="../../results/vision/zoo-small"),
                                     tmp_path / path.name)
         assert written.read_bytes() == path.read_bytes(), path.name
+
+
+def test_the_pretraining_zoo_presets_build_every_combination_once():
+    from gtransfer.studies.designs.pretrain_zoo import zoo_jobs
+
+    small, full = zoo_jobs("small"), zoo_jobs("full")
+    assert len(small) == len(set(small)) == 2 * 4 * 2 and len(full) == len(set(full)) == 4 * 4 * 2 * 2 + 4 * 2
+    assert small[0] == ("zinc250k-jtnn-test", 1500, "gin", "attrmask", 0)  # corpus, then arch, strategy, seed
+    assert small[-1] == ("moses-test", 1500, "gcn", "graphcl", 0)
+    assert full[-8:] == [("ogbg-moltoxcast", None, a, "supervised", s) for a in ("gin", "gcn", "graphsage", "gat")
+                         for s in (0, 1)]

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import torch
 
-from gtransfer.models.dgl import build_dgl_encoder, save_dgl_encoder
-
 PUBLISHED = ["published:gcn_supervised", "published:graphsage_supervised", "published:gcn_contextpred"]
 ARCHITECTURE = {"num_layers": 3, "hidden_dim": 128, "node_features": "hu2020"}
 
@@ -28,6 +26,7 @@ def train_source_encoder(path: Path, data_root: str | None, epochs: int, seed: i
     from torch_geometric.loader import DataLoader
 
     from gtransfer.data import load_dataset
+    from gtransfer.models.dgl import build_dgl_encoder, save_dgl_encoder
     from gtransfer.training.finetune import TaskSpec, finetune
 
     if path.is_file():
@@ -58,6 +57,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4, help="BACE fine-tuning epochs (the truth)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    from gtransfer.models.dgl import build_dgl_encoder, save_dgl_encoder  # needs DGL; --help does not
+
     out = Path(args.out)
     trained = train_source_encoder(out / "encoders" / "dgl_gin_bbbp.pt", args.data_root, args.source_epochs)
     untrained = out / "encoders" / "dgl_gin_untrained.pt"

@@ -27,8 +27,8 @@ def feature_rank(features) -> int:
 def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
+    from gtransfer.studies.designs.vision import STUDIES
     from gtransfer.vision.embeddings import target_embeddings
-    from gtransfer.vision.studies import STUDIES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", choices=sorted(STUDIES))

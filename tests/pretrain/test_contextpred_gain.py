@@ -2,7 +2,8 @@
 for 4 epochs; datasets/checkpoints/gtransfer/PROVENANCE.md) fine-tunes above random initialisations of the
 same architecture on BBBP and Tox21, by the margins stated here (docs/results.md has the runs behind them).
 
-Both go through ``experiments/finetune_against_random.py``: seed s is one pack of the checkpoint and
+Both go through the design behind ``experiments/finetune_against_random.py``
+(:mod:`gtransfer.studies.designs.finetune_against_random`): seed s is one pack of the checkpoint and
 ``random:gin:layers=3,dim=128,seed=s``, with the same head seed and data order, so each seed is a paired
 difference of scaffold-test ROC-AUC.
 
@@ -17,13 +18,11 @@ difference of scaffold-test ROC-AUC.
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 import torch
 
 from gtransfer.data.roots import EMBEDDED_DIR
-from tests.study_helpers import load_experiment_script
+from gtransfer.studies.designs.finetune_against_random import paired_gain, run_seed
 
 pytestmark = [pytest.mark.slow, pytest.mark.experiment]
 
@@ -39,11 +38,10 @@ def threads():
 
 
 def _gain(dataset: str, data_root, seeds, epochs: int, patience: int, margin: float) -> dict:
-    script = load_experiment_script("finetune_against_random")
-    settings = argparse.Namespace(epochs=epochs, patience=patience, batch_size=32, lr=1e-3, data_root=data_root, device="cpu")
-    rows = [script.run_seed(str(CHECKPOINT), dataset, seed, settings) for seed in seeds]
+    rows = [run_seed(str(CHECKPOINT), dataset, seed, epochs=epochs, patience=patience, batch_size=32, lr=1e-3,
+                     data_root=data_root, device="cpu") for seed in seeds]
     assert not [r["error"] for r in rows if "error" in r]
-    return script.paired_gain([r["pretrained"] for r in rows], [r["random"] for r in rows], margin=margin)
+    return paired_gain([r["pretrained"] for r in rows], [r["random"] for r in rows], margin=margin)
 
 
 def test_contextpred_fine_tunes_above_random_weights_on_bbbp(threads):

@@ -1,21 +1,22 @@
-"""experiments/finetune_against_random.py: the paired gain and its criterion, and a run that pairs each seed's
-checkpoint trial with the random twin of the same architecture, resumes, and summarises."""
+"""The design behind experiments/finetune_against_random.py (gtransfer/studies/designs/finetune_against_random.py):
+the paired gain and its criterion, and a run that pairs each seed's checkpoint trial with the random twin of the
+same architecture, resumes (also from a torn last line), and summarises."""
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 
 import pytest
 
+from gtransfer.io.jsonlines import TornLineWarning
 from gtransfer.pretrain import pretrain_encoder
-from tests.study_helpers import load_experiment_script
+from gtransfer.studies.designs import finetune_against_random as design
 
 
 @pytest.fixture(scope="module")
 def script():
-    return load_experiment_script("finetune_against_random")
+    return design
 
 
 def test_paired_gain_is_the_mean_paired_difference_and_its_standard_error(script):
@@ -37,26 +38,41 @@ def test_paired_gain_is_not_met_below_the_margin_against_the_order_or_inside_the
         script.paired_gain([0.7, 0.7], [0.7], margin=0.01)
 
 
-def test_a_run_pairs_each_seed_with_the_random_twin_and_resumes(script, shared_data, tmp_path, monkeypatch, capsys):
+def test_a_run_pairs_each_seed_with_the_random_twin_and_resumes(script, shared_data, tmp_path, capsys):
     checkpoint = tmp_path / "cp.pt"
     pretrain_encoder(checkpoint, "contextpred", corpus="zinc250k-jtnn-valid", limit=40, num_layers=2, hidden_dim=16, epochs=1,
                      batch_size=8, seed=0, root=shared_data, device="cpu", progress=False)
     assert script.random_twin(checkpoint, 3) == "random:gin:layers=2,dim=16,seed=3"
     out = tmp_path / "ft.jsonl"
-    argv = ["finetune_against_random.py", str(checkpoint), "--datasets", "ogbg-molbbbp", "--seeds", "0", "1", "--epochs", "2",
-            "--patience", "2", "--threads", "1", "--data-root", str(shared_data), "--out", str(out)]
-    monkeypatch.setattr(sys, "argv", argv)
-    script.main()
+    settings = {"checkpoint": str(checkpoint), "epochs": 2}
+
+    def run():
+        return script.finetune_against_random(str(checkpoint), datasets=["ogbg-molbbbp"], seeds=[0, 1], out=out,
+                                              margin=0.01, settings=settings, epochs=2, patience=2,
+                                              data_root=str(shared_data), device="cpu")
+
+    run()
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["dataset"], r["seed"], r["random_spec"]) for r in rows] == [
         ("ogbg-molbbbp", 0, "random:gin:layers=2,dim=16,seed=0"), ("ogbg-molbbbp", 1, "random:gin:layers=2,dim=16,seed=1")]
     for r in rows:
         assert 0 < r["pretrained"] < 1 and 0 < r["random"] < 1 and r["pretrained"] != r["random"]
         assert 1 <= r["pretrained_best_epoch"] <= 2 and 1 <= r["random_best_epoch"] <= 2
-    summary = json.loads((tmp_path / "ft_summary.json").read_text())["summary"]["ogbg-molbbbp"]
+    written = json.loads((tmp_path / "ft_summary.json").read_text())
+    assert written["settings"] == settings
+    summary = written["summary"]["ogbg-molbbbp"]
     assert summary == script.paired_gain([r["pretrained"] for r in rows], [r["random"] for r in rows], margin=0.01)
 
     capsys.readouterr()
-    script.main()  # everything is done: nothing trains again, the file keeps its two rows
+    run()  # everything is done: nothing trains again, the file keeps its two rows
     assert out.read_text().count("\n") == 2
     assert '"random_spec"' not in capsys.readouterr().out  # no trial row printed: none ran
+
+    # killed while appending seed 1: its line is torn; the rerun keeps seed 0 and runs seed 1 once more
+    first, second = out.read_text().splitlines(keepends=True)
+    out.write_text(first + second[: len(second) // 2])
+    with pytest.warns(TornLineWarning, match=r"1 torn final line"):
+        run()
+    again = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["seed"] for r in again] == [0, 1] and again[0] == rows[0]
+    assert {k: v for k, v in again[1].items() if k != "seconds"} == {k: v for k, v in rows[1].items() if k != "seconds"}

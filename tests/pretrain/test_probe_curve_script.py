@@ -1,30 +1,29 @@
-"""experiments/pretrain_strategies_probe.py --probe-each-epoch: one probe per epoch, each of a kept copy of
+"""experiments/pretrain_strategies_probe.py --probe-each-epoch (gtransfer/studies/designs/pretrain_strategies.py):
+one probe per epoch, each of a kept copy of
 the checkpoint, and the pretraining itself the same as an uninterrupted run's."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 import torch
 
 from gtransfer.io.checkpoints import read_checkpoint
 from gtransfer.pretrain import pretrain_encoder
-from tests.study_helpers import load_experiment_script
+from gtransfer.studies.designs.pretrain_strategies import probe_strategies
 
 SETTINGS = {"corpus": "zinc250k-jtnn-valid", "limit": 40, "num_layers": 2, "hidden_dim": 16, "batch_size": 8}
 
 
-def test_a_probe_curve_probes_every_epoch_of_one_uninterrupted_run(shared_data, tmp_path, monkeypatch):
+def test_a_probe_curve_probes_every_epoch_of_one_uninterrupted_run(shared_data, tmp_path):
     out = tmp_path / "curve.json"
-    monkeypatch.setattr(sys, "argv", [
-        "pretrain_strategies_probe.py", "--strategies", "contextpred", "--corpus", SETTINGS["corpus"],
-        "--limit", str(SETTINGS["limit"]), "--epochs", "2", "--layers", "2", "--dim", "16", "--batch-size", "8",
-        "--datasets", "ogbg-molbbbp", "--random-seeds", "0", "--threads", "1", "--probe-each-epoch",
-        "--data-root", str(shared_data), "--workdir", str(tmp_path / "work"), "--out", str(out)])
-    load_experiment_script("pretrain_strategies_probe").main()
+    probe_strategies(strategies=["contextpred"], datasets=["ogbg-molbbbp"], corpus=SETTINGS["corpus"],
+                     limit=SETTINGS["limit"], epochs=2, layers=2, dim=16, batch_size=8, random_seeds=[0],
+                     data_root=str(shared_data), workdir=tmp_path / "work", out=out, probe_each_epoch=True,
+                     settings={"run": "test"})
 
     record = json.loads(out.read_text())
+    assert record["settings"] == {"run": "test"}
     rows = [(r["weights"], r.get("epoch")) for r in record["results"]]
     assert rows == [("random_seed0", None), ("contextpred", 1), ("contextpred", 2)]
     aucs = [r["test_rocauc"] for r in record["results"]]

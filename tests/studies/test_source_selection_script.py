@@ -1,4 +1,5 @@
-"""experiments/source_selection.py: the medium preset's design can decide claims (a) and (b) -- at least 20
+"""The source-selection design (gtransfer/studies/designs/source_selection.py, behind experiments/source_selection.py):
+the medium preset's design can decide claims (a) and (b) -- at least 20
 encoders of every kind, at least 40 targets, scores from n = 50..all against one truth, fine-tuning truth
 on several targets -- and the full preset is the same design at GPU scale. No training: specs only."""
 
@@ -8,18 +9,17 @@ import pytest
 
 from gtransfer.models.specs import PUBLISHED_ENCODERS
 from gtransfer.pretrain import STRATEGIES
+from gtransfer.studies.designs import source_selection
 from gtransfer.studies.spec import expand_trials, parse_spec
-from tests.study_helpers import load_experiment_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    return load_experiment_script("source_selection")
+    return source_selection
 
 
 def _studies(script, preset: str) -> dict[str, dict]:
-    zoo = [f"zoo/{name}" for name, _ in script.ZOO[preset]["members"]]
-    return {raw["name"]: raw for raw in script.specs(preset, None, zoo)}
+    return {raw["name"]: raw for raw in script.specs(preset, None, script.zoo_paths(preset))}
 
 
 @pytest.mark.parametrize("preset", ["medium", "full"])

@@ -1,4 +1,5 @@
-"""experiments/target_selection.py: the medium preset's design can decide the NCE/LEEP target-selection claim
+"""The target-selection design (gtransfer/studies/designs/target_selection.py, behind experiments/target_selection.py):
+the medium preset's design can decide the NCE/LEEP target-selection claim
 (several head sources, many targets spanning label counts 2-6 and imbalance ratios 1-10, fine-tuned truth);
 the small and full presets still expand. No training: specs only."""
 
@@ -11,15 +12,15 @@ import yaml
 
 from gtransfer.data.targets import parse_target
 from gtransfer.pretrain.source_zoo import SMALL_SOURCE_ZOO
+from gtransfer.studies.designs import target_selection
 from gtransfer.studies.spec import expand_trials, parse_spec
-from tests.study_helpers import load_experiment_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def script():
-    return load_experiment_script("target_selection")
+    return target_selection
 
 
 def _label_design(target: str) -> tuple[int, float]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gtransfer.studies.designs.vision import STUDIES
 from gtransfer.studies.spec import expand_trials, parse_spec
-from gtransfer.vision.studies import STUDIES
 from gtransfer.vision.targets import parse_target
 from gtransfer.vision.zoo import PRESETS
 

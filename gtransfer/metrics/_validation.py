@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._backend import Array, Backend, _is_torch_tensor, backend_for
+from ._backend import Array, Backend, _is_torch_tensor, backend_for, host_view
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -197,8 +197,8 @@ def check_features(
     """
     features = _unmasked(features, name)
     if _is_torch_tensor(features):
-        features = features.detach()
-    elif not isinstance(features, np.ndarray):
+        features = host_view(features.detach(), device)  # CPU tensors: numpy's backend, on the same memory
+    if not _is_torch_tensor(features) and not isinstance(features, np.ndarray):
         if isinstance(features, (list, tuple)):
             features = np.asarray(features)
         else:

@@ -61,14 +61,30 @@ def leep(source_probs: Array, labels: Array) -> float:
     """
     labels = check_labels(labels, len(labels))
     probs = check_probabilities(source_probs, labels.size)
-    num_classes = int(labels.max()) + 1
-    joint = np.zeros((num_classes, probs.shape[1]))
-    np.add.at(joint, labels, probs)
-    joint /= labels.size
+    joint = _class_sums(probs, labels) / labels.size
     marginal = joint.sum(0)
     conditional = np.divide(joint, marginal, out=np.zeros_like(joint), where=marginal > 0)
-    expected = np.einsum("iz,iz->i", probs, conditional[labels])
-    return float(np.log(expected).mean())
+    return float(np.log(_row_dots_with_class_rows(probs, conditional, labels)).mean())
+
+
+def _class_sums(rows: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(C, Z) sums of the rows of each class: one sparse indicator product, O(n Z) whatever C
+    (``np.add.at`` took 10-15x longer; a dense one-hot GEMM costs C times more at C = 100)."""
+    import scipy.sparse as sp
+
+    n = labels.size
+    indicator = sp.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(int(labels.max()) + 1, n))
+    return np.asarray(indicator @ rows)
+
+
+def _row_dots_with_class_rows(rows: np.ndarray, table: np.ndarray, labels: np.ndarray, block_rows: int = 2048) -> np.ndarray:
+    """rows[i] . table[labels[i]] for each i, in row blocks whose gathered copy stays in cache (a GEMM with
+    the whole table, then a pick, costs C times more)."""
+    out = np.empty(labels.size)
+    for start in range(0, labels.size, block_rows):
+        end = min(labels.size, start + block_rows)
+        out[start:end] = np.einsum("iz,iz->i", rows[start:end], table[labels[start:end]])
+    return out
 
 
 def nleep(

@@ -338,15 +338,20 @@ def check_probabilities(source_probs: Array, n_samples: int, name: str = "source
     if not np.issubdtype(host.dtype, np.number):
         raise TypeError(f"{name} must hold real numbers, got dtype {host.dtype}")
     host = host.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(host)):
-        raise ValueError(f"{name} contain {int((~np.isfinite(host)).sum())} NaN or infinite values")
-    if host.min() < 0:
+    # two passes (row sums, minimum): a NaN or inf entry makes its row sum or the minimum non-finite, and only
+    # then are the entries counted (an isfinite pass of its own cost as much as both; LEEP is three passes)
+    row_sums, lowest = host.sum(axis=1), host.min() if host.size else 0.0
+    if not (np.isfinite(lowest) and np.all(np.isfinite(row_sums))):
+        bad = int((~np.isfinite(host)).sum())
+        if bad:
+            raise ValueError(f"{name} contain {bad} NaN or infinite values")
+    if lowest < 0:
         raise ValueError(
-            f"{name} contain negative values (min {host.min():.3g}): pass probabilities, e.g. softmax(logits), not logits"
+            f"{name} contain negative values (min {lowest:.3g}): pass probabilities, e.g. softmax(logits), not logits"
         )
     if atol is None:
         atol = row_sum_tolerance(epsilon, host.shape[1])
-    row_error = np.abs(host.sum(axis=1) - 1.0)
+    row_error = np.abs(row_sums - 1.0)
     if row_error.max() > atol:
         raise ValueError(
             f"{name} rows must sum to 1 ({int((row_error > atol).sum())} rows deviate, worst by {row_error.max():.3g}, "

@@ -68,12 +68,17 @@ def leep(source_probs: Array, labels: Array) -> float:
 
 
 def _class_sums(rows: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(C, Z) sums of the rows of each class: one sparse indicator product, O(n Z) whatever C
-    (``np.add.at`` took 10-15x longer; a dense one-hot GEMM costs C times more at C = 100)."""
+    """(C, Z) sums of the rows of each class (``np.add.at`` took 10-15x longer). Up to 32 classes one selection
+    per class (C passes over the labels, one over the rows: 0.6 ms against 0.9 ms for a sparse product at
+    n = 500, Z = 1000); beyond, one sparse indicator product, O(n Z) whatever C (a dense one-hot GEMM costs
+    C times more)."""
+    num_classes = int(labels.max()) + 1
+    if num_classes <= 32:
+        return np.stack([rows[labels == c].sum(0) for c in range(num_classes)])
     import scipy.sparse as sp
 
     n = labels.size
-    indicator = sp.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(int(labels.max()) + 1, n))
+    indicator = sp.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(num_classes, n))
     return np.asarray(indicator @ rows)
 
 

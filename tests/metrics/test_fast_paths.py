@@ -25,7 +25,7 @@ def leep_by_add_at(probs, labels):
     return float(np.log(np.einsum("iz,iz->i", probs, conditional[labels])).mean())
 
 
-@pytest.mark.parametrize("n, z, c", [(300, 17, 5), (5000, 40, 12), (64, 3, 2)])
+@pytest.mark.parametrize("n, z, c", [(300, 17, 5), (5000, 40, 12), (64, 3, 2), (2000, 30, 40)])
 def test_leep_equals_the_add_at_accumulation(n, z, c):
     rng = np.random.default_rng(n)
     labels = rng.permutation(np.arange(n) % c)

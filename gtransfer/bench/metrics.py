@@ -286,9 +286,9 @@ def run_suite(repeat: int, device: str, match: str | None = None) -> list[dict]:
         ratio, peak = row["ratio"], row["peak_gpu_bytes"]
         verdict = "ok" if ratio <= case.target else "OVER TARGET"
         if case.reference is not None:
-            within = row["reference_ratio"] <= case.reference_target
-            verdict = verdict if within else "OVER TARGET"
-            verdict += f"; {row['reference_ratio']:.2f}x {_reference_name(case.reference)} (target <= {case.reference_target}x)"
+            within = "ok" if row["reference_ratio"] <= case.reference_target else "OVER TARGET"
+            verdict += (f"; {row['reference_ratio']:.2f}x {_reference_name(case.reference)} (target <= {case.reference_target}x) "
+                        f"{within}")
         memory = "" if peak is None else f", peak {peak / 2**30:.2f} GiB"
         print(f"{case.label:34s} n={case.n:6d} d={case.d:5d} C={case.classes:4d}  {ratio:5.2f}x one float64 {row['baseline']} "
               f"(target <= {case.target}x) {verdict}{memory}", flush=True)

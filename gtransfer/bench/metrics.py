@@ -7,7 +7,9 @@ The baseline is one X^T X (or X X^T when n < d, whichever is smaller) on the sam
 timed in the same run; ratios are therefore comparable across machines, absolute times are not. The
 textbook route (scikit-learn's LedoitWolf, the n x d class-mean matrix, pinv) is timed too (CPU).
 Each timing is the best of ``--repeat`` runs. On CUDA, the peak GPU memory a call allocates beyond the
-features themselves is reported as well.
+features themselves is reported as well. The suite times each case's metric, its Gram baseline and its reference
+(where the case names one: tllib's algorithms from :mod:`gtransfer.bench.references`, or the same metric on a
+numpy array) interleaved, one call of each per round, so that a shared machine's load hits them alike.
 """
 
 from __future__ import annotations

@@ -520,7 +520,8 @@ class TorchBackend(Backend):
 
 def backend_for(x: object, device: str | None = None) -> Backend:
     """The backend that computes on ``device``; by default where ``x`` lives (torch tensors on their
-    device, anything else numpy). Data on another device is streamed there in blocks.
+    device, anything else numpy). Data on another device is streamed there in blocks. ``check_features``
+    hands CPU tensors over as numpy views first (see ``host_view``), so they reach numpy's backend.
 
     Raises:
         ValueError: ``device`` is not a torch device name, or names CUDA where torch has none.

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -227,7 +227,7 @@ def print_report(report: dict) -> None:
             print(f"  textbook / gtransfer for {name}: {times['textbook ' + name] / times[name]:.1f}x")
 
 
-def interleaved_best_times(fns: list[Callable[[], object]], repeat: int, device: str = "cpu") -> list[float]:
+def interleaved_best_times(fns: Sequence[Callable[[], object]], repeat: int, device: str = "cpu") -> list[float]:
     """The best time of each of ``fns`` over ``repeat`` rounds, each round calling every one once in turn: on a
     shared machine, a load spike then slows the candidates and their baseline alike instead of one of them."""
     best = [float("inf")] * len(fns)
@@ -247,14 +247,15 @@ def run_case(case: Case, repeat: int, device: str = "cpu") -> dict:
     if case.container == "torch_cpu":
         import torch
 
-        run = metric_runner(case.metric, torch.from_numpy(features), torch.from_numpy(labels))
+        run = metric_runner(case.metric, torch.from_numpy(np.asarray(features)), torch.from_numpy(np.asarray(labels)))
     fns = [gram_baseline(features), run]
     if case.reference == "numpy":
         fns.append(metric_runner(case.metric, features, labels))
     elif case.reference is not None:
         reference = REFERENCES[case.reference][1]
         data = stand_in_source_probs(features) if case.metric in metrics.SOURCE_METRICS else features
-        fns.append(lambda: reference(data, labels))
+        host_labels = np.asarray(labels)  # the references run on the CPU, as the suite's reference cases do
+        fns.append(lambda: reference(np.asarray(data), host_labels))
     for fn in fns:  # first calls pay imports and allocator growth: not timed
         fn()
     times = interleaved_best_times(fns, repeat, device)

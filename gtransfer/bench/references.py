@@ -8,6 +8,8 @@ code): dense NumPy, as the references compute, without input checks (which only 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["REFERENCES", "tllib_leep", "tllib_transrate"]
@@ -39,7 +41,7 @@ def tllib_transrate(features: np.ndarray, labels: np.ndarray, epsilon: float = 1
 
 
 #: a suite case's ``reference`` name -> (label printed, function of (features or probabilities, labels))
-REFERENCES = {
+REFERENCES: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], float]]] = {
     "tllib_leep": ("tllib's LEEP algorithm", tllib_leep),
     "tllib_transrate": ("tllib's TransRate algorithm", tllib_transrate),
 }

@@ -18,7 +18,9 @@ BBBP training epochs (1,631 graphs; differs when ``max_graphs`` cuts the split),
 ``--trial-epochs`` epochs each. The BBBP rate is the unit of :mod:`gtransfer.studies.projection`: a
 preset projects its own device-hours from it (``experiments/source_selection.py --preset full
 --project-only --device-rate R``; the report's second-to-last line prints that command with the
-fastest row's rate). The last line is ``packed/sequential epochs per second at K=8: X``.
+fastest row's rate). The last line is ``packed/sequential epochs per second at K=8: X``. On the CPU, one more
+packed epoch at K=8 runs under torch.profiler, and a line before them gives the share of its time in GEMMs and
+the largest operators outside them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 from gtransfer.studies.projection import BBBP_TRAIN_GRAPHS
 
-__all__ = ["run_training_benchmark", "print_training_report"]
+__all__ = ["run_training_benchmark", "print_training_report", "gemm_share"]
 
 def _sync(device: Any) -> None:
     import torch
@@ -46,6 +48,29 @@ def _encoders(encoder: str, count: int, node_input: Any, root: str | None) -> li
     return [resolve_encoder(f"{encoder}{separator}seed={seed}", root).load(node_features=node_input) for seed in range(count)]
 
 
+#: the operators that run a matrix product on the CPU (their self time is the BLAS call)
+GEMM_OPS = frozenset({"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::addbmm", "aten::mv", "aten::addmv",
+                      "aten::dot", "aten::_addmm_activation"})
+
+
+def gemm_share(step: Any, top: int = 6) -> dict:
+    """Run ``step()`` once under torch.profiler (CPU) and split its wall time: ``gemm_s`` in :data:`GEMM_OPS`
+    (self time), ``ops_s`` in all operators (self time), ``wall_s``, ``gemm_share`` = gemm_s / wall_s, and the
+    ``top`` operators outside the GEMMs by self time (``other_ops``: (name, seconds) pairs)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
+        step()
+        wall = time.perf_counter() - start
+    totals: dict[str, float] = {}
+    for event in prof.key_averages():
+        totals[event.key] = totals.get(event.key, 0.0) + event.self_cpu_time_total / 1e6
+    gemm = sum(seconds for name, seconds in totals.items() if name in GEMM_OPS)
+    others = sorted(((name, seconds) for name, seconds in totals.items() if name not in GEMM_OPS), key=lambda p: -p[1])
+    return {"gemm_s": gemm, "ops_s": sum(totals.values()), "wall_s": wall, "gemm_share": gemm / wall, "other_ops": others[:top]}
+
+
 def run_training_benchmark(
     packs: Sequence[int] = (1, 8),
     epochs: int = 2,
@@ -57,11 +82,14 @@ def run_training_benchmark(
     root: str | None = None,
     progress: bool = True,
     encoder: str = "random:gin",
+    profile_gemms: bool = True,
 ) -> dict:
     """Time the sequential loop and packed training; one row per setting (see the module docstring).
 
     ``encoder``: the architecture, as a ``random:`` string without a seed (default GIN 5x300,
     ``random:gin``; e.g. ``random:gin:layers=2,dim=64`` for a model small enough to be launch-bound).
+    ``profile_gemms`` (CPU only): one more packed epoch at K = 8 (or the largest K), under torch.profiler, gives
+    the share of its wall time spent in matrix products (see :func:`gemm_share`), added to that K's row.
     """
     if not encoder.startswith("random:") or "seed=" in encoder:
         raise ValueError(f"the benchmark's encoder is a random:ARCH[:layers=L,dim=D] string without seed=, got {encoder!r}")
@@ -123,6 +151,13 @@ def run_training_benchmark(
         if device.type == "cuda":
             row["peak_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
         rows.append(row)
+    if profile_gemms and device.type == "cpu":
+        k = 8 if 8 in packs else max(packs)
+        members = [PackMember(model, seed=i, lr=(1e-3, 3e-4)[i % 2], patience=2)
+                   for i, model in enumerate(_encoders(encoder, k, node_input, root))]
+        share = gemm_share(lambda: train_pack(members, device_graphs, target.splits, task, epochs=1, batch_size=batch_size))
+        rows_by_k = [row for row in rows if row["engine"] == "packed" and row["K"] == k]
+        rows_by_k[0].update(share)
     scale = BBBP_TRAIN_GRAPHS / train_count  # rates are of this run's training set; projections count full BBBP epochs
     for row in rows:
         row["bbbp_epochs_per_s"] = row["epochs_per_s"] / scale
@@ -142,6 +177,11 @@ def print_training_report(result: dict) -> None:
     for row in result["rows"]:
         print(f"{row['engine']:<11}{row['K']:>5}{row['seconds']:>10.1f}{row['epochs_per_s']:>10.3f}{row['bbbp_epochs_per_s']:>11.3f}"
               f"{row['trials_per_h']:>10.1f}{row.get('collate_s', float('nan')):>11.2f}{row.get('peak_gib', float('nan')):>10.2f}")
+    for row in result["rows"]:
+        if "gemm_share" in row:
+            others = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in row["other_ops"])
+            print(f"packed CPU step at K={row['K']} (one profiled epoch): {100 * row['gemm_share']:.0f}% of {row['wall_s']:.2f} s "
+                  f"in GEMMs ({row['gemm_s']:.2f} s; all operators {row['ops_s']:.2f} s); largest others: {others}")
     fastest = max(result["rows"], key=lambda r: r["bbbp_epochs_per_s"])
     print(f"'BBBP ep/s': full BBBP training epochs (1,631 graphs) per second, all K together; trials/h at "
           f"{result['trial_epochs']} epochs per trial")

@@ -9,7 +9,7 @@ With X = F - mean(F) the centred features, the pass computes (as requested):
 * ``class_sq_sums``: per-class sums of squared centred entries (per-class variances, for GBC);
 * ``class_coding_rates``: per class, TransRate's R(X_c) = 1/2 logdet(I + X_c^T X_c / (n_c eps)),
   taken on the smaller side from the same blocks that build ``gram``; each class's product is
-  reduced to its log-determinant as soon as it is complete (classes with n_c >= d one at a time,
+  reduced to its log-determinant as soon as it is complete (classes with n_c >= 0.4 d one at a time,
   smaller ones in batches of a bounded size), so at most one d x d class matrix is ever held;
 * ``mean_projection``: X m, with m the mean, which turns the centred kernel into the raw one
   (LogME works on uncentred features), dual only.
@@ -106,7 +106,7 @@ def logdet_identity_plus(backend: Backend, matrices: Array, log_scales: np.ndarr
     scales = as_backend(backend, np.exp(np.clip(log_scales, -_SAFE_LOG_SCALE, _SAFE_LOG_SCALE)))
     if np.all(np.abs(log_scales) <= _SAFE_LOG_SCALE):
         shifted = matrices * (scales[..., None, None] if log_scales.ndim else scales) + backend.eye(matrices.shape[-1])
-        lower = backend.batched_cholesky(shifted)
+        lower = backend.batched_cholesky(shifted, overwrite=True)  # shifted is scratch
         if lower is not None:
             pivots = lower.diagonal(0, -2, -1)
             return np.asarray(backend.to_numpy(2.0 * backend.log(pivots).sum(-1)), dtype=np.float64).reshape(log_scales.shape)
@@ -126,23 +126,37 @@ def coding_rate_log_scales(counts: np.ndarray, epsilon: float, log2_scale: int) 
     return -np.log(np.asarray(counts, dtype=np.float64) * epsilon) - 2.0 * log2_scale * math.log(2.0)
 
 
+def _coding_rate_on_d_side(counts: np.ndarray, d: int) -> np.ndarray:
+    """Which classes take R(X_c) from the d x d product X_c^T X_c rather than the n_c x n_c one.
+
+    X_c^T X_c is one term of the global X^T X (the rows are centred globally, not per class), so it
+    costs nothing beyond the Gram product; the d x d Cholesky factor then costs d^3/3. The n_c x n_c
+    side costs a separate product (2 n_c^2 d, a batched GEMM) and an n_c^3/3 factor. Hence the d side
+    from d^3 <= 6 n_c^2 d + n_c^3 on (n_c >= 0.4 d): TransRate at n = 5000, d = 512, C = 10 took 3.8x
+    one Gram product on the n_c side and 1.9x on the d side (one BLAS thread)."""
+    sizes = np.asarray(counts, dtype=np.float64)
+    return float(d) ** 3 <= 6.0 * sizes**2 * d + sizes**3
+
+
 def _plan_blocks(counts: np.ndarray, d: int, max_rows: int, class_aligned: bool) -> list[tuple[int, int]]:
-    """Row ranges of the class-sorted matrix. Class-aligned plans never split a class with
-    n_c < d, and give each class with n_c >= d blocks of its own, so per-class products come from
-    the same blocks as the global one."""
+    """Row ranges of the class-sorted matrix. Class-aligned plans never split a class whose
+    coding rate is taken on the n_c side, and give each class taken on the d side (see
+    ``_coding_rate_on_d_side``) blocks of its own, so per-class products come from the same blocks
+    as the global one."""
     n = int(counts.sum())
     if not class_aligned:
         return [(s, min(n, s + max_rows)) for s in range(0, n, max_rows)]
     bounds = np.concatenate([[0], np.cumsum(counts)])
+    d_side = _coding_rate_on_d_side(counts, d)
     blocks, c, num_classes = [], 0, counts.size
     while c < num_classes:
-        if counts[c] >= d:
+        if d_side[c]:
             start, end = int(bounds[c]), int(bounds[c + 1])
             blocks += [(s, min(end, s + max_rows)) for s in range(start, end, max_rows)]
             c += 1
             continue
         last = c + 1
-        while last < num_classes and counts[last] < d and bounds[last + 1] - bounds[c] <= max_rows:
+        while last < num_classes and not d_side[last] and bounds[last + 1] - bounds[c] <= max_rows:
             last += 1
         blocks.append((int(bounds[c]), int(bounds[last])))
         c = last
@@ -293,7 +307,7 @@ def _padded_index(backend: Backend, starts: np.ndarray, sizes: np.ndarray) -> tu
 
 def _small_class_rates_from_rows(x: Array, starts: np.ndarray, sizes: np.ndarray, log_scales: np.ndarray, stats: FeatureStatistics,
                                  block_bytes: int) -> np.ndarray:
-    """R(X_c) of classes with n_c < d whose rows are x[start:start+size]: batched X_c X_c^T products
+    """R(X_c) of classes on the n_c side whose rows are x[start:start+size]: batched X_c X_c^T products
     (zero-padded, which adds identity blocks and so nothing to the log-determinant)."""
     b = stats.backend
     rates = np.empty(sizes.size)
@@ -318,7 +332,8 @@ def _sorted_primal_pass(features: Array, order: Array, stats: FeatureStatistics,
     class_sq_sums = b.zeros((stats.num_classes, d)) if "class_sq_sums" in needs else None
     row_sq_norms = b.empty((stats.n,)) if "row_sq_norms" in needs else None
     rates = np.zeros(stats.num_classes) if want_rates else None
-    open_gram = None  # the one class with n_c >= d whose blocks are being summed
+    d_side = _coding_rate_on_d_side(counts, d)
+    open_gram = None  # the one class on the d side whose blocks are being summed
     for start, end in blocks:
         x = b.take_rows(features, order[start:end], out=buffer[: end - start])
         x -= stats.mean
@@ -335,7 +350,7 @@ def _sorted_primal_pass(features: Array, order: Array, stats: FeatureStatistics,
         if not want_rates:
             continue
         first = classes.start
-        if classes.stop - first == 1 and counts[first] >= d:  # a block of one large class
+        if classes.stop - first == 1 and d_side[first]:  # a block of one class taken on the d side
             open_gram = block_gram if open_gram is None else open_gram + block_gram
             if end == bounds[first + 1]:
                 rates[first] = 0.5 * logdet_identity_plus(b, open_gram, log_scales[first])

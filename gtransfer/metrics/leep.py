@@ -61,14 +61,36 @@ def leep(source_probs: Array, labels: Array) -> float:
     """
     labels = check_labels(labels, len(labels))
     probs = check_probabilities(source_probs, labels.size)
-    num_classes = int(labels.max()) + 1
-    joint = np.zeros((num_classes, probs.shape[1]))
-    np.add.at(joint, labels, probs)
-    joint /= labels.size
+    joint = _class_sums(probs, labels) / labels.size
     marginal = joint.sum(0)
     conditional = np.divide(joint, marginal, out=np.zeros_like(joint), where=marginal > 0)
-    expected = np.einsum("iz,iz->i", probs, conditional[labels])
-    return float(np.log(expected).mean())
+    return float(np.log(_row_dots_with_class_rows(probs, conditional, labels)).mean())
+
+
+def _class_sums(rows: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(C, Z) sums of the rows of each class (``np.add.at`` took 10-15x longer). Up to 32 classes one selection
+    per class (C passes over the labels, one over the rows: 0.6 ms against 0.9 ms for a sparse product at
+    n = 500, Z = 1000); beyond, one sparse indicator product, O(n Z) whatever C (a dense one-hot GEMM costs
+    C times more)."""
+    num_classes = int(labels.max()) + 1
+    if num_classes <= 32:
+        return np.stack([rows[labels == c].sum(0) for c in range(num_classes)])
+    import scipy.sparse as sp
+
+    n = labels.size
+    indicator = sp.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(num_classes, n))
+    return np.asarray(indicator @ rows)
+
+
+def _row_dots_with_class_rows(rows: np.ndarray, table: np.ndarray, labels: np.ndarray, block_rows: int = 256) -> np.ndarray:
+    """rows[i] . table[labels[i]] for each i, in row blocks whose gathered copy stays in cache (256 rows of
+    Z = 1000: 2 MiB; 2048 rows took 1.5-2x longer at n = 20000; a GEMM with the whole table, then a pick,
+    costs C times more)."""
+    out = np.empty(labels.size)
+    for start in range(0, labels.size, block_rows):
+        end = min(labels.size, start + block_rows)
+        out[start:end] = np.einsum("iz,iz->i", rows[start:end], table[labels[start:end]])
+    return out
 
 
 def nleep(

@@ -16,8 +16,13 @@ def test_training_benchmark_prints_both_engines_and_the_ratio(shared_data, capsy
         # 30 graphs cut to a scaffold training split: a BBBP epoch (1,631 graphs) is 1631 / train_graphs of them
         assert row["bbbp_epochs_per_s"] == pytest.approx(row["epochs_per_s"] * result["train_graphs"] / 1631)
         assert row["trials_per_h"] == pytest.approx(row["bbbp_epochs_per_s"] * 3600 / 100)
+    profiled = result["rows"][-1]  # the largest K's row carries the profiled epoch (CPU)
+    assert 0 < profiled["gemm_s"] <= profiled["ops_s"] and 0 < profiled["gemm_share"] <= 1
+    assert profiled["gemm_share"] == pytest.approx(profiled["gemm_s"] / profiled["wall_s"])
+    assert profiled["other_ops"] and not {name for name, _ in profiled["other_ops"]} & {"aten::mm", "aten::addmm", "aten::bmm"}
     print_training_report(result)
-    *_, projection, last = capsys.readouterr().out.strip().splitlines()
+    *_, gemms, _, projection, last = capsys.readouterr().out.strip().splitlines()
+    assert re.match(r"packed CPU step at K=2 \(one profiled epoch\): \d+% of \d+\.\d\d s in GEMMs", gemms)
     assert re.fullmatch(r"packed/sequential epochs per second at K=2: \d+\.\d\d", last)
     # the rate the report hands to a preset's projection is the fastest row's, in BBBP epochs
     fastest = max(row["bbbp_epochs_per_s"] for row in result["rows"])

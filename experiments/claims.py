@@ -135,6 +135,10 @@ def _measure_table(frame: pd.DataFrame, truth: str, metrics: tuple[str, ...], *,
     """Mean of each measure over groups (dataset-level interval) and the gain over the best baseline."""
     rows, gains, names_of_baselines, units = [], [], [], ""
     for measure in SHOWN_MEASURES:
+        if measure == "top1_relative_accuracy" and (frame[truth] <= 0).any():
+            rows.append(f"| {measure} | undefined: {int((frame[truth] <= 0).sum())} candidates have {truth} <= 0, "
+                        "so a ratio to the best is no accuracy |" + " |" * (len(metrics) + 1))
+            continue
         try:
             per_group = {m: per_group_measure(frame, m, truth, group=group, measure=measure) for m in metrics}
             base = baselines(measure)
@@ -572,7 +576,8 @@ def claim_d(reports: Path, specs: Path, runs: Mapping, plots: Path) -> tuple[str
         lines = [line for line in lines if not line.startswith("**The old rule is broken**")]
     rel_range = (f"split-half per family, seed 0 vs 1: {reliability['r_half'].min():+.2f} to "
                  f"{reliability['r_half'].max():+.2f}")
-    return "\n".join(lines) + "\n", {"reliability": rel_range, "d-old": (old, None), "d-nce": (results["nce"], stabilities["nce"]),
+    return "\n".join(lines) + "\n", {"reliability": rel_range, "d-old": (old, None),
+                                     "d-nce": (results["nce"], stabilities["nce"]),
                                      "d-leep": (results["leep"], stabilities["leep"]), "overall": overall}
 
 

@@ -55,7 +55,7 @@ def mean_interval(values: npt.ArrayLike, n_boot: int = 10_000, seed: int = 0, le
 
     Examples:
         >>> mean_interval([0.1, 0.2, float("nan"), 0.3], n_boot=500).format()
-        '+0.20 [+0.13, +0.27] (3 tasks, 500 resamples)'
+        '+0.20 [+0.13, +0.30] (3 tasks, 500 resamples)'
     """
     v = np.asarray(values, dtype=np.float64).ravel()
     v = v[np.isfinite(v)]

@@ -1,155 +1,195 @@
-"""Deciding a paper's claims from study reports: differences with intervals, and a verdict rule.
+"""The claim statistics behind ``experiments/claims.py``, on the evaluation layer (:mod:`gtransfer.evaluation`).
 
-The reports (:mod:`gtransfer.studies.report`) give each metric's correlation with the ground truth
-per group (a target in source selection, a family of targets in target selection). A claim compares
-two such numbers, so everything here is paired: per group the difference of two metrics' Spearman
-correlations, its mean over groups and a 95% percentile-bootstrap interval over groups
-(:func:`mean_interval`). A metric that gives every candidate the same score (H-score saturating at
-C - 1 when n <= d) ranks nothing: the report leaves its correlation NaN, and a claim counts it as 0,
-the expected correlation of a ranking that carries no information (``nan_as_zero``).
+One implementation of each idea: intervals are :class:`gtransfer.evaluation.Interval` from
+:func:`~gtransfer.evaluation.hierarchical_bootstrap` (datasets, then tasks), verdicts come from
+:func:`~gtransfer.evaluation.rule_verdict` / :func:`~gtransfer.evaluation.decide_claim`, measures from
+:func:`~gtransfer.evaluation.per_group_measure`. What is here is what the claims need beyond them:
 
-Verdict rule (:func:`verdict`): a claim "the difference is above ``margin``" is *reproduced* when
-the whole interval is above the margin, *contradicted* when the whole interval is below it, and
-*inconclusive* otherwise -- so no claim is called reproduced on an interval that includes the opposite.
-
-Target selection has few families, so its intervals resample the targets *within* each family
-(:func:`within_family_spearman`): each resample keeps every family and its size, draws its targets
-with replacement, and averages the families' Spearman correlations.
+- :func:`ties_as_constant`: a metric numerically constant over a group's candidates (H-score saturating at C - 1
+  when n <= d) ranks nothing; its rounding noise is set to one value so that its correlation counts as 0;
+- :func:`partial_spearman`: Spearman's rho of two columns given a third (claim (d): NCE given H(Y));
+- :func:`per_group_slope`: the within-group least-squares slope of a per-cell statistic against a covariate
+  (claim (a'): H_alpha's gain over H-score against log(n/d));
+- :class:`TimingClaim`: a pre-registered rule about a time ratio (claim (c)), digested and checked like a
+  :class:`~gtransfer.evaluation.ClaimSpec` (its ``rule()`` feeds :func:`~gtransfer.evaluation.spec_digest`);
+- :func:`geometric_mean_interval`: a speed-up's geometric mean, the hierarchical bootstrap of its logs;
+- :func:`mean_interval`: the thin adapter the study reports' averages call (tasks resampled as one pool).
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["Interval", "mean_interval", "paired_differences", "verdict", "within_family_spearman", "geometric_mean_interval"]
+from gtransfer.evaluation import Interval, hierarchical_bootstrap, numerically_constant
+
+if TYPE_CHECKING:
+    import os
+
+    import numpy.typing as npt
+
+__all__ = [
+    "mean_interval",
+    "geometric_mean_interval",
+    "ties_as_constant",
+    "partial_spearman",
+    "per_group_slope",
+    "TimingClaim",
+    "load_timing_claim",
+]
 
 
-@dataclass(frozen=True)
-class Interval:
-    """An estimate with its 95% bootstrap interval, over ``count`` units (groups, targets, pairs)."""
-
-    estimate: float
-    low: float
-    high: float
-    count: int
-
-    def __str__(self) -> str:
-        return f"{self.estimate:+.2f} [{self.low:+.2f}, {self.high:+.2f}]"
-
-    def plain(self, digits: int = 2) -> str:
-        """Unsigned, ``digits`` decimals: ``3.10 [2.80, 3.40]``."""
-        return f"{self.estimate:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
-
-
-def mean_interval(values: npt.ArrayLike, n_boot: int = 10000, seed: int = 0, level: float = 0.95) -> Interval:
-    """Mean of the finite ``values`` and its percentile-bootstrap interval (resampling the values).
+def mean_interval(values: npt.ArrayLike, n_boot: int = 10_000, seed: int = 0, level: float = 0.95) -> Interval:
+    """Mean of the finite ``values`` with its percentile interval, resampling them as one pool of tasks
+    (:func:`~gtransfer.evaluation.hierarchical_bootstrap` with ``unit="task"``). For a report's averages over
+    groups; claims resample datasets first.
 
     Raises:
         ValueError: no finite value.
+
+    Examples:
+        >>> mean_interval([0.1, 0.2, float("nan"), 0.3], n_boot=500).format()
+        '+0.20 [+0.13, +0.30] (3 tasks, 500 resamples)'
     """
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
         raise ValueError("mean_interval: no finite value to average")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, (n_boot, values.size))].mean(axis=1)
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(means, [tail, 100.0 - tail])
-    return Interval(float(values.mean()), float(low), float(high), int(values.size))
+    return hierarchical_bootstrap(v, unit="task", balance="task", n_boot=n_boot, seed=seed, level=level)
 
 
-def geometric_mean_interval(ratios: npt.ArrayLike, n_boot: int = 10000, seed: int = 0) -> Interval:
-    """Geometric mean of positive ``ratios`` (a speed-up) with its interval: :func:`mean_interval` of the logs."""
-    ratios = np.asarray(ratios, dtype=np.float64)
-    ratios = ratios[np.isfinite(ratios)]
-    if np.any(ratios <= 0):
-        raise ValueError(f"geometric_mean_interval: ratios must be positive, got min {ratios.min()}")
-    logs = mean_interval(np.log(ratios), n_boot=n_boot, seed=seed)
-    return Interval(float(np.exp(logs.estimate)), float(np.exp(logs.low)), float(np.exp(logs.high)), logs.count)
+def geometric_mean_interval(ratios: npt.ArrayLike, *, datasets: Sequence[object] | None = None, unit: str = "task",
+                            n_boot: int = 10_000, seed: int = 0) -> Interval:
+    """Geometric mean of positive ``ratios`` (a speed-up) and its interval: the hierarchical bootstrap of the logs,
+    exponentiated. ``ratios`` may be (units,) or (units, repeats) (NaN where a unit has fewer repeats).
 
-
-def paired_differences(per_group: pd.DataFrame, metric_a: str, metric_b: str, truth: str, measure: str = "spearman",
-                       nan_as_zero: bool = True) -> pd.Series:
-    """Per group: ``measure`` of ``metric_a`` minus that of ``metric_b``, against ``truth``.
-
-    ``per_group`` is a report's ``correlations_per_group.csv`` (columns group, metric, truth, measure).
-    Groups where either metric is missing are left out; NaN correlations count as 0 with ``nan_as_zero``.
-
-    Raises:
-        ValueError: a metric or the truth is not in the table (the message lists what is).
+    Examples:
+        >>> round(geometric_mean_interval([2.0, 8.0], n_boot=200).estimate, 6)
+        4.0
     """
-    rows = per_group[per_group["truth"] == truth]
-    for name in (metric_a, metric_b):
-        if name not in set(rows["metric"]):
-            raise ValueError(f"paired_differences: no {name!r} against {truth!r}; metrics present: {sorted(set(rows['metric']))}, "
-                             f"truths: {sorted(set(per_group['truth']))}")
-    both = set(rows.loc[rows["metric"] == metric_a, "group"]) & set(rows.loc[rows["metric"] == metric_b, "group"])
-    table = rows[rows["group"].isin(both)].pivot_table(index="group", columns="metric", values=measure, dropna=False)
-    pair = table[[metric_a, metric_b]]
-    if nan_as_zero:
-        pair = pair.fillna(0.0)
-    return (pair[metric_a] - pair[metric_b]).dropna()
+    r = np.asarray(ratios, dtype=np.float64)
+    finite = r[np.isfinite(r)]
+    if finite.size == 0 or np.any(finite <= 0):
+        raise ValueError(f"geometric_mean_interval: ratios must be positive and finite, got {finite[:5]}")
+    logs = hierarchical_bootstrap(np.log(r), datasets=datasets, unit=unit, balance="task", n_boot=n_boot, seed=seed)
+    return Interval(math.exp(logs.estimate), math.exp(logs.low), math.exp(logs.high), logs.counts, logs.resamples,
+                    logs.level)
 
 
-def verdict(interval: Interval, margin: float = 0.0) -> str:
-    """``reproduced`` (the interval lies above ``margin``), ``contradicted`` (below it) or ``inconclusive``."""
-    if interval.low > margin:
-        return "reproduced"
-    if interval.high < margin:
-        return "contradicted"
-    return "inconclusive"
+def ties_as_constant(frame: pd.DataFrame, columns: Sequence[str], *,
+                     group: str = "target") -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """A copy of ``frame`` where each column of ``columns`` that is numerically constant (to a relative 1e-5)
+    within a group is set to 0 there, so that its correlation is undefined and counts as 0 (no ranking); and,
+    per column, the groups where that happened (counted on the pages)."""
+    out = frame.copy()
+    tied: dict[str, list[str]] = {}
+    for column in columns:
+        tied[column] = []
+        for name, part in out.groupby(group, sort=True):
+            if numerically_constant(part[column].to_numpy(np.float64)):
+                out.loc[part.index, column] = 0.0
+                tied[column].append(str(name))
+    return out, tied
 
 
-def _row_spearman(ranks: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Spearman of columns ``a`` and ``b`` in each row of ``ranks`` (rows, m, columns); NaN where one is constant."""
-    x = ranks[..., a] - ranks[..., a].mean(axis=-1, keepdims=True)
-    y = ranks[..., b] - ranks[..., b].mean(axis=-1, keepdims=True)
-    denominator = np.sqrt((x * x).sum(-1) * (y * y).sum(-1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, (x * y).sum(-1) / denominator, np.nan)
+def partial_spearman(x: npt.ArrayLike, y: npt.ArrayLike, z: npt.ArrayLike) -> float:
+    r"""Spearman's rho of ``x`` and ``y`` given ``z``:
 
+    .. math:: \rho_{xy\cdot z} = \frac{\rho_{xy} - \rho_{xz}\rho_{yz}}{\sqrt{(1 - \rho_{xz}^2)(1 - \rho_{yz}^2)}}
 
-def within_family_spearman(frame: pd.DataFrame, score: str, truth: str, family: str = "family", n_boot: int = 2000,
-                           seed: int = 0, minus: str | None = None, minus_truth: str | None = None) -> Interval:
-    """Mean over families of Spearman(``score``, ``truth``) within each family, with an interval that
-    resamples targets within families; with ``minus`` (and ``minus_truth``, default ``truth``), the
-    paired difference Spearman(score, truth) - Spearman(minus, minus_truth) on the same resamples.
+    with every rho Spearman's. 0 where it is undefined (``x`` or ``y`` a monotone function of ``z``, or constant):
+    a ranking that carries nothing beyond ``z``.
 
-    Families with fewer than 3 targets, or a constant column, are left out of a resample's mean.
+    Examples:
+        >>> round(partial_spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5], [1, 2, 3, 4, 5]), 6)
+        0.0
     """
-    columns = [score, truth] + ([minus, minus_truth or truth] if minus else [])
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"within_family_spearman: columns {missing} are not in the table; it has {list(frame.columns)}")
-    groups = [part[columns].to_numpy(dtype=np.float64) for _, part in frame.groupby(family)]
-    groups = [g[np.isfinite(g).all(axis=1)] for g in groups]
-    groups = [g for g in groups if len(g) >= 3]
-    if not groups:
-        raise ValueError(f"within_family_spearman: no family with 3 or more targets scored by {score!r} and {truth!r}")
+    from scipy.stats import spearmanr
 
-    from scipy.stats import rankdata
+    data = np.column_stack([np.asarray(a, dtype=np.float64) for a in (x, y, z)])
+    if data.shape[0] < 3 or not np.isfinite(data).all():
+        raise ValueError(f"partial_spearman: need 3 or more finite rows, got {data.shape[0]}")
+    if (np.ptp(data, axis=0) == 0).any():
+        return 0.0
+    rho = spearmanr(data).statistic
+    xy, xz, yz = rho[0, 1], rho[0, 2], rho[1, 2]
+    denominator = (1.0 - xz * xz) * (1.0 - yz * yz)
+    if denominator <= 1e-12:
+        return 0.0
+    return float((xy - xz * yz) / math.sqrt(denominator))
 
-    def statistic(samples: list[np.ndarray]) -> np.ndarray:
-        """Per resample (rows of each (rows, m, columns) family sample): the mean over families."""
-        values = []
-        for sample in samples:
-            ranks = rankdata(sample, axis=1)  # average ranks for ties, within each resample
-            value = _row_spearman(ranks, 0, 1)
-            if minus:
-                value = value - _row_spearman(ranks, 2, 3)
-            values.append(value)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a resample where every family is constant: NaN, dropped
-            return np.nanmean(np.stack(values), axis=0)
 
-    rng = np.random.default_rng(seed)
-    estimate = float(statistic([g[None] for g in groups])[0])
-    draws = statistic([g[rng.integers(0, len(g), (n_boot, len(g)))] for g in groups])
-    draws = draws[np.isfinite(draws)]
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return Interval(estimate, float(low), float(high), int(sum(len(g) for g in groups)))
+def per_group_slope(values: pd.Series, covariate: pd.Series, groups: pd.Series) -> pd.Series:
+    """Per group, the least-squares slope of ``values`` against ``covariate`` over the group's cells (rows).
+    Groups with fewer than 2 distinct covariate values are an error naming them (a slope needs two cells)."""
+    table = pd.DataFrame({"v": values.to_numpy(np.float64), "x": covariate.to_numpy(np.float64),
+                          "g": groups.astype(str).to_numpy()})
+    slopes = {}
+    for name, part in table.groupby("g", sort=True):
+        x, v = part["x"].to_numpy(), part["v"].to_numpy()
+        if np.ptp(x) == 0:
+            raise ValueError(f"per_group_slope: group {name!r} has one covariate value ({x[0]:g}); a slope needs 2")
+        slopes[name] = float(np.polyfit(x, v, 1)[0])
+    return pd.Series(slopes, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class TimingClaim:
+    """A pre-registered rule about a speed-up (claim (c)): the geometric mean of ``minus``'s time over
+    ``metric``'s, its hierarchical-bootstrap interval over ``unit``, *reproduced* above ``margin`` (a ratio).
+    ``placebos`` are ratios whose truth is 1 (the same metric timed twice); they must fail. Its digest and
+    registration check are :func:`~gtransfer.evaluation.spec_digest` / :func:`~gtransfer.evaluation.check_registration`
+    (which read ``claim``, ``registration`` and :meth:`rule`)."""
+
+    claim: str
+    statement: str
+    truth: str
+    metric: str
+    minus: str
+    margin: float
+    placebos: tuple[str, ...]
+    unit: str = "task"
+    direction: str = "above"
+    n_boot: int = 10_000
+    seed: int = 0
+    registration: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.margin <= 0:
+            raise ValueError(f"timing claim {self.claim!r}: margin is a ratio and must be > 0, got {self.margin}")
+        if not self.placebos:
+            raise ValueError(f"timing claim {self.claim!r}: name at least one placebo ratio")
+        if self.unit not in ("dataset", "task") or self.direction not in ("above", "below"):
+            raise ValueError(f"timing claim {self.claim!r}: unit must be dataset/task and direction above/below")
+
+    def rule(self) -> dict[str, Any]:
+        """What the digest covers: every field but ``registration``."""
+        values = asdict(self)
+        values["placebos"] = list(self.placebos)
+        del values["registration"]
+        return values
+
+
+def load_timing_claim(path: str | os.PathLike) -> TimingClaim:
+    """A :class:`TimingClaim` from a YAML file; missing or unknown keys are an error naming them and the file."""
+    import yaml
+
+    entry = yaml.safe_load(Path(path).read_text())
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"load_timing_claim: {path} does not hold a mapping")
+    known = set(TimingClaim.__dataclass_fields__)
+    required = {"claim", "statement", "truth", "metric", "minus", "margin", "placebos"}
+    missing, unknown = sorted(required - set(entry)), sorted(set(entry) - known)
+    if missing or unknown:
+        raise ValueError(f"{path}: missing keys {missing}, unknown keys {unknown}; a timing claim has {sorted(known)}")
+    values = dict(entry)
+    values["placebos"] = tuple(str(p) for p in values["placebos"])
+    values["margin"] = float(values["margin"])
+    values["registration"] = {k: str(v) for k, v in dict(values.get("registration") or {}).items()}
+    return TimingClaim(**values)

@@ -1,69 +1,157 @@
-"""Deciding claims: paired differences over groups, their intervals and the verdict rule."""
+"""The claim statistics (gtransfer.studies.claims) and the committed claims pages, specs and digests."""
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import rankdata, spearmanr
 
+from gtransfer.evaluation import check_registration, hierarchical_bootstrap, load_claim_spec, spec_digest
 from gtransfer.studies.claims import (
-    Interval,
+    TimingClaim,
     geometric_mean_interval,
+    load_timing_claim,
     mean_interval,
-    paired_differences,
-    verdict,
-    within_family_spearman,
+    partial_spearman,
+    per_group_slope,
+    ties_as_constant,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
+CLAIMS = ROOT / "docs" / "results" / "claims"
+SPECS = sorted((CLAIMS / "specs").glob("*.yaml"))
 
-def test_mean_interval_brackets_the_mean_and_narrows_with_more_groups():
-    rng = np.random.default_rng(0)
-    few = mean_interval(rng.normal(0.3, 0.2, 10))
-    many = mean_interval(rng.normal(0.3, 0.2, 400))
-    assert few.low < few.estimate < few.high and few.count == 10
-    assert (many.high - many.low) < (few.high - few.low) / 4  # width ~ 1/sqrt(n)
-    assert many.low < 0.3 < many.high
-    assert mean_interval([1.0, np.nan, 3.0]).estimate == 2.0  # NaN left out
+
+def _load(path: Path):
+    return load_timing_claim(path) if path.name.startswith("c-") else load_claim_spec(path)
+
+
+def test_mean_interval_is_the_task_level_bootstrap_of_the_finite_values():
+    values = np.random.default_rng(0).normal(0.3, 0.2, 40)
+    with_nan = np.append(values, np.nan)
+    interval = mean_interval(with_nan, n_boot=2000)
+    reference = hierarchical_bootstrap(values, unit="task", n_boot=2000)
+    assert (interval.estimate, interval.low, interval.high) == (reference.estimate, reference.low, reference.high)
+    assert interval.estimate == pytest.approx(values.mean(), abs=1e-15) and interval.counts == (("tasks", 40),)
     with pytest.raises(ValueError, match="no finite value"):
         mean_interval([np.nan])
-    speed = geometric_mean_interval([2.0, 8.0])
-    assert speed.estimate == pytest.approx(4.0) and 2.0 <= speed.low <= speed.high <= 8.0
 
 
-def test_verdict_never_calls_reproduced_an_interval_that_includes_the_opposite():
-    assert verdict(Interval(0.3, 0.1, 0.5, 40)) == "reproduced"
-    assert verdict(Interval(0.3, -0.01, 0.5, 40)) == "inconclusive"
-    assert verdict(Interval(-0.3, -0.5, -0.1, 40)) == "contradicted"
-    assert verdict(Interval(-0.05, -0.08, -0.02, 40), margin=-0.1) == "reproduced"  # non-inferiority at 0.1
-    assert verdict(Interval(-0.3, -0.4, -0.2, 40), margin=-0.1) == "contradicted"
+def test_geometric_mean_interval_exponentiates_the_bootstrap_of_the_logs():
+    ratios = np.array([[2.0, 2.5], [8.0, np.nan], [4.0, 3.0]])
+    interval = geometric_mean_interval(ratios, n_boot=3000)
+    logs = hierarchical_bootstrap(np.log(ratios), unit="task", n_boot=3000)
+    # the estimate: geometric mean over cells of each cell's geometric mean over its repeats
+    expected = np.exp(np.mean([np.log(2.0 * 2.5) / 2, np.log(8.0), np.log(12.0) / 2]))
+    assert interval.estimate == pytest.approx(expected, rel=1e-12)
+    assert interval.low == pytest.approx(np.exp(logs.low)) and interval.high == pytest.approx(np.exp(logs.high))
+    assert interval.counts == (("tasks", 3), ("seeds", 2))
+    with pytest.raises(ValueError, match="positive"):
+        geometric_mean_interval([1.0, -2.0])
 
 
-def test_paired_differences_pair_by_group_and_count_a_tie_as_no_ranking():
-    per_group = pd.DataFrame({
-        "group": ["t1", "t1", "t2", "t2", "t3"],
-        "metric": ["shrinkage_h_score", "h_score", "shrinkage_h_score", "h_score", "shrinkage_h_score"],
-        "truth": ["auc"] * 5,
-        "spearman": [0.5, 0.2, 0.4, np.nan, 0.9],  # t2: H-score tied every candidate; t3: no H-score row
-    })
-    gains = paired_differences(per_group, "shrinkage_h_score", "h_score", "auc")
-    assert gains.to_dict() == pytest.approx({"t1": 0.3, "t2": 0.4})  # t3 has no pair: left out
-    assert paired_differences(per_group, "shrinkage_h_score", "h_score", "auc", nan_as_zero=False).to_dict() == pytest.approx({"t1": 0.3})
-    with pytest.raises(ValueError, match="no 'logme' against 'auc'; metrics present"):
-        paired_differences(per_group, "logme", "h_score", "auc")
+def test_partial_spearman_equals_the_correlation_of_rank_residuals():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=40)
+    x, y = z + rng.normal(size=40), 0.5 * z + rng.normal(size=40)
+    rx, ry, rz = rankdata(x), rankdata(y), rankdata(z)
+    design = np.column_stack([np.ones(40), rz])
+    residual = [r - design @ np.linalg.lstsq(design, r, rcond=None)[0] for r in (rx, ry)]
+    expected = float(np.corrcoef(residual[0], residual[1])[0, 1])
+    assert partial_spearman(x, y, z) == pytest.approx(expected, abs=1e-12)
+    assert partial_spearman(x, y, z) != pytest.approx(spearmanr(x, y).statistic, abs=0.05)  # z mattered
+    assert partial_spearman(-z, y, z) == 0.0  # a ranking that is z itself carries nothing beyond z
 
 
-def test_within_family_spearman_resamples_targets_inside_each_family():
-    rng = np.random.default_rng(1)
-    rows = []
-    for family in ("A", "B", "C"):
-        truth = rng.normal(size=12)
-        for t, value in enumerate(truth):
-            rows.append({"family": family, "target": f"{family}{t}", "acc": value, "good": value, "bad": -value,
-                         "noise": rng.normal()})
-    frame = pd.DataFrame(rows)
-    perfect = within_family_spearman(frame, "good", "acc")
-    assert perfect.estimate == pytest.approx(1.0) and perfect.low == pytest.approx(1.0) and perfect.count == 36
-    gap = within_family_spearman(frame, "good", "acc", minus="bad")
-    assert gap.estimate == pytest.approx(2.0)  # 1 - (-1)
-    noise = within_family_spearman(frame, "noise", "acc")
-    assert noise.low < 0.3 and noise.high > -0.3 and noise.low < noise.estimate < noise.high
-    with pytest.raises(ValueError, match=r"columns \['nce'\] are not in the table"):
-        within_family_spearman(frame, "nce", "acc")
+def test_per_group_slope_and_ties_as_constant():
+    cells = pd.DataFrame({"g": ["a", "a", "b", "b", "b"], "x": [0.0, 1.0, 0.0, 1.0, 2.0],
+                          "v": [1.0, 3.0, 5.0, 4.0, 3.0]})
+    slopes = per_group_slope(cells["v"], cells["x"], cells["g"])
+    assert slopes.to_dict() == pytest.approx({"a": 2.0, "b": -1.0})
+    with pytest.raises(ValueError, match="group 'a' has one covariate value"):
+        per_group_slope(cells["v"], pd.Series([1.0] * 5), cells["g"])
+    frame = pd.DataFrame({"target": ["t1"] * 3 + ["t2"] * 3, "h": [1.0, 1.0 + 1e-9, 1.0, 0.1, 0.5, 0.9]})
+    out, tied = ties_as_constant(frame, ["h"])
+    assert tied == {"h": ["t1"]} and out["h"].tolist() == [0.0, 0.0, 0.0, 0.1, 0.5, 0.9]
+    assert frame["h"].iloc[1] == 1.0 + 1e-9  # the input is left alone
+
+
+def test_a_timing_claim_digests_like_a_claim_spec_and_a_later_edit_is_said_in_bold(tmp_path):
+    claim = TimingClaim("c", "faster", "seconds", "h", "logme", 3.0, ("rerun",))
+    digest = spec_digest(claim)  # type: ignore[arg-type]
+    changed = TimingClaim("c", "faster", "seconds", "h", "logme", 2.0, ("rerun",))
+    assert spec_digest(changed) != digest  # type: ignore[arg-type]
+    path = tmp_path / "c.yaml"
+    path.write_text(f"claim: c\nstatement: faster\ntruth: seconds\nmetric: h\nminus: logme\nmargin: 3\n"
+                    f"placebos: [rerun]\nregistration: {{digest: {digest}, at: '2026-12-01T00:00:00Z'}}\n")
+    assert check_registration(load_timing_claim(path), "2026-12-02T00:00:00Z").ok  # type: ignore[arg-type]
+    path.write_text(path.read_text().replace("margin: 3", "margin: 2"))
+    line = check_registration(load_timing_claim(path), "2026-12-02T00:00:00Z").line()  # type: ignore[arg-type]
+    assert line.startswith("**The spec of claim (c) changed after it was registered")
+    with pytest.raises(ValueError, match="unknown keys"):
+        path.write_text(path.read_text() + "measure: spearman\n")
+        load_timing_claim(path)
+
+
+# -- the committed specs and pages --------------------------------------------------------------------------------
+def test_every_committed_spec_is_unchanged_since_registration_and_printed_on_its_page():
+    assert len(SPECS) == 9
+    pages = {p.name: p.read_text() for p in CLAIMS.glob("claim-*.md")}
+    for path in SPECS:
+        spec = _load(path)
+        digest = spec_digest(spec)  # type: ignore[arg-type]
+        assert spec.registration["digest"] == digest, f"{path.name} changed after its registration"
+        page = f"claim-{path.name[0]}.md"
+        assert f"digest `{digest}`" in pages[page], f"{page} does not print the digest of {path.name}"
+        # written after the reports: the page says so in bold
+        assert f"**The spec of claim ({spec.claim}) was fixed after the store's first trial" in pages[page]
+
+
+def _sections(text: str) -> list[str]:
+    return re.split(r"\n(?=Rule `)", text)
+
+
+def test_no_placebo_passes_a_rule_that_a_page_calls_sound():
+    checked = 0
+    for page in sorted(CLAIMS.glob("claim-*.md")):
+        for section in _sections(page.read_text())[1:]:
+            passing = re.findall(r"- placebo (\S+) in the metric's place: reproduced", section)
+            passing += re.findall(r"Placebo `(\S+)`[^*]*\*\*reproduced\*\*", section)
+            sound = "fails the rule as it must" in section or "Every placebo fails the rule" in section
+            broken = "**Broken rule" in section or "**the rule is broken**" in section
+            assert not (passing and sound), f"{page.name}: placebo {passing} passes a rule called sound"
+            assert bool(passing) == broken, f"{page.name}: placebos {passing} but broken={broken}"
+            checked += 1
+    assert checked >= 9
+
+
+def test_claim_a_dataset_level_interval_recomputed_independently():
+    frame = pd.read_csv(ROOT / "docs" / "results" / "source-selection-medium-nall" / "scores_and_truth.csv")
+    gains = {}
+    for target, part in frame.groupby("target"):
+        rho = {}
+        for metric in ("shrinkage_h_score", "h_score"):
+            scores = part[metric].to_numpy()
+            constant = np.ptp(scores) <= 1e-5 * max(1.0, np.abs(scores).max())
+            rho[metric] = 0.0 if constant else spearmanr(scores, part["test_roc_auc"]).statistic
+        gains[target] = rho["shrinkage_h_score"] - rho["h_score"]
+    datasets = sorted({t.split(":")[0] for t in gains})
+    by_dataset = [np.array([g for t, g in gains.items() if t.split(":")[0] == d]) for d in datasets]
+    rng = np.random.default_rng(123)
+    means = np.empty(4000)
+    for b in range(means.size):  # datasets with replacement, then tasks within each drawn dataset
+        drawn = [by_dataset[i] for i in rng.integers(0, len(by_dataset), len(by_dataset))]
+        values = np.concatenate([d[rng.integers(0, d.size, d.size)] for d in drawn])
+        means[b] = values.mean()
+    low, high = np.percentile(means, [2.5, 97.5])
+    page = (CLAIMS / "claim-a.md").read_text()
+    found = re.search(r"Verdict: \*\*(\w+)\*\* \(shrinkage_h_score - h_score, mean spearman with "
+                      r"source-selection-medium-nall/test_roc_auc: ([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\] "
+                      r"\(6 datasets, 44 tasks, 10,000 resamples\)", page)
+    assert found, "claim (a)'s verdict line is missing from its page"
+    estimate, page_low, page_high = (float(found.group(i)) for i in (2, 3, 4))
+    assert estimate == pytest.approx(np.mean(list(gains.values())), abs=0.005)
+    assert page_low == pytest.approx(low, abs=0.04) and page_high == pytest.approx(high, abs=0.04)
+    assert found.group(1) == ("reproduced" if page_low > 0 else "inconclusive")

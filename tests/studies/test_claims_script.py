@@ -1,61 +1,149 @@
-"""experiments/claims.py end to end on synthetic report folders: one page per claim, each with its verdict."""
+"""experiments/claims.py end to end on small synthetic reports: a page per claim with its rule's digest, the bold
+registration warning, placebos through every rule, and pages that regenerate byte for byte."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.study_helpers import load_experiment_script
 
+ROOT = Path(__file__).resolve().parents[2]
+METRICS = ("shrinkage_h_score", "h_score", "logme", "gbc", "transrate", "knn_accuracy")
+SIZES = {"50": 50, "100": 100, "300": 300, "1000": 1000, "all": None}
 
-def _source_reports(root, rng) -> None:
-    targets = [f"t{i}" for i in range(12)]
-    for size, n in (("50", 50), ("all", 900)):
-        folder = root / "report" / f"source-selection-medium-n{size}"
-        folder.mkdir(parents=True)
+
+def _source_reports(root: Path, rng) -> None:
+    targets = [f"ds{d}:{t}" for d in range(4) for t in range(3)]
+    encoders = [f"enc{i}" for i in range(8)]
+    quality = {e: rng.normal() for e in encoders}
+    truth = {(t, e): 0.7 + 0.05 * quality[e] + rng.normal(0, 0.02) for t in targets for e in encoders}
+    for size, n in [*SIZES.items(), ("finetune", 400)]:
         rows = []
-        for t in targets:  # H_alpha ranks well, H-score ties at n = 50 and is poor otherwise, LogME in between
-            rows += [{"group": t, "metric": "shrinkage_h_score", "truth": "test_roc_auc", "spearman": 0.6 + rng.normal(0, 0.05)},
-                     {"group": t, "metric": "h_score", "truth": "test_roc_auc", "spearman": np.nan if n == 50 else 0.1 + rng.normal(0, 0.05)},
-                     {"group": t, "metric": "logme", "truth": "test_roc_auc", "spearman": 0.55 + rng.normal(0, 0.05)}]
-        pd.DataFrame(rows).to_csv(folder / "correlations_per_group.csv", index=False)
-        pd.DataFrame({"target": targets, "encoder": "e", "n": n, "d": 300}).to_csv(folder / "scores_and_truth.csv", index=False)
-    timing = root / "report" / "source-selection-medium-timing"
-    timing.mkdir(parents=True)
-    pd.DataFrame({"n": [1000, 2000], "d": [300, 300], "seconds_shrinkage_h_score": [0.01, 0.02], "seconds_h_score": [0.02, 0.03],
-                  "seconds_logme": [0.015, 0.03]}).to_csv(timing / "trials_graph_metric_timing.csv", index=False)
+        for t in targets:
+            for e in encoders:
+                good = truth[(t, e)] + rng.normal(0, 0.01)
+                rows.append({"target": t, "encoder": e, "shrinkage_h_score": good, "logme": good + rng.normal(0, 0.02),
+                             "h_score": 1.0 if (n or 2000) <= 300 else rng.normal(), "gbc": rng.normal(),
+                             "transrate": rng.normal(), "knn_accuracy": rng.normal(), "n": n or 1500.0, "d": 300.0,
+                             "test_roc_auc": truth[(t, e)]})
+        name = "source-selection-medium-finetune" if size == "finetune" else f"source-selection-medium-n{size}"
+        (root / name).mkdir(parents=True)
+        pd.DataFrame(rows).to_csv(root / name / "scores_and_truth.csv", index=False)
+    for study in ("source-selection-medium-timing", "target-selection-medium-timing"):
+        (root / study).mkdir()
+        pd.DataFrame({"encoder": ["e1", "e2", "e3"], "target": ["ds0:0", "ds1:0", "ds2:0"], "n": [1000, 2000, 3000],
+                      "d": [300, 300, 300], "seconds_shrinkage_h_score": [0.01, 0.02, 0.03],
+                      "seconds_logme": [0.015, 0.03, 0.045]}).to_csv(root / study / "trials_graph_metric_timing.csv",
+                                                                      index=False)
 
 
-def _target_report(root, rng) -> None:
-    folder = root / "report" / "target-selection-medium"
-    folder.mkdir(parents=True)
-    rows = []
-    for family in ("A", "B"):
-        for i in range(10):
+def _target_report(root: Path, rng) -> None:
+    folder = root / "target-selection-medium"
+    folder.mkdir()
+    rows, trials = [], []
+    for family in ("A", "B", "C"):
+        for i in range(12):
             entropy = rng.uniform(0.2, 1.6)
-            relative = rng.normal()
-            rows.append({"family": family, "target": f"{family}{i}", "label_entropy": entropy, "test_accuracy": 1 - entropy / 2,
-                         "relative_accuracy": relative, "nce": -entropy, "leep": -entropy - 0.1, "nce_normalized": rng.normal(),
-                         "leep_normalized": rng.normal(), "nce_gain": rng.normal(), "leep_gain": rng.normal(),
-                         "shrinkage_h_score": relative, "logme": rng.normal(), "knn_accuracy": rng.normal()})
+            skill = rng.normal()
+            seeds = [0.9 - entropy / 4 + 0.05 * skill + rng.normal(0, 0.01) for _ in range(2)]
+            target = f"{family}:k={i}"
+            rows.append({"family": family, "target": target, "label_entropy": entropy, "test_accuracy": np.mean(seeds),
+                         "relative_accuracy": skill, "nce": -entropy, "leep": -entropy + rng.normal(0, 0.01),
+                         "nce_normalized": rng.normal(), "leep_normalized": rng.normal(),
+                         "shrinkage_h_score": skill, "logme": rng.normal()})
+            trials += [{"target": target, "seed": s, "test_accuracy": v} for s, v in enumerate(seeds)]
     pd.DataFrame(rows).to_csv(folder / "scores_and_truth.csv", index=False)
+    pd.DataFrame(trials).to_csv(folder / "trials_graph_finetune.csv", index=False)
 
 
-def test_claims_script_writes_a_page_per_claim_with_its_verdict(tmp_path, monkeypatch, capsys):
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """The script run twice on the same synthetic reports, into two page folders."""
     rng = np.random.default_rng(0)
-    source, target, pages = tmp_path / "source", tmp_path / "target", tmp_path / "pages"
-    _source_reports(source, rng)
-    _target_report(target, rng)
+    base = tmp_path_factory.mktemp("claims")
+    reports = base / "reports"
+    _source_reports(reports, rng)
+    _target_report(reports, rng)
+    runs = base / "runs.yaml"
+    runs.write_text("source-selection-medium: {command: x, hardware: y, date: '2026-12-02', wall_minutes: 1, "
+                    "first_trial_at: '2026-12-02T18:41:47Z'}\n"
+                    "target-selection-medium: {command: x, hardware: y, date: '2026-12-02', wall_minutes: 1, "
+                    "first_trial_at: '2026-12-02T17:46:14Z'}\n")
     script = load_experiment_script("claims")
-    monkeypatch.setattr(sys, "argv", ["claims.py", "--source", str(source), "--target", str(target), "--pages", str(pages)])
-    script.main()
-    texts = {name: (pages / f"claim-{name}.md").read_text() for name in "abcd"}
-    # the gain is 0.6 where H-score ties (n = 50) and 0.5 with all samples: larger where n is small
-    assert "**Verdict: reproduced** for the gain; **reproduced** for 'most where n is small" in texts["a"]
-    assert "H_alpha - LogME = +0.0" in texts["b"] and "fine-tuning truth: not run" in texts["b"]
-    assert "**Verdict: contradicted.**" in texts["c"] and "1.50 [1.50, 1.50]x" in texts["c"]  # LogME takes 1.5x H_alpha's time
-    assert "**Verdict: reproduced.**" in texts["d"]  # raw NCE/LEEP follow -H(Y) exactly, the corrected forms are noise
-    assert (pages / "plots" / "sizes.png").stat().st_size > 0 and (pages / "plots" / "target_selection.png").exists()
-    assert capsys.readouterr().out.count("Verdict: ") == 4
+    outputs = []
+    for name in ("first", "second"):
+        pages = base / name
+        shutil.copytree(ROOT / "docs" / "results" / "claims" / "specs", pages / "specs")
+        shutil.copy(ROOT / "docs" / "results" / "claims" / "logme-timing.csv", pages / "logme-timing.csv")
+        argv = ["claims.py", "--reports", str(reports), "--runs", str(runs), "--pages", str(pages),
+                "--summary", str(pages / "summary.md")]
+        old = sys.argv
+        sys.argv = argv
+        try:
+            script.main()
+        finally:
+            sys.argv = old
+        outputs.append(pages)
+    return script, reports, runs, outputs
+
+
+def test_pages_regenerate_byte_for_byte(written):
+    _, _, _, (first, second) = written
+    names = sorted(p.name for p in first.glob("*.md"))
+    assert names == ["claim-a.md", "claim-b.md", "claim-c.md", "claim-d.md", "summary.md"]
+    for name in [*names, "plots/sizes.png"]:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), f"{name} differs on a rerun"
+
+
+def test_pages_state_rule_digest_units_placebos_stability_and_the_bold_warning(written):
+    _, _, _, (first, _) = written
+    a = (first / "claim-a.md").read_text()
+    # H_alpha follows the truth, H-score is noise: (a) reproduced at the dataset level with 4 datasets, 12 tasks
+    assert ("Verdict: **reproduced** (shrinkage_h_score - h_score, mean spearman with "
+            "source-selection-medium-nall/test_roc_auc: ") in a
+    assert "(4 datasets, 12 tasks, 10,000 resamples)" in a
+    assert "**The spec of claim (a) was fixed after the store's first trial" in a
+    assert "- placebo random in the metric's place: " in a and "Stability: 'reproduced' in " in a
+    assert "the same rule with the old unit (tasks resampled as one pool" in a
+    assert "**Reliability: not measurable**" in a
+    for page in ("claim-a.md", "claim-b.md", "claim-c.md", "claim-d.md"):
+        assert "**Provisional.**" in (first / page).read_text()
+    d = (first / "claim-d.md").read_text()
+    # raw NCE is -H(Y) here: the old rule passes for NCE and for -H(Y) -- broken -- and the corrected rule
+    # (nothing beyond H(Y)) holds for NCE while the other seed's truth, which has information, fails it
+    assert re.search(r"\*\*Broken rule: the placebo\(s\) [a-z_, ]*neg_label_entropy pass it", d)
+    assert "**The old rule is broken**" in d
+    assert "(NCE: reproduced;" in d
+    assert "- placebo other_seed_truth in the metric's place: contradicted" in d
+    # every encoder keeps its quality on every target here, so "usually good" ranks as well as H_alpha: the
+    # leave-one-dataset-out prior passes (b)'s non-inferiority rule, and the page says the rule is broken
+    b = (first / "claim-b.md").read_text()
+    assert "**Broken rule: the placebo(s) lodo_mean_truth pass it, so it cannot carry the claim.**" in b
+    summary = (first / "summary.md").read_text()
+    assert "| (d) NCE only through H(Y), old rule | `d-old` | **reproduced, but the rule is broken** |" in summary
+    assert re.search(r"\*\*broken: [a-z_, ]*neg_label_entropy pass\(es\)\*\*", summary)
+
+
+def test_a_spec_changed_after_registration_is_said_in_bold(written, tmp_path):
+    script, reports, runs, (first, _) = written
+    pages = tmp_path / "pages"
+    shutil.copytree(first / "specs", pages / "specs")
+    shutil.copy(first / "logme-timing.csv", pages / "logme-timing.csv")
+    spec = pages / "specs" / "b-probe.yaml"
+    spec.write_text(spec.read_text().replace("margin: -0.1", "margin: -0.2"))
+    old = sys.argv
+    sys.argv = ["claims.py", "--reports", str(reports), "--runs", str(runs), "--pages", str(pages)]
+    try:
+        script.main()
+    finally:
+        sys.argv = old
+    text = (pages / "claim-b.md").read_text()
+    assert "**The spec of claim (b-probe) changed after it was registered" in text
+    assert "**The spec of claim (b-probe) changed" not in (first / "claim-b.md").read_text()

@@ -130,6 +130,7 @@ def perturbed_setups(frame: pd.DataFrame, truth: str, *, group: str = "target", 
     - ``score-sample``: each table of ``score_samples`` (the same groups scored from another sample size).
     """
     import itertools
+    import math
 
     columns = [truth, group, candidate, *truth_seeds] + ([dataset] if dataset else [])
     missing = [c for c in columns if c not in frame.columns]
@@ -139,8 +140,10 @@ def perturbed_setups(frame: pd.DataFrame, truth: str, *, group: str = "target", 
     candidates = sorted(map(str, frame[candidate].unique()))
     if not 0 < leave_out < len(candidates) - 1:
         raise ValueError(f"perturbed_setups: leave_out must leave at least 2 of {len(candidates)} candidates, got {leave_out}")
-    pools = list(itertools.combinations(candidates, leave_out))
-    if len(pools) > candidate_draws:
+    # count the pools before listing them: C(138, 10) pools would not fit in memory
+    if math.comb(len(candidates), leave_out) <= candidate_draws:
+        pools = list(itertools.combinations(candidates, leave_out))
+    else:
         rng = np.random.default_rng(seed)
         pools = [tuple(rng.choice(candidates, leave_out, replace=False)) for _ in range(candidate_draws)]
     for out in pools:

@@ -59,3 +59,16 @@ def test_a_clear_verdict_is_stable_and_a_borderline_one_is_not():
     assert 0.0 < borderline.share < 1.0, borderline
     with pytest.raises(ValueError, match="kind 'base'"):
         verdict_stability(setups[1:], _decide(0.5))
+
+
+def test_many_candidate_pools_are_drawn_without_listing_them_all():
+    """C(138, 10) is about 2e15 pools: they are drawn, never enumerated (enumerating them ran out of memory)."""
+    import pandas as pd
+
+    candidates = [f"t{i}" for i in range(138)]
+    frame = pd.DataFrame({"encoder": candidates * 2, "target": ["A:0"] * 138 + ["B:0"] * 138,
+                          "truth": np.arange(276.0)})
+    setups = perturbed_setups(frame, "truth", leave_out=10, candidate_draws=20)
+    drawn = [s for s in setups if s.kind == "leave-k-candidates-out"]
+    assert len(drawn) == 20
+    assert all(s.frame["encoder"].nunique() == 128 for s in drawn)

@@ -90,9 +90,15 @@ class _PlanetoidUnpickler(pickle.Unpickler):
 
 def _check_plain(value: Any, path: str) -> None:
     """Refuse object arrays (which could carry anything) in what the allow-listed pickle produced."""
-    arrays = [value] if isinstance(value, np.ndarray) else [getattr(value, name, None) for name in ("data", "indices", "indptr")]
+    arrays = (
+        [value]
+        if isinstance(value, np.ndarray)
+        else [getattr(value, name, None) for name in ("data", "indices", "indptr")]
+    )
     if any(isinstance(a, np.ndarray) and a.dtype == object for a in arrays):
-        raise UnsafePickleError(f"{path} holds an array of Python objects, not numbers; restore it from {PLANETOID_URL}")
+        raise UnsafePickleError(
+            f"{path} holds an array of Python objects, not numbers; restore it from {PLANETOID_URL}"
+        )
 
 
 def read_planetoid_pickle(path: str | os.PathLike) -> Any:

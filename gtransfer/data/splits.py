@@ -134,10 +134,17 @@ def stratified_split(
         n_train, n_valid = _sizes(members.size, frac_train, frac_valid)
         if every_class_in_every_split:
             sizes = (n_train, n_valid, members.size - n_train - n_valid)
-            empty = [name for name, size, frac in zip(SPLIT_NAMES, sizes, (frac_train, frac_valid, frac_test)) if frac > 0 and size == 0]
+            empty = [
+                name
+                for name, size, frac in zip(SPLIT_NAMES, sizes, (frac_train, frac_valid, frac_test))
+                if frac > 0 and size == 0
+            ]
             if empty:
-                raise ValueError(f"stratified_split: class {cls.item() if hasattr(cls, 'item') else cls!r} has {members.size} sample(s), which leaves {empty} "
-                                 f"without it at fractions {(frac_train, frac_valid, frac_test)}; give each class more samples")
+                raise ValueError(
+                    f"stratified_split: class {cls.item() if hasattr(cls, 'item') else cls!r} has {members.size} "
+                    f"sample(s), which leaves {empty} "
+                    f"without it at fractions {(frac_train, frac_valid, frac_test)}; give each class more samples"
+                )
         parts["train"].append(members[:n_train])
         parts["valid"].append(members[n_train : n_train + n_valid])
         parts["test"].append(members[n_train + n_valid :])

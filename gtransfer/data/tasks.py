@@ -171,7 +171,9 @@ def binary_task_targets(
     return tasks
 
 
-def dataset_labels(dataset_name: str, root: str | os.PathLike | None = None, dataset: InMemoryDataset | None = None, **options) -> tuple[np.ndarray, str]:
+def dataset_labels(
+    dataset_name: str, root: str | os.PathLike | None = None, dataset: InMemoryDataset | None = None, **options
+) -> tuple[np.ndarray, str]:
     """Integer labels of a single-label classification dataset and its level (``"graph"``/``"node"``)."""
     if dataset is None:
         from .loading import load_dataset

@@ -75,8 +75,11 @@ def _pair(scores: npt.ArrayLike, truth: npt.ArrayLike) -> tuple[np.ndarray, np.n
     return scores, truth
 
 
-def _correlation(statistic: Callable, scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
-    """A scipy correlation statistic of scores with the (oriented) truth; NaN when either side is constant (undefined)."""
+def _correlation(
+    statistic: Callable, scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True
+) -> float:
+    """A scipy correlation statistic of scores with the (oriented) truth; NaN when either side is constant
+    (undefined)."""
     scores, truth = _pair(scores, truth)
     if np.ptp(scores) == 0 or np.ptp(truth) == 0:
         return float("nan")
@@ -184,7 +187,12 @@ MEASURES: dict[str, Measure] = {
 
 
 def bootstrap_ci(
-    fn: Callable[[np.ndarray, np.ndarray], float], scores: npt.ArrayLike, truth: npt.ArrayLike, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+    fn: Callable[[np.ndarray, np.ndarray], float],
+    scores: npt.ArrayLike,
+    truth: npt.ArrayLike,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
 ) -> tuple[float, float, float]:
     """(estimate, low, high): ``fn`` on the data and its percentile interval over candidate resamples.
 
@@ -214,7 +222,12 @@ def bootstrap_ci(
 
 
 def evaluate_metric(
-    scores: npt.ArrayLike, truth: npt.ArrayLike, n_boot: int = 1000, seed: int = 0, level: float = 0.95, higher_is_better: bool = True
+    scores: npt.ArrayLike,
+    truth: npt.ArrayLike,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    higher_is_better: bool = True,
 ) -> dict[str, tuple[float, float, float]]:
     """Every measure of ``CORRELATIONS`` with its bootstrap interval: {name: (estimate, low, high)};
     ``higher_is_better=False`` for an error as truth (see the module docstring)."""

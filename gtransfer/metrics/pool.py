@@ -39,7 +39,9 @@ K = TypeVar("K", bound=Hashable)
 TIE_RTOL = 1e-9
 
 
-def pool_items(features_by_model: Mapping[K, Array] | Sequence[Array], name: str = "features_by_model") -> list[tuple[K | int, Array]]:
+def pool_items(
+    features_by_model: Mapping[K, Array] | Sequence[Array], name: str = "features_by_model"
+) -> list[tuple[K | int, Array]]:
     """The pool as (key, features) pairs: a mapping keeps its keys, a sequence is keyed 0..M-1.
 
     Raises:
@@ -57,7 +59,10 @@ def pool_items(features_by_model: Mapping[K, Array] | Sequence[Array], name: str
     elif isinstance(features_by_model, Sequence) and not isinstance(features_by_model, (str, bytes)):
         items = list(enumerate(features_by_model))
     else:
-        raise TypeError(f"{name} must be a mapping name -> features or a sequence of feature matrices, got {type(features_by_model).__name__}")
+        raise TypeError(
+            f"{name} must be a mapping name -> features or a sequence of feature matrices, got "
+            f"{type(features_by_model).__name__}"
+        )
     if len(items) < 2:
         raise ValueError(
             f"{name} holds {len(items)} candidate(s): a pool-relative metric needs at least two models to compare "

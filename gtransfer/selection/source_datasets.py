@@ -187,9 +187,20 @@ def rank_source_datasets(
             score = 0.0 - gap
         else:
             score, error = graphon_score(sample.graphs, target_sample.graphs, resolution=resolution), 0.0
-        rows.append({"source": source, "score": score, "std_error": error, "graphs": len(sample.graphs), "nodes": sample.nodes,
-                     "available": sample.available, "skipped": sample.skipped, "self_loops": sample.self_loops,
-                     "load_seconds": start - loaded, "seconds": time.perf_counter() - start})
+        rows.append(
+            {
+                "source": source,
+                "score": score,
+                "std_error": error,
+                "graphs": len(sample.graphs),
+                "nodes": sample.nodes,
+                "available": sample.available,
+                "skipped": sample.skipped,
+                "self_loops": sample.self_loops,
+                "load_seconds": start - loaded,
+                "seconds": time.perf_counter() - start,
+            }
+        )
         bar.update(1)
     bar.close()
     table = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

@@ -77,7 +77,9 @@ def source_probabilities(
         return SourceProbabilities(head.probabilities(np.asarray(features)), head.describe())
     if source == "kmeans-stand-in":
         probs = cluster_source_probs(features, num_clusters, seed=seed)
-        return SourceProbabilities(probs, f"kmeans-stand-in: k-means of the target's own embeddings, Z={num_clusters} (not a source model)")
+        return SourceProbabilities(
+            probs, f"kmeans-stand-in: k-means of the target's own embeddings, Z={num_clusters} (not a source model)"
+        )
     raise ValueError(f"unknown NCE/LEEP source {source!r}; choose one of {', '.join(SOURCES)}")
 
 

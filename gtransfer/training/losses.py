@@ -3,7 +3,8 @@ r"""Training losses of the three task kinds, for one model or K stacked ones at 
 For member k with outputs :math:`o_k` (B, T) and labels y (B, T), over the set V of labelled entries
 (NaN marks a missing label; multi-class labels are never missing):
 
-* ``multilabel``: :math:`\frac{1}{|V|}\sum_{(i,t)\in V} \mathrm{BCE}(\sigma(o_{k,it}), y_{it})` (binary cross-entropy on logits);
+* ``multilabel``: :math:`\frac{1}{|V|}\sum_{(i,t)\in V} \mathrm{BCE}(\sigma(o_{k,it}), y_{it})` (binary cross-entropy on
+logits);
 * ``multiclass``: :math:`\frac{1}{B}\sum_i -\log \mathrm{softmax}(o_{k,i})_{y_i}`;
 * ``regression``: :math:`\frac{1}{|V|}\sum_{(i,t)\in V} (o_{k,it} - y_{it})^2` (MSE; lower is better, never negated).
 """

@@ -37,7 +37,11 @@ def test_scaffold_split_invariants_on_tox21(tox21):
         assert np.array_equal(split[part], stored.numpy())  # deterministic: same as when the cache was built
     scaffolds = [murcko_scaffold(s) for s in smiles]
     owners = {part: {scaffolds[i] for i in idx} for part, idx in split.items()}
-    assert not owners["train"] & owners["valid"] and not owners["train"] & owners["test"] and not owners["valid"] & owners["test"]
+    assert (
+        not owners["train"] & owners["valid"]
+        and not owners["train"] & owners["test"]
+        and not owners["valid"] & owners["test"]
+    )
     # each split misses its 80/10/10 target by less than one scaffold set
     largest_set = max(Counter(scaffolds).values())
     assert len(split["train"]) <= 0.8 * n and 0.8 * n - len(split["train"]) < largest_set
@@ -65,7 +69,16 @@ def test_scaffold_split_matches_ogb_published_sizes(name, data_root, data_cache)
 
 
 def test_scaffold_split_hand_built_example():
-    benzenes = ["c1ccccc1C", "c1ccccc1CC", "c1ccccc1O", "c1ccccc1N", "c1ccccc1Cl", "c1ccccc1F", "c1ccccc1Br", "c1ccccc1I"]
+    benzenes = [
+        "c1ccccc1C",
+        "c1ccccc1CC",
+        "c1ccccc1O",
+        "c1ccccc1N",
+        "c1ccccc1Cl",
+        "c1ccccc1F",
+        "c1ccccc1Br",
+        "c1ccccc1I",
+    ]
     pyridines = ["c1ccncc1C"]
     acyclic = ["CCO"]
     split = scaffold_split(benzenes + pyridines + acyclic)

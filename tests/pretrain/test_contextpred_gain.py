@@ -40,7 +40,9 @@ def threads():
 
 def _gain(dataset: str, data_root, seeds, epochs: int, patience: int, margin: float) -> dict:
     script = load_experiment_script("finetune_against_random")
-    settings = argparse.Namespace(epochs=epochs, patience=patience, batch_size=32, lr=1e-3, data_root=data_root, device="cpu")
+    settings = argparse.Namespace(
+        epochs=epochs, patience=patience, batch_size=32, lr=1e-3, data_root=data_root, device="cpu"
+    )
     rows = [script.run_seed(str(CHECKPOINT), dataset, seed, settings) for seed in seeds]
     assert not [r["error"] for r in rows if "error" in r]
     return script.paired_gain([r["pretrained"] for r in rows], [r["random"] for r in rows], margin=margin)

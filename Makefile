@@ -42,8 +42,10 @@ test-experiments: $(VENV)/.installed
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -q -m "not slow and not experiment"
 
+# ruff (120 columns), then mypy on the typed core: metrics, io, evaluation and the service layer ([tool.mypy] files)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: $(VENV)/.installed
 	$(PY) -m gtransfer.bench metrics --n 50000 --d 2048 --classes 100

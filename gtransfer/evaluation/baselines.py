@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -165,7 +165,7 @@ def baseline_measures(frame: pd.DataFrame, truth: str, *, measure: str = "spearm
     groups come from 2 or more datasets); one entry per attribute of ``attributes`` (``{"params": {encoder: count}}``);
     ``neg_label_entropy`` (-``label_entropy`` column, target selection). Ready for :func:`gain_over_baselines` and as
     the placebos of :func:`~gtransfer.evaluation.preregistration.decide_claim`."""
-    options = {"group": group, "measure": measure, "higher_is_better": higher_is_better}
+    options: dict[str, Any] = {"group": group, "measure": measure, "higher_is_better": higher_is_better}
     out = {"random": random_measure(frame, truth, n_draws=n_draws, seed=seed, **options)}
     scored = frame.copy()
     datasets = scored[dataset].astype(str) if dataset else scored[group].map(dataset_of)

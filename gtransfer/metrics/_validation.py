@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,7 +28,7 @@ __all__ = [
 _ENCODE_HINT = "encode them with `np.unique(labels, return_inverse=True)[1]`"
 
 
-def _unmasked(x: object, name: str) -> object:
+def _unmasked(x: Any, name: str) -> Any:
     """A numpy masked array without masked entries becomes its data; masked entries are refused."""
     if isinstance(x, np.ma.MaskedArray):
         mask = np.ma.getmaskarray(x)
@@ -174,6 +174,7 @@ def _rescaled(features: Array, backend: Backend, log2_scale: int) -> Array:
     """features * 2**log2_scale as float64 where the features live (exact: a power of two), in at
     most two steps so that neither factor overflows."""
     half = log2_scale // 2
+    out: Array
     if _is_torch_tensor(features):
         import torch
 
@@ -234,7 +235,8 @@ def check_features(
         )
     if constant.any() and not keep_constant_columns:
         features = _without_constant_columns(features, constant, name)
-        magnitude = float(abs(features).max())  # of the columns that vary: the constants no longer set the scale
+        # of the columns that vary: the constants no longer set the scale
+        magnitude = float(features.abs().max() if _is_torch_tensor(features) else np.abs(features).max())
         column_sums = None if column_sums is None or constant.all() else column_sums[~constant]
     log2_scale = 0
     if magnitude > 0 and not 2.0**-SAFE_LOG2_MAGNITUDE <= magnitude <= 2.0**SAFE_LOG2_MAGNITUDE:

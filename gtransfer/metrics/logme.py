@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ._backend import Array, _is_torch_tensor, on_one_blas_thread
+from ._backend import Array, Backend, _is_torch_tensor, on_one_blas_thread
 from ._linalg import rank_tolerance
 from ._statistics import FeatureStatistics, compute_statistics
 from ._validation import _to_host, as_backend, check_features, check_labels
@@ -210,7 +210,7 @@ def _select_rows(features: Array, rows: np.ndarray) -> Array:
     return features[rows]
 
 
-def _fixed_point_evidence(be: object, n: int, d: int, sigma: Array, z: Array, norms: Array, max_iter: int, tol: float,
+def _fixed_point_evidence(be: Backend, n: int, d: int, sigma: Array, z: Array, norms: Array, max_iter: int, tol: float,
                           epsilon: float) -> np.ndarray:
     """Maximised evidence per column (see :func:`logme`): ``sigma`` the k nonzero eigenvalues of F^T F,
     ``z`` (k, C) the coordinates U^T y of each column, ``norms`` (C,) the squared norms ||y||^2."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from ._backend import Array, _is_torch_tensor
 
@@ -51,9 +51,10 @@ def pool_items(
     if _is_torch_tensor(features_by_model) or hasattr(features_by_model, "ndim"):
         raise TypeError(
             f"{name} must be the whole candidate pool (a mapping name -> (n, d) features, or a list of them), "
-            f"got one array of shape {tuple(features_by_model.shape)}; pool-relative metrics compare models, "
-            "so pass every candidate, or use the per-model components function for one model"
+            f"got one array of shape {tuple(cast(Any, features_by_model).shape)}; pool-relative metrics compare "
+            "models, so pass every candidate, or use the per-model components function for one model"
         )
+    items: list[tuple[K | int, Array]]
     if isinstance(features_by_model, Mapping):
         items = list(features_by_model.items())
     elif isinstance(features_by_model, Sequence) and not isinstance(features_by_model, (str, bytes)):

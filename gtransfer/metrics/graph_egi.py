@@ -136,7 +136,16 @@ def ego_graph_gap(
     seed: int = 0,
 ) -> float:
     r"""The EGI structural gap Delta >= 0 (see :func:`ego_graph_gap_with_error`, which also gives its Monte-Carlo
-    error)."""
+    error).
+
+    Examples:
+        >>> import numpy as np
+        >>> triangle = (3, np.array([[0, 1, 2], [1, 2, 0]]))
+        >>> ego_graph_gap(triangle, triangle, num_pairs=None)  # a graph against itself
+        0.0
+        >>> round(ego_graph_gap(triangle, (2, np.array([[0], [1]])), num_pairs=None), 4)
+        1.5
+    """
     return ego_graph_gap_with_error(source, target, hops=hops, fanout=fanout, num_pairs=num_pairs, seed=seed)[0]
 
 

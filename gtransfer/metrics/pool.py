@@ -77,6 +77,10 @@ def min_max_normalise(values: Mapping[K, float]) -> dict[K, float]:
 
     Raises:
         ValueError: a NaN or infinite value (named by its key).
+
+    Examples:
+        >>> min_max_normalise({'a': 2.0, 'b': 4.0, 'c': 3.0})
+        {'a': 0.0, 'b': 1.0, 'c': 0.5}
     """
     bad = {key: value for key, value in values.items() if not math.isfinite(value)}
     if bad:
@@ -97,6 +101,11 @@ def combine_components(components: Mapping[K, Mapping[str, float]], weights: Map
 
     Raises:
         ValueError: fewer than two models, a model without one of the components, or a non-finite value.
+
+    Examples:
+        >>> components = {'a': {'x': 1.0, 'y': 0.0}, 'b': {'x': 0.0, 'y': 2.0}}
+        >>> combine_components(components, {'x': 1.0, 'y': -0.5})
+        {'a': 1.0, 'b': -0.5}
     """
     if len(components) < 2:
         raise ValueError(f"a pool-relative score needs at least two models, got {len(components)}")

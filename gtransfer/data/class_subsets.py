@@ -56,7 +56,7 @@ def _as_label_array(labels: npt.ArrayLike) -> np.ndarray:
     return labels
 
 
-def describe_labels(labels: npt.ArrayLike, name: str = "task") -> TaskInfo:
+def describe_labels(labels: npt.ArrayLike, *, name: str = "task") -> TaskInfo:
     """Metadata of a label vector; classes are the values present (absent ids are not counted)."""
     labels = _as_label_array(labels)
     counts = np.bincount(labels)
@@ -74,6 +74,7 @@ def describe_labels(labels: npt.ArrayLike, name: str = "task") -> TaskInfo:
 
 def class_subset(
     labels: npt.ArrayLike,
+    *,
     num_classes: int | None = None,
     classes: list[int] | None = None,
     imbalance_ratio: float = 1.0,

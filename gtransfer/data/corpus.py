@@ -141,6 +141,7 @@ def _build_shard(task: tuple[int, int, list[str], str, str]) -> tuple[int, int, 
 def featurize_corpus(
     corpus: str | Sequence[str],
     out_dir: str | os.PathLike,
+    *,
     featurizer: str = "ogb",
     num_workers: int = 1,
     shard_size: int = 10_000,

@@ -33,6 +33,7 @@ def dataset_kind(name: str) -> str:
 
 def load_dataset(
     name: str,
+    *,
     root: str | os.PathLike | None = None,
     featurizer: str = "ogb",
     allow_download: bool = False,

@@ -319,7 +319,7 @@ class WrongSizeError(ValueError):
     """A file of a known dataset has another number of rows (or graphs) than every published copy."""
 
 
-def check_row_count(spec: MoleculeSpec, path: str | os.PathLike, count: int, official: bool = False) -> None:
+def check_row_count(spec: MoleculeSpec, path: str | os.PathLike, count: int, *, official: bool = False) -> None:
     """Raise :class:`WrongSizeError` when ``count`` is not a published size of ``spec``'s file at ``path``.
 
     A file cut at a line boundary parses without a word, and its scaffold split changes; this is the
@@ -338,7 +338,7 @@ def check_row_count(spec: MoleculeSpec, path: str | os.PathLike, count: int, off
 
 
 def read_molecule_csv(
-    path: str | os.PathLike, spec: MoleculeSpec, verify_size: bool = True
+    path: str | os.PathLike, spec: MoleculeSpec, *, verify_size: bool = True
 ) -> tuple[list[str], np.ndarray, list[str]]:
     """Read a MoleculeNet CSV (or .csv.gz): SMILES (stripped), labels (n, T) with NaN, task names.
 
@@ -435,7 +435,7 @@ class MoleculeDataset(InMemoryDataset):
         options: dict = {"featurizer": featurizer}
         if FEATURIZER_VERSIONS[featurizer] > 1:  # version 1 caches keep their keys (nothing to rebuild)
             options["featurizer_version"] = FEATURIZER_VERSIONS[featurizer]
-        self.cache_path = processed_dir("molecules", spec.ogb_name, options, [self.csv_path], cache)
+        self.cache_path = processed_dir("molecules", spec.ogb_name, options, [self.csv_path], cache=cache)
         super().__init__(None, transform)
         # a complete cache is read without the lock (a read-only shared cache cannot hold a lock file);
         # otherwise check and build under one lock: two processes (the demo's two workers) that both find
@@ -473,7 +473,7 @@ class MoleculeDataset(InMemoryDataset):
 
     def _build(self, num_workers: int, progress: bool) -> None:
         smiles, labels, tasks = read_molecule_csv(self.csv_path, self.spec, verify_size=self.verify_size)
-        graphs = featurize_smiles(smiles, self.featurizer, num_workers=num_workers, progress=progress,
+        graphs = featurize_smiles(smiles, featurizer=self.featurizer, num_workers=num_workers, progress=progress,
                                   desc=f"{self.name} ({self.featurizer})")
         kept = [i for i, graph in enumerate(graphs) if isinstance(graph, dict)]
         if not kept:
@@ -666,7 +666,7 @@ def _load_official(
     check_official_folder(spec, folder)
     dir_name = spec.ogb_name.replace("-", "_")
     files = sorted(p for p in (folder / "raw").glob("*") if p.is_file())
-    mirror_parent = processed_dir("ogb_official", spec.ogb_name, {"source": str(folder.resolve())}, files, cache)
+    mirror_parent = processed_dir("ogb_official", spec.ogb_name, {"source": str(folder.resolve())}, files, cache=cache)
     mirror = mirror_parent / dir_name
     mirror.mkdir(parents=True, exist_ok=True)
     for entry in folder.iterdir():
@@ -687,6 +687,7 @@ def _load_official(
 def load_molecule_dataset(
     name: str,
     roots: Sequence[Path],
+    *,
     featurizer: str = "ogb",
     allow_download: bool = False,
     cache: str | os.PathLike | None = None,

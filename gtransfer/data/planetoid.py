@@ -173,6 +173,7 @@ class OfflinePlanetoid(ExplicitFolders, Planetoid):
 def load_planetoid(
     name: str,
     roots: Sequence[Path],
+    *,
     allow_download: bool = False,
     cache: str | os.PathLike | None = None,
     transform: Callable | None = None,
@@ -199,7 +200,7 @@ def load_planetoid(
     missing = [str(f) for f in raw_files if not f.is_file()]
     if missing:
         raise MissingDataError(f"Planetoid {name}: raw files missing: {missing}")
-    base = processed_dir("planetoid", name, {"split": "public"}, raw_files, cache)
+    base = processed_dir("planetoid", name, {"split": "public"}, raw_files, cache=cache)
     processed = base / "processed"
     # a complete cache is read without the lock (read-only shared caches); else one process builds, one reads
     return read_or_build(base, complete=(processed / "data.pt").is_file(),

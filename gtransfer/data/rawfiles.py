@@ -36,7 +36,7 @@ def _fix(source: str | None) -> str:
     )
 
 
-def check_is_file(path: str | os.PathLike, source: str | None = None) -> Path:
+def check_is_file(path: str | os.PathLike, *, source: str | None = None) -> Path:
     """``path`` as a Path; :class:`DamagedFileError` when it is a folder or something else than a file."""
     path = Path(path)
     if path.is_dir():
@@ -48,7 +48,7 @@ def check_is_file(path: str | os.PathLike, source: str | None = None) -> Path:
     return path
 
 
-def read_table(path: str | os.PathLike, source: str | None = None, **read_csv: Any) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, *, source: str | None = None, **read_csv: Any) -> pd.DataFrame:
     """``pandas.read_csv(path, **read_csv)`` (``.gz`` decompressed) with one-line errors.
 
     Raises:
@@ -56,7 +56,7 @@ def read_table(path: str | os.PathLike, source: str | None = None, **read_csv: A
             bad bytes, a torn line); the message names the file and says to restore it.
         FileNotFoundError: ``path`` does not exist.
     """
-    path = check_is_file(path, source)
+    path = check_is_file(path, source=source)
     try:
         return pd.read_csv(path, **read_csv)
     except FileNotFoundError:
@@ -68,13 +68,13 @@ def read_table(path: str | os.PathLike, source: str | None = None, **read_csv: A
         ) from None
 
 
-def open_zip(path: str | os.PathLike, source: str | None = None) -> zipfile.ZipFile:
+def open_zip(path: str | os.PathLike, *, source: str | None = None) -> zipfile.ZipFile:
     """The zip archive at ``path``, checked whole (every member's CRC) before anything is extracted.
 
     Raises:
         DamagedFileError: not a zip, truncated, or a member fails its CRC; names the file and the fix.
     """
-    path = check_is_file(path, source)
+    path = check_is_file(path, source=source)
     try:
         archive = zipfile.ZipFile(path)
         bad = archive.testzip()

@@ -70,7 +70,7 @@ def cache_dir(cache: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else _xdg_cache_home() / "gtransfer"
 
 
-def data_roots(root: str | os.PathLike | None = None, include_embedded: bool = True) -> list[Path]:
+def data_roots(root: str | os.PathLike | None = None, *, include_embedded: bool = True) -> list[Path]:
     """Roots searched for raw files, in order: the primary root, then the embedded ``datasets/``.
 
     Raises:
@@ -172,7 +172,7 @@ def find_data_path(
 
 
 def processed_dir(
-    kind: str, name: str, options: dict, raw_files: Iterable[Path], cache: str | os.PathLike | None = None
+    kind: str, name: str, options: dict, raw_files: Iterable[Path], *, cache: str | os.PathLike | None = None
 ) -> Path:
     """Cache folder for one processed dataset, keyed by options, raw contents and format version."""
     key_source = {
@@ -184,7 +184,7 @@ def processed_dir(
     return cache_dir(cache) / "processed" / kind / name / key
 
 
-def download_file(url: str, destination: str | os.PathLike, timeout: float = 60.0) -> Path:
+def download_file(url: str, destination: str | os.PathLike, *, timeout: float = 60.0) -> Path:
     """Download ``url`` to ``destination`` atomically (temporary file, then rename).
 
     Only called by loaders when the files are missing and the caller allowed downloads.

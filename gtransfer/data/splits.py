@@ -28,7 +28,7 @@ def _check_fractions(frac_train: float, frac_valid: float, frac_test: float) -> 
         raise ValueError(f"split fractions must sum to 1, got {fractions} (sum {sum(fractions)})")
 
 
-def murcko_scaffold(smiles: str, include_chirality: bool = True) -> str:
+def murcko_scaffold(smiles: str, *, include_chirality: bool = True) -> str:
     """Bemis-Murcko scaffold SMILES of a molecule (``""`` for acyclic molecules).
 
     Bemis & Murcko, "The properties of known drugs. 1. Molecular frameworks", J. Med. Chem. 1996.
@@ -45,6 +45,7 @@ def murcko_scaffold(smiles: str, include_chirality: bool = True) -> str:
 
 def scaffold_split(
     smiles: Sequence[str],
+    *,
     frac_train: float = 0.8,
     frac_valid: float = 0.1,
     frac_test: float = 0.1,
@@ -88,6 +89,7 @@ def _sizes(n: int, frac_train: float, frac_valid: float) -> tuple[int, int]:
 
 def random_split(
     n: int,
+    *,
     frac_train: float = 0.8,
     frac_valid: float = 0.1,
     frac_test: float = 0.1,
@@ -151,7 +153,7 @@ def stratified_split(
     return {name: np.sort(np.concatenate(parts[name])).astype(np.int64) for name in SPLIT_NAMES}
 
 
-def stratified_sample(labels: npt.ArrayLike, size: int, seed: int = 0, min_per_class: int = 2) -> np.ndarray:
+def stratified_sample(labels: npt.ArrayLike, size: int, *, seed: int = 0, min_per_class: int = 2) -> np.ndarray:
     """Sorted positions of ``size`` of ``labels``' rows, each class keeping its share, seeded.
 
     Class labels (1-D integers): class c of n_c rows gets max(min(min_per_class, n_c), floor(size *

@@ -166,6 +166,7 @@ def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
 
 def format_target(
     dataset: str,
+    *,
     k: int | None = None,
     classes: Sequence[int] | None = None,
     ratio: float = 1.0,
@@ -201,6 +202,7 @@ def _positions(dataset_indices: np.ndarray, split_indices: np.ndarray) -> np.nda
 
 def load_target(
     text: str,
+    *,
     featurizer: str = "ogb",
     root: str | os.PathLike | None = None,
     seed: int = 0,
@@ -270,7 +272,7 @@ def load_target(
     if subset:
         max_per_class = subset.get("max")
         chosen = class_subset_tasks_from_labels(
-            labels, name, subset["k"], subset.get("ratio", 1.0), subset.get("seed", seed),
+            labels, name, subset["k"], imbalance_ratio=subset.get("ratio", 1.0), seed=subset.get("seed", seed),
             level=level, max_per_class=max_per_class,
         )[0]
         indices = chosen.indices
@@ -330,7 +332,7 @@ def _regression_target(text: str, name: str, task: str | None, dataset: Any) -> 
                        task_kind="regression", task_names=tuple(names), eval_metric=_eval_metric(dataset))
 
 
-def subsample_target(target: GraphTarget, max_samples: int | None, seed: int = 0) -> GraphTarget:
+def subsample_target(target: GraphTarget, max_samples: int | None, *, seed: int = 0) -> GraphTarget:
     """At most ``max_samples`` samples, the same share of every split (and, for class labels, of every class),
     seeded."""
     n = target.indices.size

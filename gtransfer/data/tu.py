@@ -91,7 +91,7 @@ def check_tu_files(folder: str | os.PathLike, name: str) -> None:
         kind: folder / f"{name}_{kind}.txt" for kind in ("A", "graph_indicator", *NODE_FILES, *EDGE_FILES, *GRAPH_FILES)
     }
     for file in path.values():
-        check_is_file(file, source)  # a folder in a file's place is named as such
+        check_is_file(file, source=source)  # a folder in a file's place is named as such
     for required in ("A", "graph_indicator"):
         if not path[required].is_file():
             raise FileNotFoundError(f"TU dataset {name}: {path[required]} is missing")
@@ -260,6 +260,7 @@ def _match_name(name: str, roots: Sequence[Path]) -> str:
 def load_tu_dataset(
     name: str,
     roots: Sequence[Path],
+    *,
     allow_download: bool = False,
     cache: str | os.PathLike | None = None,
     node_features: str = "auto",
@@ -281,11 +282,11 @@ def load_tu_dataset(
         found = download_file(f"{TU_URL}/{name}.zip", roots[0] / "tu_zips" / f"{name}.zip")
     options = {"use_node_attr": use_node_attr, "use_edge_attr": use_edge_attr}
     if found.suffix == ".zip":
-        base = processed_dir("tu", name, options, [found], cache)
+        base = processed_dir("tu", name, options, [found], cache=cache)
         raw_folder = base / "raw"
     else:
         raw_folder = found.parent
-        base = processed_dir("tu", name, options, sorted(raw_folder.glob(f"{name}_*.txt")), cache)
+        base = processed_dir("tu", name, options, sorted(raw_folder.glob(f"{name}_*.txt")), cache=cache)
     processed = base / "processed"
 
     def open_dataset(rebuild: bool) -> TUGraphDataset:

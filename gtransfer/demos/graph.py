@@ -30,7 +30,7 @@ def _available_published(root: str | os.PathLike | None) -> list[str]:
     found = []
     for name in PUBLISHED_ENCODERS:
         try:
-            published_encoder_path(name, root)
+            published_encoder_path(name, root=root)
             found.append(f"published:{name}")
         except FileNotFoundError:
             pass

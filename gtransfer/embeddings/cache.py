@@ -130,7 +130,7 @@ class ArrayCache:
                 "format": FORMAT,
                 "fields": canonicalize(dict(fields)),
                 "arrays": described,
-                "info": canonicalize(dict(info or {}), "info", allow_nonfinite=True),
+                "info": canonicalize(dict(info or {}), path="info", allow_nonfinite=True),
                 "code_version": code_version(),
             }
             (staging / META).write_text(json.dumps(metadata, indent=1))

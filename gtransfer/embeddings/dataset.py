@@ -89,6 +89,7 @@ def _clean_labels(labels: np.ndarray) -> np.ndarray:
 def embed_dataset(
     encoder: str | os.PathLike | EncoderSpec,
     dataset: str,
+    *,
     split: str = "all",
     pooling: str = "mean",
     layer: int | None = None,

@@ -93,6 +93,7 @@ def target_features(
     spec: EncoderSpec,
     target: GraphTarget,
     featurizer: str | int,
+    *,
     cache: str | os.PathLike | None = None,
     device: str | None = None,
 ) -> np.ndarray:
@@ -128,7 +129,7 @@ def target_features(
 
 
 def target_for_encoder(
-    spec: EncoderSpec, target: str, root: str | os.PathLike | None = None, seed: int = 0
+    spec: EncoderSpec, target: str, *, root: str | os.PathLike | None = None, seed: int = 0
 ) -> tuple[GraphTarget, str | int]:
     """``(GraphTarget, node input)``: the target loaded with the input the (resolved) encoder expects.
 

@@ -70,7 +70,7 @@ def spearman_brown(r: float, *, k: float = 2.0) -> float:
     return float("nan") if denominator == 0 else float(k * r / denominator)
 
 
-def correlation_ceiling(truth_reliability: float, metric_reliability: float = 1.0) -> float:
+def correlation_ceiling(truth_reliability: float, *, metric_reliability: float = 1.0) -> float:
     """The attenuation bound sqrt(truth_reliability * metric_reliability); 0 for a reliability <= 0."""
     product = truth_reliability * metric_reliability
     return float(math.sqrt(product)) if product > 0 else 0.0

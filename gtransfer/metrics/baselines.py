@@ -47,7 +47,7 @@ def _cross_validated_accuracy(model: BaseEstimator, features: Array, labels: Arr
     return float(cross_val_score(model, x, labels, cv=_folds(labels, folds, seed)).mean())
 
 
-def knn_accuracy(features: Array, labels: Array, k: int = 5, folds: int = 5, seed: int = 0) -> float:
+def knn_accuracy(features: Array, labels: Array, *, k: int = 5, folds: int = 5, seed: int = 0) -> float:
     """Mean stratified k-fold accuracy of a k-nearest-neighbour classifier (Euclidean) on the features.
 
     Examples:
@@ -68,7 +68,7 @@ def knn_accuracy(features: Array, labels: Array, k: int = 5, folds: int = 5, see
 
 
 def linear_probe_accuracy(
-    features: Array, labels: Array, regularization: float = 1.0, folds: int = 5, seed: int = 0, max_iter: int = 1000
+    features: Array, labels: Array, *, regularization: float = 1.0, folds: int = 5, seed: int = 0, max_iter: int = 1000
 ) -> float:
     """Mean stratified k-fold accuracy of a standardised, L2-regularised logistic regression.
 

@@ -47,7 +47,7 @@ def label_entropy(labels: Array) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def correct_for_label_entropy(value: float, entropy: float, form: str = "normalized") -> float:
+def correct_for_label_entropy(value: float, entropy: float, *, form: str = "normalized") -> float:
     """Apply a correction to a raw NCE or LEEP value given the target's H(Y).
 
     Examples:
@@ -72,7 +72,7 @@ def normalized_nce(source_labels: Array, labels: Array) -> float:
         >>> normalized_nce(labels, labels), normalized_nce(np.zeros(60, dtype=int), labels)
         (1.0, 0.0)
     """
-    return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), "normalized")
+    return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), form="normalized")
 
 
 def normalized_nce_from_probs(source_probs: Array, labels: Array) -> float:
@@ -86,7 +86,7 @@ def normalized_nce_from_probs(source_probs: Array, labels: Array) -> float:
         >>> round(normalized_nce_from_probs(sharp, labels), 4), round(normalized_nce_from_probs(flat, labels), 4)
         (1.0, 0.0)
     """
-    return correct_for_label_entropy(nce_from_probs(source_probs, labels), label_entropy(labels), "normalized")
+    return correct_for_label_entropy(nce_from_probs(source_probs, labels), label_entropy(labels), form="normalized")
 
 
 def normalized_leep(source_probs: Array, labels: Array) -> float:
@@ -100,7 +100,7 @@ def normalized_leep(source_probs: Array, labels: Array) -> float:
         >>> round(normalized_leep(sharp, labels), 4), round(normalized_leep(0.5 * sharp + 0.5 * flat, labels), 4)
         (0.7502, 0.2527)
     """
-    return correct_for_label_entropy(leep(source_probs, labels), label_entropy(labels), "normalized")
+    return correct_for_label_entropy(leep(source_probs, labels), label_entropy(labels), form="normalized")
 
 
 def nce_gain(source_labels: Array, labels: Array) -> float:
@@ -112,7 +112,7 @@ def nce_gain(source_labels: Array, labels: Array) -> float:
         >>> round(nce_gain(labels, labels), 4), round(nce_gain(np.zeros(60, dtype=int), labels), 4)
         (1.0986, 0.0)
     """
-    return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), "gain")
+    return correct_for_label_entropy(nce(source_labels, labels), label_entropy(labels), form="gain")
 
 
 def leep_gain(source_probs: Array, labels: Array) -> float:
@@ -126,4 +126,4 @@ def leep_gain(source_probs: Array, labels: Array) -> float:
         >>> round(leep_gain(sharp, labels), 4), round(leep_gain(0.5 * sharp + 0.5 * flat, labels), 4)
         (0.8242, 0.2776)
     """
-    return correct_for_label_entropy(leep(source_probs, labels), label_entropy(labels), "gain")
+    return correct_for_label_entropy(leep(source_probs, labels), label_entropy(labels), form="gain")

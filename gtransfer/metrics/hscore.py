@@ -102,7 +102,7 @@ def ledoit_wolf_shrinkage(features: Array) -> float:
     return ledoit_wolf_from_statistics(stats)
 
 
-def shrinkage_h_score(features: Array, labels: Array, shrinkage: float | None = None) -> float:
+def shrinkage_h_score(features: Array, labels: Array, *, shrinkage: float | None = None) -> float:
     r"""Shrinkage-based H-score H_alpha (Ibrahim, Ponomareva, Mazumder, ECML-PKDD 2022).
 
     The covariance in the H-score is replaced by its Ledoit-Wolf shrinkage
@@ -138,11 +138,11 @@ def shrinkage_h_score(features: Array, labels: Array, shrinkage: float | None = 
     checked = check_features(features)
     labels = check_labels(labels, checked.shape[0])
     stats = compute_statistics(checked, labels, SHRINKAGE_H_SCORE_NEEDS)
-    return shrinkage_h_score_from_statistics(stats, shrinkage)
+    return shrinkage_h_score_from_statistics(stats, shrinkage=shrinkage)
 
 
 @on_one_blas_thread
-def shrinkage_h_score_from_statistics(stats: FeatureStatistics, shrinkage: float | None = None) -> float:
+def shrinkage_h_score_from_statistics(stats: FeatureStatistics, *, shrinkage: float | None = None) -> float:
     alpha = ledoit_wolf_from_statistics(stats) if shrinkage is None else float(shrinkage)
     n, d = stats.n, stats.d
     mu = stats.backend.item(stats.row_sq_norms.sum()) / (n * d)

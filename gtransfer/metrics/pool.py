@@ -40,7 +40,7 @@ TIE_RTOL = 1e-9
 
 
 def pool_items(
-    features_by_model: Mapping[K, Array] | Sequence[Array], name: str = "features_by_model"
+    features_by_model: Mapping[K, Array] | Sequence[Array], *, name: str = "features_by_model"
 ) -> list[tuple[K | int, Array]]:
     """The pool as (key, features) pairs: a mapping keeps its keys, a sequence is keyed 0..M-1.
 

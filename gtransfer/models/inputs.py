@@ -122,7 +122,7 @@ def find_vocabulary_violation(x: Tensor, spec: CategoricalSpec) -> VocabularyVio
     return None
 
 
-def check_molecule_vocabulary(dataset: object, featurizer: str, name: str = "dataset") -> None:
+def check_molecule_vocabulary(dataset: object, featurizer: str, *, name: str = "dataset") -> None:
     """Refuse a molecule dataset holding a feature index its featuriser's embeddings cannot look up.
 
     Checks every atom and bond of ``dataset`` (a PyG ``InMemoryDataset``, or any sequence of graphs)

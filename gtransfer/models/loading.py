@@ -16,7 +16,7 @@ from gtransfer.models.source_heads import SOURCE_HEAD_PREFIX
 __all__ = ["load_encoder"]
 
 
-def load_encoder(path: str | os.PathLike, arch: str | None = None) -> torch.nn.Module:
+def load_encoder(path: str | os.PathLike, *, arch: str | None = None) -> torch.nn.Module:
     """The encoder stored at ``path``, in eval mode, every weight from the file.
 
     Returns:

@@ -89,7 +89,7 @@ def _infer_shape(state: dict[str, torch.Tensor], arch: str) -> dict:
     return config
 
 
-def load_pretrain_gnns(path: str | os.PathLike, arch: str | None = None) -> GNNEncoder:
+def load_pretrain_gnns(path: str | os.PathLike, *, arch: str | None = None) -> GNNEncoder:
     """Load a published Hu et al. 2020 chem encoder; every key consumed, shapes checked.
 
     Args:

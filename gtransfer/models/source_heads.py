@@ -165,7 +165,7 @@ def source_head_entries(weight: torch.Tensor, bias: torch.Tensor, *, kind: str, 
 
 
 def source_head_of(state: Mapping[str, torch.Tensor], metadata: Mapping[str, Any],
-                   origin: str = "") -> SourceHead | None:
+                   *, origin: str = "") -> SourceHead | None:
     """The source head of a checkpoint's ``(state, metadata)``, or None when it has none.
 
     A vision zoo checkpoint of the earlier layout (:data:`LEGACY_VISION_FORMAT`) is migrated: its ``head.*``

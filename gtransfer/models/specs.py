@@ -58,7 +58,7 @@ def _random_options(text: str) -> tuple[str, dict[str, int]]:
     return parts[1], options
 
 
-def published_encoder_path(name: str, root: str | os.PathLike | None = None) -> Path:
+def published_encoder_path(name: str, *, root: str | os.PathLike | None = None) -> Path:
     """The file of the published encoder ``name`` in the data roots.
 
     Raises:
@@ -216,7 +216,7 @@ def resolve_encoder(text: str | EncoderSpec, root: str | os.PathLike | None = No
         if name not in PUBLISHED_ENCODERS:
             raise ValueError(f"encoder {text!r}: no published encoder {name!r}; the published encoders are "
                              + ", ".join(f"published:{n}" for n in PUBLISHED_ENCODERS))
-        return EncoderSpec(text, "published", path=published_encoder_path(name, root))
+        return EncoderSpec(text, "published", path=published_encoder_path(name, root=root))
     path = Path(text)
     if not path.is_file():
         raise FileNotFoundError(f"encoder checkpoint {path} does not exist (or write published:NAME / random:ARCH)")

@@ -106,9 +106,9 @@ def load_graph_sample(
 
     try:
         if dataset_kind(name) == "molecule":
-            dataset = load_dataset(name, data_root, progress=progress)
+            dataset = load_dataset(name, root=data_root, progress=progress)
         else:
-            dataset = load_dataset(name, data_root)
+            dataset = load_dataset(name, root=data_root)
     except MissingDataError as exc:
         names = ", ".join([*sorted(CORPORA), *(f"{alias} (= {full})" for alias, full in CORPUS_ALIASES.items())])
         raise MissingDataError(f"{exc}\nPretraining corpora (when their files are in the data root): {names}") from None

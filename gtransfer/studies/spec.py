@@ -247,8 +247,8 @@ def _validate_stage(stage: dict, where: str) -> dict:
     both = set(params) & set(grid)
     if both:
         raise ValueError(f"{where}: {sorted(both)} are both fixed params and grid entries")
-    out["params"] = canonicalize(params, f"{where}: params")
-    out["grid"] = {k: canonicalize(v, f"{where}: grid.{k}") for k, v in grid.items()}
+    out["params"] = canonicalize(params, path=f"{where}: params")
+    out["grid"] = {k: canonicalize(v, path=f"{where}: grid.{k}") for k, v in grid.items()}
     return out
 
 

@@ -326,7 +326,7 @@ class TrialStore:
             raise ValueError(f"trial kind {kind!r} returned {type(result).__name__}; it must return a dict")
         status = "ok" if result is not None else "failed"
         result_text = (
-            json.dumps(canonicalize(result, "result", allow_nonfinite=True), sort_keys=True)
+            json.dumps(canonicalize(result, path="result", allow_nonfinite=True), sort_keys=True)
             if result is not None
             else None
         )

@@ -152,6 +152,7 @@ def finetune(
     valid_loader: Iterable[object],
     test_loader: Iterable[object],
     task: TaskSpec,
+    *,
     mode: str = "full",
     epochs: int = 100,
     lr: float = 1e-3,

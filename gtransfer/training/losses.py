@@ -18,7 +18,7 @@ from torch import Tensor
 __all__ = ["member_losses"]
 
 
-def member_losses(kind: str, outputs: Tensor, targets: Tensor, check_labels: bool = True) -> Tensor | None:
+def member_losses(kind: str, outputs: Tensor, targets: Tensor, *, check_labels: bool = True) -> Tensor | None:
     """(K,) loss of each of K stacked models on one batch; ``None`` when no entry has a label.
 
     Args:

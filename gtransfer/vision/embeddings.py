@@ -54,12 +54,12 @@ def target_embeddings(encoder: str, target: str, zoo: str | os.PathLike, cache: 
         from gtransfer.embeddings.embed import embed_loader
 
         model, head, metadata = load_zoo_encoder(checkpoint)
-        task = load_target(target, root)
+        task = load_target(target, featurizer=root)
         arrays = {}
         for name in _PARTS:
             dataset = getattr(task, name)
             features = embed_loader(
-                model, make_loader(dataset, tuple(metadata["input_shape"]), 256), image_batch_to, "cpu"
+                model, make_loader(dataset, tuple(metadata["input_shape"]), 256), batch_to=image_batch_to, device="cpu"
             )
             probs = head.probabilities(features)
             arrays[f"{name}_features"] = features.astype(np.float32)

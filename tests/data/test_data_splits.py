@@ -90,7 +90,7 @@ def test_scaffold_split_rejects_bad_input():
     with pytest.raises(ValueError, match="cannot parse"):
         scaffold_split(["CCO", "not a smiles"])
     with pytest.raises(ValueError, match="sum to 1"):
-        scaffold_split(["CCO"], 0.8, 0.1, 0.2)
+        scaffold_split(["CCO"], frac_train=0.8, frac_valid=0.1, frac_test=0.2)
     with pytest.raises(ValueError, match="at least one"):
         scaffold_split([])
 

@@ -108,7 +108,7 @@ def test_graph_score_is_score_all_on_the_training_split(tmp_path):
     )
     x, y = target_embeddings(ENCODER, "MUTAG", cache=tmp_path).part("train")
     x = x.astype(np.float64)
-    expected = score_all(x, y, source_probs=cluster_source_probs(x, 8, seed=0), metrics=metrics)
+    expected = score_all(x, y, source_probs=cluster_source_probs(x, num_clusters=8, seed=0), metrics=metrics)
     for name in metrics:
         assert result[name] == pytest.approx(expected[name], rel=1e-10)
     assert (result["n"], result["d"], result["num_classes"]) == (len(y), 16, 2)
@@ -161,7 +161,7 @@ def test_encoder_specs_and_published_files(shared_data):
     with pytest.raises(ValueError, match="no published encoder 'gin_nothing'.*published:gcn_contextpred"):
         resolve_encoder("published:gin_nothing", shared_data)
     with pytest.raises(FileNotFoundError, match="published encoder gin_nothing"):
-        published_encoder_path("gin_nothing", shared_data)
+        published_encoder_path("gin_nothing", root=shared_data)
     assert len(PUBLISHED_ENCODERS) == 9
     spec = resolve_encoder("published:gat_contextpred", shared_data)
     path = spec.path

@@ -76,7 +76,7 @@ class FeatureStatistics:
     mean: Array  # (d,)
     primal: bool
     log2_scale: int = 0
-    # The arrays below are None until feature_statistics fills the ones its ``needs`` ask for, and a metric reads
+    # The arrays below are None until compute_statistics fills the ones its ``needs`` ask for, and a metric reads
     # only those it asked for: typed as present, so the readers need no None check (the ignores say so).
     gram: Array = None  # type: ignore[assignment]  # (d, d) X^T X if primal else (n, n) X X^T
     class_sums: Array = None  # type: ignore[assignment]  # (C, d)

@@ -10,12 +10,7 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "load_dataset",
-    "available_datasets",
-    "dataset_kind",
-    "MissingDataError",
-    "scaffold_split",
-    "random_split",
+    "load_dataset", "available_datasets", "dataset_kind", "MissingDataError", "scaffold_split", "random_split",
     "stratified_split",
 ]
 

@@ -70,20 +70,14 @@ CORPORA: dict[str, CorpusSpec] = {
         CorpusSpec("moses-train", "pretrain_corpus/moses_zinc_clean_leads/train.csv.gz", "SMILES", 1_584_663, MOSES),
         CorpusSpec("moses-test", "pretrain_corpus/moses_zinc_clean_leads/test.csv.gz", "SMILES", 176_074, MOSES),
         CorpusSpec(
-            "moses-test-scaffolds",
-            "pretrain_corpus/moses_zinc_clean_leads/test_scaffolds.csv.gz",
-            "SMILES",
-            176_225,
+            "moses-test-scaffolds", "pretrain_corpus/moses_zinc_clean_leads/test_scaffolds.csv.gz", "SMILES", 176_225,
             MOSES,
         ),
         CorpusSpec("zinc250k-jtnn-valid", "pretrain_corpus/zinc250k_subsets/jtnn_zinc_valid.txt", None, 24_445, JTNN),
         CorpusSpec("zinc250k-jtnn-test", "pretrain_corpus/zinc250k_subsets/jtnn_zinc_test.txt", None, 5_000, JTNN),
         CorpusSpec(
-            "zinc250k-3small",
-            "pretrain_corpus/zinc250k_subsets/250k_rndm_zinc_drugs_clean_3small.csv",
-            "smiles",
-            9_329,
-            "https://github.com/aspuru-guzik-group/chemical_vae (250k_rndm_zinc_drugs_clean_3.csv subset)",
+            "zinc250k-3small", "pretrain_corpus/zinc250k_subsets/250k_rndm_zinc_drugs_clean_3small.csv", "smiles",
+            9_329, "https://github.com/aspuru-guzik-group/chemical_vae (250k_rndm_zinc_drugs_clean_3.csv subset)",
         ),
     )
 }

@@ -40,12 +40,7 @@ if TYPE_CHECKING:
     from torch_geometric.data import InMemoryDataset
 
 __all__ = [
-    "GraphTarget",
-    "TASK_KINDS",
-    "parse_target",
-    "format_target",
-    "legacy_image_target",
-    "load_target",
+    "GraphTarget", "TASK_KINDS", "parse_target", "format_target", "legacy_image_target", "load_target",
     "subsample_target",
 ]
 
@@ -251,14 +246,7 @@ def load_target(
         indices = chosen.valid_indices
         splits = {k: _positions(indices, v) for k, v in chosen.splits.items()}
         return GraphTarget(
-            text,
-            dataset,
-            name,
-            "graph",
-            indices,
-            chosen.valid_labels,
-            splits,
-            chosen.info,
+            text, dataset, name, "graph", indices, chosen.valid_labels, splits, chosen.info,
             task_kind="binary",
             task_names=(chosen.params["task_name"],),
             eval_metric=_eval_metric(dataset),

@@ -15,14 +15,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 __all__ = [
-    "MIN_SAMPLES_PER_CLASS",
-    "CheckedFeatures",
-    "ConstantColumnsWarning",
-    "check_features",
-    "check_labels",
-    "check_source_labels",
-    "check_probabilities",
-    "as_class_indices",
+    "MIN_SAMPLES_PER_CLASS", "CheckedFeatures", "ConstantColumnsWarning", "check_features", "check_labels",
+    "check_source_labels", "check_probabilities", "as_class_indices",
 ]
 
 _ENCODE_HINT = "encode them with `np.unique(labels, return_inverse=True)[1]`"

@@ -28,18 +28,8 @@ if TYPE_CHECKING:
     from torch_geometric.data import Batch, Data
 
 __all__ = [
-    "GNNEncoder",
-    "GIN",
-    "GCN",
-    "GraphSAGE",
-    "GAT",
-    "build_encoder",
-    "pool_nodes",
-    "check_stack_arguments",
-    "run_layer_stack",
-    "pick_layer",
-    "POOLINGS",
-    "JK_MODES",
+    "GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments",
+    "run_layer_stack", "pick_layer", "POOLINGS", "JK_MODES",
 ]
 
 POOLINGS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}

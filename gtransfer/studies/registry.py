@@ -30,11 +30,8 @@ TrialCheck = Callable[[dict], None]
 
 #: modules holding gtransfer's own trial kinds, imported whenever a kind is looked up
 BUILTIN_MODULES = (
-    "gtransfer.studies.kinds.arrays",
-    "gtransfer.studies.kinds.graph",
-    "gtransfer.studies.kinds.graph_finetune",
-    "gtransfer.studies.kinds.vision",
-    "gtransfer.studies.packing",
+    "gtransfer.studies.kinds.arrays", "gtransfer.studies.kinds.graph", "gtransfer.studies.kinds.graph_finetune",
+    "gtransfer.studies.kinds.vision", "gtransfer.studies.packing",
 )
 
 #: module names that older specs list under ``import:`` and that are built in now (nothing to import)

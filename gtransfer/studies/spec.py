@@ -54,17 +54,7 @@ MAX_NODES = 1_000_000
 MAX_TRIALS = 1_000_000
 
 _TOP_KEYS = {
-    "name",
-    "import",
-    "kind",
-    "encoders",
-    "targets",
-    "seeds",
-    "params",
-    "grid",
-    "stages",
-    "report",
-    "description",
+    "name", "import", "kind", "encoders", "targets", "seeds", "params", "grid", "stages", "report", "description",
 }
 _STAGE_KEYS = {"kind", "encoders", "targets", "seeds", "params", "grid"}
 _RESERVED = ("encoder", "target", "seed")

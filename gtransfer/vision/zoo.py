@@ -195,85 +195,25 @@ PRESETS: dict[str, list[SourceSpec]] = {
         SourceSpec("c10-resnet512-e3", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64, 512]}, epochs=3),
         SourceSpec("animals-resnet512-e3", "cifar10", _ANIMALS, "resnet", {"widths": [16, 32, 64, 512]}, epochs=3),
         SourceSpec("c10-cnn512-e4", "cifar10", _ALL, "cnn", {**_CNN32, "width": 16, "embedding_dim": 512}, epochs=4),
-        SourceSpec(
-            "animals-cnn512-e4", "cifar10", _ANIMALS, "cnn", {**_CNN32, "width": 16, "embedding_dim": 512}, epochs=4
-        ),
+        SourceSpec("animals-cnn512-e4", "cifar10", _ANIMALS, "cnn", {**_CNN32, "width": 16, "embedding_dim": 512},
+                   epochs=4),
         SourceSpec("mnist-cnn128-e2", "mnist", _ALL, "cnn", {"width": 16, "embedding_dim": 128}, epochs=2),
         SourceSpec("mnist04-cnn64-e2", "mnist", (0, 1, 2, 3, 4), "cnn", {"width": 8, "embedding_dim": 64}, epochs=2),
-        SourceSpec(
-            "mnist-resnet8-e2",
-            "mnist",
-            _ALL,
-            "resnet",
-            {"in_channels": 1, "widths": [8, 16, 32], "input_size": 28},
-            epochs=2,
-        ),
+        SourceSpec("mnist-resnet8-e2", "mnist", _ALL, "resnet",
+                   {"in_channels": 1, "widths": [8, 16, 32], "input_size": 28}, epochs=2),
         SourceSpec("random-resnet16", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64]}, epochs=0),
     ],
     "full": [
-        *(
-            SourceSpec(
-                f"c10-resnet{w}-b{b}-e{e}",
-                "cifar10",
-                _ALL,
-                "resnet",
-                {"widths": [w, 2 * w, 4 * w], "blocks": b},
-                epochs=e,
-                max_per_class=5000,
-            )
-            for w in (16, 32, 64)
-            for b in (1, 3)
-            for e in (5, 30)
-        ),
-        *(
-            SourceSpec(
-                f"{tag}-resnet32-e20",
-                "cifar10",
-                cls,
-                "resnet",
-                {"widths": [32, 64, 128]},
-                epochs=20,
-                max_per_class=5000,
-            )
-            for tag, cls in (("animals", _ANIMALS), ("vehicles", _VEHICLES))
-        ),
-        *(
-            SourceSpec(
-                f"{tag}-resnet512-e20",
-                "cifar10",
-                cls,
-                "resnet",
-                {"widths": [32, 64, 128, 512]},
-                epochs=20,
-                max_per_class=5000,
-            )
-            for tag, cls in (("c10", _ALL), ("animals", _ANIMALS))
-        ),
-        *(
-            SourceSpec(
-                f"{tag}-cnn512-e20",
-                "cifar10",
-                cls,
-                "cnn",
-                {**_CNN32, "width": 32, "embedding_dim": 512},
-                epochs=20,
-                max_per_class=5000,
-            )
-            for tag, cls in (("c10", _ALL), ("animals", _ANIMALS))
-        ),
-        *(
-            SourceSpec(
-                f"mnist-cnn{d}-e{e}",
-                "mnist",
-                _ALL,
-                "cnn",
-                {"width": 32, "embedding_dim": d},
-                epochs=e,
-                max_per_class=6000,
-            )
-            for d in (128, 512)
-            for e in (2, 10)
-        ),
+        *(SourceSpec(f"c10-resnet{w}-b{b}-e{e}", "cifar10", _ALL, "resnet", {"widths": [w, 2 * w, 4 * w], "blocks": b},
+                     epochs=e, max_per_class=5000) for w in (16, 32, 64) for b in (1, 3) for e in (5, 30)),
+        *(SourceSpec(f"{tag}-resnet32-e20", "cifar10", cls, "resnet", {"widths": [32, 64, 128]}, epochs=20,
+                     max_per_class=5000) for tag, cls in (("animals", _ANIMALS), ("vehicles", _VEHICLES))),
+        *(SourceSpec(f"{tag}-resnet512-e20", "cifar10", cls, "resnet", {"widths": [32, 64, 128, 512]}, epochs=20,
+                     max_per_class=5000) for tag, cls in (("c10", _ALL), ("animals", _ANIMALS))),
+        *(SourceSpec(f"{tag}-cnn512-e20", "cifar10", cls, "cnn", {**_CNN32, "width": 32, "embedding_dim": 512},
+                     epochs=20, max_per_class=5000) for tag, cls in (("c10", _ALL), ("animals", _ANIMALS))),
+        *(SourceSpec(f"mnist-cnn{d}-e{e}", "mnist", _ALL, "cnn", {"width": 32, "embedding_dim": d}, epochs=e,
+                     max_per_class=6000) for d in (128, 512) for e in (2, 10)),
         SourceSpec("random-resnet32", "cifar10", _ALL, "resnet", {"widths": [32, 64, 128]}, epochs=0),
     ],
 }

@@ -32,10 +32,7 @@ def test_planetoid_published_statistics(name, data_root, data_cache):
     dataset = load_dataset(name, root=data_root, cache=data_cache)
     graph = dataset[0]
     assert (graph.num_nodes, graph.edge_index.shape[1], graph.x.shape[1], dataset.num_classes) == (
-        nodes,
-        edges,
-        features,
-        classes,
+        nodes, edges, features, classes,
     )
     assert (int(graph.train_mask.sum()), int(graph.val_mask.sum()), int(graph.test_mask.sum())) == (train, val, test)
     assert not (graph.train_mask & graph.test_mask).any() and not (graph.val_mask & graph.test_mask).any()

@@ -70,14 +70,7 @@ def test_scaffold_split_matches_ogb_published_sizes(name, data_root, data_cache)
 
 def test_scaffold_split_hand_built_example():
     benzenes = [
-        "c1ccccc1C",
-        "c1ccccc1CC",
-        "c1ccccc1O",
-        "c1ccccc1N",
-        "c1ccccc1Cl",
-        "c1ccccc1F",
-        "c1ccccc1Br",
-        "c1ccccc1I",
+        "c1ccccc1C", "c1ccccc1CC", "c1ccccc1O", "c1ccccc1N", "c1ccccc1Cl", "c1ccccc1F", "c1ccccc1Br", "c1ccccc1I",
     ]
     pyridines = ["c1ccncc1C"]
     acyclic = ["CCO"]

@@ -30,12 +30,7 @@ def test_task_kind_is_derived_from_class_labels_and_checked():
 def test_subsampling_a_regression_target_keeps_float_labels_and_split_shares():
     target = _target(np.linspace(-3, 3, 400), "regression")
     target = GraphTarget(
-        target.name,
-        None,
-        "t",
-        "graph",
-        target.indices,
-        target.labels,
+        target.name, None, "t", "graph", target.indices, target.labels,
         {"train": np.arange(320), "valid": np.arange(320, 360), "test": np.arange(360, 400)},
         None,
         task_kind="regression",

@@ -58,23 +58,8 @@ def test_a_run_pairs_each_seed_with_the_random_twin_and_resumes(script, shared_d
     assert script.random_twin(checkpoint, 3) == "random:gin:layers=2,dim=16,seed=3"
     out = tmp_path / "ft.jsonl"
     argv = [
-        "finetune_against_random.py",
-        str(checkpoint),
-        "--datasets",
-        "ogbg-molbbbp",
-        "--seeds",
-        "0",
-        "1",
-        "--epochs",
-        "2",
-        "--patience",
-        "2",
-        "--threads",
-        "1",
-        "--data-root",
-        str(shared_data),
-        "--out",
-        str(out),
+        "finetune_against_random.py", str(checkpoint), "--datasets", "ogbg-molbbbp", "--seeds", "0", "1", "--epochs",
+        "2", "--patience", "2", "--threads", "1", "--data-root", str(shared_data), "--out", str(out),
     ]
     monkeypatch.setattr(sys, "argv", argv)
     script.main()

@@ -149,27 +149,9 @@ def test_pretrain_command_on_the_corpus_writes_a_loadable_encoder(shared_data, t
     assert (
         main(
             [
-                "pretrain",
-                "--arch",
-                "gcn",
-                "--strategy",
-                "infomax",
-                "--corpus",
-                "zinc250k-jtnn-test",
-                "--limit",
-                "40",
-                "--epochs",
-                "2",
-                "--num-layers",
-                "2",
-                "--hidden-dim",
-                "8",
-                "--batch-size",
-                "8",
-                "--root",
-                str(shared_data),
-                "--out",
-                str(out),
+                "pretrain", "--arch", "gcn", "--strategy", "infomax", "--corpus", "zinc250k-jtnn-test", "--limit", "40",
+                "--epochs", "2", "--num-layers", "2", "--hidden-dim", "8", "--batch-size", "8", "--root",
+                str(shared_data), "--out", str(out),
             ]
         )
         == 0

@@ -103,15 +103,9 @@ def test_rank_names_the_source_of_leep(zoo, capsys):
     _, paths = zoo
     code = main(
         [
-            "rank",
-            "--target",
-            "MUTAG",
-            "--encoders",
+            "rank", "--target", "MUTAG", "--encoders",
             str(paths["mutag"]),
-            "random:gin:layers=2,dim=16",
-            "--metric",
-            "leep",
-            "--no-progress",
+            "random:gin:layers=2,dim=16", "--metric", "leep", "--no-progress",
         ]
     )
     out = capsys.readouterr().out

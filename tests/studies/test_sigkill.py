@@ -21,15 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _sweep_command(spec_path: Path, store: Path) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "gtransfer.cli",
-        "sweep",
-        str(spec_path),
-        "--store",
-        str(store),
-        "--workers",
-        "2",
+        sys.executable, "-m", "gtransfer.cli", "sweep", str(spec_path), "--store", str(store), "--workers", "2",
         "--no-progress",
     ]
 

@@ -91,9 +91,7 @@ def test_missing_and_invalid_yaml_files(tmp_path):
 # -- bounds checked before anything is expanded (docs/security.md) ------------------------------------
 def _laughs(levels: int) -> str:
     lines = [
-        "name: laughs",
-        "kind: score",
-        "params:",
+        "name: laughs", "kind: score", "params:",
         '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
     ]
     for i in range(1, levels):

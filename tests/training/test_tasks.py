@@ -27,10 +27,7 @@ def _target(labels, kind="", eval_metric=""):
     labels = np.asarray(labels)
     n = labels.shape[0]
     return GraphTarget(
-        "t",
-        None,
-        "t",
-        "graph",
+        "t", None, "t", "graph",
         np.arange(n),
         labels,
         {"train": np.arange(n)},

@@ -58,17 +58,7 @@ def vision_score_trial(params: dict) -> dict:
 @register_trial_kind(
     "vision_finetune",
     params=(
-        "encoder",
-        "target",
-        "seed",
-        "zoo",
-        "cache",
-        "data_root",
-        "mode",
-        "epochs",
-        "lr",
-        "patience",
-        "batch_size",
+        "encoder", "target", "seed", "zoo", "cache", "data_root", "mode", "epochs", "lr", "patience", "batch_size",
         "device",
     ),
 )

@@ -54,7 +54,7 @@ def target_embeddings(encoder: str, target: str, zoo: str | os.PathLike, cache: 
         from gtransfer.embeddings.embed import embed_loader
 
         model, head, metadata = load_zoo_encoder(checkpoint)
-        task = load_target(target, featurizer=root)
+        task = load_target(target, root)
         arrays = {}
         for name in _PARTS:
             dataset = getattr(task, name)

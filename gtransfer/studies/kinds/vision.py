@@ -86,7 +86,7 @@ def vision_finetune_trial(params: dict) -> dict:
         raise ValueError(f"mode must be 'full' or 'linear', got {mode!r}")
     torch.manual_seed(seed)
     encoder, _, metadata = load_zoo_encoder(encoder_path(params["encoder"], params["zoo"]))
-    task = load_target(params["target"], featurizer=params.get("data_root"))
+    task = load_target(params["target"], params.get("data_root"))
     shape = tuple(metadata["input_shape"])
     epochs = int(params.get("epochs", 5))
     result = finetune(

@@ -92,7 +92,8 @@ def dies_on_mid(params: dict) -> dict:
 
 @register_trial_kind("counted")
 def counted(params: dict) -> dict:
-    """The Fisher ratio after ``sleep_s``, appending encoder, target, seed and pid to ``runs.log``: counts executions."""
+    """The Fisher ratio after ``sleep_s``, appending encoder, target, seed and pid to ``runs.log``: counts
+    executions."""
     import os
 
     line = f"{params['encoder']} {params['target']} {params['seed']} {os.getpid()}\n"

@@ -119,7 +119,9 @@ def test_no_private_name_is_imported_across_packages():
             if not target.startswith("gtransfer"):
                 continue
             parts = target.split(".")
-            private_at = next((i for i, part in enumerate(parts) if part.startswith("_") and not part.startswith("__")), None)
+            private_at = next(
+                (i for i, part in enumerate(parts) if part.startswith("_") and not part.startswith("__")), None
+            )
             private_names = [n for n in names if n.startswith("_") and not n.startswith("__")]
             if private_at is not None:
                 home = ".".join(parts[:private_at])

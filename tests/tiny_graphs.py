@@ -42,7 +42,12 @@ def float_rings(sizes: tuple[int, ...] = (4, 5, 6, 7), node_dim: int = 3) -> lis
     for n in sizes:
         src = torch.arange(n)
         dst = (src + 1) % n
-        out.append(Data(x=torch.randn(n, node_dim, generator=g), edge_index=torch.stack([torch.cat([src, dst]), torch.cat([dst, src])])))
+        out.append(
+            Data(
+                x=torch.randn(n, node_dim, generator=g),
+                edge_index=torch.stack([torch.cat([src, dst]), torch.cat([dst, src])]),
+            )
+        )
     return out
 
 

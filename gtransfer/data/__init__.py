@@ -9,7 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["load_dataset", "available_datasets", "dataset_kind", "MissingDataError", "scaffold_split", "random_split", "stratified_split"]
+__all__ = [
+    "load_dataset", "available_datasets", "dataset_kind", "MissingDataError", "scaffold_split", "random_split",
+    "stratified_split",
+]
 
 _LAZY = {
     "load_dataset": "loading",

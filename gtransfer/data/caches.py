@@ -67,8 +67,10 @@ def load_cache_file(path: str | os.PathLike, *args: Any, **kwargs: Any) -> Any:
         except pickle.UnpicklingError as error:
             if "GLOBAL" in str(error) or "safe_globals" in str(error):
                 first = next((line for line in str(error).splitlines() if "GLOBAL" in line), str(error).splitlines()[0])
-                raise UnsafeCacheError(f"{path} asks to unpickle an object a gtransfer cache never holds "
-                                       f"({first.strip()[:160]}); it was not written by gtransfer and is not read") from None
+                raise UnsafeCacheError(
+                    f"{path} asks to unpickle an object a gtransfer cache never holds "
+                    f"({first.strip()[:160]}); it was not written by gtransfer and is not read"
+                ) from None
             raise
 
 

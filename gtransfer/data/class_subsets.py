@@ -56,7 +56,7 @@ def _as_label_array(labels: npt.ArrayLike) -> np.ndarray:
     return labels
 
 
-def describe_labels(labels: npt.ArrayLike, name: str = "task") -> TaskInfo:
+def describe_labels(labels: npt.ArrayLike, *, name: str = "task") -> TaskInfo:
     """Metadata of a label vector; classes are the values present (absent ids are not counted)."""
     labels = _as_label_array(labels)
     counts = np.bincount(labels)
@@ -74,6 +74,7 @@ def describe_labels(labels: npt.ArrayLike, name: str = "task") -> TaskInfo:
 
 def class_subset(
     labels: npt.ArrayLike,
+    *,
     num_classes: int | None = None,
     classes: list[int] | None = None,
     imbalance_ratio: float = 1.0,
@@ -86,7 +87,8 @@ def class_subset(
     geometric profile n_k = round(n_max * r^(-k / (K - 1))), k = 0..K-1, so the largest class is r
     times the smallest; n_max is the smallest available class size (capped by ``max_per_class``), and
     which class gets which size is drawn at random. Every class must keep at least ``MIN_PER_CLASS``
-    samples (a ValueError otherwise: with one sample per class the labels are sample ids). Returns the chosen sample indices (sorted) and
+    samples (a ValueError otherwise: with one sample per class the labels are sample ids). Returns the chosen sample
+    indices (sorted) and
     their labels remapped to 0..K-1 in increasing order of the original class id.
     """
     labels = _as_label_array(labels)

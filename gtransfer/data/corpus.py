@@ -69,12 +69,16 @@ CORPORA: dict[str, CorpusSpec] = {
     for spec in (
         CorpusSpec("moses-train", "pretrain_corpus/moses_zinc_clean_leads/train.csv.gz", "SMILES", 1_584_663, MOSES),
         CorpusSpec("moses-test", "pretrain_corpus/moses_zinc_clean_leads/test.csv.gz", "SMILES", 176_074, MOSES),
-        CorpusSpec("moses-test-scaffolds", "pretrain_corpus/moses_zinc_clean_leads/test_scaffolds.csv.gz", "SMILES",
-                   176_225, MOSES),
+        CorpusSpec(
+            "moses-test-scaffolds", "pretrain_corpus/moses_zinc_clean_leads/test_scaffolds.csv.gz", "SMILES", 176_225,
+            MOSES,
+        ),
         CorpusSpec("zinc250k-jtnn-valid", "pretrain_corpus/zinc250k_subsets/jtnn_zinc_valid.txt", None, 24_445, JTNN),
         CorpusSpec("zinc250k-jtnn-test", "pretrain_corpus/zinc250k_subsets/jtnn_zinc_test.txt", None, 5_000, JTNN),
-        CorpusSpec("zinc250k-3small", "pretrain_corpus/zinc250k_subsets/250k_rndm_zinc_drugs_clean_3small.csv", "smiles",
-                   9_329, "https://github.com/aspuru-guzik-group/chemical_vae (250k_rndm_zinc_drugs_clean_3.csv subset)"),
+        CorpusSpec(
+            "zinc250k-3small", "pretrain_corpus/zinc250k_subsets/250k_rndm_zinc_drugs_clean_3small.csv", "smiles",
+            9_329, "https://github.com/aspuru-guzik-group/chemical_vae (250k_rndm_zinc_drugs_clean_3.csv subset)",
+        ),
     )
 }
 
@@ -131,6 +135,7 @@ def _build_shard(task: tuple[int, int, list[str], str, str]) -> tuple[int, int, 
 def featurize_corpus(
     corpus: str | Sequence[str],
     out_dir: str | os.PathLike,
+    *,
     featurizer: str = "ogb",
     num_workers: int = 1,
     shard_size: int = 10_000,
@@ -237,8 +242,15 @@ class ShardedCorpus:
         edge_end = packed["num_edges"].cumsum(0).tolist()
         graphs, node_start, edge_start = [], 0, 0
         for n_end, e_end, smiles in zip(node_end, edge_end, packed["smiles"]):
-            graphs.append(Data(x=packed["node_feat"][node_start:n_end], edge_index=packed["edge_index"][:, edge_start:e_end],
-                               edge_attr=packed["edge_feat"][edge_start:e_end], num_nodes=n_end - node_start, smiles=smiles))
+            graphs.append(
+                Data(
+                    x=packed["node_feat"][node_start:n_end],
+                    edge_index=packed["edge_index"][:, edge_start:e_end],
+                    edge_attr=packed["edge_feat"][edge_start:e_end],
+                    num_nodes=n_end - node_start,
+                    smiles=smiles,
+                )
+            )
             node_start, edge_start = n_end, e_end
         return graphs
 

@@ -151,7 +151,9 @@ def get_featurizer(name: str) -> Callable[[str], dict]:
         raise ValueError(f"unknown featurizer {name!r}; choose one of {sorted(FEATURIZERS)}") from None
 
 
-def smiles_to_graphs(smiles: Sequence[str], featurizer: str, on_invalid: str = "raise") -> tuple[list[Data], list[int]]:
+def smiles_to_graphs(
+    smiles: Sequence[str], featurizer: str, *, on_invalid: str = "raise"
+) -> tuple[list[Data], list[int]]:
     """Featurise SMILES into PyG ``Data`` graphs (``x``/``edge_attr`` int64).
 
     Args:

@@ -33,6 +33,7 @@ def dataset_kind(name: str) -> str:
 
 def load_dataset(
     name: str,
+    *,
     root: str | os.PathLike | None = None,
     featurizer: str = "ogb",
     allow_download: bool = False,
@@ -55,7 +56,8 @@ def load_dataset(
         **options: ``cache`` (writable cache directory, default ``GTRANSFER_CACHE`` or
             ``~/.cache/gtransfer``), ``transform``; molecules: ``num_workers``, ``progress``,
             ``prefer_official``, ``verify_size`` (default True: a file of a known dataset must have
-            its published number of rows, so a truncated CSV is an error); TU: ``node_features`` (``"auto"``, ``"degree"``, ``"constant"``),
+            its published number of rows, so a truncated CSV is an error); TU: ``node_features`` (``"auto"``,
+            ``"degree"``, ``"constant"``),
             ``use_node_attr``, ``use_edge_attr``.
 
     Returns:
@@ -88,7 +90,9 @@ def load_dataset(
         return load_tu_dataset(name, roots, allow_download=allow_download, **options)
     except MissingDataError as exc:
         present = sorted(available_datasets(root), key=str.lower)
-        raise MissingDataError(f"{exc}\nDatasets present in these roots: {', '.join(present) if present else 'none'}") from None
+        raise MissingDataError(
+            f"{exc}\nDatasets present in these roots: {', '.join(present) if present else 'none'}"
+        ) from None
 
 
 def available_datasets(root: str | os.PathLike | None = None) -> dict[str, Path]:
@@ -111,7 +115,10 @@ def available_datasets(root: str | os.PathLike | None = None) -> dict[str, Path]
                     entries.append((name, path))
                     break
         for lower, proper in PLANETOID_NAMES.items():
-            for path in (base / "planetoid" / "raw" / f"ind.{lower}.graph", base / proper / "raw" / f"ind.{lower}.graph"):
+            for path in (
+                base / "planetoid" / "raw" / f"ind.{lower}.graph",
+                base / proper / "raw" / f"ind.{lower}.graph",
+            ):
                 if path.is_file():
                     entries.append((proper, path.parent))
                     break

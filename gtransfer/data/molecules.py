@@ -128,8 +128,8 @@ def _spec(
 ) -> MoleculeSpec:
     task_type = "regression" if metric == "rmse" else "binary classification"
     count = num_tasks if num_tasks is not None else len(tasks)
-    return MoleculeSpec(f"ogbg-mol{ogb_suffix}", folder, tuple(files), smiles, tasks, metric, task_type, url, tuple(exclude), count,
-                        tuple(rows), graphs)
+    return MoleculeSpec(f"ogbg-mol{ogb_suffix}", folder, tuple(files), smiles, tasks, metric, task_type, url,
+                        tuple(exclude), count, tuple(rows), graphs)
 
 
 # ``rows``: data rows of the CSVs in ../shared/data (counted 2026-12-02) and of the published copies
@@ -144,8 +144,8 @@ MOLECULE_SPECS: dict[str, MoleculeSpec] = {
               rows=(1513,), graphs=1513),
         _spec("clintox", "clintox", ["clintox.csv", "clintox.csv.gz"], "smiles", ("FDA_APPROVED", "CT_TOX"), "rocauc",
               f"{DEEPCHEM}/clintox.csv.gz", rows=(1484,), graphs=1477),
-        _spec("tox21", "tox21", ["tox21.csv", "tox21.csv.gz"], "smiles", TOX21_TASKS, "rocauc", f"{DEEPCHEM}/tox21.csv.gz",
-              rows=(7831,), graphs=7831),
+        _spec("tox21", "tox21", ["tox21.csv", "tox21.csv.gz"], "smiles", TOX21_TASKS, "rocauc",
+              f"{DEEPCHEM}/tox21.csv.gz", rows=(7831,), graphs=7831),
         _spec("toxcast", "toxcast", ["toxcast_data.csv", "toxcast_data.csv.gz", "toxcast.csv", "toxcast.csv.gz"],
               "smiles", None, "rocauc", f"{DEEPCHEM}/toxcast_data.csv.gz", num_tasks=617, rows=(8576,), graphs=8576),
         _spec("sider", "sider", ["sider.csv", "sider.csv.gz"], "smiles", None, "rocauc", f"{DEEPCHEM}/sider.csv.gz",
@@ -155,9 +155,10 @@ MOLECULE_SPECS: dict[str, MoleculeSpec] = {
         _spec("muv", "muv", ["muv.csv", "muv.csv.gz"], "smiles", MUV_TASKS, "ap", f"{DEEPCHEM}/muv.csv.gz",
               rows=(93087,), graphs=93087),
         _spec("esol", "esol", ["delaney-processed.csv", "delaney-processed.csv.gz"], "smiles",
-              ("measured log solubility in mols per litre",), "rmse", f"{DEEPCHEM}/delaney-processed.csv", rows=(1128,), graphs=1128),
-        _spec("freesolv", "freesolv", ["SAMPL.csv", "SAMPL.csv.gz"], "smiles", ("expt",), "rmse", f"{DEEPCHEM}/SAMPL.csv",
-              rows=(642,), graphs=642),
+              ("measured log solubility in mols per litre",), "rmse", f"{DEEPCHEM}/delaney-processed.csv",
+              rows=(1128,), graphs=1128),
+        _spec("freesolv", "freesolv", ["SAMPL.csv", "SAMPL.csv.gz"], "smiles", ("expt",), "rmse",
+              f"{DEEPCHEM}/SAMPL.csv", rows=(642,), graphs=642),
         _spec("lipo", "lipophilicity", ["Lipophilicity.csv", "Lipophilicity.csv.gz"], "smiles", ("exp",), "rmse",
               f"{DEEPCHEM}/Lipophilicity.csv", rows=(4200,), graphs=4200),
     )
@@ -205,7 +206,7 @@ class WrongSizeError(ValueError):
     """A file of a known dataset has another number of rows (or graphs) than every published copy."""
 
 
-def check_row_count(spec: MoleculeSpec, path: str | os.PathLike, count: int, official: bool = False) -> None:
+def check_row_count(spec: MoleculeSpec, path: str | os.PathLike, count: int, *, official: bool = False) -> None:
     """Raise :class:`WrongSizeError` when ``count`` is not a published size of ``spec``'s file at ``path``.
 
     A file cut at a line boundary parses without a word, and its scaffold split changes; this is the
@@ -223,7 +224,9 @@ def check_row_count(spec: MoleculeSpec, path: str | os.PathLike, count: int, off
     )
 
 
-def read_molecule_csv(path: str | os.PathLike, spec: MoleculeSpec, verify_size: bool = True) -> tuple[list[str], np.ndarray, list[str]]:
+def read_molecule_csv(
+    path: str | os.PathLike, spec: MoleculeSpec, *, verify_size: bool = True
+) -> tuple[list[str], np.ndarray, list[str]]:
     """Read a MoleculeNet CSV (or .csv.gz): SMILES (stripped), labels (n, T) with NaN, task names.
 
     Raises ``ValueError`` naming the file and the column when the SMILES column or a label column
@@ -236,11 +239,15 @@ def read_molecule_csv(path: str | os.PathLike, spec: MoleculeSpec, verify_size: 
     if verify_size:
         check_row_count(spec, path, len(frame))
     if spec.smiles_column not in frame.columns:
-        raise ValueError(f"{path}: SMILES column {spec.smiles_column!r} missing; columns are {list(frame.columns)[:12]}")
+        raise ValueError(
+            f"{path}: SMILES column {spec.smiles_column!r} missing; columns are {list(frame.columns)[:12]}"
+        )
     if spec.tasks is not None:
         missing = [task for task in spec.tasks if task not in frame.columns]
         if missing:
-            raise ValueError(f"{path}: label column(s) {missing} missing for {spec.ogb_name}; columns are {list(frame.columns)[:12]}")
+            raise ValueError(
+                f"{path}: label column(s) {missing} missing for {spec.ogb_name}; columns are {list(frame.columns)[:12]}"
+            )
         tasks = list(spec.tasks)
     else:
         skip = {spec.smiles_column, *spec.exclude, "mol_id"}
@@ -315,7 +322,7 @@ class MoleculeDataset(InMemoryDataset):
         options: dict = {"featurizer": featurizer}
         if FEATURIZER_VERSIONS[featurizer] > 1:  # version 1 caches keep their keys (nothing to rebuild)
             options["featurizer_version"] = FEATURIZER_VERSIONS[featurizer]
-        self.cache_path = processed_dir("molecules", spec.ogb_name, options, [self.csv_path], cache)
+        self.cache_path = processed_dir("molecules", spec.ogb_name, options, [self.csv_path], cache=cache)
         super().__init__(None, transform)
         # a complete cache is read without the lock (a read-only shared cache cannot hold a lock file);
         # otherwise check and build under one lock: two processes (the demo's two workers) that both find
@@ -328,7 +335,9 @@ class MoleculeDataset(InMemoryDataset):
         if verify_size:  # also for a cache built before the check existed
             check_row_count(spec, self.csv_path, self._num_rows)
         if self.num_skipped:
-            warnings.warn(_skip_message(self.name, self._skipped, self._num_rows), SkippedMoleculesWarning, stacklevel=3)
+            warnings.warn(
+                _skip_message(self.name, self._skipped, self._num_rows), SkippedMoleculesWarning, stacklevel=3
+            )
 
     # -- cache -------------------------------------------------------------------------------
     def _load_or_build(self, num_workers: int, progress: bool) -> None:
@@ -351,11 +360,13 @@ class MoleculeDataset(InMemoryDataset):
 
     def _build(self, num_workers: int, progress: bool) -> None:
         smiles, labels, tasks = read_molecule_csv(self.csv_path, self.spec, verify_size=self.verify_size)
-        graphs = featurize_smiles(smiles, self.featurizer, num_workers=num_workers, progress=progress,
+        graphs = featurize_smiles(smiles, featurizer=self.featurizer, num_workers=num_workers, progress=progress,
                                   desc=f"{self.name} ({self.featurizer})")
         kept = [i for i, graph in enumerate(graphs) if isinstance(graph, dict)]
         if not kept:
-            raise ValueError(f"{self.csv_path}: no molecule could be featurised ({graphs[0] if graphs else 'empty file'})")
+            raise ValueError(
+                f"{self.csv_path}: no molecule could be featurised ({graphs[0] if graphs else 'empty file'})"
+            )
         skipped = [(i, smiles[i], graph) for i, graph in enumerate(graphs) if not isinstance(graph, dict)]
         data_list = [_graph_to_data(graphs[i], labels[i]) for i in kept]
         kept_smiles = [smiles[i] for i in kept]
@@ -468,9 +479,12 @@ def _read_official_split(spec: MoleculeSpec, split_dir: Path, size: int) -> dict
     Every index is checked to lie in ``[0, size)`` (a ``-1`` would silently pick the last graph).
     """
     if all((split_dir / name).is_file() for name in SPLIT_FILES):
-        return {name.split(".")[0]: _check_split_indices(read_table(split_dir / name, header=None).to_numpy()[:, 0], size,
-                                                         split_dir / name, name.split(".")[0])
-                for name in SPLIT_FILES}
+        return {
+            name.split(".")[0]: _check_split_indices(
+                read_table(split_dir / name, header=None).to_numpy()[:, 0], size, split_dir / name, name.split(".")[0]
+            )
+            for name in SPLIT_FILES
+        }
     path = split_dir / "split_dict.pt"
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
@@ -514,25 +528,32 @@ def _official_dataset_class() -> type[PygGraphPropPredDataset]:
             if verify_size:
                 check_row_count(spec, mapping, len(frame), official=True)
             if len(frame) != len(self):
-                raise ValueError(f"{mapping} has {len(frame)} molecules but the official raw files hold {len(self)} graphs")
+                raise ValueError(
+                    f"{mapping} has {len(frame)} molecules but the official raw files hold {len(self)} graphs"
+                )
             self.smiles = frame["smiles"].astype(str).tolist()
             self.task_names = [c for c in frame.columns if c not in ("smiles", "mol_id")]
 
         def get_idx_split(self, split_type: str | None = None) -> dict[str, torch.Tensor]:
-            return _read_official_split(molecule_spec(self.name), Path(self.root, "split", split_type or self.meta_info["split"]),
-                                        len(self))
+            return _read_official_split(
+                molecule_spec(self.name), Path(self.root, "split", split_type or self.meta_info["split"]), len(self)
+            )
 
     return OfficialOGBDataset
 
 
 def _load_official(
-    spec: MoleculeSpec, folder: Path, cache: str | os.PathLike | None, transform: Callable | None, verify_size: bool = True
+    spec: MoleculeSpec,
+    folder: Path,
+    cache: str | os.PathLike | None,
+    transform: Callable | None,
+    verify_size: bool = True,
 ) -> PygGraphPropPredDataset:
     """Mirror the official folder into the cache with symlinks, so processing never writes the root."""
     check_official_folder(spec, folder)
     dir_name = spec.ogb_name.replace("-", "_")
     files = sorted(p for p in (folder / "raw").glob("*") if p.is_file())
-    mirror_parent = processed_dir("ogb_official", spec.ogb_name, {"source": str(folder.resolve())}, files, cache)
+    mirror_parent = processed_dir("ogb_official", spec.ogb_name, {"source": str(folder.resolve())}, files, cache=cache)
     mirror = mirror_parent / dir_name
     mirror.mkdir(parents=True, exist_ok=True)
     for entry in folder.iterdir():
@@ -553,6 +574,7 @@ def _load_official(
 def load_molecule_dataset(
     name: str,
     roots: Sequence[Path],
+    *,
     featurizer: str = "ogb",
     allow_download: bool = False,
     cache: str | os.PathLike | None = None,

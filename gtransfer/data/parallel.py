@@ -55,6 +55,7 @@ def _featurize_chunk(args: tuple[str, list[str]]) -> list[dict | str]:
 
 def featurize_smiles(
     smiles: Sequence[str],
+    *,
     featurizer: str = "ogb",
     num_workers: int = 1,
     chunk_size: int = 500,

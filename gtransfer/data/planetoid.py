@@ -90,9 +90,15 @@ class _PlanetoidUnpickler(pickle.Unpickler):
 
 def _check_plain(value: Any, path: str) -> None:
     """Refuse object arrays (which could carry anything) in what the allow-listed pickle produced."""
-    arrays = [value] if isinstance(value, np.ndarray) else [getattr(value, name, None) for name in ("data", "indices", "indptr")]
+    arrays = (
+        [value]
+        if isinstance(value, np.ndarray)
+        else [getattr(value, name, None) for name in ("data", "indices", "indptr")]
+    )
     if any(isinstance(a, np.ndarray) and a.dtype == object for a in arrays):
-        raise UnsafePickleError(f"{path} holds an array of Python objects, not numbers; restore it from {PLANETOID_URL}")
+        raise UnsafePickleError(
+            f"{path} holds an array of Python objects, not numbers; restore it from {PLANETOID_URL}"
+        )
 
 
 def read_planetoid_pickle(path: str | os.PathLike) -> Any:
@@ -167,6 +173,7 @@ class OfflinePlanetoid(ExplicitFolders, Planetoid):
 def load_planetoid(
     name: str,
     roots: Sequence[Path],
+    *,
     allow_download: bool = False,
     cache: str | os.PathLike | None = None,
     transform: Callable | None = None,
@@ -193,7 +200,7 @@ def load_planetoid(
     missing = [str(f) for f in raw_files if not f.is_file()]
     if missing:
         raise MissingDataError(f"Planetoid {name}: raw files missing: {missing}")
-    base = processed_dir("planetoid", name, {"split": "public"}, raw_files, cache)
+    base = processed_dir("planetoid", name, {"split": "public"}, raw_files, cache=cache)
     processed = base / "processed"
     # a complete cache is read without the lock (read-only shared caches); else one process builds, one reads
     return read_or_build(base, complete=(processed / "data.pt").is_file(),

@@ -29,20 +29,26 @@ class DamagedFileError(ValueError):
 
 
 def _fix(source: str | None) -> str:
-    return f"restore it from {source}" if source else "restore it from its published source (see the folder's PROVENANCE.md)"
+    return (
+        f"restore it from {source}"
+        if source
+        else "restore it from its published source (see the folder's PROVENANCE.md)"
+    )
 
 
-def check_is_file(path: str | os.PathLike, source: str | None = None) -> Path:
+def check_is_file(path: str | os.PathLike, *, source: str | None = None) -> Path:
     """``path`` as a Path; :class:`DamagedFileError` when it is a folder or something else than a file."""
     path = Path(path)
     if path.is_dir():
-        raise DamagedFileError(f"{path} is a folder, not a data file; put the file itself at this path ({_fix(source)})")
+        raise DamagedFileError(
+            f"{path} is a folder, not a data file; put the file itself at this path ({_fix(source)})"
+        )
     if path.exists() and not path.is_file():
         raise DamagedFileError(f"{path} is not a regular file; {_fix(source)}")
     return path
 
 
-def read_table(path: str | os.PathLike, source: str | None = None, **read_csv: Any) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, *, source: str | None = None, **read_csv: Any) -> pd.DataFrame:
     """``pandas.read_csv(path, **read_csv)`` (``.gz`` decompressed) with one-line errors.
 
     Raises:
@@ -50,28 +56,32 @@ def read_table(path: str | os.PathLike, source: str | None = None, **read_csv: A
             bad bytes, a torn line); the message names the file and says to restore it.
         FileNotFoundError: ``path`` does not exist.
     """
-    path = check_is_file(path, source)
+    path = check_is_file(path, source=source)
     try:
         return pd.read_csv(path, **read_csv)
     except FileNotFoundError:
         raise
     except _READ_ERRORS as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise DamagedFileError(f"{path} is damaged or truncated ({type(error).__name__}: {first}); {_fix(source)}") from None
+        raise DamagedFileError(
+            f"{path} is damaged or truncated ({type(error).__name__}: {first}); {_fix(source)}"
+        ) from None
 
 
-def open_zip(path: str | os.PathLike, source: str | None = None) -> zipfile.ZipFile:
+def open_zip(path: str | os.PathLike, *, source: str | None = None) -> zipfile.ZipFile:
     """The zip archive at ``path``, checked whole (every member's CRC) before anything is extracted.
 
     Raises:
         DamagedFileError: not a zip, truncated, or a member fails its CRC; names the file and the fix.
     """
-    path = check_is_file(path, source)
+    path = check_is_file(path, source=source)
     try:
         archive = zipfile.ZipFile(path)
         bad = archive.testzip()
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
-        raise DamagedFileError(f"{path} is not a whole zip archive ({type(error).__name__}: {error}); {_fix(source)}") from None
+        raise DamagedFileError(
+            f"{path} is not a whole zip archive ({type(error).__name__}: {error}); {_fix(source)}"
+        ) from None
     if bad is not None:
         archive.close()
         raise DamagedFileError(f"{path}: member {bad!r} fails its CRC check (the archive is damaged); {_fix(source)}")

@@ -70,7 +70,7 @@ def cache_dir(cache: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else _xdg_cache_home() / "gtransfer"
 
 
-def data_roots(root: str | os.PathLike | None = None, include_embedded: bool = True) -> list[Path]:
+def data_roots(root: str | os.PathLike | None = None, *, include_embedded: bool = True) -> list[Path]:
     """Roots searched for raw files, in order: the primary root, then the embedded ``datasets/``.
 
     Raises:
@@ -79,15 +79,18 @@ def data_roots(root: str | os.PathLike | None = None, include_embedded: bool = T
     if root is not None:
         primary = Path(root).expanduser()
         if primary.exists() and not primary.is_dir():
-            raise MissingDataError(f"the data root {primary} is a file, not a folder; pass the folder that holds tu/, moleculenet/, "
-                                   "planetoid/ and checkpoints/ (--data-root DIR, root= in Python)")
+            raise MissingDataError(
+                f"the data root {primary} is a file, not a folder; pass the folder that holds tu/, moleculenet/, "
+                "planetoid/ and checkpoints/ (--data-root DIR, root= in Python)"
+            )
     elif os.environ.get("GTRANSFER_DATA"):
         primary = Path(os.environ["GTRANSFER_DATA"]).expanduser()
         if not primary.is_dir():
             raise MissingDataError(
-                f"the environment variable GTRANSFER_DATA={os.environ['GTRANSFER_DATA']} is not a folder{'' if primary.exists() else ' (it does not exist)'}\n"
-                "Fix: set GTRANSFER_DATA to the data root (the folder that holds tu/, moleculenet/, planetoid/, checkpoints/), "
-                f"pass --data-root DIR, or unset it to use {default_data_root()}"
+                f"the environment variable GTRANSFER_DATA={os.environ['GTRANSFER_DATA']} is not a folder"
+                f"{'' if primary.exists() else ' (it does not exist)'}\n"
+                "Fix: set GTRANSFER_DATA to the data root (the folder that holds tu/, moleculenet/, planetoid/, "
+                f"checkpoints/), pass --data-root DIR, or unset it to use {default_data_root()}"
             )
     else:
         primary = default_data_root()
@@ -168,7 +171,9 @@ def find_data_path(
     )
 
 
-def processed_dir(kind: str, name: str, options: dict, raw_files: Iterable[Path], cache: str | os.PathLike | None = None) -> Path:
+def processed_dir(
+    kind: str, name: str, options: dict, raw_files: Iterable[Path], *, cache: str | os.PathLike | None = None
+) -> Path:
     """Cache folder for one processed dataset, keyed by options, raw contents and format version."""
     key_source = {
         "format": CACHE_FORMAT_VERSION,
@@ -179,7 +184,7 @@ def processed_dir(kind: str, name: str, options: dict, raw_files: Iterable[Path]
     return cache_dir(cache) / "processed" / kind / name / key
 
 
-def download_file(url: str, destination: str | os.PathLike, timeout: float = 60.0) -> Path:
+def download_file(url: str, destination: str | os.PathLike, *, timeout: float = 60.0) -> Path:
     """Download ``url`` to ``destination`` atomically (temporary file, then rename).
 
     Only called by loaders when the files are missing and the caller allowed downloads.

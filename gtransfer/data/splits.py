@@ -28,7 +28,7 @@ def _check_fractions(frac_train: float, frac_valid: float, frac_test: float) -> 
         raise ValueError(f"split fractions must sum to 1, got {fractions} (sum {sum(fractions)})")
 
 
-def murcko_scaffold(smiles: str, include_chirality: bool = True) -> str:
+def murcko_scaffold(smiles: str, *, include_chirality: bool = True) -> str:
     """Bemis-Murcko scaffold SMILES of a molecule (``""`` for acyclic molecules).
 
     Bemis & Murcko, "The properties of known drugs. 1. Molecular frameworks", J. Med. Chem. 1996.
@@ -45,6 +45,7 @@ def murcko_scaffold(smiles: str, include_chirality: bool = True) -> str:
 
 def scaffold_split(
     smiles: Sequence[str],
+    *,
     frac_train: float = 0.8,
     frac_valid: float = 0.1,
     frac_test: float = 0.1,
@@ -88,6 +89,7 @@ def _sizes(n: int, frac_train: float, frac_valid: float) -> tuple[int, int]:
 
 def random_split(
     n: int,
+    *,
     frac_train: float = 0.8,
     frac_valid: float = 0.1,
     frac_test: float = 0.1,
@@ -134,17 +136,24 @@ def stratified_split(
         n_train, n_valid = _sizes(members.size, frac_train, frac_valid)
         if every_class_in_every_split:
             sizes = (n_train, n_valid, members.size - n_train - n_valid)
-            empty = [name for name, size, frac in zip(SPLIT_NAMES, sizes, (frac_train, frac_valid, frac_test)) if frac > 0 and size == 0]
+            empty = [
+                name
+                for name, size, frac in zip(SPLIT_NAMES, sizes, (frac_train, frac_valid, frac_test))
+                if frac > 0 and size == 0
+            ]
             if empty:
-                raise ValueError(f"stratified_split: class {cls.item() if hasattr(cls, 'item') else cls!r} has {members.size} sample(s), which leaves {empty} "
-                                 f"without it at fractions {(frac_train, frac_valid, frac_test)}; give each class more samples")
+                raise ValueError(
+                    f"stratified_split: class {cls.item() if hasattr(cls, 'item') else cls!r} has {members.size} "
+                    f"sample(s), which leaves {empty} "
+                    f"without it at fractions {(frac_train, frac_valid, frac_test)}; give each class more samples"
+                )
         parts["train"].append(members[:n_train])
         parts["valid"].append(members[n_train : n_train + n_valid])
         parts["test"].append(members[n_train + n_valid :])
     return {name: np.sort(np.concatenate(parts[name])).astype(np.int64) for name in SPLIT_NAMES}
 
 
-def stratified_sample(labels: npt.ArrayLike, size: int, seed: int = 0, min_per_class: int = 2) -> np.ndarray:
+def stratified_sample(labels: npt.ArrayLike, size: int, *, seed: int = 0, min_per_class: int = 2) -> np.ndarray:
     """Sorted positions of ``size`` of ``labels``' rows, each class keeping its share, seeded.
 
     Class labels (1-D integers): class c of n_c rows gets max(min(min_per_class, n_c), floor(size *

@@ -39,7 +39,10 @@ from gtransfer.data.class_subsets import MIN_PER_CLASS, TaskInfo, describe_label
 if TYPE_CHECKING:
     from torch_geometric.data import InMemoryDataset
 
-__all__ = ["GraphTarget", "TASK_KINDS", "parse_target", "format_target", "legacy_image_target", "load_target", "subsample_target"]
+__all__ = [
+    "GraphTarget", "TASK_KINDS", "parse_target", "format_target", "legacy_image_target", "load_target",
+    "subsample_target",
+]
 
 #: options of a class-subset target and what each means
 SUBSET_OPTIONS = ("k", "classes", "ratio", "max", "seed")
@@ -125,7 +128,9 @@ def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
     for part in rest.split(","):
         key, _, value = part.partition("=")
         if key not in SUBSET_OPTIONS or not value:
-            raise ValueError(f"target {text!r}: class-subset options are {', '.join(o + '=' for o in SUBSET_OPTIONS)}; got {part!r}")
+            raise ValueError(
+                f"target {text!r}: class-subset options are {', '.join(o + '=' for o in SUBSET_OPTIONS)}; got {part!r}"
+            )
         try:
             if key == "classes":
                 options[key] = tuple(int(c) for c in value.split("-"))
@@ -137,18 +142,32 @@ def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
                     raise ValueError(value)
                 options[key] = int(number)
         except ValueError:
-            kind = "a list of class ids like 3-5" if key == "classes" else ("a number" if key == "ratio" else "an integer")
+            kind = (
+                "a list of class ids like 3-5" if key == "classes" else ("a number" if key == "ratio" else "an integer")
+            )
             raise ValueError(f"target {text!r}: {key} must be {kind}, got {value!r}") from None
     if ("k" in options) == ("classes" in options):
-        raise ValueError(f"target {text!r}: a class-subset target needs exactly one of k= (how many classes) and classes= (which)")
+        raise ValueError(
+            f"target {text!r}: a class-subset target needs exactly one of k= (how many classes) and classes= (which)"
+        )
     if options.get("max") is not None and options["max"] < MIN_PER_CLASS:
-        raise ValueError(f"target {text!r}: max={options['max']} leaves fewer than {MIN_PER_CLASS} samples per class, and the "
-                         f"metrics need at least {MIN_PER_CLASS} in every class of a class-subset target; give max={MIN_PER_CLASS} or more")
+        raise ValueError(
+            f"target {text!r}: max={options['max']} leaves fewer than {MIN_PER_CLASS} samples per class, and the "
+            f"metrics need at least {MIN_PER_CLASS} in every class of a class-subset target; give max={MIN_PER_CLASS} "
+            "or more"
+        )
     return dataset, None, options
 
 
-def format_target(dataset: str, k: int | None = None, classes: Sequence[int] | None = None, ratio: float = 1.0, max: int | None = None,
-                  seed: int = 0) -> str:
+def format_target(
+    dataset: str,
+    *,
+    k: int | None = None,
+    classes: Sequence[int] | None = None,
+    ratio: float = 1.0,
+    max: int | None = None,
+    seed: int = 0,
+) -> str:
     """The canonical string of a class-subset target (the inverse of :func:`parse_target`)."""
     if (k is None) == (classes is None):
         raise ValueError("give exactly one of k and classes")
@@ -161,7 +180,8 @@ def format_target(dataset: str, k: int | None = None, classes: Sequence[int] | N
 
 
 def legacy_image_target(text: str) -> str | None:
-    """The canonical spelling of a name in the image branch's old grammar (``cifar10-test/k3/r4/n100/s0``), else None."""
+    """The canonical spelling of a name in the image branch's old grammar (``cifar10-test/k3/r4/n100/s0``), else
+    None."""
     match = _LEGACY_IMAGE_TARGET.match(text) if isinstance(text, str) else None
     if match is None:
         return None
@@ -177,6 +197,7 @@ def _positions(dataset_indices: np.ndarray, split_indices: np.ndarray) -> np.nda
 
 def load_target(
     text: str,
+    *,
     featurizer: str = "ogb",
     root: str | os.PathLike | None = None,
     seed: int = 0,
@@ -199,7 +220,9 @@ def load_target(
     if kind == "molecule":
         if subset:
             raise ValueError(f"target {text!r}: molecule targets take a task name, not class-subset options")
-        dataset = dataset if dataset is not None else load_dataset(name, root=root, featurizer=featurizer, progress=False)
+        dataset = (
+            dataset if dataset is not None else load_dataset(name, root=root, featurizer=featurizer, progress=False)
+        )
         if getattr(dataset, "task_type", "binary classification") == "regression":
             return _regression_target(text, name, task, dataset)
         if task is None and getattr(dataset, "num_tasks", 1) > 1:
@@ -208,18 +231,26 @@ def load_target(
         names = [t.params["task_name"] for t in tasks]
         if task is None:
             if len(tasks) != 1:
-                raise ValueError(f"target {text!r} has {len(tasks)} tasks; name one as {name}:TASK, e.g. {name}:{names[0]}")
+                raise ValueError(
+                    f"target {text!r} has {len(tasks)} tasks; name one as {name}:TASK, e.g. {name}:{names[0]}"
+                )
             chosen = tasks[0]
         elif task in names:
             chosen = tasks[names.index(task)]
         elif task.isdigit() and int(task) < len(tasks):
             chosen = tasks[int(task)]
         else:
-            raise ValueError(f"target {text!r}: no task {task!r}; tasks: {names[:20]}{' ...' if len(names) > 20 else ''}")
+            raise ValueError(
+                f"target {text!r}: no task {task!r}; tasks: {names[:20]}{' ...' if len(names) > 20 else ''}"
+            )
         indices = chosen.valid_indices
         splits = {k: _positions(indices, v) for k, v in chosen.splits.items()}
-        return GraphTarget(text, dataset, name, "graph", indices, chosen.valid_labels, splits, chosen.info, task_kind="binary",
-                           task_names=(chosen.params["task_name"],), eval_metric=_eval_metric(dataset))
+        return GraphTarget(
+            text, dataset, name, "graph", indices, chosen.valid_labels, splits, chosen.info,
+            task_kind="binary",
+            task_names=(chosen.params["task_name"],),
+            eval_metric=_eval_metric(dataset),
+        )
     if task is not None:
         raise ValueError(f"target {text!r}: {name} is a single-label dataset; use {name} or {name}:k=3,ratio=2,seed=0")
     if "classes" in subset:
@@ -229,7 +260,7 @@ def load_target(
     if subset:
         max_per_class = subset.get("max")
         chosen = class_subset_tasks_from_labels(
-            labels, name, subset["k"], subset.get("ratio", 1.0), subset.get("seed", seed),
+            labels, name, subset["k"], imbalance_ratio=subset.get("ratio", 1.0), seed=subset.get("seed", seed),
             level=level, max_per_class=max_per_class,
         )[0]
         indices = chosen.indices
@@ -263,7 +294,9 @@ def _multitask_target(text: str, name: str, dataset: Any) -> GraphTarget:
     y = _molecule_labels(dataset)
     present = y[~np.isnan(y)]
     if np.any((present != 0) & (present != 1)):
-        raise ValueError(f"target {text!r}: {name} has labels other than 0, 1 and NaN; a multi-task target needs binary tasks")
+        raise ValueError(
+            f"target {text!r}: {name} has labels other than 0, 1 and NaN; a multi-task target needs binary tasks"
+        )
     indices = np.flatnonzero(~np.isnan(y).all(axis=1)).astype(np.int64)
     return GraphTarget(text, dataset, name, "graph", indices, y[indices], _scaffold_positions(dataset, indices), None,
                        task_kind="multitask", task_names=tuple(dataset.task_names), eval_metric=_eval_metric(dataset))
@@ -287,8 +320,9 @@ def _regression_target(text: str, name: str, task: str | None, dataset: Any) -> 
                        task_kind="regression", task_names=tuple(names), eval_metric=_eval_metric(dataset))
 
 
-def subsample_target(target: GraphTarget, max_samples: int | None, seed: int = 0) -> GraphTarget:
-    """At most ``max_samples`` samples, the same share of every split (and, for class labels, of every class), seeded."""
+def subsample_target(target: GraphTarget, max_samples: int | None, *, seed: int = 0) -> GraphTarget:
+    """At most ``max_samples`` samples, the same share of every split (and, for class labels, of every class),
+    seeded."""
     n = target.indices.size
     if max_samples is None or max_samples >= n:
         return target
@@ -299,7 +333,11 @@ def subsample_target(target: GraphTarget, max_samples: int | None, seed: int = 0
     keep: list[np.ndarray] = []
     for positions in target.splits.values():
         # strata: the classes of class labels; the whole split for multi-task and regression labels
-        strata = [positions[target.labels[positions] == c] for c in np.unique(target.labels[positions])] if target.is_classification else [positions]
+        strata = (
+            [positions[target.labels[positions] == c] for c in np.unique(target.labels[positions])]
+            if target.is_classification
+            else [positions]
+        )
         for members in strata:
             if members.size == 0:
                 continue
@@ -307,7 +345,10 @@ def subsample_target(target: GraphTarget, max_samples: int | None, seed: int = 0
             keep.append(rng.choice(members, size=min(count, members.size), replace=False))
     kept = np.sort(np.concatenate(keep))
     new_position = {int(p): i for i, p in enumerate(kept)}
-    splits = {k: np.array([new_position[int(p)] for p in v if int(p) in new_position], dtype=np.int64) for k, v in target.splits.items()}
+    splits = {
+        k: np.array([new_position[int(p)] for p in v if int(p) in new_position], dtype=np.int64)
+        for k, v in target.splits.items()
+    }
     labels = target.labels[kept]
     return GraphTarget(
         target.name, target.dataset, target.dataset_name, target.level, target.indices[kept], labels, splits,

@@ -87,6 +87,7 @@ class TargetTask:
 
 def molecule_task_targets(
     dataset_name: str,
+    *,
     root: str | os.PathLike | None = None,
     featurizer: str = "ogb",
     min_per_class: int = 1,
@@ -117,7 +118,7 @@ def molecule_task_targets(
     if y.shape[0] != len(dataset):
         raise ValueError(f"{dataset_name}: expected one label row per molecule, got {y.shape[0]} for {len(dataset)}")
     split = {k: v.numpy() for k, v in dataset.get_idx_split().items()}
-    return binary_task_targets(y, list(dataset.task_names), split, dataset_name, min_per_class)
+    return binary_task_targets(y, list(dataset.task_names), split, dataset_name, min_per_class=min_per_class)
 
 
 def binary_task_targets(
@@ -125,6 +126,7 @@ def binary_task_targets(
     task_names: list[str],
     split: dict[str, np.ndarray],
     dataset_name: str,
+    *,
     min_per_class: int = 1,
 ) -> list[TargetTask]:
     """One binary target per column of a label matrix ``y`` (n, T) with NaN for missing labels.
@@ -171,7 +173,9 @@ def binary_task_targets(
     return tasks
 
 
-def dataset_labels(dataset_name: str, root: str | os.PathLike | None = None, dataset: InMemoryDataset | None = None, **options) -> tuple[np.ndarray, str]:
+def dataset_labels(
+    dataset_name: str, *, root: str | os.PathLike | None = None, dataset: InMemoryDataset | None = None, **options
+) -> tuple[np.ndarray, str]:
     """Integer labels of a single-label classification dataset and its level (``"graph"``/``"node"``)."""
     if dataset is None:
         from .loading import load_dataset
@@ -192,6 +196,7 @@ def class_subset_tasks_from_labels(
     labels: npt.ArrayLike,
     dataset_name: str,
     num_classes: int,
+    *,
     imbalance_ratio: float = 1.0,
     seed: int = 0,
     num_tasks: int = 1,
@@ -236,6 +241,7 @@ def class_subset_tasks_from_labels(
 def class_subset_tasks(
     dataset_name: str,
     num_classes: int,
+    *,
     imbalance_ratio: float = 1.0,
     seed: int = 0,
     num_tasks: int = 1,
@@ -249,5 +255,13 @@ def class_subset_tasks(
     See :func:`class_subset_tasks_from_labels`; ``indices`` are graph ids (TU) or node ids (Planetoid).
     """
     labels, level = dataset_labels(dataset_name, root=root, dataset=dataset, **options)
-    return class_subset_tasks_from_labels(labels, dataset_name, num_classes, imbalance_ratio, seed, num_tasks,
-                                          level=level, max_per_class=max_per_class)
+    return class_subset_tasks_from_labels(
+        labels,
+        dataset_name,
+        num_classes,
+        imbalance_ratio=imbalance_ratio,
+        seed=seed,
+        num_tasks=num_tasks,
+        level=level,
+        max_per_class=max_per_class,
+    )

@@ -70,8 +70,11 @@ def _integer_table(path: Path, source: str) -> np.ndarray:
     bad = numeric.isna().any(axis=1).to_numpy()
     if bad.any():
         line = int(np.flatnonzero(bad)[0]) + 1
-        raise DamagedFileError(f"{path}: line {line} is incomplete or not integers ({', '.join(map(str, frame.iloc[line - 1].tolist()))}); "
-                               f"the file is truncated or damaged: restore it from {source}")
+        raise DamagedFileError(
+            f"{path}: line {line} is incomplete or not integers "
+            f"({', '.join(map(str, frame.iloc[line - 1].tolist()))}); "
+            f"the file is truncated or damaged: restore it from {source}"
+        )
     return numeric.to_numpy(dtype=np.int64)
 
 
@@ -84,14 +87,18 @@ def check_tu_files(folder: str | os.PathLike, name: str) -> None:
     """
     folder = Path(folder)
     source = f"{TU_URL}/{name}.zip"
-    path = {kind: folder / f"{name}_{kind}.txt" for kind in ("A", "graph_indicator", *NODE_FILES, *EDGE_FILES, *GRAPH_FILES)}
+    path = {
+        kind: folder / f"{name}_{kind}.txt" for kind in ("A", "graph_indicator", *NODE_FILES, *EDGE_FILES, *GRAPH_FILES)
+    }
     for file in path.values():
-        check_is_file(file, source)  # a folder in a file's place is named as such
+        check_is_file(file, source=source)  # a folder in a file's place is named as such
     for required in ("A", "graph_indicator"):
         if not path[required].is_file():
             raise FileNotFoundError(f"TU dataset {name}: {path[required]} is missing")
     if not (path["graph_labels"].is_file() or path["graph_attributes"].is_file()):
-        raise FileNotFoundError(f"TU dataset {name}: neither {path['graph_labels']} nor {path['graph_attributes']} exists")
+        raise FileNotFoundError(
+            f"TU dataset {name}: neither {path['graph_labels']} nor {path['graph_attributes']} exists"
+        )
     indicator = _integer_table(path["graph_indicator"], source)[:, 0]
     num_nodes, num_graphs = indicator.size, int(indicator.max())
     if indicator.min() != 1 or np.unique(indicator).size != num_graphs:
@@ -167,7 +174,9 @@ class TUGraphDataset(ExplicitFolders, TUDataset):
         rebuild: bool = True,
     ) -> None:
         if node_features not in NODE_FEATURE_MODES:
-            raise ValueError(f"TUGraphDataset: node_features must be one of {NODE_FEATURE_MODES}, got {node_features!r}")
+            raise ValueError(
+                f"TUGraphDataset: node_features must be one of {NODE_FEATURE_MODES}, got {node_features!r}"
+            )
         self._raw_folder = str(raw_folder)
         self._processed_folder = str(processed_folder)
         kwargs = dict(root=str(processed_folder), name=name, use_node_attr=use_node_attr, use_edge_attr=use_edge_attr)
@@ -251,6 +260,7 @@ def _match_name(name: str, roots: Sequence[Path]) -> str:
 def load_tu_dataset(
     name: str,
     roots: Sequence[Path],
+    *,
     allow_download: bool = False,
     cache: str | os.PathLike | None = None,
     node_features: str = "auto",
@@ -263,18 +273,20 @@ def load_tu_dataset(
     name = _match_name(name, roots)
     source = f"{TU_URL}/{name}.zip (TU Dortmund graph kernel datasets)"
     try:
-        found = find_data_path([f"tu/{name}/raw/{name}_A.txt", f"tu_zips/{name}.zip"], roots, what=f"TU dataset {name}", source=source)
+        found = find_data_path(
+            [f"tu/{name}/raw/{name}_A.txt", f"tu_zips/{name}.zip"], roots, what=f"TU dataset {name}", source=source
+        )
     except MissingDataError:
         if not allow_download:
             raise
         found = download_file(f"{TU_URL}/{name}.zip", roots[0] / "tu_zips" / f"{name}.zip")
     options = {"use_node_attr": use_node_attr, "use_edge_attr": use_edge_attr}
     if found.suffix == ".zip":
-        base = processed_dir("tu", name, options, [found], cache)
+        base = processed_dir("tu", name, options, [found], cache=cache)
         raw_folder = base / "raw"
     else:
         raw_folder = found.parent
-        base = processed_dir("tu", name, options, sorted(raw_folder.glob(f"{name}_*.txt")), cache)
+        base = processed_dir("tu", name, options, sorted(raw_folder.glob(f"{name}_*.txt")), cache=cache)
     processed = base / "processed"
 
     def open_dataset(rebuild: bool) -> TUGraphDataset:

@@ -178,7 +178,9 @@ def _write(out: Path, rows: list[dict], agreement: dict, names: list[str]) -> No
             writer.writerow([name] + [values[k] for k in ["candidates", "kendall", "weighted_kendall", "pearson",
                                                           "top1_relative_accuracy"]])
     cols = 4
-    fig, axes = plt.subplots((len(names) + cols - 1) // cols, cols, figsize=(4 * cols, 3.2 * ((len(names) + cols - 1) // cols)))
+    fig, axes = plt.subplots(
+        (len(names) + cols - 1) // cols, cols, figsize=(4 * cols, 3.2 * ((len(names) + cols - 1) // cols))
+    )
     for ax, name in zip(axes.flat, names):
         subset = [row for row in rows if name in row]
         ax.scatter([row[name] for row in subset], [row["probe_test_accuracy"] for row in subset])

@@ -30,14 +30,20 @@ def _available_published(root: str | os.PathLike | None) -> list[str]:
     found = []
     for name in PUBLISHED_ENCODERS:
         try:
-            published_encoder_path(name, root)
+            published_encoder_path(name, root=root)
             found.append(f"published:{name}")
         except FileNotFoundError:
             pass
     return found
 
 
-def demo_spec(encoders: list[str], quick: bool, data_root: str | os.PathLike | None = None, max_samples: int | None = None, epochs: int | None = None) -> dict:
+def demo_spec(
+    encoders: list[str],
+    quick: bool,
+    data_root: str | os.PathLike | None = None,
+    max_samples: int | None = None,
+    epochs: int | None = None,
+) -> dict:
     """The demo's study spec: scores and fine-tuning of ``encoders`` on BACE."""
     params = {"max_samples": max_samples or (300 if quick else 600), "cache": "cache"}
     if data_root is not None:
@@ -50,9 +56,18 @@ def demo_spec(encoders: list[str], quick: bool, data_root: str | os.PathLike | N
         "params": params,
         "stages": [
             {"kind": "graph_score", "seeds": [0], "params": {"metrics": METRICS}},
-            {"kind": "graph_finetune", "seeds": [0], "params": {"epochs": epochs or (2 if quick else 4), "patience": 4}},
+            {
+                "kind": "graph_finetune",
+                "seeds": [0],
+                "params": {"epochs": epochs or (2 if quick else 4), "patience": 4},
+            },
         ],
-        "report": {"scores": "graph_score", "truth": "graph_finetune", "truth_metrics": ["test_roc_auc"], "n_boot": 200},
+        "report": {
+            "scores": "graph_score",
+            "truth": "graph_finetune",
+            "truth_metrics": ["test_roc_auc"],
+            "n_boot": 200,
+        },
     }
 
 
@@ -72,10 +87,14 @@ def metric_verdicts(table: pd.DataFrame, metrics: list[str], truth: str) -> list
     for metric in metrics:
         values = table[metric].to_numpy(dtype=np.float64)
         if not np.all(np.isfinite(values)):
-            lines.append(f"{metric:<{width}}  Spearman n/a   ({int((~np.isfinite(values)).sum())} non-finite values: no ranking)")
+            lines.append(
+                f"{metric:<{width}}  Spearman n/a   ({int((~np.isfinite(values)).sum())} non-finite values: no ranking)"
+            )
             continue
         if numerically_constant(values):
-            lines.append(f"{metric:<{width}}  Spearman n/a (constant)   constant: no ranking ({values[0]:.4g} for every encoder)")
+            lines.append(
+                f"{metric:<{width}}  Spearman n/a (constant)   constant: no ranking ({values[0]:.4g} for every encoder)"
+            )
             continue
         rho = spearman(values, truth_values)
         chosen = table.loc[int(np.argmax(values)), "encoder"]
@@ -108,14 +127,19 @@ def run_demo(
     if encoders is None:
         published = _available_published(data_root)
         if not published:
-            print("demo: the published encoders are not in the data root (checkpoints/pretrain_gnns/chem/); ranking the zoo only")
+            print(
+                "demo: the published encoders are not in the data root (checkpoints/pretrain_gnns/chem/); ranking the "
+                "zoo only"
+            )
         encoders = (published[:3] + list(ZOO[:2])) if quick else (published + list(ZOO))
     if len(encoders) < 3:
         raise ValueError(f"the demo needs at least 3 encoders to compare rankings, got {len(encoders)}")
     if max_samples is not None and max_samples < 50:
         raise ValueError(f"--max-samples must be at least 50 (the test split needs both classes), got {max_samples}")
     spec = demo_spec(list(encoders), quick, data_root, max_samples, epochs)
-    print(f"demo: {len(encoders)} encoders on {TARGET}: metric scores, then fine-tuning (resumable; results in {out_dir})")
+    print(
+        f"demo: {len(encoders)} encoders on {TARGET}: metric scores, then fine-tuning (resumable; results in {out_dir})"
+    )
     report = run_study(spec, out_dir, workers=workers)
     table = pd.read_csv(report.parent / "scores_and_truth.csv")
     table = table.sort_values("test_roc_auc", ascending=False).reset_index(drop=True)

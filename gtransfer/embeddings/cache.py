@@ -107,7 +107,9 @@ class ArrayCache:
         metadata = json.loads(meta_path.read_text())
         return CacheEntry(folder, {name: folder / f"{name}.npy" for name in metadata["arrays"]}, metadata, True)
 
-    def put(self, fields: Mapping[str, Any], arrays: Mapping[str, np.ndarray], info: Mapping[str, Any] | None = None) -> CacheEntry:
+    def put(
+        self, fields: Mapping[str, Any], arrays: Mapping[str, np.ndarray], info: Mapping[str, Any] | None = None
+    ) -> CacheEntry:
         """Write the entry of ``fields`` (replacing any) with ``arrays``; ``info`` is stored in its metadata."""
         if not arrays:
             raise ValueError("a cache entry needs at least one array")
@@ -124,8 +126,13 @@ class ArrayCache:
                 path = staging / f"{name}.npy"
                 np.save(path, array, allow_pickle=False)
                 described[name] = {"shape": list(array.shape), "dtype": str(array.dtype), "sha256": file_sha256(path)}
-            metadata = {"format": FORMAT, "fields": canonicalize(dict(fields)), "arrays": described,
-                        "info": canonicalize(dict(info or {}), "info", allow_nonfinite=True), "code_version": code_version()}
+            metadata = {
+                "format": FORMAT,
+                "fields": canonicalize(dict(fields)),
+                "arrays": described,
+                "info": canonicalize(dict(info or {}), path="info", allow_nonfinite=True),
+                "code_version": code_version(),
+            }
             (staging / META).write_text(json.dumps(metadata, indent=1))
         return CacheEntry(folder, {name: folder / f"{name}.npy" for name in described}, metadata, False)
 
@@ -166,7 +173,11 @@ def _check_entry(folder: Path, fields: dict[str, Any]) -> str | None:
     if not isinstance(arrays, dict) or not arrays:
         return "no arrays listed"
     for name, described in arrays.items():
-        if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum() or not isinstance(described, dict):
+        if (
+            not isinstance(name, str)
+            or not name.replace("_", "").replace("-", "").isalnum()
+            or not isinstance(described, dict)
+        ):
             return f"{META} lists an array {name!r} that no gtransfer cache writes"
         path = folder / f"{name}.npy"
         if not path.is_file():

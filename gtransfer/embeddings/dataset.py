@@ -68,8 +68,10 @@ def _rows(name: str, data: InMemoryDataset, split: str, level: str, max_samples:
         return np.sort(np.asarray(data.get_idx_split()[split], dtype=np.int64)), None
     target = load_target(name, root=root, seed=seed, dataset=data)
     if target.level != level:
-        raise ValueError(f"{name} is a {target.level}-level dataset: its splits and --max-samples choose {target.level}s; "
-                         f"use level={target.level!r} (--level {target.level}), or split='all' without max_samples")
+        raise ValueError(
+            f"{name} is a {target.level}-level dataset: its splits and --max-samples choose {target.level}s; "
+            f"use level={target.level!r} (--level {target.level}), or split='all' without max_samples"
+        )
     target = subsample_target(target, max_samples, seed=seed)
     positions = np.arange(target.indices.size) if split == "all" else target.splits[split]
     return target.indices[positions], None if molecule else target.labels[positions]
@@ -87,6 +89,7 @@ def _clean_labels(labels: np.ndarray) -> np.ndarray:
 def embed_dataset(
     encoder: str | os.PathLike | EncoderSpec,
     dataset: str,
+    *,
     split: str = "all",
     pooling: str = "mean",
     layer: int | None = None,
@@ -143,14 +146,24 @@ def embed_dataset(
     if featurizer is None and kind == "molecule":
         featurizer = getattr(model, "featurizer", None) or spec.featurizer
     featurizer = featurizer if kind == "molecule" else "none"
-    fields = {"encoder": spec.identity, "dataset": dataset, "split": split, "featurizer": featurizer,
-              "pooling": pooling if level == "graph" else None, "layer": layer, "level": level,
-              "max_samples": max_samples, "sample_seed": sample_seed if (max_samples is not None or kind != "molecule") else None,
-              "format": 3}  # 3: --max-samples on molecules follows subsample_target, as rank does
+    fields = {
+        "encoder": spec.identity,
+        "dataset": dataset,
+        "split": split,
+        "featurizer": featurizer,
+        "pooling": pooling if level == "graph" else None,
+        "layer": layer,
+        "level": level,
+        "max_samples": max_samples,
+        "sample_seed": sample_seed if (max_samples is not None or kind != "molecule") else None,
+        "format": 3,
+    }  # 3: --max-samples on molecules follows subsample_target, as rank does
     cache_folder = ArrayCache(cache_dir(cache) / "embeddings")
 
     def compute() -> dict[str, np.ndarray]:
-        data = load_dataset(dataset, root=root, **({"featurizer": featurizer, "progress": progress} if kind == "molecule" else {}))
+        data = load_dataset(
+            dataset, root=root, **({"featurizer": featurizer, "progress": progress} if kind == "molecule" else {})
+        )
         if kind == "molecule" and featurizer in ("hu2020", "ogb"):
             from gtransfer.models.inputs import check_molecule_vocabulary
 
@@ -159,14 +172,22 @@ def embed_dataset(
         problem = spec.fit_problem(dataset, kind, None if kind == "molecule" else int(data.num_features))
         if problem is not None and model is None:
             raise ValueError(problem)
-        net = model if model is not None else spec.load(node_features=featurizer if kind == "molecule" else int(data.num_features))
+        net = (
+            model
+            if model is not None
+            else spec.load(node_features=featurizer if kind == "molecule" else int(data.num_features))
+        )
         if level == "node":
             subset = data
             loader = DataLoader(subset, batch_size=1, shuffle=False)
         else:
             subset = data if rows is None else data[torch.as_tensor(rows)]
             loader = DataLoader(subset, batch_size=batch_size, shuffle=False)
-        kwargs = {"level": level, "layer": layer} if level == "node" else {"level": level, "layer": layer, "pooling": pooling}
+        kwargs = (
+            {"level": level, "layer": layer}
+            if level == "node"
+            else {"level": level, "layer": layer, "pooling": pooling}
+        )
         array = embed_loader(net, _with_progress(loader, progress, f"embed {dataset}"), device=device, **kwargs)
         if row_labels is not None:
             labels = row_labels

@@ -21,6 +21,7 @@ __all__ = ["embed_loader", "embed_smiles"]
 def embed_loader(
     encoder: torch.nn.Module,
     loader: Iterable[object],
+    *,
     batch_to: Callable = pyg_batch_to,
     device: torch.device | str | None = None,
     **embed_kwargs,
@@ -59,6 +60,7 @@ def embed_loader(
 def embed_smiles(
     encoder: torch.nn.Module,
     smiles: Sequence[str],
+    *,
     pooling: str = "mean",
     featurizer: str | None = None,
     layer: int | None = None,

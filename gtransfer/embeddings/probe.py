@@ -12,7 +12,7 @@ from gtransfer.training.probe import probe_rocauc
 __all__ = ["probe_encoders_on_molecules"]
 
 
-def probe_encoders_on_molecules(encoders: Mapping[str, Any], dataset: str, root: str | None = None,
+def probe_encoders_on_molecules(encoders: Mapping[str, Any], dataset: str, *, root: str | None = None,
                                 batch_size: int = 512) -> dict[str, float]:
     """Scaffold-split probe ROC-AUC (:func:`gtransfer.training.probe.probe_rocauc`) of each encoder's frozen
     mean-pooled embeddings of a MoleculeNet dataset with hu2020 features: ``{label: test ROC-AUC}``, in

@@ -73,7 +73,9 @@ class TargetEmbeddings:
         return replace(self, splits={**self.splits, "train": keep})
 
 
-def _embed_dataset(encoder: nn.Module, dataset: Dataset, level: str, batch_size: int = 128, device: str | None = None) -> np.ndarray:
+def _embed_dataset(
+    encoder: nn.Module, dataset: Dataset, level: str, batch_size: int = 128, device: str | None = None
+) -> np.ndarray:
     """(N, D) embeddings of every graph (or every node) of ``dataset``, in dataset order, computed on
     ``device`` (default: CUDA when available)."""
     from torch_geometric.loader import DataLoader
@@ -91,6 +93,7 @@ def target_features(
     spec: EncoderSpec,
     target: GraphTarget,
     featurizer: str | int,
+    *,
     cache: str | os.PathLike | None = None,
     device: str | None = None,
 ) -> np.ndarray:
@@ -126,7 +129,7 @@ def target_features(
 
 
 def target_for_encoder(
-    spec: EncoderSpec, target: str, root: str | os.PathLike | None = None, seed: int = 0
+    spec: EncoderSpec, target: str, *, root: str | os.PathLike | None = None, seed: int = 0
 ) -> tuple[GraphTarget, str | int]:
     """``(GraphTarget, node input)``: the target loaded with the input the (resolved) encoder expects.
 
@@ -172,4 +175,6 @@ def target_embeddings(
     loaded = subsample_target(loaded, max_samples, seed=sample_seed)
     features = target_features(spec, loaded, node_input, cache=cache, device=device)
     labels = loaded.labels.astype(np.int64) if loaded.is_classification else loaded.labels.astype(np.float64)
-    return TargetEmbeddings(features, labels, loaded.splits, loaded.dataset_name, node_input, loaded.task_kind, loaded.task_names)
+    return TargetEmbeddings(
+        features, labels, loaded.splits, loaded.dataset_name, node_input, loaded.task_kind, loaded.task_names
+    )

@@ -75,9 +75,12 @@ __all__ = [
     "relative_to_majority", "relative_to_scratch", "relative_auc", "numerically_constant", "truth_higher_is_better",
     "LOWER_IS_BETTER",
     # the hierarchical bootstrap (bootstrap.py)
-    "Interval", "hierarchical_bootstrap", "percentile_interval",
+    "Interval",
+    "hierarchical_bootstrap",
+    "percentile_interval",
     # truth reliability and exclusion (reliability.py)
-    "SplitHalf", "split_half_reliability", "reliability_per_group", "spearman_brown", "correlation_ceiling", "ExclusionRule", "Exclusion",
+    "SplitHalf", "split_half_reliability", "reliability_per_group", "spearman_brown", "correlation_ceiling",
+    "ExclusionRule", "Exclusion",
     "exclude_groups",
     # target-agnostic baselines (baselines.py)
     "per_group_measure", "random_measure", "leave_one_dataset_out_truth", "attribute_scores", "negative_label_entropy",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,7 +69,9 @@ def per_group_measure(frame: pd.DataFrame, score: str, truth: str, *, group: str
     fn = MEASURES[measure].fn
     values = {}
     for name, part in frame.groupby(group, sort=True):
-        value = fn(part[score].to_numpy(np.float64), part[truth].to_numpy(np.float64), higher_is_better=higher_is_better)
+        value = fn(
+            part[score].to_numpy(np.float64), part[truth].to_numpy(np.float64), higher_is_better=higher_is_better
+        )
         values[name] = 0.0 if (undefined_as_zero and np.isnan(value)) else value
     return pd.Series(values, name=score, dtype=np.float64)
 
@@ -85,7 +87,9 @@ def random_measure(frame: pd.DataFrame, truth: str, *, group: str = "target", me
     values = {}
     for name, part in frame.groupby(group, sort=True):
         t = part[truth].to_numpy(np.float64)
-        draws = [fn(rng.permutation(len(t)).astype(np.float64), t, higher_is_better=higher_is_better) for _ in range(n_draws)]
+        draws = [
+            fn(rng.permutation(len(t)).astype(np.float64), t, higher_is_better=higher_is_better) for _ in range(n_draws)
+        ]
         values[name] = float(np.nanmean(draws)) if np.isfinite(draws).any() else 0.0
     return pd.Series(values, name="random", dtype=np.float64)
 
@@ -104,7 +108,9 @@ def leave_one_dataset_out_truth(frame: pd.DataFrame, truth: str, *, group: str =
     _check_columns(frame, [truth, group, candidate] + ([dataset] if dataset else []), "leave_one_dataset_out_truth")
     datasets = frame[dataset].astype(str) if dataset else frame[group].map(dataset_of)
     if datasets.nunique() < 2:
-        raise ValueError(f"leave_one_dataset_out_truth: needs groups from 2 or more datasets, got {sorted(set(datasets))}")
+        raise ValueError(
+            f"leave_one_dataset_out_truth: needs groups from 2 or more datasets, got {sorted(set(datasets))}"
+        )
     oriented = frame[truth].astype(np.float64) * (1.0 if higher_is_better else -1.0)
     # mean per (dataset, candidate) over its groups, then the mean over the other datasets' groups
     sums = oriented.groupby([datasets, frame[candidate]]).sum()
@@ -159,7 +165,7 @@ def baseline_measures(frame: pd.DataFrame, truth: str, *, measure: str = "spearm
     groups come from 2 or more datasets); one entry per attribute of ``attributes`` (``{"params": {encoder: count}}``);
     ``neg_label_entropy`` (-``label_entropy`` column, target selection). Ready for :func:`gain_over_baselines` and as
     the placebos of :func:`~gtransfer.evaluation.preregistration.decide_claim`."""
-    options = {"group": group, "measure": measure, "higher_is_better": higher_is_better}
+    options: dict[str, Any] = {"group": group, "measure": measure, "higher_is_better": higher_is_better}
     out = {"random": random_measure(frame, truth, n_draws=n_draws, seed=seed, **options)}
     scored = frame.copy()
     datasets = scored[dataset].astype(str) if dataset else scored[group].map(dataset_of)
@@ -214,7 +220,9 @@ def gain_over_baselines(per_group: Mapping[str, pd.Series], metric: str, baselin
     for n in names:
         lacking = sorted(set(groups) - set(per_group[n].index))
         if lacking:
-            raise ValueError(f"gain_over_baselines: {n!r} has no value for groups {lacking[:5]} ({len(lacking)} in all)")
+            raise ValueError(
+                f"gain_over_baselines: {n!r} has no value for groups {lacking[:5]} ({len(lacking)} in all)"
+            )
     sign = 1.0 if MEASURES[measure].higher_is_better else -1.0
     means = {b: float(per_group[b].reindex(groups).mean()) for b in baselines}
     best = max(baselines, key=lambda b: sign * means[b])

@@ -130,9 +130,13 @@ def hierarchical_bootstrap(
     if v.ndim == 1:
         v = v[:, None]
     if v.ndim != 2 or v.shape[0] == 0:
-        raise ValueError(f"hierarchical_bootstrap: values must be (tasks,) or (tasks, seeds) and non-empty, got shape {v.shape}")
+        raise ValueError(
+            f"hierarchical_bootstrap: values must be (tasks,) or (tasks, seeds) and non-empty, got shape {v.shape}"
+        )
     if np.isinf(v).any():
-        raise ValueError("hierarchical_bootstrap: values hold inf; give finite values, NaN only for a seed a task lacks")
+        raise ValueError(
+            "hierarchical_bootstrap: values hold inf; give finite values, NaN only for a seed a task lacks"
+        )
     if unit not in ("dataset", "task"):
         raise ValueError(f"hierarchical_bootstrap: unit must be 'dataset' or 'task', got {unit!r}")
     if balance not in ("dataset", "task"):
@@ -147,8 +151,10 @@ def hierarchical_bootstrap(
     n_tasks, max_seeds = v.shape
     if datasets is None:
         if unit == "dataset" or balance == "dataset":
-            raise ValueError("hierarchical_bootstrap: unit='dataset' or balance='dataset' needs datasets= (one label per task); "
-                             "pass unit='task', balance='task' to resample tasks alone")
+            raise ValueError(
+                "hierarchical_bootstrap: unit='dataset' or balance='dataset' needs datasets= (one label per task); "
+                "pass unit='task', balance='task' to resample tasks alone"
+            )
         codes = np.zeros(n_tasks, dtype=np.int64)
     else:
         labels = list(datasets)

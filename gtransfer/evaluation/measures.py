@@ -75,15 +75,18 @@ def _pair(scores: npt.ArrayLike, truth: npt.ArrayLike) -> tuple[np.ndarray, np.n
     return scores, truth
 
 
-def _correlation(statistic: Callable, scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
-    """A scipy correlation statistic of scores with the (oriented) truth; NaN when either side is constant (undefined)."""
+def _correlation(
+    statistic: Callable, scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True
+) -> float:
+    """A scipy correlation statistic of scores with the (oriented) truth; NaN when either side is constant
+    (undefined)."""
     scores, truth = _pair(scores, truth)
     if np.ptp(scores) == 0 or np.ptp(truth) == 0:
         return float("nan")
     return float(statistic(scores, _oriented(truth, higher_is_better)).statistic)
 
 
-def numerically_constant(values: npt.ArrayLike, rtol: float = 1e-5) -> bool:
+def numerically_constant(values: npt.ArrayLike, *, rtol: float = 1e-5) -> bool:
     """True when the values differ by less than ``rtol`` of their magnitude (ties up to rounding).
 
     A metric constant over the candidates ranks nothing: H-score saturates at C - 1 for every
@@ -93,28 +96,28 @@ def numerically_constant(values: npt.ArrayLike, rtol: float = 1e-5) -> bool:
     return bool(np.all(np.isfinite(values))) and float(np.ptp(values)) <= rtol * max(1.0, float(np.max(np.abs(values))))
 
 
-def pearson(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+def pearson(scores: npt.ArrayLike, truth: npt.ArrayLike, *, higher_is_better: bool = True) -> float:
     """Pearson's linear correlation coefficient r."""
     from scipy.stats import pearsonr
 
     return _correlation(pearsonr, scores, truth, higher_is_better)
 
 
-def spearman(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+def spearman(scores: npt.ArrayLike, truth: npt.ArrayLike, *, higher_is_better: bool = True) -> float:
     """Spearman's rank correlation rho."""
     from scipy.stats import spearmanr
 
     return _correlation(spearmanr, scores, truth, higher_is_better)
 
 
-def kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+def kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, *, higher_is_better: bool = True) -> float:
     """Kendall's tau-b (ties accounted for)."""
     from scipy.stats import kendalltau
 
     return _correlation(kendalltau, scores, truth, higher_is_better)
 
 
-def weighted_kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+def weighted_kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, *, higher_is_better: bool = True) -> float:
     r"""Weighted Kendall tau with hyperbolic weights 1/(r + 1) (Vigna 2015; ``scipy.stats.weightedtau`` with its
     defaults, the convention of SFDA, NCTI, ETran and Agostinelli et al. 2022): the weigher is 1/(r + 1) of the
     rank r (0 = best), a swap costs the sum of its two elements' weights, and with ``rank=True`` the value is the
@@ -125,7 +128,7 @@ def weighted_kendall(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_bett
     return _correlation(weightedtau, scores, truth, higher_is_better)
 
 
-def top1_relative_accuracy(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+def top1_relative_accuracy(scores: npt.ArrayLike, truth: npt.ArrayLike, *, higher_is_better: bool = True) -> float:
     """Performance of the candidate the metric ranks first, divided by the best performance; for a
     lower-is-better truth (an error), the best (lowest) error divided by the chosen candidate's. In (0, 1]."""
     scores, truth = _pair(scores, truth)
@@ -141,7 +144,7 @@ def top1_relative_accuracy(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_i
     return float(best / chosen)
 
 
-def regret(scores: npt.ArrayLike, truth: npt.ArrayLike, higher_is_better: bool = True) -> float:
+def regret(scores: npt.ArrayLike, truth: npt.ArrayLike, *, higher_is_better: bool = True) -> float:
     """How much worse the candidate the metric ranks first is than the best one (>= 0): best - chosen,
     or chosen - best for a lower-is-better truth."""
     scores, truth = _pair(scores, truth)
@@ -184,7 +187,13 @@ MEASURES: dict[str, Measure] = {
 
 
 def bootstrap_ci(
-    fn: Callable[[np.ndarray, np.ndarray], float], scores: npt.ArrayLike, truth: npt.ArrayLike, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+    fn: Callable[[np.ndarray, np.ndarray], float],
+    scores: npt.ArrayLike,
+    truth: npt.ArrayLike,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
 ) -> tuple[float, float, float]:
     """(estimate, low, high): ``fn`` on the data and its percentile interval over candidate resamples.
 
@@ -214,7 +223,13 @@ def bootstrap_ci(
 
 
 def evaluate_metric(
-    scores: npt.ArrayLike, truth: npt.ArrayLike, n_boot: int = 1000, seed: int = 0, level: float = 0.95, higher_is_better: bool = True
+    scores: npt.ArrayLike,
+    truth: npt.ArrayLike,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    higher_is_better: bool = True,
 ) -> dict[str, tuple[float, float, float]]:
     """Every measure of ``CORRELATIONS`` with its bootstrap interval: {name: (estimate, low, high)};
     ``higher_is_better=False`` for an error as truth (see the module docstring)."""
@@ -222,8 +237,12 @@ def evaluate_metric(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {name: bootstrap_ci(partial(fn, higher_is_better=higher_is_better), scores, truth, n_boot, seed, level)
-                for name, fn in CORRELATIONS.items()}
+        return {
+            name: bootstrap_ci(
+                partial(fn, higher_is_better=higher_is_better), scores, truth, n_boot=n_boot, seed=seed, level=level
+            )
+            for name, fn in CORRELATIONS.items()
+        }
 
 
 def majority_accuracy(labels: npt.ArrayLike, train_labels: npt.ArrayLike | None = None) -> float:

@@ -91,7 +91,9 @@ class ClaimSpec:
         if self.measure not in MEASURES:
             raise ValueError(f"{where}: measure {self.measure!r} is not one of {sorted(MEASURES)}")
         if self.unit not in ("dataset", "task") or self.balance not in ("dataset", "task"):
-            raise ValueError(f"{where}: unit and balance must be 'dataset' or 'task', got {self.unit!r}, {self.balance!r}")
+            raise ValueError(
+                f"{where}: unit and balance must be 'dataset' or 'task', got {self.unit!r}, {self.balance!r}"
+            )
         if self.direction not in ("above", "below"):
             raise ValueError(f"{where}: direction must be 'above' or 'below', got {self.direction!r}")
         if not self.placebos:
@@ -111,7 +113,9 @@ class ClaimSpec:
         known = {f for f in cls.__dataclass_fields__}
         unknown = sorted(set(entry) - known)
         if missing or unknown:
-            raise ValueError(f"{source}: missing keys {missing}, unknown keys {unknown}; a claim spec has {sorted(known)}")
+            raise ValueError(
+                f"{source}: missing keys {missing}, unknown keys {unknown}; a claim spec has {sorted(known)}"
+            )
         values = dict(entry)
         values["placebos"] = tuple(str(p) for p in values["placebos"])
         values["margin"] = float(values["margin"])
@@ -194,14 +198,22 @@ class RegistrationCheck:
         first = self.first_trial_at.strftime("%Y-%m-%d %H:%M UTC") if self.first_trial_at else "unknown"
         at = self.recorded_at.strftime("%Y-%m-%d %H:%M UTC") if self.recorded_at else "never"
         if self.ok:
-            return f"Rule pre-registered: spec digest `{short}`, recorded {at}, before the store's first trial ({first})."
+            return (
+                f"Rule pre-registered: spec digest `{short}`, recorded {at}, before the store's first trial ({first})."
+            )
         if self.status == "edited since registration":
-            return (f"**The spec of claim ({self.claim}) changed after it was registered: its digest is now `{short}`, "
-                    f"the one recorded {at} was `{(self.recorded_digest or '')[:12]}`; the store's first trial was {first}.**")
+            return (
+                f"**The spec of claim ({self.claim}) changed after it was registered: its digest is now `{short}`, "
+                f"the one recorded {at} was `{(self.recorded_digest or '')[:12]}`; the store's first trial was "
+                f"{first}.**"
+            )
         if self.status == "registered after the first trial":
             return (f"**The spec of claim ({self.claim}) was fixed after the store's first trial: digest `{short}` "
                     f"recorded {at}, first trial {first}. The rule was written with the data in hand.**")
-        return f"**The spec of claim ({self.claim}) was never registered (digest `{short}`); the store's first trial was {first}.**"
+        return (
+            f"**The spec of claim ({self.claim}) was never registered (digest `{short}`); "
+            f"the store's first trial was {first}.**"
+        )
 
 
 def check_registration(spec: ClaimSpec, first_trial_at: str | datetime | float | None) -> RegistrationCheck:
@@ -216,7 +228,11 @@ def check_registration(spec: ClaimSpec, first_trial_at: str | datetime | float |
     """
     digest = spec_digest(spec)
     recorded = spec.registration.get("digest")
-    at = _as_time(spec.registration["at"], f"claim spec {spec.claim!r} registration.at") if "at" in spec.registration else None
+    at = (
+        _as_time(spec.registration["at"], f"claim spec {spec.claim!r} registration.at")
+        if "at" in spec.registration
+        else None
+    )
     first = _as_time(first_trial_at, "first_trial_at") if first_trial_at is not None else None
     if not recorded or at is None:
         status = "unregistered"
@@ -267,12 +283,16 @@ class ClaimVerdict:
         """Markdown lines for a claims page: the verdict, the placebos' outcome, and a bold line if broken."""
         what = f"{self.spec.metric} - {self.spec.minus}" if self.spec.minus else self.spec.metric
         side = ">" if self.spec.direction == "above" else "<"
-        lines = [f"Verdict: **{self.verdict}** ({what}, mean {self.spec.measure} with {self.spec.truth}: {self.interval}; "
-                 f"rule: interval {side} {self.spec.margin:+g})"]
+        lines = [
+            f"Verdict: **{self.verdict}** ({what}, mean {self.spec.measure} with {self.spec.truth}: {self.interval}; "
+            f"rule: interval {side} {self.spec.margin:+g})"
+        ]
         for name, (verdict, interval) in self.placebos.items():
             lines.append(f"- placebo {name} in the metric's place: {verdict} ({interval})")
         if self.broken:
-            lines.append(f"**Broken rule: the placebo(s) {', '.join(self.broken_by)} pass it, so it cannot carry the claim.**")
+            lines.append(
+                f"**Broken rule: the placebo(s) {', '.join(self.broken_by)} pass it, so it cannot carry the claim.**"
+            )
         return lines
 
 

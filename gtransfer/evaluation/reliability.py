@@ -70,7 +70,7 @@ def spearman_brown(r: float, *, k: float = 2.0) -> float:
     return float("nan") if denominator == 0 else float(k * r / denominator)
 
 
-def correlation_ceiling(truth_reliability: float, metric_reliability: float = 1.0) -> float:
+def correlation_ceiling(truth_reliability: float, *, metric_reliability: float = 1.0) -> float:
     """The attenuation bound sqrt(truth_reliability * metric_reliability); 0 for a reliability <= 0."""
     product = truth_reliability * metric_reliability
     return float(math.sqrt(product)) if product > 0 else 0.0
@@ -130,7 +130,13 @@ def reliability_per_group(frame: pd.DataFrame, seed_columns: Sequence[str], *, g
     for name, part in frame.groupby(group, sort=True):
         truth = part[list(seed_columns)].to_numpy(np.float64)
         if len(truth) < 3 or not np.isfinite(truth).all():
-            rows[name] = {"r_half": np.nan, "reliability": np.nan, "ceiling": np.nan, "seeds": len(seed_columns), "splits": 0}
+            rows[name] = {
+                "r_half": np.nan,
+                "reliability": np.nan,
+                "ceiling": np.nan,
+                "seeds": len(seed_columns),
+                "splits": 0,
+            }
             continue
         result = split_half_reliability(truth, max_splits=max_splits)
         rows[name] = {"r_half": result.r_half, "reliability": result.reliability, "ceiling": result.ceiling,
@@ -151,7 +157,9 @@ class ExclusionRule:
 
     def __post_init__(self) -> None:
         if self.unknown_agreement not in ("exclude", "keep"):
-            raise ValueError(f"ExclusionRule: unknown_agreement must be 'exclude' or 'keep', got {self.unknown_agreement!r}")
+            raise ValueError(
+                f"ExclusionRule: unknown_agreement must be 'exclude' or 'keep', got {self.unknown_agreement!r}"
+            )
 
     def as_dict(self) -> dict[str, Any]:
         """The rule as plain values (a claim spec's ``exclusion`` entry)."""
@@ -198,7 +206,9 @@ class Exclusion:
         total = len(self.kept) + len(self.excluded)
         if not self.excluded:
             return f"excluded 0 of {total} groups"
-        parts = ", ".join(f"{n} with {reason}" for reason, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        parts = ", ".join(
+            f"{n} with {reason}" for reason, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
         return f"excluded {len(self.excluded)} of {total} groups: {parts}"
 
 

@@ -69,8 +69,10 @@ class Stability:
 
     def __str__(self) -> str:
         kinds = "; ".join(f"{kind} {same}/{n}" for kind, (same, n) in self.by_kind.items())
-        return (f"'{self.verdict}' in {self.same_verdict} of {self.setups} perturbed setups ({self.share:.0%}: {kinds}); "
-                f"metric orderings: Kendall's W {self.kendalls_w:.2f}, mean pairwise tau {self.mean_pairwise_tau:+.2f}")
+        return (
+            f"'{self.verdict}' in {self.same_verdict} of {self.setups} perturbed setups ({self.share:.0%}: {kinds}); "
+            f"metric orderings: Kendall's W {self.kendalls_w:.2f}, mean pairwise tau {self.mean_pairwise_tau:+.2f}"
+        )
 
 
 def kendalls_w(values: npt.ArrayLike) -> float:
@@ -139,7 +141,9 @@ def perturbed_setups(frame: pd.DataFrame, truth: str, *, group: str = "target", 
     setups = [Setup("base", "base", frame, truth)]
     candidates = sorted(map(str, frame[candidate].unique()))
     if not 0 < leave_out < len(candidates) - 1:
-        raise ValueError(f"perturbed_setups: leave_out must leave at least 2 of {len(candidates)} candidates, got {leave_out}")
+        raise ValueError(
+            f"perturbed_setups: leave_out must leave at least 2 of {len(candidates)} candidates, got {leave_out}"
+        )
     # count the pools before listing them: C(138, 10) pools would not fit in memory
     if math.comb(len(candidates), leave_out) <= candidate_draws:
         pools = list(itertools.combinations(candidates, leave_out))

@@ -52,7 +52,8 @@ _KEYED = re.compile(r"^(?P<path>.+\.(?:npz|csv|tsv|pt|pth|parquet)):(?P<key>[^/\
 
 
 def split_spec(spec: str | Path) -> tuple[Path, str | None]:
-    """``(path, key)`` of ``path[:key]`` as :func:`load_array` reads it (an existing file named with a colon is a path)."""
+    """``(path, key)`` of ``path[:key]`` as :func:`load_array` reads it (an existing file named with a colon is a
+    path)."""
     spec = str(spec)
     match = _KEYED.match(spec)
     if match and not Path(spec).is_file():
@@ -98,7 +99,9 @@ def load_array(
 
 
 def _unreadable(path: Path, what: str, problem: str) -> ValueError:
-    return ValueError(f"{what} file {path} is not a readable .npy/.npz array ({problem}); readable formats: {ARRAY_FORMATS}")
+    return ValueError(
+        f"{what} file {path} is not a readable .npy/.npz array ({problem}); readable formats: {ARRAY_FORMATS}"
+    )
 
 
 def _npy_header(stream: IO[bytes]) -> tuple[tuple[int, ...], np.dtype, int]:
@@ -121,7 +124,9 @@ def _from_numpy(path: Path, key: str | None, default_key: str | None, what: str)
         stream.seek(0)
         if magic == b"\x93NUMPY":
             if key is not None:
-                raise ValueError(f"{what} file {path} is a single .npy array; ':{key}' applies only to .npz, table and torch files")
+                raise ValueError(
+                    f"{what} file {path} is a single .npy array; ':{key}' applies only to .npz, table and torch files"
+                )
             try:
                 shape, dtype, declared = _npy_header(stream)
             except (ValueError, EOFError, OSError) as exc:
@@ -162,25 +167,42 @@ def _check_npz_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_size
     bound = max(MIN_NPZ_MEMBER_BOUND, MAX_NPZ_EXPANSION * file_size)
     name = info.filename[:-4]
     if info.file_size > bound:
-        raise _unreadable(path, what, f"member {name!r} declares {info.file_size:,} bytes uncompressed from {info.compress_size:,} "
-                                      f"compressed, more than the bound of {bound:,} (max({MIN_NPZ_MEMBER_BOUND:,}, "
-                                      f"{MAX_NPZ_EXPANSION} x the file's {file_size:,} bytes)): refused as a possible "
-                                      "decompression bomb; save large arrays uncompressed, with np.save or np.savez")
+        raise _unreadable(
+            path,
+            what,
+            f"member {name!r} declares {info.file_size:,} bytes uncompressed from {info.compress_size:,} "
+            f"compressed, more than the bound of {bound:,} (max({MIN_NPZ_MEMBER_BOUND:,}, "
+            f"{MAX_NPZ_EXPANSION} x the file's {file_size:,} bytes)): refused as a possible "
+            "decompression bomb; save large arrays uncompressed, with np.save or np.savez",
+        )
     with archive.open(info) as member:
         shape, dtype, declared = _npy_header(member)
         header_bytes = member.tell()
     if header_bytes + declared != info.file_size:
-        raise _unreadable(path, what, f"member {name!r}: its header declares shape {shape} of {dtype} = {declared:,} bytes, but "
-                                      f"the member holds {info.file_size - header_bytes:,} after its header: damaged")
+        raise _unreadable(
+            path,
+            what,
+            f"member {name!r}: its header declares shape {shape} of {dtype} = {declared:,} bytes, but "
+            f"the member holds {info.file_size - header_bytes:,} after its header: damaged",
+        )
 
 
 def _check_dtype(array: np.ndarray, path: Path, what: str) -> np.ndarray:
     """Real numbers only (bool, integers, floats): complex, text, dates and objects are refused by name."""
     if array.dtype.kind not in "biuf":
-        kind = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "dates", "m": "time spans", "O": "Python objects",
-                "V": "records"}.get(array.dtype.kind, "values")
-        raise ValueError(f"{what} file {path} holds {kind} (dtype {array.dtype}), not real numbers; save {what} as a float "
-                         "or integer array (labels as integers 0..C-1: np.unique(y, return_inverse=True)[1])")
+        kind = {
+            "c": "complex numbers",
+            "U": "text",
+            "S": "bytes",
+            "M": "dates",
+            "m": "time spans",
+            "O": "Python objects",
+            "V": "records",
+        }.get(array.dtype.kind, "values")
+        raise ValueError(
+            f"{what} file {path} holds {kind} (dtype {array.dtype}), not real numbers; save {what} as a float "
+            "or integer array (labels as integers 0..C-1: np.unique(y, return_inverse=True)[1])"
+        )
     return array
 
 
@@ -227,8 +249,8 @@ def _read_parquet(path: Path, what: str) -> Any:
 
     if importlib.util.find_spec("pyarrow") is None and importlib.util.find_spec("fastparquet") is None:
         raise ValueError(
-            f"{what} file {path} is a parquet file, and reading parquet needs pyarrow or fastparquet, neither of which is "
-            "installed; pip install pyarrow, or save the array as .npy (np.save) or .csv"
+            f"{what} file {path} is a parquet file, and reading parquet needs pyarrow or fastparquet, neither of which "
+            "is installed; pip install pyarrow, or save the array as .npy (np.save) or .csv"
         )
     try:
         return pd.read_parquet(path)
@@ -264,8 +286,8 @@ def _from_table(frame: Any, path: Path, key: str | None, what: str, header: bool
     bad = [str(c) for c in frame.columns if numeric[c].isna().sum() > frame[c].isna().sum()]
     if bad:
         raise ValueError(
-            f"{what} file {path}: column(s) {bad[:5]} hold text, not numbers; pick the numeric column(s) with {path}:<column> "
-            "or drop the text columns"
+            f"{what} file {path}: column(s) {bad[:5]} hold text, not numbers; pick the numeric column(s) with "
+            f"{path}:<column> or drop the text columns"
         )
     array = numeric.to_numpy()
     if on_read is not None:
@@ -281,8 +303,8 @@ def _from_torch(path: Path, key: str | None, default_key: str | None, what: str)
     except Exception as exc:  # noqa: BLE001 - any failure to read a damaged or hostile file is the same answer
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(
-            f"{what} file {path} cannot be read with torch.load(weights_only=True) ({first}); it must hold a tensor, an array "
-            "or a dict of them (save one with torch.save(tensor, path))"
+            f"{what} file {path} cannot be read with torch.load(weights_only=True) ({first}); it must hold a tensor, "
+            "an array or a dict of them (save one with torch.save(tensor, path))"
         ) from None
     if isinstance(loaded, dict):
         entries = [str(k) for k in loaded]
@@ -304,8 +326,12 @@ def _from_torch(path: Path, key: str | None, default_key: str | None, what: str)
         try:
             return loaded.detach().cpu().numpy()
         except TypeError as exc:
-            raise ValueError(f"{what} file {path} holds a tensor of dtype {loaded.dtype}, which numpy cannot hold ({exc}); "
-                             "save a float or integer tensor") from None
+            raise ValueError(
+                f"{what} file {path} holds a tensor of dtype {loaded.dtype}, which numpy cannot hold ({exc}); "
+                "save a float or integer tensor"
+            ) from None
     if isinstance(loaded, np.ndarray):
         return loaded
-    raise ValueError(f"{what} file {path} holds a {type(loaded).__name__}; expected a tensor or an array (or a dict of them)")
+    raise ValueError(
+        f"{what} file {path} holds a {type(loaded).__name__}; expected a tensor or an array (or a dict of them)"
+    )

@@ -154,7 +154,7 @@ def copy_file(source: str | os.PathLike, destination: str | os.PathLike) -> Path
         return atomic_write(destination, lambda handle: shutil.copyfileobj(reader, handle, 1 << 20))
 
 
-def write_json(path: str | os.PathLike, value: Any, indent: int | None = 1) -> Path:
+def write_json(path: str | os.PathLike, value: Any, *, indent: int | None = 1) -> Path:
     """A JSON file (keys in the order given), atomically."""
     return write_text(path, json.dumps(value, indent=indent) + "\n")
 

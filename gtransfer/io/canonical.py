@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["canonicalize", "canonical_json"]
 
 
-def canonicalize(value: Any, path: str = "params", allow_nonfinite: bool = False) -> Any:
+def canonicalize(value: Any, *, path: str = "params", allow_nonfinite: bool = False) -> Any:
     """Convert ``value`` to plain JSON types (dict with str keys, list, str, int, float, bool, None).
 
     ``allow_nonfinite`` lets NaN and infinities through (for trial *results*, where a metric may
@@ -38,13 +38,15 @@ def canonicalize(value: Any, path: str = "params", allow_nonfinite: bool = False
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"{path} has a non-string key {key!r}; use string keys")
-            out[key] = canonicalize(item, f"{path}.{key}", allow_nonfinite)
+            out[key] = canonicalize(item, path=f"{path}.{key}", allow_nonfinite=allow_nonfinite)
         return out
     if isinstance(value, (list, tuple)):
-        return [canonicalize(item, f"{path}[{i}]", allow_nonfinite) for i, item in enumerate(value)]
+        return [
+            canonicalize(item, path=f"{path}[{i}]", allow_nonfinite=allow_nonfinite) for i, item in enumerate(value)
+        ]
     # numpy scalars and arrays, without importing numpy here
     if hasattr(value, "tolist") and hasattr(value, "dtype"):
-        return canonicalize(value.tolist(), path, allow_nonfinite)
+        return canonicalize(value.tolist(), path=path, allow_nonfinite=allow_nonfinite)
     raise ValueError(f"{path} has type {type(value).__name__}, which a trial parameter cannot have")
 
 

@@ -62,6 +62,7 @@ def save_checkpoint(
     path: str | os.PathLike,
     state_dict: Mapping[str, torch.Tensor],
     metadata: Mapping[str, Any],
+    *,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``state_dict`` and ``metadata`` (and optional resumable ``extra`` state) atomically.

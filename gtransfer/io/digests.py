@@ -8,7 +8,7 @@ import os
 __all__ = ["file_digest", "file_sha256"]
 
 
-def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+def file_digest(path: str | os.PathLike, *, algorithm: str = "sha256") -> str:
     """Hex digest of a file's contents, read in 1 MiB blocks."""
     digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
@@ -19,4 +19,4 @@ def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
 
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes."""
-    return file_digest(path, "sha256")
+    return file_digest(path, algorithm="sha256")

@@ -12,13 +12,14 @@ import contextlib
 import functools
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, SupportsFloat, TypeAlias, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, SupportsFloat, TypeAlias, TypeGuard, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     import numpy.typing as npt
     import torch
+    from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13
 
 __all__ = ["Array", "Backend", "NumpyBackend", "TorchBackend", "backend_for", "NotPositiveDefiniteError"]
 
@@ -74,7 +75,7 @@ class NotPositiveDefiniteError(np.linalg.LinAlgError):
     """A Cholesky factorisation failed: the matrix is singular or indefinite to working precision."""
 
 
-def _is_torch_tensor(x: object) -> TypeGuard[torch.Tensor]:
+def _is_torch_tensor(x: object) -> TypeIs[torch.Tensor]:
     # a tensor can only exist once torch is imported: never import it (1-2 s) for numpy input
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(x, torch.Tensor)
@@ -99,6 +100,12 @@ class Backend:
     """Operations the metric formulas need beyond operator syntax."""
 
     name = "abstract"
+
+    if TYPE_CHECKING:
+        # The two backends share method names, not types: each returns its own array type (np.ndarray or
+        # torch.Tensor), which a common signature could only state as ``Array`` and lose. The type checker
+        # therefore reads a method reached through ``Backend`` as untyped; the backends' own methods are typed.
+        def __getattr__(self, name: str) -> Any: ...
 
 
 class NumpyBackend(Backend):
@@ -392,7 +399,7 @@ class TorchBackend(Backend):
     def column_sums(self, x: torch.Tensor) -> torch.Tensor:
         return x.sum(dim=0, dtype=self.dtype)
 
-    def owns(self, x: object) -> bool:
+    def owns(self, x: object) -> TypeGuard[torch.Tensor]:
         return _is_torch_tensor(x) and x.device == self.device
 
     def _to_here(self, block: npt.ArrayLike | torch.Tensor) -> torch.Tensor:

@@ -32,7 +32,9 @@ SHRINKAGE_DECAY = 5.0
 SHRINKAGE_FLOOR = 1e-10
 
 
-def checked_class_task(features: Array, labels: Array, device: str | None) -> tuple[CheckedFeatures, np.ndarray, np.ndarray]:
+def checked_class_task(
+    features: Array, labels: Array, device: str | None
+) -> tuple[CheckedFeatures, np.ndarray, np.ndarray]:
     """(validated features on their backend, host labels 0..C-1, class counts)."""
     checked = check_features(features, device=device)
     labels = check_labels(labels, checked.shape[0])

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -75,14 +76,16 @@ class FeatureStatistics:
     mean: Array  # (d,)
     primal: bool
     log2_scale: int = 0
-    gram: Array | None = None  # (d, d) X^T X if primal else (n, n) X X^T
-    class_sums: Array | None = None  # (C, d)
-    row_sq_norms: Array | None = None  # (n,)
-    class_sq_sums: Array | None = None  # (C, d)
-    class_coding_rates: np.ndarray | None = None  # (C,) host float64, in the original units
+    # The arrays below are None until compute_statistics fills the ones its ``needs`` ask for, and a metric reads
+    # only those it asked for: typed as present, so the readers need no None check (the ignores say so).
+    gram: Array = None  # type: ignore[assignment]  # (d, d) X^T X if primal else (n, n) X X^T
+    class_sums: Array = None  # type: ignore[assignment]  # (C, d)
+    row_sq_norms: Array = None  # type: ignore[assignment]  # (n,)
+    class_sq_sums: Array = None  # type: ignore[assignment]  # (C, d)
+    class_coding_rates: np.ndarray = None  # type: ignore[assignment]  # (C,) host float64, in the original units
     coding_rate_epsilon: float = 1e-4
-    mean_projection: Array | None = None  # (n,) X m, dual only
-    row_labels: np.ndarray | None = None  # (n,) host labels in the row order of the (n, .) arrays
+    mean_projection: Array = None  # type: ignore[assignment]  # (n,) X m, dual only
+    row_labels: np.ndarray = None  # type: ignore[assignment]  # (n,) host labels in the row order of the (n, .) arrays
 
     @property
     def num_classes(self) -> int:
@@ -218,7 +221,8 @@ def _uncentred_primal_pass(
     gram = b.zeros((d, d))
     class_sums = b.zeros((stats.num_classes, d)) if "class_sums" in needs else None
     raw_norms = b.empty((n,)) if "row_sq_norms" in needs else None
-    projection = b.empty((n,)) if "row_sq_norms" in needs else None
+    # typed Any: None unless ``needs`` asks for it, and read only under the same condition
+    projection: Any = b.empty((n,)) if "row_sq_norms" in needs else None
     for start, end, x in _row_blocks(features, b, n, max_rows):
         gram += x.T @ x
         if class_sums is not None:
@@ -327,13 +331,14 @@ def _sorted_primal_pass(features: Array, order: Array, stats: FeatureStatistics,
     log_scales = coding_rate_log_scales(counts, stats.coding_rate_epsilon, stats.log2_scale)
     blocks = _plan_blocks(counts, d, max_rows, class_aligned=want_rates)
     buffer = b.empty((max(e - s for s, e in blocks), d))
-    gram = b.zeros((d, d)) if "gram" in needs or want_rates else None
-    class_sums = b.zeros((stats.num_classes, d)) if "class_sums" in needs else None
-    class_sq_sums = b.zeros((stats.num_classes, d)) if "class_sq_sums" in needs else None
-    row_sq_norms = b.empty((stats.n,)) if "row_sq_norms" in needs else None
-    rates = np.zeros(stats.num_classes) if want_rates else None
+    # typed Any: each is None unless ``needs`` asks for it, and read only under the same condition
+    gram: Any = b.zeros((d, d)) if "gram" in needs or want_rates else None
+    class_sums: Any = b.zeros((stats.num_classes, d)) if "class_sums" in needs else None
+    class_sq_sums: Any = b.zeros((stats.num_classes, d)) if "class_sq_sums" in needs else None
+    row_sq_norms: Any = b.empty((stats.n,)) if "row_sq_norms" in needs else None
+    rates: Any = np.zeros(stats.num_classes) if want_rates else None
     d_side = _coding_rate_on_d_side(counts, d)
-    open_gram = None  # the one class on the d side whose blocks are being summed
+    open_gram: Any = None  # the one class on the d side whose blocks are being summed
     for start, end in blocks:
         x = b.take_rows(features, order[start:end], out=buffer[: end - start])
         x -= stats.mean
@@ -368,10 +373,11 @@ def _dual_pass(features: Array, labels: np.ndarray, stats: FeatureStatistics, ne
     b, n, d, m = stats.backend, stats.n, stats.d, stats.mean
     stats.row_labels = labels
     want_kernel = bool(needs & {"gram", "class_coding_rates", "row_sq_norms"})
-    kernel = b.zeros((n, n)) if want_kernel else None
-    class_sums = b.zeros((stats.num_classes, d)) if "class_sums" in needs else None
-    class_sq_sums = b.zeros((stats.num_classes, d)) if "class_sq_sums" in needs else None
-    projection = b.zeros((n,)) if "mean_projection" in needs else None
+    # typed Any: each is None unless ``needs`` asks for it, and read only under the same condition
+    kernel: Any = b.zeros((n, n)) if want_kernel else None
+    class_sums: Any = b.zeros((stats.num_classes, d)) if "class_sums" in needs else None
+    class_sq_sums: Any = b.zeros((stats.num_classes, d)) if "class_sq_sums" in needs else None
+    projection: Any = b.zeros((n,)) if "mean_projection" in needs else None
     for start in range(0, d, max_columns):
         columns = slice(start, min(d, start + max_columns))
         x = b.rows(features, slice(None), columns)

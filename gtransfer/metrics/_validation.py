@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,14 +15,14 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 __all__ = [
-    "MIN_SAMPLES_PER_CLASS", "CheckedFeatures", "ConstantColumnsWarning", "check_features", "check_labels", "check_source_labels",
-    "check_probabilities", "as_class_indices",
+    "MIN_SAMPLES_PER_CLASS", "CheckedFeatures", "ConstantColumnsWarning", "check_features", "check_labels",
+    "check_source_labels", "check_probabilities", "as_class_indices",
 ]
 
 _ENCODE_HINT = "encode them with `np.unique(labels, return_inverse=True)[1]`"
 
 
-def _unmasked(x: object, name: str) -> object:
+def _unmasked(x: Any, name: str) -> Any:
     """A numpy masked array without masked entries becomes its data; masked entries are refused."""
     if isinstance(x, np.ma.MaskedArray):
         mask = np.ma.getmaskarray(x)
@@ -94,7 +94,9 @@ class CheckedFeatures:
         return int(self.features.shape[0]), int(self.features.shape[1])
 
 
-def _magnitude_sums_and_constant_columns(features: Array, block_bytes: int = 2**20) -> tuple[float, Array | None, np.ndarray]:
+def _magnitude_sums_and_constant_columns(
+    features: Array, block_bytes: int = 2**20
+) -> tuple[float, Array | None, np.ndarray]:
     """(largest |entry|, float64 column sums, which columns hold one value) without a copy of the matrix;
     NaN (or inf) in any entry makes the magnitude non-finite. Torch: device reductions; numpy: row
     blocks of about ``block_bytes``, each read once for the magnitude and the sums (the sums are None
@@ -166,6 +168,7 @@ def _rescaled(features: Array, backend: Backend, log2_scale: int) -> Array:
     """features * 2**log2_scale as float64 where the features live (exact: a power of two), in at
     most two steps so that neither factor overflows."""
     half = log2_scale // 2
+    out: Array
     if _is_torch_tensor(features):
         import torch
 
@@ -226,7 +229,8 @@ def check_features(
         )
     if constant.any() and not keep_constant_columns:
         features = _without_constant_columns(features, constant, name)
-        magnitude = float(abs(features).max())  # of the columns that vary: the constants no longer set the scale
+        # of the columns that vary: the constants no longer set the scale
+        magnitude = float(features.abs().max() if _is_torch_tensor(features) else np.abs(features).max())
         column_sums = None if column_sums is None or constant.all() else column_sums[~constant]
     log2_scale = 0
     if magnitude > 0 and not 2.0**-SAFE_LOG2_MAGNITUDE <= magnitude <= 2.0**SAFE_LOG2_MAGNITUDE:
@@ -272,8 +276,9 @@ def check_labels(labels: Array, n_samples: int, name: str = "labels") -> np.ndar
         raise ValueError(f"{name} hold a single class: transferability needs at least two classes")
     if n_samples < MIN_SAMPLES_PER_CLASS * counts.size:
         raise ValueError(
-            f"{name} have {counts.size} classes for {n_samples} samples ({n_samples / counts.size:.2g} per class on average): "
-            f"the metrics need at least {MIN_SAMPLES_PER_CLASS} samples per class on average (C <= n / {MIN_SAMPLES_PER_CLASS}); "
+            f"{name} have {counts.size} classes for {n_samples} samples ({n_samples / counts.size:.2g} per class on "
+            f"average): the metrics need at least {MIN_SAMPLES_PER_CLASS} samples per class on average (C <= n / "
+            f"{MIN_SAMPLES_PER_CLASS}); "
             "with about one sample per class the labels are sample ids and every metric reads them back (the H-score "
             "reaches its maximum C - 1 for any features); merge rare classes or add samples"
         )
@@ -340,7 +345,9 @@ def _row_sums_and_minimum(host: np.ndarray, block_bytes: int = 2**20) -> tuple[n
     return sums, lowest
 
 
-def check_probabilities(source_probs: Array, n_samples: int, name: str = "source_probs", atol: float | None = None) -> np.ndarray:
+def check_probabilities(
+    source_probs: Array, n_samples: int, name: str = "source_probs", atol: float | None = None
+) -> np.ndarray:
     """Source-model probabilities: (n, Z), finite, non-negative, rows summing to 1 within ``atol``
     (default: ``row_sum_tolerance`` of the input's dtype). Returns them as host float64."""
     epsilon = _epsilon(source_probs)
@@ -359,7 +366,8 @@ def check_probabilities(source_probs: Array, n_samples: int, name: str = "source
             raise ValueError(f"{name} contain {bad} NaN or infinite values")
     if lowest < 0:
         raise ValueError(
-            f"{name} contain negative values (min {lowest:.3g}): pass probabilities, e.g. softmax(logits), not logits"
+            f"{name} contain negative values (min {lowest:.3g}): pass probabilities, e.g. softmax(logits), not "
+            "logits"
         )
     if atol is None:
         atol = row_sum_tolerance(epsilon, host.shape[1])
@@ -367,7 +375,8 @@ def check_probabilities(source_probs: Array, n_samples: int, name: str = "source
     if row_error.max() > atol:
         raise ValueError(
             f"{name} rows must sum to 1 ({int((row_error > atol).sum())} rows deviate, worst by {row_error.max():.3g}, "
-            f"tolerance {atol:.2g} for its dtype); normalise with P / P.sum(1, keepdims=True) or apply a softmax to logits"
+            f"tolerance {atol:.2g} for its dtype); normalise with P / P.sum(1, keepdims=True) or apply a softmax to "
+            "logits"
         )
     return host
 

@@ -120,7 +120,9 @@ def etran_energy(features: Array, *, tail: float = 0.005, device: str | None = N
 
 
 @on_one_blas_thread
-def etran_cls(features: Array, labels: Array, *, mode: Literal["lda", "official"] = "lda", device: str | None = None) -> float:
+def etran_cls(
+    features: Array, labels: Array, *, mode: Literal["lda", "official"] = "lda", device: str | None = None
+) -> float:
     r"""ETran's classification term: the mean posterior of the true class under a linear discriminant.
 
     .. math::
@@ -172,7 +174,9 @@ def etran_cls(features: Array, labels: Array, *, mode: Literal["lda", "official"
         means = stats.class_sums / as_backend(be, counts.astype(np.float64))[:, None]
         within = (stats.gram - (means * as_backend(be, counts.astype(np.float64))[:, None]).T @ means) / n
         within = 0.5 * (within + within.T)
-        blocks: Iterator[tuple[Array, np.ndarray]] = ((rows, labels[s:e]) for s, e, rows in _blocks(checked, centred=True))
+        blocks: Iterator[tuple[Array, np.ndarray]] = (
+            (rows, labels[s:e]) for s, e, rows in _blocks(checked, centred=True)
+        )
     else:  # dual: coordinates of the samples in their own span (every sample, mean and scatter lies there)
         z = _span_coordinates(checked)
         means = class_means(be, z, labels, counts)
@@ -208,7 +212,10 @@ def etran_components(
         >>> sorted(etran_components(features, labels))
         ['cls', 'energy']
     """
-    return {"energy": etran_energy(features, tail=tail, device=device), "cls": etran_cls(features, labels, mode=mode, device=device)}
+    return {
+        "energy": etran_energy(features, tail=tail, device=device),
+        "cls": etran_cls(features, labels, mode=mode, device=device),
+    }
 
 
 def etran(

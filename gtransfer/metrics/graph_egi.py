@@ -60,7 +60,9 @@ class _Walker:
         self.position = np.full(adjacency.shape[0], -1, dtype=np.int64)
 
 
-def _ego_laplacian(walker: _Walker, center: int, hops: int, fanout: int | None, seed: int) -> tuple[np.ndarray, list[int]]:
+def _ego_laplacian(
+    walker: _Walker, center: int, hops: int, fanout: int | None, seed: int
+) -> tuple[np.ndarray, list[int]]:
     indptr, indices, degree = walker.indptr, walker.indices, walker.degree
     layers = [[center]]
     reached = {center}
@@ -133,7 +135,17 @@ def ego_graph_gap(
     num_pairs: int | None = 1000,
     seed: int = 0,
 ) -> float:
-    r"""The EGI structural gap Delta >= 0 (see :func:`ego_graph_gap_with_error`, which also gives its Monte-Carlo error)."""
+    r"""The EGI structural gap Delta >= 0 (see :func:`ego_graph_gap_with_error`, which also gives its Monte-Carlo
+    error).
+
+    Examples:
+        >>> import numpy as np
+        >>> triangle = (3, np.array([[0, 1, 2], [1, 2, 0]]))
+        >>> ego_graph_gap(triangle, triangle, num_pairs=None)  # a graph against itself
+        0.0
+        >>> round(ego_graph_gap(triangle, (2, np.array([[0], [1]])), num_pairs=None), 4)
+        1.5
+    """
     return ego_graph_gap_with_error(source, target, hops=hops, fanout=fanout, num_pairs=num_pairs, seed=seed)[0]
 
 
@@ -207,7 +219,9 @@ def ego_graph_gap_with_error(
     norms = np.empty(first.size)
     for start in range(0, first.size, 4 * _BATCH):
         pairs = zip(first[start : start + 4 * _BATCH].tolist(), second[start : start + 4 * _BATCH].tolist())
-        norms[start : start + 4 * _BATCH] = _spectral_norms([_padded_difference(egos_a[i], egos_b[j]) for i, j in pairs])
+        norms[start : start + 4 * _BATCH] = _spectral_norms(
+            [_padded_difference(egos_a[i], egos_b[j]) for i, j in pairs]
+        )
     exact = num_pairs is None or num_pairs >= size_a * size_b
     error = 0.0 if exact or norms.size < 2 else float(norms.std(ddof=1) / np.sqrt(norms.size))
     return float(norms.sum() / norms.size), error

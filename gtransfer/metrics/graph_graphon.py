@@ -107,7 +107,9 @@ def gromov_wasserstein_square(
     c, d = (np.asarray(m, dtype=np.float64) for m in (first, second))
     for name, m in (("first", c), ("second", d)):
         if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] == 0:
-            raise ValueError(f"gromov_wasserstein_square: {name} must be a non-empty square matrix, got shape {m.shape}")
+            raise ValueError(
+                f"gromov_wasserstein_square: {name} must be a non-empty square matrix, got shape {m.shape}"
+            )
         if not np.all(np.isfinite(m)):
             raise ValueError(f"gromov_wasserstein_square: {name} holds NaN or inf")
         if not np.allclose(m, m.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(m).max()))):
@@ -143,7 +145,8 @@ def gromov_wasserstein_square(
 
 
 def graphon_distance(source: GraphCollection, target: GraphCollection, *, resolution: int = 32) -> float:
-    r"""EXPERIMENTAL. GW^2 between the two collections' graphon estimates (lower: more similar; see :func:`graphon_score`).
+    r"""EXPERIMENTAL. GW^2 between the two collections' graphon estimates (lower: more similar; see
+    :func:`graphon_score`).
 
     .. math::
         d(\mathcal G_s, \mathcal G_t) = GW^2\big(\hat W_s, \hat W_t\big)
@@ -178,7 +181,8 @@ def graphon_score(source: GraphCollection, target: GraphCollection, *, resolutio
     with \hat W the K x K sorted step-function graphon of each collection (:func:`estimate_graphon`) and
     GW^2 the square-loss Gromov-Wasserstein discrepancy with uniform marginals, not square-rooted
     (:func:`gromov_wasserstein_square`, solved from both sides, the smaller local optimum of a non-convex
-    problem kept; deterministic: no random draw anywhere, so no seed). For Erdos-Renyi collections of densities p and q the graphons
+    problem kept; deterministic: no random draw anywhere, so no seed). For Erdos-Renyi collections of densities p and q
+    the graphons
     tend to the constants p and q and the distance to (p - q)^2. Label-free and feature-free.
 
     Experimental: the estimator is a simplification of the paper's (no TV denoising, no mixture of

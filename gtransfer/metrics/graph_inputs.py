@@ -68,7 +68,9 @@ def _checked_edges(graph: Graph, name: str) -> tuple[int, np.ndarray, np.ndarray
             raise ValueError(f"{name}: {bad} edges have an endpoint outside [0, {n}) (num_nodes = {n}); "
                              "num_nodes must count every node the edges name")
     else:
-        raise TypeError(f"{name}: a graph is (num_nodes, edge_index) or a scipy sparse adjacency, got {type(graph).__name__}")
+        raise TypeError(
+            f"{name}: a graph is (num_nodes, edge_index) or a scipy sparse adjacency, got {type(graph).__name__}"
+        )
     if n <= 0:
         raise ValueError(f"{name}: the graph has no node (num_nodes = {n}); leave empty graphs out of the collection")
     loops = int(np.count_nonzero(rows == cols))
@@ -127,8 +129,10 @@ def union_adjacency(graphs: GraphCollection, *, name: str = "graphs") -> sp.csr_
 
 def _check_collection(graphs: object, name: str) -> None:
     if isinstance(graphs, (str, bytes)) or not isinstance(graphs, Sequence):
-        raise TypeError(f"{name}: expected a graph ((num_nodes, edge_index) or a scipy sparse adjacency) or a sequence of "
-                        f"graphs, got {type(graphs).__name__}")
+        raise TypeError(
+            f"{name}: expected a graph ((num_nodes, edge_index) or a scipy sparse adjacency) or a sequence of "
+            f"graphs, got {type(graphs).__name__}"
+        )
     if len(graphs) == 0:
         raise ValueError(f"{name}: the collection holds no graph")
 

@@ -14,7 +14,16 @@ from typing import TypeVar
 import numpy as np
 
 from ._backend import Array, on_one_blas_thread
-from ._discriminant import SHRINKAGE_FLOOR, Discriminant, between_scatter, checked_class_task, class_means, generalized_eigh, shrunk, within_scatter
+from ._discriminant import (
+    SHRINKAGE_FLOOR,
+    Discriminant,
+    between_scatter,
+    checked_class_task,
+    class_means,
+    generalized_eigh,
+    shrunk,
+    within_scatter,
+)
 from ._pca import principal_components
 from ._validation import as_backend
 from .pool import score_pool
@@ -32,7 +41,9 @@ _BETWEEN_RANK_TOLERANCE = 1e-8
 
 
 @on_one_blas_thread
-def ncti_components(features: Array, labels: Array, *, n_components: int = 64, device: str | None = None) -> dict[str, float]:
+def ncti_components(
+    features: Array, labels: Array, *, n_components: int = 64, device: str | None = None
+) -> dict[str, float]:
     r"""The three per-model components of NCTI (not pool-relative): ``seli``, ``ncc``, ``vc``.
 
     With X the features projected on their top k principal components, k = min(``n_components``, r),
@@ -168,4 +179,6 @@ def ncti(
         Pure noise (0.0) scores above the weak model (1.0): its near-uniform posteriors have the
         smallest ``vc``, which NCTI rewards.
     """
-    return score_pool(ncti_components, features_by_model, labels, NCTI_WEIGHTS, n_components=n_components, device=device)
+    return score_pool(
+        ncti_components, features_by_model, labels, NCTI_WEIGHTS, n_components=n_components, device=device
+    )

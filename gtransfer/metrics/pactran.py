@@ -157,6 +157,7 @@ def pactran_gamma(source_probs: Array, labels: Array, *, alpha: float = 1.0, ite
 
     fit = _mean_field(source_probs, labels, alpha, iterations, dirichlet=False)
     prior_part = float((gammaln(fit.a0)[:, None] - gammaln(fit.counts)).sum())
+    assert fit.loads is not None  # the Gamma member (dirichlet=False) keeps its loads
     sample_part = fit.kl() + float((np.log(fit.loads) - 1.0).sum())
     return -(1.0 + (prior_part + sample_part) / fit.entries)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -108,7 +109,7 @@ def _parc(be: Backend, features: Array, labels: np.ndarray, pca_dim: int | None)
     values = dissimilarity[upper]
     del dissimilarity
     y = as_backend(be, labels)
-    different = (y[:, None] != y[None, :])[upper]
+    different = cast("Array", y[:, None] != y[None, :])[upper]  # elementwise: numpy's stubs say bool
     pairs = int(values.shape[0])
     p = be.item(different.sum()) / pairs
     if p >= 1.0:
@@ -128,7 +129,7 @@ def _parc(be: Backend, features: Array, labels: np.ndarray, pca_dim: int | None)
 def _varying_columns(be: Backend, x: Array) -> Array:
     """Whether each column takes more than one value: exact, where a variance after centring may be
     a rounding residue instead of 0."""
-    if be.name == "numpy":
+    if isinstance(x, np.ndarray):
         return x.max(0) > x.min(0)
     return x.amax(0) > x.amin(0)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from ._backend import Array, _is_torch_tensor
 
@@ -39,7 +39,9 @@ K = TypeVar("K", bound=Hashable)
 TIE_RTOL = 1e-9
 
 
-def pool_items(features_by_model: Mapping[K, Array] | Sequence[Array], name: str = "features_by_model") -> list[tuple[K | int, Array]]:
+def pool_items(
+    features_by_model: Mapping[K, Array] | Sequence[Array], *, name: str = "features_by_model"
+) -> list[tuple[K | int, Array]]:
     """The pool as (key, features) pairs: a mapping keeps its keys, a sequence is keyed 0..M-1.
 
     Raises:
@@ -49,15 +51,19 @@ def pool_items(features_by_model: Mapping[K, Array] | Sequence[Array], name: str
     if _is_torch_tensor(features_by_model) or hasattr(features_by_model, "ndim"):
         raise TypeError(
             f"{name} must be the whole candidate pool (a mapping name -> (n, d) features, or a list of them), "
-            f"got one array of shape {tuple(features_by_model.shape)}; pool-relative metrics compare models, "
-            "so pass every candidate, or use the per-model components function for one model"
+            f"got one array of shape {tuple(cast(Any, features_by_model).shape)}; pool-relative metrics compare "
+            "models, so pass every candidate, or use the per-model components function for one model"
         )
+    items: list[tuple[K | int, Array]]
     if isinstance(features_by_model, Mapping):
         items = list(features_by_model.items())
     elif isinstance(features_by_model, Sequence) and not isinstance(features_by_model, (str, bytes)):
         items = list(enumerate(features_by_model))
     else:
-        raise TypeError(f"{name} must be a mapping name -> features or a sequence of feature matrices, got {type(features_by_model).__name__}")
+        raise TypeError(
+            f"{name} must be a mapping name -> features or a sequence of feature matrices, got "
+            f"{type(features_by_model).__name__}"
+        )
     if len(items) < 2:
         raise ValueError(
             f"{name} holds {len(items)} candidate(s): a pool-relative metric needs at least two models to compare "
@@ -71,6 +77,10 @@ def min_max_normalise(values: Mapping[K, float]) -> dict[K, float]:
 
     Raises:
         ValueError: a NaN or infinite value (named by its key).
+
+    Examples:
+        >>> min_max_normalise({'a': 2.0, 'b': 4.0, 'c': 3.0})
+        {'a': 0.0, 'b': 1.0, 'c': 0.5}
     """
     bad = {key: value for key, value in values.items() if not math.isfinite(value)}
     if bad:
@@ -91,6 +101,11 @@ def combine_components(components: Mapping[K, Mapping[str, float]], weights: Map
 
     Raises:
         ValueError: fewer than two models, a model without one of the components, or a non-finite value.
+
+    Examples:
+        >>> components = {'a': {'x': 1.0, 'y': 0.0}, 'b': {'x': 0.0, 'y': 2.0}}
+        >>> combine_components(components, {'x': 1.0, 'y': -0.5})
+        {'a': 1.0, 'b': -0.5}
     """
     if len(components) < 2:
         raise ValueError(f"a pool-relative score needs at least two models, got {len(components)}")

@@ -181,6 +181,6 @@ def _lda_posterior(be: Backend, x: Array, means: Array, values: Array, vectors: 
 
 def _row_softmax(be: Backend, scores: Array) -> Array:
     """Row-wise softmax, stable for any finite scores, on numpy or torch."""
-    top = scores.max(1, keepdims=True) if be.name == "numpy" else scores.amax(1, keepdim=True)
+    top = scores.max(1, keepdims=True) if isinstance(scores, np.ndarray) else scores.amax(1, keepdim=True)
     e = be.exp(scores - top)
     return e / e.sum(1)[:, None]

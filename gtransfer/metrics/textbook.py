@@ -31,7 +31,7 @@ def textbook_shrinkage_h_score(features: np.ndarray, labels: np.ndarray) -> floa
     return float(np.trace(np.linalg.pinv(estimator.covariance_, rcond=1e-15) @ ((1 - alpha) * cov_g)))
 
 
-def textbook_logme(features: np.ndarray, labels: np.ndarray, max_iter: int = 11, tol: float = 1e-3,
+def textbook_logme(features: np.ndarray, labels: np.ndarray, *, max_iter: int = 11, tol: float = 1e-3,
                    epsilon: float = 1e-5) -> float:
     """LogME as published (You et al., ICML 2021, Algorithm 1; fixed point of the JMLR version, arXiv:2110.10545).
 

@@ -1,6 +1,7 @@
 """Whether DGL can be used here, and one clear error when it cannot.
 
-Kept outside the :mod:`gtransfer.models.dgl` package (whose import needs DGL) so that code which only needs to *recognise* a DGL encoder
+Kept outside the :mod:`gtransfer.models.dgl` package (whose import needs DGL) so that code which only needs to
+*recognise* a DGL encoder
 (for instance :func:`gtransfer.models.load_encoder` meeting a DGL checkpoint) can ask for DGL without
 importing the adapter. Nothing here imports DGL at module import time.
 """

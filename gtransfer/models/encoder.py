@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from torch_geometric.data import Batch, Data
 
 __all__ = [
-    "GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments", "run_layer_stack",
-    "pick_layer", "POOLINGS", "JK_MODES",
+    "GNNEncoder", "GIN", "GCN", "GraphSAGE", "GAT", "build_encoder", "pool_nodes", "check_stack_arguments",
+    "run_layer_stack", "pick_layer", "POOLINGS", "JK_MODES",
 ]
 
 POOLINGS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
@@ -48,7 +48,8 @@ def check_stack_arguments(name: str, num_layers: int, hidden_dim: int, dropout: 
 
 def run_layer_stack(h: Tensor, convolve: Callable[[int, Tensor], Tensor], batch_norms: nn.ModuleList,
                     dropout: float, training: bool) -> list[Tensor]:
-    r"""[h0, h1, ..., hL] with :math:`h^{(l)} = \mathrm{Dropout}(\sigma_l(\mathrm{BN}_l(\mathrm{convolve}(l, h^{(l-1)}))))`,
+    r"""[h0, h1, ..., hL] with :math:`h^{(l)} = \mathrm{Dropout}(\sigma_l(\mathrm{BN}_l(\mathrm{convolve}(l,
+    h^{(l-1)}))))`,
     :math:`\sigma_l` = ReLU except after the last layer; ``h`` is :math:`h^{(0)}`, L = ``len(batch_norms)``."""
     outputs = [h]
     last = len(batch_norms) - 1
@@ -161,7 +162,9 @@ class GNNEncoder(nn.Module):
         return self.hidden_dim * (self.num_layers + 1) if self.jk == "concat" else self.hidden_dim
 
     def extra_repr(self) -> str:
-        return f"arch={self.arch}, layers={self.num_layers}, dim={self.hidden_dim}, jk={self.jk}, pooling={self.pooling}"
+        return (
+            f"arch={self.arch}, layers={self.num_layers}, dim={self.hidden_dim}, jk={self.jk}, pooling={self.pooling}"
+        )
 
     # -- computation -------------------------------------------------------------------------
     def layer_outputs(self, batch: Data | Batch) -> list[Tensor]:
@@ -185,7 +188,9 @@ class GNNEncoder(nn.Module):
         stacked = torch.stack(outputs, dim=0)
         return stacked.max(dim=0).values if self.jk == "max" else stacked.sum(dim=0)
 
-    def embed(self, batch: Data | Batch, level: str = "graph", layer: int | None = None, pooling: str | None = None) -> Tensor:
+    def embed(
+        self, batch: Data | Batch, level: str = "graph", layer: int | None = None, pooling: str | None = None
+    ) -> Tensor:
         """Graph embeddings (B, D) (``level="graph"``) or node embeddings (N, D) (``level="node"``)."""
         nodes = self.node_embeddings(batch, layer)
         index = getattr(batch, "batch", None)

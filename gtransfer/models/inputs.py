@@ -122,7 +122,7 @@ def find_vocabulary_violation(x: Tensor, spec: CategoricalSpec) -> VocabularyVio
     return None
 
 
-def check_molecule_vocabulary(dataset: object, featurizer: str, name: str = "dataset") -> None:
+def check_molecule_vocabulary(dataset: object, featurizer: str, *, name: str = "dataset") -> None:
     """Refuse a molecule dataset holding a feature index its featuriser's embeddings cannot look up.
 
     Checks every atom and bond of ``dataset`` (a PyG ``InMemoryDataset``, or any sequence of graphs)
@@ -156,12 +156,15 @@ def check_molecule_vocabulary(dataset: object, featurizer: str, name: str = "dat
             continue
         molecule = int(torch.searchsorted(bounds, torch.tensor(found.row), right=True)) - 1
         smiles = getattr(dataset, "smiles", None)
-        label = f"molecule #{molecule}" + (f" (SMILES {smiles[molecule]!r})" if smiles is not None and molecule < len(smiles) else "")
+        label = f"molecule #{molecule}" + (
+            f" (SMILES {smiles[molecule]!r})" if smiles is not None and molecule < len(smiles) else ""
+        )
         raise ValueError(
             f"{name}: {label} has {what} feature column {found.column} = {found.index}, outside the {featurizer} "
             f"vocabulary 0..{found.size - 1} ({found.count} {what}(s) in all): these graphs were made by an older or "
-            "different featuriser; for a processed dataset delete its cache (under GTRANSFER_CACHE/processed/molecules) "
-            "to rebuild it, which skips and counts the molecules outside the vocabulary"
+            "different featuriser; for a processed dataset delete its cache "
+            "(under GTRANSFER_CACHE/processed/molecules) to rebuild it, which skips and counts the molecules outside "
+            "the vocabulary"
         )
 
 

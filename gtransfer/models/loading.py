@@ -16,7 +16,7 @@ from gtransfer.models.source_heads import SOURCE_HEAD_PREFIX
 __all__ = ["load_encoder"]
 
 
-def load_encoder(path: str | os.PathLike, arch: str | None = None) -> torch.nn.Module:
+def load_encoder(path: str | os.PathLike, *, arch: str | None = None) -> torch.nn.Module:
     """The encoder stored at ``path``, in eval mode, every weight from the file.
 
     Returns:
@@ -43,5 +43,7 @@ def load_encoder(path: str | os.PathLike, arch: str | None = None) -> torch.nn.M
 def _check_builder_name(path: str | os.PathLike, builder: object) -> None:
     """Refuse, before DGL is imported, a builder that is not a plain name (``module:function`` would run code)."""
     if not isinstance(builder, str) or not builder.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"{path}: DGL builder {builder!r} is not a registered builder name; checkpoints may only name "
-                         "builders registered with gtransfer.models.dgl.register_dgl_builder (a file never names code to import)")
+        raise ValueError(
+            f"{path}: DGL builder {builder!r} is not a registered builder name; checkpoints may only name "
+            "builders registered with gtransfer.models.dgl.register_dgl_builder (a file never names code to import)"
+        )

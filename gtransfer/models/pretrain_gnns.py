@@ -38,7 +38,8 @@ def arch_from_filename(path: str | os.PathLike) -> str | None:
 
 
 def from_pretrain_gnns_keys(key: str) -> str:
-    """Map one published key to the :class:`GNNEncoder` key (``x_embedding1.weight`` -> ``node_encoder.embeddings.0.weight``)."""
+    """Map one published key to the :class:`GNNEncoder` key (``x_embedding1.weight`` ->
+    ``node_encoder.embeddings.0.weight``)."""
     if key.startswith("x_embedding1."):
         return "node_encoder.embeddings.0." + key.split(".", 1)[1]
     if key.startswith("x_embedding2."):
@@ -88,7 +89,7 @@ def _infer_shape(state: dict[str, torch.Tensor], arch: str) -> dict:
     return config
 
 
-def load_pretrain_gnns(path: str | os.PathLike, arch: str | None = None) -> GNNEncoder:
+def load_pretrain_gnns(path: str | os.PathLike, *, arch: str | None = None) -> GNNEncoder:
     """Load a published Hu et al. 2020 chem encoder; every key consumed, shapes checked.
 
     Args:

@@ -73,9 +73,15 @@ class SourceHead:
     def __post_init__(self) -> None:
         if self.kind not in HEAD_KINDS:
             raise ValueError(f"{self.origin}: source head kind must be one of {HEAD_KINDS}, got {self.kind!r}")
-        if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[0],) or len(self.labels) != self.weight.shape[0]:
-            raise ValueError(f"{self.origin}: source head of shape {self.weight.shape} / {self.bias.shape} does not match "
-                             f"its {len(self.labels)} labels")
+        if (
+            self.weight.ndim != 2
+            or self.bias.shape != (self.weight.shape[0],)
+            or len(self.labels) != self.weight.shape[0]
+        ):
+            raise ValueError(
+                f"{self.origin}: source head of shape {self.weight.shape} / {self.bias.shape} does not match "
+                f"its {len(self.labels)} labels"
+            )
         if self.kind == "multiclass" and self.weight.shape[0] < 2:
             raise ValueError(f"{self.origin}: a multiclass source head needs at least 2 classes")
 
@@ -86,14 +92,20 @@ class SourceHead:
 
     def describe(self) -> str:
         """One line for reports: which head, trained on what, over which source labels."""
-        how = "softmax" if self.kind == "multiclass" else f"softmax([0, logits]) over none + {self.weight.shape[0]} task(s)"
+        how = (
+            "softmax"
+            if self.kind == "multiclass"
+            else f"softmax([0, logits]) over none + {self.weight.shape[0]} task(s)"
+        )
         return f"source head: {self.origin} (trained on {self.task}; {self.kind}, Z={self.num_source_labels}, {how})"
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """(n, K) head outputs on (n, D) graph embeddings of the encoder the head belongs to."""
         features = np.asarray(features, dtype=np.float64)
         if features.ndim != 2 or features.shape[1] != self.weight.shape[1]:
-            raise ValueError(f"{self.origin}: the source head reads ({self.weight.shape[1]},)-wide embeddings, got {features.shape}")
+            raise ValueError(
+                f"{self.origin}: the source head reads ({self.weight.shape[1]},)-wide embeddings, got {features.shape}"
+            )
         return features @ self.weight.T + self.bias
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
@@ -115,8 +127,10 @@ class SourceHead:
         kind = self.input.get("kind")
         if kind == "molecule":
             if node_input != self.input.get("featurizer"):
-                raise ValueError(f"{self.origin}: the source model reads {self.input.get('featurizer')} molecule features; "
-                                 f"target {dataset} gives {node_input!r}: its source head cannot score this target")
+                raise ValueError(
+                    f"{self.origin}: the source model reads {self.input.get('featurizer')} molecule features; "
+                    f"target {dataset} gives {node_input!r}: its source head cannot score this target"
+                )
             return
         if kind == "float":
             if dataset != self.input.get("dataset") or node_input != self.input.get("node_features"):
@@ -151,7 +165,7 @@ def source_head_entries(weight: torch.Tensor, bias: torch.Tensor, *, kind: str, 
 
 
 def source_head_of(state: Mapping[str, torch.Tensor], metadata: Mapping[str, Any],
-                   origin: str = "") -> SourceHead | None:
+                   *, origin: str = "") -> SourceHead | None:
     """The source head of a checkpoint's ``(state, metadata)``, or None when it has none.
 
     A vision zoo checkpoint of the earlier layout (:data:`LEGACY_VISION_FORMAT`) is migrated: its ``head.*``

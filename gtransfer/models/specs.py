@@ -44,7 +44,10 @@ __all__ = ["PUBLISHED_ENCODERS", "EncoderSpec", "resolve_encoder", "published_en
 def _random_options(text: str) -> tuple[str, dict[str, int]]:
     parts = text.split(":")
     if len(parts) < 2 or parts[1] not in RANDOM_ARCHITECTURES:
-        raise ValueError(f"encoder {text!r}: write random:ARCH[:layers=L,dim=D,seed=S] with ARCH one of {', '.join(RANDOM_ARCHITECTURES)}")
+        raise ValueError(
+            f"encoder {text!r}: write random:ARCH[:layers=L,dim=D,seed=S] with ARCH one of "
+            f"{', '.join(RANDOM_ARCHITECTURES)}"
+        )
     options = {"layers": 5, "dim": 300, "seed": 0}
     if len(parts) > 2:
         for item in parts[2].split(","):
@@ -55,7 +58,7 @@ def _random_options(text: str) -> tuple[str, dict[str, int]]:
     return parts[1], options
 
 
-def published_encoder_path(name: str, root: str | os.PathLike | None = None) -> Path:
+def published_encoder_path(name: str, *, root: str | os.PathLike | None = None) -> Path:
     """The file of the published encoder ``name`` in the data roots.
 
     Raises:
@@ -119,7 +122,8 @@ class EncoderSpec:
         return config.get("node_features") if isinstance(config, dict) else None
 
     def fit_problem(self, dataset: str, kind: str, num_features: int | None = None) -> str | None:
-        """Why this encoder cannot read ``dataset``'s nodes (``kind``: ``"molecule"``, ``"tu"``, ``"planetoid"``), or None.
+        """Why this encoder cannot read ``dataset``'s nodes (``kind``: ``"molecule"``, ``"tu"``, ``"planetoid"``), or
+        None.
 
         Molecule encoders read atom categories and cannot embed float node features; a float-feature
         encoder reads exactly its width.
@@ -128,10 +132,16 @@ class EncoderSpec:
         if expected is None:
             return None
         if isinstance(expected, str) and kind != "molecule":
-            return (f"{self.name} reads molecule atoms ({expected} features) and {dataset} has float node features"
-                    f"{f' ({num_features} per node)' if num_features else ''}; use a random:ARCH encoder or one trained on {dataset}'s features")
+            return (
+                f"{self.name} reads molecule atoms ({expected} features) and {dataset} has float node features"
+                f"{f' ({num_features} per node)' if num_features else ''}; "
+                f"use a random:ARCH encoder or one trained on {dataset}'s features"
+            )
         if isinstance(expected, int) and kind == "molecule":
-            return f"{self.name} reads {expected} float features per node and {dataset} is a molecule dataset (atom categories)"
+            return (
+                f"{self.name} reads {expected} float features per node and {dataset} is a molecule dataset "
+                "(atom categories)"
+            )
         if isinstance(expected, int) and num_features is not None and expected != num_features:
             return f"{self.name} reads {expected} float features per node and {dataset} has {num_features}"
         return None
@@ -195,7 +205,9 @@ def resolve_encoder(text: str | EncoderSpec, root: str | os.PathLike | None = No
     if isinstance(text, EncoderSpec):
         return text
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"an encoder must be a non-empty string (a checkpoint path, published:NAME or random:ARCH), got {text!r}")
+        raise ValueError(
+            f"an encoder must be a non-empty string (a checkpoint path, published:NAME or random:ARCH), got {text!r}"
+        )
     if text.startswith("random:"):
         arch, options = _random_options(text)
         return EncoderSpec(text, "random", arch=arch, options=options)
@@ -204,7 +216,7 @@ def resolve_encoder(text: str | EncoderSpec, root: str | os.PathLike | None = No
         if name not in PUBLISHED_ENCODERS:
             raise ValueError(f"encoder {text!r}: no published encoder {name!r}; the published encoders are "
                              + ", ".join(f"published:{n}" for n in PUBLISHED_ENCODERS))
-        return EncoderSpec(text, "published", path=published_encoder_path(name, root))
+        return EncoderSpec(text, "published", path=published_encoder_path(name, root=root))
     path = Path(text)
     if not path.is_file():
         raise FileNotFoundError(f"encoder checkpoint {path} does not exist (or write published:NAME / random:ARCH)")

@@ -95,4 +95,9 @@ def mask_attributes(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Bat
     return out
 
 
-AUGMENTATIONS = {"drop_nodes": drop_nodes, "drop_edges": drop_edges, "mask_attributes": mask_attributes, "subgraph": sample_subgraph}
+AUGMENTATIONS = {
+    "drop_nodes": drop_nodes,
+    "drop_edges": drop_edges,
+    "mask_attributes": mask_attributes,
+    "subgraph": sample_subgraph,
+}

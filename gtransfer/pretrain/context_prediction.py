@@ -107,7 +107,9 @@ class ContextPrediction(PretrainStrategy):
         r1 = k - 1 if r1 is None else int(r1)
         r2 = r1 + 3 if r2 is None else int(r2)
         if not 0 <= r1 < k <= r2:
-            raise ValueError(f"ContextPrediction: need 0 <= r1 < k <= r2 so that anchor nodes exist, got k={k}, r1={r1}, r2={r2}")
+            raise ValueError(
+                f"ContextPrediction: need 0 <= r1 < k <= r2 so that anchor nodes exist, got k={k}, r1={r1}, r2={r2}"
+            )
         if negative_samples < 1:
             raise ValueError(f"ContextPrediction: negative_samples must be >= 1, got {negative_samples}")
         self.k, self.r1, self.r2, self.negative_samples = k, r1, r2, int(negative_samples)
@@ -120,7 +122,9 @@ class ContextPrediction(PretrainStrategy):
         r"""Logits :math:`h_v^\top c_v` of the positive pairs (G,) and :math:`h_v^\top c_{v'}` of the negative
         pairs (k G,), over the G graphs of the batch whose context has an anchor node."""
         if getattr(batch, "batch", None) is None or batch.num_graphs < 2:
-            raise ValueError("ContextPrediction needs at least 2 graphs per batch (negative contexts come from other graphs)")
+            raise ValueError(
+                "ContextPrediction needs at least 2 graphs per batch (negative contexts come from other graphs)"
+            )
         centres = sample_centres(batch)
         dist = hop_distances(batch.edge_index, batch.num_nodes, centres, max(self.k, self.r2))
         substructure = dist <= self.k

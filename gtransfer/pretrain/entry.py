@@ -64,7 +64,9 @@ def pretrain_encoder(
     from gtransfer.pretrain.runner import pretrain
 
     if (corpus is None) == (dataset is None):
-        raise ValueError("pretrain_encoder needs exactly one of corpus= (a molecule corpus) and dataset= (a dataset name)")
+        raise ValueError(
+            "pretrain_encoder needs exactly one of corpus= (a molecule corpus) and dataset= (a dataset name)"
+        )
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown pretraining strategy {strategy!r}; choose one of {sorted(STRATEGIES)}")
     if epochs < 1 or (limit is not None and limit < 1):
@@ -88,9 +90,17 @@ def pretrain_encoder(
         node_features = featurizer if graphs[0].x.dtype == torch.long else int(graphs[0].x.size(1))
         if strategy == "supervised":
             if not hasattr(graphs, "num_tasks"):
-                raise ValueError(f"the supervised strategy needs a labelled molecule dataset (e.g. ogbg-moltoxcast); {dataset} has no tasks")
+                raise ValueError(
+                    f"the supervised strategy needs a labelled molecule dataset (e.g. ogbg-moltoxcast); {dataset} has "
+                    "no tasks"
+                )
             options.setdefault("num_tasks", int(graphs.num_tasks))
-    config: dict[str, Any] = {"arch": arch, "num_layers": num_layers, "hidden_dim": hidden_dim, "node_features": node_features}
+    config: dict[str, Any] = {
+        "arch": arch,
+        "num_layers": num_layers,
+        "hidden_dim": hidden_dim,
+        "node_features": node_features,
+    }
     if dropout is not None:
         config["dropout"] = dropout
     torch.manual_seed(seed)

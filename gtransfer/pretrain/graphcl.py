@@ -29,12 +29,19 @@ if TYPE_CHECKING:
 class GraphCL(PretrainStrategy):
     name = "graphcl"
 
-    def __init__(self, encoder: GNNEncoder, augmentations: tuple[str, ...] = ("drop_nodes", "drop_edges", "mask_attributes", "subgraph"),
-                 rate: float = 0.2, temperature: float = 0.2) -> None:
+    def __init__(
+        self,
+        encoder: GNNEncoder,
+        augmentations: tuple[str, ...] = ("drop_nodes", "drop_edges", "mask_attributes", "subgraph"),
+        rate: float = 0.2,
+        temperature: float = 0.2,
+    ) -> None:
         super().__init__(encoder)
         unknown = set(augmentations) - set(AUGMENTATIONS)
         if unknown or not augmentations:
-            raise ValueError(f"GraphCL: augmentations must be a non-empty subset of {sorted(AUGMENTATIONS)}, got {augmentations}")
+            raise ValueError(
+                f"GraphCL: augmentations must be a non-empty subset of {sorted(AUGMENTATIONS)}, got {augmentations}"
+            )
         if temperature <= 0:
             raise ValueError(f"GraphCL: temperature must be > 0, got {temperature}")
         self.augmentations, self.rate, self.temperature = tuple(augmentations), rate, temperature

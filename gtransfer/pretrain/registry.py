@@ -14,7 +14,8 @@ from gtransfer.pretrain.infomax import DeepGraphInfomax
 from gtransfer.pretrain.supervised import SupervisedMultiTask
 
 STRATEGIES: dict[str, type[PretrainStrategy]] = {
-    cls.name: cls for cls in (AttributeMasking, ContextPrediction, EdgePrediction, DeepGraphInfomax, GraphCL, SupervisedMultiTask)
+    cls.name: cls
+    for cls in (AttributeMasking, ContextPrediction, EdgePrediction, DeepGraphInfomax, GraphCL, SupervisedMultiTask)
 }
 
 

@@ -108,11 +108,16 @@ def _source_data(spec: GraphSourceSpec, root: str | os.PathLike | None) -> tuple
     dataset_name = parse_target(spec.task)[0]
     if dataset_kind(dataset_name) == "molecule":
         if spec.task != dataset_name:
-            raise ValueError(f"source task {spec.task!r}: a molecule source trains on every task of its dataset; write {dataset_name!r}")
+            raise ValueError(
+                f"source task {spec.task!r}: a molecule source trains on every task of its dataset; write "
+                f"{dataset_name!r}"
+            )
         dataset = load_dataset(dataset_name, root=root, featurizer=spec.featurizer, progress=False)
         if getattr(dataset, "task_type", "binary classification") != "binary classification":
-            raise ValueError(f"source task {spec.task!r}: {dataset_name} is a {dataset.task_type} dataset; a source head "
-                             "needs classes (binary tasks or a multi-class TU dataset)")
+            raise ValueError(
+                f"source task {spec.task!r}: {dataset_name} is a {dataset.task_type} dataset; a source head "
+                "needs classes (binary tasks or a multi-class TU dataset)"
+            )
         splits = _subsample({k: v.numpy() for k, v in dataset.get_idx_split().items()}, spec.max_graphs, spec.seed)
         graphs = {k: [dataset[int(i)] for i in v] for k, v in splits.items()}
         head = {"kind": "multilabel", "labels": list(dataset.task_names), "task": spec.task,
@@ -205,12 +210,20 @@ def train_graph_source(spec: GraphSourceSpec, zoo_dir: str | os.PathLike, root: 
     return save_checkpoint(path, state, metadata)
 
 
-def build_graph_source_zoo(zoo_dir: str | os.PathLike, specs: tuple[GraphSourceSpec, ...] = SMALL_SOURCE_ZOO,
-                           root: str | os.PathLike | None = None, device: str = "cpu", progress: bool = True) -> list[Path]:
+def build_graph_source_zoo(
+    zoo_dir: str | os.PathLike,
+    specs: tuple[GraphSourceSpec, ...] = SMALL_SOURCE_ZOO,
+    root: str | os.PathLike | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> list[Path]:
     """Train (or keep) every member of ``specs`` under ``zoo_dir``; their checkpoint paths, in order."""
     from tqdm.auto import tqdm
 
     names = [spec.name for spec in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"source zoo member names must be unique, got {names}")
-    return [train_graph_source(spec, zoo_dir, root, device) for spec in tqdm(specs, desc="graph source zoo", disable=not progress)]
+    return [
+        train_graph_source(spec, zoo_dir, root, device)
+        for spec in tqdm(specs, desc="graph source zoo", disable=not progress)
+    ]

@@ -152,7 +152,9 @@ def score_encoder(
         extra["nce_leep_source"], source_probs = source_probs_for(spec, features, embeddings, source=source,
                                                                   num_clusters=source_clusters, seed=seed)
         if source_probs is None:  # no source head: NCE/LEEP are undefined, not silently replaced
-            named = DEFAULT_SOURCE_METRICS if wanted_metrics is None else [m for m in wanted_metrics if m in SOURCE_METRICS]
+            named = (
+                DEFAULT_SOURCE_METRICS if wanted_metrics is None else [m for m in wanted_metrics if m in SOURCE_METRICS]
+            )
             extra.update({name: float("nan") for name in named})
             wanted_metrics = None if wanted_metrics is None else [m for m in wanted_metrics if m not in SOURCE_METRICS]
     resolved = resolve_device(device)  # CUDA when available: the metric core runs there too

@@ -106,9 +106,9 @@ def load_graph_sample(
 
     try:
         if dataset_kind(name) == "molecule":
-            dataset = load_dataset(name, data_root, progress=progress)
+            dataset = load_dataset(name, root=data_root, progress=progress)
         else:
-            dataset = load_dataset(name, data_root)
+            dataset = load_dataset(name, root=data_root)
     except MissingDataError as exc:
         names = ", ".join([*sorted(CORPORA), *(f"{alias} (= {full})" for alias, full in CORPUS_ALIASES.items())])
         raise MissingDataError(f"{exc}\nPretraining corpora (when their files are in the data root): {names}") from None
@@ -187,9 +187,20 @@ def rank_source_datasets(
             score = 0.0 - gap
         else:
             score, error = graphon_score(sample.graphs, target_sample.graphs, resolution=resolution), 0.0
-        rows.append({"source": source, "score": score, "std_error": error, "graphs": len(sample.graphs), "nodes": sample.nodes,
-                     "available": sample.available, "skipped": sample.skipped, "self_loops": sample.self_loops,
-                     "load_seconds": start - loaded, "seconds": time.perf_counter() - start})
+        rows.append(
+            {
+                "source": source,
+                "score": score,
+                "std_error": error,
+                "graphs": len(sample.graphs),
+                "nodes": sample.nodes,
+                "available": sample.available,
+                "skipped": sample.skipped,
+                "self_loops": sample.self_loops,
+                "load_seconds": start - loaded,
+                "seconds": time.perf_counter() - start,
+            }
+        )
         bar.update(1)
     bar.close()
     table = pd.DataFrame(rows).sort_values("score", ascending=False, kind="stable").reset_index(drop=True)

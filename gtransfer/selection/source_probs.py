@@ -53,6 +53,7 @@ def source_probabilities(
     features: npt.ArrayLike,
     dataset: str,
     node_input: str | int,
+    *,
     source: str = "head",
     num_clusters: int = 32,
     seed: int = 0,
@@ -76,12 +77,14 @@ def source_probabilities(
         head.check_input(dataset, node_input)
         return SourceProbabilities(head.probabilities(np.asarray(features)), head.describe())
     if source == "kmeans-stand-in":
-        probs = cluster_source_probs(features, num_clusters, seed=seed)
-        return SourceProbabilities(probs, f"kmeans-stand-in: k-means of the target's own embeddings, Z={num_clusters} (not a source model)")
+        probs = cluster_source_probs(features, num_clusters=num_clusters, seed=seed)
+        return SourceProbabilities(
+            probs, f"kmeans-stand-in: k-means of the target's own embeddings, Z={num_clusters} (not a source model)"
+        )
     raise ValueError(f"unknown NCE/LEEP source {source!r}; choose one of {', '.join(SOURCES)}")
 
 
-def cluster_source_probs(features: npt.ArrayLike, num_clusters: int = 32, seed: int = 0) -> np.ndarray:
+def cluster_source_probs(features: npt.ArrayLike, *, num_clusters: int = 32, seed: int = 0) -> np.ndarray:
     """(n, Z) row-stochastic soft k-means assignments of ``features``: the ``kmeans-stand-in`` source.
 
     Raises:

@@ -82,7 +82,7 @@ def execute_trial(trial: Trial, imports: tuple[str, ...] = (), base_dir: str | P
             value = fn(dict(trial.params))
         if not isinstance(value, dict):
             raise TypeError(f"trial kind {trial.kind!r} returned {type(value).__name__}, not a dict")
-        result = canonicalize(value, "result", allow_nonfinite=True)
+        result = canonicalize(value, path="result", allow_nonfinite=True)
     except Exception as exc:  # noqa: BLE001 - a trial's failure is data, recorded in the store
         error = describe_error(exc)
     return TrialOutcome(

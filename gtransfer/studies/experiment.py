@@ -17,7 +17,12 @@ __all__ = ["run_study", "run_experiment"]
 
 
 def run_study(
-    spec: dict, out_dir: str | os.PathLike, workers: int = 1, engine: str = "local", progress: bool = True, store_name: str = "results.db"
+    spec: dict,
+    out_dir: str | os.PathLike,
+    workers: int = 1,
+    engine: str = "local",
+    progress: bool = True,
+    store_name: str = "results.db",
 ) -> Path:
     """Write ``out_dir/<name>.yaml``, sweep it into ``out_dir/<store_name>``, report into ``out_dir/report/``.
 
@@ -45,11 +50,15 @@ def run_study(
         summary = run_sweep(load_spec(spec_path), store, workers=workers, engine=engine, progress=progress)
         if summary.failed:
             errors = sorted({r.error for r in store.records(study=spec["name"], status="failed")})
-            raise RuntimeError(f"{summary.failed} trial(s) of {spec['name']} failed, e.g. {errors[:3]}; rerun to retry them")
+            raise RuntimeError(
+                f"{summary.failed} trial(s) of {spec['name']} failed, e.g. {errors[:3]}; rerun to retry them"
+            )
     return write_report(store_path, out / "report", study=spec["name"])[0]
 
 
-def run_experiment(specs: list[dict], args: argparse.Namespace, default_out: str, prepare: Callable[[], object] | None = None) -> list[Path]:
+def run_experiment(
+    specs: list[dict], args: argparse.Namespace, default_out: str, prepare: Callable[[], object] | None = None
+) -> list[Path]:
     """Run each spec with :func:`run_study` into one folder and store; print the report paths.
 
     A full preset (``args.preset == "full"``) first prints its trials and the device-hours its
@@ -65,7 +74,14 @@ def run_experiment(specs: list[dict], args: argparse.Namespace, default_out: str
         from gtransfer.studies.spec import parse_spec
 
         projection = project_finetuning(parse_spec(spec, base_dir=out, source=spec["name"]) for spec in specs)
-        print("\n".join([f"{getattr(args, 'preset', '')} preset, before it starts:", *projection_lines(projection, getattr(args, "device_rate", None))]))
+        print(
+            "\n".join(
+                [
+                    f"{getattr(args, 'preset', '')} preset, before it starts:",
+                    *projection_lines(projection, getattr(args, "device_rate", None)),
+                ]
+            )
+        )
         if getattr(args, "project_only", False):
             return []
     if prepare is not None:

@@ -25,7 +25,9 @@ __all__ = ["PACK_KIND", "plan_units", "unit_members", "repack", "member_outcomes
 PACK_KIND = "pack"
 
 
-def plan_units(trials: Sequence[Trial], max_members: int | None, imports: tuple[str, ...] = (), alone: Collection[str] = ()) -> list[Trial]:
+def plan_units(
+    trials: Sequence[Trial], max_members: int | None, imports: tuple[str, ...] = (), alone: Collection[str] = ()
+) -> list[Trial]:
     """The units to run: packs of trials that share a pack group, other trials as they are.
 
     Args:
@@ -127,5 +129,9 @@ def run_pack_trial(params: dict) -> dict:
         raise ValueError(f"trial kind {kind!r} has no pack runner")
     outcomes = runner.run([m["params"] for m in params["members"]])
     if len(outcomes) != len(params["members"]):
-        raise RuntimeError(f"the {kind} pack runner returned {len(outcomes)} outcomes for {len(params['members'])} trials")
-    return {"members": [{"error": describe_error(o)} if isinstance(o, BaseException) else {"result": o} for o in outcomes]}
+        raise RuntimeError(
+            f"the {kind} pack runner returned {len(outcomes)} outcomes for {len(params['members'])} trials"
+        )
+    return {
+        "members": [{"error": describe_error(o)} if isinstance(o, BaseException) else {"result": o} for o in outcomes]
+    }

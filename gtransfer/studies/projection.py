@@ -32,7 +32,10 @@ TRAIN_SHARE = 0.8
 #: rates to project with until one is measured on the device at hand, BBBP training epochs per second
 #: (all trials of the device together): what the issues record for one H200 before packing
 #: (16 processes), and the packing target (50x that)
-REFERENCE_RATES = {"H200, 16 processes, before packing (measured)": 0.74, "H200, packed, the issue's target (50x)": 37.0}
+REFERENCE_RATES = {
+    "H200, 16 processes, before packing (measured)": 0.74,
+    "H200, packed, the issue's target (50x)": 37.0,
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ class FinetuneProjection:
     bbbp_epochs: float
 
     def hours(self, bbbp_epochs_per_second: float) -> float:
-        """Device hours at a rate of ``bbbp_epochs_per_second`` (BBBP training epochs per second, all trials together)."""
+        """Device hours at a rate of ``bbbp_epochs_per_second`` (BBBP training epochs per second, all trials
+        together)."""
         if bbbp_epochs_per_second <= 0:
             raise ValueError(f"a rate must be positive, got {bbbp_epochs_per_second}")
         return self.bbbp_epochs / bbbp_epochs_per_second / 3600.0
@@ -95,9 +99,11 @@ def project_finetuning(specs: Iterable[StudySpec]) -> FinetuneProjection:
 def projection_lines(projection: FinetuneProjection, measured_rate: float | None = None) -> list[str]:
     """The lines a full preset prints before it starts."""
     counts = ", ".join(f"{count:,} {kind}" for kind, count in sorted(projection.trials.items()))
-    lines = [f"trials: {counts}",
-             f"fine-tuning: {projection.finetune_trials:,} trials, {projection.bbbp_epochs:,.0f} BBBP training epochs of work "
-             "(every trial running all its epochs: an upper bound)"]
+    lines = [
+        f"trials: {counts}",
+        f"fine-tuning: {projection.finetune_trials:,} trials, {projection.bbbp_epochs:,.0f} BBBP training epochs of "
+        "work (every trial running all its epochs: an upper bound)",
+    ]
     rates = dict(REFERENCE_RATES)
     if measured_rate is not None:
         rates = {"measured here (--device-rate)": measured_rate, **rates}

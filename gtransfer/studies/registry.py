@@ -1,7 +1,8 @@
 """Trial kinds: plain functions ``fn(params: dict) -> dict`` registered under a name.
 
 A sweep spec names its kind (``kind: probe``) and, for kinds defined outside gtransfer, the modules
-that register them (``import: mylab.trials``; trusted code, imported as given). Worker processes import the same modules before
+that register them (``import: mylab.trials``; trusted code, imported as given). Worker processes import the same modules
+before
 running a trial, so a kind must be registered at import time of a module, never interactively.
 
 Example::
@@ -28,8 +29,10 @@ TrialFunction = Callable[[dict], dict]
 TrialCheck = Callable[[dict], None]
 
 #: modules holding gtransfer's own trial kinds, imported whenever a kind is looked up
-BUILTIN_MODULES = ("gtransfer.studies.kinds.arrays", "gtransfer.studies.kinds.graph", "gtransfer.studies.kinds.graph_finetune",
-                   "gtransfer.studies.kinds.vision", "gtransfer.studies.packing")
+BUILTIN_MODULES = (
+    "gtransfer.studies.kinds.arrays", "gtransfer.studies.kinds.graph", "gtransfer.studies.kinds.graph_finetune",
+    "gtransfer.studies.kinds.vision", "gtransfer.studies.packing",
+)
 
 #: module names that older specs list under ``import:`` and that are built in now (nothing to import)
 LEGACY_MODULES = frozenset({"vision.trials"})

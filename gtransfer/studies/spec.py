@@ -53,7 +53,9 @@ MAX_NODES = 1_000_000
 #: trials one spec may expand to (a store holds them all; ``--max-trials`` limits a run, not a spec)
 MAX_TRIALS = 1_000_000
 
-_TOP_KEYS = {"name", "import", "kind", "encoders", "targets", "seeds", "params", "grid", "stages", "report", "description"}
+_TOP_KEYS = {
+    "name", "import", "kind", "encoders", "targets", "seeds", "params", "grid", "stages", "report", "description",
+}
 _STAGE_KEYS = {"kind", "encoders", "targets", "seeds", "params", "grid"}
 _RESERVED = ("encoder", "target", "seed")
 
@@ -119,8 +121,10 @@ def _check_yaml_bounds(text: str, source: str) -> None:
         if isinstance(event, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
-                raise ValueError(f"spec {source} uses more than {MAX_ALIASES:,} YAML aliases (*name); a spec needs few: "
-                                 "write the values out")
+                raise ValueError(
+                    f"spec {source} uses more than {MAX_ALIASES:,} YAML aliases (*name); a spec needs few: "
+                    "write the values out"
+                )
             stack[-1][0] += anchored.get(event.anchor, 1)
         elif isinstance(event, yaml.ScalarEvent):
             stack[-1][0] += 1
@@ -213,7 +217,11 @@ def _validate_stage(stage: dict, where: str) -> dict:
     seeds = stage.get("seeds", [0])
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         seeds = [seeds]
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
         raise ValueError(f"{where}: 'seeds' must be a non-empty list of integers")
     out["seeds"] = seeds
     params = stage.get("params", {}) or {}
@@ -229,8 +237,8 @@ def _validate_stage(stage: dict, where: str) -> dict:
     both = set(params) & set(grid)
     if both:
         raise ValueError(f"{where}: {sorted(both)} are both fixed params and grid entries")
-    out["params"] = canonicalize(params, f"{where}: params")
-    out["grid"] = {k: canonicalize(v, f"{where}: grid.{k}") for k, v in grid.items()}
+    out["params"] = canonicalize(params, path=f"{where}: params")
+    out["grid"] = {k: canonicalize(v, path=f"{where}: grid.{k}") for k, v in grid.items()}
     return out
 
 
@@ -269,5 +277,7 @@ def expand_trials(spec: StudySpec) -> list[Trial]:
             seen.add(key)
             trials.append(Trial(stage["kind"], canonicalize(params), key))
     if duplicates:
-        warnings.warn(f"spec {spec.name!r}: {duplicates} duplicate trial(s) expanded more than once, kept once", stacklevel=2)
+        warnings.warn(
+            f"spec {spec.name!r}: {duplicates} duplicate trial(s) expanded more than once, kept once", stacklevel=2
+        )
     return trials

@@ -152,8 +152,10 @@ class TrialStore:
                         raise
                     self._close_after_failed_open()
                     if create:  # a sweep: it must write
-                        raise ValueError(f"trial store {self.path} is read-only ({exc}); a sweep writes its store: make it "
-                                         "writable or copy it to a writable folder (reports read it as it is)") from None
+                        raise ValueError(
+                            f"trial store {self.path} is read-only ({exc}); a sweep writes its store: make it "
+                            "writable or copy it to a writable folder (reports read it as it is)"
+                        ) from None
                     self._open_read_only()
         except (DamagedStoreError, ValueError):
             self._close_after_failed_open()
@@ -206,8 +208,10 @@ class TrialStore:
             raise ValueError(f"{self.path} is not a gtransfer trial store (tables: {sorted(tables)})")
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
-            raise ValueError(f"{self.path} has store schema {row[0] if row else None}, this gtransfer reads {SCHEMA_VERSION} "
-                             "read-only; open it once where it is writable to migrate it")
+            raise ValueError(
+                f"{self.path} has store schema {row[0] if row else None}, this gtransfer reads {SCHEMA_VERSION} "
+                "read-only; open it once where it is writable to migrate it"
+            )
 
     def _check_pages(self) -> None:
         """A cheap whole-file check (``PRAGMA quick_check``): damaged pages fail here, not mid-report."""
@@ -217,8 +221,8 @@ class TrialStore:
 
     def _damaged(self, detail: object) -> DamagedStoreError:
         return DamagedStoreError(
-            f"damaged store {self.path}: {str(detail).splitlines()[0]}; restore it from a copy, or move it away and rerun "
-            "the sweep into a new store (finished trials can be salvaged with the sqlite3 shell's .recover)"
+            f"damaged store {self.path}: {str(detail).splitlines()[0]}; restore it from a copy, or move it away and "
+            "rerun the sweep into a new store (finished trials can be salvaged with the sqlite3 shell's .recover)"
         )
 
     def _read(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
@@ -266,7 +270,8 @@ class TrialStore:
             pass
 
     def close(self, checkpoint: bool = True) -> None:
-        """Checkpoint the WAL (unless ``checkpoint`` is False) and close the connection (the data is already committed)."""
+        """Checkpoint the WAL (unless ``checkpoint`` is False) and close the connection (the data is already
+        committed)."""
         try:
             if checkpoint:
                 self.checkpoint()
@@ -321,7 +326,7 @@ class TrialStore:
             raise ValueError(f"trial kind {kind!r} returned {type(result).__name__}; it must return a dict")
         status = "ok" if result is not None else "failed"
         result_text = (
-            json.dumps(canonicalize(result, "result", allow_nonfinite=True), sort_keys=True)
+            json.dumps(canonicalize(result, path="result", allow_nonfinite=True), sort_keys=True)
             if result is not None
             else None
         )
@@ -380,7 +385,9 @@ class TrialStore:
     def renew(self, owner: str, lease_s: float) -> int:
         """Extend every claim of ``owner`` to ``lease_s`` seconds from now; returns how many."""
         with self._transaction():
-            return self._conn.execute("UPDATE claims SET expires_at = ? WHERE owner = ?", (time.time() + lease_s, owner)).rowcount
+            return self._conn.execute(
+                "UPDATE claims SET expires_at = ? WHERE owner = ?", (time.time() + lease_s, owner)
+            ).rowcount
 
     def release(self, owner: str, keys: Iterable[str] | None = None) -> None:
         """Drop ``owner``'s claims (all of them, or those on ``keys``)."""
@@ -415,7 +422,9 @@ class TrialStore:
         rows = self._read(f"SELECT {_COLUMNS} FROM trials t WHERE t.key = ?", (key,))
         return None if not rows else _to_record(rows[0])
 
-    def records(self, kind: str | None = None, study: str | None = None, status: str | None = "ok") -> list[TrialRecord]:
+    def records(
+        self, kind: str | None = None, study: str | None = None, status: str | None = "ok"
+    ) -> list[TrialRecord]:
         """Stored trials, optionally only one kind, one study's, one status (None: any), in key order.
 
         Raises:
@@ -492,7 +501,9 @@ def migrate_image_targets(conn: sqlite3.Connection) -> int:
             conn.execute("DELETE FROM trials WHERE key = ?", (key,))
         else:
             conn.execute("DELETE FROM trials WHERE key = ?", (new_key,))
-            conn.execute("UPDATE trials SET key = ?, params = ? WHERE key = ?", (new_key, canonical_json(new_params), key))
+            conn.execute(
+                "UPDATE trials SET key = ?, params = ? WHERE key = ?", (new_key, canonical_json(new_params), key)
+            )
         conn.execute("UPDATE OR IGNORE study_trials SET key = ? WHERE key = ?", (new_key, key))
         conn.execute("DELETE FROM study_trials WHERE key = ?", (key,))
         renamed += 1
@@ -534,7 +545,9 @@ class _Transaction:
     def __enter__(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self._conn.execute("COMMIT")
         else:

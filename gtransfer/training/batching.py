@@ -48,5 +48,7 @@ def resolve_device(device: torch.device | str | None) -> torch.device:
         raise ValueError(f"unknown device {device!r} ({exc}); use 'cpu', 'cuda', 'cuda:N' or 'auto'") from None
     if resolved.type == "cuda" and not torch.cuda.is_available():
         build = "a CPU-only build" if torch.version.cuda is None else "a CUDA build but sees no GPU"
-        raise DeviceUnavailableError(f"device {str(device)!r} was asked for, but this torch {torch.__version__} is {build}")
+        raise DeviceUnavailableError(
+            f"device {str(device)!r} was asked for, but this torch {torch.__version__} is {build}"
+        )
     return resolved

@@ -64,7 +64,9 @@ class TaskSpec:
         if self.kind == "multiclass" and self.num_outputs < 2:
             raise ValueError("TaskSpec: multiclass needs num_outputs >= 2 classes")
         if self.metric_name is not None and self.metric_name not in METRIC_FUNCTIONS:
-            raise ValueError(f"TaskSpec: metric_name must be one of {sorted(METRIC_FUNCTIONS)}, got {self.metric_name!r}")
+            raise ValueError(
+                f"TaskSpec: metric_name must be one of {sorted(METRIC_FUNCTIONS)}, got {self.metric_name!r}"
+            )
 
     @property
     def metric(self) -> str:
@@ -118,7 +120,9 @@ def _embedding_dim(encoder: nn.Module) -> int:
 
 
 @torch.no_grad()
-def _collect(model: Callable, loader: Iterable[object], batch_to: Callable, device: torch.device, amp: bool) -> tuple[Tensor, Tensor]:
+def _collect(
+    model: Callable, loader: Iterable[object], batch_to: Callable, device: torch.device, amp: bool
+) -> tuple[Tensor, Tensor]:
     outs, ys = [], []
     for batch in loader:
         inputs, y = batch_to(batch, device)
@@ -148,6 +152,7 @@ def finetune(
     valid_loader: Iterable[object],
     test_loader: Iterable[object],
     task: TaskSpec,
+    *,
     mode: str = "full",
     epochs: int = 100,
     lr: float = 1e-3,
@@ -205,7 +210,10 @@ def finetune(
         encoder.eval()  # frozen: dropout off, BatchNorm running statistics neither used-from-batch nor updated
         for p in encoder.parameters():
             p.requires_grad_(False)
-        feats = [_collect(encoder.embed, loader, batch_to, device, amp) for loader in (train_loader, valid_loader, test_loader)]
+        feats = [
+            _collect(encoder.embed, loader, batch_to, device, amp)
+            for loader in (train_loader, valid_loader, test_loader)
+        ]
         model = head
         batch_size = getattr(train_loader, "batch_size", None) or 256
         train_x, train_y = feats[0]

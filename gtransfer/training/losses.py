@@ -3,7 +3,8 @@ r"""Training losses of the three task kinds, for one model or K stacked ones at 
 For member k with outputs :math:`o_k` (B, T) and labels y (B, T), over the set V of labelled entries
 (NaN marks a missing label; multi-class labels are never missing):
 
-* ``multilabel``: :math:`\frac{1}{|V|}\sum_{(i,t)\in V} \mathrm{BCE}(\sigma(o_{k,it}), y_{it})` (binary cross-entropy on logits);
+* ``multilabel``: :math:`\frac{1}{|V|}\sum_{(i,t)\in V} \mathrm{BCE}(\sigma(o_{k,it}), y_{it})` (binary cross-entropy on
+logits);
 * ``multiclass``: :math:`\frac{1}{B}\sum_i -\log \mathrm{softmax}(o_{k,i})_{y_i}`;
 * ``regression``: :math:`\frac{1}{|V|}\sum_{(i,t)\in V} (o_{k,it} - y_{it})^2` (MSE; lower is better, never negated).
 """
@@ -17,7 +18,7 @@ from torch import Tensor
 __all__ = ["member_losses"]
 
 
-def member_losses(kind: str, outputs: Tensor, targets: Tensor, check_labels: bool = True) -> Tensor | None:
+def member_losses(kind: str, outputs: Tensor, targets: Tensor, *, check_labels: bool = True) -> Tensor | None:
     """(K,) loss of each of K stacked models on one batch; ``None`` when no entry has a label.
 
     Args:

@@ -24,7 +24,7 @@ from gtransfer.training.task_metrics import rocauc_multilabel
 __all__ = ["fit_logistic_probe", "fit_ridge_probe", "probe_rocauc"]
 
 
-def fit_logistic_probe(x_train: np.ndarray, y_train: np.ndarray, C: float = 1.0, max_iter: int = 500,
+def fit_logistic_probe(x_train: np.ndarray, y_train: np.ndarray, *, C: float = 1.0, max_iter: int = 500,
                        standardize: bool = True) -> Pipeline:
     """A fitted ``StandardScaler -> LogisticRegression(C)`` pipeline (``predict``, ``predict_proba``,
     ``decision_function``, ``classes_``).
@@ -44,7 +44,7 @@ def fit_logistic_probe(x_train: np.ndarray, y_train: np.ndarray, C: float = 1.0,
     return model
 
 
-def fit_ridge_probe(x_train: np.ndarray, y_train: np.ndarray, C: float = 1.0) -> Pipeline:
+def fit_ridge_probe(x_train: np.ndarray, y_train: np.ndarray, *, C: float = 1.0) -> Pipeline:
     """A fitted ``StandardScaler -> Ridge`` pipeline: w = argmin ||y - Xw - b||^2 + (1 / C) ||w||^2.
 
     ``C`` is the inverse L2 strength, as for :func:`fit_logistic_probe`, so one ``l2`` grid serves
@@ -56,7 +56,7 @@ def fit_ridge_probe(x_train: np.ndarray, y_train: np.ndarray, C: float = 1.0) ->
 
 
 def probe_rocauc(features: np.ndarray, labels: np.ndarray, train: np.ndarray, test: np.ndarray,
-                 C: float = 0.1, max_iter: int = 500) -> float:
+                 *, C: float = 0.1, max_iter: int = 500) -> float:
     """Test ROC-AUC of per-task logistic-regression probes.
 
     Args:

@@ -92,7 +92,9 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(np.abs(y_true[valid] - np.asarray(y_pred, dtype=np.float64)[valid])))
 
 
-def classification_metrics(labels: np.ndarray, predictions: np.ndarray, scores: np.ndarray, train_labels: np.ndarray) -> dict:
+def classification_metrics(
+    labels: np.ndarray, predictions: np.ndarray, scores: np.ndarray, train_labels: np.ndarray
+) -> dict:
     """Accuracy, balanced accuracy, ROC-AUC (binary; macro one-vs-rest otherwise) and the majority baseline.
 
     ``scores``: (n,) positive-class scores for two classes, (n, C) class probabilities otherwise.
@@ -112,7 +114,9 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray, scores: 
         if scores.ndim == 1:
             out["test_roc_auc"] = float(roc_auc_score(labels, scores))
         else:
-            out["test_roc_auc"] = float(roc_auc_score(labels, scores, multi_class="ovr", labels=np.arange(scores.shape[1])))
+            out["test_roc_auc"] = float(
+                roc_auc_score(labels, scores, multi_class="ovr", labels=np.arange(scores.shape[1]))
+            )
     except ValueError:  # a test split with a single class
         out["test_roc_auc"] = float("nan")
     return out
@@ -121,11 +125,23 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray, scores: 
 METRIC_OF_KIND = {"multilabel": ("rocauc", rocauc_multilabel), "multiclass": ("accuracy", accuracy),
                   "regression": ("rmse", rmse)}
 #: every evaluation measure by name: ``fn(y_true, outputs) -> float``
-METRIC_FUNCTIONS = {"rocauc": rocauc_multilabel, "average_precision": average_precision_multilabel, "accuracy": accuracy,
-                    "rmse": rmse, "mae": mae}
+METRIC_FUNCTIONS = {
+    "rocauc": rocauc_multilabel,
+    "average_precision": average_precision_multilabel,
+    "accuracy": accuracy,
+    "rmse": rmse,
+    "mae": mae,
+}
 HIGHER_IS_BETTER = {"rocauc": True, "average_precision": True, "accuracy": True, "rmse": False, "mae": False}
 #: OGB's ``eval_metric`` names -> ours
-_OGB_NAMES = {"rocauc": "rocauc", "ap": "average_precision", "rmse": "rmse", "mae": "mae", "acc": "accuracy", "accuracy": "accuracy"}
+_OGB_NAMES = {
+    "rocauc": "rocauc",
+    "ap": "average_precision",
+    "rmse": "rmse",
+    "mae": "mae",
+    "acc": "accuracy",
+    "accuracy": "accuracy",
+}
 
 
 def metric_of_target(target: object) -> str:

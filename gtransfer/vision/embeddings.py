@@ -29,7 +29,9 @@ def encoder_path(encoder: str, zoo: str | os.PathLike) -> Path:
     """``<zoo>/<encoder>.pt``; FileNotFoundError naming the zoo when it is missing."""
     path = Path(zoo) / f"{encoder}.pt"
     if not path.is_file():
-        raise FileNotFoundError(f"encoder {encoder!r} not found in zoo {zoo} (build it with experiments/build_vision_zoo.py)")
+        raise FileNotFoundError(
+            f"encoder {encoder!r} not found in zoo {zoo} (build it with experiments/build_vision_zoo.py)"
+        )
     return path
 
 
@@ -56,7 +58,9 @@ def target_embeddings(encoder: str, target: str, zoo: str | os.PathLike, cache: 
         arrays = {}
         for name in _PARTS:
             dataset = getattr(task, name)
-            features = embed_loader(model, make_loader(dataset, tuple(metadata["input_shape"]), 256), image_batch_to, "cpu")
+            features = embed_loader(
+                model, make_loader(dataset, tuple(metadata["input_shape"]), 256), batch_to=image_batch_to, device="cpu"
+            )
             probs = head.probabilities(features)
             arrays[f"{name}_features"] = features.astype(np.float32)
             arrays[f"{name}_labels"] = dataset.labels.astype(np.int64)

@@ -66,5 +66,12 @@ def load_target(name: str, root: str | os.PathLike | None = None) -> ImageTask:
     """Build the target task a name describes (60/20/20 stratified train/valid/test)."""
     ref = parse_target(name)
     dataset = load_image_dataset(ref.dataset, ref.split, root)
-    return make_class_task(dataset, num_classes=ref.num_classes, classes=list(ref.classes) if ref.classes else None,
-                           imbalance_ratio=ref.imbalance_ratio, seed=ref.seed, max_per_class=ref.max_per_class, name=name)
+    return make_class_task(
+        dataset,
+        num_classes=ref.num_classes,
+        classes=list(ref.classes) if ref.classes else None,
+        imbalance_ratio=ref.imbalance_ratio,
+        seed=ref.seed,
+        max_per_class=ref.max_per_class,
+        name=name,
+    )

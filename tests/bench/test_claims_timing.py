@@ -16,7 +16,9 @@ def test_claims_timing_rows_and_ratios(tmp_path, capsys):
     assert [(row["n"], row["d"]) for row in rows] == [(48, 16), (96, 32)]
     for row in rows:
         assert row["logme_over_h_alpha"] == pytest.approx(row["logme_seconds"] / row["h_alpha_seconds"])
-        assert row["published_logme_over_h_alpha"] == pytest.approx(row["published_logme_seconds"] / row["h_alpha_seconds"])
+        assert row["published_logme_over_h_alpha"] == pytest.approx(
+            row["published_logme_seconds"] / row["h_alpha_seconds"]
+        )
     printed = capsys.readouterr().out
     assert "LogME (published algorithm)" in printed and "published s" in printed
 

@@ -8,7 +8,9 @@ from gtransfer.bench.training import print_training_report, run_training_benchma
 
 
 def test_training_benchmark_prints_both_engines_and_the_ratio(shared_data, capsys):
-    result = run_training_benchmark(packs=(1, 2), epochs=1, device="cpu", max_graphs=30, root=str(shared_data), progress=False)
+    result = run_training_benchmark(
+        packs=(1, 2), epochs=1, device="cpu", max_graphs=30, root=str(shared_data), progress=False
+    )
     engines = [(row["engine"], row["K"]) for row in result["rows"]]
     assert engines == [("sequential", 1), ("packed", 1), ("packed", 2)]
     for row in result["rows"]:
@@ -27,13 +29,24 @@ def test_training_benchmark_prints_both_engines_and_the_ratio(shared_data, capsy
     # the rate the report hands to a preset's projection is the fastest row's, in BBBP epochs
     fastest = max(row["bbbp_epochs_per_s"] for row in result["rows"])
     rate = float(projection.rsplit("--device-rate ", 1)[1])
-    assert projection.startswith("project a preset at the fastest rate: python experiments/source_selection.py --preset full")
+    assert projection.startswith(
+        "project a preset at the fastest rate: python experiments/source_selection.py --preset full"
+    )
     assert rate == pytest.approx(fastest, rel=5e-3)
 
 
 def test_training_benchmark_takes_another_architecture_and_refuses_seeded_strings(shared_data):
-    result = run_training_benchmark(packs=(2,), epochs=1, device="cpu", max_graphs=30, root=str(shared_data), progress=False,
-                                    encoder="random:gcn:layers=2,dim=16")
+    result = run_training_benchmark(
+        packs=(2,),
+        epochs=1,
+        device="cpu",
+        max_graphs=30,
+        root=str(shared_data),
+        progress=False,
+        encoder="random:gcn:layers=2,dim=16",
+    )
     assert result["encoder"] == "random:gcn:layers=2,dim=16" and [r["K"] for r in result["rows"]] == [1, 2]
     with pytest.raises(ValueError, match="without seed="):
-        run_training_benchmark(packs=(2,), epochs=1, device="cpu", max_graphs=30, root=str(shared_data), encoder="random:gin:seed=3")
+        run_training_benchmark(
+            packs=(2,), epochs=1, device="cpu", max_graphs=30, root=str(shared_data), encoder="random:gin:seed=3"
+        )

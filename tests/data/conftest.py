@@ -51,7 +51,9 @@ def data_root(shared_data) -> Path:
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))
     changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
-    assert not (added or removed or changed), f"the data root was written: added {added[:5]}, removed {removed[:5]}, changed {changed[:5]}"
+    assert not (added or removed or changed), (
+        f"the data root was written: added {added[:5]}, removed {removed[:5]}, changed {changed[:5]}"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,8 @@ def test_a_class_subset_whose_smallest_class_would_hold_one_sample_is_refused():
     labels = np.repeat(np.arange(4), 50)
     with pytest.raises(ValueError, match=r"has 1 sample\(s\) in its smallest class; every class needs at least 2.*"
                                          r"raise max \(max_per_class\) to at least 8 or lower the ratio"):
-        class_subset(labels, num_classes=3, imbalance_ratio=4.0, max_per_class=3)  # sizes 3, round(1.5) = 2, round(0.75) = 1
+        class_subset(
+            labels, num_classes=3, imbalance_ratio=4.0, max_per_class=3
+        )  # sizes 3, round(1.5) = 2, round(0.75) = 1
     indices, subset = class_subset(labels, num_classes=3, imbalance_ratio=4.0, max_per_class=8)
     assert np.bincount(subset).min() == 2 and indices.size == subset.size == 8 + 4 + 2

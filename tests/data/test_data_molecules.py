@@ -140,7 +140,10 @@ def test_hu2020_featuriser_is_selectable_and_consistent_with_ogb(data_root, data
     ogb = _load("ogbg-molbbbp", data_root, data_cache)
     hu = _load("ogbg-molbbbp", data_root, data_cache, featurizer="hu2020")
     assert hu.featurizer == "hu2020" and ogb.featurizer == "ogb"
-    assert hu._data.x.shape == (ogb._data.x.shape[0], 2) and hu._data.edge_attr.shape == (ogb._data.edge_attr.shape[0], 2)
+    assert hu._data.x.shape == (ogb._data.x.shape[0], 2) and hu._data.edge_attr.shape == (
+        ogb._data.edge_attr.shape[0],
+        2,
+    )
     # both store atomic number - 1 first, and the same molecules, labels and split
     assert torch.equal(hu._data.x[:, 0], ogb._data.x[:, 0])
     assert hu.smiles == ogb.smiles and torch.equal(hu._data.y, ogb._data.y)
@@ -169,7 +172,11 @@ def _export_official_folder(dataset, count: int, root: Path) -> Path:
     _write_csv_gz(folder / "raw" / "num-node-list.csv.gz", [g.num_nodes for g in graphs])
     _write_csv_gz(folder / "raw" / "num-edge-list.csv.gz", [e.shape[0] for e in edges])
     _write_csv_gz(folder / "raw" / "graph-label.csv.gz", np.concatenate([g.y.numpy() for g in graphs]).astype(int))
-    for part, indices in {"train": range(0, count - 10), "valid": range(count - 10, count - 5), "test": range(count - 5, count)}.items():
+    for part, indices in {
+        "train": range(0, count - 10),
+        "valid": range(count - 10, count - 5),
+        "test": range(count - 5, count),
+    }.items():
         _write_csv_gz(folder / "split" / "scaffold" / f"{part}.csv.gz", list(indices))
     (folder / "mapping").mkdir()
     pd.DataFrame({"p_np": [int(g.y.item()) for g in graphs], "smiles": dataset.smiles[:count]}).to_csv(
@@ -194,7 +201,9 @@ def test_official_ogb_folder_is_read_with_the_official_loader(data_root, data_ca
         edges_b = sorted(zip(b.edge_index.T.tolist(), b.edge_attr.tolist()))
         assert edges_a == edges_b
     assert official.get_idx_split()["test"].tolist() == [35, 36, 37, 38, 39]
-    again = load_dataset("ogbg-molbbbp", root=root, cache=tmp_path / "cache", verify_size=False)  # cached, torch>=2.6 load fix
+    again = load_dataset(
+        "ogbg-molbbbp", root=root, cache=tmp_path / "cache", verify_size=False
+    )  # cached, torch>=2.6 load fix
     assert torch.equal(again._data.x, official._data.x)
 
 
@@ -223,17 +232,26 @@ def test_official_split_dict_is_never_unpickled(official_folder, tmp_path):
     with pytest.raises(ValueError, match=r"split_dict.pt cannot be read as plain tensors .*never unpickles"):
         dataset.get_idx_split()
     assert not marker.exists()
-    torch.save({"train": torch.arange(30), "valid": torch.arange(30, 35), "test": torch.arange(35, 40)}, split / "split_dict.pt")
+    torch.save(
+        {"train": torch.arange(30), "valid": torch.arange(30, 35), "test": torch.arange(35, 40)},
+        split / "split_dict.pt",
+    )
     assert dataset.get_idx_split()["test"].tolist() == [35, 36, 37, 38, 39]  # plain tensors are read
 
 
-@pytest.mark.parametrize("missing", ["RELEASE_v1.txt", "raw/edge.csv.gz", "mapping/mol.csv.gz", "split/scaffold/valid.csv.gz"])
-def test_incomplete_official_folder_is_an_error_before_ogb_downloads_or_asks(official_folder, tmp_path, monkeypatch, missing):
+@pytest.mark.parametrize(
+    "missing", ["RELEASE_v1.txt", "raw/edge.csv.gz", "mapping/mol.csv.gz", "split/scaffold/valid.csv.gz"]
+)
+def test_incomplete_official_folder_is_an_error_before_ogb_downloads_or_asks(
+    official_folder, tmp_path, monkeypatch, missing
+):
     asked = []
     monkeypatch.setattr("builtins.input", lambda *args: asked.append(args) or "n")
     monkeypatch.setattr("sys.stdin", None)
     (official_folder / missing).unlink()
-    with pytest.raises(MissingDataError, match=r"official OGB folder .* is incomplete; missing \[.*" + missing.split("/")[-1]):
+    with pytest.raises(
+        MissingDataError, match=r"official OGB folder .* is incomplete; missing \[.*" + missing.split("/")[-1]
+    ):
         load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", verify_size=False)
     assert asked == []
 
@@ -248,7 +266,9 @@ def test_truncated_csv_is_refused_with_the_published_row_count(data_root, tmp_pa
     path = tmp_path / "root" / "moleculenet" / "bbbp" / "raw" / "BBBP.csv"
     path.parent.mkdir(parents=True)
     path.write_text("".join(lines[:1000]))  # header + 999 rows, cut at a line boundary
-    with pytest.raises(WrongSizeError, match=r"BBBP.csv: ogbg-molbbbp has 2,039 or 2,050 data rows as published, this file has 999"):
+    with pytest.raises(
+        WrongSizeError, match=r"BBBP.csv: ogbg-molbbbp has 2,039 or 2,050 data rows as published, this file has 999"
+    ):
         load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False)
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").rglob("meta.json"))
     # (the shipped files pass the check: test_raw_csv_published_statistics reads each with it on)
@@ -285,17 +305,23 @@ def test_unparsable_smiles_are_skipped_and_counted(small_bbbp, tmp_path):
     small_bbbp.loc[9, "smiles"] = "c1cccc1N(=O)(=O)(=O)=O"
     _write_bbbp(tmp_path / "root", small_bbbp)
     with pytest.warns(SkippedMoleculesWarning, match=r"skipped 2 of 30 .*row 5.*row 10.*28 kept"):
-        dataset = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
+        dataset = load_dataset(
+            "ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False
+        )
     assert len(dataset) == 28 and dataset.num_skipped == 2
     assert dataset.smiles == [s for i, s in enumerate(small_bbbp["smiles"]) if i not in (4, 9)]
     with pytest.warns(SkippedMoleculesWarning, match="skipped 2 of 30"):  # still reported from the cache
-        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
+        load_dataset(
+            "ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False
+        )
 
 
 def test_missing_label_column_is_an_error(small_bbbp, tmp_path):
     _write_bbbp(tmp_path / "root", small_bbbp.drop(columns=["p_np"]))
     with pytest.raises(ValueError, match=r"label column\(s\) \['p_np'\] missing"):
-        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
+        load_dataset(
+            "ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False
+        )
 
 
 def test_non_numeric_label_is_an_error(small_bbbp, tmp_path):
@@ -303,7 +329,9 @@ def test_non_numeric_label_is_an_error(small_bbbp, tmp_path):
     small_bbbp.loc[7, "p_np"] = "yes"
     _write_bbbp(tmp_path / "root", small_bbbp)
     with pytest.raises(ValueError, match=r"column 'p_np' has 1 non-numeric label\(s\), first at data row 8: 'yes'"):
-        load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False)
+        load_dataset(
+            "ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", progress=False, verify_size=False
+        )
 
 
 def test_missing_csv_names_the_path_and_the_source(tmp_path):
@@ -355,8 +383,12 @@ def test_unknown_names_and_options_are_errors(tmp_path):
 
 def test_parallel_featurisation_gives_the_same_dataset(small_bbbp, tmp_path):
     _write_bbbp(tmp_path / "root", pd.concat([small_bbbp] * 4, ignore_index=True))
-    serial = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "c1", progress=False, verify_size=False)
-    parallel = load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "c2", progress=False, num_workers=2, verify_size=False)
+    serial = load_dataset(
+        "ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "c1", progress=False, verify_size=False
+    )
+    parallel = load_dataset(
+        "ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "c2", progress=False, num_workers=2, verify_size=False
+    )
     for key in ("x", "edge_index", "edge_attr", "y"):
         assert torch.equal(getattr(serial._data, key), getattr(parallel._data, key))
     shutil.rmtree(tmp_path / "c2")
@@ -385,7 +417,9 @@ def test_hu2020_featuriser_refuses_dummy_atoms_naming_them():
     ("ogbg-molfreesolv", "freesolv", "SAMPL.csv", {"iupac": "x", "smiles": None, "expt": 1.0, "calc": 0.5}),
     ("ogbg-mollipo", "lipophilicity", "Lipophilicity.csv", {"CMPD_CHEMBLID": "x", "exp": 1.0, "smiles": None}),
 ])
-def test_regression_datasets_absent_from_the_root_load_in_their_published_layout(name, folder, file, columns, data_root, tmp_path):
+def test_regression_datasets_absent_from_the_root_load_in_their_published_layout(
+    name, folder, file, columns, data_root, tmp_path
+):
     # FreeSolv and Lipophilicity are not in ../shared/data: their published column layout, filled with
     # ESOL molecules and values, must load as OGB regression datasets
     esol = pd.read_csv(data_root / "moleculenet" / "esol" / "raw" / "delaney-processed.csv").head(40)
@@ -432,8 +466,12 @@ def test_two_processes_building_one_cache_build_it_once_and_both_read_it(small_b
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(2)
     log = tmp_path / "builds.txt"
-    workers = [context.Process(target=_load_concurrently, args=(str(tmp_path / "root"), str(tmp_path / "cache"), str(log), barrier))
-               for _ in range(2)]
+    workers = [
+        context.Process(
+            target=_load_concurrently, args=(str(tmp_path / "root"), str(tmp_path / "cache"), str(log), barrier)
+        )
+        for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -460,5 +498,7 @@ def test_truncated_official_raw_file_is_named_not_blamed_on_the_cache(official_f
     edges.write_bytes(edges.read_bytes()[:-20])
     with warnings.catch_warnings():
         warnings.simplefilter("error", CorruptCacheWarning)  # no "rebuilding cache": no cache was there
-        with pytest.raises(DamagedFileError, match=r"edge.csv.gz is truncated or damaged \(EOFError.*unzip the official"):
+        with pytest.raises(
+            DamagedFileError, match=r"edge.csv.gz is truncated or damaged \(EOFError.*unzip the official"
+        ):
             load_dataset("ogbg-molbbbp", root=tmp_path / "root", cache=tmp_path / "cache", verify_size=False)

@@ -15,7 +15,12 @@ from gtransfer.data.class_subsets import TaskInfo, describe_labels
 from gtransfer.data.molecules import SkippedMoleculesWarning, molecule_spec, read_molecule_csv
 from gtransfer.data.roots import MissingDataError
 from gtransfer.data.splits import random_split
-from gtransfer.data.tasks import binary_task_targets, class_subset_tasks, class_subset_tasks_from_labels, molecule_task_targets
+from gtransfer.data.tasks import (
+    binary_task_targets,
+    class_subset_tasks,
+    class_subset_tasks_from_labels,
+    molecule_task_targets,
+)
 
 # Yang et al. 2016 / Kipf & Welling 2017: nodes, directed edges (PyG), features, classes, train/val/test.
 PLANETOID_STATS = {"Cora": (2708, 10556, 1433, 7, 140, 500, 1000), "CiteSeer": (3327, 9104, 3703, 6, 120, 500, 1000)}
@@ -26,7 +31,9 @@ def test_planetoid_published_statistics(name, data_root, data_cache):
     nodes, edges, features, classes, train, val, test = PLANETOID_STATS[name]
     dataset = load_dataset(name, root=data_root, cache=data_cache)
     graph = dataset[0]
-    assert (graph.num_nodes, graph.edge_index.shape[1], graph.x.shape[1], dataset.num_classes) == (nodes, edges, features, classes)
+    assert (graph.num_nodes, graph.edge_index.shape[1], graph.x.shape[1], dataset.num_classes) == (
+        nodes, edges, features, classes,
+    )
     assert (int(graph.train_mask.sum()), int(graph.val_mask.sum()), int(graph.test_mask.sum())) == (train, val, test)
     assert not (graph.train_mask & graph.test_mask).any() and not (graph.val_mask & graph.test_mask).any()
     # public split: 20 training nodes per class
@@ -65,7 +72,9 @@ def test_planetoid_pickles_are_read_with_an_allow_list(data_root, tmp_path):
     marker = tmp_path / "payload_ran"
     with open(raw / "ind.cora.x", "wb") as handle:
         pickle.dump(_System(f"touch {marker}"), handle, protocol=2)
-    with pytest.raises(UnsafePickleError, match=r"ind.cora.x asks to load posix.system, which a Planetoid raw file never holds"):
+    with pytest.raises(
+        UnsafePickleError, match=r"ind.cora.x asks to load posix.system, which a Planetoid raw file never holds"
+    ):
         read_planetoid_pickle(raw / "ind.cora.x")
     with pytest.raises(UnsafePickleError, match="ind.cora.x asks to load posix.system"):
         load_dataset("cora", root=tmp_path / "root", cache=tmp_path / "cache")

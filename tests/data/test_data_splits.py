@@ -37,7 +37,11 @@ def test_scaffold_split_invariants_on_tox21(tox21):
         assert np.array_equal(split[part], stored.numpy())  # deterministic: same as when the cache was built
     scaffolds = [murcko_scaffold(s) for s in smiles]
     owners = {part: {scaffolds[i] for i in idx} for part, idx in split.items()}
-    assert not owners["train"] & owners["valid"] and not owners["train"] & owners["test"] and not owners["valid"] & owners["test"]
+    assert (
+        not owners["train"] & owners["valid"]
+        and not owners["train"] & owners["test"]
+        and not owners["valid"] & owners["test"]
+    )
     # each split misses its 80/10/10 target by less than one scaffold set
     largest_set = max(Counter(scaffolds).values())
     assert len(split["train"]) <= 0.8 * n and 0.8 * n - len(split["train"]) < largest_set
@@ -65,7 +69,9 @@ def test_scaffold_split_matches_ogb_published_sizes(name, data_root, data_cache)
 
 
 def test_scaffold_split_hand_built_example():
-    benzenes = ["c1ccccc1C", "c1ccccc1CC", "c1ccccc1O", "c1ccccc1N", "c1ccccc1Cl", "c1ccccc1F", "c1ccccc1Br", "c1ccccc1I"]
+    benzenes = [
+        "c1ccccc1C", "c1ccccc1CC", "c1ccccc1O", "c1ccccc1N", "c1ccccc1Cl", "c1ccccc1F", "c1ccccc1Br", "c1ccccc1I",
+    ]
     pyridines = ["c1ccncc1C"]
     acyclic = ["CCO"]
     split = scaffold_split(benzenes + pyridines + acyclic)
@@ -77,7 +83,7 @@ def test_scaffold_split_rejects_bad_input():
     with pytest.raises(ValueError, match="cannot parse"):
         scaffold_split(["CCO", "not a smiles"])
     with pytest.raises(ValueError, match="sum to 1"):
-        scaffold_split(["CCO"], 0.8, 0.1, 0.2)
+        scaffold_split(["CCO"], frac_train=0.8, frac_valid=0.1, frac_test=0.2)
     with pytest.raises(ValueError, match="at least one"):
         scaffold_split([])
 

@@ -139,7 +139,9 @@ def test_a_truncated_tu_zip_is_one_line_naming_the_zip(data_root, tmp_path):
     zips.mkdir(parents=True)
     data = (data_root / "tu_zips" / "PROTEINS_full.zip").read_bytes()
     (zips / "PROTEINS_full.zip").write_bytes(data[: len(data) // 2])
-    with pytest.raises(DamagedFileError, match=r"PROTEINS_full.zip is not a whole zip archive \(BadZipFile: .*\); restore it from"):
+    with pytest.raises(
+        DamagedFileError, match=r"PROTEINS_full.zip is not a whole zip archive \(BadZipFile: .*\); restore it from"
+    ):
         load_dataset("PROTEINS_full", root=tmp_path / "root", cache=tmp_path / "cache")
     damaged = bytearray(data)
     with zipfile.ZipFile(data_root / "tu_zips" / "PROTEINS_full.zip") as archive:  # a byte flipped inside a member

@@ -18,7 +18,9 @@ def _target(labels, kind=""):
 def test_task_kind_is_derived_from_class_labels_and_checked():
     assert _target(np.array([0, 1, 1, 0, 1, 0, 0, 1])).task_kind == "binary"
     multiclass = _target(np.array([0, 2, 1, 0, 1, 2, 0, 1]))
-    assert multiclass.task_kind == "multiclass" and multiclass.eval_metric == "accuracy" and multiclass.is_classification
+    assert (
+        multiclass.task_kind == "multiclass" and multiclass.eval_metric == "accuracy" and multiclass.is_classification
+    )
     regression = _target(np.linspace(-1, 1, 8), "regression")
     assert regression.eval_metric == "rmse" and not regression.is_classification and regression.num_tasks == 1
     with pytest.raises(ValueError, match="task_kind must be one of"):
@@ -27,8 +29,12 @@ def test_task_kind_is_derived_from_class_labels_and_checked():
 
 def test_subsampling_a_regression_target_keeps_float_labels_and_split_shares():
     target = _target(np.linspace(-3, 3, 400), "regression")
-    target = GraphTarget(target.name, None, "t", "graph", target.indices, target.labels,
-                         {"train": np.arange(320), "valid": np.arange(320, 360), "test": np.arange(360, 400)}, None, task_kind="regression")
+    target = GraphTarget(
+        target.name, None, "t", "graph", target.indices, target.labels,
+        {"train": np.arange(320), "valid": np.arange(320, 360), "test": np.arange(360, 400)},
+        None,
+        task_kind="regression",
+    )
     small = subsample_target(target, 100, seed=1)
     assert small.task_kind == "regression" and small.labels.dtype == np.float64
     assert {k: len(v) for k, v in small.splits.items()} == {"train": 80, "valid": 10, "test": 10}

@@ -45,7 +45,9 @@ def _foreign_array_name(folder):
     (folder / "meta.json").write_text(text)
 
 
-@pytest.mark.parametrize("damage", [_truncate_npy, _flip_a_byte, _meta_garbage, _meta_missing, _entry_is_a_file, _foreign_array_name])
+@pytest.mark.parametrize(
+    "damage", [_truncate_npy, _flip_a_byte, _meta_garbage, _meta_missing, _entry_is_a_file, _foreign_array_name]
+)
 def test_a_damaged_entry_is_rebuilt_once_with_a_warning(tmp_path, damage):
     cache = ArrayCache(tmp_path / "cache")
     calls = []
@@ -56,7 +58,9 @@ def test_a_damaged_entry_is_rebuilt_once_with_a_warning(tmp_path, damage):
 
     cache.get_or_compute(FIELDS, compute)
     damage(cache.entry_folder(FIELDS))
-    with pytest.warns(DamagedCacheWarning, match=r"embedding cache entry .* is damaged \(.*\); it is removed and recomputed"):
+    with pytest.warns(
+        DamagedCacheWarning, match=r"embedding cache entry .* is damaged \(.*\); it is removed and recomputed"
+    ):
         rebuilt = cache.get_or_compute(FIELDS, compute)
     assert not rebuilt.from_cache and len(calls) == 2
     with warnings.catch_warnings():
@@ -70,7 +74,9 @@ def test_an_unwritable_cache_folder_is_one_line_before_computing(tmp_path, monke
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     calls = []
-    with pytest.raises(UnwritableFolderError, match=r"the embedding cache .*a_file/cache is not writable \(.*\); make it writable"):
+    with pytest.raises(
+        UnwritableFolderError, match=r"the embedding cache .*a_file/cache is not writable \(.*\); make it writable"
+    ):
         ArrayCache(blocker / "cache").get_or_compute(FIELDS, lambda: calls.append(1) or {"features": np.zeros(2)})
     assert calls == []
 
@@ -81,5 +87,7 @@ def test_an_unwritable_cache_folder_is_one_line_before_computing(tmp_path, monke
     with pytest.raises(UnwritableFolderError) as error:
         ArrayCache(tmp_path / "ro").get_or_compute(FIELDS, lambda: {"features": np.zeros(2)})
     assert error.value.errno == errno.EROFS
-    assert str(error.value) == (f"the embedding cache {tmp_path / 'ro'} is not writable (Read-only file system); "
-                                "make it writable or choose another folder (caches: GTRANSFER_CACHE or the command's --cache option)")
+    assert str(error.value) == (
+        f"the embedding cache {tmp_path / 'ro'} is not writable (Read-only file system); "
+        "make it writable or choose another folder (caches: GTRANSFER_CACHE or the command's --cache option)"
+    )

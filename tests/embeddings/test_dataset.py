@@ -62,7 +62,9 @@ def test_a_changed_checkpoint_is_a_new_entry(mutag_checkpoint, shared_data, tmp_
 def test_command_line_writes_npy_and_metadata(mutag_checkpoint, shared_data, tmp_path, capsys):
     _, path = mutag_checkpoint
     out = tmp_path / "out" / "mutag.npy"
-    main(["embed", str(path), "MUTAG", "--root", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out)])
+    main(
+        ["embed", str(path), "MUTAG", "--root", str(shared_data), "--cache", str(tmp_path / "cache"), "--out", str(out)]
+    )
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["shape"] == [188, 24] and np.load(out).shape == (188, 24)
     assert json.loads(out.with_suffix(".json").read_text())["checkpoint_sha256"]

@@ -65,7 +65,8 @@ def test_a_shared_candidate_effect_makes_the_prior_the_best_baseline():
     per_group["random"] = random_measure(frame, "truth", n_draws=100)
     gain = gain_over_baselines(per_group, "metric", ["random", "lodo_mean_truth"], measure="spearman", n_boot=2000)
     assert gain.best == "lodo_mean_truth" and gain.baseline_means["lodo_mean_truth"] > 0.8
-    # regret is lower-is-better: the best baseline is the one with the least regret, the gain is its regret - the metric's
+    # regret is lower-is-better: the best baseline is the one with the least regret, the gain is its regret - the
+    # metric's
     regret = {name: per_group_measure(frame, name, "truth", measure="regret") for name in ("metric", "lodo_mean_truth")}
     regret["random"] = random_measure(frame, "truth", measure="regret", n_draws=100)
     result = gain_over_baselines(regret, "metric", ["random", "lodo_mean_truth"], measure="regret", n_boot=500)

@@ -120,7 +120,9 @@ def _loop_bootstrap(values, datasets, unit, balance, n_boot, rng):
     return np.percentile(draws, [2.5, 97.5])
 
 
-@pytest.mark.parametrize("unit, balance", [("dataset", "task"), ("dataset", "dataset"), ("task", "task"), ("task", "dataset")])
+@pytest.mark.parametrize(
+    "unit, balance", [("dataset", "task"), ("dataset", "dataset"), ("task", "task"), ("task", "dataset")]
+)
 def test_vectorised_resampling_matches_the_loop_reference(unit, balance):
     rng = np.random.default_rng(11)
     datasets = ["a"] * 5 + ["b"] * 2 + ["c"] * 3 + ["d"]

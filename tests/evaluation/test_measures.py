@@ -32,13 +32,19 @@ def cases():
     return out
 
 
-@pytest.mark.parametrize("name, reference", [
-    ("pearson", stats.pearsonr),
-    ("spearman", stats.spearmanr),
-    ("kendall", stats.kendalltau),  # tau-b
-    # scipy's defaults, as SFDA/NCTI/ETran call it: weigher 1/(r + 1), rank=True, additive
-    ("weighted_kendall", lambda x, y: stats.weightedtau(x, y, rank=True, weigher=lambda r: 1.0 / (r + 1), additive=True)),
-])
+@pytest.mark.parametrize(
+    "name, reference",
+    [
+        ("pearson", stats.pearsonr),
+        ("spearman", stats.spearmanr),
+        ("kendall", stats.kendalltau),  # tau-b
+        # scipy's defaults, as SFDA/NCTI/ETran call it: weigher 1/(r + 1), rank=True, additive
+        (
+            "weighted_kendall",
+            lambda x, y: stats.weightedtau(x, y, rank=True, weigher=lambda r: 1.0 / (r + 1), additive=True),
+        ),
+    ],
+)
 def test_correlations_equal_scipy(cases, name, reference):
     for scores, truth in cases:
         assert MEASURES[name].fn(scores, truth) == pytest.approx(reference(scores, truth).statistic, abs=1e-12), name

@@ -83,7 +83,9 @@ def test_digest_is_the_sha256_of_the_canonical_json_of_the_rule(tmp_path):
     assert spec_digest(spec) == hashlib.sha256(text.encode()).hexdigest()
     # the same spec as YAML (other key order) and JSON has one digest; registration is outside it
     (tmp_path / "x.yaml").write_text(yaml.safe_dump(dict(reversed(list(SPEC.items())))))
-    (tmp_path / "x.json").write_text(json.dumps({**SPEC, "registration": {"digest": "0" * 64, "at": "2026-12-01T00:00:00Z"}}))
+    (tmp_path / "x.json").write_text(
+        json.dumps({**SPEC, "registration": {"digest": "0" * 64, "at": "2026-12-01T00:00:00Z"}})
+    )
     assert spec_digest(load_claim_spec(tmp_path / "x.yaml")) == spec_digest(load_claim_spec(tmp_path / "x.json"))
     with pytest.raises(ValueError, match=r"unknown keys \['margins'\]"):
         ClaimSpec.from_dict({**SPEC, "margins": 0.1})
@@ -106,7 +108,9 @@ def test_registration_check_detects_a_changed_spec_and_a_late_one():
     assert changed.status == "edited since registration" and not changed.ok
     assert changed.line().startswith("**The spec of claim (x) changed after it was registered")
     # re-registered after the first trial: the rule was written with the data in hand
-    late = check_registration(ClaimSpec.from_dict(_registered({**SPEC, "margin": 0.1}, "2026-12-02T15:00:00Z")), first_trial)
+    late = check_registration(
+        ClaimSpec.from_dict(_registered({**SPEC, "margin": 0.1}, "2026-12-02T15:00:00Z")), first_trial
+    )
     assert late.status == "registered after the first trial" and late.line().startswith("**")
     assert check_registration(ClaimSpec.from_dict(SPEC), first_trial).status == "unregistered"
     # a first trial given as seconds since the epoch (a store's timestamp)

@@ -32,7 +32,7 @@ def test_formulas():
     assert spearman_brown(0.5) == pytest.approx(2 / 3)
     assert spearman_brown(0.5, k=3) == pytest.approx(0.75)
     assert correlation_ceiling(0.64) == pytest.approx(0.8)
-    assert correlation_ceiling(0.64, 0.25) == pytest.approx(0.4)
+    assert correlation_ceiling(0.64, metric_reliability=0.25) == pytest.approx(0.4)
     assert correlation_ceiling(-0.2) == 0.0
     with pytest.raises(ValueError, match="seeds >= 2"):
         split_half_reliability(np.ones((5, 1)))

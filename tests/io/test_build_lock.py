@@ -11,7 +11,9 @@ import pytest
 
 from gtransfer.embeddings.cache import ArrayCache
 
-pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method")
+pytestmark = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method"
+)
 
 
 def _ask_cache(cache_root: str, log: str, barrier: multiprocessing.synchronize.Barrier) -> None:

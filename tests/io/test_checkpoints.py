@@ -117,16 +117,26 @@ def test_real_checkpoints_pass_the_size_check_in_both_formats(tmp_path):
         assert torch.equal(got["w"], state["w"]) and torch.equal(got["b"], state["b"])
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", r"empty.pt is an empty file"),
-    ("a string", r"holds neither a gtransfer checkpoint nor a state_dict of tensors \(it holds a str\)"),
-    ({"format": "gtransfer-checkpoint", "version": 1, "state_dict": "abc", "metadata": {}},
-     r"'state_dict' must be a dict of tensors, got str"),
-    ({"format": "gtransfer-checkpoint", "version": 1, "state_dict": {}, "metadata": "x"}, r"'metadata' must be a dict, got str"),
-    ({"format": "gtransfer-checkpoint", "version": 1}, r"'state_dict' must be a dict of tensors, got NoneType"),
-    ({"format": "gtransfer-checkpoint", "version": 1, "state_dict": {}, "metadata": {"architecture": "gin"}},
-     r"metadata 'architecture' must be a dict, got str"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", r"empty.pt is an empty file"),
+        ("a string", r"holds neither a gtransfer checkpoint nor a state_dict of tensors \(it holds a str\)"),
+        (
+            {"format": "gtransfer-checkpoint", "version": 1, "state_dict": "abc", "metadata": {}},
+            r"'state_dict' must be a dict of tensors, got str",
+        ),
+        (
+            {"format": "gtransfer-checkpoint", "version": 1, "state_dict": {}, "metadata": "x"},
+            r"'metadata' must be a dict, got str",
+        ),
+        ({"format": "gtransfer-checkpoint", "version": 1}, r"'state_dict' must be a dict of tensors, got NoneType"),
+        (
+            {"format": "gtransfer-checkpoint", "version": 1, "state_dict": {}, "metadata": {"architecture": "gin"}},
+            r"metadata 'architecture' must be a dict, got str",
+        ),
+    ],
+)
 def test_empty_files_and_wrong_types_are_one_line_errors(tmp_path, content, message):
     from gtransfer.models.loading import load_encoder
 

@@ -2,4 +2,7 @@
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "cuda: needs a CUDA GPU (skipped with a reason without one); python -m gtransfer.bench gpu-check runs them")
+    config.addinivalue_line(
+        "markers",
+        "cuda: needs a CUDA GPU (skipped with a reason without one); python -m gtransfer.bench gpu-check runs them",
+    )

@@ -25,7 +25,8 @@ def _with_constants(features: np.ndarray, magnitude: float) -> np.ndarray:
 @pytest.mark.parametrize("name", metrics.FEATURE_METRICS)
 def test_every_feature_metric_ignores_constant_columns_of_any_magnitude(name):
     """Before, a constant column at 1e20 gave h_score 2.7268 (above C - 1 = 2) and 1.0 from 1e30 on; GBC (by 2e-13
-    here) and TransRate moved too. Bit-equal now: once the constant columns are dropped the metric reads the same array."""
+    here) and TransRate moved too. Bit-equal now: once the constant columns are dropped the metric reads the same
+    array."""
     base = metrics.METRICS[name](FEATURES, LABELS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConstantColumnsWarning)

@@ -18,7 +18,9 @@ from tests.metrics.test_properties import SHAPES, make_task
 
 STATS_METRICS = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate"]
 HAS_CUDA = torch.cuda.is_available()
-requires_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU visible to torch: the CUDA path is tested on a GPU machine")
+requires_cuda = pytest.mark.skipif(
+    not HAS_CUDA, reason="no CUDA GPU visible to torch: the CUDA path is tested on a GPU machine"
+)
 
 
 def reference(features, labels):
@@ -84,7 +86,15 @@ def test_score_command_passes_float32_and_the_device_through(tmp_path, monkeypat
         return original(features, labels, **kwargs)
 
     monkeypatch.setattr(metrics, "score_all", spy)
-    command = ["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy"), "--metrics", "h_score"]
+    command = [
+        "score",
+        "--features",
+        str(tmp_path / "f.npy"),
+        "--labels",
+        str(tmp_path / "y.npy"),
+        "--metrics",
+        "h_score",
+    ]
     assert main([*command, "--device", "cpu", "--format", "json"]) == 0
     assert seen == {"dtype": np.float32, "device": "cpu"}  # no float64 copy of the matrix
     assert "h_score" in capsys.readouterr().out

@@ -71,7 +71,9 @@ def test_egi_is_symmetric_and_positive_between_different_structures():
 def test_egi_matches_the_spec_check_against_barabasi_albert():
     # metrics_spec.md 7a: Delta(C_8, BA(30, 2)) ~ 1.63 (an independent script, another BA draw)
     for seed in range(3):
-        assert ego_graph_gap(cycle(8), barabasi_albert(30, 2, seed), num_pairs=None, fanout=None) == pytest.approx(1.63, abs=0.04)
+        assert ego_graph_gap(cycle(8), barabasi_albert(30, 2, seed), num_pairs=None, fanout=None) == pytest.approx(
+            1.63, abs=0.04
+        )
 
 
 @pytest.mark.parametrize("n", [2, 3, 5])
@@ -147,11 +149,15 @@ def test_graph_input_errors_name_the_problem():
         egi_score(cycle(5), cycle(5), hops=0)
 
 
-# --- graphon distance --------------------------------------------------------------------------------------------------
+# --- graphon distance
+# --------------------------------------------------------------------------------------------------
+
 
 def test_graphon_estimate_closed_forms():
     # K_3 as a step function on a 2 x 2 grid: 1 minus the diagonal squares' share of each cell
-    assert estimate_graphon(complete(3), resolution=2) == pytest.approx(np.array([[4 / 9, 8 / 9], [8 / 9, 4 / 9]]), abs=1e-15)
+    assert estimate_graphon(complete(3), resolution=2) == pytest.approx(
+        np.array([[4 / 9, 8 / 9], [8 / 9, 4 / 9]]), abs=1e-15
+    )
     # K_64 on 32 x 32 blocks of 2 nodes: off-diagonal blocks 1, diagonal blocks 2 / 4
     expected = np.ones((32, 32)) - 0.5 * np.eye(32)
     assert estimate_graphon(complete(64), resolution=32) == pytest.approx(expected, abs=1e-14)
@@ -174,7 +180,9 @@ def test_graphon_distance_of_erdos_renyi_collections_tends_to_the_squared_densit
     # that shrinks with n (measured 0.018 / 0.0017 / 1e-4 at n = 50 / 200 / 800 for p, q = 0.5, 0.45)
     distances = []
     for p, q in [(0.5, 0.45), (0.5, 0.3), (0.5, 0.1)]:
-        value = graphon_distance([erdos_renyi(n, p, s) for s in range(5)], [erdos_renyi(n, q, 10 + s) for s in range(5)])
+        value = graphon_distance(
+            [erdos_renyi(n, p, s) for s in range(5)], [erdos_renyi(n, q, 10 + s) for s in range(5)]
+        )
         assert abs(value - (p - q) ** 2) <= 1.0 / n
         distances.append(value)
     assert distances == sorted(distances)  # monotone in |p - q|

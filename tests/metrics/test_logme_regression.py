@@ -16,7 +16,8 @@ def test_one_hot_targets_give_the_classification_logme(n, d):
 
 
 def test_evidence_at_the_fixed_point_matches_the_dense_formula():
-    """With alpha, beta converged, L = d/2 log a + n/2 log b - n/2 log 2pi - b/2 |Fm - y|^2 - a/2 |m|^2 - 1/2 log|aI + b F^T F|."""
+    """With alpha, beta converged, L = d/2 log a + n/2 log b - n/2 log 2pi - b/2 |Fm - y|^2 - a/2 |m|^2 - 1/2 log|aI + b
+    F^T F|."""
     rng = np.random.default_rng(1)
     n, d = 200, 6
     features = rng.standard_normal((n, d))
@@ -31,8 +32,14 @@ def test_evidence_at_the_fixed_point_matches_the_dense_formula():
         alpha, beta = gamma / (m @ m), (n - gamma) / np.sum((features @ m - y) ** 2)
     a_matrix = alpha * np.eye(d) + beta * gram
     m = beta * np.linalg.solve(a_matrix, features.T @ y)
-    dense = (d / 2 * np.log(alpha) + n / 2 * np.log(beta) - n / 2 * np.log(2 * np.pi) - beta / 2 * np.sum((features @ m - y) ** 2)
-             - alpha / 2 * m @ m - 0.5 * np.linalg.slogdet(a_matrix)[1]) / n
+    dense = (
+        d / 2 * np.log(alpha)
+        + n / 2 * np.log(beta)
+        - n / 2 * np.log(2 * np.pi)
+        - beta / 2 * np.sum((features @ m - y) ** 2)
+        - alpha / 2 * m @ m
+        - 0.5 * np.linalg.slogdet(a_matrix)[1]
+    ) / n
     assert value == pytest.approx(dense, rel=1e-6)
 
 
@@ -47,7 +54,9 @@ def test_predictable_targets_score_higher_and_missing_rows_are_left_out():
         (metrics.logme_regression(features, y) + metrics.logme_regression(features, shuffled)) / 2, rel=1e-12)
     holed = y.copy()
     holed[:50] = np.nan
-    assert metrics.logme_regression(features, holed) == pytest.approx(metrics.logme_regression(features[50:], y[50:]), rel=1e-12)
+    assert metrics.logme_regression(features, holed) == pytest.approx(
+        metrics.logme_regression(features[50:], y[50:]), rel=1e-12
+    )
     with pytest.raises(ValueError, match="targets must be"):
         metrics.logme_regression(features, y[:10])
     with pytest.raises(ValueError, match="at least 2"):

@@ -20,7 +20,9 @@ from gtransfer.metrics import etran, etran_cls, etran_components, etran_energy, 
 from gtransfer.metrics.pool import TIE_RTOL, combine_components, min_max_normalise
 
 HAS_CUDA = torch.cuda.is_available()
-requires_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU visible to torch: the CUDA path is tested on a GPU machine")
+requires_cuda = pytest.mark.skipif(
+    not HAS_CUDA, reason="no CUDA GPU visible to torch: the CUDA path is tested on a GPU machine"
+)
 
 POOL_METRICS = {"ncti": (ncti, ncti_components), "etran": (etran, etran_components)}
 COMPONENTS = {"ncti": ("seli", "ncc", "vc"), "etran": ("energy", "cls")}
@@ -107,7 +109,9 @@ def test_a_single_array_or_a_pool_of_one_is_refused(name):
 def test_score_all_refuses_pool_metrics_and_points_at_the_pool_api():
     pool, labels = make_pool(seed=5)
     for name in ("ncti", "etran"):
-        with pytest.raises(ValueError, match=rf"pool-relative.*gtransfer\.metrics\.{name}\(features_by_model, labels\)"):
+        with pytest.raises(
+            ValueError, match=rf"pool-relative.*gtransfer\.metrics\.{name}\(features_by_model, labels\)"
+        ):
             metrics.score_all(pool["perfect"], labels, metrics=["h_score", name])
     assert "ncti" not in metrics.METRICS and set(metrics.POOL_METRICS) == {"ncti", "etran"}
 
@@ -142,7 +146,12 @@ def test_perfect_features_score_top_and_random_features_score_low(seed):
     assert scores["random"] < scores["signal1.0"] < scores["signal3.0"]
     parts = {key: ncti_components(x, labels) for key, x in pool.items()}
     for component in ("seli", "ncc"):
-        assert parts["random"][component] < parts["signal1.0"][component] < parts["signal3.0"][component] < parts["perfect"][component]
+        assert (
+            parts["random"][component]
+            < parts["signal1.0"][component]
+            < parts["signal3.0"][component]
+            < parts["perfect"][component]
+        )
 
 
 @pytest.mark.parametrize("name", sorted(POOL_METRICS))
@@ -268,7 +277,9 @@ def test_etran_cls_official_is_the_nearest_class_mean_posterior():
     posteriors /= posteriors.sum(1, keepdims=True)
     expected = posteriors[np.arange(labels.size), labels].mean()
     assert etran_cls(x, labels, mode="official") == pytest.approx(expected, rel=1e-12)
-    assert etran_cls(x * 2.0 ** 80, labels, mode="official") == pytest.approx(etran_cls(x * 2.0 ** 80, labels, mode="official"))
+    assert etran_cls(x * 2.0**80, labels, mode="official") == pytest.approx(
+        etran_cls(x * 2.0**80, labels, mode="official")
+    )
     assert abs(etran_cls(x, labels) - expected) > 1e-3  # the LDA default is another classifier
 
 
@@ -302,5 +313,7 @@ def test_the_benchmark_times_a_pool_metric_by_one_models_components():
 
     pool, labels = make_pool(seed=18)
     for name, (_, components_fn) in POOL_METRICS.items():
-        components_close(metric_runner(name, pool["signal1.0"], labels)(), components_fn(pool["signal1.0"], labels), 1e-12)
+        components_close(
+            metric_runner(name, pool["signal1.0"], labels)(), components_fn(pool["signal1.0"], labels), 1e-12
+        )
         assert {case.n < case.d for case in SUITE if case.metric == name} == {True, False}

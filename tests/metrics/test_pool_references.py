@@ -43,7 +43,11 @@ def sklearn_ncti(x, y, k=64):
     z = pca.fit_transform(x)
     t = max(np.exp(-pca.explained_variance_[: max(1, k // 2)].sum()), 1e-10)
     unshrunk = t == 1e-10
-    lda = LinearDiscriminantAnalysis(solver="svd") if unshrunk else LinearDiscriminantAnalysis(solver="eigen", shrinkage=float(t))
+    lda = (
+        LinearDiscriminantAnalysis(solver="svd")
+        if unshrunk
+        else LinearDiscriminantAnalysis(solver="eigen", shrinkage=float(t))
+    )
     projected = lda.fit_transform(z, y)
     projected -= projected.mean(0)
     if unshrunk:
@@ -97,7 +101,9 @@ def test_etran_lda_equals_scikit_learn_shrinkage_lda(n, d, c, scale):
     assert etran_cls(x, y) == pytest.approx(expected, rel=1e-9)
 
 
-NCTI_CASES = [(case, scale) for case, row in OFFICIAL["values"].items() for scale in ("1.0", "0.05") if f"ncti_x{scale}" in row]
+NCTI_CASES = [
+    (case, scale) for case, row in OFFICIAL["values"].items() for scale in ("1.0", "0.05") if f"ncti_x{scale}" in row
+]
 
 
 @pytest.mark.parametrize("case", sorted(OFFICIAL["values"]))

@@ -58,7 +58,9 @@ def test_float32_input_is_scored_in_float64():
     single = features.astype(np.float32)
     exact = metrics.shrinkage_h_score(single.astype(np.float64), labels)
     assert metrics.shrinkage_h_score(single, labels) == pytest.approx(exact, rel=1e-12)
-    assert metrics.shrinkage_h_score(torch.from_numpy(single), torch.from_numpy(labels)) == pytest.approx(exact, rel=1e-12)
+    assert metrics.shrinkage_h_score(torch.from_numpy(single), torch.from_numpy(labels)) == pytest.approx(
+        exact, rel=1e-12
+    )
 
 
 def test_h_score_is_invariant_to_invertible_affine_maps():
@@ -162,7 +164,9 @@ def test_statistics_blocks_give_the_same_answer_as_one_block(n, d):
             if expected is None:
                 assert got is None
                 continue
-            np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-8 * np.abs(expected).max(), err_msg=name)
+            np.testing.assert_allclose(
+                np.asarray(got), expected, rtol=1e-10, atol=1e-8 * np.abs(expected).max(), err_msg=name
+            )
 
 
 def test_baselines_separate_informative_from_noise():

@@ -33,8 +33,8 @@ FEATURE_REFERENCES = [
     (metrics.shrinkage_h_score, "regularized_h_score__tllib", 1e-10),
     (lambda f, y: metrics.ledoit_wolf_shrinkage(f), "ledoit_wolf_shrinkage__sklearn", 1e-10),
     (metrics.transrate, "transrate__tllib", 1e-10),
-    (lambda f, y: metrics.gbc(f, y, "diagonal"), "gbc_diagonal__stable_transfer_f64", 1e-10),
-    (lambda f, y: metrics.gbc(f, y, "spherical"), "gbc_spherical__stable_transfer_f64", 1e-10),
+    (lambda f, y: metrics.gbc(f, y, gaussian="diagonal"), "gbc_diagonal__stable_transfer_f64", 1e-10),
+    (lambda f, y: metrics.gbc(f, y, gaussian="spherical"), "gbc_spherical__stable_transfer_f64", 1e-10),
 ]
 
 

@@ -62,9 +62,12 @@ def test_a_metric_that_fails_while_computing_is_refused_and_the_rest_kept(monkey
 def test_every_requested_metric_refused_is_an_error_with_every_reason():
     features = np.random.default_rng(3).standard_normal((8, 3))
     labels = np.array([0, 0, 0, 0, 0, 0, 0, 1])  # a class of one sample: no cross-validation
-    with pytest.raises(ValueError, match=r"no requested metric can score these data:\nknn_accuracy: cross-validated "
-                                         r"baselines need at least 2 samples in every class \(the smallest class has 1\)\n"
-                                         r"linear_probe_accuracy: cross-validated"):
+    with pytest.raises(
+        ValueError,
+        match=r"no requested metric can score these data:\nknn_accuracy: cross-validated "
+        r"baselines need at least 2 samples in every class \(the smallest class has 1\)\n"
+        r"linear_probe_accuracy: cross-validated",
+    ):
         metrics.score_all(features, labels, metrics=["knn_accuracy", "linear_probe_accuracy"])
 
 

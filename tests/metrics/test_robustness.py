@@ -32,8 +32,12 @@ def test_h_score_centres_a_column_with_a_large_mean_and_a_tiny_spread():
     assert metrics.h_score(features, labels) == pytest.approx(expected, rel=1e-9)
     # score_all gives the same whichever other metrics share the pass
     assert metrics.score_all(features, labels, metrics=["h_score"])["h_score"] == pytest.approx(expected, rel=1e-9)
-    assert metrics.score_all(features, labels, metrics=["h_score", "transrate"])["h_score"] == pytest.approx(expected, rel=1e-9)
-    assert metrics.shrinkage_h_score(features, labels) == pytest.approx(metrics.shrinkage_h_score(centred, labels), rel=1e-9)
+    assert metrics.score_all(features, labels, metrics=["h_score", "transrate"])["h_score"] == pytest.approx(
+        expected, rel=1e-9
+    )
+    assert metrics.shrinkage_h_score(features, labels) == pytest.approx(
+        metrics.shrinkage_h_score(centred, labels), rel=1e-9
+    )
 
 
 def test_wide_features_with_a_large_mean_column_are_centred_too():
@@ -41,7 +45,9 @@ def test_wide_features_with_a_large_mean_column_are_centred_too():
     features, labels = large_mean_column_task(n=200, d=400, mean=1e4, seed=1)
     centred = features - features.mean(0)
     for name in ["shrinkage_h_score", "h_score"]:
-        assert metrics.METRICS[name](features, labels) == pytest.approx(metrics.METRICS[name](centred, labels), rel=1e-9)
+        assert metrics.METRICS[name](features, labels) == pytest.approx(
+            metrics.METRICS[name](centred, labels), rel=1e-9
+        )
 
 
 SCALES = [2.0**-1000, 1e-170, 1e-100, 1e100, 1e155, 2.0**1000]
@@ -51,7 +57,9 @@ SCALES = [2.0**-1000, 1e-170, 1e-100, 1e100, 1e155, 2.0**1000]
 def test_scale_invariant_metrics_do_not_change_at_extreme_scales(scale):
     features, labels = make_task(300, 12, 3, seed=12)
     for name in ["h_score", "shrinkage_h_score"]:
-        assert metrics.METRICS[name](features * scale, labels) == pytest.approx(metrics.METRICS[name](features, labels), rel=1e-9)
+        assert metrics.METRICS[name](features * scale, labels) == pytest.approx(
+            metrics.METRICS[name](features, labels), rel=1e-9
+        )
     # LogME: the maximised evidence is scale-invariant; its fixed point to about its tolerance
     assert metrics.logme(features * scale, labels) == pytest.approx(metrics.logme(features, labels), rel=1e-3)
     # GBC's variance floor is far below these features' variances at any of these scales but the
@@ -142,7 +150,9 @@ def test_nce_does_not_allocate_by_the_largest_source_id():
 def test_tensors_that_require_grad_are_scored(name):
     features, labels = make_task(200, 10, 3, seed=17)
     tensor = torch.tensor(features, requires_grad=True)
-    assert metrics.METRICS[name](tensor, torch.from_numpy(labels)) == pytest.approx(metrics.METRICS[name](features, labels), rel=1e-9)
+    assert metrics.METRICS[name](tensor, torch.from_numpy(labels)) == pytest.approx(
+        metrics.METRICS[name](features, labels), rel=1e-9
+    )
 
 
 def test_masked_arrays_use_their_data_or_are_refused():
@@ -152,7 +162,10 @@ def test_masked_arrays_use_their_data_or_are_refused():
     masked = np.ma.masked_array(features, mask=np.zeros_like(features, dtype=bool))
     masked[[3, 7], 1] = np.ma.masked
     for name in STATS_METRICS:
-        with pytest.raises(ValueError, match=r"masked array with 2 masked entries in 2 rows \(first rows: \[3, 7\]\).*np.ma.compress_rows"):
+        with pytest.raises(
+            ValueError,
+            match=r"masked array with 2 masked entries in 2 rows \(first rows: \[3, 7\]\).*np.ma.compress_rows",
+        ):
             metrics.METRICS[name](masked, labels)
     masked_labels = np.ma.masked_array(labels, mask=labels == 2)
     with pytest.raises(ValueError, match="masked entries"):
@@ -179,5 +192,8 @@ def test_a_huge_label_gets_a_clear_error_not_a_memory_error():
     labels = labels.astype(np.int64)
     labels[0] = 10**12
     for name in ["h_score", "logme", "nleep"]:
-        with pytest.raises(ValueError, match=r"labels must be 0..C-1 .* below the number of samples \(50\); got a label of 1000000000000"):
+        with pytest.raises(
+            ValueError,
+            match=r"labels must be 0..C-1 .* below the number of samples \(50\); got a label of 1000000000000",
+        ):
             metrics.METRICS[name](features, labels)

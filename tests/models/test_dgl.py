@@ -112,7 +112,9 @@ def test_dgl_batch_to_pyg_and_back_is_identical():
     assert torch.equal(again.batch_num_edges(), original.batch_num_edges())
     for a, b in zip(again.edges(order="eid"), original.edges(order="eid")):
         assert torch.equal(a, b)
-    assert torch.equal(again.ndata["feat"], original.ndata["feat"]) and torch.equal(again.edata["feat"], original.edata["feat"])
+    assert torch.equal(again.ndata["feat"], original.ndata["feat"]) and torch.equal(
+        again.edata["feat"], original.edata["feat"]
+    )
 
 
 def test_graph_attributes_left_out_are_named_in_a_warning():
@@ -149,7 +151,9 @@ def _twins(arch: str, node_features="hu2020", layers: int = 3, dim: int = 32, se
     from gtransfer.models import GCN, GIN
 
     torch.manual_seed(seed)
-    pyg = {"gin": GIN, "gcn": GCN}[arch](num_layers=layers, hidden_dim=dim, node_features=node_features, edge_features=None)
+    pyg = {"gin": GIN, "gcn": GCN}[arch](
+        num_layers=layers, hidden_dim=dim, node_features=node_features, edge_features=None
+    )
     with torch.no_grad():
         for bn in pyg.batch_norms:  # eval mode uses these: make them matter
             bn.running_mean.uniform_(-1.0, 1.0)
@@ -238,12 +242,17 @@ def test_adapter_errors_name_the_problem(bbbp_smiles):
     with pytest.raises(ValueError, match="has no layer_outputs"):
         DGLEncoder(_ConstantWidth(), embedding_dim=5).embed(batch, layer=1)
     with pytest.raises(ValueError, match="edge features but the PyG graph has no edge_attr"):
-        DGLEncoder(_ConstantWidth(), embedding_dim=5, edge_features=True).embed(Data(x=torch.zeros(2, 1), edge_index=torch.tensor([[0], [1]])))
+        DGLEncoder(_ConstantWidth(), embedding_dim=5, edge_features=True).embed(
+            Data(x=torch.zeros(2, 1), edge_index=torch.tensor([[0], [1]]))
+        )
     with pytest.raises(ValueError, match="pooling must be one of"):
         DGLEncoder(_ConstantWidth(), embedding_dim=5, pooling="median")
     with pytest.raises(ValueError, match="unknown DGL builder 'gat'"):
         build_dgl_encoder("gat")
-    with pytest.raises(ValueError, match=r"unknown DGL builder 'gtransfer.models.dgl.examples:build_dgl_gcn'; registered: \['gcn', 'gin'"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown DGL builder 'gtransfer.models.dgl.examples:build_dgl_gcn'; registered: \['gcn', 'gin'",
+    ):
         build_dgl_encoder("gtransfer.models.dgl.examples:build_dgl_gcn")  # a module path is never imported
     with pytest.raises(ValueError, match="no builder"):
         save_dgl_encoder(DGLEncoder(_ConstantWidth(), embedding_dim=5), "unused.pt")
@@ -300,12 +309,17 @@ def test_rank_command_ranks_a_dgl_encoder_next_to_pyg_encoders(twin_checkpoints,
     dgl_path, pyg_path = twin_checkpoints
     encoders = [str(dgl_path), str(pyg_path), "published:gcn_supervised", "random:gin:layers=2,dim=32"]
     frame = rank_encoders("ogbg-molbace", encoders, max_samples=300, progress=False)
-    assert sorted(frame["encoder"]) == sorted(["dgl_gin.pt", "pyg_gin.pt", "published:gcn_supervised", "random:gin:layers=2,dim=32"])
+    assert sorted(frame["encoder"]) == sorted(
+        ["dgl_gin.pt", "pyg_gin.pt", "published:gcn_supervised", "random:gin:layers=2,dim=32"]
+    )
     assert frame["rank"].tolist() == [1, 2, 3, 4]
     values = dict(zip(frame["encoder"], frame["shrinkage_h_score"]))
     assert values["dgl_gin.pt"] == pytest.approx(values["pyg_gin.pt"], rel=1e-4)  # twins score alike
     assert len(set(np.round(list(values.values()), 6))) >= 3  # the others really differ
-    assert main(["rank", "--target", "ogbg-molbace", "--encoders", *encoders, "--max-samples", "300", "--no-progress"]) == 0
+    assert (
+        main(["rank", "--target", "ogbg-molbace", "--encoders", *encoders, "--max-samples", "300", "--no-progress"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "dgl_gin.pt" in printed and "published:gcn_supervised" in printed
 
@@ -349,8 +363,14 @@ def test_a_study_sweep_takes_a_dgl_encoder(twin_checkpoints, tmp_path):
     from gtransfer.demos.graph import run_demo
 
     dgl_path, pyg_path = twin_checkpoints
-    table = run_demo(out_dir=tmp_path / "demo", quick=True, workers=1, encoders=[str(dgl_path), str(pyg_path), "random:gcn:layers=2,dim=16"],
-                     max_samples=120, epochs=1)
+    table = run_demo(
+        out_dir=tmp_path / "demo",
+        quick=True,
+        workers=1,
+        encoders=[str(dgl_path), str(pyg_path), "random:gcn:layers=2,dim=16"],
+        max_samples=120,
+        epochs=1,
+    )
     assert len(table) == 3
     rows = table.set_index("encoder")
     dgl_row = rows.loc[[name for name in rows.index if "dgl_gin" in name][0]]

@@ -50,11 +50,22 @@ def test_importing_gtransfer_never_imports_dgl():
     assert result.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("setup, says", [
-    (BLOCK_DGL, r"this needs DGL, an optional extra that is not installed \(torch here: [\w.+]+; DGL 2\.1\.0 supports torch 2\.2\.0 or 2\.2\.1 only\)"),
-    (BROKEN_DGL, r"DGL is installed but cannot be imported with torch [\w.+]+ \(DGL 2\.1\.0 supports torch 2\.2\.0 or 2\.2\.1\): "
-                 r"Cannot find DGL C\+\+ graphbolt library"),
-])
+@pytest.mark.parametrize(
+    "setup, says",
+    [
+        (
+            BLOCK_DGL,
+            r"this needs DGL, an optional extra that is not installed \(torch here: [\w.+]+; "
+            r"DGL 2\.1\.0 supports torch 2\.2\.0 or 2\.2\.1 only\)",
+        ),
+        (
+            BROKEN_DGL,
+            r"DGL is installed but cannot be imported with torch [\w.+]+ \(DGL 2\.1\.0 supports torch 2\.2\.0 or "
+            r"2\.2\.1\): "
+            r"Cannot find DGL C\+\+ graphbolt library",
+        ),
+    ],
+)
 def test_the_adapter_without_dgl_raises_one_error_with_the_install_recipe(setup, says):
     code = setup + textwrap.dedent("""
         from gtransfer.models.dgl_requirement import MissingDGLError
@@ -95,7 +106,8 @@ def test_a_dgl_checkpoint_without_dgl_names_the_extra_in_load_encoder_and_the_cl
         except MissingDGLError as err:
             print("load_encoder:", str(err)[:40])
         from gtransfer.cli import main
-        sys.exit(main(["rank", "--target", "ogbg-molbace", "--encoders", sys.argv[1], "--no-progress", "--max-samples", "60"]))
+        sys.exit(main(["rank", "--target", "ogbg-molbace", "--encoders", sys.argv[1], "--no-progress",
+                       "--max-samples", "60"]))
     """)
     result = _python(code, str(checkpoint))
     assert result.stdout.startswith("load_encoder: this needs DGL, an optional extra"), result.stdout + result.stderr

@@ -198,7 +198,9 @@ def test_negative_index_is_refused_with_its_own_value():
     graph = _path_graph_hu(3, seed=0)
     graph.x[:, 0] = torch.tensor([52, 5, 7])
     graph.x[1, 0] = -1
-    with pytest.raises(ValueError, match=r"column 0 has index -1 outside its vocabulary 0..119 \(row 1 of this batch, 1 such rows"):
+    with pytest.raises(
+        ValueError, match=r"column 0 has index -1 outside its vocabulary 0..119 \(row 1 of this batch, 1 such rows"
+    ):
         enc.embed(graph)
     graph.x[1, 0], graph.x[2, 1] = 5, -2  # the chirality column falls back past its table, never below it
     with pytest.raises(ValueError, match=r"column 1 has index -2"):
@@ -215,12 +217,17 @@ def test_dataset_vocabulary_check_names_the_molecule_column_and_index(tiny_molec
     class Named(list):
         smiles = [f"C{i}" for i in range(len(graphs))]
 
-    with pytest.raises(ValueError, match=r"tiny: molecule #5 \(SMILES 'C5'\) has atom feature column 0 = -1, outside the hu2020 "
-                                         r"vocabulary 0..119 \(1 atom\(s\) in all\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"tiny: molecule #5 \(SMILES 'C5'\) has atom feature column 0 = -1, outside the hu2020 "
+        r"vocabulary 0..119 \(1 atom\(s\) in all\)",
+    ):
         check_molecule_vocabulary(Named(graphs), "hu2020", name="tiny")
     graphs[5].x[1, 0] = 0
     graphs[2].edge_attr[0, 0] = 6
-    with pytest.raises(ValueError, match=r"molecule #2 has bond feature column 0 = 6, outside the hu2020 vocabulary 0..5"):
+    with pytest.raises(
+        ValueError, match=r"molecule #2 has bond feature column 0 = 6, outside the hu2020 vocabulary 0..5"
+    ):
         check_molecule_vocabulary(graphs, "hu2020")
 
 

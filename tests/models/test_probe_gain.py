@@ -44,7 +44,8 @@ def test_supervised_checkpoint_beats_random_weights(hu2020_dataset, shared_data,
     aucs = {}
     for name, enc in (("pretrained", encoder), ("random", random)):
         aucs[name] = probe_rocauc(embed_loader(enc, loader), labels, split["train"], split["test"])
-    # measured (README, "The nine published encoders"): BBBP gcn 0.68 vs 0.58, graphsage 0.63 vs 0.53; Tox21 0.76 vs 0.70, 0.76 vs 0.68
+    # measured (README, "The nine published encoders"): BBBP gcn 0.68 vs 0.58, graphsage 0.63 vs 0.53; Tox21 0.76 vs
+    # 0.70, 0.76 vs 0.68
     assert aucs["pretrained"] > aucs["random"] + 0.04, aucs
     assert 0.6 < aucs["pretrained"] < 0.85, aucs
 

@@ -14,7 +14,9 @@ from gtransfer.models.source_heads import SourceHead, read_source_head
 
 def _head(kind: str, k: int, d: int = 4, seed: int = 0, **extra) -> SourceHead:
     rng = np.random.default_rng(seed)
-    return SourceHead(rng.normal(size=(k, d)), rng.normal(size=k), kind, tuple(f"l{i}" for i in range(k)), "task", **extra)
+    return SourceHead(
+        rng.normal(size=(k, d)), rng.normal(size=k), kind, tuple(f"l{i}" for i in range(k)), "task", **extra
+    )
 
 
 def test_multiclass_head_gives_the_softmax_of_its_logits():
@@ -52,11 +54,15 @@ def test_multitask_head_is_the_independent_joint_restricted_to_at_most_one_posit
 def test_inputs_the_source_model_was_not_trained_on_are_refused():
     molecule = _head("multilabel", 2, input={"kind": "molecule", "featurizer": "hu2020"}, origin="tox.pt")
     molecule.check_input("ogbg-molbace", "hu2020")
-    with pytest.raises(ValueError, match="tox.pt: the source model reads hu2020 molecule features; target ogbg-molbace gives 'ogb'"):
+    with pytest.raises(
+        ValueError, match="tox.pt: the source model reads hu2020 molecule features; target ogbg-molbace gives 'ogb'"
+    ):
         molecule.check_input("ogbg-molbace", "ogb")
     graphs = _head("multiclass", 3, input={"kind": "float", "dataset": "ENZYMES", "node_features": 21}, origin="enz.pt")
     graphs.check_input("ENZYMES", 21)
-    with pytest.raises(ValueError, match=r"enz.pt: the source model reads ENZYMES graphs \(21 float node features\); target PROTEINS"):
+    with pytest.raises(
+        ValueError, match=r"enz.pt: the source model reads ENZYMES graphs \(21 float node features\); target PROTEINS"
+    ):
         graphs.check_input("PROTEINS", 21)
     with pytest.raises(ValueError, match=r"reads \(4,\)-wide embeddings"):
         graphs.probabilities(np.zeros((2, 5)))
@@ -66,11 +72,24 @@ def test_inputs_the_source_model_was_not_trained_on_are_refused():
 
 def test_heads_are_read_from_checkpoints_and_their_absence_is_none(tmp_path):
     weight, bias = torch.randn(3, 4), torch.randn(3)
-    section = {"kind": "multiclass", "labels": ["a", "b", "c"], "task": "ENZYMES", "input": {"kind": "float", "dataset": "ENZYMES", "node_features": 21}}
-    save_checkpoint(tmp_path / "src.pt", {"w": torch.zeros(1), "source_head.weight": weight, "source_head.bias": bias}, {"source_head": section})
+    section = {
+        "kind": "multiclass",
+        "labels": ["a", "b", "c"],
+        "task": "ENZYMES",
+        "input": {"kind": "float", "dataset": "ENZYMES", "node_features": 21},
+    }
+    save_checkpoint(
+        tmp_path / "src.pt",
+        {"w": torch.zeros(1), "source_head.weight": weight, "source_head.bias": bias},
+        {"source_head": section},
+    )
     head = read_source_head(tmp_path / "src.pt")
     np.testing.assert_array_equal(head.weight, weight.double().numpy())
-    assert head.labels == ("a", "b", "c") and head.origin == "src.pt" and head.describe().startswith("source head: src.pt (trained on ENZYMES")
+    assert (
+        head.labels == ("a", "b", "c")
+        and head.origin == "src.pt"
+        and head.describe().startswith("source head: src.pt (trained on ENZYMES")
+    )
     save_checkpoint(tmp_path / "plain.pt", {"w": torch.zeros(1)}, {})
     assert read_source_head(tmp_path / "plain.pt") is None
     save_checkpoint(tmp_path / "broken.pt", {"w": torch.zeros(1)}, {"source_head": section})

@@ -23,7 +23,9 @@ def test_paired_gain_is_the_mean_paired_difference_and_its_standard_error(script
     gain = script.paired_gain([0.70, 0.72, 0.74], [0.68, 0.70, 0.71], margin=0.01)
     assert gain["gain_mean"] == pytest.approx(0.07 / 3, abs=1e-12)
     # differences 0.02, 0.02, 0.03: sample sd 0.005774, / sqrt(3)
-    assert gain["gain_se"] == pytest.approx(math.sqrt(((0.02 - 0.07 / 3) ** 2 * 2 + (0.03 - 0.07 / 3) ** 2) / 2) / math.sqrt(3), abs=1e-12)
+    assert gain["gain_se"] == pytest.approx(
+        math.sqrt(((0.02 - 0.07 / 3) ** 2 * 2 + (0.03 - 0.07 / 3) ** 2) / 2) / math.sqrt(3), abs=1e-12
+    )
     assert gain["seeds_won"] == 3 and gain["n"] == 3 and gain["met"] is True
     assert gain["pretrained_mean"] == pytest.approx(0.72) and gain["random_mean"] == pytest.approx(0.69666666, abs=1e-6)
 
@@ -40,8 +42,20 @@ def test_paired_gain_is_not_met_below_the_margin_against_the_order_or_inside_the
 
 def test_a_run_pairs_each_seed_with_the_random_twin_and_resumes(script, shared_data, tmp_path, capsys):
     checkpoint = tmp_path / "cp.pt"
-    pretrain_encoder(checkpoint, "contextpred", corpus="zinc250k-jtnn-valid", limit=40, num_layers=2, hidden_dim=16, epochs=1,
-                     batch_size=8, seed=0, root=shared_data, device="cpu", progress=False)
+    pretrain_encoder(
+        checkpoint,
+        "contextpred",
+        corpus="zinc250k-jtnn-valid",
+        limit=40,
+        num_layers=2,
+        hidden_dim=16,
+        epochs=1,
+        batch_size=8,
+        seed=0,
+        root=shared_data,
+        device="cpu",
+        progress=False,
+    )
     assert script.random_twin(checkpoint, 3) == "random:gin:layers=2,dim=16,seed=3"
     out = tmp_path / "ft.jsonl"
     settings = {"checkpoint": str(checkpoint), "epochs": 2}
@@ -54,7 +68,9 @@ def test_a_run_pairs_each_seed_with_the_random_twin_and_resumes(script, shared_d
     run()
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["dataset"], r["seed"], r["random_spec"]) for r in rows] == [
-        ("ogbg-molbbbp", 0, "random:gin:layers=2,dim=16,seed=0"), ("ogbg-molbbbp", 1, "random:gin:layers=2,dim=16,seed=1")]
+        ("ogbg-molbbbp", 0, "random:gin:layers=2,dim=16,seed=0"),
+        ("ogbg-molbbbp", 1, "random:gin:layers=2,dim=16,seed=1"),
+    ]
     for r in rows:
         assert 0 < r["pretrained"] < 1 and 0 < r["random"] < 1 and r["pretrained"] != r["random"]
         assert 1 <= r["pretrained_best_epoch"] <= 2 and 1 <= r["random_best_epoch"] <= 2

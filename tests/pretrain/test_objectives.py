@@ -29,7 +29,8 @@ from gtransfer.pretrain.base import mask_node_features, sample_mask
 
 BBBP = Path(__file__).resolve().parents[2] / "datasets" / "moleculenet" / "bbbp" / "raw" / "BBBP.csv"
 PAIRWISE = ("contextpred", "edgepred", "infomax", "graphcl")
-#: held-out ROC-AUC of positive vs negative pairs the trained encoder must reach, and its least gain over the untrained one
+#: held-out ROC-AUC of positive vs negative pairs the trained encoder must reach, and its least gain over the untrained
+#: one
 MIN_AUC, MIN_GAIN = 0.70, 0.02
 
 

@@ -19,7 +19,9 @@ def _options(name):
     return {"num_tasks": 2} if name == "supervised" else {}
 
 
-CASES = [(name, "molecule") for name in STRATEGIES] + [(n, "float") for n in ("attrmask", "contextpred", "edgepred", "infomax", "graphcl")]
+CASES = [(name, "molecule") for name in STRATEGIES] + [
+    (n, "float") for n in ("attrmask", "contextpred", "edgepred", "infomax", "graphcl")
+]
 
 
 @pytest.mark.parametrize("name,data", CASES)
@@ -144,9 +146,16 @@ def test_pretrain_command_on_the_corpus_writes_a_loadable_encoder(shared_data, t
     from gtransfer.models import load_encoder
 
     out = tmp_path / "gcn_infomax.pt"
-    assert main(["pretrain", "--arch", "gcn", "--strategy", "infomax", "--corpus", "zinc250k-jtnn-test", "--limit", "40",
-                 "--epochs", "2", "--num-layers", "2", "--hidden-dim", "8", "--batch-size", "8",
-                 "--root", str(shared_data), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "pretrain", "--arch", "gcn", "--strategy", "infomax", "--corpus", "zinc250k-jtnn-test", "--limit", "40",
+                "--epochs", "2", "--num-layers", "2", "--hidden-dim", "8", "--batch-size", "8", "--root",
+                str(shared_data), "--out", str(out),
+            ]
+        )
+        == 0
+    )
     _, meta = load_checkpoint(out)
     assert meta["corpus"] == "zinc250k-jtnn-test[:40]" and meta["num_graphs"] == 40 and len(meta["history"]) == 2
     encoder = load_encoder(out)

@@ -32,7 +32,10 @@ def test_a_probe_curve_probes_every_epoch_of_one_uninterrupted_run(shared_data, 
     assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG")
 
     kept = sorted(p.name for p in (tmp_path / "work").glob("*_epoch*.pt"))
-    assert kept == ["gin_l2_d16_contextpred_zinc250k-jtnn-valid_40_e2_epoch1.pt", "gin_l2_d16_contextpred_zinc250k-jtnn-valid_40_e2_epoch2.pt"]
+    assert kept == [
+        "gin_l2_d16_contextpred_zinc250k-jtnn-valid_40_e2_epoch1.pt",
+        "gin_l2_d16_contextpred_zinc250k-jtnn-valid_40_e2_epoch2.pt",
+    ]
     first = read_checkpoint(tmp_path / "work" / kept[0])
     last = read_checkpoint(tmp_path / "work" / kept[1])
     assert first["metadata"]["epochs_done"] == 1 and last["metadata"]["epochs_done"] == 2
@@ -40,8 +43,20 @@ def test_a_probe_curve_probes_every_epoch_of_one_uninterrupted_run(shared_data, 
 
     # the curve's epoch-2 weights are those of one 2-epoch run on the corpus featurised by pretrain_encoder
     reference = tmp_path / "reference.pt"
-    pretrain_encoder(reference, "contextpred", corpus=SETTINGS["corpus"], limit=SETTINGS["limit"], num_layers=2, hidden_dim=16,
-                     epochs=2, batch_size=8, seed=0, root=shared_data, device="cpu", progress=False)
+    pretrain_encoder(
+        reference,
+        "contextpred",
+        corpus=SETTINGS["corpus"],
+        limit=SETTINGS["limit"],
+        num_layers=2,
+        hidden_dim=16,
+        epochs=2,
+        batch_size=8,
+        seed=0,
+        root=shared_data,
+        device="cpu",
+        progress=False,
+    )
     expected = read_checkpoint(reference)["state_dict"]
     assert expected.keys() == last["state_dict"].keys()
     for name, tensor in expected.items():

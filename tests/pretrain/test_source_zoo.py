@@ -12,7 +12,9 @@ from gtransfer.models.specs import resolve_encoder
 from gtransfer.pretrain.source_zoo import GraphSourceSpec, build_graph_source_zoo, train_graph_source
 
 MUTAG_SOURCE = GraphSourceSpec("mutag-gin", "MUTAG", layers=2, dim=16, epochs=3, patience=3, max_graphs=None)
-CLINTOX_SOURCE = GraphSourceSpec("clintox-gin", "ogbg-molclintox", layers=2, dim=16, epochs=1, patience=1, max_graphs=None)
+CLINTOX_SOURCE = GraphSourceSpec(
+    "clintox-gin", "ogbg-molclintox", layers=2, dim=16, epochs=1, patience=1, max_graphs=None
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,13 @@ def test_graph_score_reads_nce_and_leep_from_the_source_head(zoo):
 
     _, paths = zoo
     encoder = str(paths["clintox"])
-    params = {"encoder": encoder, "target": "ogbg-molclintox:1", "seed": 0, "metrics": ["nce", "leep", "logme"], "max_samples": 300}
+    params = {
+        "encoder": encoder,
+        "target": "ogbg-molclintox:1",
+        "seed": 0,
+        "metrics": ["nce", "leep", "logme"],
+        "max_samples": 300,
+    }
     result = graph_score_trial(params)
     embeddings = target_embeddings(encoder, "ogbg-molclintox:1", max_samples=300)
     x, y = embeddings.part("train")
@@ -67,7 +75,9 @@ def test_graph_score_reads_nce_and_leep_from_the_source_head(zoo):
     assert theta.shape[1] == 3
     assert result["nce"] == pytest.approx(nce(theta.argmax(1), y), rel=1e-12)
     assert result["leep"] == pytest.approx(leep(theta, y), rel=1e-12)
-    assert result["nce_leep_source"].startswith("source head: clintox-gin.pt (trained on ogbg-molclintox; multilabel, Z=3")
+    assert result["nce_leep_source"].startswith(
+        "source head: clintox-gin.pt (trained on ogbg-molclintox; multilabel, Z=3"
+    )
     stand_in = graph_score_trial({**params, "source": "kmeans-stand-in", "source_clusters": 8})
     assert stand_in["nce_leep_source"].startswith("kmeans-stand-in") and stand_in["nce"] != result["nce"]
     assert stand_in["logme"] == result["logme"]
@@ -76,7 +86,9 @@ def test_graph_score_reads_nce_and_leep_from_the_source_head(zoo):
 def test_an_encoder_without_a_head_gets_nan_and_says_why():
     from gtransfer.studies.kinds.graph import graph_score_trial
 
-    result = graph_score_trial({"encoder": "random:gin:layers=2,dim=16", "target": "MUTAG", "seed": 0, "metrics": ["nce", "leep", "logme"]})
+    result = graph_score_trial(
+        {"encoder": "random:gin:layers=2,dim=16", "target": "MUTAG", "seed": 0, "metrics": ["nce", "leep", "logme"]}
+    )
     assert np.isnan(result["nce"]) and np.isnan(result["leep"]) and np.isfinite(result["logme"])
     assert result["nce_leep_source"] == "none: the encoder has no source head"
     everything = graph_score_trial({"encoder": "random:gin:layers=2,dim=16", "target": "MUTAG", "seed": 0})
@@ -89,7 +101,13 @@ def test_rank_names_the_source_of_leep(zoo, capsys):
     from gtransfer.cli import main
 
     _, paths = zoo
-    code = main(["rank", "--target", "MUTAG", "--encoders", str(paths["mutag"]), "random:gin:layers=2,dim=16", "--metric", "leep", "--no-progress"])
+    code = main(
+        [
+            "rank", "--target", "MUTAG", "--encoders",
+            str(paths["mutag"]),
+            "random:gin:layers=2,dim=16", "--metric", "leep", "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "leep source per encoder (--source head):" in out

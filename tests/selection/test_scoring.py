@@ -35,5 +35,5 @@ def test_source_probs_for_maps_any_rows_and_says_when_there_is_no_head(tmp_path)
     assert source.startswith("kmeans-stand-in") and "Z=8" in source
     rows = features[:40]
     # the rows it is given, not the training split
-    np.testing.assert_array_equal(probs(rows), cluster_source_probs(rows, 8, seed=3))
+    np.testing.assert_array_equal(probs(rows), cluster_source_probs(rows, num_clusters=8, seed=3))
     assert source_probs_for(spec, features, embeddings) == ("none: the encoder has no source head", None)

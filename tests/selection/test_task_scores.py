@@ -22,9 +22,15 @@ def test_class_labels_are_scored_as_score_all_does():
 def test_regression_uses_logme_regression_and_refuses_classification_metrics():
     features, rng = _data(1)
     y = features @ rng.standard_normal(6) + 0.2 * rng.standard_normal(120)
-    assert score_target(features, y, "regression") == {"logme": pytest.approx(metrics.logme_regression(features, y), rel=1e-12)}
+    assert score_target(features, y, "regression") == {
+        "logme": pytest.approx(metrics.logme_regression(features, y), rel=1e-12)
+    }
     assert metric_applies("logme", "regression") is None and metric_applies("h_score", "binary") is None
-    with pytest.raises(ValueError, match=r"^h_score does not apply to a regression target: it needs class labels; metrics with a regression form: logme$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^h_score does not apply to a regression target: it needs class labels; "
+        r"metrics with a regression form: logme$",
+    ):
         score_target(features, y, "regression", metrics=["logme", "h_score"])
 
 
@@ -35,7 +41,9 @@ def test_multitask_is_the_mean_over_tasks_on_their_labelled_rows():
     y[:, 2] = np.where(np.isnan(y[:, 2]), np.nan, 1.0)  # one class only: not scorable, counted
     scores = score_target(features, y, "multitask", metrics=["logme", "gbc"])
     for name in ("logme", "gbc"):
-        per_task = [metrics.METRICS[name](features[~np.isnan(y[:, t])], y[~np.isnan(y[:, t]), t].astype(int)) for t in (0, 1)]
+        per_task = [
+            metrics.METRICS[name](features[~np.isnan(y[:, t])], y[~np.isnan(y[:, t]), t].astype(int)) for t in (0, 1)
+        ]
         assert scores[name] == pytest.approx(np.mean(per_task), rel=1e-12)
     assert scores["tasks_scored"] == 2 and scores["tasks_skipped"] == 1
     with pytest.raises(ValueError, match="none of the 1 tasks has both classes"):

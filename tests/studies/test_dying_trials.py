@@ -51,7 +51,9 @@ def _sweep(spec_path: Path, store: Path, workers: int = 1, output: int = subproc
 
 def _dying_spec(folder: Path, how: list[str], name: str = "dying") -> Path:
     write_embedding_study(folder, targets=("t1",))
-    raw = probe_spec(name=name, kind="dies_on_mid", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"})
+    raw = probe_spec(
+        name=name, kind="dies_on_mid", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"}
+    )
     raw["grid"]["how"] = how
     return write_spec(folder, raw)
 
@@ -118,7 +120,9 @@ def _running(pid: int) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the driver's children")
 def test_workers_and_the_resource_tracker_end_with_a_driver_killed_alone(tmp_path):
     write_embedding_study(tmp_path, targets=("t1",))
-    raw = probe_spec(name="orphans", kind="slow_probe", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"})
+    raw = probe_spec(
+        name="orphans", kind="slow_probe", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"}
+    )
     raw["params"]["sleep_s"] = 120.0  # far longer than the test waits: the workers must not end by finishing
     driver = _sweep(write_spec(tmp_path, raw), tmp_path / "r.db", workers=2, output=subprocess.DEVNULL)
     children: list[int] = []
@@ -145,7 +149,9 @@ def test_workers_and_the_resource_tracker_end_with_a_driver_killed_alone(tmp_pat
 
 def test_two_sweeps_on_one_store_run_each_trial_once(tmp_path):
     write_embedding_study(tmp_path, targets=("t1",))
-    raw = probe_spec(name="shared", kind="counted", seeds=[0, 1], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"})
+    raw = probe_spec(
+        name="shared", kind="counted", seeds=[0, 1], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"}
+    )
     raw["params"]["sleep_s"] = 0.4
     spec_path = write_spec(tmp_path, raw)
     store = tmp_path / "shared.db"
@@ -164,12 +170,21 @@ def test_two_sweeps_on_one_store_run_each_trial_once(tmp_path):
     assert sum(s["claimed_elsewhere"] + s["already_done"] for s in summaries) == 6
     with TrialStore(store, create=False) as opened:
         assert len(opened.records()) == 6 and opened.claims() == {}
-    assert {t.key for t in expand_trials(parse_spec(raw, base_dir=tmp_path))} == {r.key for r in TrialStore(store).records()}
+    assert {t.key for t in expand_trials(parse_spec(raw, base_dir=tmp_path))} == {
+        r.key for r in TrialStore(store).records()
+    }
 
 
 def test_a_pack_whose_process_dies_fails_each_member_and_the_resume_runs_them_alone(tmp_path):
     write_embedding_study(tmp_path, targets=("t1", "t2"))
-    raw = probe_spec(name="packs", kind="packed_dies_on_mid", seeds=[0, 1], l2=[1.0], targets=["t1", "t2"], **{"import": "tests.study_helpers"})
+    raw = probe_spec(
+        name="packs",
+        kind="packed_dies_on_mid",
+        seeds=[0, 1],
+        l2=[1.0],
+        targets=["t1", "t2"],
+        **{"import": "tests.study_helpers"},
+    )
     spec = parse_spec(raw, base_dir=tmp_path)
     with TrialStore(tmp_path / "r.db") as store:
         # two packs of six (3 encoders x 2 seeds per target); each holds a 'mid' member that kills its worker

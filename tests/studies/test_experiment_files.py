@@ -48,4 +48,8 @@ def test_a_full_disk_leaves_the_previous_spec_yaml(tmp_path):
     if result.returncode != 0 and "mount" in result.stderr and "Traceback" not in result.stderr:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()[:200]}")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["failed with errno True", repr("name: s\nkind: probe\n"), "['filler', 's.yaml']"]
+    assert result.stdout.splitlines() == [
+        "failed with errno True",
+        repr("name: s\nkind: probe\n"),
+        "['filler', 's.yaml']",
+    ]

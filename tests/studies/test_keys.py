@@ -15,7 +15,9 @@ def test_key_is_sha256_of_hand_written_canonical_json():
 
 def test_key_ignores_dict_order_and_numpy_types():
     plain = trial_key("k", {"seed": 3, "lr": 0.5, "grid": {"b": 1, "a": [1, 2]}})
-    numpy_typed = trial_key("k", {"grid": {"a": np.array([1, 2]), "b": np.int64(1)}, "lr": np.float64(0.5), "seed": np.int32(3)})
+    numpy_typed = trial_key(
+        "k", {"grid": {"a": np.array([1, 2]), "b": np.int64(1)}, "lr": np.float64(0.5), "seed": np.int32(3)}
+    )
     assert plain == numpy_typed
 
 
@@ -32,7 +34,12 @@ def test_canonical_json_is_compact_and_sorted():
 
 @pytest.mark.parametrize(
     "params, message",
-    [({"lr": float("nan")}, "params.lr"), ({"x": [1, float("inf")]}, r"params.x\[1\]"), ({1: 2}, "non-string key"), ({"f": object()}, "type object")],
+    [
+        ({"lr": float("nan")}, "params.lr"),
+        ({"x": [1, float("inf")]}, r"params.x\[1\]"),
+        ({1: 2}, "non-string key"),
+        ({"f": object()}, "type object"),
+    ],
 )
 def test_bad_params_name_the_problem(params, message):
     with pytest.raises(ValueError, match=message):

@@ -18,7 +18,11 @@ def mutag():
 def test_parse_target_grammar():
     assert parse_target("ogbg-molbbbp") == ("ogbg-molbbbp", None, {})
     assert parse_target("ogbg-moltox21:NR-AR") == ("ogbg-moltox21", "NR-AR", {})
-    assert parse_target("ENZYMES:k=3,ratio=4,seed=1,max=60") == ("ENZYMES", None, {"k": 3.0, "ratio": 4.0, "seed": 1.0, "max": 60.0})
+    assert parse_target("ENZYMES:k=3,ratio=4,seed=1,max=60") == (
+        "ENZYMES",
+        None,
+        {"k": 3.0, "ratio": 4.0, "seed": 1.0, "max": 60.0},
+    )
     with pytest.raises(ValueError, match="needs exactly one of k= .how many classes. and classes="):
         parse_target("ENZYMES:ratio=2")
     with pytest.raises(ValueError, match="options are k=, classes=, ratio=, max=, seed="):
@@ -65,7 +69,9 @@ def test_embeddings_cached_and_subset_rows_match_the_whole(tmp_path):
     part = target_embeddings(ENCODER, "MUTAG", max_samples=40, sample_seed=3, cache=tmp_path)  # embedded alone
     sub = subsample_target(load_target("MUTAG", seed=3), 40, seed=3)  # sample_seed also seeds the split
     np.testing.assert_allclose(part.features, whole.features[sub.indices], atol=1e-5)
-    assert len([entry for entry in tmp_path.iterdir() if (entry / "meta.json").is_file()]) == 2, "whole dataset + subsample"
+    assert len([entry for entry in tmp_path.iterdir() if (entry / "meta.json").is_file()]) == 2, (
+        "whole dataset + subsample"
+    )
 
 
 def test_graph_probe_matches_a_direct_logistic_regression(tmp_path):
@@ -89,17 +95,30 @@ def test_graph_score_is_score_all_on_the_training_split(tmp_path):
     from gtransfer.studies.kinds.graph import graph_score_trial
 
     metrics = ["shrinkage_h_score", "logme", "nce", "leep"]
-    result = graph_score_trial({"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "metrics": metrics,
-                                "source": "kmeans-stand-in", "source_clusters": 8})
+    result = graph_score_trial(
+        {
+            "encoder": ENCODER,
+            "target": "MUTAG",
+            "seed": 0,
+            "cache": str(tmp_path),
+            "metrics": metrics,
+            "source": "kmeans-stand-in",
+            "source_clusters": 8,
+        }
+    )
     x, y = target_embeddings(ENCODER, "MUTAG", cache=tmp_path).part("train")
     x = x.astype(np.float64)
-    expected = score_all(x, y, source_probs=cluster_source_probs(x, 8, seed=0), metrics=metrics)
+    expected = score_all(x, y, source_probs=cluster_source_probs(x, num_clusters=8, seed=0), metrics=metrics)
     for name in metrics:
         assert result[name] == pytest.approx(expected[name], rel=1e-10)
     assert (result["n"], result["d"], result["num_classes"]) == (len(y), 16, 2)
     counts = np.bincount(y)
-    assert result["imbalance_ratio"] == pytest.approx(counts.max() / counts.min()) and result["imbalance_ratio"] > 1.5  # MUTAG: 125 vs 63
-    assert result["nce_leep_source"] == "kmeans-stand-in: k-means of the target's own embeddings, Z=8 (not a source model)"
+    assert (
+        result["imbalance_ratio"] == pytest.approx(counts.max() / counts.min()) and result["imbalance_ratio"] > 1.5
+    )  # MUTAG: 125 vs 63
+    assert (
+        result["nce_leep_source"] == "kmeans-stand-in: k-means of the target's own embeddings, Z=8 (not a source model)"
+    )
 
 
 def test_graph_finetune_is_repeatable(tmp_path):
@@ -115,7 +134,9 @@ def test_graph_finetune_refuses_node_targets(shared_data):
     from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
 
     with pytest.raises(ValueError, match="node-level"):
-        graph_finetune_trial({"encoder": ENCODER, "target": "Cora:k=2,max=20", "seed": 0, "data_root": str(shared_data)})
+        graph_finetune_trial(
+            {"encoder": ENCODER, "target": "Cora:k=2,max=20", "seed": 0, "data_root": str(shared_data)}
+        )
 
 
 def test_cluster_source_probs_are_row_stochastic_and_validate():
@@ -140,7 +161,7 @@ def test_encoder_specs_and_published_files(shared_data):
     with pytest.raises(ValueError, match="no published encoder 'gin_nothing'.*published:gcn_contextpred"):
         resolve_encoder("published:gin_nothing", shared_data)
     with pytest.raises(FileNotFoundError, match="published encoder gin_nothing"):
-        published_encoder_path("gin_nothing", shared_data)
+        published_encoder_path("gin_nothing", root=shared_data)
     assert len(PUBLISHED_ENCODERS) == 9
     spec = resolve_encoder("published:gat_contextpred", shared_data)
     path = spec.path
@@ -169,12 +190,28 @@ def test_multi_task_target_through_score_and_finetune_inputs(tmp_path):
     assert torch.equal(torch.isnan(y), torch.isnan(want)) and torch.equal(torch.nan_to_num(y), torch.nan_to_num(want))
 
 
-@pytest.mark.parametrize(("target", "metric", "best"), [("ogbg-molesol", "rmse", min), ("ogbg-moltox21", "rocauc", max)])
-def test_graph_finetune_trains_regression_and_multi_task_targets_and_keeps_the_best_epoch(shared_data, target, metric, best):
+@pytest.mark.parametrize(
+    ("target", "metric", "best"), [("ogbg-molesol", "rmse", min), ("ogbg-moltox21", "rocauc", max)]
+)
+def test_graph_finetune_trains_regression_and_multi_task_targets_and_keeps_the_best_epoch(
+    shared_data, target, metric, best
+):
     from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
 
-    result = graph_finetune_trial({"encoder": ENCODER, "target": target, "seed": 0, "epochs": 4, "patience": 4, "lr": 0.01,
-                                   "max_samples": 300, "batch_size": 32, "device": "cpu", "data_root": str(shared_data)})
+    result = graph_finetune_trial(
+        {
+            "encoder": ENCODER,
+            "target": target,
+            "seed": 0,
+            "epochs": 4,
+            "patience": 4,
+            "lr": 0.01,
+            "max_samples": 300,
+            "batch_size": 32,
+            "device": "cpu",
+            "data_root": str(shared_data),
+        }
+    )
     assert result["metric"] == metric
     key = {"rmse": "test_rmse", "rocauc": "test_roc_auc"}[metric]
     assert result[key] == result["test_metric"] and "majority_accuracy" not in result
@@ -190,10 +227,19 @@ def test_graph_score_from_fewer_training_samples_scores_that_sample_only(tmp_pat
     from gtransfer.studies.kinds.graph import graph_score_trial
 
     metrics = ["h_score", "shrinkage_h_score", "logme"]
-    params = {"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "metrics": metrics, "sample_seed": 3}
+    params = {
+        "encoder": ENCODER,
+        "target": "MUTAG",
+        "seed": 0,
+        "cache": str(tmp_path),
+        "metrics": metrics,
+        "sample_seed": 3,
+    }
     small = graph_score_trial({**params, "train_samples": 40})
     whole = graph_score_trial(params)
-    x, y = target_embeddings(ENCODER, "MUTAG", cache=tmp_path, sample_seed=3).part("train")  # sample_seed also seeds the split
+    x, y = target_embeddings(ENCODER, "MUTAG", cache=tmp_path, sample_seed=3).part(
+        "train"
+    )  # sample_seed also seeds the split
     rows = stratified_sample(y, 40, seed=3)
     expected = score_all(x[rows].astype(np.float64), y[rows], metrics=metrics)
     assert small["n"] == 40 and whole["n"] == len(y) > 40
@@ -205,8 +251,15 @@ def test_graph_score_from_fewer_training_samples_scores_that_sample_only(tmp_pat
 def test_graph_probe_on_a_regression_target_is_closed_form_ridge(shared_data, tmp_path):
     from gtransfer.studies.kinds.graph import graph_probe_trial
 
-    params = {"encoder": "random:gin:layers=2,dim=16,seed=0", "target": "ogbg-molesol", "seed": 0, "cache": str(tmp_path),
-              "l2": 0.5, "data_root": str(shared_data), "max_samples": 300}
+    params = {
+        "encoder": "random:gin:layers=2,dim=16,seed=0",
+        "target": "ogbg-molesol",
+        "seed": 0,
+        "cache": str(tmp_path),
+        "l2": 0.5,
+        "data_root": str(shared_data),
+        "max_samples": 300,
+    }
     result = graph_probe_trial(params)
     emb = target_embeddings(params["encoder"], "ogbg-molesol", cache=tmp_path, root=shared_data, max_samples=300)
     (x, y), (x_test, y_test) = emb.part("train"), emb.part("test")
@@ -226,7 +279,11 @@ def test_graph_metric_timing_times_every_metric_alone_on_the_real_embeddings(tmp
 
     params = {"encoder": ENCODER, "target": "MUTAG", "seed": 0, "cache": str(tmp_path), "repeats": 2}
     result = graph_metric_timing_trial(params)
-    assert (result["n"], result["d"], result["num_classes"]) == (len(target_embeddings(ENCODER, "MUTAG", cache=tmp_path).part("train")[1]), 16, 2)
+    assert (result["n"], result["d"], result["num_classes"]) == (
+        len(target_embeddings(ENCODER, "MUTAG", cache=tmp_path).part("train")[1]),
+        16,
+        2,
+    )
     assert all(0 < result[f"seconds_{name}"] < 60 for name in FEATURE_METRICS if name != "nleep")
     few = graph_metric_timing_trial({**params, "train_samples": 20, "metrics": ["shrinkage_h_score", "nleep"]})
     assert few["n"] == 20 and few["seconds_shrinkage_h_score"] > 0
@@ -240,14 +297,28 @@ def test_graph_finetune_softmax_head_judges_a_binary_target_by_accuracy(mutag):
     from gtransfer.evaluation import majority_accuracy
     from gtransfer.studies.kinds.graph_finetune import check_finetune_trial, graph_finetune_trial
 
-    params = {"encoder": ENCODER, "target": "MUTAG", "seed": 0, "epochs": 3, "batch_size": 32, "device": "cpu", "head": "softmax"}
+    params = {
+        "encoder": ENCODER,
+        "target": "MUTAG",
+        "seed": 0,
+        "epochs": 3,
+        "batch_size": 32,
+        "device": "cpu",
+        "head": "softmax",
+    }
     result = graph_finetune_trial(params)
     test, train = mutag.labels[mutag.splits["test"]], mutag.labels[mutag.splits["train"]]
     assert result["metric"] == "accuracy" and "test_roc_auc" not in result
     assert result["test_accuracy"] == result["test_metric"]
     assert result["test_accuracy"] * test.size == pytest.approx(round(result["test_accuracy"] * test.size), abs=1e-9)
-    assert result["majority_accuracy"] == majority_accuracy(test, train) == pytest.approx(np.mean(test == np.bincount(train).argmax()))
-    assert "majority_accuracy" not in graph_finetune_trial({**params, "head": "task"}), "the default head is the target's own"
+    assert (
+        result["majority_accuracy"]
+        == majority_accuracy(test, train)
+        == pytest.approx(np.mean(test == np.bincount(train).argmax()))
+    )
+    assert "majority_accuracy" not in graph_finetune_trial({**params, "head": "task"}), (
+        "the default head is the target's own"
+    )
     with pytest.raises(ValueError, match="head must be one of"):
         check_finetune_trial({**params, "head": "sigmoid"})
     with pytest.raises(ValueError, match="head 'softmax' needs class labels.*regression"):

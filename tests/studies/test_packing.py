@@ -9,15 +9,25 @@ from gtransfer.studies.runner import run_sweep
 from gtransfer.studies.spec import expand_trials, parse_spec
 from gtransfer.studies.store import TrialStore
 
-ENCODERS = ["random:gin:layers=2,dim=16,seed=0", "random:gin:layers=2,dim=16,seed=1", "random:gcn:layers=2,dim=16,seed=0"]
+ENCODERS = [
+    "random:gin:layers=2,dim=16,seed=0",
+    "random:gin:layers=2,dim=16,seed=1",
+    "random:gcn:layers=2,dim=16,seed=0",
+]
 
 
 def _spec(tmp_path, encoders=ENCODERS, targets=("MUTAG",), extra=None):
     raw = {
         "name": "packs",
         "stages": [
-            {"kind": "graph_finetune", "encoders": list(encoders), "targets": list(targets), "seeds": [0, 1],
-             "params": {"epochs": 2, "patience": 2, "batch_size": 32, "dtype": "float64", "device": "cpu"}, "grid": {"lr": [0.01, 0.001]}},
+            {
+                "kind": "graph_finetune",
+                "encoders": list(encoders),
+                "targets": list(targets),
+                "seeds": [0, 1],
+                "params": {"epochs": 2, "patience": 2, "batch_size": 32, "dtype": "float64", "device": "cpu"},
+                "grid": {"lr": [0.01, 0.001]},
+            },
             *(extra or []),
         ],
     }
@@ -25,7 +35,11 @@ def _spec(tmp_path, encoders=ENCODERS, targets=("MUTAG",), extra=None):
 
 
 def test_plan_units_groups_what_can_share_a_pack(tmp_path):
-    spec = _spec(tmp_path, targets=("MUTAG", "PROTEINS"), extra=[{"kind": "graph_score", "encoders": ENCODERS[:1], "targets": ["MUTAG"]}])
+    spec = _spec(
+        tmp_path,
+        targets=("MUTAG", "PROTEINS"),
+        extra=[{"kind": "graph_score", "encoders": ENCODERS[:1], "targets": ["MUTAG"]}],
+    )
     trials = expand_trials(spec)
     units = plan_units(trials, max_members=5)
     packs = [u for u in units if u.kind == PACK_KIND]
@@ -49,7 +63,11 @@ def test_a_packed_sweep_stores_what_an_unpacked_one_does(tmp_path):
     with TrialStore(tmp_path / "packed.db") as packed_store, TrialStore(tmp_path / "alone.db") as alone_store:
         packed = run_sweep(spec, packed_store, progress=False)
         alone = run_sweep(spec, alone_store, progress=False, pack_size=1)
-        assert (packed.total, packed.succeeded, packed.failed) == (alone.total, alone.succeeded, alone.failed) == (12, 12, 0)
+        assert (
+            (packed.total, packed.succeeded, packed.failed)
+            == (alone.total, alone.succeeded, alone.failed)
+            == (12, 12, 0)
+        )
         ours = {r.key: r for r in packed_store.records()}
         theirs = {r.key: r for r in alone_store.records()}
     assert set(ours) == set(theirs) == {t.key for t in expand_trials(spec)}
@@ -82,5 +100,9 @@ def test_a_member_that_fails_fails_alone_and_a_failing_pack_fails_each_member(tm
     failed_pack = [r for r in records if r.params["target"] == "MUTAG:k=5"]
     assert len(failed_pack) == 8 and all(r.status != "ok" for r in failed_pack)
     # the target is every member's error, except for members whose encoder failed on its own first
-    assert all(r.error.startswith("ValueError: num_classes must be in [2, 2]") for r in failed_pack if r.params["encoder"] != "broken.pt")
+    assert all(
+        r.error.startswith("ValueError: num_classes must be in [2, 2]")
+        for r in failed_pack
+        if r.params["encoder"] != "broken.pt"
+    )
     assert summary.failed == 4 + 8 and summary.succeeded == 4

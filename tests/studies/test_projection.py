@@ -43,8 +43,12 @@ def test_a_full_preset_prints_its_projection_before_preparing_anything(tmp_path,
 
     from gtransfer.studies.experiment import run_experiment
 
-    spec = _spec("tiny-full", [{"kind": "graph_finetune", "seeds": [0], "targets": ["ogbg-molbace"], "params": {"epochs": 100}}])
-    args = argparse.Namespace(preset="full", project_only=True, device_rate=None, out=str(tmp_path), workers=1, engine="local")
+    spec = _spec(
+        "tiny-full", [{"kind": "graph_finetune", "seeds": [0], "targets": ["ogbg-molbace"], "params": {"epochs": 100}}]
+    )
+    args = argparse.Namespace(
+        preset="full", project_only=True, device_rate=None, out=str(tmp_path), workers=1, engine="local"
+    )
 
     def prepare() -> None:
         raise AssertionError("--project-only must stop before the zoo is built")

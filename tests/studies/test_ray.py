@@ -16,7 +16,9 @@ HAVE_RAY = importlib.util.find_spec("ray") is not None
 @pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed (pip install 'gtransfer[ray]')")
 def test_ray_engine_matches_local_engine(tmp_path):
     write_embedding_study(tmp_path)
-    spec = parse_spec(probe_spec(name="ray-study", seeds=[0, 1], l2=[1.0], **{"import": "tests.study_helpers"}), base_dir=tmp_path)
+    spec = parse_spec(
+        probe_spec(name="ray-study", seeds=[0, 1], l2=[1.0], **{"import": "tests.study_helpers"}), base_dir=tmp_path
+    )
     with TrialStore(tmp_path / "local.db") as local:
         run_sweep(spec, local, workers=1, progress=False)
         expected = {r.key: r.result for r in local.records()}
@@ -37,7 +39,9 @@ def test_ray_engine_matches_local_engine(tmp_path):
             third = run_sweep(dying, store, engine="ray", workers=2, progress=False)
         assert (third.succeeded, third.failed) == (2, 0 + 1)
         (dead,) = store.records(status="failed")
-        assert dead.params["encoder"] == "mid" and dead.error.startswith("WorkerDied: the trial's process died in Ray (")
+        assert dead.params["encoder"] == "mid" and dead.error.startswith(
+            "WorkerDied: the trial's process died in Ray ("
+        )
     assert got == expected
 
 
@@ -91,12 +95,17 @@ def test_a_crashed_ray_worker_becomes_a_failed_trial_with_the_cause(tmp_path):
 
     cancelled = []
     fake_ray = types.SimpleNamespace(
-        remote=remote, get=get, wait=lambda refs, num_returns: (refs[:1], refs[1:]), cancel=lambda ref, force: cancelled.append(ref),
+        remote=remote,
+        get=get,
+        wait=lambda refs, num_returns: (refs[:1], refs[1:]),
+        cancel=lambda ref, force: cancelled.append(ref),
         exceptions=types.SimpleNamespace(RayError=RayError, WorkerCrashedError=WorkerCrashedError),
     )
     write_embedding_study(tmp_path)
-    spec = parse_spec(probe_spec(name="ray-crash", kind="fisher_ratio", seeds=[0], l2=[1.0], **{"import": "tests.study_helpers"}),
-                      base_dir=tmp_path)
+    spec = parse_spec(
+        probe_spec(name="ray-crash", kind="fisher_ratio", seeds=[0], l2=[1.0], **{"import": "tests.study_helpers"}),
+        base_dir=tmp_path,
+    )
     trials = expand_trials(spec)
     outcomes = list(_run(fake_ray, trials, spec.imports, tmp_path, workers=2, num_gpus_per_trial=0.0))
     assert sorted(o.key for o in outcomes) == sorted(t.key for t in trials) and cancelled == []

@@ -48,17 +48,35 @@ def test_report_writes_tables_and_plots_with_reference_correlations(study_store,
     data = pd.read_csv(out / "scores_and_truth.csv")
     per_group = pd.read_csv(out / "correlations_per_group.csv")
     for target, part in data.groupby("target"):
-        row = per_group[(per_group["group"] == target) & (per_group["metric"] == "fisher_ratio") & (per_group["truth"] == "test_accuracy")].iloc[0]
-        assert row["spearman"] == pytest.approx(stats.spearmanr(part["fisher_ratio"], part["test_accuracy"])[0], abs=1e-12)
-        assert row["pearson"] == pytest.approx(stats.pearsonr(part["fisher_ratio"], part["test_accuracy"])[0], abs=1e-12)
-        assert row["spearman_low"] <= row["spearman"] + 1e-12 <= row["spearman_high"] + 2e-12 or np.isnan(row["spearman_low"])
+        row = per_group[
+            (per_group["group"] == target)
+            & (per_group["metric"] == "fisher_ratio")
+            & (per_group["truth"] == "test_accuracy")
+        ].iloc[0]
+        assert row["spearman"] == pytest.approx(
+            stats.spearmanr(part["fisher_ratio"], part["test_accuracy"])[0], abs=1e-12
+        )
+        assert row["pearson"] == pytest.approx(
+            stats.pearsonr(part["fisher_ratio"], part["test_accuracy"])[0], abs=1e-12
+        )
+        assert row["spearman_low"] <= row["spearman"] + 1e-12 <= row["spearman_high"] + 2e-12 or np.isnan(
+            row["spearman_low"]
+        )
     aggregate = pd.read_csv(out / "correlations.csv")
-    mean_spearman = per_group[(per_group["metric"] == "fisher_ratio") & (per_group["truth"] == "test_accuracy")]["spearman"].mean()
-    got = aggregate[(aggregate["metric"] == "fisher_ratio") & (aggregate["truth"] == "test_accuracy")]["spearman"].iloc[0]
+    mean_spearman = per_group[(per_group["metric"] == "fisher_ratio") & (per_group["truth"] == "test_accuracy")][
+        "spearman"
+    ].mean()
+    got = aggregate[(aggregate["metric"] == "fisher_ratio") & (aggregate["truth"] == "test_accuracy")]["spearman"].iloc[
+        0
+    ]
     assert got == pytest.approx(mean_spearman, abs=1e-12)
     # separation weak < mid < strong: the stand-in metric ranks the encoders as the probe does
     assert got == pytest.approx(1.0)
-    for name in ("plots/scatter_fisher_ratio_test_accuracy.png", "plots/bars_spearman_test_accuracy.png", "trials_probe.csv"):
+    for name in (
+        "plots/scatter_fisher_ratio_test_accuracy.png",
+        "plots/bars_spearman_test_accuracy.png",
+        "trials_probe.csv",
+    ):
         assert (out / name).stat().st_size > 1000
         assert f"]({name})" in text or name.startswith("trials_")
     assert (out / "plots/scatter_fisher_ratio_test_accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -109,7 +127,9 @@ def test_a_metric_constant_within_a_group_ranks_nothing():
         "logme": [0.1, 0.4, 0.2, 0.3],
         "test_accuracy": [0.5, 0.8, 0.6, 0.7],
     })
-    table = correlation_table(data, ["h_score", "logme"], ReportConfig({"truth_metrics": ["test_accuracy"], "n_boot": 20}))
+    table = correlation_table(
+        data, ["h_score", "logme"], ReportConfig({"truth_metrics": ["test_accuracy"], "n_boot": 20})
+    )
     h = table[table["metric"] == "h_score"].iloc[0]
     assert np.isnan(h["spearman"]) and h["note"] == "metric constant within the group"
     assert table[table["metric"] == "logme"].iloc[0]["spearman"] == pytest.approx(1.0)
@@ -138,8 +158,14 @@ def test_study_names_map_to_distinct_folders_inside_out(study_store, tmp_path):
     assert len(set(folders)) == len(names)  # one folder per study
     assert all(folder.parent == out for folder in folders)  # each directly inside out, none outside
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["out"]
-    assert safe_name("exp_1") == "exp_1" and safe_name("fisher-vs-probe") == "fisher-vs-probe"  # plain names stay as they are
-    assert safe_name("exp/1").startswith("exp_1~") and safe_name("exp 1").startswith("exp_1~") and safe_name("exp/1") != safe_name("exp 1")
+    assert (
+        safe_name("exp_1") == "exp_1" and safe_name("fisher-vs-probe") == "fisher-vs-probe"
+    )  # plain names stay as they are
+    assert (
+        safe_name("exp/1").startswith("exp_1~")
+        and safe_name("exp 1").startswith("exp_1~")
+        and safe_name("exp/1") != safe_name("exp 1")
+    )
     assert safe_name("..").startswith("name~") and "/" not in safe_name("../escape")
 def _store_with(tmp_path, truth_kind: str, targets=("t",)):
     """Four encoders per target: logme ranks them as the truth does, h_score is constant, gbc picks 'c'."""
@@ -159,10 +185,22 @@ def _store_with(tmp_path, truth_kind: str, targets=("t",)):
                     keys.append(key)
         failing = {"encoder": "e", "target": targets[0], "seed": 0}
         key = trial_key(truth_kind, failing)
-        store.record(key, truth_kind, failing, error="MissingDataError: TU dataset X: no file found. Expected one of:\n  /r/tu/X\nFix: put the files there")
+        store.record(
+            key,
+            truth_kind,
+            failing,
+            error="MissingDataError: TU dataset X: no file found. Expected one of:\n  /r/tu/X\n"
+            "Fix: put the files there",
+        )
         keys.append(key)
-        store.register_study("s", {"name": "s", "report": {"scores": "score", "truth": truth_kind, "truth_metrics": ["test_roc_auc"],
-                                                         "n_boot": 50}}, keys)
+        store.register_study(
+            "s",
+            {
+                "name": "s",
+                "report": {"scores": "score", "truth": truth_kind, "truth_metrics": ["test_roc_auc"], "n_boot": 50},
+            },
+            keys,
+        )
     return path
 
 
@@ -220,14 +258,25 @@ def test_the_report_names_the_source_of_every_nce_leep_column(tmp_path):
         for target in ("t1", "t2", "t3"):
             for i, (encoder, source) in enumerate(sources.items()):
                 params = {"encoder": encoder, "target": target, "seed": 0}
-                result = {"nce": -1.0 + 0.1 * i, "leep": -1.2 + 0.1 * i, "logme": float(i), "label_entropy": 0.8, "n": 10,
-                          "imbalance_ratio": 1.0 + i}
+                result = {
+                    "nce": -1.0 + 0.1 * i,
+                    "leep": -1.2 + 0.1 * i,
+                    "logme": float(i),
+                    "label_entropy": 0.8,
+                    "n": 10,
+                    "imbalance_ratio": 1.0 + i,
+                }
                 if source is not None:  # "old": a trial stored before sources were recorded
                     result["nce_leep_source"] = source
                 keys.append(trial_key("score", params))
                 store.record(keys[-1], "score", params, result=result)
                 keys.append(trial_key("probe", params))
-                store.record(keys[-1], "probe", params, result={"test_accuracy": truth[encoder] + 0.01 * i, "majority_accuracy": 0.5})
+                store.record(
+                    keys[-1],
+                    "probe",
+                    params,
+                    result={"test_accuracy": truth[encoder] + 0.01 * i, "majority_accuracy": 0.5},
+                )
         store.register_study("s", {"name": "s", "report": {"n_boot": 50}}, keys)
         table = nce_leep_sources(store, "s", ReportConfig())
     assert dict(zip(table["encoder"], table["source"].str.split(":").str[0])) == {
@@ -237,7 +286,11 @@ def test_the_report_names_the_source_of_every_nce_leep_column(tmp_path):
     assert "## Where NCE and LEEP come from" in text
     assert "| zoo-b.pt | source head: zoo-b.pt (trained on ENZYMES:k=3; multiclass, Z=3, softmax) | 3 |" in text
     summary = "none (1); not recorded (1); source head (2)"
-    rows = [line for line in text.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:] in SOURCE_COLUMNS + ("logme",)]
+    rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| ") and line.split(" | ")[0][2:] in SOURCE_COLUMNS + ("logme",)
+    ]
     assert rows and all((summary in row) == (not row.startswith("| logme")) for row in rows), rows
     # label metadata describes a target: a column of the joined table, never a metric row
     assert not any(line.startswith("| imbalance_ratio ") for line in text.splitlines())
@@ -260,10 +313,14 @@ def test_regression_truth_lower_is_better_in_every_measure(tmp_path):
             for lr, value in zip((1e-3, 1e-2), rmse[encoder], strict=True):
                 params = {"encoder": encoder, "target": "ogbg-molesol", "seed": 0, "lr": lr}
                 key = trial_key("finetune", params)
-                store.record(key, "finetune", params, result={"metric": "rmse", "test_metric": value, "test_rmse": value})
+                store.record(
+                    key, "finetune", params, result={"metric": "rmse", "test_metric": value, "test_rmse": value}
+                )
                 keys.append(key)
         store.register_study("s", {"name": "s"}, keys)
-        config = ReportConfig({"scores": "score", "truth": "finetune", "truth_metrics": ["test_rmse", "test_metric"], "n_boot": 20})
+        config = ReportConfig(
+            {"scores": "score", "truth": "finetune", "truth_metrics": ["test_rmse", "test_metric"], "n_boot": 20}
+        )
         truth = ground_truth(store, "s", config)
     assert dict(zip(truth["encoder"], truth["test_rmse"], strict=True)) == {"a": 0.9, "b": 0.5, "c": 1.1}
     assert not config.higher_is_better("test_metric") and not config.higher_is_better("test_rmse")

@@ -39,7 +39,10 @@ def test_sweep_stores_every_trial_once_with_the_probe_results(study_dir, tmp_pat
     finally:
         os.chdir(cwd)
     # the stronger embedding separates the classes better (invariant of the fixture)
-    by = {(t.params["encoder"], t.params["target"], t.params["seed"], t.params["l2"]): stored[t.key]["test_accuracy"] for t in trials}
+    by = {
+        (t.params["encoder"], t.params["target"], t.params["seed"], t.params["l2"]): stored[t.key]["test_accuracy"]
+        for t in trials
+    }
     assert by[("strong", "t1", 0, 1.0)] > by[("weak", "t1", 0, 1.0)]
 
 
@@ -54,7 +57,9 @@ def test_resume_skips_finished_trials_and_limit_splits_the_work(study_dir, tmp_p
         third = run_sweep(spec, store, progress=False)
         assert (third.already_done, third.succeeded) == (24, 0)
         # the first ten were not rerun
-        assert {k: v for k, v in ((r.key, r.finished_at) for r in store.records()) if k in finished_first} == finished_first
+        assert {
+            k: v for k, v in ((r.key, r.finished_at) for r in store.records()) if k in finished_first
+        } == finished_first
         assert all(r.attempts == 1 for r in store.records())
 
 
@@ -81,7 +86,11 @@ def test_failed_trials_are_recorded_then_retried(study_dir, tmp_path):
         summary = run_sweep(spec, store, progress=False)
         assert (summary.already_done, summary.succeeded, summary.failed) == (8, 4, 0)
         mid = store.get(trial_key("fails_on_mid", {**failed[0].params}))
-        assert (mid.status, mid.attempts, mid.result["value"]) == ("ok", 2, study_helpers.SEPARATION["mid"] + mid.params["seed"])
+        assert (mid.status, mid.attempts, mid.result["value"]) == (
+            "ok",
+            2,
+            study_helpers.SEPARATION["mid"] + mid.params["seed"],
+        )
 
 
 def test_unknown_kind_and_engine_fail_before_running(study_dir, tmp_path):

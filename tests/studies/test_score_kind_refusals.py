@@ -1,4 +1,5 @@
-"""The `score` trial kind keeps the metrics that can score when one cannot (N-LEEP on C = 40, n = 2,000 failed the trial)."""
+"""The `score` trial kind keeps the metrics that can score when one cannot (N-LEEP on C = 40, n = 2,000 failed the
+trial)."""
 
 from __future__ import annotations
 

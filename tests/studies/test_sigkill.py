@@ -20,7 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _sweep_command(spec_path: Path, store: Path) -> list[str]:
-    return [sys.executable, "-m", "gtransfer.cli", "sweep", str(spec_path), "--store", str(store), "--workers", "2", "--no-progress"]
+    return [
+        sys.executable, "-m", "gtransfer.cli", "sweep", str(spec_path), "--store", str(store), "--workers", "2",
+        "--no-progress",
+    ]
 
 
 def _env() -> dict:
@@ -80,7 +83,9 @@ def test_sigkill_at_random_points_loses_only_in_flight_trials(tmp_path):
     assert any(0 < count < 24 for count in progress), f"no kill landed mid-sweep (progress {progress})"
     print("finished trials after each kill:", progress)
 
-    finish = subprocess.run(_sweep_command(spec_path, store_path), env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    finish = subprocess.run(
+        _sweep_command(spec_path, store_path), env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert finish.returncode == 0, finish.stderr
 
     conn = sqlite3.connect(store_path)

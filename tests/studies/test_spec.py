@@ -30,7 +30,10 @@ def test_yaml_file_gives_the_same_trials_and_base_dir(tmp_path):
     assert spec.base_dir == tmp_path.resolve()
     same = parse_spec({"name": "s", "kind": "probe", "encoders": ["a", "b"], "seeds": [3], "grid": {"lr": [0.1]}})
     assert [t.key for t in expand_trials(spec)] == [t.key for t in expand_trials(same)]
-    assert [t.params for t in expand_trials(spec)] == [{"encoder": "a", "seed": 3, "lr": 0.1}, {"encoder": "b", "seed": 3, "lr": 0.1}]
+    assert [t.params for t in expand_trials(spec)] == [
+        {"encoder": "a", "seed": 3, "lr": 0.1},
+        {"encoder": "b", "seed": 3, "lr": 0.1},
+    ]
 
 
 def test_stages_inherit_and_override_defaults():
@@ -87,7 +90,10 @@ def test_missing_and_invalid_yaml_files(tmp_path):
 
 # -- bounds checked before anything is expanded (docs/security.md) ------------------------------------
 def _laughs(levels: int) -> str:
-    lines = ["name: laughs", "kind: score", "params:", '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines = [
+        "name: laughs", "kind: score", "params:",
+        '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ]
     for i in range(1, levels):
         lines.append(f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
     return "\n".join(lines) + "\n"

@@ -154,12 +154,17 @@ def test_claims_are_leases_taken_over_only_when_their_driver_is_gone(tmp_path):
         assert store.claim("k1", b, 60.0) == "stale" and store.claims() == {"k1": b}
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
         dead.wait()
-        store._conn.execute("UPDATE claims SET pid = ? WHERE key = 'k1'", (dead.pid,))  # a driver that died on this host
+        store._conn.execute(
+            "UPDATE claims SET pid = ? WHERE key = 'k1'", (dead.pid,)
+        )  # a driver that died on this host
         assert store.claim("k1", a, 60.0) == "stale"
         if sys.platform.startswith("linux"):  # a killed driver nobody has reaped yet (a zombie) counts as dead
             zombie = subprocess.Popen([sys.executable, "-c", "pass"])
             deadline = time.monotonic() + 30
-            while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z" and time.monotonic() < deadline:
+            while (
+                Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.05)
             store._conn.execute("UPDATE claims SET pid = ?, owner = 'other' WHERE key = 'k1'", (zombie.pid,))
             assert store.claim("k1", a, 60.0) == "stale"
@@ -180,8 +185,10 @@ def test_the_db_file_alone_holds_every_result_after_a_sweep(tmp_path):
     from tests.study_helpers import probe_spec, write_embedding_study
 
     write_embedding_study(tmp_path, targets=("t1",))
-    spec = parse_spec(probe_spec(kind="fisher_ratio", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"}),
-                      base_dir=tmp_path)
+    spec = parse_spec(
+        probe_spec(kind="fisher_ratio", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"}),
+        base_dir=tmp_path,
+    )
     store = TrialStore(tmp_path / "r.db")
     run_sweep(spec, store, progress=False)  # the store stays open, as after a SIGKILL right after the sweep
     copy = tmp_path / "copy.db"
@@ -225,7 +232,9 @@ def test_damaged_pages_are_one_line_damaged_store_errors(tmp_path):
     assert message.startswith(f"damaged store {path}: ") and "\n" not in message and "restore it" in message
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to run a child as the unprivileged 'nobody'")
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to run a child as the unprivileged 'nobody'"
+)
 def test_a_store_in_a_read_only_folder_is_read_by_an_unprivileged_user(tmp_path):
     """Root ignores permission bits, so the reader runs as 'nobody' on a store in a 0555 folder."""
     import pwd
@@ -250,14 +259,11 @@ def test_a_store_in_a_read_only_folder_is_read_by_an_unprivileged_user(tmp_path)
         path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         folder.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
         code = (
-            "import sys\n"
-            "from gtransfer.studies.store import TrialStore\n"
+            "import sys\nfrom gtransfer.studies.store import TrialStore\n"
             "with TrialStore(sys.argv[1], create=False, read_only=None) as store:\n"
             "    print(store.read_only, store.get(sys.argv[2]).result['acc'])\n"
-            "try:\n"
-            "    TrialStore(sys.argv[1])\n"
-            "except ValueError as error:\n"
-            "    print(str(error), len(str(error).splitlines()))\n"
+            "try:\n    TrialStore(sys.argv[1])\n"
+            "except ValueError as error:\n    print(str(error), len(str(error).splitlines()))\n"
         )
         env = {**os.environ, "PYTHONPATH": str(package)}
 
@@ -296,20 +302,22 @@ def test_a_finished_store_on_a_read_only_mount_is_opened_read_only_not_called_fo
     with TrialStore(path) as store:
         key, _ = _record(store, 0, result={"acc": 0.75})
     code = (
-        "import sys\n"
-        "from gtransfer.studies.store import TrialStore\n"
+        "import sys\nfrom gtransfer.studies.store import TrialStore\n"
         "with TrialStore(sys.argv[1], create=False) as store:\n"
         "    print(store.read_only, store.get(sys.argv[2]).result['acc'])\n"
-        "try:\n"
-        "    TrialStore(sys.argv[1])\n"
-        "except ValueError as error:\n"
-        "    print(str(error).split(';')[0], len(str(error).splitlines()))\n"
+        "try:\n    TrialStore(sys.argv[1])\n"
+        "except ValueError as error:\n    print(str(error).split(';')[0], len(str(error).splitlines()))\n"
     )
     script = (f'mount --bind "{folder}" "{folder}" && mount -o remount,ro,bind "{folder}" "{folder}" && '
               f'"{sys.executable}" -c "$0" "{path}" {key}')
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    result = subprocess.run(["unshare", "-m", "sh", "-c", script, code], capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, code], capture_output=True, text=True, env=env, timeout=120
+    )
     if "mount" in result.stderr and result.returncode != 0 and "Traceback" not in result.stderr:
         pytest.skip(f"cannot make a read-only bind mount here: {result.stderr.strip()[:200]}")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["True 0.75", f"trial store {path} is read-only (unable to open database file) 1"]
+    assert result.stdout.splitlines() == [
+        "True 0.75",
+        f"trial store {path} is read-only (unable to open database file) 1",
+    ]

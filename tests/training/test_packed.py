@@ -58,7 +58,10 @@ def _labels(kind: str, n: int) -> torch.Tensor:
 
 
 def _dataset(kind: str, molecules: bool, n: int = 30) -> tuple[list, torch.Tensor, dict[str, np.ndarray]]:
-    graphs = [hu2020_chain(3 + i % 6, seed=i) if molecules else float_graph(3 + i % 5, seed=i, node_dim=4, edge_dim=2) for i in range(n)]
+    graphs = [
+        hu2020_chain(3 + i % 6, seed=i) if molecules else float_graph(3 + i % 5, seed=i, node_dim=4, edge_dim=2)
+        for i in range(n)
+    ]
     labels = _labels(kind, n)
     splits = {"train": np.arange(0, 18), "valid": np.arange(18, 24), "test": np.arange(24, 30)}
     return graphs, labels, splits
@@ -67,14 +70,27 @@ def _dataset(kind: str, molecules: bool, n: int = 30) -> tuple[list, torch.Tenso
 def _encoder(arch: str, molecules: bool, seed: int, dropout: float = 0.0, jk: str = "last", pooling: str = "mean"):
     torch.manual_seed(seed)
     features = "hu2020" if molecules else 4
-    return build_encoder({"arch": arch, "num_layers": 2, "hidden_dim": 8, "dropout": dropout, "jk": jk, "pooling": pooling,
-                          "node_features": features, "edge_features": "hu2020" if molecules else 2, "heads": 2}).double()
+    return build_encoder(
+        {
+            "arch": arch,
+            "num_layers": 2,
+            "hidden_dim": 8,
+            "dropout": dropout,
+            "jk": jk,
+            "pooling": pooling,
+            "node_features": features,
+            "edge_features": "hu2020" if molecules else 2,
+            "heads": 2,
+        }
+    ).double()
 
 
 class _OrderedLoader:
     """PyG batches in the pack's order: one permutation per epoch from a generator seeded like the pack's."""
 
-    def __init__(self, graphs: list, labels: torch.Tensor, positions: np.ndarray, batch_size: int, order_seed: int) -> None:
+    def __init__(
+        self, graphs: list, labels: torch.Tensor, positions: np.ndarray, batch_size: int, order_seed: int
+    ) -> None:
         self.graphs, self.labels, self.positions, self.batch_size = graphs, labels, positions, batch_size
         self.generator = torch.Generator().manual_seed(order_seed)
 
@@ -130,12 +146,30 @@ def test_a_member_equals_the_classic_loop(arch: str, kind: str) -> None:
     task = TASKS[kind]
     graphs, labels, splits = _dataset(kind, molecules)
     with float64():
-        encoder = _encoder(arch, molecules, seed=1, jk="concat" if arch == "gcn" else "last", pooling="sum" if arch == "gat" else "mean")
+        encoder = _encoder(
+            arch,
+            molecules,
+            seed=1,
+            jk="concat" if arch == "gcn" else "last",
+            pooling="sum" if arch == "gat" else "mean",
+        )
         reference = finetune(
-            _exact_zero_gradient_before_batch_norm(copy.deepcopy(encoder)), _OrderedLoader(graphs, labels, splits["train"], 5, order_seed=3),
-            [_batch(graphs, labels, splits["valid"])], [_batch(graphs, labels, splits["test"])], task,
-            epochs=3, patience=10, lr=0.01, weight_decay=1e-3, seed=11, device="cpu", return_model=True)
-        (packed,) = _pack([PackMember(encoder, seed=11, lr=0.01, weight_decay=1e-3, patience=10)], graphs, labels, splits, task)
+            _exact_zero_gradient_before_batch_norm(copy.deepcopy(encoder)),
+            _OrderedLoader(graphs, labels, splits["train"], 5, order_seed=3),
+            [_batch(graphs, labels, splits["valid"])],
+            [_batch(graphs, labels, splits["test"])],
+            task,
+            epochs=3,
+            patience=10,
+            lr=0.01,
+            weight_decay=1e-3,
+            seed=11,
+            device="cpu",
+            return_model=True,
+        )
+        (packed,) = _pack(
+            [PackMember(encoder, seed=11, lr=0.01, weight_decay=1e-3, patience=10)], graphs, labels, splits, task
+        )
     assert packed.epochs_run == reference.epochs_run == 3
     assert packed.best_epoch == reference.best_epoch
     assert packed.valid_metric == pytest.approx(reference.valid_metric, abs=TOL)
@@ -169,7 +203,10 @@ def test_members_of_a_mixed_pack_equal_their_trials_alone(arch: str) -> None:
         if member.mode == "linear":  # a frozen encoder stays what it was, batch-norm statistics included
             assert _relative_gap(ours.model.encoder.state_dict(), member.encoder.state_dict()) == 0.0
     # the members differ from each other: a pack that trained one model K times would fail here
-    assert len({round(r.test_metric, 9) for r in together}) > 1 or len({round(r.history[0]["train_loss"], 9) for r in together}) > 1
+    assert (
+        len({round(r.test_metric, 9) for r in together}) > 1
+        or len({round(r.history[0]["train_loss"], 9) for r in together}) > 1
+    )
 
 
 def test_dropout_masks_belong_to_the_member_not_its_position() -> None:
@@ -205,11 +242,21 @@ def test_pack_refuses_mixed_architectures_and_out_of_vocabulary_inputs(hu2020_ch
     graphs, labels, splits = _dataset("binary", molecules=True)
     data = DeviceGraphs(graphs, labels)
     with pytest.raises(ValueError, match="share one architecture; member 1 has arch='gcn'"):
-        train_pack([PackMember(_encoder("gin", True, 0).float()), PackMember(_encoder("gcn", True, 0).float())], data, splits, TASKS["binary"], epochs=1)
+        train_pack(
+            [PackMember(_encoder("gin", True, 0).float()), PackMember(_encoder("gcn", True, 0).float())],
+            data,
+            splits,
+            TASKS["binary"],
+            epochs=1,
+        )
     bad = [hu2020_chain(4, seed=0) for _ in range(30)]
     bad[5].x[0, 0] = 200
-    with pytest.raises(ValueError, match="node feature column 0 holds indices 0..200, outside the encoder's vocabulary 0..119"):
-        train_pack([PackMember(_encoder("gin", True, 0).float())], DeviceGraphs(bad, labels), splits, TASKS["binary"], epochs=1)
+    with pytest.raises(
+        ValueError, match="node feature column 0 holds indices 0..200, outside the encoder's vocabulary 0..119"
+    ):
+        train_pack(
+            [PackMember(_encoder("gin", True, 0).float())], DeviceGraphs(bad, labels), splits, TASKS["binary"], epochs=1
+        )
 
 
 def test_node_level_member_equals_the_classic_node_loop(float_graph) -> None:
@@ -226,8 +273,17 @@ def test_node_level_member_equals_the_classic_node_loop(float_graph) -> None:
         encoder = _encoder("gcn", False, seed=4)
         graph.x = graph.x.double()
         graph.edge_attr = graph.edge_attr.double()
-        reference = finetune(NodeLevelEncoder(encoder), *node_split_loaders(graph), task=task, epochs=3, patience=10, lr=0.02,
-                             seed=2, device="cpu", batch_to=node_batch_to)
+        reference = finetune(
+            NodeLevelEncoder(encoder),
+            *node_split_loaders(graph),
+            task=task,
+            epochs=3,
+            patience=10,
+            lr=0.02,
+            seed=2,
+            device="cpu",
+            batch_to=node_batch_to,
+        )
         data = DeviceGraphs([graph], torch.zeros(1, 1), float_dtype=torch.float64)
         splits = {"train": np.arange(20), "valid": np.arange(20, 30), "test": np.arange(30, 40)}
         (packed,) = train_pack([PackMember(encoder, seed=2, lr=0.02)], data, splits, task, epochs=3, level="node",

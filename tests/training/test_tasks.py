@@ -26,7 +26,15 @@ from gtransfer.training.tasks import graph_labels, task_spec_of
 def _target(labels, kind="", eval_metric=""):
     labels = np.asarray(labels)
     n = labels.shape[0]
-    return GraphTarget("t", None, "t", "graph", np.arange(n), labels, {"train": np.arange(n)}, None, task_kind=kind, eval_metric=eval_metric)
+    return GraphTarget(
+        "t", None, "t", "graph",
+        np.arange(n),
+        labels,
+        {"train": np.arange(n)},
+        None,
+        task_kind=kind,
+        eval_metric=eval_metric,
+    )
 
 
 def test_task_spec_and_label_rows_of_every_kind():
@@ -88,9 +96,18 @@ def _sizes(n_graphs: int, seed: int) -> list[Data]:
 def test_finetuning_a_regression_task_lowers_the_loss_and_beats_the_mean():
     train, valid, test = _sizes(64, 0), _sizes(32, 1), _sizes(32, 2)
     encoder = GIN(num_layers=2, hidden_dim=16, node_features=1, edge_features=None, pooling="sum")
-    result = finetune(encoder, DataLoader(train, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(0)),
-                      DataLoader(valid, batch_size=32), DataLoader(test, batch_size=32), task=task_spec_of(
-                          _target(np.zeros(3), "regression")), epochs=40, patience=40, lr=1e-2, seed=0, device="cpu")
+    result = finetune(
+        encoder,
+        DataLoader(train, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(0)),
+        DataLoader(valid, batch_size=32),
+        DataLoader(test, batch_size=32),
+        task=task_spec_of(_target(np.zeros(3), "regression")),
+        epochs=40,
+        patience=40,
+        lr=1e-2,
+        seed=0,
+        device="cpu",
+    )
     assert result.metric == "rmse"
     losses = [h["train_loss"] for h in result.history]
     assert losses[-1] < 0.2 * losses[0] and min(losses) >= 0.0, losses  # MSE: positive and falling

@@ -220,7 +220,7 @@ def test_class_task_is_deterministic_with_the_shared_metadata():
     np.testing.assert_array_equal(task.train.images, again.train.images)
     assert task.num_classes == 4 and len(task.original_classes) == 4
     all_labels = np.concatenate([task.train.labels, task.valid.labels, task.test.labels])
-    assert task.info == describe_labels(all_labels, task.name)
+    assert task.info == describe_labels(all_labels, name=task.name)
     assert max(task.info.class_counts) == 100 and min(task.info.class_counts) == 20
     # parts are disjoint rows of the source and each keeps every class
     train_rows, valid_rows, test_rows = (set(p.tolist()) for p in task.source_indices)

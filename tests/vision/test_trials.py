@@ -14,7 +14,11 @@ from gtransfer.vision.zoo import SourceSpec, build_zoo, load_zoo_encoder
 
 SOURCE = SourceSpec("tiny-cnn", "digits", (0, 1, 2, 3, 4), "cnn", {"width": 4, "embedding_dim": 12, "input_size": 8},
                     epochs=2, max_per_class=30, batch_size=16, lr=1e-2)
-TARGETS = ["digits:k=3,ratio=1,max=40,seed=0", "digits:classes=5-6,ratio=2,max=40,seed=1", "digits:k=4,ratio=3,max=40,seed=2"]
+TARGETS = [
+    "digits:k=3,ratio=1,max=40,seed=0",
+    "digits:classes=5-6,ratio=2,max=40,seed=1",
+    "digits:k=4,ratio=3,max=40,seed=2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,10 @@ def test_target_names_round_trip_and_reject_bad_names():
         parse_target("cifar10-test")
     with pytest.raises(ValueError, match="class-subset options are"):
         parse_target("cifar10:3 classes=2")
-    with pytest.raises(ValueError, match=r"old image-target grammar; write it as 'cifar10-test:classes=0-1-8-9,ratio=2.5,max=100,seed=3'"):
+    with pytest.raises(
+        ValueError,
+        match=r"old image-target grammar; write it as 'cifar10-test:classes=0-1-8-9,ratio=2.5,max=100,seed=3'",
+    ):
         parse_target("cifar10-test/c0-1-8-9/r2.5/n100/s3")
     with pytest.raises(ValueError, match="exactly one"):
         target_name("mnist", "test")

@@ -48,8 +48,10 @@ def register_dgl_builder(name: str) -> Callable[[Callable[..., DGLEncoder]], Cal
 def _resolve_builder(builder: object) -> Callable[..., DGLEncoder]:
     """The registered builder ``builder``; nothing is imported for a name (see the module docstring)."""
     if not isinstance(builder, str) or builder not in DGL_BUILDERS:
-        raise ValueError(f"unknown DGL builder {builder!r}; registered: {sorted(DGL_BUILDERS)} "
-                         "(register your own with gtransfer.models.dgl.register_dgl_builder in a module you import first)")
+        raise ValueError(
+            f"unknown DGL builder {builder!r}; registered: {sorted(DGL_BUILDERS)} "
+            "(register your own with gtransfer.models.dgl.register_dgl_builder in a module you import first)"
+        )
     return DGL_BUILDERS[builder]
 
 
@@ -79,7 +81,9 @@ def save_dgl_encoder(encoder: DGLEncoder, path: str | os.PathLike, metadata: Map
     if not isinstance(encoder, DGLEncoder):
         raise ValueError(f"save_dgl_encoder saves a DGLEncoder, got {type(encoder).__name__}")
     if encoder.builder is None:
-        raise ValueError("this DGLEncoder has no builder to rebuild it from; make it with build_dgl_encoder(builder, **config)")
+        raise ValueError(
+            "this DGLEncoder has no builder to rebuild it from; make it with build_dgl_encoder(builder, **config)"
+        )
     meta = {"architecture": encoder.config, "dgl_version": dgl.__version__, "torch_version": torch.__version__,
             "code_version": code_version(), **dict(metadata or {})}
     return save_checkpoint(path, encoder.state_dict(), meta)
@@ -92,10 +96,14 @@ def load_dgl_encoder(path: str | os.PathLike) -> DGLEncoder:
     checkpoint = read_checkpoint(path)
     architecture = checkpoint["metadata"].get("architecture") or {}
     if architecture.get("framework") != FRAMEWORK:
-        raise ValueError(f"{path} is not a DGL encoder checkpoint (architecture framework: {architecture.get('framework')!r})")
+        raise ValueError(
+            f"{path} is not a DGL encoder checkpoint (architecture framework: {architecture.get('framework')!r})"
+        )
     encoder = build_dgl_encoder(architecture["builder"], **(architecture.get("config") or {}))
     try:
         encoder.load_state_dict(checkpoint["state_dict"], strict=True)
     except RuntimeError as err:
-        raise ValueError(f"{path}: the weights do not fit builder {architecture['builder']!r}: {str(err).splitlines()[0]}") from None
+        raise ValueError(
+            f"{path}: the weights do not fit builder {architecture['builder']!r}: {str(err).splitlines()[0]}"
+        ) from None
     return encoder.eval()

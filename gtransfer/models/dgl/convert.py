@@ -100,7 +100,9 @@ def _split_attributes(data: Data | Batch) -> tuple[dict[str, Tensor], dict[str, 
     return nodes, edges, graph
 
 
-def pyg_to_dgl(data: Data | Batch, with_graph_attrs: bool = False) -> dgl.DGLGraph | tuple[dgl.DGLGraph, dict[str, Any]]:
+def pyg_to_dgl(
+    data: Data | Batch, with_graph_attrs: bool = False
+) -> dgl.DGLGraph | tuple[dgl.DGLGraph, dict[str, Any]]:
     """A PyG ``Data`` (or ``Batch``) as a DGLGraph (batched for a ``Batch``), features included.
 
     Args:
@@ -139,7 +141,9 @@ def _single_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any]) -> Data:
 
     src, dst = graph.edges(order="eid")
     data = Data(edge_index=torch.stack([src, dst]).long(), num_nodes=graph.num_nodes())
-    clash = {_pyg_name(k, _PYG_NODE_FEATURE) for k in graph.ndata} & {_pyg_name(k, _PYG_EDGE_FEATURE) for k in graph.edata}
+    clash = {_pyg_name(k, _PYG_NODE_FEATURE) for k in graph.ndata} & {
+        _pyg_name(k, _PYG_EDGE_FEATURE) for k in graph.edata
+    }
     if clash:
         raise ValueError(f"dgl_to_pyg: {sorted(clash)} name both node and edge data; PyG needs distinct names")
     for key, value in graph.ndata.items():
@@ -151,7 +155,9 @@ def _single_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any]) -> Data:
     return data
 
 
-def dgl_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any] | None = None, as_batch: bool | None = None) -> Data | Batch:
+def dgl_to_pyg(
+    graph: dgl.DGLGraph, graph_attrs: dict[str, Any] | None = None, as_batch: bool | None = None
+) -> Data | Batch:
     """A DGLGraph as a PyG ``Data``, or a ``Batch`` when it is a batch of several graphs.
 
     Args:

@@ -130,7 +130,13 @@ class DGLEncoder(nn.Module):
             )
         return out
 
-    def embed(self, batch: Data | Batch | dgl.DGLGraph, level: str = "graph", layer: int | None = None, pooling: str | None = None) -> Tensor:
+    def embed(
+        self,
+        batch: Data | Batch | dgl.DGLGraph,
+        level: str = "graph",
+        layer: int | None = None,
+        pooling: str | None = None,
+    ) -> Tensor:
         """Graph embeddings (B, D) (``level="graph"``) or node embeddings (N, D) (``level="node"``)."""
         from gtransfer.models.encoder import pool_nodes
 

@@ -68,7 +68,9 @@ class _DGLStack(nn.Module):
 class DGLGIN(_DGLStack):
     """GIN from ``dgl.nn.GINConv`` layers; see the module docstring."""
 
-    def __init__(self, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020", dropout: float = 0.0) -> None:
+    def __init__(
+        self, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020", dropout: float = 0.0
+    ) -> None:
         super().__init__(num_layers, hidden_dim, node_features, dropout)
         d = hidden_dim
         self.convs = nn.ModuleList(
@@ -84,7 +86,9 @@ class DGLGIN(_DGLStack):
 class DGLGCN(_DGLStack):
     """GCN from a Linear layer and ``dgl.nn.GraphConv(norm="both")`` on the self-looped graph."""
 
-    def __init__(self, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020", dropout: float = 0.0) -> None:
+    def __init__(
+        self, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020", dropout: float = 0.0
+    ) -> None:
         super().__init__(num_layers, hidden_dim, node_features, dropout)
         self.linears = nn.ModuleList(nn.Linear(hidden_dim, hidden_dim) for _ in range(num_layers))
         self.convs = nn.ModuleList(GraphConv(hidden_dim, hidden_dim, norm="both", weight=False, bias=False)
@@ -104,7 +108,8 @@ def _wrap(module: _DGLStack, node_features: str | int, pooling: str) -> DGLEncod
 
 def build_dgl_gin(num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020",
                   dropout: float = 0.0, pooling: str = "mean") -> DGLEncoder:
-    """A :class:`DGLGIN` wrapped as a :class:`DGLEncoder` (``node_features``: ``"hu2020"``, ``"ogb"`` or a float width)."""
+    """A :class:`DGLGIN` wrapped as a :class:`DGLEncoder` (``node_features``: ``"hu2020"``, ``"ogb"`` or a float
+    width)."""
     return _wrap(DGLGIN(num_layers, hidden_dim, node_features, dropout), node_features, pooling)
 
 

@@ -29,7 +29,9 @@ def _required(params: dict, *names: str) -> None:
         raise ValueError(f"vision trial params lack {missing} (have {sorted(params)})")
 
 
-@register_trial_kind("vision_score", params=("encoder", "target", "seed", "zoo", "cache", "data_root", "metrics", "use_source_probs"))
+@register_trial_kind(
+    "vision_score", params=("encoder", "target", "seed", "zoo", "cache", "data_root", "metrics", "use_source_probs")
+)
 def vision_score_trial(params: dict) -> dict:
     """Metric scores of ``encoder`` on ``target``'s training part (``metrics``: optional list of names).
 
@@ -47,12 +49,19 @@ def vision_score_trial(params: dict) -> dict:
               "metrics": params.get("metrics")}
     result = score_trial({k: v for k, v in shared.items() if v is not None})
     if "source_probs" in shared and shared["source_probs"] is not None:
-        result["nce_leep_source"] = f"source head: vision zoo encoder {params['encoder']} (softmax over its source classes)"
+        result["nce_leep_source"] = (
+            f"source head: vision zoo encoder {params['encoder']} (softmax over its source classes)"
+        )
     return result
 
 
-@register_trial_kind("vision_finetune", params=("encoder", "target", "seed", "zoo", "cache", "data_root", "mode", "epochs", "lr",
-                                                "patience", "batch_size", "device"))
+@register_trial_kind(
+    "vision_finetune",
+    params=(
+        "encoder", "target", "seed", "zoo", "cache", "data_root", "mode", "epochs", "lr", "patience", "batch_size",
+        "device",
+    ),
+)
 def vision_finetune_trial(params: dict) -> dict:
     """Fine-tune (``mode``: ``full``, default) or linearly probe (``linear``) ``encoder`` on ``target``.
 

@@ -23,7 +23,9 @@ __all__ = [
 ]
 
 
-def load_image_dataset(name: str, split: str = "train", root: str | os.PathLike | None = None, max_per_class: int | None = None) -> ImageDataset:
+def load_image_dataset(
+    name: str, split: str = "train", root: str | os.PathLike | None = None, max_per_class: int | None = None
+) -> ImageDataset:
     """Load by name: ``"mnist"``, ``"cifar10"``, ``"digits"`` (one split only) or ``"torchvision:<Class>"``."""
     key = name.lower()
     if key == "mnist":

@@ -92,7 +92,9 @@ def load_cifar10(split: str = "train", root: str | os.PathLike | None = None,
     images = labels = None
     if use_cache:
         cache = vision_cache_dir(cache_dir)
-        image_file, label_file, key_file = (cache / f"cifar10_{split}_{part}" for part in ("images.npy", "labels.npy", "key.json"))
+        image_file, label_file, key_file = (
+            cache / f"cifar10_{split}_{part}" for part in ("images.npy", "labels.npy", "key.json")
+        )
         if key_file.is_file() and image_file.is_file() and label_file.is_file():
             try:
                 if json.loads(key_file.read_text()) == key:

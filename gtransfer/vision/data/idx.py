@@ -42,6 +42,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise ValueError(f"{path}: IDX header declares shape {shape} ({expected} bytes) but {len(raw) - header} bytes follow")
+        raise ValueError(
+            f"{path}: IDX header declares shape {shape} ({expected} bytes) but {len(raw) - header} bytes follow"
+        )
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))

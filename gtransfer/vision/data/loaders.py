@@ -52,7 +52,9 @@ def make_loader(dataset: ImageDataset, input_shape: tuple[int, int, int] | None 
     return DataLoader(tensors, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
-def image_batch_to(batch: Sequence[torch.Tensor], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+def image_batch_to(
+    batch: Sequence[torch.Tensor], device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The ``batch_to`` adapter of ``gtransfer.training.finetune``/``gtransfer.embeddings.embed`` for image batches."""
     images, labels = batch
     return images.to(device), labels.to(device)

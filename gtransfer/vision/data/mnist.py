@@ -42,7 +42,9 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
     """
     if split not in MNIST_FILES:
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
-    folder = Path(root) if root is not None and any(Path(root).glob("*idx*-ubyte*")) else vision_data_root(root) / "mnist"
+    folder = (
+        Path(root) if root is not None and any(Path(root).glob("*idx*-ubyte*")) else vision_data_root(root) / "mnist"
+    )
     image_stem, label_stem = MNIST_FILES[split]
     images = read_idx(_find(folder, image_stem))
     labels = read_idx(_find(folder, label_stem))

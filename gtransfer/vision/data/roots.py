@@ -43,7 +43,9 @@ def vision_cache_dir(cache: str | os.PathLike | None = None) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ValueError(f"vision cache folder {path} cannot be created: {exc}; set GTRANSFER_CACHE to a writable folder") from None
+        raise ValueError(
+            f"vision cache folder {path} cannot be created: {exc}; set GTRANSFER_CACHE to a writable folder"
+        ) from None
     if not os.access(path, os.W_OK):
         raise ValueError(f"vision cache folder {path} is not writable; set GTRANSFER_CACHE to a writable folder")
     return path

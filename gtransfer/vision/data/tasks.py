@@ -64,5 +64,5 @@ def make_class_task(dataset: ImageDataset, num_classes: int | None = None, class
     parts = (split["train"], split["valid"], split["test"])
     train, valid, test = (dataset.subset(indices[p], labels[p], class_names, f"{name}:{part}")
                           for p, part in zip(parts, ("train", "valid", "test")))
-    return ImageTask(name, train, valid, test, describe_labels(labels, name), original,
+    return ImageTask(name, train, valid, test, describe_labels(labels, name=name), original,
                      tuple(indices[p] for p in parts))

@@ -33,7 +33,12 @@ class SmallCNN(nn.Module):
             raise ValueError(f"SmallCNN: width and embedding_dim must be >= 1, got {width}, {embedding_dim}")
         if input_size % 4 or input_size < 4:
             raise ValueError(f"SmallCNN: input_size must be a positive multiple of 4, got {input_size}")
-        self.config = {"in_channels": in_channels, "width": width, "embedding_dim": embedding_dim, "input_size": input_size}
+        self.config = {
+            "in_channels": in_channels,
+            "width": width,
+            "embedding_dim": embedding_dim,
+            "input_size": input_size,
+        }
         self.input_shape = (in_channels, input_size, input_size)
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
@@ -47,7 +52,9 @@ class SmallCNN(nn.Module):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate-layer features ``(B, embedding_dim)`` (after the ReLU)."""
         if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"SmallCNN.embed: expected (B, {', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"SmallCNN.embed: expected (B, {', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}"
+            )
         return torch.relu(self.fc(self.features(x).flatten(1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -35,13 +35,23 @@ def train_source_encoder(path: Path, data_root: str | None, epochs: int, seed: i
     dataset = load_dataset("ogbg-molbbbp", root=data_root, featurizer="hu2020")
     split = dataset.get_idx_split()
     generator = torch.Generator().manual_seed(seed)
-    loaders = {name: DataLoader(dataset[torch.as_tensor(split[name])], batch_size=64, shuffle=name == "train",
-                                generator=generator if name == "train" else None) for name in ("train", "valid", "test")}
+    loaders = {
+        name: DataLoader(
+            dataset[torch.as_tensor(split[name])],
+            batch_size=64,
+            shuffle=name == "train",
+            generator=generator if name == "train" else None,
+        )
+        for name in ("train", "valid", "test")
+    }
     torch.manual_seed(seed)
     encoder = build_dgl_encoder("gin", **ARCHITECTURE)
     result = finetune(encoder, loaders["train"], loaders["valid"], loaders["test"], task=TaskSpec("multilabel", 1),
                       epochs=epochs, patience=epochs, seed=seed, device="cpu", return_model=True, progress=True)
-    print(f"source encoder: BBBP scaffold test ROC-AUC {result.test_metric:.3f} (best epoch {result.best_epoch} of {result.epochs_run})")
+    print(
+        f"source encoder: BBBP scaffold test ROC-AUC {result.test_metric:.3f} (best epoch {result.best_epoch} of "
+        f"{result.epochs_run})"
+    )
     return save_dgl_encoder(result.model.encoder, path, metadata={"source_task": "ogbg-molbbbp",
                                                                    "source_test_rocauc": result.test_metric})
 

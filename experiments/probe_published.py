@@ -5,7 +5,8 @@ fitted on the scaffold train split, test ROC-AUC averaged over tasks (:func:`gtr
 The random baseline is the same architecture with torch's default initialisation (seed 0, BatchNorm
 at its initial statistics).
 
-    python experiments/probe_published.py --datasets ogbg-molbbbp ogbg-moltox21 --out experiments/results/probe_published.json
+    python experiments/probe_published.py --datasets ogbg-molbbbp ogbg-moltox21 \
+        --out experiments/results/probe_published.json
 """
 
 from __future__ import annotations

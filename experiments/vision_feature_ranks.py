@@ -42,13 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     for encoder in spec["encoders"]:
         ns, ranks, d = [], [], 0
         for target in spec["targets"]:
-            features = np.load(target_embeddings(encoder, target, spec["params"]["zoo"], spec["params"]["cache"])["features"])
+            features = np.load(
+                target_embeddings(encoder, target, spec["params"]["zoo"], spec["params"]["cache"])["features"]
+            )
             d = features.shape[1]
             ns.append(features.shape[0])
             ranks.append(feature_rank(features))
         full = sum(r >= n - 1 for r, n in zip(ranks, ns))
-        print(f"| {encoder} | {d} | {len(ns)} | {min(ns)}-{max(ns)} | {min(ranks)}-{int(np.median(ranks))}-{max(ranks)} "
-              f"| {full} |")
+        print(
+            f"| {encoder} | {d} | {len(ns)} | {min(ns)}-{max(ns)} | {min(ranks)}-{int(np.median(ranks))}-{max(ranks)} "
+            f"| {full} |"
+        )
     return 0
 
 

@@ -59,4 +59,7 @@ def print_rows(rows: list[dict], corpus: str, featurizer: str, repeats: int) -> 
           f"{os.cpu_count()} CPUs, best of {repeats}")
     print(f"{'workers':>7}  {'mol/s':>9}  {'seconds':>8}  {'speed-up':>8}")
     for row in rows:
-        print(f"{row['workers']:>7}  {row['molecules_per_second']:>9.0f}  {row['best_seconds']:>8.2f}  {row['speedup']:>7.2f}x")
+        print(
+            f"{row['workers']:>7}  {row['molecules_per_second']:>9.0f}  {row['best_seconds']:>8.2f}  "
+            f"{row['speedup']:>7.2f}x"
+        )

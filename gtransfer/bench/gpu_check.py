@@ -52,16 +52,25 @@ def run_gpu_check(repeat: int = 3, timeout: float = 240.0) -> int:
     """Run the three checks and print their table; returns 0 if all passed, 1 otherwise."""
     device = _cuda_device_name()
     if device is None:
-        print("gpu-check: no CUDA GPU visible to torch (a CPU-only build, or no device): nothing to check", file=sys.stderr)
+        print(
+            "gpu-check: no CUDA GPU visible to torch (a CPU-only build, or no device): nothing to check",
+            file=sys.stderr,
+        )
         return 1
     print(f"gpu-check on {device}", flush=True)
     rows: list[tuple[str, str, str]] = []
     tests = Path(__file__).resolve().parents[2] / "tests" / "metrics"  # every cuda-marked test of the metric core
     if tests.is_dir():
-        status, last, seconds = _run([sys.executable, "-m", "pytest", "-q", "-m", "cuda", "-p", "no:cacheprovider", str(tests)], timeout)
-        rows.append(("CUDA tests (pytest -m cuda)", "ok" if status == 0 else f"FAILED ({status})", f"{last} [{seconds:.0f} s]"))
+        status, last, seconds = _run(
+            [sys.executable, "-m", "pytest", "-q", "-m", "cuda", "-p", "no:cacheprovider", str(tests)], timeout
+        )
+        rows.append(
+            ("CUDA tests (pytest -m cuda)", "ok" if status == 0 else f"FAILED ({status})", f"{last} [{seconds:.0f} s]")
+        )
     else:
-        rows.append(("CUDA tests (pytest -m cuda)", "not run", f"{tests} is not there (an installed package without its tests)"))
+        rows.append(
+            ("CUDA tests (pytest -m cuda)", "not run", f"{tests} is not there (an installed package without its tests)")
+        )
 
     from gtransfer.bench.metrics import run_suite
 

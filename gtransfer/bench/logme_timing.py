@@ -29,7 +29,9 @@ def run_claims_timing(dimensions: tuple[int, ...] = DIMENSIONS, *, n_multiple: f
     from threadpoolctl import threadpool_limits
 
     if n_multiple <= 0 or classes < 2 or repeat < 1:
-        raise ValueError(f"claims-timing: need n_multiple > 0, classes >= 2, repeat >= 1; got {n_multiple}, {classes}, {repeat}")
+        raise ValueError(
+            f"claims-timing: need n_multiple > 0, classes >= 2, repeat >= 1; got {n_multiple}, {classes}, {repeat}"
+        )
     rows = []
     with threadpool_limits(1):
         made = make_features(64, 16, classes, seed)  # first calls pay imports and caches: not timed
@@ -51,9 +53,12 @@ def run_claims_timing(dimensions: tuple[int, ...] = DIMENSIONS, *, n_multiple: f
 
 
 def _line(row: dict) -> str:
-    return (f"n={row['n']:6d} d={row['d']:5d} C={row['classes']:3d}  H_alpha {row['h_alpha_seconds']:8.3f} s  "
-            f"LogME (gtransfer) {row['logme_seconds']:8.3f} s = {row['logme_over_h_alpha']:5.2f}x  "
-            f"LogME (published algorithm) {row['published_logme_seconds']:8.3f} s = {row['published_logme_over_h_alpha']:5.2f}x")
+    return (
+        f"n={row['n']:6d} d={row['d']:5d} C={row['classes']:3d}  H_alpha {row['h_alpha_seconds']:8.3f} s  "
+        f"LogME (gtransfer) {row['logme_seconds']:8.3f} s = {row['logme_over_h_alpha']:5.2f}x  "
+        f"LogME (published algorithm) {row['published_logme_seconds']:8.3f} s = "
+        f"{row['published_logme_over_h_alpha']:5.2f}x"
+    )
 
 
 def print_claims_timing(rows: list[dict]) -> None:
@@ -61,5 +66,8 @@ def print_claims_timing(rows: list[dict]) -> None:
     print("claim (c): time over H_alpha's, same features, same run, BLAS on one thread")
     print(f"  {'n':>6s} {'d':>5s} {'H_alpha s':>10s} {'LogME s':>9s} {'ratio':>6s} {'published s':>12s} {'ratio':>6s}")
     for row in rows:
-        print(f"  {row['n']:6d} {row['d']:5d} {row['h_alpha_seconds']:10.3f} {row['logme_seconds']:9.3f} "
-              f"{row['logme_over_h_alpha']:5.2f}x {row['published_logme_seconds']:12.3f} {row['published_logme_over_h_alpha']:5.2f}x")
+        print(
+            f"  {row['n']:6d} {row['d']:5d} {row['h_alpha_seconds']:10.3f} {row['logme_seconds']:9.3f} "
+            f"{row['logme_over_h_alpha']:5.2f}x {row['published_logme_seconds']:12.3f} "
+            f"{row['published_logme_over_h_alpha']:5.2f}x"
+        )

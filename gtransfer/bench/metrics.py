@@ -195,12 +195,25 @@ def run_metrics(
     rows = []
     textbooks = [("textbook h_score", textbook_h_score), ("textbook shrinkage_h_score", textbook_shrinkage_h_score)]
     textbooks = textbooks if textbook and device == "cpu" else []
-    bar = tqdm(total=len(names) + len(textbooks), desc=f"bench n={n} d={d}", unit="metric", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(names) + len(textbooks),
+        desc=f"bench n={n} d={d}",
+        unit="metric",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     for name in names:
         bar.set_postfix_str(name)
         run = metric_runner(name, features, labels)
         seconds = best_time(run, repeat, device)
-        rows.append({"metric": name, "seconds": seconds, "ratio": seconds / baseline, "peak_gpu_bytes": peak_gpu_bytes(run, device)})
+        rows.append(
+            {
+                "metric": name,
+                "seconds": seconds,
+                "ratio": seconds / baseline,
+                "peak_gpu_bytes": peak_gpu_bytes(run, device),
+            }
+        )
         bar.update(1)
     for name, fn in textbooks:
         bar.set_postfix_str(name)
@@ -260,11 +273,24 @@ def run_case(case: Case, repeat: int, device: str = "cpu") -> dict:
         fn()
     times = interleaved_best_times(fns, repeat, device)
     n, d = case.n, case.d
-    return {"case": case.label, "n": n, "d": d, "classes": case.classes, "metric": case.metric, "dtype": case.dtype,
-            "ratio": times[1] / times[0], "target": case.target, "seconds": times[1], "peak_gpu_bytes": peak_gpu_bytes(run, device),
-            "baseline": "X^T X" if n >= d else "X X^T", "baseline_seconds": times[0], "reference": case.reference,
-            "reference_seconds": times[2] if len(times) > 2 else None,
-            "reference_ratio": times[1] / times[2] if len(times) > 2 else None, "reference_target": case.reference_target}
+    return {
+        "case": case.label,
+        "n": n,
+        "d": d,
+        "classes": case.classes,
+        "metric": case.metric,
+        "dtype": case.dtype,
+        "ratio": times[1] / times[0],
+        "target": case.target,
+        "seconds": times[1],
+        "peak_gpu_bytes": peak_gpu_bytes(run, device),
+        "baseline": "X^T X" if n >= d else "X X^T",
+        "baseline_seconds": times[0],
+        "reference": case.reference,
+        "reference_seconds": times[2] if len(times) > 2 else None,
+        "reference_ratio": times[1] / times[2] if len(times) > 2 else None,
+        "reference_target": case.reference_target,
+    }
 
 
 def _reference_name(name: str) -> str:
@@ -290,11 +316,18 @@ def run_suite(repeat: int, device: str, match: str | None = None) -> list[dict]:
         verdict = "ok" if ratio <= case.target else "OVER TARGET"
         if case.reference is not None:
             within = "ok" if row["reference_ratio"] <= case.reference_target else "OVER TARGET"
-            verdict += (f"; {row['reference_ratio']:.2f}x {_reference_name(case.reference)} (target <= {case.reference_target}x) "
-                        f"{within}")
+            verdict += (
+                f"; {row['reference_ratio']:.2f}x {_reference_name(case.reference)} (target <= "
+                f"{case.reference_target}x) "
+                f"{within}"
+            )
         memory = "" if peak is None else f", peak {peak / 2**30:.2f} GiB"
-        print(f"{case.label:34s} n={case.n:6d} d={case.d:5d} C={case.classes:4d}  {ratio:5.2f}x one float64 {row['baseline']} "
-              f"(target <= {case.target}x) {verdict}{memory}", flush=True)
+        print(
+            f"{case.label:34s} n={case.n:6d} d={case.d:5d} C={case.classes:4d}  {ratio:5.2f}x one float64 "
+            f"{row['baseline']} "
+            f"(target <= {case.target}x) {verdict}{memory}",
+            flush=True,
+        )
         if on_gpu:
             import torch
 
@@ -381,9 +414,20 @@ def run_graph_case(case: GraphCase, repeat: int) -> dict:
         side = f"{2 * case.graphs} csr_matrix"
     base = best_time(baseline, max(repeat, 3))
     seconds = best_time(run, repeat)
-    return {"case": case.label, "n": sum(n for n, _ in source + target), "d": None, "classes": None, "metric": case.estimator,
-            "dtype": "float64", "ratio": seconds / base, "target": case.target, "seconds": seconds, "peak_gpu_bytes": None,
-            "baseline": side, "baseline_seconds": base}
+    return {
+        "case": case.label,
+        "n": sum(n for n, _ in source + target),
+        "d": None,
+        "classes": None,
+        "metric": case.estimator,
+        "dtype": "float64",
+        "ratio": seconds / base,
+        "target": case.target,
+        "seconds": seconds,
+        "peak_gpu_bytes": None,
+        "baseline": side,
+        "baseline_seconds": base,
+    }
 
 
 def run_graph_suite(repeat: int, match: str | None = None) -> list[dict]:
@@ -395,7 +439,11 @@ def run_graph_suite(repeat: int, match: str | None = None) -> list[dict]:
             continue
         row = run_graph_case(case, repeat)
         verdict = "ok" if row["ratio"] <= case.target else "OVER TARGET"
-        print(f"{case.label:34s} {case.graphs} + {case.graphs} graphs, {row['n']} nodes  {row['ratio']:5.2f}x {row['baseline']} "
-              f"(target <= {case.target}x) {verdict}, {row['seconds'] * 1e3:.0f} ms", flush=True)
+        print(
+            f"{case.label:34s} {case.graphs} + {case.graphs} graphs, {row['n']} nodes  {row['ratio']:5.2f}x "
+            f"{row['baseline']} "
+            f"(target <= {case.target}x) {verdict}, {row['seconds'] * 1e3:.0f} ms",
+            flush=True,
+        )
         results.append(row)
     return results

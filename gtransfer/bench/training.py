@@ -45,12 +45,26 @@ def _encoders(encoder: str, count: int, node_input: Any, root: str | None) -> li
     from gtransfer.models.specs import resolve_encoder
 
     separator = "," if encoder.count(":") >= 2 else ":"
-    return [resolve_encoder(f"{encoder}{separator}seed={seed}", root).load(node_features=node_input) for seed in range(count)]
+    return [
+        resolve_encoder(f"{encoder}{separator}seed={seed}", root).load(node_features=node_input)
+        for seed in range(count)
+    ]
 
 
 #: the operators that run a matrix product on the CPU (their self time is the BLAS call)
-GEMM_OPS = frozenset({"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::addbmm", "aten::mv", "aten::addmv",
-                      "aten::dot", "aten::_addmm_activation"})
+GEMM_OPS = frozenset(
+    {
+        "aten::mm",
+        "aten::addmm",
+        "aten::bmm",
+        "aten::baddbmm",
+        "aten::addbmm",
+        "aten::mv",
+        "aten::addmv",
+        "aten::dot",
+        "aten::_addmm_activation",
+    }
+)
 
 
 def gemm_share(step: Any, top: int = 6) -> dict:
@@ -68,7 +82,13 @@ def gemm_share(step: Any, top: int = 6) -> dict:
         totals[event.key] = totals.get(event.key, 0.0) + event.self_cpu_time_total / 1e6
     gemm = sum(seconds for name, seconds in totals.items() if name in GEMM_OPS)
     others = sorted(((name, seconds) for name, seconds in totals.items() if name not in GEMM_OPS), key=lambda p: -p[1])
-    return {"gemm_s": gemm, "ops_s": sum(totals.values()), "wall_s": wall, "gemm_share": gemm / wall, "other_ops": others[:top]}
+    return {
+        "gemm_s": gemm,
+        "ops_s": sum(totals.values()),
+        "wall_s": wall,
+        "gemm_share": gemm / wall,
+        "other_ops": others[:top],
+    }
 
 
 def run_training_benchmark(
@@ -92,7 +112,9 @@ def run_training_benchmark(
     the share of its wall time spent in matrix products (see :func:`gemm_share`), added to that K's row.
     """
     if not encoder.startswith("random:") or "seed=" in encoder:
-        raise ValueError(f"the benchmark's encoder is a random:ARCH[:layers=L,dim=D] string without seed=, got {encoder!r}")
+        raise ValueError(
+            f"the benchmark's encoder is a random:ARCH[:layers=L,dim=D] string without seed=, got {encoder!r}"
+        )
     import torch
     from torch_geometric.loader import DataLoader
 
@@ -119,7 +141,12 @@ def run_training_benchmark(
             g = graphs[int(position)].clone()
             g.y = labels[int(position)].view(1, 1)
             data.append(g)
-        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(0) if shuffle else None)
+        return DataLoader(
+            data,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=torch.Generator().manual_seed(0) if shuffle else None,
+        )
 
     loaders = (loader("train", True), loader("valid", False), loader("test", False))
     seconds = 0.0
@@ -147,7 +174,13 @@ def run_training_benchmark(
                    description=f"pack of {k}")
         _sync(device)
         seconds = time.perf_counter() - start
-        row = {"engine": "packed", "K": k, "seconds": seconds, "epochs_per_s": k * epochs / seconds, "collate_s": collate_s}
+        row = {
+            "engine": "packed",
+            "K": k,
+            "seconds": seconds,
+            "epochs_per_s": k * epochs / seconds,
+            "collate_s": collate_s,
+        }
         if device.type == "cuda":
             row["peak_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
         rows.append(row)
@@ -155,7 +188,9 @@ def run_training_benchmark(
         k = 8 if 8 in packs else max(packs)
         members = [PackMember(model, seed=i, lr=(1e-3, 3e-4)[i % 2], patience=2)
                    for i, model in enumerate(_encoders(encoder, k, node_input, root))]
-        share = gemm_share(lambda: train_pack(members, device_graphs, target.splits, task, epochs=1, batch_size=batch_size))
+        share = gemm_share(
+            lambda: train_pack(members, device_graphs, target.splits, task, epochs=1, batch_size=batch_size)
+        )
         rows_by_k = [row for row in rows if row["engine"] == "packed" and row["K"] == k]
         rows_by_k[0].update(share)
     scale = BBBP_TRAIN_GRAPHS / train_count  # rates are of this run's training set; projections count full BBBP epochs
@@ -163,8 +198,17 @@ def run_training_benchmark(
         row["bbbp_epochs_per_s"] = row["epochs_per_s"] / scale
         row["trials_per_h"] = row["bbbp_epochs_per_s"] * 3600 / trial_epochs
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    return {"encoder": encoder, "device": str(device), "device_name": device_name, "torch": torch.__version__, "epochs": epochs, "batch_size": batch_size,
-            "train_graphs": train_count, "trial_epochs": trial_epochs, "rows": rows}
+    return {
+        "encoder": encoder,
+        "device": str(device),
+        "device_name": device_name,
+        "torch": torch.__version__,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "train_graphs": train_count,
+        "trial_epochs": trial_epochs,
+        "rows": rows,
+    }
 
 
 def print_training_report(result: dict) -> None:
@@ -172,16 +216,23 @@ def print_training_report(result: dict) -> None:
     print(f"fine-tuning throughput: {result.get('encoder', 'random:gin')} + linear head, ogbg-molbbbp "
           f"({result['train_graphs']} training graphs), batch {result['batch_size']}, {result['epochs']} epochs, "
           f"{result['device']} ({result['device_name']}), torch {result['torch']}")
-    header = f"{'engine':<11}{'K':>5}{'seconds':>10}{'epochs/s':>10}{'BBBP ep/s':>11}{'trials/h':>10}{'collate s':>11}{'peak GiB':>10}"
+    header = (f"{'engine':<11}{'K':>5}{'seconds':>10}{'epochs/s':>10}{'BBBP ep/s':>11}{'trials/h':>10}"
+              f"{'collate s':>11}{'peak GiB':>10}")
     print(header)
     for row in result["rows"]:
-        print(f"{row['engine']:<11}{row['K']:>5}{row['seconds']:>10.1f}{row['epochs_per_s']:>10.3f}{row['bbbp_epochs_per_s']:>11.3f}"
-              f"{row['trials_per_h']:>10.1f}{row.get('collate_s', float('nan')):>11.2f}{row.get('peak_gib', float('nan')):>10.2f}")
+        print(
+            f"{row['engine']:<11}{row['K']:>5}{row['seconds']:>10.1f}{row['epochs_per_s']:>10.3f}"
+            f"{row['bbbp_epochs_per_s']:>11.3f}{row['trials_per_h']:>10.1f}"
+            f"{row.get('collate_s', float('nan')):>11.2f}{row.get('peak_gib', float('nan')):>10.2f}"
+        )
     for row in result["rows"]:
         if "gemm_share" in row:
             others = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in row["other_ops"])
-            print(f"packed CPU step at K={row['K']} (one profiled epoch): {100 * row['gemm_share']:.0f}% of {row['wall_s']:.2f} s "
-                  f"in GEMMs ({row['gemm_s']:.2f} s; all operators {row['ops_s']:.2f} s); largest others: {others}")
+            print(
+                f"packed CPU step at K={row['K']} (one profiled epoch): {100 * row['gemm_share']:.0f}% of "
+                f"{row['wall_s']:.2f} s "
+                f"in GEMMs ({row['gemm_s']:.2f} s; all operators {row['ops_s']:.2f} s); largest others: {others}"
+            )
     fastest = max(result["rows"], key=lambda r: r["bbbp_epochs_per_s"])
     print(f"'BBBP ep/s': full BBBP training epochs (1,631 graphs) per second, all K together; trials/h at "
           f"{result['trial_epochs']} epochs per trial")

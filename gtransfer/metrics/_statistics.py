@@ -112,7 +112,9 @@ def logdet_identity_plus(backend: Backend, matrices: Array, log_scales: np.ndarr
         lower = backend.batched_cholesky(shifted, overwrite=True)  # shifted is scratch
         if lower is not None:
             pivots = lower.diagonal(0, -2, -1)
-            return np.asarray(backend.to_numpy(2.0 * backend.log(pivots).sum(-1)), dtype=np.float64).reshape(log_scales.shape)
+            return np.asarray(backend.to_numpy(2.0 * backend.log(pivots).sum(-1)), dtype=np.float64).reshape(
+                log_scales.shape
+            )
     values = backend.eigvalsh(matrices)
     # eigenvalues within rounding of zero (numpy's matrix_rank rule) are zero: log 0 = -inf, no contribution
     tolerance = values[..., -1] * (matrices.shape[-1] * float(np.finfo(np.float64).eps))  # ascending: the largest last
@@ -193,7 +195,9 @@ def compute_statistics(
         max_columns = max(1, min(block_bytes, DUAL_BLOCK_BYTES) // (8 * n))
         _dual_pass(features, labels, stats, needs, max_columns=max_columns, block_bytes=block_bytes)
         return stats
-    if not needs & {"class_sq_sums", "class_coding_rates"} and _uncentred_primal_pass(features, labels, stats, needs, max_rows):
+    if not needs & {"class_sq_sums", "class_coding_rates"} and _uncentred_primal_pass(
+        features, labels, stats, needs, max_rows
+    ):
         return stats
     host_order = np.argsort(labels, kind="stable")
     stats.row_labels = labels[host_order]
@@ -249,7 +253,9 @@ def _uncentred_primal_pass(
 _UNCENTRED_DUAL_NEEDS = frozenset({"gram", "class_sums", "row_sq_norms", "mean_projection"})
 
 
-def _uncentred_dual_pass(features: Array, labels: np.ndarray, stats: FeatureStatistics, needs: set[str] | frozenset[str]) -> bool:
+def _uncentred_dual_pass(
+    features: Array, labels: np.ndarray, stats: FeatureStatistics, needs: set[str] | frozenset[str]
+) -> bool:
     """n < d without a centred copy of F: K = F F^T - r 1^T - 1 r^T + |m|^2 11^T (r = F m), centred as an
     n x n matrix. Kernel entries then carry an error of about eps |m|^2 against their scale, the mean
     squared norm of the centred rows: kept only while the ratio is at most ``_MAX_MEAN_OVER_STD``^2
@@ -309,8 +315,9 @@ def _padded_index(backend: Backend, starts: np.ndarray, sizes: np.ndarray) -> tu
     return as_backend(backend, index), as_backend(backend, mask.astype(np.float64))
 
 
-def _small_class_rates_from_rows(x: Array, starts: np.ndarray, sizes: np.ndarray, log_scales: np.ndarray, stats: FeatureStatistics,
-                                 block_bytes: int) -> np.ndarray:
+def _small_class_rates_from_rows(
+    x: Array, starts: np.ndarray, sizes: np.ndarray, log_scales: np.ndarray, stats: FeatureStatistics, block_bytes: int
+) -> np.ndarray:
     """R(X_c) of classes on the n_c side whose rows are x[start:start+size]: batched X_c X_c^T products
     (zero-padded, which adds identity blocks and so nothing to the log-determinant)."""
     b = stats.backend
@@ -323,8 +330,14 @@ def _small_class_rates_from_rows(x: Array, starts: np.ndarray, sizes: np.ndarray
     return rates
 
 
-def _sorted_primal_pass(features: Array, order: Array, stats: FeatureStatistics, needs: set[str] | frozenset[str], max_rows: int,
-                        block_bytes: int) -> None:
+def _sorted_primal_pass(
+    features: Array,
+    order: Array,
+    stats: FeatureStatistics,
+    needs: set[str] | frozenset[str],
+    max_rows: int,
+    block_bytes: int,
+) -> None:
     b, d, counts = stats.backend, stats.d, stats.counts
     bounds = np.concatenate([[0], np.cumsum(counts)])
     want_rates = "class_coding_rates" in needs
@@ -367,8 +380,14 @@ def _sorted_primal_pass(features: Array, order: Array, stats: FeatureStatistics,
     stats.row_sq_norms, stats.class_coding_rates = row_sq_norms, rates
 
 
-def _dual_pass(features: Array, labels: np.ndarray, stats: FeatureStatistics, needs: set[str] | frozenset[str], max_columns: int,
-               block_bytes: int) -> None:
+def _dual_pass(
+    features: Array,
+    labels: np.ndarray,
+    stats: FeatureStatistics,
+    needs: set[str] | frozenset[str],
+    max_columns: int,
+    block_bytes: int,
+) -> None:
     """n < d: explicitly centred column blocks, rows in their own order."""
     b, n, d, m = stats.backend, stats.n, stats.d, stats.mean
     stats.row_labels = labels
@@ -390,14 +409,21 @@ def _dual_pass(features: Array, labels: np.ndarray, stats: FeatureStatistics, ne
             class_sq_sums[:, columns] = b.class_sums(x * x, labels, stats.num_classes)
         if projection is not None:
             projection += x @ m[columns]
-    stats.gram, stats.class_sums, stats.class_sq_sums, stats.mean_projection = kernel, class_sums, class_sq_sums, projection
+    stats.gram, stats.class_sums, stats.class_sq_sums, stats.mean_projection = (
+        kernel,
+        class_sums,
+        class_sq_sums,
+        projection,
+    )
     if "row_sq_norms" in needs:
         stats.row_sq_norms = b.diag(kernel) + 0.0  # a copy, in numpy and torch alike
     if "class_coding_rates" in needs:
         stats.class_coding_rates = _class_rates_from_kernel(kernel, labels, stats, block_bytes)
 
 
-def _class_rates_from_kernel(kernel: Array, labels: np.ndarray, stats: FeatureStatistics, block_bytes: int) -> np.ndarray:
+def _class_rates_from_kernel(
+    kernel: Array, labels: np.ndarray, stats: FeatureStatistics, block_bytes: int
+) -> np.ndarray:
     """R(X_c) from the diagonal blocks K[rows_c, rows_c] of the centred kernel, in padded batches."""
     b, counts = stats.backend, stats.counts
     log_scales = coding_rate_log_scales(counts, stats.coding_rate_epsilon, stats.log2_scale)

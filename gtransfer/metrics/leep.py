@@ -107,7 +107,9 @@ def _class_sums(rows: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.asarray(indicator @ rows)
 
 
-def _row_dots_with_class_rows(rows: np.ndarray, table: np.ndarray, labels: np.ndarray, block_rows: int = 256) -> np.ndarray:
+def _row_dots_with_class_rows(
+    rows: np.ndarray, table: np.ndarray, labels: np.ndarray, block_rows: int = 256
+) -> np.ndarray:
     """rows[i] . table[labels[i]] for each i, in row blocks whose gathered copy stays in cache (256 rows of
     Z = 1000: 2 MiB; 2048 rows took 1.5-2x longer at n = 20000; a GEMM with the whole table, then a pick,
     costs C times more)."""
@@ -192,9 +194,12 @@ def nleep_refusal(class_counts: np.ndarray, *, components_per_class: int = 5, ma
     if bias <= max_bias * entropy:
         return None
     return (
-        f"N-LEEP with {num_components} mixture components ({components_per_class} per class) on {int(n)} samples: the in-sample "
-        f"estimate of P(y | component) is biased up by about (C-1)(Z-1)/(2n) = {bias:.3g} nats, more than {max_bias:g} of "
-        f"H(Y) = {entropy:.3g} (with about one sample per component it reads the labels back: noise scores a perfect 0); "
+        f"N-LEEP with {num_components} mixture components ({components_per_class} per class) on {int(n)} samples: "
+        "the in-sample "
+        f"estimate of P(y | component) is biased up by about (C-1)(Z-1)/(2n) = {bias:.3g} nats, more than "
+        f"{max_bias:g} of "
+        f"H(Y) = {entropy:.3g} (with about one sample per component it reads the labels back: noise scores a perfect "
+        "0); "
         f"use at least {int(np.ceil((num_classes - 1) * (num_components - 1) / (2.0 * max_bias * entropy)))} samples "
         "or fewer components_per_class"
     )

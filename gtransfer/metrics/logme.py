@@ -40,7 +40,8 @@ def logme(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3,
     extreme magnitude (outside [2^-64, 2^64]) are scored rescaled by a power of two into [1, 2), so
     their value is that of the rescaled features (the fixed point from alpha = beta = 1 and its
     ``epsilon`` make the computed value scale-invariant to about ``tol``, not exactly).
-    One eigendecomposition (of F^T F, or of F F^T when n < d) serves all classes; the iteration runs vectorised over classes with the reference's
+    One eigendecomposition (of F^T F, or of F F^T when n < d) serves all classes; the iteration runs
+    vectorised over classes with the reference's
     stopping rule (relative change of alpha/beta <= ``tol``, at most ``max_iter`` steps,
     ``epsilon`` added to both denominators).
 
@@ -98,7 +99,9 @@ def logme_from_statistics(
     return float(_fixed_point_evidence(stats.backend, stats.n, stats.d, sigma, z, norms, max_iter, tol, epsilon).mean())
 
 
-def logme_regression(features: Array, targets: Array, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5) -> float:
+def logme_regression(
+    features: Array, targets: Array, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5
+) -> float:
     r"""LogME of real-valued targets (You et al. 2021, ICML, Sec. 4: "regression"): the evidence of
     :func:`logme` with each target column y_t in place of a one-hot class column,
 
@@ -135,7 +138,9 @@ def logme_regression(features: Array, targets: Array, max_iter: int = 11, tol: f
     if targets.ndim == 1:
         targets = targets[:, None]
     if targets.ndim != 2 or targets.shape[0] != features.shape[0]:
-        raise ValueError(f"logme_regression: targets must be ({features.shape[0]},) or ({features.shape[0]}, T), got {targets.shape}")
+        raise ValueError(
+            f"logme_regression: targets must be ({features.shape[0]},) or ({features.shape[0]}, T), got {targets.shape}"
+        )
     if not np.isfinite(features).all() or np.isinf(targets).any():
         raise ValueError("logme_regression: features must be finite and targets finite or NaN (missing)")
     checked = check_features(features)
@@ -144,7 +149,9 @@ def logme_regression(features: Array, targets: Array, max_iter: int = 11, tol: f
     for t in range(targets.shape[1]):
         rows = ~np.isnan(targets[:, t])
         if rows.sum() < 2:
-            raise ValueError(f"logme_regression: target column {t} has {int(rows.sum())} non-missing values; needs at least 2")
+            raise ValueError(
+                f"logme_regression: target column {t} has {int(rows.sum())} non-missing values; needs at least 2"
+            )
         f, y = features[rows], targets[rows, t]
         n, d = f.shape
         gram = f.T @ f if n >= d else f @ f.T
@@ -152,7 +159,9 @@ def logme_regression(features: Array, targets: Array, max_iter: int = 11, tol: f
         keep = sigma > rank_tolerance(sigma, max(n, d))
         sigma, vectors = sigma[keep], vectors[:, keep]
         z = (vectors.T @ (f.T @ y)) / np.sqrt(sigma) if n >= d else vectors.T @ y  # U^T y
-        values.append(_fixed_point_evidence(backend, n, d, sigma, z[:, None], np.array([y @ y]), max_iter, tol, epsilon)[0])
+        values.append(
+            _fixed_point_evidence(backend, n, d, sigma, z[:, None], np.array([y @ y]), max_iter, tol, epsilon)[0]
+        )
     return float(np.mean(values))
 
 

@@ -71,15 +71,34 @@ METRIC_SPECS: dict[str, MetricSpec] = {
             shrinkage_h_score_from_statistics,
         ),
         MetricSpec("logme", logme, "features", "LogME (You et al. 2021)", LOGME_NEEDS, logme_from_statistics),
-        MetricSpec("gbc", gbc, "features", "GBC, diagonal Gaussians (Pandy et al. 2022)", GBC_NEEDS, gbc_from_statistics),
         MetricSpec(
-            "transrate", transrate, "features", "TransRate (Huang et al. 2022)", TRANSRATE_NEEDS, transrate_from_statistics
+            "gbc", gbc, "features", "GBC, diagonal Gaussians (Pandy et al. 2022)", GBC_NEEDS, gbc_from_statistics
         ),
-        MetricSpec("nleep", nleep, "features", "N-LEEP (Li et al. 2021)", refusal=lambda n, d, counts: nleep_refusal(counts)),
-        MetricSpec("knn_accuracy", knn_accuracy, "features", "5-NN cross-validated accuracy (baseline)",
-                   refusal=lambda n, d, counts: cross_validation_refusal(counts)),
-        MetricSpec("linear_probe_accuracy", linear_probe_accuracy, "features", "logistic-regression probe (baseline)",
-                   refusal=lambda n, d, counts: cross_validation_refusal(counts)),
+        MetricSpec(
+            "transrate",
+            transrate,
+            "features",
+            "TransRate (Huang et al. 2022)",
+            TRANSRATE_NEEDS,
+            transrate_from_statistics,
+        ),
+        MetricSpec(
+            "nleep", nleep, "features", "N-LEEP (Li et al. 2021)", refusal=lambda n, d, counts: nleep_refusal(counts)
+        ),
+        MetricSpec(
+            "knn_accuracy",
+            knn_accuracy,
+            "features",
+            "5-NN cross-validated accuracy (baseline)",
+            refusal=lambda n, d, counts: cross_validation_refusal(counts),
+        ),
+        MetricSpec(
+            "linear_probe_accuracy",
+            linear_probe_accuracy,
+            "features",
+            "logistic-regression probe (baseline)",
+            refusal=lambda n, d, counts: cross_validation_refusal(counts),
+        ),
         _source_metric("nce", nce_from_probs, "NCE (Tran et al. 2019), hard labels = argmax"),
         _source_metric("leep", leep, "LEEP (Nguyen et al. 2020)"),
         _source_metric("nce_normalized", normalized_nce_from_probs, "1 + NCE / H(Y)"),
@@ -87,10 +106,20 @@ METRIC_SPECS: dict[str, MetricSpec] = {
         # issue 26, metrics newer than the paper: asked for by name (not in score_all's default set)
         MetricSpec("parc", parc, "features", "PARC x 100 (Bolya et al. 2021); O(n^2), n <= 5000", default=False),
         MetricSpec("sfda", sfda, "features", "SFDA (Shao et al. 2022)", default=False),
-        MetricSpec("pactran_gaussian", pactran_gaussian, "features", "-PACTran-Gaussian, lambda = 1 (Ding et al. 2022)",
-                   default=False),
-        MetricSpec("pactran_dirichlet", pactran_dirichlet, "source_probs", "-PACTran-Dirichlet (Ding et al. 2022)",
-                   default=False),
+        MetricSpec(
+            "pactran_gaussian",
+            pactran_gaussian,
+            "features",
+            "-PACTran-Gaussian, lambda = 1 (Ding et al. 2022)",
+            default=False,
+        ),
+        MetricSpec(
+            "pactran_dirichlet",
+            pactran_dirichlet,
+            "source_probs",
+            "-PACTran-Dirichlet (Ding et al. 2022)",
+            default=False,
+        ),
         MetricSpec("pactran_gamma", pactran_gamma, "source_probs", "-PACTran-Gamma (Ding et al. 2022)", default=False),
     ]
 }

@@ -21,7 +21,11 @@ def test_training_benchmark_prints_both_engines_and_the_ratio(shared_data, capsy
     profiled = result["rows"][-1]  # the largest K's row carries the profiled epoch (CPU)
     assert 0 < profiled["gemm_s"] <= profiled["ops_s"] and 0 < profiled["gemm_share"] <= 1
     assert profiled["gemm_share"] == pytest.approx(profiled["gemm_s"] / profiled["wall_s"])
-    assert profiled["other_ops"] and not {name for name, _ in profiled["other_ops"]} & {"aten::mm", "aten::addmm", "aten::bmm"}
+    assert profiled["other_ops"] and not {name for name, _ in profiled["other_ops"]} & {
+        "aten::mm",
+        "aten::addmm",
+        "aten::bmm",
+    }
     print_training_report(result)
     *_, gemms, _, projection, last = capsys.readouterr().out.strip().splitlines()
     assert re.match(r"packed CPU step at K=2 \(one profiled epoch\): \d+% of \d+\.\d\d s in GEMMs", gemms)

@@ -106,7 +106,9 @@ def test_cpu_tensors_are_scored_by_numpy_on_their_own_memory():
     assert check_features(torch.from_numpy(features).to(torch.bfloat16)).backend.name == "torch"  # numpy has no bf16
 
 
-@pytest.mark.parametrize("bad, message", [(np.nan, "1 NaN or infinite"), (np.inf, "1 NaN or infinite"), (-0.5, "negative values")])
+@pytest.mark.parametrize(
+    "bad, message", [(np.nan, "1 NaN or infinite"), (np.inf, "1 NaN or infinite"), (-0.5, "negative values")]
+)
 def test_probabilities_checked_in_row_blocks_find_a_bad_entry_in_the_last_block(bad, message):
     probs = np.full((3000, 400), 1.0 / 400)  # 1 MiB blocks of 327 rows: the bad entry sits in the tenth
     probs[2990, 7] = bad

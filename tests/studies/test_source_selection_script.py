@@ -34,14 +34,22 @@ def test_sized_design_ranks_enough_encoders_on_enough_targets_from_every_size(sc
         assert len(encoders) >= 20 and len({t.params["target"] for t in scores}) >= 40
         assert {f"published:{p}" for p in PUBLISHED_ENCODERS} <= encoders
         assert {e.split(":")[1] for e in encoders if e.startswith("random:")} == {"gin", "gcn", "graphsage", "gat"}
-        zoo_strategies = {e.removeprefix("zoo/gin_").removesuffix(".pt").split("_")[0] for e in encoders if e.startswith("zoo/")}
+        zoo_strategies = {
+            e.removeprefix("zoo/gin_").removesuffix(".pt").split("_")[0] for e in encoders if e.startswith("zoo/")
+        }
         assert zoo_strategies == set(STRATEGIES), "a zoo member of every pretraining strategy"
     # one truth for every size: the probe trials are the same keys, only the scores see fewer molecules
     probes = [{t.key for t in expanded if t.kind == "graph_probe"} for expanded in trials.values()]
     assert all(p == probes[0] for p in probes) and len(probes[0]) >= 20 * 40
-    wanted = [{t.params.get("train_samples") for t in expanded if t.kind == "graph_score"} for expanded in trials.values()]
+    wanted = [
+        {t.params.get("train_samples") for t in expanded if t.kind == "graph_score"} for expanded in trials.values()
+    ]
     assert wanted == [{50}, {100}, {300}, {1000}, {None}]
-    finetune = [t for t in expand_trials(parse_spec(studies[f"source-selection-{preset}-finetune"])) if t.kind == "graph_finetune"]
+    finetune = [
+        t
+        for t in expand_trials(parse_spec(studies[f"source-selection-{preset}-finetune"]))
+        if t.kind == "graph_finetune"
+    ]
     assert len({t.params["target"] for t in finetune}) >= 8 and len({t.params["encoder"] for t in finetune}) >= 20
     timing = expand_trials(parse_spec(studies[f"source-selection-{preset}-timing"]))
     assert {t.kind for t in timing} == {"graph_metric_timing"} and len(timing) >= 20

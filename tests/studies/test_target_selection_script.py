@@ -35,7 +35,9 @@ def test_medium_design_has_head_sources_many_targets_and_spans_labels_and_imbala
     scores = [s for s in stages if s["kind"] == "graph_score"]
     truths = [s for s in stages if s["kind"] != "graph_score"]
     assert {s["kind"] for s in truths} == {"graph_finetune"} and raw["report"]["truth"] == "graph_finetune"
-    assert all(s["params"]["head"] == "softmax" and len(s["seeds"]) >= 2 for s in truths), "binary targets judged by accuracy too"
+    assert all(s["params"]["head"] == "softmax" and len(s["seeds"]) >= 2 for s in truths), (
+        "binary targets judged by accuracy too"
+    )
     assert all(s["params"]["source"] == "head" for s in scores), "NCE/LEEP from each source model's head"
     zoo = {spec.name for spec in SMALL_SOURCE_ZOO}
     sources = {Path(e).stem for s in stages for e in s["encoders"]}

@@ -67,7 +67,9 @@ class DeviceGraphs:
             if getattr(g, "x", None) is None:
                 raise ValueError(f"DeviceGraphs: graph {i} has no node features x")
             if (getattr(g, "edge_attr", None) is not None) != has_edge_attr:
-                raise ValueError(f"DeviceGraphs: graph {i} {'lacks' if has_edge_attr else 'has'} edge_attr, unlike graph 0")
+                raise ValueError(
+                    f"DeviceGraphs: graph {i} {'lacks' if has_edge_attr else 'has'} edge_attr, unlike graph 0"
+                )
             xs.append(g.x)
             edges.append(g.edge_index)
             if has_edge_attr:

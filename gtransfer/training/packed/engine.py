@@ -83,7 +83,8 @@ class PackMember:
 
 
 def _initial_head(seed: int, in_dim: int, out_dim: int) -> nn.Linear:
-    """The head a trial alone would start from: ``torch.manual_seed(seed)`` then ``nn.Linear`` (as in :func:`finetune`)."""
+    """The head a trial alone would start from: ``torch.manual_seed(seed)`` then ``nn.Linear`` (as in
+    :func:`finetune`)."""
     torch.manual_seed(seed)
     return nn.Linear(in_dim, out_dim)
 
@@ -123,7 +124,11 @@ class _Pack:
     def _refresh(self) -> None:
         rows_full = [self.full[i] for i in self.ids]
         # None: every column of every member steps (the in-place fast path of the optimiser)
-        self.update = None if all(rows_full) else self.head_columns.unsqueeze(0) | torch.tensor(rows_full, device=self.device).unsqueeze(1)
+        self.update = (
+            None
+            if all(rows_full)
+            else self.head_columns.unsqueeze(0) | torch.tensor(rows_full, device=self.device).unsqueeze(1)
+        )
         self.training = [self.full[i] for i in self.ids]
         if not any(rows_full):  # only linear probes: no gradient flows into the frozen encoders at all
             for name, leaf in self.params.views().items():
@@ -255,12 +260,21 @@ def train_pack(
     masked_labels = task.kind != "multiclass"
     digits = _SIGNIFICANT.get(dtype, 5)
     step = 0
-    bar = tqdm(range(1, epochs + 1), desc=description, unit="epoch", disable=not progress, leave=False, dynamic_ncols=True)
+    bar = tqdm(
+        range(1, epochs + 1), desc=description, unit="epoch", disable=not progress, leave=False, dynamic_ncols=True
+    )
     for epoch in bar:
         losses_sum = torch.zeros(len(pack.ids), dtype=dtype, device=graphs.device)
         steps_taken = 0
         if level == "node":
-            steps = [(graphs.plan([0], 1).batch(0), torch.as_tensor(train, device=graphs.device), labels[torch.as_tensor(train, device=graphs.device)], train)]
+            steps = [
+                (
+                    graphs.plan([0], 1).batch(0),
+                    torch.as_tensor(train, device=graphs.device),
+                    labels[torch.as_tensor(train, device=graphs.device)],
+                    train,
+                )
+            ]
         else:
             visit = train[torch.randperm(train.size, generator=order).numpy()]
             plan = graphs.plan(visit, batch_size)

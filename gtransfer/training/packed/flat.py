@@ -124,7 +124,9 @@ class StackedAdam:
             theta.sub_(self.exp_avg / denom * step_size)
         else:
             exp_avg = torch.where(update, self.exp_avg.lerp(grad, 1 - self.beta1), self.exp_avg)
-            exp_avg_sq = torch.where(update, self.exp_avg_sq * self.beta2 + (1 - self.beta2) * grad * grad, self.exp_avg_sq)
+            exp_avg_sq = torch.where(
+                update, self.exp_avg_sq * self.beta2 + (1 - self.beta2) * grad * grad, self.exp_avg_sq
+            )
             denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + self.eps
             theta.copy_(torch.where(update, theta - exp_avg / denom * step_size, theta))
             self.exp_avg, self.exp_avg_sq = exp_avg, exp_avg_sq

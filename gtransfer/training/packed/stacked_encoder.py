@@ -41,7 +41,9 @@ _M31 = 0x7FFFFFFF
 _BN_EPS, _BN_MOMENTUM = 1e-5, 0.1
 
 
-def stack_state_dicts(modules: Sequence[nn.Module], dtype: torch.dtype, device: torch.device) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+def stack_state_dicts(
+    modules: Sequence[nn.Module], dtype: torch.dtype, device: torch.device
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     """(parameters, buffers) of ``modules`` stacked along a new first axis; float tensors cast to ``dtype``."""
     states = [m.state_dict() for m in modules]
     names = list(states[0])
@@ -55,8 +57,11 @@ def stack_state_dicts(modules: Sequence[nn.Module], dtype: torch.dtype, device: 
     return params, buffers
 
 
-def hashed_dropout_keep(keys: Tensor, step: int, layer: int, shape: tuple[int, int], p: float, dtype: torch.dtype | None = None) -> Tensor:
-    """(K, N, d) mask of ``dtype`` (default: torch's), 0 for dropped and ``1/(1-p)`` for kept elements, from a counter hash.
+def hashed_dropout_keep(
+    keys: Tensor, step: int, layer: int, shape: tuple[int, int], p: float, dtype: torch.dtype | None = None
+) -> Tensor:
+    """(K, N, d) mask of ``dtype`` (default: torch's), 0 for dropped and ``1/(1-p)`` for kept elements, from a
+    counter hash.
 
     ``keys`` (K,) int64 in [0, 2^31). Element (n, j) of member k at ``step`` and ``layer`` is kept when
     ``hash(k, step, layer, n*d + j) / 2^31 >= p``; the hash mixes with multiply-xorshift rounds kept in
@@ -89,16 +94,22 @@ class _BatchGraph:
             self.src_loops, self.dst_loops = torch.cat([self.src, loops]), torch.cat([self.dst, loops])
         if arch in ("gcn", "graphsage"):
             # in-degree counting the self-loop
-            deg = torch.ones(num_nodes, dtype=dtype, device=device).index_add_(0, self.dst, torch.ones_like(self.dst, dtype=dtype))
+            deg = torch.ones(num_nodes, dtype=dtype, device=device).index_add_(
+                0, self.dst, torch.ones_like(self.dst, dtype=dtype)
+            )
             if arch == "gcn":
                 inv_sqrt = deg.pow(-0.5)
-                self.edge_norm = (inv_sqrt.index_select(0, self.dst) * inv_sqrt.index_select(0, self.src)).view(1, -1, 1)
+                self.edge_norm = (inv_sqrt.index_select(0, self.dst) * inv_sqrt.index_select(0, self.src)).view(
+                    1, -1, 1
+                )
                 self.self_norm = (inv_sqrt * inv_sqrt).view(1, -1, 1)
             else:
                 self.inv_count = (1.0 / deg).view(1, -1, 1)
 
 
-def stack_members(encoders: Sequence[nn.Module], dtype: torch.dtype, device: torch.device) -> tuple[StackedEncoder, dict[str, Tensor]]:
+def stack_members(
+    encoders: Sequence[nn.Module], dtype: torch.dtype, device: torch.device
+) -> tuple[StackedEncoder, dict[str, Tensor]]:
     """The K members as a :class:`StackedEncoder` (holding their stacked buffers) and their stacked parameters.
 
     The parameters are returned, not kept: the caller stores them (in a
@@ -117,7 +128,10 @@ def stack_members(encoders: Sequence[nn.Module], dtype: torch.dtype, device: tor
     for i, enc in enumerate(encoders[1:], start=1):
         for key, value in config.items():
             if enc.config[key] != value:
-                raise ValueError(f"members of a pack share one architecture; member {i} has {key}={enc.config[key]!r}, member 0 {value!r}")
+                raise ValueError(
+                    f"members of a pack share one architecture; member {i} has {key}={enc.config[key]!r}, member 0 "
+                    f"{value!r}"
+                )
     params, buffers = stack_state_dicts(encoders, dtype, device)
     return StackedEncoder(config, encoders[0].embedding_dim, buffers, dtype, device), params
 
@@ -158,13 +172,18 @@ class StackedEncoder:
             if spec is None or values is None or values.numel() == 0:
                 continue
             if values.is_floating_point() or values.dim() != 2 or values.size(1) != len(spec.cardinalities):
-                raise ValueError(f"{where}: {what} features must be (rows, {len(spec.cardinalities)}) integers for this encoder, got "
-                                 f"{values.dtype} {tuple(values.shape)} (wrong featurizer?)")
+                raise ValueError(
+                    f"{where}: {what} features must be (rows, {len(spec.cardinalities)}) integers for this encoder, "
+                    "got "
+                    f"{values.dtype} {tuple(values.shape)} (wrong featurizer?)"
+                )
             low, high = values.min(0).values.tolist(), values.max(0).values.tolist()
             for column, (size, fallback) in enumerate(zip(spec.cardinalities, spec.fallback)):
                 if low[column] < 0 or (fallback is None and high[column] >= size):
-                    raise ValueError(f"{where}: {what} feature column {column} holds indices {low[column]}..{high[column]}, "
-                                     f"outside the encoder's vocabulary 0..{size - 1} (wrong featurizer?)")
+                    raise ValueError(
+                        f"{where}: {what} feature column {column} holds indices {low[column]}..{high[column]}, "
+                        f"outside the encoder's vocabulary 0..{size - 1} (wrong featurizer?)"
+                    )
 
     def _categorical(self, p: dict[str, Tensor], prefix: str, spec: Any, values: Tensor) -> Tensor:
         out = None
@@ -180,25 +199,36 @@ class StackedEncoder:
         if self.node_spec is not None:
             return self._categorical(p, "node_encoder", self.node_spec, x)
         weight = p["node_encoder.linear.weight"]
-        return _linear(x.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, p["node_encoder.linear.bias"])
+        return _linear(
+            x.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, p["node_encoder.linear.bias"]
+        )
 
-    def _edge_embeddings(self, p: dict[str, Tensor], layer: int, edge_attr: Tensor | None) -> tuple[Tensor, Tensor] | None:
-        """((K, E, width) edge embeddings, (K, 1, width) self-loop embedding) of a layer, or None without edge features."""
+    def _edge_embeddings(
+        self, p: dict[str, Tensor], layer: int, edge_attr: Tensor | None
+    ) -> tuple[Tensor, Tensor] | None:
+        """((K, E, width) edge embeddings, (K, 1, width) self-loop embedding) of a layer, or None without edge
+        features."""
         if not self.has_edges:
             return None
         prefix = f"convs.{layer}.edge_encoder"
         if self.edge_spec is not None:
             loop_attr = torch.tensor([self.edge_spec.self_loop], dtype=torch.long, device=edge_attr.device)
-            return self._categorical(p, prefix, self.edge_spec, edge_attr), self._categorical(p, prefix, self.edge_spec, loop_attr)
+            return self._categorical(p, prefix, self.edge_spec, edge_attr), self._categorical(
+                p, prefix, self.edge_spec, loop_attr
+            )
         weight = p[f"{prefix}.linear.weight"]
         attr = edge_attr.unsqueeze(-1) if edge_attr.dim() == 1 else edge_attr
-        edges = _linear(attr.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, p[f"{prefix}.linear.bias"])
+        edges = _linear(
+            attr.to(weight.dtype).unsqueeze(0).expand(weight.size(0), -1, -1), weight, p[f"{prefix}.linear.bias"]
+        )
         return edges, p[f"{prefix}.self_loop_vector"].unsqueeze(1)
 
     # -- layers -------------------------------------------------------------------------------------
     # Every layer adds a self-loop to each node (models/convs.py). The loops are not materialised as
     # edges: a node's own term is added to the aggregate of its in-edges, which is the same sum.
-    def _conv(self, p: dict[str, Tensor], layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None) -> Tensor:
+    def _conv(
+        self, p: dict[str, Tensor], layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None
+    ) -> Tensor:
         prefix = f"convs.{layer}"
         if self.arch == "gin":
             msg = h.index_select(1, graph.src)
@@ -219,7 +249,9 @@ class StackedEncoder:
             return F.normalize(own.index_add(1, graph.dst, msg) * graph.inv_count, p=2, dim=-1)
         return self._gat(p, layer, h, graph, edges)
 
-    def _gat(self, p: dict[str, Tensor], layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None) -> Tensor:
+    def _gat(
+        self, p: dict[str, Tensor], layer: int, h: Tensor, graph: _BatchGraph, edges: tuple[Tensor, Tensor] | None
+    ) -> Tensor:
         prefix = f"convs.{layer}"
         k, n, heads, dim = h.size(0), h.size(1), self.heads, self.dim
         hw = _linear(h, p[f"{prefix}.weight_linear.weight"], p[f"{prefix}.weight_linear.bias"]).view(k, n, heads, dim)
@@ -228,12 +260,16 @@ class StackedEncoder:
             msg = msg + torch.cat([edges[0], edges[1].expand(-1, n, -1)], dim=1).view(k, -1, heads, dim)
         att = p[f"{prefix}.att"][:, 0]  # (K, H, 2d)
         score_i = torch.einsum("knhd,khd->knh", hw, att[..., :dim])
-        score = F.leaky_relu(score_i.index_select(1, graph.dst_loops) + torch.einsum("kehd,khd->keh", msg, att[..., dim:]), 0.2)
+        score = F.leaky_relu(
+            score_i.index_select(1, graph.dst_loops) + torch.einsum("kehd,khd->keh", msg, att[..., dim:]), 0.2
+        )
         alpha = softmax(score, graph.dst_loops, num_nodes=n, dim=1)
         out = torch.zeros_like(hw).index_add_(1, graph.dst_loops, alpha.unsqueeze(-1) * msg)
         return out.mean(dim=2) + p[f"{prefix}.bias"].detach().unsqueeze(1)
 
-    def _batch_norm(self, p: dict[str, Tensor], layer: int, h: Tensor, training: Tensor | None, all_training: bool) -> Tensor:
+    def _batch_norm(
+        self, p: dict[str, Tensor], layer: int, h: Tensor, training: Tensor | None, all_training: bool
+    ) -> Tensor:
         b, prefix = self.buffers, f"batch_norms.{layer}"
         weight, bias = p[f"{prefix}.weight"].unsqueeze(1), p[f"{prefix}.bias"].unsqueeze(1)
         running_mean, running_var = b[f"{prefix}.running_mean"], b[f"{prefix}.running_var"]
@@ -245,7 +281,9 @@ class StackedEncoder:
             return normalise(running_mean, running_var)
         n = h.size(1)
         if n < 2:
-            raise ValueError("batch norm in training mode needs more than one node per batch (a batch of one single-atom graph?)")
+            raise ValueError(
+                "batch norm in training mode needs more than one node per batch (a batch of one single-atom graph?)"
+            )
         mean, var = h.mean(dim=1), h.var(dim=1, unbiased=False)
         with torch.no_grad():
             keep = training.unsqueeze(1)
@@ -266,8 +304,19 @@ class StackedEncoder:
         return self._mask_value
 
     # -- the whole encoder ------------------------------------------------------------------------------
-    def embed(self, params: dict[str, Tensor], x: Tensor, edge_index: Tensor, edge_attr: Tensor | None, batch: Tensor, num_graphs: int,
-              training: Sequence[bool] | None = None, dropout_keys: Tensor | None = None, step: int = 0, level: str = "graph") -> Tensor:
+    def embed(
+        self,
+        params: dict[str, Tensor],
+        x: Tensor,
+        edge_index: Tensor,
+        edge_attr: Tensor | None,
+        batch: Tensor,
+        num_graphs: int,
+        training: Sequence[bool] | None = None,
+        dropout_keys: Tensor | None = None,
+        step: int = 0,
+        level: str = "graph",
+    ) -> Tensor:
         """(K, B, embedding_dim) graph embeddings (``level="node"``: (K, N, embedding_dim)).
 
         Args:
@@ -308,14 +357,19 @@ class StackedEncoder:
             return scatter(nodes, batch, dim=1, dim_size=num_graphs, reduce="max")
         pooled = nodes.new_zeros(nodes.size(0), num_graphs, nodes.size(2)).index_add_(1, batch, nodes)
         if self.pooling == "mean":
-            counts = torch.zeros(num_graphs, dtype=nodes.dtype, device=nodes.device).index_add_(0, batch, torch.ones_like(batch, dtype=nodes.dtype))
+            counts = torch.zeros(num_graphs, dtype=nodes.dtype, device=nodes.device).index_add_(
+                0, batch, torch.ones_like(batch, dtype=nodes.dtype)
+            )
             pooled = pooled / counts.clamp(min=1).view(1, -1, 1)
         return pooled
 
     # -- members out ----------------------------------------------------------------------------------
     def member_encoder(self, params: dict[str, Tensor], buffers: dict[str, Tensor], k: int) -> GNNEncoder:
-        """Member ``k`` of stacked ``params``/``buffers`` as a standalone :class:`GNNEncoder` (stacked dtype and device)."""
-        state = {name: t[k].detach().clone() for name, t in {**params, **buffers}.items() if not name.startswith("head.")}
+        """Member ``k`` of stacked ``params``/``buffers`` as a standalone :class:`GNNEncoder` (stacked dtype and
+        device)."""
+        state = {
+            name: t[k].detach().clone() for name, t in {**params, **buffers}.items() if not name.startswith("head.")
+        }
         encoder = build_encoder(self.config).to(device=self.device, dtype=self.dtype)
         encoder.load_state_dict(state)
         return encoder

@@ -36,6 +36,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--store", required=True, help="SQLite trial store")
     p.add_argument("--out", help="output folder, one subfolder per study (default: STORE's name without .db and '-report', beside it)")
     p.add_argument("--study", help="only this study")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (one per study, over its parts)")
     p.set_defaults(func=run_report_command)
 
 
@@ -107,7 +108,8 @@ def _sigterm_as_interrupt() -> Iterator[list[int]]:
 def run_report_command(args: argparse.Namespace) -> int:
     from gtransfer.studies.report import write_report
 
-    for path in write_report(args.store, args.out or default_report_folder(args.store), study=args.study):
+    folder = args.out or default_report_folder(args.store)
+    for path in write_report(args.store, folder, study=args.study, progress=not args.no_progress):
         print(path)
     return 0
 

@@ -372,3 +372,26 @@ def test_a_full_disk_midway_leaves_the_previous_report_whole(study_store, tmp_pa
     with pytest.raises(OSError, match="No space left"):
         write_report(study_store, tmp_path / "fresh")
     assert not any((tmp_path / "fresh").iterdir())  # no partial folder of CSVs without report.md
+
+
+def test_report_says_what_was_run_and_shows_its_progress(study_store, tmp_path, capsys):
+    """report.md records the code version, when the trials finished and the spec the store holds (issue 27), and
+    ``progress=True`` shows a bar over the report's parts on stderr."""
+    import yaml
+
+    from gtransfer.io.provenance import code_version
+    from gtransfer.studies.store import TrialStore
+
+    path = write_report(study_store, tmp_path / "out", progress=True)[0]
+    text = path.read_text()
+    assert "## What was run" in text and f"by gtransfer {code_version()}" in text
+    with TrialStore(study_store, create=False) as store:
+        (name, spec), = store.studies().items()
+        finished = [r.finished_at for r in store.records(study=name)]
+    import datetime
+
+    first = datetime.datetime.fromtimestamp(min(finished), tz=datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    assert f"trials finished {first} to " in text
+    block = text.split("```yaml\n", 1)[1].split("\n```", 1)[0]
+    assert yaml.safe_load(block) == spec  # the spec itself, whole
+    assert "report " in capsys.readouterr().err  # the bar (tqdm writes to stderr)

@@ -12,6 +12,8 @@ k-means stand-in, or none), and their rows in the correlation tables carry a ``s
 
 from __future__ import annotations
 
+import datetime
+import time
 import warnings
 from pathlib import Path
 
@@ -81,7 +83,7 @@ def truth_label(config: ReportConfig) -> str:
     return f"`{config.truth}`"
 
 
-def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
+def write_study_report(store: TrialStore, study: str, out_dir: Path, *, progress: bool = False) -> Path:
     """Tables, plots and ``report.md`` for one study under ``out_dir``; returns the markdown path.
 
     The report is built in a staging folder beside ``out_dir`` that replaces it once complete
@@ -89,12 +91,27 @@ def write_study_report(store: TrialStore, study: str, out_dir: Path) -> Path:
     report as it was, never a folder of CSVs without its ``report.md``.
     """
     out_dir = Path(out_dir)
-    with atomic_folder(out_dir) as staging:
-        _fill_study_report(store, study, staging)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(_STAGES), desc=f"report {study}", unit="part", disable=not progress,
+              dynamic_ncols=True) as bar, atomic_folder(out_dir) as staging:
+        _fill_study_report(store, study, staging, bar)
     return out_dir / "report.md"
 
 
-def _fill_study_report(store: TrialStore, study: str, out_dir: Path) -> None:
+#: the parts of a study's report, in order, as its progress bar names them
+_STAGES = ("trials", "NCE/LEEP sources", "correlations and bootstrap intervals", "timing")
+
+
+def _stage(bar: object, done: str) -> None:
+    """Mark ``done`` finished on the bar and name the next part (the correlations take most of the time)."""
+    index = _STAGES.index(done)
+    bar.update(1)  # type: ignore[attr-defined]
+    if index + 1 < len(_STAGES):
+        bar.set_postfix_str(_STAGES[index + 1])  # type: ignore[attr-defined]
+
+
+def _fill_study_report(store: TrialStore, study: str, out_dir: Path, bar: object) -> None:
     spec = store.studies()[study]
     config = ReportConfig(spec.get("report"))
     (out_dir / "plots").mkdir(exist_ok=True)
@@ -109,6 +126,7 @@ def _fill_study_report(store: TrialStore, study: str, out_dir: Path) -> None:
         + (f", {failed} failed (errors in the store)" if failed else "")
         + f"; store `{store.path.name}`.",
         "",
+        *_run_section(store, study, spec),
     ]
     if failed:
         failures = pd.DataFrame([{"kind": r.kind, "key": r.key, "attempts": r.attempts, "error": r.error, **r.params}
@@ -125,6 +143,7 @@ def _fill_study_report(store: TrialStore, study: str, out_dir: Path) -> None:
         part.dropna(axis=1, how="all").to_csv(out_dir / f"trials_{safe_name(kind)}.csv", index=False)
         lines.append(f"- `{kind}`: {len(part)} trials, `trials_{safe_name(kind)}.csv`")
     lines.append("")
+    _stage(bar, "trials")
     sources = nce_leep_sources(store, study, config)
     if not sources.empty:
         sources.to_csv(out_dir / "nce_leep_sources.csv", index=False)
@@ -133,9 +152,11 @@ def _fill_study_report(store: TrialStore, study: str, out_dir: Path) -> None:
                   "probabilities on the target. `source head` is the encoder's own source classifier (the papers' definition); "
                   "`kmeans-stand-in` clusters the target's own embeddings (not a source model); `none` means the encoder has no "
                   "source head and the values are NaN.", "", _markdown(sources), ""]
+    _stage(bar, "NCE/LEEP sources")
     kinds = set(all_trials["kind"]) if not all_trials.empty else set()
     if {config.scores, config.truth} <= kinds:
         lines += _correlation_section(store, study, config, out_dir)
+    _stage(bar, "correlations and bootstrap intervals")
     timing = timing_table(store, study)
     if not timing.empty:
         timing.to_csv(out_dir / "timing.csv", index=False)
@@ -143,6 +164,7 @@ def _fill_study_report(store: TrialStore, study: str, out_dir: Path) -> None:
         wide = timing.pivot_table(index=["n", "d"], columns="metric", values="seconds").reset_index()
         lines += ["## Cost of the metrics as n and d grow", "", "Seconds (best of repeats), on the machine that ran the trials.", "",
                   _markdown(wide, digits=4), "![timing](plots/timing.png)", ""]
+    _stage(bar, "timing")
     (out_dir / "report.md").write_text("\n".join(lines))  # inside the staging folder: atomic with it
 
 
@@ -266,7 +288,37 @@ def pick_table(data: pd.DataFrame, metrics: list[str], truth: str, config: Repor
     return pd.DataFrame(rows)
 
 
-def write_report(store_path: str | Path, out_dir: str | Path, study: str | None = None) -> list[Path]:
+def _run_section(store: TrialStore, study: str, spec: dict) -> list[str]:
+    """What was run: the code that wrote the report, when the study's trials finished, and the spec itself."""
+    import yaml
+
+    from gtransfer.io.provenance import code_version
+
+    finished = [r.finished_at for r in store.records(study=study)]
+    when = (
+        f"trials finished {_utc(min(finished))} to {_utc(max(finished))}" if finished else "no trial finished yet"
+    )
+    settings = yaml.safe_dump(spec, sort_keys=True, default_flow_style=False).rstrip()
+    return [
+        "## What was run",
+        "",
+        f"Report written {_utc(time.time())} by gtransfer {code_version()}; {when}. The study's spec, as the store "
+        "holds it:",
+        "",
+        "```yaml",
+        *settings.splitlines(),
+        "```",
+        "",
+    ]
+
+
+def _utc(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def write_report(
+    store_path: str | Path, out_dir: str | Path, study: str | None = None, *, progress: bool = False
+) -> list[Path]:
     """Write a report per study (or only ``study``) into ``out_dir/<study>/``; returns the markdown paths.
 
     The folder is :func:`gtransfer.io.names.safe_name` of the study's name: the name itself when it
@@ -286,4 +338,4 @@ def write_report(store_path: str | Path, out_dir: str | Path, study: str | None 
         if study is not None and study not in studies:
             raise ValueError(f"study {study!r} is not in {store_path}; it holds {studies}")
         chosen = [study] if study is not None else studies
-        return [write_study_report(store, name, Path(out_dir) / safe_name(name)) for name in chosen]
+        return [write_study_report(store, name, Path(out_dir) / safe_name(name), progress=progress) for name in chosen]

@@ -11,8 +11,11 @@ the metric's groups) with its interval. Two ways to resample, as the design allo
   tasks (groups), each task weighted once;
 * ``resample="candidates"`` (target selection: a few families, each ranking its own targets): the groups are
   fixed and the candidates are resampled within each group; the statistic is the mean over groups of the
-  measure of the resampled candidates. The random baseline is then its expectation (0 for a correlation, the
-  mean truth over the best for top-1).
+  measure of the resampled candidates.
+
+The random baseline is its expectation in both (0 for a correlation, the mean truth over the best for top-1):
+the limit of :func:`~gtransfer.evaluation.baselines.random_measure`'s average over random orders, without its
+cost or its noise.
 
 With ``control`` (a column such as H(Y)), each metric also gets ``partial_spearman``: the Spearman correlation of
 metric and truth with the control's ranks partialled out of both (Pearson of the residuals of the ranks'
@@ -224,10 +227,16 @@ def _complete_groups(frame: pd.DataFrame, metric: str, group: str) -> tuple[pd.D
 def _by_groups(frame: pd.DataFrame, metrics: Sequence[str], truth: str, measure: str, *, group: str, candidate: str,
                dataset: str | None, higher_is_better: bool, label_entropy: str | None, n_boot: int, seed: int) -> list[dict]:
     """The hierarchical (datasets, then groups) rows of one measure."""
+    import pandas as pd
+
     from gtransfer.evaluation.baselines import gain_over_baselines
 
     options = {"group": group, "measure": measure, "higher_is_better": higher_is_better}
-    baselines = baseline_measures(frame, truth, candidate=candidate, dataset=dataset, label_entropy=label_entropy, **options)
+    baselines = baseline_measures(frame, truth, candidate=candidate, dataset=dataset, label_entropy=label_entropy, n_draws=1,
+                                  **options)
+    sign = 1.0 if higher_is_better else -1.0
+    baselines["random"] = pd.Series({name: float(_random_expectation(measure, sign * part[truth].to_numpy(np.float64)[None, :])[0])
+                                     for name, part in frame.groupby(group, sort=True)}, name="random", dtype=np.float64)
     datasets = (frame.groupby(group)[dataset].first().astype(str) if dataset
                 else frame.groupby(group)[group].first().map(dataset_of)).to_dict()
 

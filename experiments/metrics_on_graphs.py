@@ -160,7 +160,7 @@ def run(out: Path, names: list[str], workers: int) -> None:
 #: check that the embeddings (and the rebuilt source zoo) are those the truth was measured with
 CHECKED = ["h_score", "shrinkage_h_score", "logme", "gbc", "transrate", "knn_accuracy"]
 MEASURE_LABELS = {"spearman": "Spearman", "pearson": "Pearson", "kendall": "Kendall", "weighted_kendall": "w. Kendall",
-                  "top1_relative_accuracy": "top-1 rel.", "partial_spearman": "partial Spearman | H(Y)"}
+                  "top1_relative_accuracy": "top-1 rel.", "partial_spearman": "partial Spearman given H(Y)"}
 
 
 def _read_scores(out: Path) -> dict:
@@ -248,9 +248,52 @@ def _markdown(table, seconds: dict[str, str], partial: bool) -> str:
         lines.append("| " + " | ".join(row) + " |")
     spear = table[table["measure"] == "spearman"]
     lines.append("")
-    lines.append(f"Units: {spear['units'].iloc[0]}; groups per metric: "
-                 + ", ".join(f"{r} {g}" for r, g in zip(spear["ranker"], spear["groups"]) if g != spear["groups"].max())
-                 + (" (the others: all " + str(int(spear['groups'].max())) + ")"))
+    fewer = [f"{r} {g}" for r, g in zip(spear["ranker"], spear["groups"]) if g != spear["groups"].max()]
+    lines.append(f"Units: {spear['units'].iloc[0]}" + (f"; groups per metric: {', '.join(fewer)} (the others: all "
+                                                        f"{int(spear['groups'].max())})" if fewer else "") + ".")
+    return "\n".join(lines)
+
+
+def complete_encoders(source):
+    """The rows of the encoders scored on every binary target (a run stopped at a deadline leaves the last
+    encoder part-scored), and HIV's rows only when every one of those has them; the encoders left out are printed."""
+    binary = source[source["target"].isin(BINARY_TARGETS)]
+    counts = binary.groupby("encoder")["target"].nunique()
+    kept = sorted(counts[counts == len(BINARY_TARGETS)].index)
+    if len(kept) < len(counts):
+        print(f"left out, not scored on every target: {sorted(set(counts.index) - set(kept))}")
+    source = source[source["encoder"].isin(kept)]
+    hiv = source["target"] == "ogbg-molhiv"
+    if hiv.any() and source.loc[hiv, "encoder"].nunique() < len(kept):
+        print(f"HIV left out: scored for {source.loc[hiv, 'encoder'].nunique()} of {len(kept)} encoders")
+        source = source[~hiv]
+    return source.reset_index(drop=True)
+
+
+def _compact(table, seconds: dict[str, str], title: str) -> str:
+    """The page's form of one comparison: Spearman and top-1 with intervals, the gain in Spearman over the best
+    baseline, the partial Spearman given H(Y) where computed, and seconds per (encoder, target)."""
+    import numpy as np
+
+    cell = {(r.ranker, r.measure): r for r in table.itertuples()}
+    partial = "partial_spearman" in set(table["measure"])
+    head = ["ranker", "Spearman", "top-1 rel.", "gain in Spearman over the best baseline", *(["partial Spearman given H(Y)"] if partial else []),
+            "seconds"]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+
+    def fmt(r) -> str:
+        return "" if r is None or not np.isfinite(getattr(r, "estimate", np.nan)) else f"{r.estimate:+.2f} [{r.low:+.2f}, {r.high:+.2f}]"
+
+    spear = table[table["measure"] == "spearman"].sort_values("estimate", ascending=False)
+    for r in spear.itertuples():
+        gain = getattr(r, "gain", np.nan)
+        row = [f"**{r.ranker}** (baseline)" if r.role == "baseline" else r.ranker, fmt(r), fmt(cell.get((r.ranker, "top1_relative_accuracy"))),
+               f"{gain:+.2f} [{r.gain_low:+.2f}, {r.gain_high:+.2f}] over {r.best_baseline}" if isinstance(gain, float) and np.isfinite(gain) else ""]
+        if partial:
+            row.append(fmt(cell.get((r.ranker, "partial_spearman"))))
+        row.append(seconds.get(r.ranker, ""))
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", f"Units: {spear['units'].iloc[0]}."]
     return "\n".join(lines)
 
 
@@ -267,7 +310,7 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
     start = time.perf_counter()
     found = _read_scores(out)
     (FOLDER / "plots").mkdir(parents=True, exist_ok=True)
-    source = found["source"]
+    source = complete_encoders(found["source"])
     if "nleep" in found:
         source = source.merge(found["nleep"][["target", "encoder", "nleep"]], on=["target", "encoder"], how="left")
     probe = pd.read_csv(RESULTS / "source-selection-medium-n1000" / "scores_and_truth.csv")
@@ -315,7 +358,15 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
                 rows.append({"metric": name, "targets": kind, "pairs": len(values), "median_seconds": float(values.median()),
                              "max_seconds": float(values.max())})
                 seconds[kind][name] = f"{values.median():.3g}"
-    pd.DataFrame(rows).to_csv(FOLDER / "timing.csv", index=False)
+    timing_table = pd.DataFrame(rows)
+    timing_table.to_csv(FOLDER / "timing.csv", index=False)
+    timing_lines = ["| metric | molecules: median s (max) | TU (ENZYMES, k = 6): s |", "| --- | --- | --- |"]
+    for metric, part in timing_table.groupby("metric", sort=False) if len(timing_table) else []:
+        mol = part[part["targets"] == "molecules"]
+        tu = part[part["targets"] == "tu"]
+        timing_lines.append(f"| {metric} | " + (f"{mol['median_seconds'].iloc[0]:.3f} ({mol['max_seconds'].iloc[0]:.3f}) over "
+                                                  f"{int(mol['pairs'].iloc[0])} pairs" if len(mol) else "-")
+                            + " | " + (f"{tu['median_seconds'].iloc[0]:.3f}" if len(tu) else "-") + " |")
 
     sections = []
     for name, (_, table, title) in comparisons.items():
@@ -324,6 +375,9 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
         kind = "tu" if "_tu_" in name else "molecules"
         sections.append(f"### {title}\n\n![forest plot](plots/{name}_spearman.png)\n\n"
                         + _markdown(table, seconds[kind], partial="partial_spearman" in set(table["measure"])))
+    (FOLDER / "summary.md").write_text("\n\n".join(_compact(table, seconds["tu" if "_tu_" in name else "molecules"], title)
+                                                   for name, (_, table, title) in comparisons.items())
+                                         + "\n\n" + "\n".join(timing_lines) + "\n")
     source_probe.to_csv(FOLDER / "source_scores_and_truth.csv", index=False)
     target.to_csv(FOLDER / "target_scores_and_truth.csv", index=False)
     (FOLDER / "checks.json").write_text(json.dumps(checks, indent=1) + "\n")

@@ -169,24 +169,22 @@ def _read_scores(out: Path) -> dict:
 
     import pandas as pd
 
-    from gtransfer.studies.report.tables import ReportConfig, metric_scores, trials_frame
+    from gtransfer.studies.report import study_scores, trials_frame
     from gtransfer.studies.store import TrialStore
 
     with TrialStore(out / "results.db", read_only=True) as store:
-        config = ReportConfig({"scores": "graph_score"})
-        found = {"source": metric_scores(store, "metrics-on-graphs-source", config)}
+        found = {"source": study_scores(store, "metrics-on-graphs-source")}
         studies = set(store.studies())
         if "metrics-on-graphs-source-hiv" in studies and any(store.records(kind="graph_score", study="metrics-on-graphs-source-hiv")):
-            found["source"] = pd.concat([found["source"], metric_scores(store, "metrics-on-graphs-source-hiv", config)])
+            found["source"] = pd.concat([found["source"], study_scores(store, "metrics-on-graphs-source-hiv")])
         if "metrics-on-graphs-source-nleep" in studies and any(store.records(kind="graph_score", study="metrics-on-graphs-source-nleep")):
-            found["nleep"] = metric_scores(store, "metrics-on-graphs-source-nleep", config)
+            found["nleep"] = study_scores(store, "metrics-on-graphs-source-nleep")
         for name in ("source", "nleep"):  # the encoders of the current specs only (the store may hold more)
             if name in found:
                 found[name] = found[name][found[name]["encoder"].isin(SOURCE_ENCODERS)].reset_index(drop=True)
         with warnings.catch_warnings():  # one encoder per target: the pool metrics are NaN there, as they should be
             warnings.simplefilter("ignore", UserWarning)
-            found["target"] = metric_scores(store, "metrics-on-graphs-target", ReportConfig({"candidate": "target", "group": "encoder",
-                                                                                          "scores": "graph_score"}))
+            found["target"] = study_scores(store, "metrics-on-graphs-target", candidate="target", group="encoder")
         found["timing"] = (trials_frame(store, "graph_metric_timing", "metrics-on-graphs-timing") if "metrics-on-graphs-timing" in studies
                            else pd.DataFrame(columns=["encoder", "target"]))
     return found

@@ -27,7 +27,7 @@ from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constan
 from gtransfer.studies.store import TrialStore
 
 __all__ = ["DESCRIPTIVE_COLUMNS", "ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
-           "SOURCE_COLUMNS", "nce_leep_sources", "combine_pool_metrics"]
+           "SOURCE_COLUMNS", "nce_leep_sources", "combine_pool_metrics", "study_scores"]
 
 #: score-trial result columns that describe the target rather than score it
 DESCRIPTIVE_COLUMNS = ("n", "d", "num_classes", "imbalance_ratio", "label_entropy")
@@ -220,6 +220,13 @@ def combine_pool_metrics(frame: pd.DataFrame, *, pool: str = "target", candidate
         warnings.warn(f"{name}: {count} {pool}(s) with fewer than two {candidate}s or a refused component get NaN", stacklevel=2)
     frame.attrs = {**attrs, "pool_components": [c for columns in found.values() for c in columns]}
     return frame
+
+
+def study_scores(store: TrialStore, study: str, *, kind: str = "graph_score", candidate: str = "encoder",
+                 group: str = "target") -> pd.DataFrame:
+    """:func:`metric_scores` of one study's ``kind`` trials per (group, candidate), for scripts that compare metrics
+    outside a report (pool metrics combined per target, NCE/LEEP corrections added)."""
+    return metric_scores(store, study, ReportConfig({"scores": kind, "candidate": candidate, "group": group}))
 
 
 def nce_leep_sources(store: TrialStore, study: str | None, config: ReportConfig) -> pd.DataFrame:

@@ -141,7 +141,7 @@ STUDIES_ENTRY_POINTS: dict[str, set[str] | None] = {
     "gtransfer.studies.runner": {"run_sweep", "SweepInterrupted"},
     "gtransfer.studies.spec": {"load_spec"},
     "gtransfer.studies.store": {"TrialStore"},
-    "gtransfer.studies.report": {"write_report"},
+    "gtransfer.studies.report": {"write_report", "study_scores", "trials_frame"},
     "gtransfer.studies.experiment": {"run_study", "run_experiment"},
     "gtransfer.studies.claims": None,  # the claim statistics behind experiments/claims.py and the report
 }

@@ -28,9 +28,37 @@ if TYPE_CHECKING:
     from gtransfer.embeddings.targets import TargetEmbeddings
     from gtransfer.models.specs import EncoderSpec
 
-__all__ = ["check_encoder_on_target", "score_encoder", "time_metrics", "probe_encoder", "source_probs_for", "best_of"]
+__all__ = ["check_encoder_on_target", "score_encoder", "time_metrics", "probe_encoder", "source_probs_for", "best_of",
+           "POOL_COLUMN_SEPARATOR", "pool_component_columns"]
 
 SourceProbs = Callable[[np.ndarray], np.ndarray]
+
+#: a pool metric's per-model component is stored as ``<metric><separator><component>`` (``ncti__seli``)
+POOL_COLUMN_SEPARATOR = "__"
+
+
+def pool_component_columns(features: np.ndarray, labels: np.ndarray, names: Sequence[str], *,
+                           device: str | None = None) -> dict[str, float | str]:
+    """The per-model components of each pool-relative metric in ``names`` (``POOL_METRIC_SPECS[name].components``)
+    as columns ``<name>__<component>``: what a study stores per (encoder, target), to be combined over the
+    encoders of each target by the report (:func:`gtransfer.studies.report.tables.combine_pool_metrics`).
+
+    A metric whose components refuse these data (a ``ValueError`` of its own) gets NaN components and its reason
+    under ``refused_<name>``, so the other metrics of the trial are kept.
+    """
+    from gtransfer.metrics.registry import POOL_METRIC_SPECS
+
+    out: dict[str, float | str] = {}
+    for name in names:
+        spec = POOL_METRIC_SPECS[name]
+        try:
+            parts = spec.components(features, labels, device=device)
+        except ValueError as exc:
+            out.update({f"{name}{POOL_COLUMN_SEPARATOR}{part}": float("nan") for part in spec.weights})
+            out[f"refused_{name}"] = str(exc)
+            continue
+        out.update({f"{name}{POOL_COLUMN_SEPARATOR}{part}": float(value) for part, value in parts.items()})
+    return out
 
 
 def check_encoder_on_target(encoder: str, target: str, *, data_root: str | os.PathLike | None = None) -> None:
@@ -129,12 +157,16 @@ def score_encoder(
             drawn by ``sample_seed``; :meth:`TargetEmbeddings.with_training_samples`), the other splits unchanged.
         device: where the encoder and the metric core run (CUDA when available).
 
+    Pool-relative metrics among ``metrics`` (``ncti``, ``etran``: a model's score depends on the other candidates)
+    are stored as their per-model components, ``<name>__<component>`` (:func:`pool_component_columns`); a report
+    combines them over the encoders of each target. They need class labels of one task.
+
     Returns:
         the scores, ``n``, ``d``, ``num_classes``, ``imbalance_ratio`` (largest / smallest class of the
         training split, :class:`gtransfer.data.class_subsets.TaskInfo`) and ``nce_leep_source`` (what NCE/LEEP
         were computed from; NaN NCE/LEEP with ``"none: ..."`` for an encoder without a source head).
     """
-    from gtransfer.metrics.registry import DEFAULT_SOURCE_METRICS, SOURCE_METRICS
+    from gtransfer.metrics.registry import DEFAULT_SOURCE_METRICS, POOL_METRIC_SPECS, SOURCE_METRICS
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.task_scores import score_target
     from gtransfer.training.batching import resolve_device
@@ -144,7 +176,12 @@ def score_encoder(
                              data_root=data_root, device=device, train_samples=train_samples)
     features, labels = embeddings.part("train")
     features = features.astype(np.float64)
-    wanted_metrics = None if metrics is None else list(metrics)
+    wanted_metrics = None if metrics is None else [m for m in metrics if m not in POOL_METRIC_SPECS]
+    pool = [m for m in metrics or () if m in POOL_METRIC_SPECS]
+    if pool and embeddings.task_kind not in ("binary", "multiclass"):
+        raise ValueError(f"target {target}: pool metrics {pool} are stored per (encoder, target) as components of one "
+                         f"class-labelled task, and {target} is a {embeddings.task_kind} target; score one task "
+                         f"(e.g. {target}:0) or leave {', '.join(pool)} out")
     extra: dict = {}
     source_probs = None
     if source_clusters and embeddings.task_kind != "regression" and (
@@ -158,8 +195,11 @@ def score_encoder(
             extra.update({name: float("nan") for name in named})
             wanted_metrics = None if wanted_metrics is None else [m for m in wanted_metrics if m not in SOURCE_METRICS]
     resolved = resolve_device(device)  # CUDA when available: the metric core runs there too
+    on = str(resolved) if resolved.type == "cuda" else None
     scores = score_target(features, labels, embeddings.task_kind, metrics=wanted_metrics, source_probs=source_probs,
-                          device=str(resolved) if resolved.type == "cuda" else None) if wanted_metrics != [] else {}
+                          device=on) if wanted_metrics != [] else {}
+    if pool:
+        extra.update(pool_component_columns(features, labels, pool, device=on))
     out = {**scores, **extra, "n": int(features.shape[0]), "d": int(features.shape[1])}
     if embeddings.task_kind in ("binary", "multiclass"):
         from gtransfer.data.class_subsets import describe_labels
@@ -181,7 +221,12 @@ def best_of(call: Callable[[], float], repeats: int) -> tuple[float, float]:
 
 
 def _one_metric(features: np.ndarray, labels: np.ndarray, probs: np.ndarray | None, name: str) -> float:
-    """One metric alone, what :func:`time_metrics` times (nothing else inside the timed call)."""
+    """One metric alone, what :func:`time_metrics` times (nothing else inside the timed call); a pool-relative
+    metric's cost per model is its components (combining a pool's is a few min-max normalisations)."""
+    from gtransfer.metrics.registry import POOL_METRIC_SPECS
+
+    if name in POOL_METRIC_SPECS:
+        return float(sum(POOL_METRIC_SPECS[name].components(features, labels).values()))
     return score_all(features, labels, source_probs=probs, metrics=[name])[name]
 
 

@@ -27,7 +27,7 @@ from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constan
 from gtransfer.studies.store import TrialStore
 
 __all__ = ["DESCRIPTIVE_COLUMNS", "ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
-           "SOURCE_COLUMNS", "nce_leep_sources"]
+           "SOURCE_COLUMNS", "nce_leep_sources", "combine_pool_metrics", "study_scores"]
 
 #: score-trial result columns that describe the target rather than score it
 DESCRIPTIVE_COLUMNS = ("n", "d", "num_classes", "imbalance_ratio", "label_entropy")
@@ -162,9 +162,11 @@ def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) ->
                 if f"{raw}_gain" not in frame.columns:
                     frame[f"{raw}_gain"] = frame[raw] + entropy
     params = set(frame.attrs.get("params", []))
+    frame = combine_pool_metrics(frame)
+    components = set(frame.attrs.get("pool_components", []))
     metrics = config.metrics or [
         c for c in frame.columns
-        if c not in DESCRIPTIVE_COLUMNS and c not in params and pd.api.types.is_float_dtype(frame[c])
+        if c not in DESCRIPTIVE_COLUMNS and c not in params and c not in components and pd.api.types.is_float_dtype(frame[c])
     ]
     missing = [m for m in metrics if m not in frame.columns]
     if missing:
@@ -172,6 +174,59 @@ def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) ->
     descriptive = [c for c in DESCRIPTIVE_COLUMNS if c in frame.columns]
     keys = [config.group, config.candidate]
     return frame.groupby(keys, dropna=False)[metrics + descriptive].mean().reset_index()
+
+
+def combine_pool_metrics(frame: pd.DataFrame, *, pool: str = "target", candidate: str = "encoder") -> pd.DataFrame:
+    """``frame`` with a column per pool-relative metric (``ncti``, ``etran``) whose per-model components it holds
+    (``ncti__seli``, ... as :func:`gtransfer.selection.scoring.pool_component_columns` stores them): within each
+    ``pool`` value (a target) the seed-averaged components of its ``candidate`` rows (the encoders) are combined by
+    ``POOL_METRIC_SPECS[name].combine``, and every row of that candidate gets its score.
+
+    A pool with fewer than two candidates, or with a non-finite component, gets NaN (counted in a warning): the
+    score compares models, and a refused or missing one leaves nothing well defined to compare. The component
+    columns are listed in ``frame.attrs["pool_components"]``.
+
+    Raises:
+        ValueError: components present but no ``pool`` or ``candidate`` column to combine them by.
+    """
+    from gtransfer.metrics.registry import POOL_METRIC_SPECS
+    from gtransfer.selection.scoring import POOL_COLUMN_SEPARATOR
+
+    found = {name: [f"{name}{POOL_COLUMN_SEPARATOR}{part}" for part in spec.weights]
+             for name, spec in POOL_METRIC_SPECS.items()
+             if any(f"{name}{POOL_COLUMN_SEPARATOR}{part}" in frame.columns for part in spec.weights)}
+    if not found:
+        return frame
+    _require(frame, (pool, candidate), "pool-metric")
+    frame = frame.copy()
+    attrs = dict(frame.attrs)
+    undefined: dict[str, int] = {}
+    for name, columns in found.items():
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name}: the trials store components {sorted(set(columns) - set(missing))} but not {missing}; "
+                             "rerun the score trials with the current gtransfer")
+        values = pd.Series(np.nan, index=frame.index, dtype=np.float64)
+        for _, part in frame.groupby(pool, sort=False):
+            means = part.groupby(candidate)[columns].mean()
+            if len(means) < 2 or not np.isfinite(means.to_numpy(np.float64)).all():
+                undefined[name] = undefined.get(name, 0) + 1
+                continue
+            parts = {key: {c.split(POOL_COLUMN_SEPARATOR, 1)[1]: float(v) for c, v in row.items()} for key, row in means.iterrows()}
+            scores = POOL_METRIC_SPECS[name].combine(parts)
+            values.loc[part.index] = part[candidate].map(scores).to_numpy(np.float64)
+        frame[name] = values
+    for name, count in undefined.items():
+        warnings.warn(f"{name}: {count} {pool}(s) with fewer than two {candidate}s or a refused component get NaN", stacklevel=2)
+    frame.attrs = {**attrs, "pool_components": [c for columns in found.values() for c in columns]}
+    return frame
+
+
+def study_scores(store: TrialStore, study: str, *, kind: str = "graph_score", candidate: str = "encoder",
+                 group: str = "target") -> pd.DataFrame:
+    """:func:`metric_scores` of one study's ``kind`` trials per (group, candidate), for scripts that compare metrics
+    outside a report (pool metrics combined per target, NCE/LEEP corrections added)."""
+    return metric_scores(store, study, ReportConfig({"scores": kind, "candidate": candidate, "group": group}))
 
 
 def nce_leep_sources(store: TrialStore, study: str | None, config: ReportConfig) -> pd.DataFrame:

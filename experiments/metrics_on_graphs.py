@@ -56,8 +56,14 @@ HIV_MOLECULES = 4000
 SCORE_SIZE = 1000
 
 #: target selection (medium): the families, their head source in the source zoo and their targets
-FAMILY_SOURCES = {"SIDER": "tox21-gin", "ToxCast": "tox21-gin", "ENZYMES": "enzymes-gin", "IMDB-MULTI": "imdb-multi-gin",
-                  "PROTEINS": "proteins-gin", "NCI1": "nci1-gin"}
+FAMILY_SOURCES = {
+    "SIDER": "tox21-gin",
+    "ToxCast": "tox21-gin",
+    "ENZYMES": "enzymes-gin",
+    "IMDB-MULTI": "imdb-multi-gin",
+    "PROTEINS": "proteins-gin",
+    "NCI1": "nci1-gin",
+}
 CLASSES = {"ENZYMES": 6, "IMDB-MULTI": 3, "PROTEINS": 2, "NCI1": 2}
 SUBSET_SEEDS = {"ENZYMES": 2, "IMDB-MULTI": 2, "PROTEINS": 3, "NCI1": 3}
 MAX_PER_CLASS = {"IMDB-MULTI": 200, "PROTEINS": 300, "NCI1": 300}
@@ -76,10 +82,17 @@ def family_targets() -> dict[str, list[str]]:
     """The medium target-selection preset's targets per family."""
     from gtransfer.data.targets import format_target
 
-    families = {"SIDER": [f"ogbg-molsider:{t}" for t in SIDER_TASKS], "ToxCast": [f"ogbg-moltoxcast:{t}" for t in TOXCAST_TASKS]}
+    families = {
+        "SIDER": [f"ogbg-molsider:{t}" for t in SIDER_TASKS],
+        "ToxCast": [f"ogbg-moltoxcast:{t}" for t in TOXCAST_TASKS],
+    }
     for dataset in ("ENZYMES", "IMDB-MULTI", "PROTEINS", "NCI1"):
-        families[dataset] = [format_target(dataset, k=k, ratio=r, max=MAX_PER_CLASS.get(dataset), seed=s)
-                             for k in range(2, CLASSES[dataset] + 1) for r in RATIOS for s in range(SUBSET_SEEDS[dataset])]
+        families[dataset] = [
+            format_target(dataset, k=k, ratio=r, max=MAX_PER_CLASS.get(dataset), seed=s)
+            for k in range(2, CLASSES[dataset] + 1)
+            for r in RATIOS
+            for s in range(SUBSET_SEEDS[dataset])
+        ]
     return families
 
 
@@ -96,15 +109,20 @@ def specs(data_root: str = "/work/shared/data") -> dict[str, dict]:
     }
     hiv = {
         "name": "metrics-on-graphs-source-hiv",
-        "description": f"The same encoders and metrics on HIV, from {SCORE_SIZE} training molecules of a {HIV_MOLECULES}-molecule "
-                       "subsample (as the medium preset).",
-        "encoders": SOURCE_ENCODERS, "params": {**common, "max_samples": HIV_MOLECULES}, "targets": ["ogbg-molhiv"],
+        "description": f"The same encoders and metrics on HIV, from {SCORE_SIZE} training molecules of a "
+        f"{HIV_MOLECULES}-molecule subsample (as the medium preset).",
+        "encoders": SOURCE_ENCODERS,
+        "params": {**common, "max_samples": HIV_MOLECULES},
+        "targets": ["ogbg-molhiv"],
         "stages": [source_metrics],
     }
     nleep = {
         "name": "metrics-on-graphs-source-nleep",
-        "description": f"N-LEEP of the same encoders on the {len(FINETUNE_TARGETS)} fine-tuning targets, from {SCORE_SIZE} training molecules.",
-        "encoders": SOURCE_ENCODERS, "params": common, "targets": FINETUNE_TARGETS,
+        "description": f"N-LEEP of the same encoders on the {len(FINETUNE_TARGETS)} fine-tuning targets, from "
+        f"{SCORE_SIZE} training molecules.",
+        "encoders": SOURCE_ENCODERS,
+        "params": common,
+        "targets": FINETUNE_TARGETS,
         "stages": [{**score, "params": {"metrics": ["nleep"], "train_samples": SCORE_SIZE}}],
     }
     stages = [{**score, "encoders": [f"zoo/{FAMILY_SOURCES[family]}.pt"], "targets": targets,
@@ -120,17 +138,36 @@ def specs(data_root: str = "/work/shared/data") -> dict[str, dict]:
     timing = {
         "name": "metrics-on-graphs-timing",
         "description": "Seconds per metric, each alone (best of 2, float64, CPU), on real embeddings: 3 encoders x "
-                       "2 molecule targets from 1000 training molecules, and one TU target under its source GIN.",
+        "2 molecule targets from 1000 training molecules, and one TU target under its source GIN.",
         "params": common,
-        "stages": [{"kind": "graph_metric_timing", "seeds": [0], "encoders": ["published:gcn_supervised", "published:gcn_contextpred",
-                                                                               "published:graphsage_contextpred"],
-                    "targets": ["ogbg-molbbbp", "ogbg-moltox21:0"],
-                    "params": {"metrics": timed, "repeats": 2, "train_samples": SCORE_SIZE}},
-                   {"kind": "graph_metric_timing", "seeds": [0], "encoders": ["zoo/enzymes-gin.pt"],
-                    "targets": ["ENZYMES:k=6,ratio=1,seed=0"],
-                    "params": {"metrics": [*timed, "nce", "leep", "pactran_dirichlet", "pactran_gamma"], "repeats": 2}}],
+        "stages": [
+            {
+                "kind": "graph_metric_timing",
+                "seeds": [0],
+                "encoders": [
+                    "published:gcn_supervised",
+                    "published:gcn_contextpred",
+                    "published:graphsage_contextpred",
+                ],
+                "targets": ["ogbg-molbbbp", "ogbg-moltox21:0"],
+                "params": {"metrics": timed, "repeats": 2, "train_samples": SCORE_SIZE},
+            },
+            {
+                "kind": "graph_metric_timing",
+                "seeds": [0],
+                "encoders": ["zoo/enzymes-gin.pt"],
+                "targets": ["ENZYMES:k=6,ratio=1,seed=0"],
+                "params": {"metrics": [*timed, "nce", "leep", "pactran_dirichlet", "pactran_gamma"], "repeats": 2},
+            },
+        ],
     }
-    return {"source.yaml": source, "source-nleep.yaml": nleep, "source-hiv.yaml": hiv, "target.yaml": target, "timing.yaml": timing}
+    return {
+        "source.yaml": source,
+        "source-nleep.yaml": nleep,
+        "source-hiv.yaml": hiv,
+        "target.yaml": target,
+        "timing.yaml": timing,
+    }
 
 
 def write_specs(folder: Path = FOLDER) -> list[Path]:
@@ -152,8 +189,21 @@ def run(out: Path, names: list[str], workers: int) -> None:
     build_graph_source_zoo(out / "zoo", tuple(s for s in SMALL_SOURCE_ZOO if s.name in wanted), progress=False)
     for name in names:
         shutil.copyfile(FOLDER / name, out / name)  # the spec's relative paths (zoo/, cache/) are out's
-        subprocess.run([sys.executable, "-m", "gtransfer.cli", "sweep", str(out / name), "--store", str(out / "results.db"),
-                        "--workers", str(workers), "--no-progress"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gtransfer.cli",
+                "sweep",
+                str(out / name),
+                "--store",
+                str(out / "results.db"),
+                "--workers",
+                str(workers),
+                "--no-progress",
+            ],
+            check=True,
+        )
 
 
 #: the metrics scored on the committed truths' old runs too: their values here against the committed ones
@@ -175,9 +225,13 @@ def _read_scores(out: Path) -> dict:
     with TrialStore(out / "results.db", read_only=True) as store:
         found = {"source": study_scores(store, "metrics-on-graphs-source")}
         studies = set(store.studies())
-        if "metrics-on-graphs-source-hiv" in studies and any(store.records(kind="graph_score", study="metrics-on-graphs-source-hiv")):
+        if "metrics-on-graphs-source-hiv" in studies and any(
+            store.records(kind="graph_score", study="metrics-on-graphs-source-hiv")
+        ):
             found["source"] = pd.concat([found["source"], study_scores(store, "metrics-on-graphs-source-hiv")])
-        if "metrics-on-graphs-source-nleep" in studies and any(store.records(kind="graph_score", study="metrics-on-graphs-source-nleep")):
+        if "metrics-on-graphs-source-nleep" in studies and any(
+            store.records(kind="graph_score", study="metrics-on-graphs-source-nleep")
+        ):
             found["nleep"] = study_scores(store, "metrics-on-graphs-source-nleep")
         for name in ("source", "nleep"):  # the encoders of the current specs only (the store may hold more)
             if name in found:
@@ -185,8 +239,11 @@ def _read_scores(out: Path) -> dict:
         with warnings.catch_warnings():  # one encoder per target: the pool metrics are NaN there, as they should be
             warnings.simplefilter("ignore", UserWarning)
             found["target"] = study_scores(store, "metrics-on-graphs-target", candidate="target", group="encoder")
-        found["timing"] = (trials_frame(store, "graph_metric_timing", "metrics-on-graphs-timing") if "metrics-on-graphs-timing" in studies
-                           else pd.DataFrame(columns=["encoder", "target"]))
+        found["timing"] = (
+            trials_frame(store, "graph_metric_timing", "metrics-on-graphs-timing")
+            if "metrics-on-graphs-timing" in studies
+            else pd.DataFrame(columns=["encoder", "target"])
+        )
     return found
 
 
@@ -214,7 +271,9 @@ def _forest(table, title: str, path: Path, measure: str = "spearman") -> None:
     ax.errorbar(part["estimate"], y, xerr=[part["estimate"] - part["low"], part["high"] - part["estimate"]], fmt="none",
                 ecolor=colors, elinewidth=1.5)
     ax.scatter(part["estimate"], y, c=colors, zorder=3, s=18)
-    ax.set_yticks(list(y), [f"{r} (baseline)" if role == "baseline" else r for r, role in zip(part["ranker"], part["role"])])
+    ax.set_yticks(
+        list(y), [f"{r} (baseline)" if role == "baseline" else r for r, role in zip(part["ranker"], part["role"])]
+    )
     ax.axvline(0.0, color="0.8", lw=0.8)
     ax.set_xlabel(f"mean {MEASURE_LABELS[measure]} (95% bootstrap interval)")
     ax.set_title(title, fontsize=9)
@@ -228,7 +287,9 @@ def _markdown(table, seconds: dict[str, str], partial: bool) -> str:
     baseline, and the metric's cost."""
     import numpy as np
 
-    measures = ["spearman", "pearson", "kendall", "weighted_kendall", "top1_relative_accuracy"] + (["partial_spearman"] if partial else [])
+    measures = ["spearman", "pearson", "kendall", "weighted_kendall", "top1_relative_accuracy"] + (
+        ["partial_spearman"] if partial else []
+    )
     head = ["ranker", *[MEASURE_LABELS[m] for m in measures], "Spearman gain over best baseline", "seconds"]
     lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
     cell = {(r.ranker, r.measure): r for r in table.itertuples()}
@@ -237,7 +298,9 @@ def _markdown(table, seconds: dict[str, str], partial: bool) -> str:
         row = [f"**{ranker}**" if cell[(ranker, "spearman")].role == "baseline" else ranker]
         for measure in measures:
             r = cell.get((ranker, measure))
-            row.append("" if r is None or not np.isfinite(r.estimate) else f"{r.estimate:+.2f} [{r.low:+.2f}, {r.high:+.2f}]")
+            row.append(
+                "" if r is None or not np.isfinite(r.estimate) else f"{r.estimate:+.2f} [{r.low:+.2f}, {r.high:+.2f}]"
+            )
         r = cell[(ranker, "spearman")]
         gain = getattr(r, "gain", np.nan)
         row.append(f"{gain:+.2f} [{r.gain_low:+.2f}, {r.gain_high:+.2f}] vs {r.best_baseline}"
@@ -275,18 +338,34 @@ def _compact(table, seconds: dict[str, str], title: str) -> str:
 
     cell = {(r.ranker, r.measure): r for r in table.itertuples()}
     partial = "partial_spearman" in set(table["measure"])
-    head = ["ranker", "Spearman", "top-1 rel.", "gain in Spearman over the best baseline", *(["partial Spearman given H(Y)"] if partial else []),
-            "seconds"]
+    head = [
+        "ranker",
+        "Spearman",
+        "top-1 rel.",
+        "gain in Spearman over the best baseline",
+        *(["partial Spearman given H(Y)"] if partial else []),
+        "seconds",
+    ]
     lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
 
     def fmt(r) -> str:
-        return "" if r is None or not np.isfinite(getattr(r, "estimate", np.nan)) else f"{r.estimate:+.2f} [{r.low:+.2f}, {r.high:+.2f}]"
+        return (
+            ""
+            if r is None or not np.isfinite(getattr(r, "estimate", np.nan))
+            else f"{r.estimate:+.2f} [{r.low:+.2f}, {r.high:+.2f}]"
+        )
 
     spear = table[table["measure"] == "spearman"].sort_values("estimate", ascending=False)
     for r in spear.itertuples():
         gain = getattr(r, "gain", np.nan)
-        row = [f"**{r.ranker}** (baseline)" if r.role == "baseline" else r.ranker, fmt(r), fmt(cell.get((r.ranker, "top1_relative_accuracy"))),
-               f"{gain:+.2f} [{r.gain_low:+.2f}, {r.gain_high:+.2f}] over {r.best_baseline}" if isinstance(gain, float) and np.isfinite(gain) else ""]
+        row = [
+            f"**{r.ranker}** (baseline)" if r.role == "baseline" else r.ranker,
+            fmt(r),
+            fmt(cell.get((r.ranker, "top1_relative_accuracy"))),
+            f"{gain:+.2f} [{r.gain_low:+.2f}, {r.gain_high:+.2f}] over {r.best_baseline}"
+            if isinstance(gain, float) and np.isfinite(gain)
+            else "",
+        ]
         if partial:
             row.append(fmt(cell.get((r.ranker, "partial_spearman"))))
         row.append(seconds.get(r.ranker, ""))
@@ -296,7 +375,8 @@ def _compact(table, seconds: dict[str, str], title: str) -> str:
 
 
 def analyse(out: Path, n_boot: int = 2000) -> None:
-    """The comparisons of the module docstring: CSV tables, forest plots and ``tables.md`` in docs/results/metrics-on-graphs/."""
+    """The comparisons of the module docstring: CSV tables, forest plots and ``tables.md`` in
+    docs/results/metrics-on-graphs/."""
     import json
     import time
 
@@ -314,8 +394,10 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
     probe = pd.read_csv(RESULTS / "source-selection-medium-n1000" / "scores_and_truth.csv")
     finetune = pd.read_csv(RESULTS / "source-selection-medium-finetune" / "scores_and_truth.csv")
     chosen = pd.read_csv(RESULTS / "target-selection-medium" / "scores_and_truth.csv")
-    checks = {"source vs source-selection-medium-n1000": _agreement(source, probe, ["target", "encoder"], CHECKED),
-              "target vs target-selection-medium": _agreement(found["target"], chosen, ["target"], [*CHECKED, "nce", "leep"])}
+    checks = {
+        "source vs source-selection-medium-n1000": _agreement(source, probe, ["target", "encoder"], CHECKED),
+        "target vs target-selection-medium": _agreement(found["target"], chosen, ["target"], [*CHECKED, "nce", "leep"]),
+    }
 
     metrics = [m for m in [*FEATURE_METRICS, "nleep"] if m in source.columns]
     source_probe = source.merge(probe[["target", "encoder", "test_roc_auc"]], on=["target", "encoder"])
@@ -326,23 +408,46 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
         "source_finetune": (source_finetune, compare_metrics(source_finetune, metrics, "test_roc_auc", n_boot=n_boot),
                             "Source selection, fine-tuning truth (test ROC-AUC, 8 targets)"),
     }
-    target = found["target"].drop(columns=["encoder"]).merge(chosen[["family", "target", "test_accuracy", "relative_accuracy"]],
-                                                            on="target")
-    target_metrics = [m for m in [*FEATURE_METRICS, "nleep", *SOURCE_METRICS] if m in target.columns and m not in ("ncti", "etran")]
-    for kind, families in (("molecules", target["family"].isin(MOLECULE_FAMILIES)), ("tu", ~target["family"].isin(MOLECULE_FAMILIES))):
+    target = (
+        found["target"]
+        .drop(columns=["encoder"])
+        .merge(chosen[["family", "target", "test_accuracy", "relative_accuracy"]], on="target")
+    )
+    target_metrics = [
+        m for m in [*FEATURE_METRICS, "nleep", *SOURCE_METRICS] if m in target.columns and m not in ("ncti", "etran")
+    ]
+    for kind, families in (
+        ("molecules", target["family"].isin(MOLECULE_FAMILIES)),
+        ("tu", ~target["family"].isin(MOLECULE_FAMILIES)),
+    ):
         for truth in ("relative_accuracy", "test_accuracy"):
             part = target[families]
-            table = compare_metrics(part, target_metrics, truth, group="family", candidate="target", resample="candidates",
-                                    label_entropy="label_entropy", control="label_entropy", n_boot=max(100, n_boot // 10))
-            comparisons[f"target_{kind}_{truth}"] = (part, table, f"Target selection, {'molecule tasks' if kind == 'molecules' else 'TU class subsets'}"
-                                                                  f", truth: fine-tuned {truth.replace('_', ' ')}")
+            table = compare_metrics(
+                part,
+                target_metrics,
+                truth,
+                group="family",
+                candidate="target",
+                resample="candidates",
+                label_entropy="label_entropy",
+                control="label_entropy",
+                n_boot=max(100, n_boot // 10),
+            )
+            comparisons[f"target_{kind}_{truth}"] = (
+                part,
+                table,
+                f"Target selection, {'molecule tasks' if kind == 'molecules' else 'TU class subsets'}"
+                f", truth: fine-tuned {truth.replace('_', ' ')}",
+            )
     per_family = []
     for family, part in target.groupby("family"):
         for truth in ("relative_accuracy", "test_accuracy"):
             for metric in [*target_metrics, "label_entropy"]:
                 if part[metric].notna().all():
                     value = per_group_measure(part.assign(family=family), metric, truth, group="family").iloc[0]
-                    per_family.append({"family": family, "truth": truth, "metric": metric, "spearman": value, "targets": len(part)})
+                    per_family.append(
+                        {"family": family, "truth": truth, "metric": metric, "spearman": value, "targets": len(part)}
+                    )
     pd.DataFrame(per_family).to_csv(FOLDER / "target_per_family.csv", index=False)
 
     timing = found["timing"]
@@ -350,11 +455,21 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
     rows = []
     for column in [c for c in timing.columns if c.startswith("seconds_")]:
         name = column.removeprefix("seconds_")
-        for kind, mask in (("molecules", timing["target"].str.startswith("ogbg-")), ("tu", ~timing["target"].str.startswith("ogbg-"))):
+        for kind, mask in (
+            ("molecules", timing["target"].str.startswith("ogbg-")),
+            ("tu", ~timing["target"].str.startswith("ogbg-")),
+        ):
             values = timing.loc[mask, column].dropna()
             if len(values):
-                rows.append({"metric": name, "targets": kind, "pairs": len(values), "median_seconds": float(values.median()),
-                             "max_seconds": float(values.max())})
+                rows.append(
+                    {
+                        "metric": name,
+                        "targets": kind,
+                        "pairs": len(values),
+                        "median_seconds": float(values.median()),
+                        "max_seconds": float(values.max()),
+                    }
+                )
                 seconds[kind][name] = f"{values.median():.3g}"
     timing_table = pd.DataFrame(rows)
     timing_table.to_csv(FOLDER / "timing.csv", index=False)
@@ -362,9 +477,18 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
     for metric, part in timing_table.groupby("metric", sort=False) if len(timing_table) else []:
         mol = part[part["targets"] == "molecules"]
         tu = part[part["targets"] == "tu"]
-        timing_lines.append(f"| {metric} | " + (f"{mol['median_seconds'].iloc[0]:.3f} ({mol['max_seconds'].iloc[0]:.3f}) over "
-                                                  f"{int(mol['pairs'].iloc[0])} pairs" if len(mol) else "-")
-                            + " | " + (f"{tu['median_seconds'].iloc[0]:.3f}" if len(tu) else "-") + " |")
+        timing_lines.append(
+            f"| {metric} | "
+            + (
+                f"{mol['median_seconds'].iloc[0]:.3f} ({mol['max_seconds'].iloc[0]:.3f}) over "
+                f"{int(mol['pairs'].iloc[0])} pairs"
+                if len(mol)
+                else "-"
+            )
+            + " | "
+            + (f"{tu['median_seconds'].iloc[0]:.3f}" if len(tu) else "-")
+            + " |"
+        )
 
     sections = []
     for name, (_, table, title) in comparisons.items():
@@ -373,16 +497,24 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
         kind = "tu" if "_tu_" in name else "molecules"
         sections.append(f"### {title}\n\n![forest plot](plots/{name}_spearman.png)\n\n"
                         + _markdown(table, seconds[kind], partial="partial_spearman" in set(table["measure"])))
-    (FOLDER / "summary.md").write_text("\n\n".join(_compact(table, seconds["tu" if "_tu_" in name else "molecules"], title)
-                                                   for name, (_, table, title) in comparisons.items())
-                                         + "\n\n" + "\n".join(timing_lines) + "\n")
+    (FOLDER / "summary.md").write_text(
+        "\n\n".join(
+            _compact(table, seconds["tu" if "_tu_" in name else "molecules"], title)
+            for name, (_, table, title) in comparisons.items()
+        )
+        + "\n\n"
+        + "\n".join(timing_lines)
+        + "\n"
+    )
     source_probe.to_csv(FOLDER / "source_scores_and_truth.csv", index=False)
     target.to_csv(FOLDER / "target_scores_and_truth.csv", index=False)
     (FOLDER / "checks.json").write_text(json.dumps(checks, indent=1) + "\n")
-    (FOLDER / "tables.md").write_text("# Metrics on graphs: the tables\n\nWritten by `python experiments/metrics_on_graphs.py "
-                                      f"analyse` ({n_boot:,} resamples per source-selection interval, {max(100, n_boot // 10):,} per "
-                                      "target-selection one). Seconds: median per (encoder, target) of the timing study. Baselines "
-                                      "in bold.\n\n" + "\n\n".join(sections) + "\n")
+    (FOLDER / "tables.md").write_text(
+        "# Metrics on graphs: the tables\n\nWritten by `python experiments/metrics_on_graphs.py "
+        f"analyse` ({n_boot:,} resamples per source-selection interval, {max(100, n_boot // 10):,} per "
+        "target-selection one). Seconds: median per (encoder, target) of the timing study. Baselines "
+        "in bold.\n\n" + "\n\n".join(sections) + "\n"
+    )
     print(json.dumps(checks, indent=1))
     print(f"analysis: {time.perf_counter() - start:.0f} s -> {FOLDER / 'tables.md'}")
 
@@ -390,10 +522,14 @@ def analyse(out: Path, n_boot: int = 2000) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("spec", "run", "analyse"))
-    parser.add_argument("--out", type=Path, default=Path("results/metrics-on-graphs"), help="run folder: store, zoo, cache")
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/metrics-on-graphs"), help="run folder: store, zoo, cache"
+    )
     parser.add_argument("--specs", nargs="*", default=list(specs()), help="which specs to run")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--n-boot", type=int, default=2000, help="resamples of each interval (target selection: a tenth)")
+    parser.add_argument(
+        "--n-boot", type=int, default=2000, help="resamples of each interval (target selection: a tenth)"
+    )
     args = parser.parse_args()
     if args.command == "spec":
         print("\n".join(map(str, write_specs())))

@@ -50,7 +50,9 @@ __all__ = ["SELECTION_MEASURES", "compare_metrics", "partial_spearman"]
 SELECTION_MEASURES = ("spearman", "pearson", "kendall", "weighted_kendall", "top1_relative_accuracy")
 
 
-def partial_spearman(scores: npt.ArrayLike, truth: npt.ArrayLike, control: npt.ArrayLike, higher_is_better: bool = True) -> float:
+def partial_spearman(
+    scores: npt.ArrayLike, truth: npt.ArrayLike, control: npt.ArrayLike, higher_is_better: bool = True
+) -> float:
     """Spearman correlation of ``scores`` and ``truth`` given ``control`` (the ranks' partial correlation); NaN
     where a residual is constant (a side that the control explains entirely, or constant input).
 
@@ -101,7 +103,9 @@ def _rowwise_partial(s: np.ndarray, t: np.ndarray, c: np.ndarray) -> np.ndarray:
         a, b = residual(s), residual(t)
         scale = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
         n = s.shape[1]
-        return np.where(scale > 1e-12 * max(1.0, float(n) ** 3), np.clip((a * b).sum(axis=1) / scale, -1.0, 1.0), np.nan)
+        return np.where(
+            scale > 1e-12 * max(1.0, float(n) ** 3), np.clip((a * b).sum(axis=1) / scale, -1.0, 1.0), np.nan
+        )
 
 
 def _rowwise_kendall(s: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -114,7 +118,9 @@ def _rowwise_kendall(s: np.ndarray, t: np.ndarray) -> np.ndarray:
     untied_s = (ds[:, upper] != 0).sum(axis=1)
     untied_t = (dt[:, upper] != 0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((untied_s > 0) & (untied_t > 0), concordance / np.sqrt(untied_s * untied_t.astype(np.float64)), np.nan)
+        return np.where(
+            (untied_s > 0) & (untied_t > 0), concordance / np.sqrt(untied_s * untied_t.astype(np.float64)), np.nan
+        )
 
 
 def _rowwise_measure(name: str, s: np.ndarray, t: np.ndarray, c: np.ndarray | None) -> np.ndarray:
@@ -131,7 +137,9 @@ def _rowwise_measure(name: str, s: np.ndarray, t: np.ndarray, c: np.ndarray | No
     elif name == "kendall":
         values = _rowwise_kendall(s, t)
     elif name == "weighted_kendall":
-        values = np.array([weightedtau(a, b).statistic if np.ptp(a) > 0 and np.ptp(b) > 0 else np.nan for a, b in zip(s, t)])
+        values = np.array(
+            [weightedtau(a, b).statistic if np.ptp(a) > 0 and np.ptp(b) > 0 else np.nan for a, b in zip(s, t)]
+        )
     elif name == "top1_relative_accuracy":
         chosen = t[np.arange(len(t)), np.argmax(s, axis=1)]
         best = t.max(axis=1)
@@ -195,8 +203,15 @@ def compare_metrics(
     unknown = [m for m in measures if m not in MEASURES]
     if unknown:
         raise ValueError(f"compare_metrics: unknown measures {unknown}; known: {sorted(MEASURES)}")
-    needed = [group, candidate, truth, *metrics, *([dataset] if dataset else []), *([label_entropy] if label_entropy else []),
-              *([control] if control else [])]
+    needed = [
+        group,
+        candidate,
+        truth,
+        *metrics,
+        *([dataset] if dataset else []),
+        *([label_entropy] if label_entropy else []),
+        *([control] if control else []),
+    ]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(f"compare_metrics: columns {missing} are not in the table; it has {list(frame.columns)}")
@@ -207,8 +222,21 @@ def compare_metrics(
     rows = []
     if resample == "groups":
         for measure in measures:
-            rows.extend(_by_groups(frame, metrics, truth, measure, group=group, candidate=candidate, dataset=dataset,
-                                   higher_is_better=higher_is_better, label_entropy=label_entropy, n_boot=n_boot, seed=seed))
+            rows.extend(
+                _by_groups(
+                    frame,
+                    metrics,
+                    truth,
+                    measure,
+                    group=group,
+                    candidate=candidate,
+                    dataset=dataset,
+                    higher_is_better=higher_is_better,
+                    label_entropy=label_entropy,
+                    n_boot=n_boot,
+                    seed=seed,
+                )
+            )
     else:
         rows.extend(_by_candidates(frame, metrics, truth, measures, group=group, higher_is_better=higher_is_better,
                                    label_entropy=label_entropy, control=control, n_boot=n_boot, seed=seed))
@@ -224,19 +252,38 @@ def _complete_groups(frame: pd.DataFrame, metric: str, group: str) -> tuple[pd.D
     return frame[complete], int(frame.loc[~complete, group].nunique())
 
 
-def _by_groups(frame: pd.DataFrame, metrics: Sequence[str], truth: str, measure: str, *, group: str, candidate: str,
-               dataset: str | None, higher_is_better: bool, label_entropy: str | None, n_boot: int, seed: int) -> list[dict]:
+def _by_groups(
+    frame: pd.DataFrame,
+    metrics: Sequence[str],
+    truth: str,
+    measure: str,
+    *,
+    group: str,
+    candidate: str,
+    dataset: str | None,
+    higher_is_better: bool,
+    label_entropy: str | None,
+    n_boot: int,
+    seed: int,
+) -> list[dict]:
     """The hierarchical (datasets, then groups) rows of one measure."""
     import pandas as pd
 
     from gtransfer.evaluation.baselines import gain_over_baselines
 
     options = {"group": group, "measure": measure, "higher_is_better": higher_is_better}
-    baselines = baseline_measures(frame, truth, candidate=candidate, dataset=dataset, label_entropy=label_entropy, n_draws=1,
-                                  **options)
+    baselines = baseline_measures(
+        frame, truth, candidate=candidate, dataset=dataset, label_entropy=label_entropy, n_draws=1, **options
+    )
     sign = 1.0 if higher_is_better else -1.0
-    baselines["random"] = pd.Series({name: float(_random_expectation(measure, sign * part[truth].to_numpy(np.float64)[None, :])[0])
-                                     for name, part in frame.groupby(group, sort=True)}, name="random", dtype=np.float64)
+    baselines["random"] = pd.Series(
+        {
+            name: float(_random_expectation(measure, sign * part[truth].to_numpy(np.float64)[None, :])[0])
+            for name, part in frame.groupby(group, sort=True)
+        },
+        name="random",
+        dtype=np.float64,
+    )
     datasets = (frame.groupby(group)[dataset].first().astype(str) if dataset
                 else frame.groupby(group)[group].first().map(dataset_of)).to_dict()
 
@@ -249,12 +296,25 @@ def _by_groups(frame: pd.DataFrame, metrics: Sequence[str], truth: str, measure:
     rows = []
     for name, values in baselines.items():
         found = interval(values)
-        rows.append({"ranker": name, "role": "baseline", "measure": measure, "estimate": found.estimate, "low": found.low,
-                     "high": found.high, "units": found.units(), "groups": len(values), "dropped_groups": 0})
+        rows.append(
+            {
+                "ranker": name,
+                "role": "baseline",
+                "measure": measure,
+                "estimate": found.estimate,
+                "low": found.low,
+                "high": found.high,
+                "units": found.units(),
+                "groups": len(values),
+                "dropped_groups": 0,
+            }
+        )
     for metric in metrics:
         part, dropped = _complete_groups(frame, metric, group)
         if part.empty:
-            rows.append({"ranker": metric, "role": "metric", "measure": measure, "groups": 0, "dropped_groups": dropped})
+            rows.append(
+                {"ranker": metric, "role": "metric", "measure": measure, "groups": 0, "dropped_groups": dropped}
+            )
             continue
         values = per_group_measure(part, metric, truth, **options)
         found = interval(values)
@@ -262,10 +322,23 @@ def _by_groups(frame: pd.DataFrame, metrics: Sequence[str], truth: str, measure:
         gain = gain_over_baselines(per_group, metric, list(baselines), measure=measure, datasets=datasets,
                                    unit="dataset" if len(set(datasets[g] for g in values.index)) > 1 else "task",
                                    n_boot=n_boot, seed=seed)
-        rows.append({"ranker": metric, "role": "metric", "measure": measure, "estimate": found.estimate, "low": found.low,
-                     "high": found.high, "units": found.units(), "groups": len(values), "dropped_groups": dropped,
-                     "best_baseline": gain.best, "gain": gain.gain.estimate, "gain_low": gain.gain.low,
-                     "gain_high": gain.gain.high})
+        rows.append(
+            {
+                "ranker": metric,
+                "role": "metric",
+                "measure": measure,
+                "estimate": found.estimate,
+                "low": found.low,
+                "high": found.high,
+                "units": found.units(),
+                "groups": len(values),
+                "dropped_groups": dropped,
+                "best_baseline": gain.best,
+                "gain": gain.gain.estimate,
+                "gain_low": gain.gain.low,
+                "gain_high": gain.gain.high,
+            }
+        )
     return rows
 
 
@@ -274,7 +347,9 @@ def _by_candidates(frame: pd.DataFrame, metrics: Sequence[str], truth: str, meas
                    seed: int) -> list[dict]:
     """The rows of every measure, groups fixed and candidates resampled within each group (row 0: no resampling)."""
     if higher_is_better is False and "top1_relative_accuracy" in measures:
-        raise ValueError("compare_metrics: resample='candidates' takes a higher-is-better truth for top-1 relative accuracy")
+        raise ValueError(
+            "compare_metrics: resample='candidates' takes a higher-is-better truth for top-1 relative accuracy"
+        )
     frame = frame.copy()
     baselines = ["random"]
     if label_entropy is not None:

@@ -53,11 +53,22 @@ def test_target_selection_partial_correlation_removes_what_the_label_entropy_exp
             rows.append({"family": family, "target": f"{family}:{i}", "acc": accuracy[i], "h": entropy[i],
                          "nce_like": -entropy[i], "skill": skill[i]})
     frame = pd.DataFrame(rows)
-    table = compare_metrics(frame, ["nce_like", "skill"], "acc", group="family", candidate="target", resample="candidates",
-                            label_entropy="h", control="h", n_boot=200).set_index(["ranker", "measure"])
+    table = compare_metrics(
+        frame,
+        ["nce_like", "skill"],
+        "acc",
+        group="family",
+        candidate="target",
+        resample="candidates",
+        label_entropy="h",
+        control="h",
+        n_boot=200,
+    ).set_index(["ranker", "measure"])
     # the NCE-like metric is -H(Y): as good as the baseline, and nothing beyond H(Y)
     assert table.loc[("nce_like", "spearman"), "estimate"] > 0.9
-    assert table.loc[("nce_like", "spearman"), "estimate"] == pytest.approx(table.loc[("neg_label_entropy", "spearman"), "estimate"])
+    assert table.loc[("nce_like", "spearman"), "estimate"] == pytest.approx(
+        table.loc[("neg_label_entropy", "spearman"), "estimate"]
+    )
     assert table.loc[("nce_like", "spearman"), "gain"] == pytest.approx(0.0, abs=1e-12)
     assert table.loc[("nce_like", "partial_spearman"), "estimate"] == 0.0  # undefined: H(Y) explains it entirely
     # the skill metric knows what is left once H(Y) is accounted for

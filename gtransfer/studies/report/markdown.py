@@ -147,11 +147,19 @@ def _fill_study_report(store: TrialStore, study: str, out_dir: Path, bar: object
     sources = nce_leep_sources(store, study, config)
     if not sources.empty:
         sources.to_csv(out_dir / "nce_leep_sources.csv", index=False)
-        lines += ["## Where NCE and LEEP come from", "",
-                  "NCE, LEEP and their corrections (" + ", ".join(f"`{c}`" for c in SOURCE_COLUMNS) + ") read source-model "
-                  "probabilities on the target. `source head` is the encoder's own source classifier (the papers' definition); "
-                  "`kmeans-stand-in` clusters the target's own embeddings (not a source model); `none` means the encoder has no "
-                  "source head and the values are NaN.", "", _markdown(sources), ""]
+        lines += [
+            "## Where NCE and LEEP come from",
+            "",
+            "NCE, LEEP and their corrections (" + ", ".join(f"`{c}`" for c in SOURCE_COLUMNS) + ") read source-model "
+            "probabilities on the target. `source head` is the encoder's own source classifier (the papers' "
+            "definition); "
+            "`kmeans-stand-in` clusters the target's own embeddings (not a source model); `none` means the encoder "
+            "has no "
+            "source head and the values are NaN.",
+            "",
+            _markdown(sources),
+            "",
+        ]
     _stage(bar, "NCE/LEEP sources")
     kinds = set(all_trials["kind"]) if not all_trials.empty else set()
     if {config.scores, config.truth} <= kinds:
@@ -162,8 +170,15 @@ def _fill_study_report(store: TrialStore, study: str, out_dir: Path, bar: object
         timing.to_csv(out_dir / "timing.csv", index=False)
         plots.timing_plot(timing, out_dir / "plots" / "timing.png")
         wide = timing.pivot_table(index=["n", "d"], columns="metric", values="seconds").reset_index()
-        lines += ["## Cost of the metrics as n and d grow", "", "Seconds (best of repeats), on the machine that ran the trials.", "",
-                  _markdown(wide, digits=4), "![timing](plots/timing.png)", ""]
+        lines += [
+            "## Cost of the metrics as n and d grow",
+            "",
+            "Seconds (best of repeats), on the machine that ran the trials.",
+            "",
+            _markdown(wide, digits=4),
+            "![timing](plots/timing.png)",
+            "",
+        ]
     _stage(bar, "timing")
     (out_dir / "report.md").write_text("\n".join(lines))  # inside the staging folder: atomic with it
 
@@ -172,7 +187,9 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
     scores = metric_scores(store, study, config)
     truth = ground_truth(store, study, config)
     data = joined(scores, truth, config)
-    metrics = config.metrics or [c for c in scores.columns if c not in (config.group, config.candidate, *DESCRIPTIVE_COLUMNS)]
+    metrics = config.metrics or [
+        c for c in scores.columns if c not in (config.group, config.candidate, *DESCRIPTIVE_COLUMNS)
+    ]
     truths = [t for t in config.truth_metrics if t in data.columns]
     data.to_csv(out_dir / "scores_and_truth.csv", index=False)
     per_group = correlation_table(data, metrics, config)
@@ -182,17 +199,27 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
         f"## Metric scores against {truth_words} performance",
         "",
         f"Candidates: `{config.candidate}` ({data[config.candidate].nunique()}), ranked within each "
-        f"`{config.group}` ({groups}). Ground truth: {truth_words} performance (`{config.truth}` trials), seeds averaged, "
+        f"`{config.group}` ({groups}). Ground truth: {truth_words} performance (`{config.truth}` trials), seeds "
+        "averaged, "
         f"{'best' if config.truth_aggregate == 'best' else 'mean'} over hyperparameters. Intervals: 95% bootstrap "
         f"({config.n_boot} resamples of candidates within a {config.group}"
-        + ("; of groups for the means over groups)." if groups > 1 else f"; with one {config.group} the mean has no interval: n/a)."),
+        + (
+            "; of groups for the means over groups)."
+            if groups > 1
+            else f"; with one {config.group} the mean has no interval: n/a)."
+        ),
         "",
     ]
     lower = [t for t in truths if not config.higher_is_better(t)]
     if lower:
-        lines += [f"Lower is better for {', '.join(f'`{t}`' for t in lower)} (errors): the best setting and the best candidate "
-                  "are those with the lowest value; correlations are taken with the negated error, top-1 relative accuracy is "
-                  "best error / chosen error and regret is chosen error - best error.", ""]
+        lines += [
+            f"Lower is better for {', '.join(f'`{t}`' for t in lower)} (errors): the best setting and the best "
+            "candidate "
+            "are those with the lowest value; correlations are taken with the negated error, top-1 relative accuracy "
+            "is "
+            "best error / chosen error and regret is chosen error - best error.",
+            "",
+        ]
     if per_group.empty:
         return lines + ["No group has 3 or more candidates with both scores and fine-tuning results.", ""]
     per_group.to_csv(out_dir / "correlations_per_group.csv", index=False)
@@ -215,8 +242,12 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
         constant = per_group[per_group["note"] == "metric constant within the group"]
         first_truth = constant[constant["truth"] == truths[0]] if truths else constant
         for metric, part in first_truth.groupby("metric"):
-            lines += [f"- `{metric}` is constant (to a relative 1e-5) in {len(part)} of {per_group['group'].nunique()} groups "
-                      f"({', '.join(map(str, part['group']))}): it ranks nothing there, and those groups are left out of its averages."]
+            lines += [
+                f"- `{metric}` is constant (to a relative 1e-5) in {len(part)} of {per_group['group'].nunique()} "
+                "groups "
+                f"({', '.join(map(str, part['group']))}): it ranks nothing there, and those groups are left out of "
+                "its averages."
+            ]
         if len(first_truth):
             lines.append("")
     spearman = per_group.pivot_table(index=["truth", "group"], columns="metric", values="spearman").reset_index()
@@ -224,10 +255,17 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
     if truths:
         picks = pick_table(data, metrics, truths[0], config)
         picks.to_csv(out_dir / "picks.csv", index=False)
-        lines += [f"### Each metric's pick against the best `{config.candidate}` per {config.group} ({truth_words} `{truths[0]}`)", "",
-                  f"A cell is the {config.candidate} the metric scores highest, with its {truths[0]}; **best** marks the true best. "
-                  "A metric constant over the candidates picks nothing.", "",
-                  _markdown(picks), ""]
+        lines += [
+            f"### Each metric's pick against the best `{config.candidate}` per {config.group} ({truth_words} "
+            f"`{truths[0]}`)",
+            "",
+            f"A cell is the {config.candidate} the metric scores highest, with its {truths[0]}; **best** marks the "
+            "true best. "
+            "A metric constant over the candidates picks nothing.",
+            "",
+            _markdown(picks),
+            "",
+        ]
     if {"h_score", "shrinkage_h_score", "n", "d"} <= set(data.columns):
         lines += _hscore_section(data, per_group, config)
     lines += [f"### Metric against {truth_words} score", ""]
@@ -236,8 +274,15 @@ def _correlation_section(store: TrialStore, study: str, config: ReportConfig, ou
             name = f"scatter_{safe_name(metric)}_{safe_name(truth_name)}.png"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                plots.scatter_metric_vs_truth(data, metric, truth_name, config.group, config.candidate, out_dir / "plots" / name,
-                                              truth_words=truth_words.strip("`"))
+                plots.scatter_metric_vs_truth(
+                    data,
+                    metric,
+                    truth_name,
+                    config.group,
+                    config.candidate,
+                    out_dir / "plots" / name,
+                    truth_words=truth_words.strip("`"),
+                )
             lines.append(f"![{metric}](plots/{name})")
     lines.append("")
     return lines
@@ -254,7 +299,8 @@ def _hscore_section(data: pd.DataFrame, per_group: pd.DataFrame, config: ReportC
     return [
         "### H-score against shrinkage H-score (H_alpha) by n/d",
         "",
-        f"Spearman correlation with {truth_label(config)} performance; the paper expects plain H-score to degrade when n is small "
+        f"Spearman correlation with {truth_label(config)} performance; the paper expects plain H-score to degrade "
+        "when n is small "
         "relative to d.",
         "",
         _markdown(table, digits=2),
@@ -282,8 +328,11 @@ def pick_table(data: pd.DataFrame, metrics: list[str], truth: str, config: Repor
                 row[metric] = "constant: no pick"
             else:
                 chosen = int(pd.Series(scores).idxmax())
-                row[metric] = "**best**" if part.loc[chosen, config.candidate] == part.loc[best, config.candidate] else (
-                    f"{part.loc[chosen, config.candidate]} ({values[chosen]:.3f})")
+                row[metric] = (
+                    "**best**"
+                    if part.loc[chosen, config.candidate] == part.loc[best, config.candidate]
+                    else (f"{part.loc[chosen, config.candidate]} ({values[chosen]:.3f})")
+                )
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -27,8 +27,16 @@ def line_styles(count: int) -> list[dict]:
     colours = matplotlib.colormaps["tab10" if count <= 10 else "tab20"].colors
     markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
     dashes = ["-", "--", ":", "-."]
-    return [{"color": colours[i % len(colours)], "marker": markers[(i // len(colours)) % len(markers)] if count > len(colours) else markers[i % len(markers)],
-             "linestyle": dashes[(i // len(colours)) % len(dashes)]} for i in range(count)]
+    return [
+        {
+            "color": colours[i % len(colours)],
+            "marker": markers[(i // len(colours)) % len(markers)]
+            if count > len(colours)
+            else markers[i % len(markers)],
+            "linestyle": dashes[(i // len(colours)) % len(dashes)],
+        }
+        for i in range(count)
+    ]
 
 
 def _short(text: object, width: int = 22) -> str:

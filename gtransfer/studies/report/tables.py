@@ -26,21 +26,46 @@ import pandas as pd
 from gtransfer.evaluation import CORRELATIONS, bootstrap_ci, numerically_constant, truth_higher_is_better
 from gtransfer.studies.store import TrialStore
 
-__all__ = ["DESCRIPTIVE_COLUMNS", "ReportConfig", "trials_frame", "ground_truth", "metric_scores", "correlation_table", "aggregate_table", "timing_table",
-           "SOURCE_COLUMNS", "nce_leep_sources", "combine_pool_metrics", "study_scores"]
+__all__ = [
+    "DESCRIPTIVE_COLUMNS",
+    "ReportConfig",
+    "trials_frame",
+    "ground_truth",
+    "metric_scores",
+    "correlation_table",
+    "aggregate_table",
+    "timing_table",
+    "SOURCE_COLUMNS",
+    "nce_leep_sources",
+    "combine_pool_metrics",
+    "study_scores",
+]
 
 #: score-trial result columns that describe the target rather than score it
 DESCRIPTIVE_COLUMNS = ("n", "d", "num_classes", "imbalance_ratio", "label_entropy")
 #: the columns computed from source probabilities (NCE, LEEP and their corrections)
 SOURCE_COLUMNS = ("nce", "leep", "nce_normalized", "leep_normalized", "nce_gain", "leep_gain")
 #: what a score trial stored before sources were recorded computed NCE/LEEP from
-UNRECORDED_SOURCE = "not recorded: a trial stored before sources were recorded (graph trials then used the k-means stand-in)"
+UNRECORDED_SOURCE = (
+    "not recorded: a trial stored before sources were recorded (graph trials then used the k-means stand-in)"
+)
 
 
 class ReportConfig:
     """The ``report`` section of a spec, with defaults and validation."""
 
-    _FIELDS = {"candidate", "group", "scores", "truth", "truth_metrics", "truth_aggregate", "truth_lower_is_better", "metrics", "n_boot", "seed"}
+    _FIELDS = {
+        "candidate",
+        "group",
+        "scores",
+        "truth",
+        "truth_metrics",
+        "truth_aggregate",
+        "truth_lower_is_better",
+        "metrics",
+        "n_boot",
+        "seed",
+    }
 
     def __init__(self, section: dict | None = None) -> None:
         section = dict(section or {})
@@ -109,20 +134,26 @@ def ground_truth(store: TrialStore, study: str | None, config: ReportConfig) -> 
         raise ValueError(f"no finished {config.truth!r} trials in the store (the report's 'truth' kind)")
     _require(frame, (config.candidate, config.group), config.truth)
     if {"test_accuracy", "majority_accuracy"} <= set(frame.columns):
-        frame["relative_accuracy"] = (frame["test_accuracy"] - frame["majority_accuracy"]) / (1.0 - frame["majority_accuracy"])
+        frame["relative_accuracy"] = (frame["test_accuracy"] - frame["majority_accuracy"]) / (
+            1.0 - frame["majority_accuracy"]
+        )
     if "test_roc_auc" in frame.columns:
         frame["relative_roc_auc"] = (frame["test_roc_auc"] - 0.5) / 0.5
     _metric_column_direction(frame, config)
     metrics = [m for m in config.truth_metrics if m in frame.columns]
     if not metrics:
-        raise ValueError(f"the {config.truth!r} trials report none of {config.truth_metrics}; they have {sorted(frame.columns)}")
+        raise ValueError(
+            f"the {config.truth!r} trials report none of {config.truth_metrics}; they have {sorted(frame.columns)}"
+        )
     hyper = _hyperparameter_columns(frame, config)
     keys = [config.group, config.candidate]
     per_setting = frame.groupby(keys + hyper, dropna=False)[metrics].mean().reset_index()
     counts = frame.groupby(keys, dropna=False)["key"].count().rename("truth_trials")
     grouped = per_setting.groupby(keys, dropna=False)
     if config.truth_aggregate == "best":  # the best setting: highest value, or lowest for an error
-        truth = pd.concat([grouped[m].max() if config.higher_is_better(m) else grouped[m].min() for m in metrics], axis=1)
+        truth = pd.concat(
+            [grouped[m].max() if config.higher_is_better(m) else grouped[m].min() for m in metrics], axis=1
+        )
     else:
         truth = grouped[metrics].mean()
     return truth.join(counts).reset_index()
@@ -135,8 +166,11 @@ def _metric_column_direction(frame: pd.DataFrame, config: ReportConfig) -> None:
         return
     directions = {truth_higher_is_better(str(name)) for name in frame["metric"].dropna().unique()}
     if len(directions) > 1:
-        raise ValueError(f"the {config.truth!r} trials mix metrics where higher is better and where lower is better "
-                         f"({sorted(frame['metric'].dropna().unique())}); report regression and classification targets in separate studies")
+        raise ValueError(
+            f"the {config.truth!r} trials mix metrics where higher is better and where lower is better "
+            f"({sorted(frame['metric'].dropna().unique())}); report regression and classification targets in "
+            "separate studies"
+        )
     if directions == {False}:
         config.truth_lower_is_better |= {"test_metric", "valid_metric"}
 
@@ -165,8 +199,12 @@ def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) ->
     frame = combine_pool_metrics(frame)
     components = set(frame.attrs.get("pool_components", []))
     metrics = config.metrics or [
-        c for c in frame.columns
-        if c not in DESCRIPTIVE_COLUMNS and c not in params and c not in components and pd.api.types.is_float_dtype(frame[c])
+        c
+        for c in frame.columns
+        if c not in DESCRIPTIVE_COLUMNS
+        and c not in params
+        and c not in components
+        and pd.api.types.is_float_dtype(frame[c])
     ]
     missing = [m for m in metrics if m not in frame.columns]
     if missing:
@@ -204,20 +242,27 @@ def combine_pool_metrics(frame: pd.DataFrame, *, pool: str = "target", candidate
     for name, columns in found.items():
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise ValueError(f"{name}: the trials store components {sorted(set(columns) - set(missing))} but not {missing}; "
-                             "rerun the score trials with the current gtransfer")
+            raise ValueError(
+                f"{name}: the trials store components {sorted(set(columns) - set(missing))} but not {missing}; "
+                "rerun the score trials with the current gtransfer"
+            )
         values = pd.Series(np.nan, index=frame.index, dtype=np.float64)
         for _, part in frame.groupby(pool, sort=False):
             means = part.groupby(candidate)[columns].mean()
             if len(means) < 2 or not np.isfinite(means.to_numpy(np.float64)).all():
                 undefined[name] = undefined.get(name, 0) + 1
                 continue
-            parts = {key: {c.split(POOL_COLUMN_SEPARATOR, 1)[1]: float(v) for c, v in row.items()} for key, row in means.iterrows()}
+            parts = {
+                key: {c.split(POOL_COLUMN_SEPARATOR, 1)[1]: float(v) for c, v in row.items()}
+                for key, row in means.iterrows()
+            }
             scores = POOL_METRIC_SPECS[name].combine(parts)
             values.loc[part.index] = part[candidate].map(scores).to_numpy(np.float64)
         frame[name] = values
     for name, count in undefined.items():
-        warnings.warn(f"{name}: {count} {pool}(s) with fewer than two {candidate}s or a refused component get NaN", stacklevel=2)
+        warnings.warn(
+            f"{name}: {count} {pool}(s) with fewer than two {candidate}s or a refused component get NaN", stacklevel=2
+        )
     frame.attrs = {**attrs, "pool_components": [c for columns in found.values() for c in columns]}
     return frame
 
@@ -255,7 +300,9 @@ def source_summary(sources: pd.DataFrame, config: ReportConfig) -> str:
 def _require(frame: pd.DataFrame, columns: Iterable[str], kind: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"the {kind!r} trials have no param {missing}; set 'candidate'/'group' in the spec's report section")
+        raise ValueError(
+            f"the {kind!r} trials have no param {missing}; set 'candidate'/'group' in the spec's report section"
+        )
 
 
 def joined(scores: pd.DataFrame, truth: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
@@ -264,7 +311,10 @@ def joined(scores: pd.DataFrame, truth: pd.DataFrame, config: ReportConfig) -> p
     both = scores.merge(truth, on=keys, how="inner", suffixes=("", ".truth"))
     left_out = len(scores) + len(truth) - 2 * len(both)
     if left_out:
-        warnings.warn(f"{left_out} (group, candidate) pair(s) have scores or fine-tuning results but not both; left out", stacklevel=2)
+        warnings.warn(
+            f"{left_out} (group, candidate) pair(s) have scores or fine-tuning results but not both; left out",
+            stacklevel=2,
+        )
     return both
 
 
@@ -299,14 +349,22 @@ def correlation_table(data: pd.DataFrame, metrics: list[str], config: ReportConf
                 higher = config.higher_is_better(truth_name)
                 row["truth_higher_is_better"] = higher
                 for name, fn in CORRELATIONS.items():
-                    row.update(_measure_with_interval(name, partial(fn, higher_is_better=higher), scores, truth, config))
+                    row.update(
+                        _measure_with_interval(name, partial(fn, higher_is_better=higher), scores, truth, config)
+                    )
                 rows.append(row)
     if skipped:
         warnings.warn(f"{skipped} group(s) with fewer than 3 candidates left out of the correlations", stacklevel=2)
     return pd.DataFrame(rows)
 
 
-def _measure_with_interval(name: str, fn: Callable[[np.ndarray, np.ndarray], float], scores: np.ndarray, truth: np.ndarray, config: ReportConfig) -> dict:
+def _measure_with_interval(
+    name: str,
+    fn: Callable[[np.ndarray, np.ndarray], float],
+    scores: np.ndarray,
+    truth: np.ndarray,
+    config: ReportConfig,
+) -> dict:
     """``gtransfer.evaluation.bootstrap_ci`` of one measure; NaN where the measure is undefined.
 
     Degenerate resamples (constant scores or truth among a few candidates) are common and are left

@@ -64,6 +64,17 @@ def test_a_missing_data_root_variable_is_an_error_naming_it(monkeypatch, capsys)
     assert err[1].startswith("Fix: set GTRANSFER_DATA to the data root") and err[-1].startswith("hint: ")
 
 
+def test_a_missing_data_root_option_is_the_same_error(tmp_path, capsys):
+    """``--data-root /nope`` was ignored without a word (the shipped datasets/ answered instead); now refused."""
+    assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--data-root", "/nope", "--no-progress"]) == 2
+    err = _err(capsys)
+    assert err[0] == "gtransfer rank: error: --data-root /nope is not a folder (it does not exist)"
+    assert err[1].startswith("Fix: pass the data root") and err[-1].startswith("hint: ")
+    (tmp_path / "file").write_text("")
+    assert main(["embed", TINY[0], "MUTAG", "--data-root", str(tmp_path / "file")]) == 2
+    assert _err(capsys)[0] == f"gtransfer embed: error: --data-root {tmp_path / 'file'} is not a folder"
+
+
 def test_a_missing_dataset_error_is_whole_and_lists_the_datasets_present(tmp_path, capsys):
     assert main(["rank", "--target", "PROTEINX", "--encoders", TINY[0], "--data-root", str(tmp_path), "--no-progress"]) == 2
     err = _err(capsys)

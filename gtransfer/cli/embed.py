@@ -69,9 +69,17 @@ def run(args: argparse.Namespace) -> int:
         printed.update(labels=str(labels), labels_shape=entry.metadata["labels_shape"])
     print(json.dumps(printed))
     if labels is not None:
-        multi = len(entry.metadata["labels_shape"]) == 2
-        print(f"next: gtransfer score --features {features} --labels {labels}" + (" --task all" if multi else ""), file=sys.stderr)
-        if multi:
+        import numpy as np
+
+        from gtransfer.cli.score import real_valued
+
+        regression = real_valued(np.load(labels, mmap_mode="r", allow_pickle=False))
+        multi = len(entry.metadata["labels_shape"]) == 2 and entry.metadata["labels_shape"][1] > 1 and not regression
+        flag = " --regression" if regression else " --task all" if multi else ""
+        print(f"next: gtransfer score --features {features} --labels {labels}{flag}", file=sys.stderr)
+        if regression:
+            print("(real-valued targets: --regression scores them with LogME's regression form)", file=sys.stderr)
+        elif multi:
             print(f"({entry.metadata['labels_shape'][1]} tasks, NaN where a molecule has no label: --task K scores task K, "
                   "--task all each task)", file=sys.stderr)
     return 0

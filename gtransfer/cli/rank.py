@@ -27,7 +27,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--metric", dest="metrics", nargs="+", help=argparse.SUPPRESS)
     add_data_root_argument(p)
     add_max_samples_argument(p, "embed at most this many target samples")
-    p.add_argument("--cache", help="folder caching the embeddings (default: none)")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="cache root, shared with `gtransfer embed`: embeddings are kept in DIR/embeddings and reused by "
+                        "later runs (default: $GTRANSFER_CACHE, else ~/.cache/gtransfer)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--source", choices=("head", "kmeans-stand-in"), default="head",
                    help="NCE/LEEP only: the encoder's source head (default; NaN without one) or kmeans-stand-in "
@@ -38,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    from gtransfer.data.roots import cache_dir
     from gtransfer.selection.ranking import rank_encoders
 
     metrics = [name for item in args.metrics for name in item.split(",") if name] if args.metrics else None
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         ranking = rank_encoders(
             args.target, args.encoders, metrics=metrics, data_root=args.data_root, max_samples=args.max_samples,
-            cache=args.cache, progress=not args.no_progress, source=args.source, device=args.device,
+            cache=cache_dir(args.cache) / "embeddings", progress=not args.no_progress, source=args.source, device=args.device,
         )
     for warning in caught:
         if not str(warning.message).startswith("skipped encoder "):

@@ -205,3 +205,27 @@ def test_the_regression_path_says_regression_from_embed_to_score_and_finetune_sa
     assert result["metric"] == "rmse" and result["test_rmse"] == result["test_metric"]
     assert captured.err.strip().splitlines()[-1].startswith(f"ogbg-molesol: test rmse {result['test_metric']:.4g}, valid rmse ")
     assert "(RMSE, lower is better)" in captured.err
+
+
+def test_rank_and_embed_share_one_default_cache_and_a_rerun_embeds_nothing(tmp_path, monkeypatch, capsys):
+    """rank re-embedded on every run unless --cache was given, and embed --cache did not reuse rank's entries."""
+    from gtransfer.embeddings import targets
+
+    monkeypatch.setenv("GTRANSFER_CACHE", str(tmp_path / "cache"))
+    embedded: list[int] = []
+    real = targets._embed_dataset
+    monkeypatch.setattr(targets, "_embed_dataset", lambda *a, **k: embedded.append(1) or real(*a, **k))
+    command = ["rank", "--target", "MUTAG", "--encoders", *TINY[:2], "--metrics", "logme", "--no-progress", "--format", "json"]
+    assert main(command) == 0
+    first = json.loads(capsys.readouterr().out)["ranking"]
+    assert len(embedded) == 2 and (tmp_path / "cache" / "embeddings").is_dir()  # the default: $GTRANSFER_CACHE/embeddings
+    assert main(command) == 0
+    assert json.loads(capsys.readouterr().out)["ranking"] == first and len(embedded) == 2  # the rerun embedded nothing
+    out = tmp_path / "mutag.npy"
+    assert main(["embed", TINY[0], "MUTAG", "--split", "train", "--out", str(out), "--no-progress"]) == 0
+    assert len(embedded) == 2, "embed took rank's entry"
+    features, _ = target_embeddings(TINY[0], "MUTAG").part("train")  # computed afresh, without a cache
+    np.testing.assert_allclose(np.load(out), features, rtol=1e-5, atol=1e-6)
+    assert len(embedded) == 3
+    assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--cache", str(tmp_path / "other"), "--no-progress"]) == 0
+    assert len(embedded) == 4 and (tmp_path / "other" / "embeddings").is_dir()  # --cache DIR: a root of its own

@@ -166,7 +166,8 @@ def test_embed_then_score_works_for_a_molecule_dataset(tmp_path, capsys):
     assert set(table) == set(want) and all(float(table[k]) == pytest.approx(want[k], rel=1e-9, abs=1e-12) for k in want)
 
 
-def test_embed_takes_published_and_random_encoders_and_cora_train_is_ranks_train(tmp_path, capsys):
+def test_embed_takes_published_and_random_encoders_and_cora_train_is_ranks_train(shared_data, tmp_path, capsys):
+    """Cora is not shipped (datasets/ has no Planetoid set): the shared data root must be there."""
     out = tmp_path / "cora.npy"
     encoder = "random:gcn:layers=1,dim=8,seed=0"
     assert main(["embed", encoder, "Cora", "--split", "train", "--cache", str(tmp_path / "c"), "--out", str(out), "--no-progress"]) == 0

@@ -53,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
     for warning in caught:
         if not str(warning.message).startswith("skipped encoder "):
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    skipped = ranking.attrs.get("skipped", {})
+    skipped, refused = ranking.attrs.get("skipped", {}), ranking.attrs.get("refused", {})
     if args.format == "json":
-        print(json.dumps({"target": args.target, "ranking": ranking.to_dict(orient="records"), "skipped": skipped}, indent=1))
+        print(json.dumps({"target": args.target, "ranking": ranking.to_dict(orient="records"), "skipped": skipped,
+                          "refused": refused}, indent=1))
     elif args.format == "csv":
         print(ranking.to_csv(index=False), end="")
     else:
@@ -68,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"\n{'/'.join(named) or 'NCE/LEEP'} source per encoder (--source {args.source}):")
             for encoder, source in zip(ranking["encoder"], sources):
                 print(f"  {encoder}: {source}")
+    for encoder, reasons in refused.items():  # NaN in the table: say why, under it (on stderr for a program)
+        for metric, reason in reasons.items():
+            print(f"{encoder}: {metric} not scored: {reason}", file=sys.stdout if args.format == "table" else sys.stderr)
     for reason in skipped.values():
         print(f"skipped: {reason}", file=sys.stderr)
     return 0

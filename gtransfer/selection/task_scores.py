@@ -8,7 +8,8 @@
   joint distribution with the target classes, TransRate a coding rate per class);
 * multi-task targets (Tox21, ToxCast, SIDER, MUV, ClinTox as a whole): every task scored on the
   molecules labelled for it, the value reported is the mean over the tasks that have both classes
-  among them (``tasks_scored``; the others are counted in ``tasks_skipped``).
+  among them (``tasks_scored``; the others are counted in ``tasks_skipped``). A metric refused on some
+  task (N-LEEP on a task with few labels) has no mean: it is left out, its reason in ``refused``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def score_target(
 
     Returns:
         {metric: value} plus ``label_entropy`` for class labels, ``tasks_scored`` and ``tasks_skipped`` for
-        multi-task targets.
+        multi-task targets; for class labels a :class:`gtransfer.metrics.registry.Scores` whose ``refused``
+        maps each metric that could not score (on any task) to the reason.
 
     Raises:
         ValueError: a metric that does not apply to the kind of target (one line naming it and what does);
@@ -85,5 +87,15 @@ def score_target(
         per_task.append(score_all(features[rows], y, source_probs=probs, metrics=metrics, device=device))
     if not per_task:
         raise ValueError(f"none of the {labels.shape[1]} tasks has both classes among its labelled samples; nothing to score")
-    out = {name: float(np.mean([scores[name] for scores in per_task])) for name in per_task[0]}
-    return {**out, "tasks_scored": len(per_task), "tasks_skipped": skipped}
+    from gtransfer.metrics.registry import Scores
+
+    # a metric averages only where every task scored it; a refusal on any task is carried with its count
+    common = [name for name in per_task[0] if all(name in scores for scores in per_task)]
+    refused: dict[str, str] = {}
+    for name in dict.fromkeys(name for scores in per_task for name in scores.refused):
+        tasks = [k for k, scores in enumerate(per_task) if name in scores.refused]
+        first = per_task[tasks[0]].refused[name]
+        refused[name] = f"refused on {len(tasks)} of {len(per_task)} scored tasks (the first: {first})"
+    out = Scores({name: float(np.mean([scores[name] for scores in per_task])) for name in common}, refused=refused)
+    out.update(tasks_scored=len(per_task), tasks_skipped=skipped)
+    return out

@@ -229,3 +229,19 @@ def test_rank_and_embed_share_one_default_cache_and_a_rerun_embeds_nothing(tmp_p
     assert len(embedded) == 3
     assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--cache", str(tmp_path / "other"), "--no-progress"]) == 0
     assert len(embedded) == 4 and (tmp_path / "other" / "embeddings").is_dir()  # --cache DIR: a root of its own
+
+
+def test_rank_prints_why_a_refused_metric_is_nan_under_the_table(tmp_path, capsys):
+    """A refused metric was shown as NaN without its reason."""
+    from gtransfer.metrics import score_all
+
+    command = ["rank", "--target", "MUTAG", "--encoders", TINY[0], "--metrics", "logme,nleep", "--max-samples", "30",
+               "--cache", str(tmp_path), "--no-progress"]
+    assert main(command) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["rank", "encoder", "logme", "nleep", "n", "d"] and lines[1].split()[3] == "NaN"
+    x, y = target_embeddings(TINY[0], "MUTAG", max_samples=30).part("train")
+    reason = score_all(x.astype(np.float64), y, metrics=["logme", "nleep"]).refused["nleep"]
+    assert lines[2:] == [f"{TINY[0]}: nleep not scored: {reason}"]
+    assert main([*command, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["refused"] == {TINY[0]: {"nleep": reason}}

@@ -274,6 +274,20 @@ def test_sweep_finds_unknown_parameters_and_targets_before_any_trial(tmp_path, c
         assert len(store) == 0  # found before the first trial
 
 
+def test_sweep_lists_an_encoder_typo_behind_a_bad_target_and_unknown_report_fields_before_any_trial(tmp_path, capsys):
+    """Validation stopped at the first problem of each (encoder, target), so a bad target hid every encoder typo,
+    and ``report:`` fields were only refused by ``gtransfer report``, after the sweep."""
+    graph = {"name": "g2", "encoders": [TINY[0], "published:nope"], "targets": ["MUTAGX"], "report": {"candidat": "encoder"},
+             "stages": [{"kind": "graph_score"}]}
+    path = write_spec(tmp_path, graph, "graph.yaml")
+    assert main(["sweep", str(path), "--store", str(tmp_path / "g.db"), "--no-progress"]) == 2
+    err = _err(capsys)
+    assert err[0] == "gtransfer sweep: error: spec 'g2' has 3 problems; no trial was run:"
+    assert sum(line.startswith("  kind graph_score: target 'MUTAGX': no dataset 'MUTAGX' in the data roots; ") for line in err) == 1
+    assert sum(line.startswith("  kind graph_score: encoder 'published:nope': no published encoder 'nope'") for line in err) == 1
+    assert any(line.startswith("  report: unknown field(s) ['candidat']; allowed: ") for line in err)
+
+
 def test_the_printed_report_hint_is_a_command_that_works(tmp_path, capsys):
     spec = write_spec(tmp_path, probe_spec(name="broken", seeds=[0], l2=[1.0]))  # no embedding files: every trial fails
     store = tmp_path / "r.db"

@@ -20,22 +20,28 @@ __all__ = ["add_parser", "run", "trial_params"]
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("finetune", help="fine-tune encoders on a target, as one pack (gtransfer.training.packed)")
+    p = sub.add_parser("finetune", help="fine-tune encoders on a target, as one pack (gtransfer.training.packed)",
+                       description="Fine-tune each encoder on the target's training split, with early stopping on its "
+                                   "validation split, and report the test measure (ROC-AUC, accuracy or RMSE: the one "
+                                   "OGB uses for the dataset). Several --encoder, --seed, --lr, --weight-decay and "
+                                   "--mode values give their product of trials, trained together as one pack, each "
+                                   "with the result it would have alone.")
     p.add_argument("--encoder", "--encoders", dest="encoders", nargs="+", required=True,
                    help="encoders: checkpoint files, published:NAME or random:ARCH (several train as one pack)")
     p.add_argument("--target", required=True, help="DATASET[:TASK] or DATASET:k=3,ratio=2, e.g. ogbg-molbace, ENZYMES:k=3")
     add_data_root_argument(p)
     p.add_argument("--max-samples", type=int, default=None, help="use at most this many target graphs")
-    p.add_argument("--mode", "--modes", dest="modes", nargs="+", choices=("full", "linear"), default=["full"])
+    p.add_argument("--mode", "--modes", dest="modes", nargs="+", choices=("full", "linear"), default=["full"],
+                   help="full: train the encoder and the head (default); linear: the head alone, on frozen embeddings")
     p.add_argument("--epochs", type=int, default=20, help="most epochs per trial (default 20)")
     p.add_argument("--lr", "--lrs", dest="lrs", type=float, nargs="+", default=[1e-3], help="Adam learning rates (default 1e-3)")
     p.add_argument("--weight-decay", dest="weight_decays", type=float, nargs="+", default=[0.0], help="L2 weight decays (default 0)")
     p.add_argument("--patience", type=int, default=5, help="epochs without validation gain before a trial stops (default 5)")
     p.add_argument("--seed", "--seeds", dest="seeds", type=int, nargs="+", default=[0], help="head initialisation and dropout seeds")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="graphs per batch (default 64)")
     p.add_argument("--order-seed", type=int, default=0, help="seed of the data order, shared by the pack (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: a GPU when there is one, else cpu)")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="floating-point precision of training (default float32)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--out", help="also write the result (a list for several trials) as JSON here")
     p.set_defaults(func=run)

@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--source", choices=("head", "kmeans-stand-in"), default="head",
                    help="NCE/LEEP only: the encoder's source head (default; NaN without one) or kmeans-stand-in "
                         "(k-means of the target's own embeddings: a clustering score, not a source model)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--device", default=None, help="compute the metric on this torch device, e.g. cuda (default: cpu)")
     p.set_defaults(func=run)
 

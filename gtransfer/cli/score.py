@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply")
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE, same formats")
     p.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="table (for reading; the default), json or csv (for programs)")
     p.add_argument("--device", default=None, help="compute the covariance-based metrics on this torch device, e.g. cuda (default: cpu)")
     p.set_defaults(func=run)
 

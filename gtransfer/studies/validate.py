@@ -33,6 +33,7 @@ def check_spec(spec: StudySpec) -> None:
         ValueError: an unknown trial kind, parameter, target, encoder or report field (one line per problem).
     """
     problems: list[str] = []
+    seen: set[str] = set()  # a missing encoder file is one problem, not one per stage that reads it
     shared = _shared_parameters(spec)
     for index, stage in enumerate(spec.stages):
         where = f"stage {index} ({stage['kind']})" if len(spec.stages) > 1 else f"kind {stage['kind']}"
@@ -44,7 +45,7 @@ def check_spec(spec: StudySpec) -> None:
         problems += _parameter_problems(stage, where, spec, shared)
         check = trial_kind_check(stage["kind"], spec.imports)
         if check is not None:
-            problems += _check_problems(stage, where, check, spec.base_dir)
+            problems += _check_problems(stage, where, check, spec.base_dir, seen)
     problems += _report_problems(spec)
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
@@ -86,11 +87,11 @@ def _parameter_problems(stage: dict, where: str, spec: StudySpec, shared: set[st
     return problems
 
 
-def _check_problems(stage: dict, where: str, check: object, base_dir: Path) -> list[str]:
-    """The kind's check on each distinct (encoder, target) of the stage, with the stage's fixed params."""
+def _check_problems(stage: dict, where: str, check: object, base_dir: Path, seen: set[str]) -> list[str]:
+    """The kind's check on each distinct (encoder, target) of the stage, with the stage's fixed params; a problem
+    already in ``seen`` (found for another encoder, or by an earlier stage) is not listed again."""
     combos = {(encoder, target) for encoder in stage["encoders"] or [None] for target in stage["targets"] or [None]}
     problems: list[str] = []
-    seen: set[str] = set()
     with working_directory(base_dir):
         for encoder, target in sorted(combos, key=str):
             params = {**stage["params"], **{k: v[0] for k, v in stage["grid"].items()}}
@@ -103,10 +104,9 @@ def _check_problems(stage: dict, where: str, check: object, base_dir: Path) -> l
             except (ValueError, FileNotFoundError) as exc:
                 # a check that found several problems (a bad target and a bad encoder) lists them in ``problems``
                 for problem in getattr(exc, "problems", None) or [str(exc)]:
-                    message = f"{where}: {problem}"
-                    if message not in seen:  # one unknown target is one problem, not one per encoder
-                        seen.add(message)
-                        problems.append(message)
+                    if problem not in seen:  # one unknown target is one problem, not one per encoder
+                        seen.add(problem)
+                        problems.append(f"{where}: {problem}")
     return problems
 
 

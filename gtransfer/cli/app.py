@@ -94,7 +94,8 @@ def check_data_root(data_root: str | None) -> None:
     if not root.is_dir():
         raise MissingDataError(
             f"--data-root {data_root} is not a folder{'' if root.exists() else ' (it does not exist)'}\n"
-            "Fix: pass the data root (the folder that holds tu/, moleculenet/, planetoid/, checkpoints/) as --data-root DIR, "
+            "Fix: pass the data root (the folder that holds tu/, moleculenet/, planetoid/, checkpoints/) as "
+            "--data-root DIR, "
             f"or leave it out to use $GTRANSFER_DATA or {default_data_root()}"
         )
 

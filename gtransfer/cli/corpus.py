@@ -19,7 +19,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                    "resumes where it was.")
     p.add_argument("corpus", help="corpus name, e.g. moses-train, zinc250k-jtnn-test (gtransfer.data.corpus.CORPORA)")
     p.add_argument("--out", required=True, help="shard folder (an earlier partial run there is resumed)")
-    p.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"], help="atom and bond features (default ogb)")
+    p.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"],
+                   help="atom and bond features (default ogb)")
     p.add_argument("--workers", type=int, default=1, help="parallel featurising processes (default 1)")
     p.add_argument("--shard-size", type=int, default=10_000, help="molecules per shard (default 10,000)")
     add_max_samples_argument(p, "featurise only the first N molecules")

@@ -39,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="cache root, shared with `gtransfer rank`: embeddings are kept in DIR/embeddings "
                         "(default: $GTRANSFER_CACHE, else ~/.cache/gtransfer)")
     p.add_argument("--batch-size", type=int, default=256, help="graphs per batch (default 256)")
-    p.add_argument("--device", default=None, help="torch device: cpu, cuda or cuda:N (default: a GPU when there is one, else cpu)")
+    p.add_argument("--device", default=None,
+                   help="torch device: cpu, cuda or cuda:N (default: a GPU when there is one, else cpu)")
     p.add_argument("--out", default=None, help="also copy the features here (.npy), with .json metadata and .labels.npy")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

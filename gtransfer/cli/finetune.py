@@ -41,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--batch-size", type=int, default=64, help="graphs per batch (default 64)")
     p.add_argument("--order-seed", type=int, default=0, help="seed of the data order, shared by the pack (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: a GPU when there is one, else cpu)")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="floating-point precision of training (default float32)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="floating-point precision of training (default float32)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--out", help="also write the result (a list for several trials) as JSON here")
     p.set_defaults(func=run)
@@ -106,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
     if len(params) == 1 and isinstance(results[0], Exception):
         raise results[0]
     ran = {"code_version": code_version(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    listed = [{"params": {k: v for k, v in p.items() if v is not None}, **({"error": describe_error(r)} if isinstance(r, Exception) else r),
-               **ran} for p, r in zip(params, results)]
+    listed = [{"params": {k: v for k, v in p.items() if v is not None},
+               **({"error": describe_error(r)} if isinstance(r, Exception) else r), **ran} for p, r in zip(params, results)]
     text = json.dumps(listed[0] if len(params) == 1 else listed, indent=1)
     if len(params) > 1:
         print(_table(params, results))
@@ -117,8 +118,9 @@ def run(args: argparse.Namespace) -> int:
     if len(params) == 1:
         print(text)
         result = results[0]
-        print(f"{args.target}: test {measure} {result['test_metric']:.4g}, valid {measure} {result['valid_metric']:.4g} "
-              f"({_MEASURES.get(measure, measure)}), best epoch {result['best_epoch']} of {result['epochs_run']}", file=sys.stderr)
+        print(f"{args.target}: test {measure} {result['test_metric']:.4g}, valid {measure} "
+              f"{result['valid_metric']:.4g} ({_MEASURES.get(measure, measure)}), best epoch {result['best_epoch']} of "
+              f"{result['epochs_run']}", file=sys.stderr)
     elif measure:
         print(f"valid and test are {_MEASURES.get(measure, measure)}", file=sys.stderr)
     failed = sum(isinstance(r, Exception) for r in results)

@@ -28,7 +28,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_data_root_argument(p)
     add_max_samples_argument(p, "embed at most this many target samples")
     p.add_argument("--cache", default=None, metavar="DIR",
-                   help="cache root, shared with `gtransfer embed`: embeddings are kept in DIR/embeddings and reused by "
+                   help="cache root, shared with `gtransfer embed`: embeddings are kept in DIR/embeddings and reused "
+                        "by "
                         "later runs (default: $GTRANSFER_CACHE, else ~/.cache/gtransfer)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--source", choices=("head", "kmeans-stand-in"), default="head",
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         ranking = rank_encoders(
             args.target, args.encoders, metrics=metrics, data_root=args.data_root, max_samples=args.max_samples,
-            cache=cache_dir(args.cache) / "embeddings", progress=not args.no_progress, source=args.source, device=args.device,
+            cache=cache_dir(args.cache) / "embeddings", progress=not args.no_progress, source=args.source,
+            device=args.device,
         )
     for warning in caught:
         if not str(warning.message).startswith("skipped encoder "):
@@ -71,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {encoder}: {source}")
     for encoder, reasons in refused.items():  # NaN in the table: say why, under it (on stderr for a program)
         for metric, reason in reasons.items():
-            print(f"{encoder}: {metric} not scored: {reason}", file=sys.stdout if args.format == "table" else sys.stderr)
+            print(f"{encoder}: {metric} not scored: {reason}",
+                  file=sys.stdout if args.format == "table" else sys.stderr)
     for reason in skipped.values():
         print(f"skipped: {reason}", file=sys.stderr)
     return 0

@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def real_valued(labels: np.ndarray) -> bool:
-    """Whether ``labels`` are real-valued targets (floats of which a finite one has a fractional part), not class labels.
+    """Whether ``labels`` are real-valued targets (floats, a finite one with a fractional part), not class labels.
 
     Float labels holding whole numbers only (multi-task 0/1 with NaN for "no label") are class labels.
     """

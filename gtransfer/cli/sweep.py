@@ -24,7 +24,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("spec", help="study spec (YAML)")
     p.add_argument("--store", required=True, help="SQLite trial store (created if missing)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes / Ray tasks")
-    p.add_argument("--engine", choices=("local", "ray"), default="local", help="local worker processes (default) or Ray tasks")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local worker processes (default) or Ray tasks")
     p.add_argument("--devices", help="local engine: GPU ids for the workers, round-robin, e.g. 0,0,1,1")
     p.add_argument("--ray-address", help="Ray cluster address (default: start a local instance)")
     p.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance")

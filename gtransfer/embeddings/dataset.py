@@ -173,7 +173,9 @@ def embed_dataset(
         else:
             net = model if model is not None else spec.load(node_features=node_input)
             loader = DataLoader(subset, batch_size=1 if level == "node" else batch_size, shuffle=False)
-            kwargs = {"level": level, "layer": layer} if level == "node" else {"level": level, "layer": layer, "pooling": pooling}
+            kwargs = {"level": level, "layer": layer}
+            if level == "graph":
+                kwargs["pooling"] = pooling
             array = embed_loader(net, _with_progress(loader, progress, f"embed {dataset}"), device=device, **kwargs)
         if row_labels is not None:
             labels = row_labels

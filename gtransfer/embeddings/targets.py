@@ -132,7 +132,7 @@ def dataset_features(
     cache: str | os.PathLike | None = None,
     device: str | None = None,
 ) -> np.ndarray:
-    """(N, D) mean-pooled JK embeddings of every graph (or node) of ``dataset`` under a resolved encoder, in dataset order.
+    """(N, D) mean-pooled JK embeddings of every graph (or node) of ``dataset`` under a resolved encoder, in order.
 
     The one whole-dataset entry of the embedding cache, shared by ``gtransfer rank`` (every target of the
     dataset: each task, class subset and split reads it) and ``gtransfer embed`` with its default pooling and

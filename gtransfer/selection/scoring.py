@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from gtransfer.embeddings.targets import TargetEmbeddings
     from gtransfer.models.specs import EncoderSpec
 
-__all__ = ["EncoderTargetProblems", "check_encoder_on_target", "score_encoder", "time_metrics", "probe_encoder", "source_probs_for", "best_of"]
+__all__ = ["EncoderTargetProblems", "check_encoder_on_target", "score_encoder", "time_metrics", "probe_encoder",
+           "source_probs_for", "best_of"]
 
 SourceProbs = Callable[[np.ndarray], np.ndarray]
 

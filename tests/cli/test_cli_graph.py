@@ -90,7 +90,8 @@ def test_finetune_trains_every_combination_as_one_pack(tmp_path, capsys):
             "--dtype", "float64", "--device", "cpu", "--no-progress", "--out", str(out)]
     assert main(argv) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["encoder", "seed", "lr", "wd", "mode", "valid", "rocauc", "test", "rocauc", "best", "epoch", "epochs"]
+    assert table[0].split() == ["encoder", "seed", "lr", "wd", "mode", "valid", "rocauc", "test", "rocauc", "best", "epoch",
+                                "epochs"]
     assert len(table) == 1 + 3 * 2 * 2
     listed = json.loads(out.read_text())
     assert all(set(r) >= {"params", "code_version", "date"} for r in listed)
@@ -192,18 +193,21 @@ def test_the_regression_path_says_regression_from_embed_to_score_and_finetune_sa
     assert err[0] == f"next: gtransfer score --features {out} --labels {labels} --regression"
     assert main(["score", "--features", str(out), "--labels", str(labels)]) == 2
     err = _err(capsys)
-    assert err[0].startswith("gtransfer score: error: the labels are real values (e.g. ") and "np.unique" not in "\n".join(err)
+    assert err[0].startswith("gtransfer score: error: the labels are real values (e.g. ")
+    assert "np.unique" not in "\n".join(err)
     assert err[0].endswith("): regression targets, not classes")
     assert err[1] == "hint: score them with --regression (LogME's regression form)"
     assert main(["score", "--features", str(out), "--labels", str(labels), "--regression", "--format", "json"]) == 0
     x, y = np.load(out), np.load(labels)
-    assert json.loads(capsys.readouterr().out)["logme"] == pytest.approx(logme_regression(x.astype(np.float64), y.ravel()), rel=1e-6)
+    expected = logme_regression(x.astype(np.float64), y.ravel())
+    assert json.loads(capsys.readouterr().out)["logme"] == pytest.approx(expected, rel=1e-6)
     assert main(["finetune", "--encoder", TINY[0], "--target", "ogbg-molesol", "--max-samples", "120", "--epochs", "1",
                  "--data-root", str(shared_data), "--no-progress"]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
     assert result["metric"] == "rmse" and result["test_rmse"] == result["test_metric"]
-    assert captured.err.strip().splitlines()[-1].startswith(f"ogbg-molesol: test rmse {result['test_metric']:.4g}, valid rmse ")
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith(f"ogbg-molesol: test rmse {result['test_metric']:.4g}, valid rmse ")
     assert "(RMSE, lower is better)" in captured.err
 
 
@@ -215,10 +219,11 @@ def test_rank_and_embed_share_one_default_cache_and_a_rerun_embeds_nothing(tmp_p
     embedded: list[int] = []
     real = targets._embed_dataset
     monkeypatch.setattr(targets, "_embed_dataset", lambda *a, **k: embedded.append(1) or real(*a, **k))
-    command = ["rank", "--target", "MUTAG", "--encoders", *TINY[:2], "--metrics", "logme", "--no-progress", "--format", "json"]
+    command = ["rank", "--target", "MUTAG", "--encoders", *TINY[:2], "--metrics", "logme", "--no-progress",
+               "--format", "json"]
     assert main(command) == 0
     first = json.loads(capsys.readouterr().out)["ranking"]
-    assert len(embedded) == 2 and (tmp_path / "cache" / "embeddings").is_dir()  # the default: $GTRANSFER_CACHE/embeddings
+    assert len(embedded) == 2 and (tmp_path / "cache" / "embeddings").is_dir()  # default: $GTRANSFER_CACHE/embeddings
     assert main(command) == 0
     assert json.loads(capsys.readouterr().out)["ranking"] == first and len(embedded) == 2  # the rerun embedded nothing
     out = tmp_path / "mutag.npy"
@@ -227,7 +232,8 @@ def test_rank_and_embed_share_one_default_cache_and_a_rerun_embeds_nothing(tmp_p
     features, _ = target_embeddings(TINY[0], "MUTAG").part("train")  # computed afresh, without a cache
     np.testing.assert_allclose(np.load(out), features, rtol=1e-5, atol=1e-6)
     assert len(embedded) == 3
-    assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--cache", str(tmp_path / "other"), "--no-progress"]) == 0
+    assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--cache", str(tmp_path / "other"),
+                 "--no-progress"]) == 0
     assert len(embedded) == 4 and (tmp_path / "other" / "embeddings").is_dir()  # --cache DIR: a root of its own
 
 

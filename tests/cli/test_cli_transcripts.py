@@ -277,14 +277,15 @@ def test_sweep_finds_unknown_parameters_and_targets_before_any_trial(tmp_path, c
 def test_sweep_lists_an_encoder_typo_behind_a_bad_target_and_unknown_report_fields_before_any_trial(tmp_path, capsys):
     """Validation stopped at the first problem of each (encoder, target), so a bad target hid every encoder typo,
     and ``report:`` fields were only refused by ``gtransfer report``, after the sweep."""
-    graph = {"name": "g2", "encoders": [TINY[0], "published:nope"], "targets": ["MUTAGX"], "report": {"candidat": "encoder"},
-             "stages": [{"kind": "graph_score"}]}
+    graph = {"name": "g2", "encoders": [TINY[0], "published:nope"], "targets": ["MUTAGX"],
+             "report": {"candidat": "encoder"}, "stages": [{"kind": "graph_score"}]}
     path = write_spec(tmp_path, graph, "graph.yaml")
     assert main(["sweep", str(path), "--store", str(tmp_path / "g.db"), "--no-progress"]) == 2
     err = _err(capsys)
     assert err[0] == "gtransfer sweep: error: spec 'g2' has 3 problems; no trial was run:"
-    assert sum(line.startswith("  kind graph_score: target 'MUTAGX': no dataset 'MUTAGX' in the data roots; ") for line in err) == 1
-    assert sum(line.startswith("  kind graph_score: encoder 'published:nope': no published encoder 'nope'") for line in err) == 1
+    target = "  kind graph_score: target 'MUTAGX': no dataset 'MUTAGX' in the data roots; "
+    encoder = "  kind graph_score: encoder 'published:nope': no published encoder 'nope'"
+    assert sum(line.startswith(target) for line in err) == 1 and sum(line.startswith(encoder) for line in err) == 1
     assert any(line.startswith("  report: unknown field(s) ['candidat']; allowed: ") for line in err)
 
 

@@ -159,14 +159,16 @@ def test_claims_are_renewed_through_the_absolute_store_path_while_trials_run_in_
 
     sub = tmp_path / "sub"
     write_embedding_study(sub, targets=("t1",))
-    raw = probe_spec(name="renewed", kind="slow_probe", seeds=[0], l2=[1.0], targets=["t1"], **{"import": "tests.study_helpers"})
+    raw = probe_spec(name="renewed", kind="slow_probe", seeds=[0], l2=[1.0], targets=["t1"],
+                     **{"import": "tests.study_helpers"})
     raw["params"]["sleep_s"] = 1.0
     spec = load_spec(write_spec(sub, raw))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(runner, "LEASE_S", 1.0)  # a renewal every 0.1 s, about ten during each 1 s trial
     renewed: list[int] = []
     renew = TrialStore.renew
-    monkeypatch.setattr(TrialStore, "renew", lambda self, owner, lease_s: renewed.append(renew(self, owner, lease_s)) or renewed[-1])
+    monkeypatch.setattr(TrialStore, "renew",
+                        lambda self, owner, lease_s: renewed.append(renew(self, owner, lease_s)) or renewed[-1])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with TrialStore("sub/r.db") as store:

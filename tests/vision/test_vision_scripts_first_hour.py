@@ -52,5 +52,5 @@ def test_the_vision_scripts_without_data_end_in_one_message(tmp_path, monkeypatc
                            "GTRANSFER_DATA to the folder that holds vision/")
     assert err[-1].startswith("hint: ") and len(err) == 2 and "Traceback" not in text
     assert run_script(script.main, "build_vision_zoo.py", ["--data-root", str(tmp_path / "nope")]) == 2
-    assert capsys.readouterr().err.startswith(f"python experiments/build_vision_zoo.py: error: --data-root {tmp_path / 'nope'} "
-                                              "is not a folder (it does not exist)")
+    assert capsys.readouterr().err.startswith(
+        f"python experiments/build_vision_zoo.py: error: --data-root {tmp_path / 'nope'} is not a folder (it does not exist)")

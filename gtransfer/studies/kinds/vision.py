@@ -55,7 +55,7 @@ def check_vision_trial(params: dict) -> None:
         if dataset in _IMAGE_FOLDERS:
             folder = vision_data_root(params.get("data_root")) / _IMAGE_FOLDERS[dataset]
             if not folder.is_dir():
-                raise FileNotFoundError(f"target {params['target']!r}: no {folder} (the {dataset} files of the data root)")
+                raise FileNotFoundError(f"target {params['target']!r}: no {folder} (the data root's {dataset} files)")
     except (ValueError, FileNotFoundError) as exc:
         problems.append(exc)
     try:
@@ -68,7 +68,8 @@ def check_vision_trial(params: dict) -> None:
         raise problems[0]
 
 
-@register_trial_kind("vision_score", check=check_vision_trial, params=("encoder", "target", "seed", "zoo", "cache", "data_root", "metrics", "use_source_probs"))
+@register_trial_kind("vision_score", check=check_vision_trial,
+                     params=("encoder", "target", "seed", "zoo", "cache", "data_root", "metrics", "use_source_probs"))
 def vision_score_trial(params: dict) -> dict:
     """Metric scores of ``encoder`` on ``target``'s training part (``metrics``: optional list of names).
 
@@ -90,8 +91,9 @@ def vision_score_trial(params: dict) -> dict:
     return result
 
 
-@register_trial_kind("vision_finetune", check=check_vision_trial, params=("encoder", "target", "seed", "zoo", "cache", "data_root", "mode", "epochs", "lr",
-                                                "patience", "batch_size", "device"))
+@register_trial_kind("vision_finetune", check=check_vision_trial,
+                     params=("encoder", "target", "seed", "zoo", "cache", "data_root", "mode", "epochs", "lr",
+                             "patience", "batch_size", "device"))
 def vision_finetune_trial(params: dict) -> dict:
     """Fine-tune (``mode``: ``full``, default) or linearly probe (``linear``) ``encoder`` on ``target``.
 

@@ -167,7 +167,8 @@ def embed_dataset(
         if model is None and pooling == "mean" and layer is None and whole:
             from gtransfer.embeddings.targets import dataset_features
 
-            array = dataset_features(spec, data, dataset, level, node_input, cache=cache_folder.folder, device=device)
+            array = dataset_features(spec, data, dataset, level, node_input, cache=cache_folder.folder, device=device,
+                                     batch_size=batch_size)
             if level == "graph" and rows is not None:
                 array = array[rows]
         else:

@@ -131,17 +131,19 @@ def dataset_features(
     *,
     cache: str | os.PathLike | None = None,
     device: str | None = None,
+    batch_size: int = 128,
 ) -> np.ndarray:
     """(N, D) mean-pooled JK embeddings of every graph (or node) of ``dataset`` under a resolved encoder, in order.
 
     The one whole-dataset entry of the embedding cache, shared by ``gtransfer rank`` (every target of the
     dataset: each task, class subset and split reads it) and ``gtransfer embed`` with its default pooling and
-    layer: what one of them embedded, the other reuses.
+    layer: what one of them embedded, the other reuses (``batch_size`` changes how, not what, is computed).
     """
     size = len(dataset) if level == "graph" else int(dataset[0].num_nodes)
 
     def compute() -> dict[str, np.ndarray]:
-        return {"features": _embed_dataset(spec.load(node_features=featurizer), dataset, level, device=device)}
+        return {"features": _embed_dataset(spec.load(node_features=featurizer), dataset, level, batch_size=batch_size,
+                                           device=device)}
 
     if cache is None:
         return compute()["features"]

@@ -17,12 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
+    from gtransfer.cli.common import add_data_root_argument
     from gtransfer.vision.zoo import PRESETS, build_zoo, load_zoo_encoder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
     parser.add_argument("--out", help="zoo folder (default results/vision/zoo-<preset>)")
-    parser.add_argument("--data-root", help="shared data root (default GTRANSFER_DATA or ../shared/data)")
+    add_data_root_argument(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--only", nargs="+", help="build only these sources (names in the preset)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -52,4 +53,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from gtransfer.cli.experiments import run_script
+
+    raise SystemExit(run_script(main, "build_vision_zoo.py"))

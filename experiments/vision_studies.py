@@ -44,4 +44,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from gtransfer.cli.experiments import run_script
+
+    raise SystemExit(run_script(main, "vision_studies.py"))

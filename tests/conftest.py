@@ -19,6 +19,14 @@ def _shared_data_dir() -> Path | None:
     return None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Code under test finds the shared data the way the fixtures do: without ``GTRANSFER_DATA``, the
+    ``../shared/data`` fallback becomes ``GTRANSFER_DATA`` for the session (commands and loaders read the variable)."""
+    root = _shared_data_dir()
+    if root is not None and not os.environ.get("GTRANSFER_DATA"):
+        os.environ["GTRANSFER_DATA"] = str(root)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The read-only ../shared/data root; tests that need it are skipped, with a reason, without it."""

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from gtransfer.cli import corpus, demo, embed, finetune, pretrain, rank, rank_sources, score, sweep
 from gtransfer.cli.common import CommandError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "check_data_root"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_data_root(getattr(args, "data_root", None))
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print(f"\ngtransfer {args.command}: interrupted", file=sys.stderr)
@@ -76,6 +77,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(format_error(exc, args.command), file=sys.stderr)
         return 2
+
+
+def check_data_root(data_root: str | None) -> None:
+    """Refuse a ``--data-root`` that is not a folder, as ``GTRANSFER_DATA`` is refused (never ignored without a word).
+
+    Raises:
+        MissingDataError: ``data_root`` does not exist or is a file.
+    """
+    if data_root is None:
+        return
+    from pathlib import Path
+
+    from gtransfer.data.roots import MissingDataError, default_data_root
+
+    root = Path(data_root).expanduser()
+    if not root.is_dir():
+        raise MissingDataError(
+            f"--data-root {data_root} is not a folder{'' if root.exists() else ' (it does not exist)'}\n"
+            "Fix: pass the data root (the folder that holds tu/, moleculenet/, planetoid/, checkpoints/) as "
+            "--data-root DIR, "
+            f"or leave it out to use $GTRANSFER_DATA or {default_data_root()}"
+        )
 
 
 def format_error(exc: BaseException, command: str) -> str:

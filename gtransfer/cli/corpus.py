@@ -13,12 +13,16 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("corpus", help="featurise a pretraining corpus into shards (resumable)")
+    p = sub.add_parser("corpus", help="featurise a pretraining corpus into shards (resumable)",
+                       description="Featurise a SMILES corpus of the data root into graph shards that `gtransfer "
+                                   "pretrain --corpus` reads. Each finished shard is kept, so a run that is stopped "
+                                   "resumes where it was.")
     p.add_argument("corpus", help="corpus name, e.g. moses-train, zinc250k-jtnn-test (gtransfer.data.corpus.CORPORA)")
     p.add_argument("--out", required=True, help="shard folder (an earlier partial run there is resumed)")
-    p.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"])
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--shard-size", type=int, default=10_000)
+    p.add_argument("--featurizer", default="ogb", choices=["ogb", "hu2020"],
+                   help="atom and bond features (default ogb)")
+    p.add_argument("--workers", type=int, default=1, help="parallel featurising processes (default 1)")
+    p.add_argument("--shard-size", type=int, default=10_000, help="molecules per shard (default 10,000)")
     add_max_samples_argument(p, "featurise only the first N molecules")
     add_data_root_argument(p)
     p.set_defaults(func=run)

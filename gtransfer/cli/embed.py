@@ -23,18 +23,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--split", default="all", choices=SPLITS,
                    help="the target grammar's split, as in `gtransfer rank`: scaffold for molecules, stratified 80/10/10 (by "
                         "--sample-seed) for TU and Planetoid datasets (Cora train = 2,166 nodes)")
-    p.add_argument("--pooling", default="mean", choices=["mean", "sum", "max"])
+    p.add_argument("--pooling", default="mean", choices=["mean", "sum", "max"],
+                   help="how node embeddings make a graph's (default mean, as rank embeds)")
     p.add_argument("--layer", type=int, default=None, help="layer 0..L instead of the JK output")
     p.add_argument("--level", default=None, choices=["graph", "node"], help="default: node for Cora/CiteSeer, graph otherwise")
-    p.add_argument("--featurizer", default=None, choices=["ogb", "hu2020"])
+    p.add_argument("--featurizer", default=None, choices=["ogb", "hu2020"],
+                   help="molecule atom features (default: the ones the encoder was trained on)")
     p.add_argument("--arch", default=None, help="architecture of a published file whose name does not say it")
     add_data_root_argument(p)
     add_max_samples_argument(p, "at most this many samples, as in rank: the target cut to N, the same share of "
                                 "every split and class")
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the subsample and of the stratified split (default 0)")
-    p.add_argument("--cache", default=None, help="cache root (default GTRANSFER_CACHE or ~/.cache/gtransfer)")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", default=None)
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="cache root, shared with `gtransfer rank`: embeddings are kept in DIR/embeddings "
+                        "(default: $GTRANSFER_CACHE, else ~/.cache/gtransfer)")
+    p.add_argument("--batch-size", type=int, default=256, help="graphs per batch (default 256)")
+    p.add_argument("--device", default=None,
+                   help="torch device: cpu, cuda or cuda:N (default: a GPU when there is one, else cpu)")
     p.add_argument("--out", default=None, help="also copy the features here (.npy), with .json metadata and .labels.npy")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -67,9 +72,17 @@ def run(args: argparse.Namespace) -> int:
         printed.update(labels=str(labels), labels_shape=entry.metadata["labels_shape"])
     print(json.dumps(printed))
     if labels is not None:
-        multi = len(entry.metadata["labels_shape"]) == 2
-        print(f"next: gtransfer score --features {features} --labels {labels}" + (" --task all" if multi else ""), file=sys.stderr)
-        if multi:
+        import numpy as np
+
+        from gtransfer.cli.score import real_valued
+
+        regression = real_valued(np.load(labels, mmap_mode="r", allow_pickle=False))
+        multi = len(entry.metadata["labels_shape"]) == 2 and entry.metadata["labels_shape"][1] > 1 and not regression
+        flag = " --regression" if regression else " --task all" if multi else ""
+        print(f"next: gtransfer score --features {features} --labels {labels}{flag}", file=sys.stderr)
+        if regression:
+            print("(real-valued targets: --regression scores them with LogME's regression form)", file=sys.stderr)
+        elif multi:
             print(f"({entry.metadata['labels_shape'][1]} tasks, NaN where a molecule has no label: --task K scores task K, "
                   "--task all each task)", file=sys.stderr)
     return 0

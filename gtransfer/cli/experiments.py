@@ -3,10 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable, Sequence
 
 from gtransfer.cli.common import add_data_root_argument
 
-__all__ = ["experiment_parser"]
+__all__ = ["experiment_parser", "run_script"]
+
+
+def run_script(main: Callable[[list[str] | None], int], name: str, argv: Sequence[str] | None = None) -> int:
+    """Run an ``experiments/`` script's ``main`` as the ``gtransfer`` command runs a subcommand: a missing
+    data root, zoo or file is one message and a hint (exit 2), not a traceback; ``--debug`` shows the traceback.
+    Ctrl-C exits with 130.
+    """
+    from gtransfer.cli.app import check_data_root, format_error
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        if "--data-root" in args[:-1]:
+            check_data_root(args[args.index("--data-root") + 1])
+        return int(main(args) or 0)
+    except KeyboardInterrupt:
+        print(f"\n{name}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one message and a hint, as the gtransfer command prints them
+        if debug:
+            raise
+        print(format_error(exc, name).replace(f"gtransfer {name}", f"python experiments/{name}"), file=sys.stderr)
+        return 2
 
 
 def experiment_parser(description: str, presets: tuple[str, ...] = ("small", "full")) -> argparse.ArgumentParser:

@@ -22,22 +22,30 @@ STRATEGY_NAMES = ("attrmask", "contextpred", "edgepred", "graphcl", "infomax", "
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("pretrain", help="pretrain an encoder on a molecule corpus or a dataset (gtransfer.pretrain)")
-    p.add_argument("--arch", default="gin", choices=["gin", "gcn", "graphsage", "gat"])
-    p.add_argument("--strategy", required=True, choices=STRATEGY_NAMES)
+    p = sub.add_parser("pretrain", help="pretrain an encoder on a molecule corpus or a dataset (gtransfer.pretrain)",
+                       description="Pretrain a GNN encoder with one self-supervised (or supervised) strategy on a "
+                                   "molecule corpus or a dataset, and write a checkpoint that every command takes as "
+                                   "an encoder. A checkpoint at --out is resumed; each epoch is saved as it ends.")
+    p.add_argument("--arch", default="gin", choices=["gin", "gcn", "graphsage", "gat"],
+                   help="GNN architecture (default gin)")
+    p.add_argument("--strategy", required=True, choices=STRATEGY_NAMES,
+                   help="pretraining objective (docs/training.md); supervised needs a labelled --dataset")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--corpus", help="pretraining corpus name (gtransfer.data.corpus.CORPORA)")
     source.add_argument("--dataset", help="any load_dataset name (labelled: needed for --strategy supervised)")
     add_max_samples_argument(p, "first N molecules of the corpus")
-    p.add_argument("--featurizer", default="hu2020", choices=["hu2020", "ogb"])
-    p.add_argument("--num-layers", type=int, default=5)
-    p.add_argument("--hidden-dim", type=int, default=300)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--featurizer", default="hu2020", choices=["hu2020", "ogb"],
+                   help="molecule atom features (default hu2020, the published encoders' input)")
+    p.add_argument("--num-layers", type=int, default=5, help="GNN layers (default 5)")
+    p.add_argument("--hidden-dim", type=int, default=300, help="embedding width (default 300)")
+    p.add_argument("--epochs", type=int, default=10, help="epochs in all, counting those of a resumed run (default 10)")
+    p.add_argument("--batch-size", type=int, default=256, help="graphs per batch (default 256)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the initial weights and of each epoch's randomness (default 0)")
     add_data_root_argument(p)
-    p.add_argument("--device", default=None)
+    p.add_argument("--device", default=None,
+                   help="torch device: cpu, cuda or cuda:N (default: a GPU when there is one, else cpu)")
     p.add_argument("--out", required=True, help="checkpoint path (resumed if it exists)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

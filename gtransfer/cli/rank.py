@@ -28,17 +28,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--metric", dest="metrics", nargs="+", help=argparse.SUPPRESS)
     add_data_root_argument(p)
     add_max_samples_argument(p, "embed at most this many target samples")
-    p.add_argument("--cache", help="folder caching the embeddings (default: none)")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="cache root, shared with `gtransfer embed`: embeddings are kept in DIR/embeddings and reused "
+                        "by "
+                        "later runs (default: $GTRANSFER_CACHE, else ~/.cache/gtransfer)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--source", choices=("head", "kmeans-stand-in"), default="head",
                    help="NCE/LEEP only: the encoder's source head (default; NaN without one) or kmeans-stand-in "
                         "(k-means of the target's own embeddings: a clustering score, not a source model)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--device", default=None, help="compute the metric on this torch device, e.g. cuda (default: cpu)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from gtransfer.data.roots import cache_dir
     from gtransfer.selection.ranking import rank_encoders
 
     metrics = [name for item in args.metrics for name in item.split(",") if name] if args.metrics else None
@@ -46,14 +50,16 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         ranking = rank_encoders(
             args.target, args.encoders, metrics=metrics, data_root=args.data_root, max_samples=args.max_samples,
-            cache=args.cache, progress=not args.no_progress, source=args.source, device=args.device,
+            cache=cache_dir(args.cache) / "embeddings", progress=not args.no_progress, source=args.source,
+            device=args.device,
         )
     for warning in caught:
         if not str(warning.message).startswith("skipped encoder "):
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    skipped = ranking.attrs.get("skipped", {})
+    skipped, refused = ranking.attrs.get("skipped", {}), ranking.attrs.get("refused", {})
     if args.format == "json":
-        print(json.dumps({"target": args.target, "ranking": ranking.to_dict(orient="records"), "skipped": skipped}, indent=1))
+        print(json.dumps({"target": args.target, "ranking": ranking.to_dict(orient="records"), "skipped": skipped,
+                          "refused": refused}, indent=1))
     elif args.format == "csv":
         print(ranking.to_csv(index=False), end="")
     else:
@@ -72,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         if pooled:  # their values are relative to this table's encoders
             print(f"\n{', '.join(pooled)}: pool-relative, min-max over these {len(ranking)} encoders; "
                   "compare within this table only")
+    for encoder, reasons in refused.items():  # NaN in the table: say why, under it (on stderr for a program)
+        for metric, reason in reasons.items():
+            print(f"{encoder}: {metric} not scored: {reason}",
+                  file=sys.stdout if args.format == "table" else sys.stderr)
     for reason in skipped.values():
         print(f"skipped: {reason}", file=sys.stderr)
     return 0

@@ -13,7 +13,7 @@ from gtransfer.cli.common import CommandError
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["add_parser", "run", "ARRAY_FORMATS"]
+__all__ = ["add_parser", "run", "ARRAY_FORMATS", "real_valued"]
 
 #: gtransfer.io.arrays.ARRAY_FORMATS, spelt here so that --help imports no numpy (a test keeps them equal)
 ARRAY_FORMATS = ".npy, .npz[:key], .csv/.tsv[:column], .pt/.pth[:key] (torch.save), .parquet[:column]"
@@ -35,9 +35,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply")
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE, same formats")
     p.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="table (for reading; the default), json or csv (for programs)")
     p.add_argument("--device", default=None, help="compute the covariance-based metrics on this torch device, e.g. cuda (default: cpu)")
     p.set_defaults(func=run)
+
+
+def real_valued(labels: np.ndarray) -> bool:
+    """Whether ``labels`` are real-valued targets (floats, a finite one with a fractional part), not class labels.
+
+    Float labels holding whole numbers only (multi-task 0/1 with NaN for "no label") are class labels.
+    """
+    import numpy as np
+
+    if not np.issubdtype(labels.dtype, np.floating):
+        return False
+    finite = labels[np.isfinite(labels)]
+    return bool(finite.size) and bool(np.any(finite != np.round(finite)))
 
 
 def _label_columns(labels: np.ndarray, n: int, task: str | None) -> list[tuple[str | None, np.ndarray]]:
@@ -123,6 +137,10 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     for task, column in columns:
         keep = np.ones(len(column), dtype=bool)
+        if real_valued(column):  # the metric core would advise encoding them as classes: the fix is --regression
+            raise CommandError(f"{'the labels' if task is None else f'task {task}'} are real values (e.g. "
+                               f"{column[np.isfinite(column)][0]:g}): regression targets, not classes",
+                               "score them with --regression (LogME's regression form)")
         if np.issubdtype(column.dtype, np.floating):
             keep = np.isfinite(column)
             if not keep.any():

@@ -16,11 +16,16 @@ __all__ = ["add_parsers", "run_sweep_command", "run_report_command", "default_re
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("sweep", help="run a study spec's trials, resumably, into a trial store")
+    p = sub.add_parser("sweep", help="run a study spec's trials, resumably, into a trial store",
+                       description="Expand a study spec (docs/studies.md) into trials, check it before any trial runs,"
+                                   " and run every trial the store does not hold as finished, storing each as it ends:"
+                                   " a stopped sweep resumes, failed trials are retried. Then `gtransfer report "
+                                   "--store STORE`.")
     p.add_argument("spec", help="study spec (YAML)")
     p.add_argument("--store", required=True, help="SQLite trial store (created if missing)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes / Ray tasks")
-    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local worker processes (default) or Ray tasks")
     p.add_argument("--devices", help="local engine: GPU ids for the workers, round-robin, e.g. 0,0,1,1")
     p.add_argument("--ray-address", help="Ray cluster address (default: start a local instance)")
     p.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance")
@@ -29,10 +34,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--limit", dest="max_trials", type=int, help=argparse.SUPPRESS)
     p.add_argument("--pack-size", type=int, default=None,
                    help="most graph_finetune trials trained together as one pack (default: 64 on a GPU, 8 on the CPU; 1: no packs)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_sweep_command)
 
-    p = sub.add_parser("report", help="markdown/CSV tables and PNG plots of the studies in a store")
+    p = sub.add_parser("report", help="markdown/CSV tables and PNG plots of the studies in a store",
+                       description="Write report.md, CSV tables and PNG plots for each study in a trial store: metric "
+                                   "scores against the ground truth (rank correlations with bootstrap intervals), "
+                                   "timings. The spec's report: section says which trials score and which are the "
+                                   "truth.")
     p.add_argument("--store", required=True, help="SQLite trial store")
     p.add_argument("--out", help="output folder, one subfolder per study (default: STORE's name without .db and '-report', beside it)")
     p.add_argument("--study", help="only this study")

@@ -172,23 +172,25 @@ def embed_dataset(
         problem = spec.fit_problem(dataset, kind, None if kind == "molecule" else int(data.num_features))
         if problem is not None and model is None:
             raise ValueError(problem)
-        net = (
-            model
-            if model is not None
-            else spec.load(node_features=featurizer if kind == "molecule" else int(data.num_features))
-        )
-        if level == "node":
-            subset = data
-            loader = DataLoader(subset, batch_size=1, shuffle=False)
+        node_input = featurizer if kind == "molecule" else int(data.num_features)
+        subset = data if level == "node" or rows is None else data[torch.as_tensor(rows)]
+        # what rank embeds (the JK output, mean-pooled, of the whole dataset when at least half of it is asked for):
+        # one cache entry serves both
+        whole = len(data) == 1 if level == "node" else rows is None or rows.size * 2 >= len(data)
+        if model is None and pooling == "mean" and layer is None and whole:
+            from gtransfer.embeddings.targets import dataset_features
+
+            array = dataset_features(spec, data, dataset, level, node_input, cache=cache_folder.folder, device=device,
+                                     batch_size=batch_size)
+            if level == "graph" and rows is not None:
+                array = array[rows]
         else:
-            subset = data if rows is None else data[torch.as_tensor(rows)]
-            loader = DataLoader(subset, batch_size=batch_size, shuffle=False)
-        kwargs = (
-            {"level": level, "layer": layer}
-            if level == "node"
-            else {"level": level, "layer": layer, "pooling": pooling}
-        )
-        array = embed_loader(net, _with_progress(loader, progress, f"embed {dataset}"), device=device, **kwargs)
+            net = model if model is not None else spec.load(node_features=node_input)
+            loader = DataLoader(subset, batch_size=1 if level == "node" else batch_size, shuffle=False)
+            kwargs = {"level": level, "layer": layer}
+            if level == "graph":
+                kwargs["pooling"] = pooling
+            array = embed_loader(net, _with_progress(loader, progress, f"embed {dataset}"), device=device, **kwargs)
         if row_labels is not None:
             labels = row_labels
         elif level == "graph" and getattr(subset[0], "y", None) is not None:

@@ -105,27 +105,54 @@ def target_features(
     and every class subset reads the same entry; a small subsample is embedded (and cached) alone.
     """
     size = len(target.dataset) if target.level == "graph" else int(target.dataset[0].num_nodes)
-    whole = target.level == "node" or target.indices.size * 2 >= size
+    if target.level == "node" or target.indices.size * 2 >= size:
+        return dataset_features(spec, target.dataset, target.dataset_name, target.level, featurizer, cache=cache,
+                                device=device)[target.indices]
 
     def compute() -> dict[str, np.ndarray]:
-        model = spec.load(node_features=featurizer)
-        if whole:
-            return {"features": _embed_dataset(model, target.dataset, target.level, device=device)}
         import torch
 
         subset = target.dataset[torch.as_tensor(target.indices, dtype=torch.long)]
-        return {"features": _embed_dataset(model, subset, "graph", device=device)}
+        return {"features": _embed_dataset(spec.load(node_features=featurizer), subset, "graph", device=device)}
 
     if cache is None:
-        features = compute()["features"]
-    else:
-        fields = {
-            "kind": "graph-target-embedding", "encoder": spec.identity, "dataset": target.dataset_name,
-            "level": target.level, "featurizer": featurizer, "size": size, "format": _FORMAT,
-            "samples": None if whole else hashlib.sha256(target.indices.astype(np.int64).tobytes()).hexdigest(),
-        }
-        features = ArrayCache(cache).get_or_compute(fields, compute, info={"encoder": spec.text}).load("features")
-    return features[target.indices] if whole else features
+        return compute()["features"]
+    fields = {
+        "kind": "graph-target-embedding", "encoder": spec.identity, "dataset": target.dataset_name,
+        "level": target.level, "featurizer": featurizer, "size": size, "format": _FORMAT,
+        "samples": hashlib.sha256(target.indices.astype(np.int64).tobytes()).hexdigest(),
+    }
+    return ArrayCache(cache).get_or_compute(fields, compute, info={"encoder": spec.text}).load("features")
+
+
+def dataset_features(
+    spec: EncoderSpec,
+    dataset: Dataset,
+    name: str,
+    level: str,
+    featurizer: str | int,
+    *,
+    cache: str | os.PathLike | None = None,
+    device: str | None = None,
+    batch_size: int = 128,
+) -> np.ndarray:
+    """(N, D) mean-pooled JK embeddings of every graph (or node) of ``dataset`` under a resolved encoder, in order.
+
+    The one whole-dataset entry of the embedding cache, shared by ``gtransfer rank`` (every target of the
+    dataset: each task, class subset and split reads it) and ``gtransfer embed`` with its default pooling and
+    layer: what one of them embedded, the other reuses (``batch_size`` changes how, not what, is computed).
+    """
+    size = len(dataset) if level == "graph" else int(dataset[0].num_nodes)
+
+    def compute() -> dict[str, np.ndarray]:
+        return {"features": _embed_dataset(spec.load(node_features=featurizer), dataset, level, batch_size=batch_size,
+                                           device=device)}
+
+    if cache is None:
+        return compute()["features"]
+    fields = {"kind": "graph-target-embedding", "encoder": spec.identity, "dataset": name, "level": level,
+              "featurizer": featurizer, "size": size, "format": _FORMAT, "samples": None}
+    return ArrayCache(cache).get_or_compute(fields, compute, info={"encoder": spec.text}).load("features")
 
 
 def target_for_encoder(

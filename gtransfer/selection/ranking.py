@@ -31,7 +31,9 @@ def rank_encoders(
     small H_alpha can be read: alpha near 1 shrinks the between-class term away.
 
     An encoder that cannot read the target's nodes (a molecule encoder on MUTAG's float features) is
-    left out with a warning naming the reason; ``frame.attrs["skipped"]`` maps it to the reason.
+    left out with a warning naming the reason; ``frame.attrs["skipped"]`` maps it to the reason. A metric
+    that cannot score an encoder's embeddings (N-LEEP on too few samples) is NaN in its row, and
+    ``frame.attrs["refused"]`` maps the encoder to ``{metric: reason}``.
 
     Args:
         source: for NCE/LEEP and their corrections, where the source probabilities come from:
@@ -87,7 +89,7 @@ def rank_encoders(
         raise ValueError(f"unknown NCE/LEEP source {source!r}; choose one of {', '.join(SOURCES)}")
     kind = dataset_kind(parse_target(target)[0])  # a bad target string fails here, before any slow work
     specs = [resolve_encoder(encoder, data_root) for encoder in encoders]
-    rows, skipped = [], {}
+    rows, skipped, refused = [], {}, {}
     pool_parts: dict[str, dict] = {}  # pool-relative metrics: per-encoder components, combined once all are in
     for spec in tqdm(specs, desc=f"rank on {target}", unit="encoder", disable=not progress, dynamic_ncols=True):
         problem = spec.fit_problem(target, kind)
@@ -116,6 +118,8 @@ def rank_encoders(
             pool_parts[spec.name] = _pool_components(features, labels, embeddings.task_kind, metrics, device, pool_parts)
         scores = score_target(features, labels, embeddings.task_kind, metrics=computable, source_probs=head_probs,
                               device=device) if computable else {}
+        if getattr(scores, "refused", None):  # a metric that cannot score these data: NaN, its reason kept
+            refused[spec.name] = dict(scores.refused)
         scores = {**{m: float("nan") for m in metrics}, **scores}  # NCE/LEEP without a source head: NaN
         for metric in metrics:
             row[metric] = float(scores[metric])
@@ -134,6 +138,7 @@ def rank_encoders(
     frame = pd.DataFrame(rows).sort_values(metrics[0], ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame.attrs["skipped"] = skipped
+    frame.attrs["refused"] = refused
     return frame
 
 

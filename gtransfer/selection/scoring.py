@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from gtransfer.embeddings.targets import TargetEmbeddings
     from gtransfer.models.specs import EncoderSpec
 
-__all__ = ["check_encoder_on_target", "score_encoder", "time_metrics", "probe_encoder", "source_probs_for", "best_of",
-           "POOL_COLUMN_SEPARATOR", "pool_component_columns"]
+__all__ = ["EncoderTargetProblems", "check_encoder_on_target", "score_encoder", "time_metrics", "probe_encoder",
+           "source_probs_for", "best_of", "POOL_COLUMN_SEPARATOR", "pool_component_columns"]
 
 SourceProbs = Callable[[np.ndarray], np.ndarray]
 
@@ -61,26 +61,47 @@ def pool_component_columns(features: np.ndarray, labels: np.ndarray, names: Sequ
     return out
 
 
+class EncoderTargetProblems(ValueError):
+    """Both a bad target and a bad encoder: ``problems`` holds each one's message (the spec check lists each once)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
 def check_encoder_on_target(encoder: str, target: str, *, data_root: str | os.PathLike | None = None) -> None:
     """Before any work: the target parses and its dataset exists, the encoder resolves (no weights loaded)
     and, unless it is a checkpoint whose input is read from the file, can read the target's nodes.
 
+    The target and the encoder are checked each on its own, so a bad target does not hide a typo in the encoder.
+
     Raises:
         ValueError: a bad target or encoder string, an unknown dataset (the message lists those present),
-            an encoder that cannot read the target.
+            an encoder that cannot read the target; :class:`EncoderTargetProblems` when both are bad.
         FileNotFoundError: an encoder checkpoint or a published encoder that is not there.
     """
     from gtransfer.data.loading import available_datasets, dataset_kind
     from gtransfer.data.targets import parse_target
     from gtransfer.models.specs import resolve_encoder
 
-    dataset = parse_target(target)[0]
-    kind = dataset_kind(dataset)
-    present = available_datasets(data_root)
-    if kind != "molecule" and dataset.lower() not in {name.lower() for name in present}:
-        raise ValueError(f"target {target!r}: no dataset {dataset!r} in the data roots; present: "
-                         f"{', '.join(sorted(present, key=str.lower)) or 'none'}")
-    spec = resolve_encoder(encoder, data_root)
+    target_problem: ValueError | None = None
+    try:
+        dataset = parse_target(target)[0]
+        kind = dataset_kind(dataset)
+        present = available_datasets(data_root)
+        if kind != "molecule" and dataset.lower() not in {name.lower() for name in present}:
+            raise ValueError(f"target {target!r}: no dataset {dataset!r} in the data roots; present: "
+                             f"{', '.join(sorted(present, key=str.lower)) or 'none'}")
+    except ValueError as exc:
+        target_problem = exc
+    try:
+        spec = resolve_encoder(encoder, data_root)
+    except (ValueError, FileNotFoundError) as exc:
+        if target_problem is None:
+            raise
+        raise EncoderTargetProblems([str(target_problem), str(exc)]) from None
+    if target_problem is not None:
+        raise target_problem
     if spec.kind != "file":  # a checkpoint's input is read from the file: left to the work itself
         problem = spec.fit_problem(dataset, kind)
         if problem is not None:

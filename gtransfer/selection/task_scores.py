@@ -9,7 +9,8 @@
 * multi-task targets (Tox21, ToxCast, SIDER, MUV, ClinTox as a whole): every task scored on the
   molecules labelled for it, the value reported is the mean over the tasks that have both classes
   among them (``tasks_scored``; the others are counted in ``tasks_skipped``); LogME's is
-  :func:`gtransfer.metrics.logme_multilabel`, the stated multi-label form (the same mean).
+  :func:`gtransfer.metrics.logme_multilabel`, the stated multi-label form (the same mean). A metric refused on
+  some task (N-LEEP on a task with few labels) has no mean: it is left out, its reason in ``refused``.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def score_target(
 
     Returns:
         {metric: value} plus ``label_entropy`` for class labels, ``tasks_scored`` and ``tasks_skipped`` for
-        multi-task targets.
+        multi-task targets; for class labels a :class:`gtransfer.metrics.registry.Scores` whose ``refused``
+        maps each metric that could not score (on any task) to the reason.
 
     Raises:
         ValueError: a metric that does not apply to the kind of target (one line naming it and what does);
@@ -91,8 +93,17 @@ def score_target(
         per_task.append(score_all(features[rows], y, source_probs=probs, metrics=metrics, device=device))
     if not per_task:
         raise ValueError(f"none of the {labels.shape[1]} tasks has both classes among its labelled samples; nothing to score")
-    out = {name: float(np.mean([scores[name] for scores in per_task])) for name in per_task[0]}
-    if "logme" in order:
+    from gtransfer.metrics.registry import Scores
+
+    # a metric averages only where every task scored it; a refusal on any task is carried with its count
+    common = [name for name in per_task[0] if all(name in scores for scores in per_task)]
+    refused: dict[str, str] = {}
+    for name in dict.fromkeys(name for scores in per_task for name in scores.refused):
+        tasks = [k for k, scores in enumerate(per_task) if name in scores.refused]
+        first = per_task[tasks[0]].refused[name]
+        refused[name] = f"refused on {len(tasks)} of {len(per_task)} scored tasks (the first: {first})"
+    means = {name: float(np.mean([scores[name] for scores in per_task])) for name in common}
+    if "logme" in order and "logme" not in refused:
         import warnings
 
         on_device = features
@@ -102,6 +113,8 @@ def score_target(
             on_device = torch.as_tensor(features, device=device)
         with warnings.catch_warnings():  # its skipped tasks are the ones counted in tasks_skipped
             warnings.simplefilter("ignore", UserWarning)
-            out["logme"] = logme_multilabel(on_device, labels)
-        out = {name: out[name] for name in [*order, *out] if name in out}
-    return {**out, "tasks_scored": len(per_task), "tasks_skipped": skipped}
+            means["logme"] = logme_multilabel(on_device, labels)
+        means = {name: means[name] for name in [*order, *means] if name in means}
+    out = Scores(means, refused=refused)
+    out.update(tasks_scored=len(per_task), tasks_skipped=skipped)
+    return out

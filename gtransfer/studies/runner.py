@@ -172,7 +172,8 @@ def run_sweep(
     bar = _progress_bar(total=len(trials), initial=already, desc=spec.name, enabled=progress)
     outcomes = None
     try:
-        with _renewing(store.path, owner), contextlib.ExitStack() as stack:
+        # absolute, resolved once: trials run inside the spec's folder, where a relative store path names nothing
+        with _renewing(store.path.resolve(), owner), contextlib.ExitStack() as stack:
             outcomes = run_engine(_claimed(units, store, owner, counts, isolate, by_key), spec.imports, spec.base_dir,
                                   workers=workers, isolate=isolate, **engine_options)
             stack.callback(getattr(outcomes, "close", lambda: None))  # stop the workers before the claims go

@@ -5,7 +5,8 @@ is one the kind declared (:func:`gtransfer.studies.registry.register_trial_kind`
 "did you mean" for a near miss; and the kind's pre-run check (``check=``) passes for every distinct
 (encoder, target) of the stage -- for the graph kinds: the target parses with the one target grammar
 and its dataset is in the data roots, the encoder string resolves (its file exists; no weights are
-loaded). All problems are reported at once, one line each.
+loaded; a bad target does not hide a bad encoder); the ``report:`` section has only the fields
+``gtransfer report`` reads. All problems are reported at once, one line each.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ def check_spec(spec: StudySpec) -> None:
     Relative paths are checked from the spec's folder, where the trials run.
 
     Raises:
-        ValueError: an unknown trial kind, parameter, target or encoder (one line per problem).
+        ValueError: an unknown trial kind, parameter, target, encoder or report field (one line per problem).
     """
     problems: list[str] = []
+    seen: set[str] = set()  # a missing encoder file is one problem, not one per stage that reads it
     shared = _shared_parameters(spec)
     for index, stage in enumerate(spec.stages):
         where = f"stage {index} ({stage['kind']})" if len(spec.stages) > 1 else f"kind {stage['kind']}"
@@ -43,7 +45,8 @@ def check_spec(spec: StudySpec) -> None:
         problems += _parameter_problems(stage, where, spec, shared)
         check = trial_kind_check(stage["kind"], spec.imports)
         if check is not None:
-            problems += _check_problems(stage, where, check, spec.base_dir)
+            problems += _check_problems(stage, where, check, spec.base_dir, seen)
+    problems += _report_problems(spec)
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         raise ValueError(f"spec {spec.name!r} has {count}; no trial was run:\n" + "\n".join(f"  {p}" for p in problems))
@@ -84,11 +87,11 @@ def _parameter_problems(stage: dict, where: str, spec: StudySpec, shared: set[st
     return problems
 
 
-def _check_problems(stage: dict, where: str, check: object, base_dir: Path) -> list[str]:
-    """The kind's check on each distinct (encoder, target) of the stage, with the stage's fixed params."""
+def _check_problems(stage: dict, where: str, check: object, base_dir: Path, seen: set[str]) -> list[str]:
+    """The kind's check on each distinct (encoder, target) of the stage, with the stage's fixed params; a problem
+    already in ``seen`` (found for another encoder, or by an earlier stage) is not listed again."""
     combos = {(encoder, target) for encoder in stage["encoders"] or [None] for target in stage["targets"] or [None]}
     problems: list[str] = []
-    seen: set[str] = set()
     with working_directory(base_dir):
         for encoder, target in sorted(combos, key=str):
             params = {**stage["params"], **{k: v[0] for k, v in stage["grid"].items()}}
@@ -99,8 +102,22 @@ def _check_problems(stage: dict, where: str, check: object, base_dir: Path) -> l
             try:
                 check(params)  # type: ignore[operator]
             except (ValueError, FileNotFoundError) as exc:
-                message = f"{where}: {exc}"
-                if message not in seen:  # one unknown target is one problem, not one per encoder
-                    seen.add(message)
-                    problems.append(message)
+                # a check that found several problems (a bad target and a bad encoder) lists them in ``problems``
+                for problem in getattr(exc, "problems", None) or [str(exc)]:
+                    if problem not in seen:  # one unknown target is one problem, not one per encoder
+                        seen.add(problem)
+                        problems.append(f"{where}: {problem}")
     return problems
+
+
+def _report_problems(spec: StudySpec) -> list[str]:
+    """The ``report:`` section checked as ``gtransfer report`` reads it, before the sweep rather than after."""
+    if not spec.report:
+        return []
+    from gtransfer.studies.report.tables import ReportConfig
+
+    try:
+        ReportConfig(spec.report)
+    except (ValueError, TypeError) as exc:
+        return [str(exc)]
+    return []

@@ -62,11 +62,22 @@ def test_finetune_prints_the_trial_result(tmp_path, capsys):
 
     out = tmp_path / "result.json"
     assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG", "--epochs", "1", "--seed", "2", "--out", str(out)]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
     assert printed == json.loads(out.read_text())
     reference = graph_finetune_trial({"encoder": TINY[0], "target": "MUTAG", "seed": 2, "epochs": 1, "mode": "full", "lr": 1e-3,
                                       "patience": 5, "device": "cpu"})
+    # what was run is recorded beside the result: encoder, target, lr, seed, ..., the code version and the date
+    ran = {key: printed.pop(key) for key in ("params", "code_version", "date")}
     assert printed == reference
+    assert {k: ran["params"][k] for k in ("encoder", "target", "lr", "seed", "epochs", "mode")} == {
+        "encoder": TINY[0], "target": "MUTAG", "lr": 1e-3, "seed": 2, "epochs": 1, "mode": "full"}
+    from gtransfer.io.provenance import code_version
+
+    assert ran["code_version"] == code_version() and ran["date"].startswith("20") and ran["date"].endswith("+00:00")
+    assert captured.err.strip().splitlines()[-1] == (
+        f"MUTAG: test rocauc {reference['test_metric']:.4g}, valid rocauc {reference['valid_metric']:.4g} "
+        f"(ROC-AUC, higher is better), best epoch {reference['best_epoch']} of {reference['epochs_run']}")
     assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG:0"]) == 2
     assert "single-label dataset" in _err(capsys)[0]
 
@@ -79,9 +90,11 @@ def test_finetune_trains_every_combination_as_one_pack(tmp_path, capsys):
             "--dtype", "float64", "--device", "cpu", "--no-progress", "--out", str(out)]
     assert main(argv) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["encoder", "seed", "lr", "wd", "mode", "valid", "test", "best", "epoch", "epochs"]
+    assert table[0].split() == ["encoder", "seed", "lr", "wd", "mode", "valid", "rocauc", "test", "rocauc", "best", "epoch",
+                                "epochs"]
     assert len(table) == 1 + 3 * 2 * 2
     listed = json.loads(out.read_text())
+    assert all(set(r) >= {"params", "code_version", "date"} for r in listed)
     assert [(r["params"]["encoder"], r["params"]["seed"], r["params"]["lr"]) for r in listed] == [
         (e, s, lr) for e in TINY for s in (0, 1) for lr in (0.01, 0.001)]
     # a member of the pack has the result of its trial alone
@@ -164,3 +177,77 @@ def test_rank_on_a_regression_target_uses_logme_regression(shared_data, capsys):
     assert main(["rank", "--target", "ogbg-molesol", "--encoders", TINY[0], "--metric", "h_score", "--max-samples", "200", "--no-progress", *root]) == 2
     assert _err(capsys)[0] == ("gtransfer rank: error: target ogbg-molesol: h_score does not apply to a regression target: "
                                "it needs class labels; metrics with a regression form: logme")
+
+
+@pytest.mark.shared_data
+def test_the_regression_path_says_regression_from_embed_to_score_and_finetune_says_rmse(shared_data, tmp_path, capsys):
+    """ESOL: embed's ``next:`` command had no --regression, score then advised np.unique(...) (class encoding),
+    and finetune's numbers did not say they were RMSE (lower is better)."""
+    from gtransfer.metrics import logme_regression
+
+    out = tmp_path / "esol.npy"
+    assert main(["embed", TINY[0], "ogbg-molesol", "--max-samples", "120", "--data-root", str(shared_data), "--cache",
+                 str(tmp_path / "c"), "--out", str(out), "--no-progress"]) == 0
+    labels = out.with_suffix(".labels.npy")
+    err = _err(capsys)
+    assert err[0] == f"next: gtransfer score --features {out} --labels {labels} --regression"
+    assert main(["score", "--features", str(out), "--labels", str(labels)]) == 2
+    err = _err(capsys)
+    assert err[0].startswith("gtransfer score: error: the labels are real values (e.g. ")
+    assert "np.unique" not in "\n".join(err)
+    assert err[0].endswith("): regression targets, not classes")
+    assert err[1] == "hint: score them with --regression (LogME's regression form)"
+    assert main(["score", "--features", str(out), "--labels", str(labels), "--regression", "--format", "json"]) == 0
+    x, y = np.load(out), np.load(labels)
+    expected = logme_regression(x.astype(np.float64), y.ravel())
+    assert json.loads(capsys.readouterr().out)["logme"] == pytest.approx(expected, rel=1e-6)
+    assert main(["finetune", "--encoder", TINY[0], "--target", "ogbg-molesol", "--max-samples", "120", "--epochs", "1",
+                 "--data-root", str(shared_data), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["metric"] == "rmse" and result["test_rmse"] == result["test_metric"]
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith(f"ogbg-molesol: test rmse {result['test_metric']:.4g}, valid rmse ")
+    assert "(RMSE, lower is better)" in captured.err
+
+
+def test_rank_and_embed_share_one_default_cache_and_a_rerun_embeds_nothing(tmp_path, monkeypatch, capsys):
+    """rank re-embedded on every run unless --cache was given, and embed --cache did not reuse rank's entries."""
+    from gtransfer.embeddings import targets
+
+    monkeypatch.setenv("GTRANSFER_CACHE", str(tmp_path / "cache"))
+    embedded: list[int] = []
+    real = targets._embed_dataset
+    monkeypatch.setattr(targets, "_embed_dataset", lambda *a, **k: embedded.append(1) or real(*a, **k))
+    command = ["rank", "--target", "MUTAG", "--encoders", *TINY[:2], "--metrics", "logme", "--no-progress",
+               "--format", "json"]
+    assert main(command) == 0
+    first = json.loads(capsys.readouterr().out)["ranking"]
+    assert len(embedded) == 2 and (tmp_path / "cache" / "embeddings").is_dir()  # default: $GTRANSFER_CACHE/embeddings
+    assert main(command) == 0
+    assert json.loads(capsys.readouterr().out)["ranking"] == first and len(embedded) == 2  # the rerun embedded nothing
+    out = tmp_path / "mutag.npy"
+    assert main(["embed", TINY[0], "MUTAG", "--split", "train", "--out", str(out), "--no-progress"]) == 0
+    assert len(embedded) == 2, "embed took rank's entry"
+    features, _ = target_embeddings(TINY[0], "MUTAG").part("train")  # computed afresh, without a cache
+    np.testing.assert_allclose(np.load(out), features, rtol=1e-5, atol=1e-6)
+    assert len(embedded) == 3
+    assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--cache", str(tmp_path / "other"),
+                 "--no-progress"]) == 0
+    assert len(embedded) == 4 and (tmp_path / "other" / "embeddings").is_dir()  # --cache DIR: a root of its own
+
+
+def test_rank_prints_why_a_refused_metric_is_nan_under_the_table(tmp_path, capsys):
+    """A refused metric was shown as NaN without its reason."""
+    from gtransfer.metrics import score_all
+
+    command = ["rank", "--target", "MUTAG", "--encoders", TINY[0], "--metrics", "logme,nleep", "--max-samples", "30",
+               "--cache", str(tmp_path), "--no-progress"]
+    assert main(command) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["rank", "encoder", "logme", "nleep", "n", "d"] and lines[1].split()[3] == "NaN"
+    x, y = target_embeddings(TINY[0], "MUTAG", max_samples=30).part("train")
+    reason = score_all(x.astype(np.float64), y, metrics=["logme", "nleep"]).refused["nleep"]
+    assert lines[2:] == [f"{TINY[0]}: nleep not scored: {reason}"]
+    assert main([*command, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["refused"] == {TINY[0]: {"nleep": reason}}

@@ -64,6 +64,17 @@ def test_a_missing_data_root_variable_is_an_error_naming_it(monkeypatch, capsys)
     assert err[1].startswith("Fix: set GTRANSFER_DATA to the data root") and err[-1].startswith("hint: ")
 
 
+def test_a_missing_data_root_option_is_the_same_error(tmp_path, capsys):
+    """``--data-root /nope`` was ignored without a word (the shipped datasets/ answered instead); now refused."""
+    assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--data-root", "/nope", "--no-progress"]) == 2
+    err = _err(capsys)
+    assert err[0] == "gtransfer rank: error: --data-root /nope is not a folder (it does not exist)"
+    assert err[1].startswith("Fix: pass the data root") and err[-1].startswith("hint: ")
+    (tmp_path / "file").write_text("")
+    assert main(["embed", TINY[0], "MUTAG", "--data-root", str(tmp_path / "file")]) == 2
+    assert _err(capsys)[0] == f"gtransfer embed: error: --data-root {tmp_path / 'file'} is not a folder"
+
+
 def test_a_missing_dataset_error_is_whole_and_lists_the_datasets_present(tmp_path, capsys):
     assert main(["rank", "--target", "PROTEINX", "--encoders", TINY[0], "--data-root", str(tmp_path), "--no-progress"]) == 2
     err = _err(capsys)
@@ -155,7 +166,8 @@ def test_embed_then_score_works_for_a_molecule_dataset(tmp_path, capsys):
     assert set(table) == set(want) and all(float(table[k]) == pytest.approx(want[k], rel=1e-9, abs=1e-12) for k in want)
 
 
-def test_embed_takes_published_and_random_encoders_and_cora_train_is_ranks_train(tmp_path, capsys):
+def test_embed_takes_published_and_random_encoders_and_cora_train_is_ranks_train(shared_data, tmp_path, capsys):
+    """Cora is not shipped (datasets/ has no Planetoid set): the shared data root must be there."""
     out = tmp_path / "cora.npy"
     encoder = "random:gcn:layers=1,dim=8,seed=0"
     assert main(["embed", encoder, "Cora", "--split", "train", "--cache", str(tmp_path / "c"), "--out", str(out), "--no-progress"]) == 0
@@ -260,6 +272,21 @@ def test_sweep_finds_unknown_parameters_and_targets_before_any_trial(tmp_path, c
 
     with TrialStore(tmp_path / "g.db") as store:
         assert len(store) == 0  # found before the first trial
+
+
+def test_sweep_lists_an_encoder_typo_behind_a_bad_target_and_unknown_report_fields_before_any_trial(tmp_path, capsys):
+    """Validation stopped at the first problem of each (encoder, target), so a bad target hid every encoder typo,
+    and ``report:`` fields were only refused by ``gtransfer report``, after the sweep."""
+    graph = {"name": "g2", "encoders": [TINY[0], "published:nope"], "targets": ["MUTAGX"],
+             "report": {"candidat": "encoder"}, "stages": [{"kind": "graph_score"}]}
+    path = write_spec(tmp_path, graph, "graph.yaml")
+    assert main(["sweep", str(path), "--store", str(tmp_path / "g.db"), "--no-progress"]) == 2
+    err = _err(capsys)
+    assert err[0] == "gtransfer sweep: error: spec 'g2' has 3 problems; no trial was run:"
+    target = "  kind graph_score: target 'MUTAGX': no dataset 'MUTAGX' in the data roots; "
+    encoder = "  kind graph_score: encoder 'published:nope': no published encoder 'nope'"
+    assert sum(line.startswith(target) for line in err) == 1 and sum(line.startswith(encoder) for line in err) == 1
+    assert any(line.startswith("  report: unknown field(s) ['candidat']; allowed: ") for line in err)
 
 
 def test_the_printed_report_hint_is_a_command_that_works(tmp_path, capsys):

@@ -48,3 +48,18 @@ def test_multitask_is_the_mean_over_tasks_on_their_labelled_rows():
     assert scores["tasks_scored"] == 2 and scores["tasks_skipped"] == 1
     with pytest.raises(ValueError, match="none of the 1 tasks has both classes"):
         score_target(features, y[:, 2:], "multitask")
+
+
+def test_a_metric_refused_on_a_later_task_drops_out_of_the_mean_with_its_reason():
+    """The mean took the metric names of the first task: N-LEEP scored on task 0 but refused on task 1 (20
+    labelled molecules) raised KeyError instead of leaving N-LEEP out with the reason."""
+    features, rng = _data(3, n=200)
+    y = rng.integers(0, 2, (200, 2)).astype(float)
+    y[20:, 1] = np.nan  # task 1: 20 labelled rows, too few for N-LEEP's mixture
+    scores = score_target(features, y, "multitask", metrics=["nleep", "logme"])
+    assert "nleep" not in scores and scores["tasks_scored"] == 2
+    rows = [~np.isnan(y[:, t]) for t in (0, 1)]
+    per_task = [metrics.score_all(features[r], y[r, t].astype(int), metrics=["logme"])["logme"] for t, r in enumerate(rows)]
+    assert scores["logme"] == pytest.approx(np.mean(per_task), rel=1e-12)
+    reason = metrics.score_all(features[:20], y[:20, 1].astype(int), metrics=["nleep", "logme"]).refused["nleep"]
+    assert scores.refused == {"nleep": f"refused on 1 of 2 scored tasks (the first: {reason})"}

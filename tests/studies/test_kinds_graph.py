@@ -321,5 +321,13 @@ def test_graph_finetune_softmax_head_judges_a_binary_target_by_accuracy(mutag):
     )
     with pytest.raises(ValueError, match="head must be one of"):
         check_finetune_trial({**params, "head": "sigmoid"})
+
+
+def test_graph_finetune_softmax_head_refuses_a_regression_target(shared_data):
+    """ESOL is not shipped (datasets/ has BACE, BBBP, ClinTox): the shared data root must be there."""
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
+
+    params = {"encoder": ENCODER, "target": "ogbg-molesol", "seed": 0, "epochs": 3, "batch_size": 32, "device": "cpu",
+              "head": "softmax", "max_samples": 100}
     with pytest.raises(ValueError, match="head 'softmax' needs class labels.*regression"):
-        graph_finetune_trial({**params, "target": "ogbg-molesol", "max_samples": 100})
+        graph_finetune_trial(params)

@@ -155,3 +155,33 @@ def test_every_engine_has_the_one_engine_signature():
         extra = [p for p in params.values() if p.name not in {w.name for w in stated}]
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty for p in extra)
     assert [engine_named(name) for name in ENGINES] == [local_engine, ray_engine]
+
+
+def test_claims_are_renewed_through_the_absolute_store_path_while_trials_run_in_the_spec_folder(tmp_path, monkeypatch):
+    """``sweep sub/spec.yaml --store sub/r.db``: the trials run inside sub/, where the relative ``sub/r.db`` named
+    nothing, so every renewal warned that the store "does not exist" (and the lease was never renewed)."""
+    import warnings
+
+    from gtransfer.studies import runner
+    from gtransfer.studies.spec import load_spec
+    from tests.study_helpers import write_spec
+
+    sub = tmp_path / "sub"
+    write_embedding_study(sub, targets=("t1",))
+    raw = probe_spec(name="renewed", kind="slow_probe", seeds=[0], l2=[1.0], targets=["t1"],
+                     **{"import": "tests.study_helpers"})
+    raw["params"]["sleep_s"] = 1.0
+    spec = load_spec(write_spec(sub, raw))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "LEASE_S", 1.0)  # a renewal every 0.1 s, about ten during each 1 s trial
+    renewed: list[int] = []
+    renew = TrialStore.renew
+    monkeypatch.setattr(TrialStore, "renew",
+                        lambda self, owner, lease_s: renewed.append(renew(self, owner, lease_s)) or renewed[-1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with TrialStore("sub/r.db") as store:
+            summary = run_sweep(spec, store, progress=False)
+    assert summary.succeeded == 3 and summary.failed == 0
+    assert not [str(w.message) for w in caught if "could not renew" in str(w.message)]
+    assert renewed and max(renewed) == 1  # each renewal found the running trial's claim

@@ -123,7 +123,9 @@ def score_trial(params: dict) -> dict:
     probability matrix, for LEEP/NCE), ``metrics`` (list of names; default all that apply).
 
     Returns:
-        metric name -> value (with ``label_entropy`` H(Y) in nats), plus ``n``, ``d``, ``num_classes``.
+        metric name -> value (with ``label_entropy`` H(Y) in nats), plus ``n``, ``d``, ``num_classes``; a metric
+        that could not score these data (N-LEEP on too few samples) is absent, its reason in ``refused_<metric>``
+        (text: the report, which reads float columns as metrics, leaves it out).
     """
     from gtransfer.metrics import score_all
 
@@ -138,6 +140,7 @@ def score_trial(params: dict) -> dict:
         "n": int(features.shape[0]),
         "d": int(features.shape[1]),
         "num_classes": int(np.unique(labels).size),
+        **{f"refused_{name}": str(reason) for name, reason in scores.refused.items()},
     }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from gtransfer.evaluation import majority_accuracy
 from gtransfer.studies.registry import register_trial_kind
 
-__all__ = ["vision_score_trial", "vision_finetune_trial"]
+__all__ = ["vision_score_trial", "vision_finetune_trial", "check_vision_trial"]
 
 
 def _required(params: dict, *names: str) -> None:
@@ -29,8 +29,49 @@ def _required(params: dict, *names: str) -> None:
         raise ValueError(f"vision trial params lack {missing} (have {sorted(params)})")
 
 
+#: the folder of a root's vision/ that each image dataset is read from
+_IMAGE_FOLDERS = {"mnist": "mnist", "cifar10": "cifar10_jpeg"}
+
+
+def check_vision_trial(params: dict) -> None:
+    """Before any trial runs (the spec check, from the spec's folder): the target parses, its image data is in a
+    data root, and the encoder is in the zoo -- so a partial zoo is one list of the missing encoders up front,
+    not one failed trial after another. Reads no weights and no images.
+
+    Raises:
+        ValueError: a bad target name; both a bad target (or missing data) and a missing encoder (as
+            :class:`gtransfer.selection.scoring.EncoderTargetProblems`).
+        FileNotFoundError: the encoder is not in the zoo, or the target's image data is not in any data root.
+    """
+    from gtransfer.selection.scoring import EncoderTargetProblems
+    from gtransfer.vision.data.roots import vision_data_root
+    from gtransfer.vision.embeddings import encoder_path
+    from gtransfer.vision.targets import parse_target
+
+    _required(params, "encoder", "target", "zoo")
+    problems: list[Exception] = []
+    try:
+        dataset = parse_target(params["target"]).dataset.lower()
+        if dataset in _IMAGE_FOLDERS:
+            folder = vision_data_root(params.get("data_root")) / _IMAGE_FOLDERS[dataset]
+            if not folder.is_dir():
+                raise FileNotFoundError(f"target {params['target']!r}: no {folder} (the data root's {dataset} files)")
+    except (ValueError, FileNotFoundError) as exc:
+        problems.append(exc)
+    try:
+        encoder_path(params["encoder"], params["zoo"])
+    except FileNotFoundError as exc:
+        problems.append(exc)
+    if len(problems) > 1:
+        raise EncoderTargetProblems([str(p) for p in problems])
+    if problems:
+        raise problems[0]
+
+
 @register_trial_kind(
-    "vision_score", params=("encoder", "target", "seed", "zoo", "cache", "data_root", "metrics", "use_source_probs")
+    "vision_score",
+    check=check_vision_trial,
+    params=("encoder", "target", "seed", "zoo", "cache", "data_root", "metrics", "use_source_probs"),
 )
 def vision_score_trial(params: dict) -> dict:
     """Metric scores of ``encoder`` on ``target``'s training part (``metrics``: optional list of names).
@@ -55,13 +96,9 @@ def vision_score_trial(params: dict) -> dict:
     return result
 
 
-@register_trial_kind(
-    "vision_finetune",
-    params=(
-        "encoder", "target", "seed", "zoo", "cache", "data_root", "mode", "epochs", "lr", "patience", "batch_size",
-        "device",
-    ),
-)
+@register_trial_kind("vision_finetune", check=check_vision_trial,
+                     params=("encoder", "target", "seed", "zoo", "cache", "data_root", "mode", "epochs", "lr",
+                             "patience", "batch_size", "device"))
 def vision_finetune_trial(params: dict) -> dict:
     """Fine-tune (``mode``: ``full``, default) or linearly probe (``linear``) ``encoder`` on ``target``.
 

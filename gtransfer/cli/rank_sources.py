@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--resolution", type=int, default=32, metavar="K", help="graphon: the K x K grid (default 32)")
     add_data_root_argument(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 

@@ -63,3 +63,12 @@ def test_a_metric_refused_on_a_later_task_drops_out_of_the_mean_with_its_reason(
     assert scores["logme"] == pytest.approx(np.mean(per_task), rel=1e-12)
     reason = metrics.score_all(features[:20], y[:20, 1].astype(int), metrics=["nleep", "logme"]).refused["nleep"]
     assert scores.refused == {"nleep": f"refused on 1 of 2 scored tasks (the first: {reason})"}
+
+
+def test_a_multitask_targets_logme_is_logme_multilabel():
+    """The multi-task mean of LogME is the stated multi-label form: each task's binary LogME on its labelled rows."""
+    features, rng = _data(4, n=150)
+    y = rng.integers(0, 2, (150, 3)).astype(float)
+    y[rng.random((150, 3)) < 0.3] = np.nan
+    scores = score_target(features, y, "multitask", metrics=["logme", "h_score"])
+    assert scores["logme"] == pytest.approx(metrics.logme_multilabel(features, y), rel=1e-12)

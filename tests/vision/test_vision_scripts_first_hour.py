@@ -8,7 +8,7 @@ import pytest
 from gtransfer.cli.common import DATA_ROOT_HELP
 from gtransfer.studies.spec import parse_spec
 from gtransfer.studies.validate import check_spec
-from gtransfer.vision.studies import STUDIES
+from gtransfer.studies.designs.vision import STUDIES
 from gtransfer.vision.zoo import PRESETS
 from tests.study_helpers import load_experiment_script
 

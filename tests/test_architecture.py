@@ -142,6 +142,7 @@ STUDIES_ENTRY_POINTS: dict[str, set[str] | None] = {
     "gtransfer.studies.report": {"write_report"},
     "gtransfer.studies.experiment": {"run_study", "run_experiment"},
     "gtransfer.studies.claims": None,  # the claim statistics behind experiments/claims.py and the report
+    "gtransfer.studies.designs.truths": {"run_truths"},  # the truth presets behind experiments/truths.py
 }
 EXPERIMENTS = PACKAGE.parent / "experiments"
 

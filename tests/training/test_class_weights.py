@@ -22,9 +22,10 @@ def test_balanced_multiclass_weights_and_loss_match_a_hand_computation():
     assert balanced_class_weights("multiclass", labels) == pytest.approx((2 / 3, 2.0), abs=1e-15)
     logits = torch.tensor([[[2.0, 0.0], [0.5, 0.5], [0.0, 1.0], [1.0, -1.0]]], dtype=torch.float64)  # K = 1, B = 4
     nll = [math.log(math.exp(a) + math.exp(b)) - (a, b)[y] for (a, b), y in zip(logits[0].tolist(), labels)]
-    weights = [2 / 3, 2 / 3, 2 / 3, 2.0]
+    # a batch's weights come from the whole training split, so they need not sum to the batch size: (0.5, 3.0) here
+    weights = [0.5, 0.5, 0.5, 3.0]
     expected = sum(w * v for w, v in zip(weights, nll)) / sum(weights)
-    weighted = member_losses("multiclass", logits, torch.tensor(labels), class_weights=(2 / 3, 2.0))
+    weighted = member_losses("multiclass", logits, torch.tensor(labels), class_weights=(0.5, 3.0))
     assert weighted.item() == pytest.approx(expected, abs=1e-12)
     unweighted = member_losses("multiclass", logits, torch.tensor(labels))
     assert unweighted.item() == pytest.approx(sum(nll) / 4, abs=1e-12)
@@ -37,6 +38,7 @@ def test_balanced_multilabel_weights_mask_missing_labels_per_task():
     negative, positive = balanced_class_weights("multilabel", labels)
     assert negative == pytest.approx((4 / 6, 3 / 4)) and positive == pytest.approx((2.0, 1.5))
     logits = torch.tensor([[[0.3, -1.0], [2.0, 5.0], [-0.5, 0.2], [1.0, -2.0]]], dtype=torch.float64)
+    negative, positive = (1.0, 0.5), (2.0, 4.0)  # the training split's weights, not this batch's
     total = weight_sum = 0.0
     for i in range(4):
         for t in range(2):

@@ -90,13 +90,19 @@ def per_task_scores(metric: str, y_true: np.ndarray, y_score: np.ndarray) -> lis
 
 def accuracy(y_true: np.ndarray, logits: np.ndarray) -> float:
     """Fraction of rows whose argmax logit is the label. y_true (n,), logits (n, C)."""
+    y_true, predicted = _predicted_classes(y_true, logits, "accuracy")
+    return float(np.mean(predicted == y_true))
+
+
+def _predicted_classes(y_true: np.ndarray, logits: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels (n,), argmax class of each row)``, or a ValueError naming ``what`` needed them."""
     y_true = np.asarray(y_true).reshape(-1)
     logits = np.asarray(logits)
     if logits.ndim != 2 or logits.shape[0] != y_true.shape[0]:
         raise ValueError(f"logits must be (n, C) with n = {y_true.shape[0]}, got {logits.shape}")
     if y_true.size == 0:
-        raise ValueError("accuracy of an empty split is undefined")
-    return float(np.mean(logits.argmax(axis=1) == y_true))
+        raise ValueError(f"{what} of an empty split is undefined")
+    return y_true, logits.argmax(axis=1)
 
 
 def balanced_accuracy(y_true: np.ndarray, logits: np.ndarray) -> float:
@@ -109,13 +115,7 @@ def balanced_accuracy(y_true: np.ndarray, logits: np.ndarray) -> float:
         >>> balanced_accuracy(np.array([0, 0, 0, 1]), np.array([[1.0, 0.0]] * 4))  # accuracy 0.75
         0.5
     """
-    y_true = np.asarray(y_true).reshape(-1)
-    logits = np.asarray(logits)
-    if logits.ndim != 2 or logits.shape[0] != y_true.shape[0]:
-        raise ValueError(f"logits must be (n, C) with n = {y_true.shape[0]}, got {logits.shape}")
-    if y_true.size == 0:
-        raise ValueError("balanced accuracy of an empty split is undefined")
-    predicted = logits.argmax(axis=1)
+    y_true, predicted = _predicted_classes(y_true, logits, "balanced accuracy")
     return float(np.mean([np.mean(predicted[y_true == c] == c) for c in np.unique(y_true)]))
 
 

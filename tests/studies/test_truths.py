@@ -89,3 +89,17 @@ def test_seed_reliability_is_the_split_half_reliability_of_each_dataset():
         assert table.loc[dataset, "ceiling"] == pytest.approx(expected.ceiling, abs=1e-12)
         assert table.loc[dataset, "encoders"] == 6
     assert table.loc["a", "encoders_missing_a_seed"] == 1 and table.loc["b", "encoders_missing_a_seed"] == 0
+
+
+def test_a_source_head_trains_on_the_source_half_and_fine_tunes_on_a_target_half_subset(tmp_path):
+    """End to end on MUTAG: the zoo trains on MUTAG:part=source; graph_finetune (softmax head, balanced class
+    weights) runs on a class subset of the target half and reports balanced accuracy beside accuracy."""
+    from gtransfer.pretrain.source_zoo import GraphSourceSpec, build_graph_source_zoo
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
+
+    spec = GraphSourceSpec("mutag-gin-source", "MUTAG:part=source", layers=2, dim=16, epochs=1, patience=1)
+    (path,) = build_graph_source_zoo(tmp_path, (spec,), progress=False)
+    result = graph_finetune_trial({"encoder": str(path), "target": "MUTAG:k=2,ratio=2,seed=0,part=target", "seed": 0,
+                                   "epochs": 1, "head": "softmax", "class_weight": "balanced", "batch_size": 16})
+    assert {"test_accuracy", "test_balanced_accuracy", "majority_accuracy"} <= set(result)
+    assert 0.0 <= result["test_balanced_accuracy"] <= 1.0

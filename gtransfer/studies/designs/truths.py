@@ -26,13 +26,14 @@ training graphs / 1,631, every trial running all its epochs: an upper bound).
   the whole pool (11 encoders) for 2 epochs on 400 BBBP molecules (320 training graphs, 4.32 BBBP epochs of work)
   took 413 s of wall time, data and encoder loading included: :data:`CPU_RATE` = 0.0105 BBBP epochs/s. The
   preset is sized to that rate: source truth 5 datasets x 11 encoders x 3 seeds = 165 trials, each on at most
-  500 molecules (400 training graphs) for 3 epochs: 165 x 3 x 400 / 1631 = 121.4 BBBP epochs = 3.21 h; target
-  truth 5 families (84 targets x 3 seeds = 252 trials) of at most 100-200 graphs for 10 epochs: 21.8 BBBP epochs
-  = 0.58 h; 3.79 h in all, under 4 h at the measured (loaded) rate; a dedicated machine runs faster. Run it slice
+  400 molecules (320 training graphs) for 3 epochs: 165 x 3 x 320 / 1631 = 97.1 BBBP epochs = 2.57 h; target
+  truth 48 targets x 3 seeds = 144 trials of at most k x 25 (ENZYMES), k x 40 (IMDB-MULTI) or 2 x 75 graphs for 6
+  epochs: 46.4 BBBP epochs = 1.23 h; 143.5 BBBP epochs = 3.80 h in all, under 4 h at the measured (loaded) rate.
+  The first slice (BBBP and BACE, 66 trials, projected 1.0 h) took 47 minutes on the same shared machine. Run it slice
   by slice (``--datasets``): every trial is stored as it finishes and skipped when the command is rerun.
 * ``full`` (GPU): the source truth on all molecules of six datasets (BBBP, BACE, ClinTox, SIDER, Tox21, ToxCast)
-  for 50 epochs (patience 10), 198 trials, 18,534 BBBP epochs, and the target truth without per-class caps for 30
-  epochs (252 trials, 1,194 BBBP epochs): 19,728 BBBP epochs, 8.9 minutes at 37 BBBP epochs/s. That rate is the
+  for 45 epochs (patience 10), 198 trials, 16,653 BBBP epochs, and the target truth without per-class caps for 30
+  epochs (144 trials, 1,460 BBBP epochs): 18,113 BBBP epochs, 8.2 minutes at 37 BBBP epochs/s. That rate is the
   packing TARGET of :data:`gtransfer.studies.projection.REFERENCE_RATES` (50x the measured unpacked H200 rate), not a
   measurement: measure it with ``python -m gtransfer.bench training --device cuda --pack 64`` and pass
   ``--device-rate`` before trusting the minutes.

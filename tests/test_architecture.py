@@ -144,6 +144,7 @@ STUDIES_ENTRY_POINTS: dict[str, set[str] | None] = {
     "gtransfer.studies.report": {"write_report", "study_scores", "trials_frame"},
     "gtransfer.studies.experiment": {"run_study", "run_experiment"},
     "gtransfer.studies.claims": None,  # the claim statistics behind experiments/claims.py and the report
+    "gtransfer.studies.designs.truths": {"run_truths"},  # the truth presets behind experiments/truths.py
 }
 #: and the study designs, which the experiment scripts front: any module of this package, any name
 STUDIES_DESIGNS = "gtransfer.studies.designs"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from gtransfer.cli.common import add_data_root_argument
 
-__all__ = ["experiment_parser", "run_script"]
+__all__ = ["experiment_parser", "run_script", "truths_parser"]
 
 
 def run_script(main: Callable[[list[str] | None], int], name: str, argv: Sequence[str] | None = None) -> int:
@@ -49,5 +49,25 @@ def experiment_parser(description: str, presets: tuple[str, ...] = ("small", "fu
                              "every full preset starts)")
     parser.add_argument("--device-rate", type=float, metavar="BBBP_EPOCHS_PER_S",
                         help="this device's fine-tuning rate, from `python -m gtransfer.bench training`, for the projection")
+    add_data_root_argument(parser)
+    return parser
+
+
+def truths_parser() -> argparse.ArgumentParser:
+    """The arguments of ``experiments/truths.py`` (:func:`gtransfer.studies.designs.truths.run_truths`)."""
+    parser = argparse.ArgumentParser(description="Truths that can carry the claims: the fine-tuning truth of source "
+                                                 "selection and the target-selection truth, projected before they run.")
+    parser.add_argument("--preset", choices=("medium", "full"), default="medium",
+                        help="medium: the 2-core CPU, at most 4 hours at the measured rate; full: one GPU, packed")
+    parser.add_argument("--out", help="output folder (default results/truths-<preset>)")
+    parser.add_argument("--store", help="the trial store (default <out>/truths.db); rerun with the same store to resume")
+    parser.add_argument("--project-only", action="store_true", help="print the trials and projected device-hours, then stop")
+    parser.add_argument("--device-rate", type=float, metavar="BBBP_EPOCHS_PER_S",
+                        help="this device's fine-tuning rate, from `python -m gtransfer.bench training`, for the projection")
+    parser.add_argument("--part", choices=("all", "source", "target"), default="all",
+                        help="which truth: source selection, target selection, or both")
+    parser.add_argument("--datasets", nargs="+", metavar="DATASET",
+                        help="a slice of the source truth: these source datasets only (e.g. ogbg-molbbbp ogbg-molbace)")
+    parser.add_argument("--workers", type=int, default=1, help="parallel trials")
     add_data_root_argument(parser)
     return parser

@@ -15,6 +15,10 @@ Grammar of a target string, ``DATASET[:TASK]`` or ``DATASET:OPTION=VALUE,...``:
 * ``ENZYMES:k=3,ratio=4,seed=1[,max=60]`` -- a class-subset task: ``k`` classes, largest/smallest
   class ``ratio``, drawn by ``seed``, at most ``max`` samples per class
   (:func:`gtransfer.data.tasks.class_subset_tasks_from_labels`).
+* ``ENZYMES:part=source`` and ``ENZYMES:k=3,ratio=4,seed=1,part=target`` -- the same, drawn only from one
+  half of the dataset (:func:`disjoint_parts`: a stratified split of every graph into a ``source`` half and a
+  ``target`` half, seeded by :data:`PART_SEED`, the same for every target). A source head trained on
+  ``DATASET:part=source`` has seen no graph of any ``part=target`` target: the rule of the target-selection truth.
 * image targets use the same options on ``<dataset>-<split>`` names, plus ``classes=`` for an explicit
   class list: ``cifar10-test:k=3,ratio=4,max=100,seed=0``, ``mnist-test:classes=4-9,max=200,seed=0``
   (:mod:`gtransfer.vision.targets`). :func:`format_target` writes the canonical spelling.
@@ -41,11 +45,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GraphTarget", "TASK_KINDS", "parse_target", "format_target", "legacy_image_target", "load_target",
-    "subsample_target",
+    "subsample_target", "disjoint_parts", "PARTS", "PART_SEED",
 ]
 
 #: options of a class-subset target and what each means
-SUBSET_OPTIONS = ("k", "classes", "ratio", "max", "seed")
+SUBSET_OPTIONS = ("k", "classes", "ratio", "max", "seed", "part")
+#: values of ``part=``: the two disjoint halves of a dataset (:func:`disjoint_parts`)
+PARTS = ("source", "target")
+#: the seed of the one split into halves: fixed, so that every target and every source head agree on it
+PART_SEED = 0
 
 _LEGACY_IMAGE_TARGET = re.compile(
     r"^(?P<dataset>[a-z0-9]+(?:-(?:train|test))?)/(?:k(?P<k>\d+)|c(?P<classes>\d+(?:-\d+)+))"
@@ -132,7 +140,11 @@ def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
                 f"target {text!r}: class-subset options are {', '.join(o + '=' for o in SUBSET_OPTIONS)}; got {part!r}"
             )
         try:
-            if key == "classes":
+            if key == "part":
+                if value not in PARTS:
+                    raise ValueError(value)
+                options[key] = value
+            elif key == "classes":
                 options[key] = tuple(int(c) for c in value.split("-"))
             elif key == "ratio":
                 options[key] = float(value)
@@ -142,10 +154,11 @@ def parse_target(text: str) -> tuple[str, str | None, dict[str, Any]]:
                     raise ValueError(value)
                 options[key] = int(number)
         except ValueError:
-            kind = (
-                "a list of class ids like 3-5" if key == "classes" else ("a number" if key == "ratio" else "an integer")
-            )
+            kind = {"classes": "a list of class ids like 3-5", "ratio": "a number",
+                    "part": " or ".join(PARTS)}.get(key, "an integer")
             raise ValueError(f"target {text!r}: {key} must be {kind}, got {value!r}") from None
+    if set(options) == {"part"}:
+        return dataset, None, options  # every class of one half
     if ("k" in options) == ("classes" in options):
         raise ValueError(
             f"target {text!r}: a class-subset target needs exactly one of k= (how many classes) and classes= (which)"
@@ -167,8 +180,14 @@ def format_target(
     ratio: float = 1.0,
     max: int | None = None,
     seed: int = 0,
+    part: str | None = None,
 ) -> str:
-    """The canonical string of a class-subset target (the inverse of :func:`parse_target`)."""
+    """The canonical string of a class-subset target (the inverse of :func:`parse_target`); ``part`` is written
+    last and only when given, so the strings of targets without one are unchanged."""
+    if part is not None and part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS} or None, got {part!r}")
+    if k is None and classes is None and part is not None:
+        return f"{dataset}:part={part}"
     if (k is None) == (classes is None):
         raise ValueError("give exactly one of k and classes")
     parts = [f"k={int(k)}"] if classes is None else ["classes=" + "-".join(str(int(c)) for c in sorted(classes))]
@@ -176,7 +195,27 @@ def format_target(
     if max is not None:
         parts.append(f"max={int(max)}")
     parts.append(f"seed={int(seed)}")
+    if part is not None:
+        parts.append(f"part={part}")
     return f"{dataset}:{','.join(parts)}"
+
+
+def disjoint_parts(labels: np.ndarray, *, seed: int = PART_SEED) -> dict[str, np.ndarray]:
+    """The two disjoint halves of a dataset's samples, ``{"source": indices, "target": indices}``: a stratified
+    50/50 split (:func:`gtransfer.data.splits.stratified_split`, each class cut in half, seeded), sorted.
+
+    Examples:
+        >>> parts = disjoint_parts(np.array([0, 0, 1, 1, 1, 1]))
+        >>> sorted(np.concatenate([parts["source"], parts["target"]]).tolist())
+        [0, 1, 2, 3, 4, 5]
+        >>> len(np.intersect1d(parts["source"], parts["target"]))
+        0
+    """
+    from gtransfer.data.splits import stratified_split
+
+    # valid gets none, so the rest of each class (after round(n_c / 2) for the source) is the target half: nothing lost
+    halves = stratified_split(np.asarray(labels), frac_train=0.5, frac_valid=0.0, frac_test=0.5, seed=seed)
+    return {"source": halves["train"], "target": halves["test"]}
 
 
 def legacy_image_target(text: str) -> str | None:
@@ -257,16 +296,17 @@ def load_target(
         raise ValueError(f"target {text!r}: classes= chooses classes of image targets; graph targets draw them with k=")
     dataset = dataset if dataset is not None else load_dataset(name, root=root)
     labels, level = dataset_labels(name, dataset=dataset)
-    if subset:
+    kept = disjoint_parts(labels)[subset["part"]] if "part" in subset else np.arange(labels.size, dtype=np.int64)
+    labels = labels[kept]  # indices below are into the kept half; kept[...] maps them back to the dataset
+    if "k" in subset:
         max_per_class = subset.get("max")
         chosen = class_subset_tasks_from_labels(
             labels, name, subset["k"], imbalance_ratio=subset.get("ratio", 1.0), seed=subset.get("seed", seed),
             level=level, max_per_class=max_per_class,
         )[0]
-        indices = chosen.indices
-        splits = {k: _positions(indices, v) for k, v in chosen.splits.items()}
-        return GraphTarget(text, dataset, name, level, indices, chosen.labels, splits, chosen.info)
-    indices = np.arange(labels.size, dtype=np.int64)
+        splits = {k: _positions(chosen.indices, v) for k, v in chosen.splits.items()}
+        return GraphTarget(text, dataset, name, level, kept[chosen.indices], chosen.labels, splits, chosen.info)
+    indices = kept
     splits = {k: np.asarray(v, dtype=np.int64) for k, v in stratified_split(labels, seed=seed).items()}
     return GraphTarget(text, dataset, name, level, indices, labels, splits, describe_labels(labels, name=text))
 

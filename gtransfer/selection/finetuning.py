@@ -52,7 +52,8 @@ class FinetuneSetup:
     """What the members of a pack share: the target (a target string), its subsample (``max_samples``
     drawn by ``sample_seed``, which also seeds the split of non-molecule targets), ``epochs``,
     ``batch_size``, ``order_seed`` (the shuffle order), ``device`` (default CUDA when available),
-    ``dtype`` (:data:`DTYPES`), ``head`` (:data:`HEADS`) and the data root."""
+    ``dtype`` (:data:`DTYPES`), ``head`` (:data:`HEADS`), ``class_weight`` (None, or ``"balanced"``:
+    :func:`gtransfer.training.losses.balanced_class_weights` from the training split) and the data root."""
 
     target: str
     epochs: int = 20
@@ -64,12 +65,21 @@ class FinetuneSetup:
     dtype: str = "float32"
     head: str = "task"
     data_root: str | os.PathLike | None = None
+    class_weight: str | None = None
 
     def checked_head(self) -> str:
         """``head``, or a ValueError naming the known heads."""
         if self.head not in HEADS:
             raise ValueError(f"graph_finetune: head must be one of {HEADS}, got {self.head!r}")
         return self.head
+
+    def checked_class_weight(self) -> str | None:
+        """``class_weight``, or a ValueError naming the known values."""
+        from gtransfer.training.losses import CLASS_WEIGHTS
+
+        if self.class_weight is not None and self.class_weight not in CLASS_WEIGHTS:
+            raise ValueError(f"graph_finetune: class_weight must be one of {CLASS_WEIGHTS} or unset, got {self.class_weight!r}")
+        return self.class_weight
 
 
 @dataclass(frozen=True)
@@ -143,16 +153,22 @@ def finetune_inputs(
     return model, graph_loaders(loaded, batch_size=batch_size, seed=seed), task_spec_of(loaded), loaded
 
 
-def _task_and_labels(target: GraphTarget) -> tuple[TaskSpec, Any]:
+def _task_and_labels(target: GraphTarget, class_weight: str | None = None) -> tuple[TaskSpec, Any]:
     """The head's task (:func:`gtransfer.training.tasks.task_spec_of`, judged by OGB's measure of the dataset:
-    :func:`gtransfer.training.task_metrics.metric_of_target`) and one label row per target sample."""
+    :func:`gtransfer.training.task_metrics.metric_of_target`; with ``class_weight="balanced"`` its loss weighted by
+    the training split's classes) and one label row per target sample."""
     from dataclasses import replace
 
+    from gtransfer.training.losses import balanced_class_weights
     from gtransfer.training.task_metrics import metric_of_target
     from gtransfer.training.tasks import graph_labels, task_spec_of
 
     task = replace(task_spec_of(target), metric_name=metric_of_target(target))
-    return task, graph_labels(target, np.arange(target.indices.size))
+    labels = graph_labels(target, np.arange(target.indices.size))
+    if class_weight == "balanced":
+        weights = balanced_class_weights(task.kind, labels[np.asarray(target.splits["train"])].numpy())
+        task = replace(task, class_weights=weights)
+    return task, labels
 
 
 def _collated(setup: FinetuneSetup, spec: EncoderSpec, device: Any,
@@ -189,7 +205,52 @@ def _collated(setup: FinetuneSetup, spec: EncoderSpec, device: Any,
     return collated
 
 
-def _member_result(result: FinetuneResult, task: TaskSpec, target: GraphTarget) -> dict:
+#: significant digits kept of test predictions before they are scored per task (as the packed engine rounds)
+_DIGITS = {"float32": 5, "float64": 10}
+
+
+def _test_outputs(model: nn.Module, target: GraphTarget, device: Any, dtype: Any, batch_size: int = 256) -> np.ndarray:
+    """(n_test, T) outputs of a fine-tuned ``model`` (encoder + head, eval mode) on the target's test graphs."""
+    import torch
+    from torch_geometric.loader import DataLoader
+
+    graphs = []
+    for position in target.splits["test"]:
+        data = target.dataset[int(target.indices[position])]
+        data = data.clone()
+        if data.x is not None and data.x.is_floating_point():
+            data.x = data.x.to(dtype)
+        if getattr(data, "edge_attr", None) is not None and data.edge_attr.is_floating_point():
+            data.edge_attr = data.edge_attr.to(dtype)
+        graphs.append(data)
+    model = model.to(device=device).eval()
+    with torch.no_grad():
+        outs = [model(batch.to(device)).double().cpu() for batch in DataLoader(graphs, batch_size=batch_size)]
+    return torch.cat(outs).numpy()
+
+
+def _test_details(outputs: np.ndarray, task: TaskSpec, target: GraphTarget, digits: int) -> dict:
+    """What the pack's mean test metric hides: each task's value and test positives (multi-label heads), or the
+    balanced accuracy (multi-class heads)."""
+    from gtransfer.training.evaluation_step import rounded_predictions
+    from gtransfer.training.task_metrics import balanced_accuracy, per_task_scores
+    from gtransfer.training.tasks import graph_labels
+
+    labels = graph_labels(target, np.asarray(target.splits["test"])).numpy()
+    outputs = rounded_predictions(outputs, digits)
+    if task.kind == "multiclass":
+        return {"test_balanced_accuracy": balanced_accuracy(labels, outputs)}
+    if task.kind != "multilabel" or task.metric not in ("rocauc", "average_precision"):
+        return {}
+    labels = labels.reshape(outputs.shape)
+    scores = per_task_scores(task.metric, labels, outputs)
+    name = _RESULT_NAMES.get(task.metric, task.metric)
+    return {f"test_{name}_tasks": [None if np.isnan(v) else v for v in scores],
+            "test_positives_tasks": [int(v) for v in np.nansum(labels, axis=0)],
+            "tasks": list(target.task_names) or [str(t) for t in range(outputs.shape[1])]}
+
+
+def _member_result(result: FinetuneResult, task: TaskSpec, target: GraphTarget, details: dict | None = None) -> dict:
     out = {
         "metric": result.metric,
         "test_metric": float(result.test_metric),
@@ -205,6 +266,7 @@ def _member_result(result: FinetuneResult, task: TaskSpec, target: GraphTarget) 
 
         labels, splits = target.labels, target.splits
         out["majority_accuracy"] = majority_accuracy(labels[splits["test"]], labels[splits["train"]])
+    out.update(details or {})
     return out
 
 
@@ -218,7 +280,7 @@ def _one_model(setup: FinetuneSetup, member: FinetuneMember, encoder: nn.Module,
         raise ValueError(f"graph_finetune: head {setup.head!r} runs in the packed engine only; {member.encoder} "
                          "is not a GNNEncoder")
     loaders = graph_loaders(target, batch_size=setup.batch_size, seed=member.seed)
-    task, _ = _task_and_labels(target)
+    task, _ = _task_and_labels(target, setup.checked_class_weight())
     result = finetune(encoder, loaders["train"], loaders["valid"], loaders["test"], task=task, mode=member.mode,
                       epochs=setup.epochs, lr=member.lr, patience=member.patience, seed=member.seed, device=device,
                       weight_decay=member.weight_decay)
@@ -240,7 +302,11 @@ def finetune_pack(setup: FinetuneSetup, members: Sequence[FinetuneMember], *,
         RMSE for regression, lower is better; accuracy for multi-class), also as ``test_roc_auc``,
         ``test_average_precision``, ``test_rmse`` or ``test_accuracy``; ``majority_accuracy`` of the test
         split for multi-class targets (and binary ones with ``head="softmax"``, judged by accuracy);
-        ``best_epoch``, ``epochs_run``; per epoch ``train_loss`` and ``valid_curve``.
+        ``best_epoch``, ``epochs_run``; per epoch ``train_loss`` and ``valid_curve``. Members of the packed
+        engine also report, for a multi-label head, ``test_roc_auc_tasks`` (or ``test_average_precision_tasks``:
+        each task's test value, None for a task without both classes in test; their mean is ``test_metric``),
+        ``test_positives_tasks`` and ``tasks`` (the task names), and for a multi-class head
+        ``test_balanced_accuracy`` (:func:`gtransfer.training.task_metrics.balanced_accuracy`; chance is 1/C).
 
     Raises:
         ValueError: an unknown ``dtype``, or a device torch cannot use (before any data loads).
@@ -267,7 +333,7 @@ def finetune_pack(setup: FinetuneSetup, members: Sequence[FinetuneMember], *,
         return outcomes  # type: ignore[return-value]
     try:
         target, node_input, graphs = _collated(setup, next(iter(specs.values())), device, dtype)
-        task, _ = _task_and_labels(target)
+        task, _ = _task_and_labels(target, setup.checked_class_weight())
     except Exception as exc:  # noqa: BLE001 - the target is every member's
         return [exc if outcome is None else outcome for outcome in outcomes]
     loaded: dict[str, list[tuple[int, PackMember]]] = {}
@@ -289,9 +355,13 @@ def finetune_pack(setup: FinetuneSetup, members: Sequence[FinetuneMember], *,
         try:
             results = train_pack([m for _, m in group], graphs, target.splits, task, epochs=setup.epochs,
                                  batch_size=setup.batch_size, order_seed=setup.order_seed, dtype=dtype,
-                                 progress=progress, description=f"pack of {len(group)}")
+                                 progress=progress, description=f"pack of {len(group)}", return_models=True)
             for i, result in zip(positions, results):
-                outcomes[i] = result if isinstance(result, Exception) else _member_result(result, task, target)
+                if isinstance(result, Exception):
+                    outcomes[i] = result
+                    continue
+                outputs = _test_outputs(result.model, target, device, dtype)
+                outcomes[i] = _member_result(result, task, target, _test_details(outputs, task, target, _DIGITS[setup.dtype]))
         except Exception as exc:  # noqa: BLE001 - a pack's failure is each member's
             for i in positions:
                 outcomes[i] = exc

@@ -10,7 +10,7 @@ so a rate measured by that benchmark converts straight into hours:
 
 A target's training graphs are 80% (the scaffold and stratified splits' share) of its samples: the
 dataset's graph count (OGB's, :data:`gtransfer.data.molecules.MOLECULE_SPECS`; the TU counts below),
-capped by the trial's ``max_samples`` and a class subset's ``k x max``.
+halved for a ``part=`` target, capped by the trial's ``max_samples`` and a class subset's ``k x max``.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def target_graphs(target: str, max_samples: int | None = None) -> int:
     else:
         raise ValueError(f"projection: no graph count for dataset {dataset!r} of target {target!r}; "
                          f"known: the molecule datasets and {', '.join(sorted(TU_GRAPHS))}")
+    if "part" in options:
+        graphs = (graphs + 1) // 2  # one half of the dataset (gtransfer.data.targets.disjoint_parts)
     if "max" in options:
         graphs = min(graphs, int(options["max"]) * int(options.get("k", 2)))
     return min(graphs, int(max_samples)) if max_samples else graphs

@@ -50,11 +50,14 @@ class TaskSpec:
         num_outputs: tasks (multilabel, regression) or classes (multiclass).
         metric_name: the measure, when not the kind's default (``"average_precision"`` for MUV, ``"mae"``);
             one of :data:`gtransfer.training.task_metrics.METRIC_FUNCTIONS`.
+        class_weights: the loss's class weights (:func:`gtransfer.training.losses.balanced_class_weights`);
+            None: unweighted.
     """
 
     kind: str
     num_outputs: int
     metric_name: str | None = None
+    class_weights: tuple | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in METRIC_OF_KIND:
@@ -97,7 +100,7 @@ class FinetuneResult:
 def task_loss(task: TaskSpec, outputs: Tensor, targets: Tensor) -> Tensor | None:
     """Training loss of one model's (B, T) outputs (:func:`gtransfer.training.losses.member_losses`);
     NaN labels are masked out. ``None`` when a batch has no usable label."""
-    losses = member_losses(task.kind, outputs.unsqueeze(0), targets)
+    losses = member_losses(task.kind, outputs.unsqueeze(0), targets, class_weights=task.class_weights)
     return None if losses is None else losses[0]
 
 

@@ -3,7 +3,9 @@
 * multilabel (molecule tasks): ROC-AUC per task over the rows whose label is not NaN, averaged over
   the tasks that have both a positive and a negative label (``ogb.graphproppred.Evaluator`` rocauc);
   average precision the same way where OGB scores a dataset by it (MUV, PCBA: ``ap``);
-* multiclass (TU, Planetoid): accuracy;
+  :func:`per_task_scores` gives each task's value (what a multi-task fine-tune reports per task);
+* multiclass (TU, Planetoid): accuracy, and :func:`balanced_accuracy` beside it (the mean recall over classes,
+  which a model that predicts the majority class cannot inflate);
 * regression: RMSE (OGB's measure for ESOL, FreeSolv, Lipophilicity) and MAE over non-NaN targets
   (lower is better for both: :data:`HIGHER_IS_BETTER`).
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-__all__ = ["rocauc_multilabel", "average_precision_multilabel", "accuracy", "rmse", "mae", "classification_metrics",
+__all__ = ["rocauc_multilabel", "average_precision_multilabel", "per_task_scores", "accuracy", "balanced_accuracy", "rmse", "mae", "classification_metrics",
            "METRIC_OF_KIND", "METRIC_FUNCTIONS", "HIGHER_IS_BETTER", "metric_of_target"]
 
 
@@ -45,6 +47,13 @@ def average_precision_multilabel(y_true: np.ndarray, y_score: np.ndarray) -> flo
 
 
 def _mean_over_tasks(score: object, name: str, y_true: np.ndarray, y_score: np.ndarray) -> float:
+    scores = np.asarray(_per_task(score, y_true, y_score))
+    if np.isnan(scores).all():
+        raise ValueError(f"no task has both a positive and a negative label: {name} is undefined")
+    return float(np.mean(scores[~np.isnan(scores)]))
+
+
+def _per_task(score: object, y_true: np.ndarray, y_score: np.ndarray) -> list[float]:
     y_true, y_score = np.asarray(y_true, dtype=np.float64), np.asarray(y_score, dtype=np.float64)
     if y_true.ndim == 1:
         y_true, y_score = y_true[:, None], y_score.reshape(-1, 1)
@@ -52,26 +61,62 @@ def _mean_over_tasks(score: object, name: str, y_true: np.ndarray, y_score: np.n
         raise ValueError(f"y_true {y_true.shape} and y_score {y_score.shape} differ in shape")
     if not np.isfinite(y_score).all():
         raise ValueError("y_score contains NaN or inf")
-    aucs = []
+    out = []
     for t in range(y_true.shape[1]):
         valid = ~np.isnan(y_true[:, t])
         labels = y_true[valid, t]
-        if labels.size and labels.min() == 0 and labels.max() == 1:
-            aucs.append(score(labels, y_score[valid, t]))
-    if not aucs:
-        raise ValueError(f"no task has both a positive and a negative label: {name} is undefined")
-    return float(np.mean(aucs))
+        both = labels.size and labels.min() == 0 and labels.max() == 1
+        out.append(float(score(labels, y_score[valid, t])) if both else float("nan"))  # type: ignore[operator]
+    return out
+
+
+def per_task_scores(metric: str, y_true: np.ndarray, y_score: np.ndarray) -> list[float]:
+    """Per task, ROC-AUC (``metric="rocauc"``) or average precision (``"average_precision"``) over the rows whose
+    label is not NaN; NaN for a task without both a positive and a negative label. Their mean over the non-NaN
+    entries is :func:`rocauc_multilabel` (resp. :func:`average_precision_multilabel`). Shapes as
+    :func:`rocauc_multilabel`.
+
+    Examples:
+        >>> per_task_scores("rocauc", np.array([[0, 1], [1, 1], [0, np.nan]]), np.array([[0.1, 0.0], [0.9, 0.5], [0.2, 0.3]]))
+        [1.0, nan]
+    """
+    from sklearn.metrics import average_precision_score
+
+    functions = {"rocauc": roc_auc_score, "average_precision": average_precision_score}
+    if metric not in functions:
+        raise ValueError(f"per_task_scores: metric must be one of {sorted(functions)}, got {metric!r}")
+    return _per_task(functions[metric], y_true, y_score)
 
 
 def accuracy(y_true: np.ndarray, logits: np.ndarray) -> float:
     """Fraction of rows whose argmax logit is the label. y_true (n,), logits (n, C)."""
+    y_true, predicted = _predicted_classes(y_true, logits, "accuracy")
+    return float(np.mean(predicted == y_true))
+
+
+def _predicted_classes(y_true: np.ndarray, logits: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels (n,), argmax class of each row)``, or a ValueError naming ``what`` needed them."""
     y_true = np.asarray(y_true).reshape(-1)
     logits = np.asarray(logits)
     if logits.ndim != 2 or logits.shape[0] != y_true.shape[0]:
         raise ValueError(f"logits must be (n, C) with n = {y_true.shape[0]}, got {logits.shape}")
     if y_true.size == 0:
-        raise ValueError("accuracy of an empty split is undefined")
-    return float(np.mean(logits.argmax(axis=1) == y_true))
+        raise ValueError(f"{what} of an empty split is undefined")
+    return y_true, logits.argmax(axis=1)
+
+
+def balanced_accuracy(y_true: np.ndarray, logits: np.ndarray) -> float:
+    r"""Mean over the classes present in ``y_true`` of the recall of each: :math:`\frac{1}{|C|}\sum_{c\in C}
+    \frac{|\{i: y_i = c, \hat y_i = c\}|}{|\{i: y_i = c\}|}` with :math:`\hat y_i = \arg\max_j` ``logits[i, j]``
+    (``sklearn.metrics.balanced_accuracy_score``). Unlike accuracy it does not reward predicting the majority class:
+    that scores 1/|C|. y_true (n,), logits (n, C).
+
+    Examples:
+        >>> balanced_accuracy(np.array([0, 0, 0, 1]), np.array([[1.0, 0.0]] * 4))  # accuracy 0.75
+        0.5
+    """
+    y_true, predicted = _predicted_classes(y_true, logits, "balanced accuracy")
+    return float(np.mean([np.mean(predicted[y_true == c] == c) for c in np.unique(y_true)]))
 
 
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -48,6 +48,9 @@ def parse_target(name: str) -> TargetRef:
     if task is not None or not options:
         raise ValueError(f"image target {name!r} must choose classes: write <dataset>-<split>:k=K,ratio=R,max=N,seed=S "
                          "or ...:classes=I-J,..., e.g. cifar10-test:k=3,ratio=4,max=100,seed=0")
+    if "part" in options:
+        raise ValueError(f"image target {name!r}: part= splits graph datasets into source and target halves; an image "
+                         "target's split (-train, -test) already says which images it draws from")
     dataset, _, split = head.rpartition("-")
     if split not in _SPLITS:
         dataset, split = head, "train"

@@ -11,7 +11,9 @@ Params: ``encoder``, ``target``, ``seed`` (head initialisation and dropout masks
 (``"full"``), ``epochs`` (20), ``lr`` (1e-3), ``weight_decay`` (0), ``patience`` (5), ``batch_size`` (64),
 ``order_seed`` (0: the shuffle order, shared by a pack), ``max_samples``/``sample_seed`` (subsample),
 ``device`` (CUDA when available), ``dtype`` (``"float32"`` or ``"float64"``), ``data_root``; ``head``
-(``"task"`` or ``"softmax"``: :data:`gtransfer.selection.finetuning.HEADS`).
+(``"task"`` or ``"softmax"``: :data:`gtransfer.selection.finetuning.HEADS`); ``class_weight`` (unset, or
+``"balanced"``: the loss weighted by the training split's classes, :mod:`gtransfer.training.losses`; a new param,
+so the keys of trials that do not set it are unchanged).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def setup_of(params: dict) -> FinetuneSetup:
                          batch_size=int(_get(params, "batch_size")), order_seed=int(_get(params, "order_seed")),
                          max_samples=params.get("max_samples"), sample_seed=int(_get(params, "sample_seed")),
                          device=params.get("device"), dtype=str(_get(params, "dtype")), head=str(_get(params, "head")),
-                         data_root=params.get("data_root"))
+                         data_root=params.get("data_root"), class_weight=params.get("class_weight"))
 
 
 def member_of(params: dict) -> FinetuneMember:
@@ -71,7 +73,9 @@ def member_of(params: dict) -> FinetuneMember:
 def check_finetune_trial(params: dict) -> None:
     """:func:`~gtransfer.studies.kinds.graph.check_graph_trial`, and a known ``head``."""
     check_graph_trial(params)
-    setup_of(params).checked_head()
+    setup = setup_of(params)
+    setup.checked_head()
+    setup.checked_class_weight()
 
 
 def graph_finetune_pack(members: list[dict], progress: bool = False) -> list[dict | Exception]:
@@ -94,7 +98,7 @@ register_pack_runner("graph_finetune", pack_group, graph_finetune_pack, default_
 
 @register_trial_kind("graph_finetune", check=check_finetune_trial,
                      params=(*COMMON_PARAMS, *sorted(MEMBER_PARAMS - {"encoder", "seed"}),
-                             *sorted(set(DEFAULTS) - MEMBER_PARAMS), "device"))
+                             *sorted(set(DEFAULTS) - MEMBER_PARAMS), "device", "class_weight"))
 def graph_finetune_trial(params: dict) -> dict:
     """Fine-tune ``encoder`` with a linear head on ``target`` (a pack of one; see the module docstring).
 

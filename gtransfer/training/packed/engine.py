@@ -284,7 +284,8 @@ def train_pack(
                 continue  # no usable label in this batch: a trial alone skips the step too
             params = pack.params.views()
             out = _forward(pack, params, batch, level, rows, pack.training, step)
-            losses = member_losses(task.kind, out, batch.y if row_labels is None else row_labels, check_labels=False)
+            losses = member_losses(task.kind, out, batch.y if row_labels is None else row_labels, check_labels=False,
+                                   class_weights=task.class_weights)
             with warnings.catch_warnings():  # the gradients are strided views of one flat buffer, on purpose
                 warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
                 losses.sum().backward()

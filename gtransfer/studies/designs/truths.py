@@ -1,0 +1,301 @@
+"""Truths that can carry the claims (issue 25): the fine-tuning truth of source selection and the target-selection
+truth, as a CPU preset (``medium``) and a GPU command (``full``), both resumable through one trial store.
+
+**Source selection** (Hu et al. 2020's protocol): one multi-task fine-tune per (dataset, encoder, seed), the
+whole dataset at once (``ogbg-moltox21`` with no task: a T-output head, masked BCE), scored per task on the
+scaffold test split (``test_roc_auc_tasks``; the dataset's truth is the mean over tasks with both classes in
+test, ``test_roc_auc``), seeds 0, 1, 2. The pool (:data:`POOL`): the nine published Hu et al. encoders, the
+self-supervised GIN pretrained at the largest scale this project has (``gin3x128_contextpred_moses.pt``: context
+prediction on all 1,584,663 MOSES training molecules, shipped in ``datasets/checkpoints/gtransfer/``; no other
+gtransfer checkpoint is shipped there or in the data root's ``checkpoints/``, which holds only the nine published
+ones), and ONE random control, an untrained GIN of the same 3 x 128 shape (the pretrained GIN's own baseline).
+
+**Target selection**: every TU dataset's graphs are split once into a ``source`` half and a ``target`` half
+(:func:`gtransfer.data.targets.disjoint_parts`: stratified 50/50, seed
+:data:`gtransfer.data.targets.PART_SEED`). The rule: each family's source head (its encoder and NCE/LEEP head) is
+trained on ``DATASET:part=source``, and targets are drawn only from ``part=target``, so no target graph was seen
+by its source. Targets come in strata of fixed label count k and imbalance ratio (largest/smallest class), the
+same number of targets per stratum. The truth is ``graph_finetune`` with a softmax head and ``class_weight:
+balanced`` (a model that predicts the majority class no longer lowers its loss), reporting balanced accuracy
+beside accuracy and the majority baseline.
+
+**Compute.** Fine-tuning cost is counted by :mod:`gtransfer.studies.projection` in BBBP training epochs (epochs x
+training graphs / 1,631, every trial running all its epochs: an upper bound).
+
+* ``medium`` (CPU): measured here on 2026-12-07, a 2-core AMD EPYC CPU shared with seven other sessions (load 5-8):
+  the whole pool (11 encoders) for 2 epochs on 400 BBBP molecules (320 training graphs, 4.32 BBBP epochs of work)
+  took 413 s of wall time, data and encoder loading included: :data:`CPU_RATE` = 0.0105 BBBP epochs/s. The
+  preset is sized to that rate: source truth 5 datasets x 11 encoders x 3 seeds = 165 trials, each on at most
+  400 molecules (320 training graphs) for 3 epochs: 165 x 3 x 320 / 1631 = 97.1 BBBP epochs = 2.57 h; target
+  truth 48 targets x 3 seeds = 144 trials of at most k x 25 (ENZYMES), k x 40 (IMDB-MULTI) or 2 x 75 graphs for 6
+  epochs: 46.4 BBBP epochs = 1.23 h; 143.5 BBBP epochs = 3.80 h in all, under 4 h at the measured (loaded) rate.
+  The first slice (BBBP and BACE, 66 trials, projected 1.0 h) took 47 minutes on the same shared machine. Run it slice
+  by slice (``--datasets``): every trial is stored as it finishes and skipped when the command is rerun.
+* ``full`` (GPU): the source truth on all molecules of six datasets (BBBP, BACE, ClinTox, SIDER, Tox21, ToxCast)
+  for 45 epochs (patience 10), 198 trials, 16,653 BBBP epochs, and the target truth without per-class caps for 30
+  epochs (144 trials, 1,460 BBBP epochs): 18,113 BBBP epochs, 8.2 minutes at 37 BBBP epochs/s. That rate is the
+  packing TARGET of :data:`gtransfer.studies.projection.REFERENCE_RATES` (50x the measured unpacked H200 rate), not a
+  measurement: measure it with ``python -m gtransfer.bench training --device cuda --pack 64`` and pass
+  ``--device-rate`` before trusting the minutes.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gtransfer.models.specs import PUBLISHED_ENCODERS
+
+if TYPE_CHECKING:
+    import os
+
+    import pandas as pd
+
+__all__ = ["POOL", "SHIPPED_CHECKPOINTS", "RANDOM_CONTROL", "CPU_RATE", "PRESETS", "TruthDesign", "DESIGNS",
+           "source_truth_specs", "target_truth_specs", "truth_specs", "source_zoo_specs", "prepare_zoo",
+           "truth_table", "seed_reliability", "run_truths", "PARTS"]
+
+#: gtransfer's own pretrained GINs shipped with the repository (under the data roots' ``checkpoints/gtransfer/``)
+SHIPPED_CHECKPOINTS = ("gin3x128_contextpred_moses.pt",)
+#: the one random control: an untrained GIN of the shipped GIN's shape
+RANDOM_CONTROL = "random:gin:layers=3,dim=128,seed=0"
+#: the candidates, as the specs name them (the shipped checkpoints copied into ``<out>/zoo/``, relative to the specs)
+POOL = (*(f"published:{name}" for name in PUBLISHED_ENCODERS), *(f"zoo/{name}" for name in SHIPPED_CHECKPOINTS),
+        RANDOM_CONTROL)
+#: BBBP training epochs per second measured on the 2-core CPU, shared (see the module docstring)
+CPU_RATE = 0.0105
+PRESETS = ("medium", "full")
+#: the source-selection datasets in the order slices run
+SOURCE_DATASETS = ("ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox", "ogbg-molsider", "ogbg-moltox21", "ogbg-moltoxcast")
+#: target-selection families: per TU dataset, label counts k, imbalance ratios, subset seeds per stratum
+STRATA = {"ENZYMES": {"k": (2, 3, 4), "ratio": (1, 2, 4), "seeds": 2},
+          "IMDB-MULTI": {"k": (2, 3), "ratio": (1, 2, 4), "seeds": 2},
+          "PROTEINS": {"k": (2,), "ratio": (1, 2, 4), "seeds": 2},
+          "NCI1": {"k": (2,), "ratio": (1, 2, 4), "seeds": 2},
+          "IMDB-BINARY": {"k": (2,), "ratio": (1, 2, 4), "seeds": 2}}
+
+
+@dataclass(frozen=True)
+class TruthDesign:
+    """One preset: the source datasets and their fine-tuning params, the per-class cap of the target strata and
+    the target truth's params (both with ``seeds``)."""
+
+    source_datasets: tuple[str, ...]
+    source_params: dict
+    target_max: dict[str, int | None]
+    target_params: dict
+    seeds: tuple[int, ...] = (0, 1, 2)
+    device: str = "cpu"
+    zoo_device: str = "cpu"
+    strata: dict = field(default_factory=lambda: STRATA)
+
+
+DESIGNS = {
+    "medium": TruthDesign(
+        source_datasets=SOURCE_DATASETS[:5],
+        source_params={"epochs": 3, "patience": 3, "batch_size": 32, "max_samples": 400},
+        target_max={"ENZYMES": 25, "IMDB-MULTI": 40, "PROTEINS": 75, "NCI1": 75, "IMDB-BINARY": 75},
+        target_params={"epochs": 6, "patience": 3, "batch_size": 32}),
+    "full": TruthDesign(
+        source_datasets=SOURCE_DATASETS,
+        source_params={"epochs": 45, "patience": 10, "batch_size": 32},
+        target_max={"ENZYMES": None, "IMDB-MULTI": None, "PROTEINS": None, "NCI1": None, "IMDB-BINARY": None},
+        target_params={"epochs": 30, "patience": 10, "batch_size": 32}, device="cuda", zoo_device="cuda"),
+}
+
+
+def _design(preset: str) -> TruthDesign:
+    if preset not in DESIGNS:
+        raise ValueError(f"truths: preset must be one of {PRESETS}, got {preset!r}")
+    return DESIGNS[preset]
+
+
+def _common(data_root: str | None) -> dict:
+    return {"cache": "cache", **({"data_root": data_root} if data_root else {})}
+
+
+def source_truth_specs(preset: str, *, data_root: str | None = None,
+                       datasets: Sequence[str] | None = None) -> list[dict]:
+    """One study per source dataset (a slice): the whole pool fine-tuned multi-task on it with every seed.
+
+    Raises:
+        ValueError: an unknown preset, or a dataset that is not one of the preset's.
+    """
+    design = _design(preset)
+    chosen = list(datasets) if datasets else list(design.source_datasets)
+    unknown = [d for d in chosen if d not in design.source_datasets]
+    if unknown:
+        raise ValueError(f"truths: {unknown} are not source datasets of the {preset} preset; "
+                         f"choose among {list(design.source_datasets)}")
+    params = {**_common(data_root), **design.source_params, "device": design.device}
+    cut = f", at most {params['max_samples']} molecules" if "max_samples" in params else ""
+    return [{
+        "name": f"truth-source-{preset}-{dataset.removeprefix('ogbg-mol')}",
+        "description": f"Source-selection fine-tuning truth on {dataset}{cut}: {len(POOL)} encoders x seeds "
+                       f"{list(design.seeds)}, one multi-task fine-tune each ({params['epochs']} epochs), scaffold test "
+                       "ROC-AUC per task (test_roc_auc_tasks) and its mean over tasks with both classes (test_roc_auc).",
+        "encoders": list(POOL), "targets": [dataset], "params": params,
+        "stages": [{"kind": "graph_finetune", "seeds": list(design.seeds)}],
+    } for dataset in chosen]
+
+
+def source_zoo_specs(preset: str) -> tuple:
+    """The target-selection families' source heads, each trained on its dataset's ``part=source`` half only."""
+    from dataclasses import replace
+
+    from gtransfer.pretrain.source_zoo import GraphSourceSpec
+
+    design = _design(preset)
+    base = GraphSourceSpec("source", "ENZYMES", epochs=60, lr=5e-3, patience=20)
+    return tuple(replace(base, name=f"{dataset.lower()}-gin-source", task=f"{dataset}:part=source",
+                         **({} if dataset == "ENZYMES" else {"epochs": 20, "lr": 1e-3, "patience": 10}))
+                 for dataset in design.strata)
+
+
+def target_truth_specs(preset: str, *, data_root: str | None = None) -> list[dict]:
+    """The target-selection truth: per family, targets of fixed (k, ratio) strata drawn from the ``part=target``
+    half, one encoder (the family's source head, trained on ``part=source``), softmax head with balanced class
+    weights."""
+    from gtransfer.data.targets import format_target
+
+    design = _design(preset)
+    stages = []
+    for dataset, strata in design.strata.items():
+        targets = [format_target(dataset, k=k, ratio=ratio, max=design.target_max[dataset], seed=seed, part="target")
+                   for k in strata["k"] for ratio in strata["ratio"] for seed in range(strata["seeds"])]
+        stages.append({"kind": "graph_finetune", "seeds": list(design.seeds), "encoders": [f"zoo/{dataset.lower()}-gin-source.pt"],
+                       "targets": targets,
+                       "params": {**design.target_params, "head": "softmax", "class_weight": "balanced", "family": dataset,
+                                  "device": design.device}})
+    return [{
+        "name": f"truth-target-{preset}",
+        "description": "Target-selection truth: targets in strata of label count and imbalance, drawn from each TU "
+                       "dataset's target half; source heads trained on the source half; fine-tuning with balanced class "
+                       "weights, accuracy and balanced accuracy.",
+        "params": _common(data_root), "stages": stages,
+    }]
+
+
+#: which truths a run covers
+PARTS = ("all", "source", "target")
+
+
+def truth_specs(preset: str, *, data_root: str | None = None, datasets: Sequence[str] | None = None,
+                part: str = "all") -> list[dict]:
+    """The studies of ``preset``: the source truth's slices (``datasets``: some of them), then the target truth;
+    ``part`` keeps one of the two (:data:`PARTS`)."""
+    if part not in PARTS:
+        raise ValueError(f"truths: part must be one of {PARTS}, got {part!r}")
+    source = source_truth_specs(preset, data_root=data_root, datasets=datasets) if part != "target" else []
+    return source + (target_truth_specs(preset, data_root=data_root) if part != "source" else [])
+
+
+def prepare_zoo(preset: str, out: str | os.PathLike, *, data_root: str | None = None, target: bool = True) -> None:
+    """Copy the shipped checkpoints into ``out/zoo/`` (the specs name them relative to ``out``, so the trial keys do
+    not depend on where the repository lives) and, with ``target``, train the disjoint source heads there."""
+    from gtransfer.data.roots import data_roots, find_data_path
+
+    zoo = Path(out) / "zoo"
+    zoo.mkdir(parents=True, exist_ok=True)
+    for name in SHIPPED_CHECKPOINTS:
+        source = find_data_path([f"checkpoints/gtransfer/{name}"], data_roots(data_root), what=f"checkpoint {name}",
+                                source="shipped with the repository in datasets/checkpoints/gtransfer/")
+        if not (zoo / name).is_file():
+            shutil.copyfile(source, zoo / name)
+    if target:
+        from gtransfer.pretrain.source_zoo import build_graph_source_zoo
+
+        build_graph_source_zoo(zoo, source_zoo_specs(preset), root=data_root, device=_design(preset).zoo_device,
+                               progress=False)
+
+
+def truth_table(store_path: str | os.PathLike, *, prefix: str = "truth-source-") -> pd.DataFrame:
+    """The source truth in a store as a long table, one row per (dataset, encoder, seed, task): ``test_roc_auc``
+    of the task (NaN without both classes in test), ``test_positives``, and the dataset-level ``dataset_roc_auc``."""
+    import pandas as pd
+
+    from gtransfer.studies.store import TrialStore
+
+    rows = []
+    with TrialStore(store_path, create=False, read_only=True) as store:
+        studies = [s for s in store.studies() if s.startswith(prefix)]
+        for record in (r for s in studies for r in store.records(kind="graph_finetune", study=s)):
+            result, params = record.result or {}, record.params
+            for task, value, positives in zip(result.get("tasks", []), result.get("test_roc_auc_tasks", []),
+                                              result.get("test_positives_tasks", [])):
+                rows.append({"dataset": params["target"], "encoder": params["encoder"], "seed": params["seed"],
+                             "task": task, "test_roc_auc": math.nan if value is None else value,
+                             "test_positives": positives, "dataset_roc_auc": result["test_roc_auc"],
+                             "best_epoch": result["best_epoch"]})
+    columns = ["dataset", "encoder", "seed", "task", "test_roc_auc", "test_positives", "dataset_roc_auc", "best_epoch"]
+    return pd.DataFrame(rows, columns=columns).drop_duplicates(["dataset", "encoder", "seed", "task"])
+
+
+def seed_reliability(table: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset, the split-half agreement of the encoders' ranking across seeds
+    (:func:`gtransfer.evaluation.reliability.reliability_per_group` on the dataset-level ROC-AUC, one column per
+    seed) and its ceiling on any metric's correlation; encoders missing a seed are left out and counted."""
+    from gtransfer.evaluation.reliability import reliability_per_group
+
+    wide = (table.drop_duplicates(["dataset", "encoder", "seed"])
+            .pivot(index=["dataset", "encoder"], columns="seed", values="dataset_roc_auc"))
+    complete = wide.dropna()
+    counts = complete.groupby(level="dataset").size().rename("encoders")
+    dropped = (wide.groupby(level="dataset").size() - counts).rename("encoders_missing_a_seed")
+    frame = complete.reset_index()
+    seeds = [c for c in frame.columns if c not in ("dataset", "encoder")]
+    frame.columns = [str(c) for c in frame.columns]
+    result = reliability_per_group(frame, [str(s) for s in seeds], group="dataset")
+    return result.join(counts).join(dropped)
+
+
+def run_truths(preset: str, *, out: str | os.PathLike, store: str | os.PathLike | None = None,
+               device_rate: float | None = None, project_only: bool = False, datasets: Sequence[str] | None = None,
+               part: str = "all", workers: int = 1, data_root: str | None = None,
+               progress: bool = True) -> dict[str, Any]:
+    """Print the projection of the chosen studies (at ``device_rate``; the medium preset's :data:`CPU_RATE`
+    otherwise), then, unless ``project_only``, prepare the zoo and sweep every study into ``store`` (default
+    ``out/truths.db``), writing ``out/truth-source-<preset>.csv`` and the seed reliability per dataset.
+
+    Returns:
+        ``{"projection": FinetuneProjection, "hours": at the rate used, "summaries": per study}``.
+    """
+    import yaml
+
+    from gtransfer.io.atomic import write_text
+    from gtransfer.io.names import safe_name
+    from gtransfer.studies.projection import project_finetuning, projection_lines
+    from gtransfer.studies.runner import run_sweep
+    from gtransfer.studies.spec import load_spec, parse_spec
+    from gtransfer.studies.store import TrialStore
+
+    out = Path(out).resolve()  # trials run in the spec's folder: every path the sweep reopens must be absolute
+    specs = truth_specs(preset, data_root=data_root, datasets=datasets, part=part)
+    projection = project_finetuning(parse_spec(spec, base_dir=out, source=spec["name"]) for spec in specs)
+    rate = device_rate if device_rate is not None else (CPU_RATE if preset == "medium" else None)
+    lines = projection_lines(projection, rate)
+    if device_rate is None and preset == "medium":
+        lines[2] = lines[2].replace("measured here (--device-rate)", "measured on the shared 2-core CPU, 2026-12-07")
+    print("\n".join([f"{preset} truths, before they start:", *lines]))
+    report: dict[str, Any] = {"projection": projection, "hours": projection.hours(rate) if rate else None,
+                              "summaries": {}}
+    if project_only:
+        return report
+    out.mkdir(parents=True, exist_ok=True)
+    prepare_zoo(preset, out, data_root=data_root, target=part != "source")
+    store_path = Path(store).resolve() if store else out / "truths.db"
+    with TrialStore(store_path) as trials:
+        for spec in specs:
+            spec_path = out / f"{safe_name(spec['name'])}.yaml"
+            write_text(spec_path, yaml.safe_dump(spec, sort_keys=False))
+            report["summaries"][spec["name"]] = run_sweep(load_spec(spec_path), trials, workers=workers,
+                                                          progress=progress)
+    table = truth_table(store_path, prefix=f"truth-source-{preset}-")
+    write_text(out / f"truth-source-{preset}.csv", table.to_csv(index=False))
+    if len(table):
+        print(seed_reliability(table).to_string(float_format=lambda v: f"{v:.3f}"))
+    return report

@@ -1,0 +1,105 @@
+"""The truth presets (studies/designs/truths.py): their pool, the disjoint-source rule, and their projections."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gtransfer.data.targets import parse_target
+from gtransfer.studies.designs import truths
+from gtransfer.studies.projection import BBBP_TRAIN_GRAPHS, project_finetuning
+from gtransfer.studies.spec import expand_trials, parse_spec
+
+
+def _projection(specs: list[dict]):
+    return project_finetuning(parse_spec(s, base_dir=".", source=s["name"]) for s in specs)
+
+
+def test_the_pool_is_the_published_nine_the_shipped_gin_and_one_random_control():
+    assert len(truths.POOL) == 11
+    assert sum(e.startswith("published:") for e in truths.POOL) == 9
+    assert [e for e in truths.POOL if e.startswith("random:")] == [truths.RANDOM_CONTROL]
+    assert "zoo/gin3x128_contextpred_moses.pt" in truths.POOL
+
+
+def test_source_truth_is_one_multitask_finetune_per_dataset_encoder_and_seed():
+    specs = truths.source_truth_specs("medium")
+    trials = [t for s in specs for t in expand_trials(parse_spec(s, base_dir=".", source=s["name"]))]
+    assert len(trials) == 5 * 11 * 3
+    assert {t.params["target"] for t in trials} == {"ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox", "ogbg-molsider",
+                                                    "ogbg-moltox21"}
+    assert all(parse_target(t.params["target"])[1] is None for t in trials)  # the whole dataset, no single task
+    assert {t.params["seed"] for t in trials} == {0, 1, 2}
+    with pytest.raises(ValueError, match="not source datasets of the medium preset"):
+        truths.source_truth_specs("medium", datasets=["ogbg-molhiv"])
+
+
+def test_every_target_comes_from_the_target_half_and_every_source_head_from_the_source_half():
+    heads = {f"zoo/{s.name}.pt": s.task for s in truths.source_zoo_specs("medium")}
+    (spec,) = truths.target_truth_specs("medium")
+    trials = list(expand_trials(parse_spec(spec, base_dir=".", source=spec["name"])))
+    assert trials and all(t.params["class_weight"] == "balanced" and t.params["head"] == "softmax" for t in trials)
+    for trial in trials:
+        dataset, _, options = parse_target(trial.params["target"])
+        assert options["part"] == "target"
+        assert heads[trial.params["encoder"]] == f"{dataset}:part=source"
+    strata = {(parse_target(t.params["target"])[0], parse_target(t.params["target"])[2]["k"],
+               parse_target(t.params["target"])[2]["ratio"]) for t in trials}
+    per_stratum = pd.Series([(parse_target(t.params["target"])[0], parse_target(t.params["target"])[2]["k"],
+                              parse_target(t.params["target"])[2]["ratio"]) for t in trials]).value_counts()
+    assert len(strata) == 24 and per_stratum.nunique() == 1  # the same number of targets in every stratum
+
+
+def test_medium_fits_four_hours_at_the_measured_rate_and_full_nine_minutes_at_the_packing_target(capsys):
+    medium = _projection(truths.truth_specs("medium"))
+    source = _projection(truths.source_truth_specs("medium"))
+    assert source.finetune_trials == 165
+    assert source.bbbp_epochs == pytest.approx(165 * 3 * 0.8 * 400 / BBBP_TRAIN_GRAPHS)
+    assert medium.hours(truths.CPU_RATE) <= 4.0
+    full = _projection(truths.truth_specs("full"))
+    assert full.hours(37.0) * 60 < 9.0
+    report = truths.run_truths("medium", out="unused", project_only=True)
+    printed = capsys.readouterr().out
+    assert report["hours"] == pytest.approx(medium.hours(truths.CPU_RATE))
+    assert f"trials: {medium.finetune_trials} graph_finetune" in printed
+    assert f"{medium.hours(truths.CPU_RATE):,.1f} device-hours at 0.0105 BBBP epochs/s (measured on the shared" in printed
+    truths.run_truths("full", out="unused", project_only=True, device_rate=37.0)
+    assert f"{full.hours(37.0):,.1f} device-hours at 37 BBBP epochs/s (measured here" in capsys.readouterr().out
+
+
+def test_seed_reliability_is_the_split_half_reliability_of_each_dataset():
+    from gtransfer.evaluation.reliability import split_half_reliability
+
+    rng = np.random.default_rng(0)
+    rows = []
+    truth = {}
+    for dataset in ("a", "b"):
+        quality = rng.normal(size=6)
+        truth[dataset] = quality[:, None] + rng.normal(scale=0.5, size=(6, 3))
+        for e in range(6):
+            for seed in range(3):
+                rows.append({"dataset": dataset, "encoder": f"e{e}", "seed": seed, "task": "t",
+                             "dataset_roc_auc": truth[dataset][e, seed]})
+    rows.append({"dataset": "a", "encoder": "e9", "seed": 0, "task": "t", "dataset_roc_auc": 0.5})  # one seed only
+    table = truths.seed_reliability(pd.DataFrame(rows))
+    for dataset in ("a", "b"):
+        expected = split_half_reliability(truth[dataset])
+        assert table.loc[dataset, "r_half"] == pytest.approx(expected.r_half, abs=1e-12)
+        assert table.loc[dataset, "ceiling"] == pytest.approx(expected.ceiling, abs=1e-12)
+        assert table.loc[dataset, "encoders"] == 6
+    assert table.loc["a", "encoders_missing_a_seed"] == 1 and table.loc["b", "encoders_missing_a_seed"] == 0
+
+
+def test_a_source_head_trains_on_the_source_half_and_fine_tunes_on_a_target_half_subset(tmp_path):
+    """End to end on MUTAG: the zoo trains on MUTAG:part=source; graph_finetune (softmax head, balanced class
+    weights) runs on a class subset of the target half and reports balanced accuracy beside accuracy."""
+    from gtransfer.pretrain.source_zoo import GraphSourceSpec, build_graph_source_zoo
+    from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
+
+    spec = GraphSourceSpec("mutag-gin-source", "MUTAG:part=source", layers=2, dim=16, epochs=1, patience=1)
+    (path,) = build_graph_source_zoo(tmp_path, (spec,), progress=False)
+    result = graph_finetune_trial({"encoder": str(path), "target": "MUTAG:k=2,ratio=2,seed=0,part=target", "seed": 0,
+                                   "epochs": 1, "head": "softmax", "class_weight": "balanced", "batch_size": 16})
+    assert {"test_accuracy", "test_balanced_accuracy", "majority_accuracy"} <= set(result)
+    assert 0.0 <= result["test_balanced_accuracy"] <= 1.0

@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gtransfer`` command (built without importing torch or PyG)."""
     from gtransfer import __version__
 
-    parser = argparse.ArgumentParser(prog="gtransfer", description="Transferability metrics and studies for graph encoders.")
+    parser = argparse.ArgumentParser(
+        prog="gtransfer", description="Transferability metrics and studies for graph encoders."
+    )
     parser.add_argument("--version", action="version", version=f"gtransfer {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of the error messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -42,15 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: the hint of an error by its kind (the first that matches, in this order); anything else is unexpected
 _HINTS: dict[type[BaseException], str] = {
-    FileNotFoundError: "check the path; a dataset or published encoder is looked for under --data-root (or $GTRANSFER_DATA), "
-                       "relative paths in a spec are relative to the spec's folder",
+    FileNotFoundError: "check the path; a dataset or published encoder is looked for under --data-root "
+    "(or $GTRANSFER_DATA), relative paths in a spec are relative to the spec's folder",
     ValueError: "run `gtransfer COMMAND --help` for the expected inputs",
     TypeError: "run `gtransfer COMMAND --help` for the expected inputs",
     PermissionError: "check that you may read the inputs and write the output folder (or choose another, e.g. --out)",
-    MemoryError: "the input is larger than this machine's memory allows: use fewer samples (--max-samples) or a bigger machine",
+    MemoryError: "the input is larger than this machine's memory allows: use fewer samples (--max-samples) or a "
+    "bigger machine",
     EOFError: "a file ended early: it is truncated or damaged; write it again",
     OSError: "an operating-system error (disk full, a file system gone read-only, too many open files): free space or "
-             "fix the file system, then rerun the same command",
+    "fix the file system, then rerun the same command",
 }
 _EXPECTED = (CommandError, ValueError, TypeError, OSError, MemoryError, EOFError, ImportError)
 
@@ -114,7 +117,10 @@ def format_error(exc: BaseException, command: str) -> str:
     message = str(exc).strip()
     damaged = isinstance(exc, (zipfile.BadZipFile, zlib.error))
     if damaged:
-        message, hint = f"a damaged zip or compressed file: {message}", "the file is truncated or damaged; write it again"
+        message, hint = (
+            f"a damaged zip or compressed file: {message}",
+            "the file is truncated or damaged; write it again",
+        )
     expected = damaged or isinstance(exc, _EXPECTED)
     if not expected:
         hint = "this looks like a bug in gtransfer: rerun with --debug for the traceback, and report it"
@@ -127,7 +133,8 @@ def _hint_for(exc: BaseException, command: str) -> str:
     from gtransfer.data.roots import MissingDataError
 
     if isinstance(exc, MissingDataError):
-        return f"`gtransfer {command} --help` shows where --data-root points by default; docs/data.md lists the layout of a data root"
+        return (f"`gtransfer {command} --help` shows where --data-root points by default; docs/data.md lists the "
+                "layout of a data root")
     if isinstance(exc, ImportError):
         return "a dependency is missing; install gtransfer with its extras (pip install -e '.[dev]')"
     for kind, hint in _HINTS.items():

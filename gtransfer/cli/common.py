@@ -6,8 +6,10 @@ import argparse
 
 __all__ = ["CommandError", "add_data_root_argument", "add_max_samples_argument", "DATA_ROOT_HELP"]
 
-DATA_ROOT_HELP = ("data root (default: $GTRANSFER_DATA if set, else $XDG_CACHE_HOME/gtransfer/data, which is ~/.cache/gtransfer/data "
-                  "when XDG_CACHE_HOME is unset; the shipped datasets/ folder is searched after it)")
+DATA_ROOT_HELP = (
+    "data root (default: $GTRANSFER_DATA if set, else $XDG_CACHE_HOME/gtransfer/data, which is ~/.cache/gtransfer/data "
+    "when XDG_CACHE_HOME is unset; the shipped datasets/ folder is searched after it)"
+)
 
 
 class CommandError(ValueError):

@@ -1,4 +1,5 @@
-"""``gtransfer corpus``: featurise a pretraining corpus into shards, resumably (:func:`gtransfer.data.corpus.featurize_corpus`)."""
+"""``gtransfer corpus``: featurise a pretraining corpus into shards, resumably
+(:func:`gtransfer.data.corpus.featurize_corpus`)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,12 @@ def run(args: argparse.Namespace) -> int:
                                   shard_size=args.shard_size, limit=args.max_samples, root=args.data_root)
     except KeyboardInterrupt:
         done = len(list(Path(args.out).glob("shard_*.pt")))
-        print(f"\ngtransfer corpus: interrupted; {done} shards are complete in {args.out} (the shards being built are not); "
-              "run the same command again to resume", file=sys.stderr)
+        print(
+            f"\ngtransfer corpus: interrupted; {done} shards are complete in {args.out} (the shards being built are "
+            "not); "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
         return 130
     print(json.dumps(result, indent=1))
     return 0

@@ -18,7 +18,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                    "them, and say whether the ranking agreed with fine-tuning; --digits runs the "
                                    "metric core alone on scikit-learn's digits.")
     add_data_root_argument(p)
-    p.add_argument("--out", default=None, help="output folder (default results/demo; with --digits results/demo-digits)")
+    p.add_argument(
+        "--out", default=None, help="output folder (default results/demo; with --digits results/demo-digits)"
+    )
     p.add_argument("--quick", action="store_true", help="fewer encoders, molecules and epochs (a smoke run)")
     p.add_argument("--encoders", nargs="+", help="candidates instead of the published encoders and the zoo")
     p.add_argument("--max-samples", type=int, help="BACE molecules to use (default 600; quick 300)")
@@ -26,7 +28,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--workers", type=int, default=2, help="parallel trials (default 2)")
     digits = p.add_argument_group("the metric core alone, on scikit-learn's digits")
     digits.add_argument("--digits", action="store_true", help="run the digits demo instead (about a minute)")
-    digits.add_argument("--with-nleep", action="store_true", help="digits: also compute N-LEEP (a Gaussian mixture per candidate)")
+    digits.add_argument(
+        "--with-nleep", action="store_true", help="digits: also compute N-LEEP (a Gaussian mixture per candidate)"
+    )
     digits.add_argument("--seed", type=int, default=0, help="digits: seed of the source models and splits")
     p.set_defaults(func=run)
 

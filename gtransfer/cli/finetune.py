@@ -28,16 +28,37 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                    "with the result it would have alone.")
     p.add_argument("--encoder", "--encoders", dest="encoders", nargs="+", required=True,
                    help="encoders: checkpoint files, published:NAME or random:ARCH (several train as one pack)")
-    p.add_argument("--target", required=True, help="DATASET[:TASK] or DATASET:k=3,ratio=2, e.g. ogbg-molbace, ENZYMES:k=3")
+    p.add_argument(
+        "--target", required=True, help="DATASET[:TASK] or DATASET:k=3,ratio=2, e.g. ogbg-molbace, ENZYMES:k=3"
+    )
     add_data_root_argument(p)
     p.add_argument("--max-samples", type=int, default=None, help="use at most this many target graphs")
     p.add_argument("--mode", "--modes", dest="modes", nargs="+", choices=("full", "linear"), default=["full"],
                    help="full: train the encoder and the head (default); linear: the head alone, on frozen embeddings")
     p.add_argument("--epochs", type=int, default=20, help="most epochs per trial (default 20)")
-    p.add_argument("--lr", "--lrs", dest="lrs", type=float, nargs="+", default=[1e-3], help="Adam learning rates (default 1e-3)")
-    p.add_argument("--weight-decay", dest="weight_decays", type=float, nargs="+", default=[0.0], help="L2 weight decays (default 0)")
-    p.add_argument("--patience", type=int, default=5, help="epochs without validation gain before a trial stops (default 5)")
-    p.add_argument("--seed", "--seeds", dest="seeds", type=int, nargs="+", default=[0], help="head initialisation and dropout seeds")
+    p.add_argument(
+        "--lr", "--lrs", dest="lrs", type=float, nargs="+", default=[1e-3], help="Adam learning rates (default 1e-3)"
+    )
+    p.add_argument(
+        "--weight-decay",
+        dest="weight_decays",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        help="L2 weight decays (default 0)",
+    )
+    p.add_argument(
+        "--patience", type=int, default=5, help="epochs without validation gain before a trial stops (default 5)"
+    )
+    p.add_argument(
+        "--seed",
+        "--seeds",
+        dest="seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="head initialisation and dropout seeds",
+    )
     p.add_argument("--batch-size", type=int, default=64, help="graphs per batch (default 64)")
     p.add_argument("--order-seed", type=int, default=0, help="seed of the data order, shared by the pack (default 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: a GPU when there is one, else cpu)")
@@ -51,13 +72,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def trial_params(args: argparse.Namespace) -> list[dict]:
     """The params of every combination the arguments name, in a stable order (as a ``graph_finetune`` trial
     would hold them; the JSON output lists them beside each result)."""
-    shared = {"target": args.target, "epochs": args.epochs, "patience": args.patience, "batch_size": args.batch_size,
-              "order_seed": args.order_seed, "dtype": args.dtype, "max_samples": args.max_samples, "data_root": args.data_root}
+    shared = {
+        "target": args.target,
+        "epochs": args.epochs,
+        "patience": args.patience,
+        "batch_size": args.batch_size,
+        "order_seed": args.order_seed,
+        "dtype": args.dtype,
+        "max_samples": args.max_samples,
+        "data_root": args.data_root,
+    }
     if args.device is not None:
         shared["device"] = args.device
     return [
         {**shared, "encoder": encoder, "seed": seed, "lr": lr, "weight_decay": wd, "mode": mode}
-        for encoder, seed, lr, wd, mode in itertools.product(args.encoders, args.seeds, args.lrs, args.weight_decays, args.modes)
+        for encoder, seed, lr, wd, mode in itertools.product(
+            args.encoders, args.seeds, args.lrs, args.weight_decays, args.modes
+        )
     ]
 
 
@@ -83,7 +114,15 @@ def _table(params: list[dict], results: list[dict | Exception]) -> str:
         if isinstance(r, Exception):
             rows.append((*head, f"failed: {describe_error(r)}", "", "", ""))
         else:
-            rows.append((*head, f"{r['valid_metric']:.4f}", f"{r['test_metric']:.4f}", str(r["best_epoch"]), str(r["epochs_run"])))
+            rows.append(
+                (
+                    *head,
+                    f"{r['valid_metric']:.4f}",
+                    f"{r['test_metric']:.4f}",
+                    str(r["best_epoch"]),
+                    str(r["epochs_run"]),
+                )
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
@@ -107,8 +146,14 @@ def run(args: argparse.Namespace) -> int:
     if len(params) == 1 and isinstance(results[0], Exception):
         raise results[0]
     ran = {"code_version": code_version(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    listed = [{"params": {k: v for k, v in p.items() if v is not None},
-               **({"error": describe_error(r)} if isinstance(r, Exception) else r), **ran} for p, r in zip(params, results)]
+    listed = [
+        {
+            "params": {k: v for k, v in p.items() if v is not None},
+            **({"error": describe_error(r)} if isinstance(r, Exception) else r),
+            **ran,
+        }
+        for p, r in zip(params, results)
+    ]
     text = json.dumps(listed[0] if len(params) == 1 else listed, indent=1)
     if len(params) > 1:
         print(_table(params, results))

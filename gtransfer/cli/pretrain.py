@@ -78,4 +78,5 @@ def _epochs_saved(out: str) -> str:
         done = int(load_checkpoint(out)[1].get("epochs_done", 0))
     except (ValueError, OSError) as exc:
         return f"{out} could not be read back ({exc})"
-    return f"{done} finished epoch(s) are saved in {out}; the epoch that was running is lost. Rerun the same command to resume."
+    return (f"{done} finished epoch(s) are saved in {out}; the epoch that was running is lost. Rerun the same "
+            "command to resume.")

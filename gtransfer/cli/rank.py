@@ -13,18 +13,34 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("rank", help="rank encoders for a target by their metric scores",
-                       description="Embed the target's training split once per encoder and rank the encoders by the first metric. "
-                                   "With shrinkage_h_score the table also shows its shrinkage alpha and the plain h_score.")
-    p.add_argument("--target", required=True,
-                   help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ogbg-moltox21 (every task: mean over tasks), "
-                        "ogbg-molesol (regression), ENZYMES:k=3,ratio=2")
-    p.add_argument("--encoders", required=True, nargs="+",
-                   help="encoder checkpoints (published .pth, gtransfer or DGL encoder checkpoints), published:NAME or random:ARCH")
-    p.add_argument("--metrics", nargs="+", default=None, metavar="METRIC",
-                   help="metrics to compute (space- or comma-separated); the first ranks (default shrinkage_h_score; "
-                        "logme, the one with a regression form, on regression targets); ncti and etran are pool-relative: "
-                        "each encoder is scored against the others given")
+    p = sub.add_parser(
+        "rank",
+        help="rank encoders for a target by their metric scores",
+        description="Embed the target's training split once per encoder and rank the encoders by the first metric. "
+        "With shrinkage_h_score the table also shows its shrinkage alpha and the plain h_score.",
+    )
+    p.add_argument(
+        "--target",
+        required=True,
+        help="DATASET[:TASK], e.g. ogbg-molbbbp, ogbg-moltox21:NR-AR, ogbg-moltox21 (every task: mean over tasks), "
+        "ogbg-molesol (regression), ENZYMES:k=3,ratio=2",
+    )
+    p.add_argument(
+        "--encoders",
+        required=True,
+        nargs="+",
+        help="encoder checkpoints (published .pth, gtransfer or DGL encoder checkpoints), published:NAME or "
+        "random:ARCH",
+    )
+    p.add_argument(
+        "--metrics",
+        nargs="+",
+        default=None,
+        metavar="METRIC",
+        help="metrics to compute (space- or comma-separated); the first ranks (default shrinkage_h_score; "
+        "logme, the one with a regression form, on regression targets); ncti and etran are pool-relative: "
+        "each encoder is scored against the others given",
+    )
     p.add_argument("--metric", dest="metrics", nargs="+", help=argparse.SUPPRESS)
     add_data_root_argument(p)
     add_max_samples_argument(p, "embed at most this many target samples")

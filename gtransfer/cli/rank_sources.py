@@ -13,20 +13,31 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "rank-sources", help="rank source datasets or pretraining corpora for a target by graph structure (label-free)",
-        description="Compare a sample of each source's graphs with a sample of the target's and rank the sources, higher "
-                    "is better. egi: minus EGI's ego-graph gap (Zhu et al. 2021); graphon (experimental): minus the "
-                    "square-loss Gromov-Wasserstein distance between the collections' graphons (after W2PGNN, Cao et "
-                    "al. 2023). Structure only: no labels, features or encoders are read, so the ranking says which "
-                    "data resembles the target, not which model will transfer. docs/metrics.md has the formulas.")
+        "rank-sources",
+        help="rank source datasets or pretraining corpora for a target by graph structure (label-free)",
+        description="Compare a sample of each source's graphs with a sample of the target's and rank the sources, "
+        "higher is better. egi: minus EGI's ego-graph gap (Zhu et al. 2021); graphon (experimental): minus the "
+        "square-loss Gromov-Wasserstein distance between the collections' graphons (after W2PGNN, Cao et "
+        "al. 2023). Structure only: no labels, features or encoders are read, so the ranking says which "
+        "data resembles the target, not which model will transfer. docs/metrics.md has the formulas.",
+    )
     p.add_argument("--target", required=True, help="the target dataset, e.g. ogbg-molbbbp, MUTAG, Cora")
-    p.add_argument("--sources", required=True, nargs="+", metavar="SOURCE",
-                   help="datasets (ogbg-moltox21, PTC_MR, ...) or pretraining corpora (moses-test, zinc250k-jtnn-valid, "
-                        "...; zinc = zinc250k-jtnn-valid, moses = moses-train)")
-    p.add_argument("--estimator", choices=("egi", "graphon"), default="egi", help="egi (default) or graphon (experimental)")
+    p.add_argument(
+        "--sources",
+        required=True,
+        nargs="+",
+        metavar="SOURCE",
+        help="datasets (ogbg-moltox21, PTC_MR, ...) or pretraining corpora (moses-test, zinc250k-jtnn-valid, "
+        "...; zinc = zinc250k-jtnn-valid, moses = moses-train)",
+    )
+    p.add_argument(
+        "--estimator", choices=("egi", "graphon"), default="egi", help="egi (default) or graphon (experimental)"
+    )
     p.add_argument("--max-graphs", dest="max_graphs", type=int, default=500, metavar="N",
                    help="graphs drawn from each dataset, without replacement (default 500; 0 for all)")
-    p.add_argument("--seed", type=int, default=0, help="seeds the graph draws and EGI's pair and fan-out draws (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seeds the graph draws and EGI's pair and fan-out draws (default 0)"
+    )
     p.add_argument("--num-pairs", dest="num_pairs", type=int, default=1000, metavar="M",
                    help="egi: node pairs drawn per source (default 1000; Monte-Carlo error about 1/sqrt(M))")
     p.add_argument("--resolution", type=int, default=32, metavar="K", help="graphon: the K x K grid (default 32)")

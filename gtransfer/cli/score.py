@@ -26,18 +26,28 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--features", required=True, help="(n, d) features, e.g. F.npy, F.npz:features, F.csv, F.pt")
     p.add_argument("--labels", required=True,
                    help="(n,) integer labels 0..C-1, e.g. y.npy, y.csv:label; (n, T) multi-task labels need --task")
-    p.add_argument("--task", help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K "
-                                  "(0..T-1), a task by name (NR-AR) when the labels file names its columns (CSV header, "
-                                  ".npz or .pt keys), 'all' for one row per task, or 'mean' for the target as a whole "
-                                  "(each metric's mean over the tasks with both classes; LogME: logme_multilabel); "
-                                  "samples without a label for a task are left out (with a count)")
-    p.add_argument("--regression", action="store_true",
-                   help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply")
+    p.add_argument(
+        "--task",
+        help="multi-task labels (n, T), as `gtransfer embed` writes for Tox21: score task K "
+        "(0..T-1), a task by name (NR-AR) when the labels file names its columns (CSV header, "
+        ".npz or .pt keys), 'all' for one row per task, or 'mean' for the target as a whole "
+        "(each metric's mean over the tasks with both classes; LogME: logme_multilabel); "
+        "samples without a label for a task are left out (with a count)",
+    )
+    p.add_argument(
+        "--regression",
+        action="store_true",
+        help="the labels are real-valued targets (NaN = missing): only metrics with a regression form (logme) apply",
+    )
     p.add_argument("--source-probs", help="(n, Z) source-model probabilities for LEEP/NCE, same formats")
     p.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="table (for reading; the default), json or csv (for programs)")
-    p.add_argument("--device", default=None, help="compute the covariance-based metrics on this torch device, e.g. cuda (default: cpu)")
+    p.add_argument(
+        "--device",
+        default=None,
+        help="compute the covariance-based metrics on this torch device, e.g. cuda (default: cpu)",
+    )
     p.set_defaults(func=run)
 
 
@@ -75,7 +85,10 @@ def _label_columns(labels: np.ndarray, n: int, task: str | None) -> list[tuple[s
         elif task.isdigit() and int(task) < count:
             columns = [(task, labels[:, int(task)])]
         else:
-            raise CommandError(f"--task {task!r}: the labels have {count} tasks", f"give --task K with K in 0..{count - 1}, or --task all")
+            raise CommandError(
+                f"--task {task!r}: the labels have {count} tasks",
+                f"give --task K with K in 0..{count - 1}, or --task all",
+            )
     else:
         raise CommandError(f"labels must be (n,) class indices or (n, T) multi-task labels, got shape {labels.shape}",
                            "save the labels as a 1-D array of integers 0..C-1")
@@ -97,17 +110,29 @@ def _load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.n
     task = args.task
     if task is not None and task not in ("all", "mean") and not task.isdigit():
         if labels_key is not None:
-            raise CommandError(f"--task {task}: --labels {args.labels} already names one column", "leave out --task, or the ':column'")
+            raise CommandError(
+                f"--task {task}: --labels {args.labels} already names one column", "leave out --task, or the ':column'"
+            )
         if labels_path.suffix.lower() in (".npy",):
-            raise CommandError(f"--task {task}: the labels file {labels_path} is a .npy array, which names no tasks",
-                               "give the task's number (--task K, K from 0), or save the labels as a CSV whose header names the tasks")
+            raise CommandError(
+                f"--task {task}: the labels file {labels_path} is a .npy array, which names no tasks",
+                "give the task's number (--task K, K from 0), or save the labels as a CSV whose header names the tasks",
+            )
         labels_key, task = task, None
-    same_table = (features_key is None and labels_key is not None and features_path.suffix.lower() in (".csv", ".tsv", ".parquet")
-                  and features_path.exists() and labels_path.exists() and features_path.resolve() == labels_path.resolve())
+    same_table = (
+        features_key is None
+        and labels_key is not None
+        and features_path.suffix.lower() in (".csv", ".tsv", ".parquet")
+        and features_path.exists()
+        and labels_path.exists()
+        and features_path.resolve() == labels_path.resolve()
+    )
     read: list[str] = []  # what was read from tables, said once every file is read
     features = load_array(args.features, "features", "features", drop_columns=(labels_key,) if same_table else (),
                           on_read=read.append)
-    labels = load_array(labels_path if labels_key is None else f"{labels_path}:{labels_key}", "labels", "labels", on_read=read.append)
+    labels = load_array(
+        labels_path if labels_key is None else f"{labels_path}:{labels_key}", "labels", "labels", on_read=read.append
+    )
     source_probs = (load_array(args.source_probs, "source_probs", "source probabilities", on_read=read.append)
                     if args.source_probs else None)
     for line in read:
@@ -131,7 +156,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from gtransfer.metrics import ConstantColumnsWarning, score_all
     except ImportError as exc:
-        raise CommandError(f"the metric core is not available: {exc}", "reinstall gtransfer (pip install -e .)") from None
+        raise CommandError(
+            f"the metric core is not available: {exc}", "reinstall gtransfer (pip install -e .)"
+        ) from None
     metrics = args.metrics.split(",") if args.metrics else None
     rows: list[tuple[str | None, dict[str, float]]] = []
     notes: list[str] = []
@@ -146,8 +173,12 @@ def run(args: argparse.Namespace) -> int:
             if not keep.any():
                 raise ValueError(f"task {task}: no sample has a label")
             if not keep.all():
-                print(f"task {task if task is not None else 0}: {int((~keep).sum())} of {len(column)} samples have no label; "
-                      f"scored the other {int(keep.sum())}", file=sys.stderr)
+                print(
+                    f"task {task if task is not None else 0}: {int((~keep).sum())} of {len(column)} samples have no "
+                    "label; "
+                    f"scored the other {int(keep.sum())}",
+                    file=sys.stderr,
+                )
         # features in their own dtype (no float64 copy): the metric core accumulates float32 in float64 block by block
         rows_features = features if keep.all() else features[keep]
         with warnings.catch_warnings():
@@ -162,8 +193,10 @@ def run(args: argparse.Namespace) -> int:
         prefix = "" if task is None else f"task {task}: "
         notes += [f"{prefix}{name}: not scored: {why}" for name, why in scores.refused.items()]
         if scores.constant_columns and not any("constant" in note for note in notes):
-            notes.append(f"features: {scores.constant_columns} of {features.shape[1]} columns hold one value each and were "
-                         "dropped before scoring (a constant column carries no information)")
+            notes.append(
+                f"features: {scores.constant_columns} of {features.shape[1]} columns hold one value each and were "
+                "dropped before scoring (a constant column carries no information)"
+            )
         rows.append((task, {name: float(value) for name, value in scores.items()}))
     _print(rows, args.format)
     for note in notes:  # under the table; on stderr when the output is for a program
@@ -189,7 +222,9 @@ def _print(rows: list[tuple[str | None, dict[str, float]]], style: str) -> None:
     if style == "json":
         print(json.dumps({task: scores for task, scores in rows}, indent=1))
         return
-    names = list(dict.fromkeys(name for _, scores in rows for name in scores))  # a metric refused for one task: blank there
+    names = list(
+        dict.fromkeys(name for _, scores in rows for name in scores)
+    )  # a metric refused for one task: blank there
     if style == "csv":
         print(",".join(["task", *names]))
         for task, scores in rows:
@@ -198,7 +233,14 @@ def _print(rows: list[tuple[str | None, dict[str, float]]], style: str) -> None:
     widths = [max(len(n), 11) for n in names]
     print("  ".join(["task".rjust(4), *(n.rjust(w) for n, w in zip(names, widths))]))
     for task, scores in rows:
-        print("  ".join([str(task).rjust(4), *((f"{scores[n]: .4g}" if n in scores else "-").rjust(w) for n, w in zip(names, widths))]))
+        print(
+            "  ".join(
+                [
+                    str(task).rjust(4),
+                    *((f"{scores[n]: .4g}" if n in scores else "-").rjust(w) for n, w in zip(names, widths)),
+                ]
+            )
+        )
 
 
 def _score_multilabel(args: argparse.Namespace, features: object, labels: object, source_probs: object) -> int:
@@ -228,8 +270,13 @@ def _score_regression(args: argparse.Namespace, features: object, targets: objec
     from gtransfer.selection.task_scores import score_target
 
     if targets.ndim not in (1, 2) or targets.shape[0] != features.shape[0]:
-        raise ValueError(f"regression targets must have shape ({features.shape[0]},) or ({features.shape[0]}, T), got {targets.shape}")
+        raise ValueError(
+            f"regression targets must have shape ({features.shape[0]},) or ({features.shape[0]}, T), got "
+            f"{targets.shape}"
+        )
     metrics = args.metrics.split(",") if args.metrics else None
-    scores = score_target(np.asarray(features, dtype=np.float64), np.asarray(targets, dtype=np.float64), "regression", metrics=metrics)
+    scores = score_target(
+        np.asarray(features, dtype=np.float64), np.asarray(targets, dtype=np.float64), "regression", metrics=metrics
+    )
     _print([(None, scores)], args.format)
     return 0

@@ -30,10 +30,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--ray-address", help="Ray cluster address (default: start a local instance)")
     p.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance")
     p.add_argument("--gpus-per-trial", type=float, default=0.0, help="Ray: GPU share per trial")
-    p.add_argument("--max-trials", dest="max_trials", type=int, help="run at most this many trials now (the rest on a later run)")
+    p.add_argument(
+        "--max-trials", dest="max_trials", type=int, help="run at most this many trials now (the rest on a later run)"
+    )
     p.add_argument("--limit", dest="max_trials", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--pack-size", type=int, default=None,
-                   help="most graph_finetune trials trained together as one pack (default: 64 on a GPU, 8 on the CPU; 1: no packs)")
+    p.add_argument(
+        "--pack-size",
+        type=int,
+        default=None,
+        help="most graph_finetune trials trained together as one pack (default: 64 on a GPU, 8 on the CPU; "
+        "1: no packs)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_sweep_command)
 
@@ -43,7 +50,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                                    "timings. The spec's report: section says which trials score and which are the "
                                    "truth.")
     p.add_argument("--store", required=True, help="SQLite trial store")
-    p.add_argument("--out", help="output folder, one subfolder per study (default: STORE's name without .db and '-report', beside it)")
+    p.add_argument(
+        "--out",
+        help="output folder, one subfolder per study (default: STORE's name without .db and '-report', beside it)",
+    )
     p.add_argument("--study", help="only this study")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one per study, over its parts)")
     p.set_defaults(func=run_report_command)
@@ -65,15 +75,22 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     with TrialStore(args.store) as store, _sigterm_as_interrupt() as terminated:
         try:
             summary = run_sweep(
-                spec, store, workers=args.workers, engine=args.engine, progress=not args.no_progress, limit=args.max_trials,
-                pack_size=args.pack_size, **options
+                spec,
+                store,
+                workers=args.workers,
+                engine=args.engine,
+                progress=not args.no_progress,
+                limit=args.max_trials,
+                pack_size=args.pack_size,
+                **options,
             )
         except SweepInterrupted as stop:
             done = stop.summary
             print(
                 f"\n{spec.name}: interrupted{' by SIGTERM' if terminated else ''}; "
                 f"{done.already_done + done.succeeded + done.failed} of {done.total} trials are stored in "
-                f"{args.store} ({done.succeeded + done.failed} in this run: {done.succeeded} ok, {done.failed} failed). "
+                f"{args.store} ({done.succeeded + done.failed} in this run: {done.succeeded} ok, {done.failed} "
+                "failed). "
                 "Trials that were running are not stored and will run again: rerun the same command to resume.",
                 file=sys.stderr,
             )
@@ -83,8 +100,12 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         f"({summary.succeeded} now, {summary.already_done} before, {summary.failed} failed) -> {args.store}"
     )
     if summary.failed:
-        print(f"hint: see the errors with `gtransfer report --store {args.store}` (in {default_report_folder(args.store)}/); "
-              "rerun the same command to retry them", file=sys.stderr)
+        print(
+            f"hint: see the errors with `gtransfer report --store {args.store}` (in "
+            f"{default_report_folder(args.store)}/); "
+            "rerun the same command to retry them",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -271,9 +271,9 @@ def _by_groups(
 
     from gtransfer.evaluation.baselines import gain_over_baselines
 
-    options = {"group": group, "measure": measure, "higher_is_better": higher_is_better}
     baselines = baseline_measures(
-        frame, truth, candidate=candidate, dataset=dataset, label_entropy=label_entropy, n_draws=1, **options
+        frame, truth, candidate=candidate, dataset=dataset, label_entropy=label_entropy, n_draws=1, group=group,
+        measure=measure, higher_is_better=higher_is_better,
     )
     sign = 1.0 if higher_is_better else -1.0
     baselines["random"] = pd.Series(
@@ -316,7 +316,7 @@ def _by_groups(
                 {"ranker": metric, "role": "metric", "measure": measure, "groups": 0, "dropped_groups": dropped}
             )
             continue
-        values = per_group_measure(part, metric, truth, **options)
+        values = per_group_measure(part, metric, truth, group=group, measure=measure, higher_is_better=higher_is_better)
         found = interval(values)
         per_group = {metric: values, **baselines}
         gain = gain_over_baselines(per_group, metric, list(baselines), measure=measure, datasets=datasets,

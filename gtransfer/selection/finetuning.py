@@ -78,7 +78,9 @@ class FinetuneSetup:
         from gtransfer.training.losses import CLASS_WEIGHTS
 
         if self.class_weight is not None and self.class_weight not in CLASS_WEIGHTS:
-            raise ValueError(f"graph_finetune: class_weight must be one of {CLASS_WEIGHTS} or unset, got {self.class_weight!r}")
+            raise ValueError(
+                f"graph_finetune: class_weight must be one of {CLASS_WEIGHTS} or unset, got {self.class_weight!r}"
+            )
         return self.class_weight
 
 
@@ -360,8 +362,11 @@ def finetune_pack(setup: FinetuneSetup, members: Sequence[FinetuneMember], *,
                 if isinstance(result, Exception):
                     outcomes[i] = result
                     continue
+                assert result.model is not None  # return_models=True above
                 outputs = _test_outputs(result.model, target, device, dtype)
-                outcomes[i] = _member_result(result, task, target, _test_details(outputs, task, target, _DIGITS[setup.dtype]))
+                outcomes[i] = _member_result(
+                    result, task, target, _test_details(outputs, task, target, _DIGITS[setup.dtype])
+                )
         except Exception as exc:  # noqa: BLE001 - a pack's failure is each member's
             for i in positions:
                 outcomes[i] = exc

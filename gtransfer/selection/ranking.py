@@ -82,7 +82,10 @@ def rank_encoders(
         metrics = [metrics]
     unknown = [m for m in metrics or () if m not in METRICS and m not in POOL_METRIC_SPECS]
     if unknown or (metrics is not None and not metrics):
-        raise ValueError(f"unknown metric(s) {unknown or metrics}; choose from {', '.join(sorted(METRICS) + sorted(POOL_METRIC_SPECS))}")
+        raise ValueError(
+            f"unknown metric(s) {unknown or metrics}; choose from "
+            f"{', '.join(sorted(METRICS) + sorted(POOL_METRIC_SPECS))}"
+        )
     if not encoders:
         raise ValueError("give at least one encoder")
     if source not in SOURCES:
@@ -113,9 +116,13 @@ def rank_encoders(
         head_probs = None
         if any(m in SOURCE_METRICS for m in metrics):
             row["source"], head_probs = source_probs_for(spec, features, embeddings, source=source)
-        computable = [m for m in metrics if (head_probs is not None or m not in SOURCE_METRICS) and m not in POOL_METRIC_SPECS]
+        computable = [
+            m for m in metrics if (head_probs is not None or m not in SOURCE_METRICS) and m not in POOL_METRIC_SPECS
+        ]
         if any(m in POOL_METRIC_SPECS for m in metrics):
-            pool_parts[spec.name] = _pool_components(features, labels, embeddings.task_kind, metrics, device, pool_parts)
+            pool_parts[spec.name] = _pool_components(
+                features, labels, embeddings.task_kind, metrics, device, pool_parts
+            )
         scores = score_target(features, labels, embeddings.task_kind, metrics=computable, source_probs=head_probs,
                               device=device) if computable else {}
         if getattr(scores, "refused", None):  # a metric that cannot score these data: NaN, its reason kept
@@ -125,7 +132,9 @@ def rank_encoders(
             row[metric] = float(scores[metric])
             if metric == "shrinkage_h_score" and embeddings.task_kind in ("binary", "multiclass"):
                 row["alpha"] = float(ledoit_wolf_shrinkage(features))
-                row["h_score"] = float(scores["h_score"]) if "h_score" in scores else float(METRICS["h_score"](features, labels))
+                row["h_score"] = (
+                    float(scores["h_score"]) if "h_score" in scores else float(METRICS["h_score"](features, labels))
+                )
         tasks = {"tasks_scored": int(scores["tasks_scored"])} if "tasks_scored" in scores else {}
         rows.append({**row, "n": features.shape[0], "d": features.shape[1], **tasks})
     for name, reason in skipped.items():
@@ -135,7 +144,11 @@ def rank_encoders(
         raise ValueError(f"no encoder can be ranked on {target}:\n" + "\n".join(f"  {reason}" for reason in reasons))
     if pool_parts:
         _fill_pool_scores(rows, pool_parts, target)
-    frame = pd.DataFrame(rows).sort_values(metrics[0], ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+    frame = (
+        pd.DataFrame(rows)
+        .sort_values(metrics[0], ascending=False, kind="stable", na_position="last")
+        .reset_index(drop=True)
+    )
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame.attrs["skipped"] = skipped
     frame.attrs["refused"] = refused
@@ -152,8 +165,10 @@ def _pool_components(
 
     first = next(iter(earlier.values()), None)
     if first is not None and not np.array_equal(first["labels"], labels, equal_nan=True):
-        raise ValueError("pool-relative metrics compare encoders on the same samples, but the encoders' target rows differ; "
-                         "rank them without ncti/etran, or with the same --max-samples and data")
+        raise ValueError(
+            "pool-relative metrics compare encoders on the same samples, but the encoders' target rows differ; "
+            "rank them without ncti/etran, or with the same --max-samples and data"
+        )
     if task_kind == "multitask":
         tasks = {}
         for column in range(labels.shape[1]):
@@ -176,11 +191,15 @@ def _fill_pool_scores(rows: list[dict], pool_parts: dict, target: str) -> None:
 
     if len(pool_parts) < 2:
         names = sorted(name for name in next(iter(pool_parts.values())) if name != "labels")
-        raise ValueError(f"pool-relative metrics ({', '.join(names)}: each encoder is scored against the others) need at least "
-                         f"two encoders that can be ranked on {target}, got {len(pool_parts)}")
+        raise ValueError(
+            f"pool-relative metrics ({', '.join(names)}: each encoder is scored against the others) need at least "
+            f"two encoders that can be ranked on {target}, got {len(pool_parts)}"
+        )
     for name in (name for name in next(iter(pool_parts.values())) if name != "labels"):
         tasks = next(iter(pool_parts.values()))[name]
-        per_task = [POOL_METRIC_SPECS[name].combine({encoder: parts[name][task] for encoder, parts in pool_parts.items()})
-                    for task in tasks]
+        per_task = [
+            POOL_METRIC_SPECS[name].combine({encoder: parts[name][task] for encoder, parts in pool_parts.items()})
+            for task in tasks
+        ]
         for row in rows:
             row[name] = float(np.mean([scores[row["encoder"]] for scores in per_task]))

@@ -91,7 +91,9 @@ def score_target(
         probs = source_probs(features[rows]) if source_probs is not None else None
         per_task.append(score_all(features[rows], y, source_probs=probs, metrics=metrics, device=device))
     if not per_task:
-        raise ValueError(f"none of the {labels.shape[1]} tasks has both classes among its labelled samples; nothing to score")
+        raise ValueError(
+            f"none of the {labels.shape[1]} tasks has both classes among its labelled samples; nothing to score"
+        )
     from gtransfer.metrics.registry import Scores
 
     # a metric averages only where every task scored it; a refusal on any task is carried with its count

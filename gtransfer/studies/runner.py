@@ -196,14 +196,24 @@ def run_sweep(
         # every outcome yielded so far is stored (one transaction each); what was in flight is not
         with contextlib.suppress(BaseException):
             getattr(outcomes, "close", lambda: None)()  # the engine stops its workers now
-        raise SweepInterrupted(SweepSummary(len(trials), already + counts["finished_elsewhere"], counts["succeeded"], counts["failed"],
-                                            counts["claimed_elsewhere"]), workers) from None
+        raise SweepInterrupted(
+            SweepSummary(
+                len(trials),
+                already + counts["finished_elsewhere"],
+                counts["succeeded"],
+                counts["failed"],
+                counts["claimed_elsewhere"],
+            ),
+            workers,
+        ) from None
     finally:
         bar.close()
         store.release(owner)
         store.checkpoint()
     if counts["failed"]:
-        warnings.warn(f"study {spec.name!r}: {counts['failed']} trial(s) failed; their errors are in the store", stacklevel=2)
+        warnings.warn(
+            f"study {spec.name!r}: {counts['failed']} trial(s) failed; their errors are in the store", stacklevel=2
+        )
     if counts["claimed_elsewhere"]:
         warnings.warn(f"study {spec.name!r}: {counts['claimed_elsewhere']} trial(s) were left to another sweep running "
                       "them on the same store; run again after it to finish them", stacklevel=2)
@@ -215,7 +225,9 @@ def _died_before(store: TrialStore, todo: Sequence[Trial]) -> set[str]:
     """Keys of ``todo`` whose last run died with its process: a stale claim, or a stored ``WorkerDied``."""
     keys = {t.key for t in todo}
     stale = {key for key, state in store.claim_states(keys).items() if state == "stale"}
-    died = {r.key for r in store.records(status="failed") if r.key in keys and (r.error or "").startswith("WorkerDied:")}
+    died = {
+        r.key for r in store.records(status="failed") if r.key in keys and (r.error or "").startswith("WorkerDied:")
+    }
     return stale | died
 
 

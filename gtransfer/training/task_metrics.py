@@ -20,8 +20,20 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-__all__ = ["rocauc_multilabel", "average_precision_multilabel", "per_task_scores", "accuracy", "balanced_accuracy", "rmse", "mae", "classification_metrics",
-           "METRIC_OF_KIND", "METRIC_FUNCTIONS", "HIGHER_IS_BETTER", "metric_of_target"]
+__all__ = [
+    "rocauc_multilabel",
+    "average_precision_multilabel",
+    "per_task_scores",
+    "accuracy",
+    "balanced_accuracy",
+    "rmse",
+    "mae",
+    "classification_metrics",
+    "METRIC_OF_KIND",
+    "METRIC_FUNCTIONS",
+    "HIGHER_IS_BETTER",
+    "metric_of_target",
+]
 
 
 def rocauc_multilabel(y_true: np.ndarray, y_score: np.ndarray) -> float:
@@ -77,7 +89,8 @@ def per_task_scores(metric: str, y_true: np.ndarray, y_score: np.ndarray) -> lis
     :func:`rocauc_multilabel`.
 
     Examples:
-        >>> per_task_scores("rocauc", np.array([[0, 1], [1, 1], [0, np.nan]]), np.array([[0.1, 0.0], [0.9, 0.5], [0.2, 0.3]]))
+        >>> labels = np.array([[0, 1], [1, 1], [0, np.nan]])
+        >>> per_task_scores("rocauc", labels, np.array([[0.1, 0.0], [0.9, 0.5], [0.2, 0.3]]))
         [1.0, nan]
     """
     from sklearn.metrics import average_precision_score

@@ -125,8 +125,19 @@ def test_sweep_and_report_bad_inputs(tmp_path, capsys):
 
 def test_console_entry_point_runs_as_a_module_without_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "gtransfer.cli", "sweep", str(tmp_path / "none.yaml"), "--store", str(tmp_path / "r.db")],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "gtransfer.cli",
+            "sweep",
+            str(tmp_path / "none.yaml"),
+            "--store",
+            str(tmp_path / "r.db"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -156,8 +167,38 @@ def test_score_regression_targets_with_logme_and_refuses_the_rest(tmp_path, caps
     targets = features @ rng.standard_normal(5) + 0.1 * rng.standard_normal(80)
     np.save(tmp_path / "f.npy", features)
     np.save(tmp_path / "y.npy", targets)
-    assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy"), "--regression", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--features",
+                str(tmp_path / "f.npy"),
+                "--labels",
+                str(tmp_path / "y.npy"),
+                "--regression",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out) == {"logme": logme_regression(features, targets)}
-    assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy"), "--regression", "--metrics", "gbc"]) == 2
+    assert (
+        main(
+            [
+                "score",
+                "--features",
+                str(tmp_path / "f.npy"),
+                "--labels",
+                str(tmp_path / "y.npy"),
+                "--regression",
+                "--metrics",
+                "gbc",
+            ]
+        )
+        == 2
+    )
     assert capsys.readouterr().err.strip().splitlines()[0] == (
-        "gtransfer score: error: gbc does not apply to a regression target: it needs class labels; metrics with a regression form: logme")
+        "gtransfer score: error: gbc does not apply to a regression target: it needs class labels; metrics with a "
+        "regression form: logme"
+    )

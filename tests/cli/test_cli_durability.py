@@ -36,4 +36,10 @@ def test_embed_out_on_a_full_disk_keeps_the_previous_features(tmp_path, monkeypa
     capsys.readouterr()
     np.testing.assert_array_equal(np.load(out), good)
     np.testing.assert_array_equal(np.load(out.with_suffix(".labels.npy")), good_labels)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "gin.pt", "mutag.json", "mutag.labels.npy", "mutag.npy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cache",
+        "gin.pt",
+        "mutag.json",
+        "mutag.labels.npy",
+        "mutag.npy",
+    ]

@@ -34,7 +34,11 @@ def test_rank_prints_encoders_by_metric_value(capsys):
 
 def test_rank_bad_inputs(capsys, tmp_path):
     assert main(["rank", "--target", "MUTAG", "--encoders", str(tmp_path / "none.pth")]) == 2
-    assert _err(capsys)[0] == f"gtransfer rank: error: encoder checkpoint {tmp_path / 'none.pth'} does not exist (or write published:NAME / random:ARCH)"
+    assert (
+        _err(capsys)[0]
+        == f"gtransfer rank: error: encoder checkpoint {tmp_path / 'none.pth'} does not exist "
+        "(or write published:NAME / random:ARCH)"
+    )
     assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--metric", "accuracy"]) == 2
     assert _err(capsys)[0].startswith("gtransfer rank: error: unknown metric(s) ['accuracy']; choose from ")
 
@@ -54,19 +58,36 @@ def test_embed_writes_the_encoder_features(tmp_path, capsys):
     expected = target_embeddings(str(path), "MUTAG").features  # MUTAG order = dataset order
     np.testing.assert_allclose(np.load(out), expected, atol=1e-6)
     assert main(["embed", str(tmp_path / "missing.pt"), "MUTAG"]) == 2
-    assert _err(capsys)[0] == f"gtransfer embed: error: encoder checkpoint {tmp_path / 'missing.pt'} does not exist (or write published:NAME / random:ARCH)"
+    assert (
+        _err(capsys)[0]
+        == f"gtransfer embed: error: encoder checkpoint {tmp_path / 'missing.pt'} does not exist "
+        "(or write published:NAME / random:ARCH)"
+    )
 
 
 def test_finetune_prints_the_trial_result(tmp_path, capsys):
     from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
 
     out = tmp_path / "result.json"
-    assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG", "--epochs", "1", "--seed", "2", "--out", str(out)]) == 0
+    assert (
+        main(["finetune", "--encoder", TINY[0], "--target", "MUTAG", "--epochs", "1", "--seed", "2", "--out", str(out)])
+        == 0
+    )
     captured = capsys.readouterr()
     printed = json.loads(captured.out)
     assert printed == json.loads(out.read_text())
-    reference = graph_finetune_trial({"encoder": TINY[0], "target": "MUTAG", "seed": 2, "epochs": 1, "mode": "full", "lr": 1e-3,
-                                      "patience": 5, "device": "cpu"})
+    reference = graph_finetune_trial(
+        {
+            "encoder": TINY[0],
+            "target": "MUTAG",
+            "seed": 2,
+            "epochs": 1,
+            "mode": "full",
+            "lr": 1e-3,
+            "patience": 5,
+            "device": "cpu",
+        }
+    )
     # what was run is recorded beside the result: encoder, target, lr, seed, ..., the code version and the date
     ran = {key: printed.pop(key) for key in ("params", "code_version", "date")}
     assert printed == reference
@@ -86,12 +107,44 @@ def test_finetune_trains_every_combination_as_one_pack(tmp_path, capsys):
     from gtransfer.studies.kinds.graph_finetune import graph_finetune_trial
 
     out = tmp_path / "results.json"
-    argv = ["finetune", "--encoder", *TINY, "--target", "MUTAG", "--epochs", "2", "--seed", "0", "1", "--lr", "0.01", "0.001",
-            "--dtype", "float64", "--device", "cpu", "--no-progress", "--out", str(out)]
+    argv = [
+        "finetune",
+        "--encoder",
+        *TINY,
+        "--target",
+        "MUTAG",
+        "--epochs",
+        "2",
+        "--seed",
+        "0",
+        "1",
+        "--lr",
+        "0.01",
+        "0.001",
+        "--dtype",
+        "float64",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["encoder", "seed", "lr", "wd", "mode", "valid", "rocauc", "test", "rocauc", "best", "epoch",
-                                "epochs"]
+    assert table[0].split() == [
+        "encoder",
+        "seed",
+        "lr",
+        "wd",
+        "mode",
+        "valid",
+        "rocauc",
+        "test",
+        "rocauc",
+        "best",
+        "epoch",
+        "epochs",
+    ]
     assert len(table) == 1 + 3 * 2 * 2
     listed = json.loads(out.read_text())
     assert all(set(r) >= {"params", "code_version", "date"} for r in listed)
@@ -143,7 +196,9 @@ def test_demo_ranks_and_checks_against_finetuning(tmp_path, capsys):
     from gtransfer.evaluation import spearman
 
     printed = float(re.search(r"shrinkage_h_score\s+Spearman ([+-]\d\.\d\d)", text).group(1))
-    assert printed == pytest.approx(spearman(table["shrinkage_h_score"].to_numpy(), table["test_roc_auc"].to_numpy()), abs=0.006)
+    assert printed == pytest.approx(
+        spearman(table["shrinkage_h_score"].to_numpy(), table["test_roc_auc"].to_numpy()), abs=0.006
+    )
     assert main(["demo", "--encoders", *TINY[:2], "--out", str(out)]) == 2
     assert "at least 3 encoders" in _err(capsys)[0]
 
@@ -151,8 +206,23 @@ def test_demo_ranks_and_checks_against_finetuning(tmp_path, capsys):
 def test_rank_on_a_multi_task_target_reports_the_mean_over_tasks(capsys):
     from gtransfer.selection.task_scores import score_target
 
-    assert main(["rank", "--target", "ogbg-molclintox", "--encoders", *TINY[:2], "--metric", "logme", "--max-samples", "300",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "rank",
+                "--target",
+                "ogbg-molclintox",
+                "--encoders",
+                *TINY[:2],
+                "--metric",
+                "logme",
+                "--max-samples",
+                "300",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split() == ["rank", "encoder", "logme", "n", "d", "tasks_scored"]
     for row in (line.split() for line in lines[1:]):
@@ -168,15 +238,49 @@ def test_rank_on_a_regression_target_uses_logme_regression(shared_data, capsys):
     from gtransfer.metrics import logme_regression
 
     root = ["--data-root", str(shared_data)]
-    assert main(["rank", "--target", "ogbg-molesol", "--encoders", *TINY[:2], "--max-samples", "200", "--no-progress", *root]) == 0
+    assert (
+        main(
+            [
+                "rank",
+                "--target",
+                "ogbg-molesol",
+                "--encoders",
+                *TINY[:2],
+                "--max-samples",
+                "200",
+                "--no-progress",
+                *root,
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split() == ["rank", "encoder", "logme", "n", "d"]
     for row in (line.split() for line in lines[1:]):
         x, y = target_embeddings(row[1], "ogbg-molesol", max_samples=200, root=shared_data).part("train")
         assert y.dtype == np.float64 and float(row[2]) == pytest.approx(logme_regression(x, y), rel=1e-5)
-    assert main(["rank", "--target", "ogbg-molesol", "--encoders", TINY[0], "--metric", "h_score", "--max-samples", "200", "--no-progress", *root]) == 2
-    assert _err(capsys)[0] == ("gtransfer rank: error: target ogbg-molesol: h_score does not apply to a regression target: "
-                               "it needs class labels; metrics with a regression form: logme")
+    assert (
+        main(
+            [
+                "rank",
+                "--target",
+                "ogbg-molesol",
+                "--encoders",
+                TINY[0],
+                "--metric",
+                "h_score",
+                "--max-samples",
+                "200",
+                "--no-progress",
+                *root,
+            ]
+        )
+        == 2
+    )
+    assert _err(capsys)[0] == (
+        "gtransfer rank: error: target ogbg-molesol: h_score does not apply to a regression target: "
+        "it needs class labels; metrics with a regression form: logme"
+    )
 
 
 @pytest.mark.shared_data

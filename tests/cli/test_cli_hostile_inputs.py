@@ -50,8 +50,9 @@ def test_numbered_headers_and_headerless_index_columns_are_recognised(tmp_path, 
     frame = pd.DataFrame(FEATURES)
     frame.to_csv(tmp_path / "f.csv", **({"index": False} if write == "index=False" else {"header": False}))
     np.save(tmp_path / "y.npy", LABELS)
-    status, scores, err = _score(["--features", str(tmp_path / "f.csv"), "--labels", str(tmp_path / "y.npy"), "--metrics", "h_score"],
-                                 capsys)
+    status, scores, err = _score(
+        ["--features", str(tmp_path / "f.csv"), "--labels", str(tmp_path / "y.npy"), "--metrics", "h_score"], capsys
+    )
     assert status == 0 and scores == pytest.approx(_truth(["h_score"]), rel=1e-12)
     expected = ("header: yes; index column: none" if write == "index=False"
                 else "header: no; dropped an index column (it holds exactly 0..119)")
@@ -62,13 +63,26 @@ def test_one_table_for_features_and_labels_leaves_the_label_column_out_of_the_fe
     import pandas as pd
 
     pd.DataFrame(FEATURES, columns=list("abcd")).assign(label=LABELS).to_csv(tmp_path / "data.csv", index=False)
-    status, scores, err = _score(["--features", str(tmp_path / "data.csv"), "--labels", f"{tmp_path / 'data.csv'}:label",
-                                  "--metrics", "h_score,linear_probe_accuracy"], capsys)
+    status, scores, err = _score(
+        [
+            "--features",
+            str(tmp_path / "data.csv"),
+            "--labels",
+            f"{tmp_path / 'data.csv'}:label",
+            "--metrics",
+            "h_score,linear_probe_accuracy",
+        ],
+        capsys,
+    )
     assert status == 0
-    assert scores == pytest.approx(_truth(["h_score", "linear_probe_accuracy"]), rel=1e-12)  # was 1.0: the label was a feature
-    assert err == [f"features: read {tmp_path / 'data.csv'}: 120 rows, 4 column(s); header: yes; index column: none; "
-                   "dropped column(s) ['label']",
-                   f"labels: read {tmp_path / 'data.csv'}: 120 rows, 1 column(s); header: yes; index column: none; column 'label'"]
+    assert scores == pytest.approx(
+        _truth(["h_score", "linear_probe_accuracy"]), rel=1e-12
+    )  # was 1.0: the label was a feature
+    assert err == [
+        f"features: read {tmp_path / 'data.csv'}: 120 rows, 4 column(s); header: yes; index column: none; "
+        "dropped column(s) ['label']",
+        f"labels: read {tmp_path / 'data.csv'}: 120 rows, 1 column(s); header: yes; index column: none; column 'label'",
+    ]
 
 
 def test_task_names_are_accepted_when_the_labels_file_names_its_columns(tmp_path, capsys):
@@ -77,15 +91,30 @@ def test_task_names_are_accepted_when_the_labels_file_names_its_columns(tmp_path
     np.save(tmp_path / "f.npy", FEATURES)
     tasks = pd.DataFrame({"NR-AR": LABELS % 2, "NR-AhR": (LABELS > 0).astype(int)})
     tasks.to_csv(tmp_path / "tasks.csv", index=False)
-    by_name = _score(["--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "tasks.csv"), "--task", "NR-AhR",
-                      "--metrics", "logme"], capsys)
-    assert by_name[0] == 0 and by_name[1] == pytest.approx(_truth(["logme"], labels=(LABELS > 0).astype(int)), rel=1e-12)
-    status, _, err = _score(["--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "tasks.csv"), "--task", "SR-MMP"],
-                            capsys)
+    by_name = _score(
+        [
+            "--features",
+            str(tmp_path / "f.npy"),
+            "--labels",
+            str(tmp_path / "tasks.csv"),
+            "--task",
+            "NR-AhR",
+            "--metrics",
+            "logme",
+        ],
+        capsys,
+    )
+    assert by_name[0] == 0 and by_name[1] == pytest.approx(
+        _truth(["logme"], labels=(LABELS > 0).astype(int)), rel=1e-12
+    )
+    status, _, err = _score(
+        ["--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "tasks.csv"), "--task", "SR-MMP"], capsys
+    )
     assert status == 2 and err[0].endswith("has no column 'SR-MMP'; its columns are ['NR-AR', 'NR-AhR']")
     np.save(tmp_path / "tasks.npy", tasks.to_numpy())
-    status, _, err = _score(["--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "tasks.npy"), "--task", "NR-AR"],
-                            capsys)
+    status, _, err = _score(
+        ["--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "tasks.npy"), "--task", "NR-AR"], capsys
+    )
     assert status == 2 and err[0].endswith("is a .npy array, which names no tasks")
 
 
@@ -137,22 +166,29 @@ def _hostile_files(folder) -> dict[str, tuple[str, str]]:
         "truncated.pt": ("truncated.pt", "cannot be read with torch.load(weights_only=True)"),
         "truncated.npz": ("truncated.npz", "a zip archive (.npz) without its directory: truncated or damaged"),
         "damaged.npz": ("damaged.npz", "damaged .npz: Error -3 while decompressing data"),
-        "huge.npy": ("huge.npy", "its header declares shape (1152921504606846976,) of float64 = 9,223,372,036,854,775,808 bytes, "
-                                 "but 64 bytes follow the header: truncated or damaged"),
+        "huge.npy": (
+            "huge.npy",
+            "its header declares shape (1152921504606846976,) of float64 = 9,223,372,036,854,775,808 bytes, "
+            "but 64 bytes follow the header: truncated or damaged",
+        ),
         "bomb.npz": ("bomb.npz", "member 'features' declares 536,871,040 bytes uncompressed"),
         "empty.npy": ("empty.npy", "(an empty file)"),
     }
 
 
 def test_hostile_and_damaged_array_files_are_one_line_errors(tmp_path, capsys):
-    """Before: TypeError or MemoryError tracebacks (complex, text, dates, sparse), BadZipFile, zlib.error, MemoryError."""
+    """Before: TypeError or MemoryError tracebacks (complex, text, dates, sparse), BadZipFile, zlib.error,
+    MemoryError."""
     np.save(tmp_path / "y.npy", LABELS)
     cases = _hostile_files(tmp_path)
     for name, (file, message) in cases.items():
         status = main(["score", "--features", str(tmp_path / file), "--labels", str(tmp_path / "y.npy")])
         err = capsys.readouterr().err.strip().splitlines()
         assert status == 2, name
-        assert len(err) == 2 and err[0].startswith(f"gtransfer score: error: features file {tmp_path / file}"), (name, err)
+        assert len(err) == 2 and err[0].startswith(f"gtransfer score: error: features file {tmp_path / file}"), (
+            name,
+            err,
+        )
         assert message in err[0], (name, err[0])
         assert err[1].startswith("hint: "), name
 
@@ -163,20 +199,32 @@ def test_a_bfloat16_tensor_is_scored_as_float32(tmp_path, capsys):
     features = torch.from_numpy(FEATURES).bfloat16()
     torch.save(features, tmp_path / "f.pt")
     np.save(tmp_path / "y.npy", LABELS)
-    status, scores, _ = _score(["--features", str(tmp_path / "f.pt"), "--labels", str(tmp_path / "y.npy"), "--metrics", "h_score"],
-                               capsys)
+    status, scores, _ = _score(
+        ["--features", str(tmp_path / "f.pt"), "--labels", str(tmp_path / "y.npy"), "--metrics", "h_score"], capsys
+    )
     assert status == 0 and scores == pytest.approx(_truth(["h_score"], features=features.float().numpy()), rel=1e-12)
 
 
-@pytest.mark.parametrize("error, shown, hint", [
-    (OSError(errno.ENOSPC, "No space left on device"), "[Errno 28] No space left on device", "disk full"),
-    (PermissionError(errno.EACCES, "Permission denied", "/store"), "[Errno 13] Permission denied: '/store'", "you may read"),
-    (MemoryError(), "MemoryError", "larger than this machine's memory"),
-    (EOFError("Ran out of input"), "Ran out of input", "truncated or damaged"),
-    (zipfile.BadZipFile("File is not a zip file"), "a damaged zip or compressed file: File is not a zip file", "truncated or damaged"),
-    (TypeError("unsupported operand"), "unsupported operand", "--help"),
-    (RuntimeError("boom"), "RuntimeError: boom", "rerun with --debug for the traceback"),
-])
+@pytest.mark.parametrize(
+    "error, shown, hint",
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "[Errno 28] No space left on device", "disk full"),
+        (
+            PermissionError(errno.EACCES, "Permission denied", "/store"),
+            "[Errno 13] Permission denied: '/store'",
+            "you may read",
+        ),
+        (MemoryError(), "MemoryError", "larger than this machine's memory"),
+        (EOFError("Ran out of input"), "Ran out of input", "truncated or damaged"),
+        (
+            zipfile.BadZipFile("File is not a zip file"),
+            "a damaged zip or compressed file: File is not a zip file",
+            "truncated or damaged",
+        ),
+        (TypeError("unsupported operand"), "unsupported operand", "--help"),
+        (RuntimeError("boom"), "RuntimeError: boom", "rerun with --debug for the traceback"),
+    ],
+)
 def test_every_error_is_one_message_and_a_hint_with_exit_status_2(monkeypatch, capsys, error, shown, hint):
     import gtransfer.cli.sweep as sweep
 

@@ -35,9 +35,26 @@ def _slow_sweep_with_two_stored(tmp_path: Path, *extra: str) -> tuple[subprocess
     path = write_spec(tmp_path, spec)
     store = tmp_path / "r.db"
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    command = [sys.executable, "-m", "gtransfer.cli", "sweep", str(path), "--store", str(store), "--no-progress", *extra]
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "gtransfer.cli",
+        "sweep",
+        str(path),
+        "--store",
+        str(store),
+        "--no-progress",
+        *extra,
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 90
     while _stored_ok(store) < 2 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.2)
@@ -56,7 +73,8 @@ def test_ctrl_c_on_a_sweep_stops_promptly_and_says_what_is_stored(tmp_path):
     assert process.returncode == 130
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == (
-        f"slow: interrupted; {stored} of 12 trials are stored in {store} ({stored} in this run: {stored} ok, 0 failed). "
+        f"slow: interrupted; {stored} of 12 trials are stored in {store} ({stored} in this run: {stored} ok, 0 "
+        "failed). "
         "Trials that were running are not stored and will run again: rerun the same command to resume."
     )
     assert 2 <= stored < 12
@@ -65,7 +83,8 @@ def test_ctrl_c_on_a_sweep_stops_promptly_and_says_what_is_stored(tmp_path):
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGTERM to a process group")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_on_a_sweep_stops_it_like_ctrl_c_with_a_wal_checkpoint_and_status_143(tmp_path, workers):
-    """kill's default signal (Slurm's scancel, docker stop, systemd) ended a sweep with no message and no WAL checkpoint.
+    """kill's default signal (Slurm's scancel, docker stop, systemd) ended a sweep with no message and no WAL
+    checkpoint.
     Sent to the whole process group, as scancel does: with worker processes, they get it too."""
     process, store = _slow_sweep_with_two_stored(tmp_path, "--workers", str(workers))
     wal = store.with_name("r.db-wal")
@@ -78,7 +97,8 @@ def test_sigterm_on_a_sweep_stops_it_like_ctrl_c_with_a_wal_checkpoint_and_statu
     assert "Traceback" not in err
     stored = _stored_ok(store)
     assert err.strip().splitlines()[-1] == (
-        f"slow: interrupted by SIGTERM; {stored} of 12 trials are stored in {store} ({stored} in this run: {stored} ok, 0 failed). "
+        f"slow: interrupted by SIGTERM; {stored} of 12 trials are stored in {store} ({stored} in this run: {stored} "
+        "ok, 0 failed). "
         "Trials that were running are not stored and will run again: rerun the same command to resume."
     )
     assert 2 <= stored < 12

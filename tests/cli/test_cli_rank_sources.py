@@ -55,32 +55,66 @@ def test_rank_sources_json_scores_are_the_egi_scores_of_the_samples(capsys, shar
 
 
 def test_rank_sources_graphon_csv_and_table(capsys):
-    argv = ["rank-sources", "--target", "MUTAG", "--sources", "PTC_MR", "MUTAG", "--estimator", "graphon", "--max-graphs", "40",
-            "--resolution", "16", "--format", "csv", "--no-progress"]
+    argv = [
+        "rank-sources",
+        "--target",
+        "MUTAG",
+        "--sources",
+        "PTC_MR",
+        "MUTAG",
+        "--estimator",
+        "graphon",
+        "--max-graphs",
+        "40",
+        "--resolution",
+        "16",
+        "--format",
+        "csv",
+        "--no-progress",
+    ]
     assert main(argv) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "rank,source,score,std_error,graphs,nodes,available,skipped,self_loops,load_seconds,seconds"
     rows = [line.split(",") for line in lines[1:]]
     assert [r[1] for r in rows] == ["MUTAG", "PTC_MR"]  # the target itself first, at 0
     assert float(rows[0][2]) == pytest.approx(0.0, abs=1e-12) and float(rows[0][3]) == 0.0
-    expected = graphon_score(load_graph_sample("PTC_MR", max_graphs=40).graphs, load_graph_sample("MUTAG", max_graphs=40).graphs,
-                             resolution=16)
+    expected = graphon_score(
+        load_graph_sample("PTC_MR", max_graphs=40).graphs,
+        load_graph_sample("MUTAG", max_graphs=40).graphs,
+        resolution=16,
+    )
     assert float(rows[1][2]) == pytest.approx(expected, rel=1e-12)
     assert main(argv[:-3] + ["--no-progress"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].startswith("target MUTAG: 40 graphs") and "EXPERIMENTAL" in table[0]
-    assert table[1].split() == ["rank", "source", "score", "std_error", "graphs", "nodes", "available", "skipped", "self_loops", "load_seconds",
-                                "seconds"]
+    assert table[1].split() == [
+        "rank",
+        "source",
+        "score",
+        "std_error",
+        "graphs",
+        "nodes",
+        "available",
+        "skipped",
+        "self_loops",
+        "load_seconds",
+        "seconds",
+    ]
 
 
 def test_rank_sources_bad_inputs(capsys):
     assert main(["rank-sources", "--target", "MUTAG", "--sources", "zink", "--no-progress"]) == 2
     err = _err(capsys)
     assert err[0] == "gtransfer rank-sources: error: TU dataset zink: no file found. Expected one of:"
-    assert any(line.startswith("Pretraining corpora (when their files are in the data root): moses-test,") for line in err)
+    assert any(
+        line.startswith("Pretraining corpora (when their files are in the data root): moses-test,") for line in err
+    )
     assert err[-1].startswith("hint: ")
     assert main(["rank-sources", "--target", "MUTAG", "--sources", "PTC_MR", "PTC_MR", "--no-progress"]) == 2
-    assert _err(capsys)[0] == "gtransfer rank-sources: error: sources named more than once: ['PTC_MR']; name each source once"
+    assert (
+        _err(capsys)[0]
+        == "gtransfer rank-sources: error: sources named more than once: ['PTC_MR']; name each source once"
+    )
     assert main(["rank-sources", "--target", "MUTAG", "--sources", "PTC_MR", "--max-graphs", "-1"]) == 2
     err = _err(capsys)
     assert err == ["gtransfer rank-sources: error: --max-graphs must be 0 (every graph) or positive, got -1",

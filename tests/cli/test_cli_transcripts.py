@@ -37,7 +37,9 @@ def _help(command: list[str], capsys) -> str:
 def test_version_and_a_help_that_imports_no_torch():
     from gtransfer import __version__
 
-    version = subprocess.run([sys.executable, "-m", "gtransfer.cli", "--version"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    version = subprocess.run(
+        [sys.executable, "-m", "gtransfer.cli", "--version"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert version.stdout.strip() == f"gtransfer {__version__}"
     probe = ("import sys; from gtransfer.cli.app import build_parser; build_parser();"
              "print(sorted(m for m in ('torch', 'torch_geometric', 'numpy', 'pandas') if m in sys.modules))")
@@ -48,8 +50,10 @@ def test_version_and_a_help_that_imports_no_torch():
 def test_data_root_help_states_the_real_default_and_old_spellings_are_hidden_aliases(capsys):
     for command in (["rank"], ["embed"], ["pretrain"], ["corpus"], ["demo"]):
         text = _help(command, capsys)
-        assert ("--data-root DIR data root (default: $GTRANSFER_DATA if set, else $XDG_CACHE_HOME/gtransfer/data, which is "
-                "~/.cache/gtransfer/data when XDG_CACHE_HOME is unset; the shipped datasets/ folder is searched after it)") in text
+        assert (
+            "--data-root DIR data root (default: $GTRANSFER_DATA if set, else $XDG_CACHE_HOME/gtransfer/data, which is "
+            "~/.cache/gtransfer/data when XDG_CACHE_HOME is unset; the shipped datasets/ folder is searched after it)"
+        ) in text
         assert "--root" not in text and "--limit" not in text
     for command in (["rank"], ["embed"], ["pretrain"], ["corpus"]):
         assert "--max-samples N" in _help(command, capsys)
@@ -60,7 +64,10 @@ def test_a_missing_data_root_variable_is_an_error_naming_it(monkeypatch, capsys)
     monkeypatch.setenv("GTRANSFER_DATA", "/nope")
     assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--no-progress"]) == 2
     err = _err(capsys)
-    assert err[0] == "gtransfer rank: error: the environment variable GTRANSFER_DATA=/nope is not a folder (it does not exist)"
+    assert (
+        err[0]
+        == "gtransfer rank: error: the environment variable GTRANSFER_DATA=/nope is not a folder (it does not exist)"
+    )
     assert err[1].startswith("Fix: set GTRANSFER_DATA to the data root") and err[-1].startswith("hint: ")
 
 
@@ -76,7 +83,10 @@ def test_a_missing_data_root_option_is_the_same_error(tmp_path, capsys):
 
 
 def test_a_missing_dataset_error_is_whole_and_lists_the_datasets_present(tmp_path, capsys):
-    assert main(["rank", "--target", "PROTEINX", "--encoders", TINY[0], "--data-root", str(tmp_path), "--no-progress"]) == 2
+    assert (
+        main(["rank", "--target", "PROTEINX", "--encoders", TINY[0], "--data-root", str(tmp_path), "--no-progress"])
+        == 2
+    )
     err = _err(capsys)
     assert err[0] == "gtransfer rank: error: TU dataset PROTEINX: no file found. Expected one of:"
     assert f"  {tmp_path / 'tu' / 'PROTEINX' / 'raw' / 'PROTEINX_A.txt'}" in err
@@ -89,16 +99,20 @@ def test_a_missing_dataset_error_is_whole_and_lists_the_datasets_present(tmp_pat
 def test_an_unknown_published_name_lists_the_published_encoders(capsys):
     assert main(["embed", "published:gin_nope", "MUTAG"]) == 2
     err = _err(capsys)
-    assert err[0].startswith("gtransfer embed: error: encoder 'published:gin_nope': no published encoder 'gin_nope'; the published "
-                             "encoders are published:gcn_contextpred, published:gcn_supervised,")
+    assert err[0].startswith(
+        "gtransfer embed: error: encoder 'published:gin_nope': no published encoder 'gin_nope'; the published "
+        "encoders are published:gcn_contextpred, published:gcn_supervised,"
+    )
 
 
 def test_yaml_errors_keep_line_and_column(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nkind: probe\nparams: {a: [1, 2}\n")
     assert main(["sweep", str(bad), "--store", str(tmp_path / "r.db")]) == 2
-    assert _err(capsys)[0] == (f"gtransfer sweep: error: spec {bad} is not valid YAML: line 3, column 18: expected ',' or ']', "
-                               "but got '}' (while parsing a flow sequence)")
+    assert _err(capsys)[0] == (
+        f"gtransfer sweep: error: spec {bad} is not valid YAML: line 3, column 18: expected ',' or ']', "
+        "but got '}' (while parsing a flow sequence)"
+    )
 
 
 # -- rank ----------------------------------------------------------------------------------------------
@@ -126,13 +140,31 @@ def test_rank_computes_several_metrics_from_one_embedding_per_encoder(monkeypatc
         assert row["alpha"] == pytest.approx(ledoit_wolf_shrinkage(x), rel=1e-9)
     values = [r["shrinkage_h_score"] for r in rows]
     assert values == sorted(values, reverse=True)
-    assert main(["rank", "--target", "MUTAG", "--encoders", *TINY[:2], "--metric", "logme", "--format", "csv", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "rank",
+                "--target",
+                "MUTAG",
+                "--encoders",
+                *TINY[:2],
+                "--metric",
+                "logme",
+                "--format",
+                "csv",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "rank,encoder,logme,n,d" and len(lines) == 3
 
 
 def test_rank_skips_an_encoder_that_cannot_read_the_target_with_the_reason(capsys):
-    assert main(["rank", "--target", "MUTAG", "--encoders", "published:gcn_contextpred", *TINY[:2], "--no-progress"]) == 0
+    assert (
+        main(["rank", "--target", "MUTAG", "--encoders", "published:gcn_contextpred", *TINY[:2], "--no-progress"]) == 0
+    )
     captured = capsys.readouterr()
     assert "published:gcn_contextpred" not in captured.out and TINY[0] in captured.out
     assert captured.err.strip().splitlines()[-1] == (
@@ -143,8 +175,23 @@ def test_rank_skips_an_encoder_that_cannot_read_the_target_with_the_reason(capsy
 # -- embed and score -----------------------------------------------------------------------------------
 def test_embed_then_score_works_for_a_molecule_dataset(tmp_path, capsys):
     out = tmp_path / "bace.npy"
-    assert main(["embed", TINY[0], "ogbg-molbace", "--max-samples", "60", "--cache", str(tmp_path / "cache"), "--out", str(out),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "embed",
+                TINY[0],
+                "ogbg-molbace",
+                "--max-samples",
+                "60",
+                "--cache",
+                str(tmp_path / "cache"),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     printed = json.loads(captured.out)
     ranked = target_embeddings(TINY[0], "ogbg-molbace", max_samples=60)  # --max-samples means what it means in rank
@@ -170,14 +217,35 @@ def test_embed_takes_published_and_random_encoders_and_cora_train_is_ranks_train
     """Cora is not shipped (datasets/ has no Planetoid set): the shared data root must be there."""
     out = tmp_path / "cora.npy"
     encoder = "random:gcn:layers=1,dim=8,seed=0"
-    assert main(["embed", encoder, "Cora", "--split", "train", "--cache", str(tmp_path / "c"), "--out", str(out), "--no-progress"]) == 0
-    assert json.loads(capsys.readouterr().out)["shape"] == [2166, 8]  # the target grammar's split, not the 140-node mask
+    assert (
+        main(
+            [
+                "embed",
+                encoder,
+                "Cora",
+                "--split",
+                "train",
+                "--cache",
+                str(tmp_path / "c"),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["shape"] == [
+        2166,
+        8,
+    ]  # the target grammar's split, not the 140-node mask
     features, labels = target_embeddings(encoder, "Cora").part("train")  # what `gtransfer rank --target Cora` scores
     np.testing.assert_allclose(np.load(out), features, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(np.load(out.with_suffix(".labels.npy")), labels)
     assert main(["embed", "published:gcn_contextpred", "Cora", "--cache", str(tmp_path / "c")]) == 2
-    assert _err(capsys)[0] == ("gtransfer embed: error: published:gcn_contextpred reads molecule atoms (hu2020 features) and Cora has "
-                               "float node features (1433 per node); use a random:ARCH encoder or one trained on Cora's features")
+    assert _err(capsys)[0] == (
+        "gtransfer embed: error: published:gcn_contextpred reads molecule atoms (hu2020 features) and Cora has "
+        "float node features (1433 per node); use a random:ARCH encoder or one trained on Cora's features"
+    )
 
 
 def test_score_reads_csv_torch_and_npz_and_says_what_multi_task_labels_need(tmp_path, capsys):
@@ -201,22 +269,45 @@ def test_score_reads_csv_torch_and_npz_and_says_what_multi_task_labels_need(tmp_
     for name, args in runs.items():
         assert main(["score", *args, "--metrics", "h_score,logme", "--format", "json"]) == 0, name
         printed[name] = json.loads(capsys.readouterr().out)
-    assert printed["csv"] == pytest.approx(printed["npy"], rel=1e-12) and printed["pt"] == pytest.approx(printed["npy"], rel=1e-12)
+    assert printed["csv"] == pytest.approx(printed["npy"], rel=1e-12) and printed["pt"] == pytest.approx(
+        printed["npy"], rel=1e-12
+    )
 
     assert main(["score", "--features", str(tmp_path / "t.csv"), "--labels", f"{tmp_path / 't.csv'}:nope"]) == 2
-    assert _err(capsys)[0] == f"gtransfer score: error: labels file {tmp_path / 't.csv'} has no column 'nope'; its columns are ['a', 'b', 'c', 'd', 'label']"
+    assert (
+        _err(capsys)[0]
+        == f"gtransfer score: error: labels file {tmp_path / 't.csv'} has no column 'nope'; "
+        "its columns are ['a', 'b', 'c', 'd', 'label']"
+    )
 
     tasks = np.stack([labels, 1 - labels], axis=1).astype(np.float32)
     tasks[:5, 1] = np.nan  # molecules without a label for task 1
     np.save(tmp_path / "tasks.npy", tasks)
     assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "tasks.npy")]) == 2
     assert _err(capsys) == [
-        "gtransfer score: error: the labels have shape (50, 2): 2 tasks (a multi-task dataset such as Tox21), and the metrics score "
+        "gtransfer score: error: the labels have shape (50, 2): 2 tasks (a multi-task dataset such as Tox21), and "
+        "the metrics score "
         "one classification task at a time",
         "hint: choose a task with --task K (K in 0..1), or score each task with --task all",
     ]
-    assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "tasks.npy"), "--task", "all",
-                 "--metrics", "logme", "--format", "csv"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--features",
+                str(tmp_path / "f.npy"),
+                "--labels",
+                str(tmp_path / "tasks.npy"),
+                "--task",
+                "all",
+                "--metrics",
+                "logme",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert captured.err.strip() == "task 1: 5 of 50 samples have no label; scored the other 45"
     rows = [line.split(",") for line in captured.out.strip().splitlines()]
@@ -234,9 +325,11 @@ def test_score_says_what_a_parquet_file_needs(tmp_path, capsys):
         pytest.skip("a parquet engine is installed: the message for its absence cannot be shown")
     (tmp_path / "f.parquet").write_bytes(b"PAR1")
     assert main(["score", "--features", str(tmp_path / "f.parquet"), "--labels", str(tmp_path / "f.parquet")]) == 2
-    assert _err(capsys)[0] == (f"gtransfer score: error: features file {tmp_path / 'f.parquet'} is a parquet file, and reading parquet "
-                               "needs pyarrow or fastparquet, neither of which is installed; pip install pyarrow, or save the array as "
-                               ".npy (np.save) or .csv")
+    assert _err(capsys)[0] == (
+        f"gtransfer score: error: features file {tmp_path / 'f.parquet'} is a parquet file, and reading parquet "
+        "needs pyarrow or fastparquet, neither of which is installed; pip install pyarrow, or save the array as "
+        ".npy (np.save) or .csv"
+    )
 
 
 def test_the_cli_spells_the_array_formats_as_the_reader_does():
@@ -255,7 +348,8 @@ def test_sweep_finds_unknown_parameters_and_targets_before_any_trial(tmp_path, c
     assert main(["sweep", str(path), "--store", str(tmp_path / "r.db"), "--no-progress"]) == 2
     assert _err(capsys)[:2] == [
         "gtransfer sweep: error: spec 'typo' has 1 problem; no trial was run:",
-        "  kind probe: unknown parameter 'max_iters' (did you mean 'max_iter'?); probe reads: encoder, features, hidden, l2, labels, "
+        "  kind probe: unknown parameter 'max_iters' (did you mean 'max_iter'?); probe reads: encoder, features, "
+        "hidden, l2, labels, "
         "max_iter, model, seed, target, test_fraction",
     ]
     graph = {"name": "g", "encoders": [TINY[0], "published:nope"], "targets": ["MUTAG", "MUTAGX", "ogbg-molnope"],
@@ -264,9 +358,16 @@ def test_sweep_finds_unknown_parameters_and_targets_before_any_trial(tmp_path, c
     assert main(["sweep", str(path), "--store", str(tmp_path / "g.db"), "--no-progress"]) == 2
     err = _err(capsys)
     assert err[0] == "gtransfer sweep: error: spec 'g' has 4 problems; no trial was run:"
-    assert err[1].startswith("  kind graph_score: unknown parameter 'epoch'; graph_score reads: cache, data_root, device, encoder,")
-    assert any(line.startswith("  kind graph_score: encoder 'published:nope': no published encoder 'nope'") for line in err)
-    assert any(line.startswith("  kind graph_score: target 'MUTAGX': no dataset 'MUTAGX' in the data roots; present: ") for line in err)
+    assert err[1].startswith(
+        "  kind graph_score: unknown parameter 'epoch'; graph_score reads: cache, data_root, device, encoder,"
+    )
+    assert any(
+        line.startswith("  kind graph_score: encoder 'published:nope': no published encoder 'nope'") for line in err
+    )
+    assert any(
+        line.startswith("  kind graph_score: target 'MUTAGX': no dataset 'MUTAGX' in the data roots; present: ")
+        for line in err
+    )
     assert any(line.startswith("  kind graph_score: unknown OGB molecule dataset 'ogbg-molnope'") for line in err)
     from gtransfer.studies.store import TrialStore
 

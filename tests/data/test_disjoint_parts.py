@@ -1,4 +1,5 @@
-"""part=source / part=target: the disjoint halves that keep the target-selection truth's source heads off its targets."""
+"""part=source / part=target: the disjoint halves that keep the target-selection truth's source heads off its
+targets."""
 
 from __future__ import annotations
 

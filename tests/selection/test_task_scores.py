@@ -59,7 +59,9 @@ def test_a_metric_refused_on_a_later_task_drops_out_of_the_mean_with_its_reason(
     scores = score_target(features, y, "multitask", metrics=["nleep", "logme"])
     assert "nleep" not in scores and scores["tasks_scored"] == 2
     rows = [~np.isnan(y[:, t]) for t in (0, 1)]
-    per_task = [metrics.score_all(features[r], y[r, t].astype(int), metrics=["logme"])["logme"] for t, r in enumerate(rows)]
+    per_task = [
+        metrics.score_all(features[r], y[r, t].astype(int), metrics=["logme"])["logme"] for t, r in enumerate(rows)
+    ]
     assert scores["logme"] == pytest.approx(np.mean(per_task), rel=1e-12)
     reason = metrics.score_all(features[:20], y[:20, 1].astype(int), metrics=["nleep", "logme"]).refused["nleep"]
     assert scores.refused == {"nleep": f"refused on 1 of 2 scored tasks (the first: {reason})"}

@@ -63,7 +63,9 @@ def test_medium_fits_four_hours_at_the_measured_rate_and_full_nine_minutes_at_th
     printed = capsys.readouterr().out
     assert report["hours"] == pytest.approx(medium.hours(truths.CPU_RATE))
     assert f"trials: {medium.finetune_trials} graph_finetune" in printed
-    assert f"{medium.hours(truths.CPU_RATE):,.1f} device-hours at 0.0105 BBBP epochs/s (measured on the shared" in printed
+    assert (
+        f"{medium.hours(truths.CPU_RATE):,.1f} device-hours at 0.0105 BBBP epochs/s (measured on the shared" in printed
+    )
     truths.run_truths("full", out="unused", project_only=True, device_rate=37.0)
     assert f"{full.hours(37.0):,.1f} device-hours at 37 BBBP epochs/s (measured here" in capsys.readouterr().out
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from gtransfer.cli.common import DATA_ROOT_HELP
+from gtransfer.studies.designs.vision import STUDIES
 from gtransfer.studies.spec import parse_spec
 from gtransfer.studies.validate import check_spec
-from gtransfer.studies.designs.vision import STUDIES
 from gtransfer.vision.zoo import PRESETS
 from tests.study_helpers import load_experiment_script
 
@@ -53,4 +53,6 @@ def test_the_vision_scripts_without_data_end_in_one_message(tmp_path, monkeypatc
     assert err[-1].startswith("hint: ") and len(err) == 2 and "Traceback" not in text
     assert run_script(script.main, "build_vision_zoo.py", ["--data-root", str(tmp_path / "nope")]) == 2
     assert capsys.readouterr().err.startswith(
-        f"python experiments/build_vision_zoo.py: error: --data-root {tmp_path / 'nope'} is not a folder (it does not exist)")
+        f"python experiments/build_vision_zoo.py: error: --data-root {tmp_path / 'nope'} is not a folder (it does "
+        "not exist)"
+    )

@@ -70,7 +70,14 @@ POOL = (*(f"published:{name}" for name in PUBLISHED_ENCODERS), *(f"zoo/{name}" f
 CPU_RATE = 0.0105
 PRESETS = ("medium", "full")
 #: the source-selection datasets in the order slices run
-SOURCE_DATASETS = ("ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox", "ogbg-molsider", "ogbg-moltox21", "ogbg-moltoxcast")
+SOURCE_DATASETS = (
+    "ogbg-molbbbp",
+    "ogbg-molbace",
+    "ogbg-molclintox",
+    "ogbg-molsider",
+    "ogbg-moltox21",
+    "ogbg-moltoxcast",
+)
 #: target-selection families: per TU dataset, label counts k, imbalance ratios, subset seeds per stratum
 STRATA = {"ENZYMES": {"k": (2, 3, 4), "ratio": (1, 2, 4), "seeds": 2},
           "IMDB-MULTI": {"k": (2, 3), "ratio": (1, 2, 4), "seeds": 2},
@@ -133,14 +140,19 @@ def source_truth_specs(preset: str, *, data_root: str | None = None,
                          f"choose among {list(design.source_datasets)}")
     params = {**_common(data_root), **design.source_params, "device": design.device}
     cut = f", at most {params['max_samples']} molecules" if "max_samples" in params else ""
-    return [{
-        "name": f"truth-source-{preset}-{dataset.removeprefix('ogbg-mol')}",
-        "description": f"Source-selection fine-tuning truth on {dataset}{cut}: {len(POOL)} encoders x seeds "
-                       f"{list(design.seeds)}, one multi-task fine-tune each ({params['epochs']} epochs), scaffold test "
-                       "ROC-AUC per task (test_roc_auc_tasks) and its mean over tasks with both classes (test_roc_auc).",
-        "encoders": list(POOL), "targets": [dataset], "params": params,
-        "stages": [{"kind": "graph_finetune", "seeds": list(design.seeds)}],
-    } for dataset in chosen]
+    return [
+        {
+            "name": f"truth-source-{preset}-{dataset.removeprefix('ogbg-mol')}",
+            "description": f"Source-selection fine-tuning truth on {dataset}{cut}: {len(POOL)} encoders x seeds "
+            f"{list(design.seeds)}, one multi-task fine-tune each ({params['epochs']} epochs), scaffold test "
+            "ROC-AUC per task (test_roc_auc_tasks) and its mean over tasks with both classes (test_roc_auc).",
+            "encoders": list(POOL),
+            "targets": [dataset],
+            "params": params,
+            "stages": [{"kind": "graph_finetune", "seeds": list(design.seeds)}],
+        }
+        for dataset in chosen
+    ]
 
 
 def source_zoo_specs(preset: str) -> tuple:
@@ -167,17 +179,31 @@ def target_truth_specs(preset: str, *, data_root: str | None = None) -> list[dic
     for dataset, strata in design.strata.items():
         targets = [format_target(dataset, k=k, ratio=ratio, max=design.target_max[dataset], seed=seed, part="target")
                    for k in strata["k"] for ratio in strata["ratio"] for seed in range(strata["seeds"])]
-        stages.append({"kind": "graph_finetune", "seeds": list(design.seeds), "encoders": [f"zoo/{dataset.lower()}-gin-source.pt"],
-                       "targets": targets,
-                       "params": {**design.target_params, "head": "softmax", "class_weight": "balanced", "family": dataset,
-                                  "device": design.device}})
-    return [{
-        "name": f"truth-target-{preset}",
-        "description": "Target-selection truth: targets in strata of label count and imbalance, drawn from each TU "
-                       "dataset's target half; source heads trained on the source half; fine-tuning with balanced class "
-                       "weights, accuracy and balanced accuracy.",
-        "params": _common(data_root), "stages": stages,
-    }]
+        stages.append(
+            {
+                "kind": "graph_finetune",
+                "seeds": list(design.seeds),
+                "encoders": [f"zoo/{dataset.lower()}-gin-source.pt"],
+                "targets": targets,
+                "params": {
+                    **design.target_params,
+                    "head": "softmax",
+                    "class_weight": "balanced",
+                    "family": dataset,
+                    "device": design.device,
+                },
+            }
+        )
+    return [
+        {
+            "name": f"truth-target-{preset}",
+            "description": "Target-selection truth: targets in strata of label count and imbalance, drawn from each TU "
+            "dataset's target half; source heads trained on the source half; fine-tuning with balanced class "
+            "weights, accuracy and balanced accuracy.",
+            "params": _common(data_root),
+            "stages": stages,
+        }
+    ]
 
 
 #: which truths a run covers

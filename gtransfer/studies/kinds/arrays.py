@@ -53,7 +53,10 @@ def load_features_and_labels(params: dict) -> tuple[np.ndarray, np.ndarray]:
     return features, as_class_indices(labels, "labels", "encode them with np.unique(labels, return_inverse=True)[1]")
 
 
-@register_trial_kind("probe", params=("features", "labels", "seed", "test_fraction", "model", "l2", "hidden", "max_iter", "encoder", "target"))
+@register_trial_kind(
+    "probe",
+    params=("features", "labels", "seed", "test_fraction", "model", "l2", "hidden", "max_iter", "encoder", "target"),
+)
 def probe_trial(params: dict) -> dict:
     """A linear probe (or a small MLP) on frozen embeddings: the cheap ground truth of a sweep.
 
@@ -168,6 +171,8 @@ def metric_timing_trial(params: dict) -> dict:
     name = params.get("metric")
     if name not in METRICS:
         raise ValueError(f"unknown metric {name!r}; known: {sorted(METRICS)}")
-    features, labels = synthetic_features(int(params["n"]), int(params["d"]), int(params.get("classes", 10)), int(params.get("seed", 0)))
+    features, labels = synthetic_features(
+        int(params["n"]), int(params["d"]), int(params.get("classes", 10)), int(params.get("seed", 0))
+    )
     best, value = best_of(lambda: float(METRICS[name](features, labels)), int(params.get("repeats", 3)))
     return {"seconds": best, "value": value}

@@ -14,7 +14,7 @@ import itertools
 import json
 import sys
 
-from gtransfer.cli.common import add_data_root_argument
+from gtransfer.cli.common import add_data_root_argument, check_output_file
 
 __all__ = ["add_parser", "run", "trial_params"]
 
@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     from gtransfer.io.provenance import code_version
     from gtransfer.selection.finetuning import FinetuneMember, FinetuneSetup, finetune_pack
 
+    if args.out:
+        check_output_file(args.out)  # before any training, not after it
     params = trial_params(args)
     setup = FinetuneSetup(target=args.target, epochs=args.epochs, batch_size=args.batch_size,
                           order_seed=args.order_seed, max_samples=args.max_samples, device=args.device,

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from gtransfer.cli.common import add_data_root_argument, add_max_samples_argument
+from gtransfer.cli.common import add_data_root_argument, add_max_samples_argument, check_output_file
 
 __all__ = ["add_parser", "run"]
 
@@ -54,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from gtransfer.pretrain import pretrain_encoder
 
+    check_output_file(args.out)  # before any pretraining, not after an epoch
     try:
         meta = pretrain_encoder(
             args.out, args.strategy, arch=args.arch, corpus=args.corpus, dataset=args.dataset, limit=args.max_samples,

@@ -43,3 +43,30 @@ def test_embed_out_on_a_full_disk_keeps_the_previous_features(tmp_path, monkeypa
         "mutag.labels.npy",
         "mutag.npy",
     ]
+
+
+def test_finetune_and_pretrain_check_out_before_any_work(tmp_path, capsys, monkeypatch):
+    """--out was checked only after training (issue 27): a folder, or a place that cannot be written, now fails at once,
+    before any data is read or any model trained."""
+    import gtransfer.pretrain
+    import gtransfer.selection.finetuning as finetuning
+
+    def never(*args, **kwargs):
+        raise AssertionError("TRAINING STARTED")
+
+    monkeypatch.setattr(finetuning, "finetune_pack", never)
+    monkeypatch.setattr(gtransfer.pretrain, "pretrain_encoder", never)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    runs = {
+        "finetune folder": ["finetune", "--encoder", "random:gin", "--target", "ogbg-molbace", "--out", str(tmp_path)],
+        "finetune unwritable": ["finetune", "--encoder", "random:gin", "--target", "ogbg-molbace",
+                                "--out", str(blocker / "r.json")],
+        "pretrain folder": ["pretrain", "--strategy", "attrmask", "--dataset", "ogbg-molbace", "--out", str(tmp_path)],
+        "pretrain unwritable": ["pretrain", "--strategy", "attrmask", "--dataset", "ogbg-molbace",
+                                "--out", str(blocker / "c.pt")],
+    }
+    for name, argv in runs.items():
+        assert main(argv) == 2, name
+        err = capsys.readouterr().err
+        assert "TRAINING STARTED" not in err and "--out" in err, (name, err)

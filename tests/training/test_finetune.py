@@ -64,6 +64,10 @@ def _loaders(seed=0):
 
 
 def test_learns_cycles_vs_paths_and_is_deterministic():
+    # the encoder's initial weights come from the global RNG: seeded here, so they do not depend on the tests run
+    # before this one (in a full run one such state gave an initialisation that fits the training graphs, loss
+    # 2.6e-5, yet scores 0.5 on validation; seeds 0-9 all learn the task)
+    torch.manual_seed(0)
     enc = GIN(num_layers=3, hidden_dim=16, node_features=1, edge_features=None, pooling="sum")
     task = TaskSpec("multiclass", 2)
     runs = [finetune(enc, *_loaders(), task=task, epochs=30, lr=1e-2, patience=30, seed=3, device="cpu")

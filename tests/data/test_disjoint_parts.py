@@ -30,7 +30,7 @@ def test_grammar_round_trips_part_and_leaves_other_strings_unchanged():
         parse_target("ENZYMES:k=2,part=both")
 
 
-def test_no_target_graph_appears_in_the_source_half():
+def test_no_target_graph_appears_in_the_source_half(shared_data):  # ENZYMES is not shipped: skipped without it
     """The rule of the target-selection truth: a source head trained on DATASET:part=source has seen no graph of
     any DATASET:...,part=target target (class subsets of every size, ratio and seed)."""
     source = load_target("ENZYMES:part=source")

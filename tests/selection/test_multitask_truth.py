@@ -12,7 +12,7 @@ from gtransfer.selection.finetuning import FinetuneMember, FinetuneSetup, finetu
 ENCODER = "random:gin:layers=2,dim=16,seed=0"
 
 
-def test_a_whole_multitask_dataset_trains_one_head_and_reports_each_task():
+def test_a_whole_multitask_dataset_trains_one_head_and_reports_each_task(shared_data):  # Tox21: not shipped
     """ogbg-moltox21 with no task: a 12-output head with a masked BCE; each task's test ROC-AUC (None where the
     test split lacks a class), its test positives, and their mean is the trial's test_roc_auc."""
     from gtransfer.data.targets import load_target, subsample_target

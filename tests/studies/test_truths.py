@@ -25,7 +25,8 @@ def test_the_pool_is_the_published_nine_the_shipped_gin_and_one_random_control()
 
 def test_source_truth_is_one_multitask_finetune_per_dataset_encoder_and_seed():
     specs = truths.source_truth_specs("medium")
-    trials = [t for s in specs for t in expand_trials(parse_spec(s, base_dir=".", source=s["name"]))]
+    trials = [t for s in specs for t in expand_trials(parse_spec(s, base_dir=".", source=s["name"]))
+              if t.kind == "graph_finetune"]
     assert len(trials) == 5 * 11 * 3
     assert {t.params["target"] for t in trials} == {"ogbg-molbbbp", "ogbg-molbace", "ogbg-molclintox", "ogbg-molsider",
                                                     "ogbg-moltox21"}
@@ -38,7 +39,8 @@ def test_source_truth_is_one_multitask_finetune_per_dataset_encoder_and_seed():
 def test_every_target_comes_from_the_target_half_and_every_source_head_from_the_source_half():
     heads = {f"zoo/{s.name}.pt": s.task for s in truths.source_zoo_specs("medium")}
     (spec,) = truths.target_truth_specs("medium")
-    trials = list(expand_trials(parse_spec(spec, base_dir=".", source=spec["name"])))
+    trials = [t for t in expand_trials(parse_spec(spec, base_dir=".", source=spec["name"]))
+              if t.kind == "graph_finetune"]
     assert trials and all(t.params["class_weight"] == "balanced" and t.params["head"] == "softmax" for t in trials)
     for trial in trials:
         dataset, _, options = parse_target(trial.params["target"])
@@ -105,3 +107,93 @@ def test_a_source_head_trains_on_the_source_half_and_fine_tunes_on_a_target_half
                                    "epochs": 1, "head": "softmax", "class_weight": "balanced", "batch_size": 16})
     assert {"test_accuracy", "test_balanced_accuracy", "majority_accuracy"} <= set(result)
     assert 0.0 <= result["test_balanced_accuracy"] <= 1.0
+
+
+def _keys(preset: str, kind: str) -> list[str]:
+    return sorted(t.key for s in truths.truth_specs(preset) for t in expand_trials(parse_spec(s, base_dir=".",
+                                                                                                source=s["name"]))
+                  if t.kind == kind)
+
+
+def test_the_score_stages_leave_the_stored_fine_tuning_keys_as_they_were():
+    """The fine-tuning trials' keys, hashed before the score stages were added (2026-12-07, 66 of them stored in
+    docs/results/truths-medium/truths.db): a store of either preset resumes instead of starting over."""
+    import hashlib
+
+    expected = {"medium": (309, "557beac360527b99e34e4297c60f347d5f556aa8f09483aa9feb45d6af30bd9c"),
+                "full": (342, "cb88e6f77da788cf6492b6fce737c507170bbdc0ff6f54de1db1825a3c978ff8")}
+    for preset, (count, digest) in expected.items():
+        keys = _keys(preset, "graph_finetune")
+        assert (len(keys), hashlib.sha256("\n".join(keys).encode()).hexdigest()) == (count, digest)
+
+
+def test_every_task_of_every_source_dataset_and_every_target_is_scored_once_per_encoder():
+    specs = truths.truth_specs("medium")
+    scores = [t for s in specs for t in expand_trials(parse_spec(s, base_dir=".", source=s["name"]))
+              if t.kind == "graph_score"]
+    source = [t for t in scores if t.params["target"].startswith("ogbg-")]
+    assert len(source) == (1 + 1 + 2 + 27 + 12) * 11  # BBBP, BACE, ClinTox, SIDER, Tox21 tasks x the pool
+    assert all(t.params["max_samples"] == 400 and "epochs" not in t.params for t in source)
+    assert set(source[0].params["metrics"]) >= {"h_score", "shrinkage_h_score", "logme"}
+    target = [t for t in scores if not t.params["target"].startswith("ogbg-")]
+    finetuned = {(t.params["encoder"], t.params["target"]) for s in specs
+                 for t in expand_trials(parse_spec(s, base_dir=".", source=s["name"]))
+                 if t.kind == "graph_finetune" and not t.params["target"].startswith("ogbg-")}
+    assert {(t.params["encoder"], t.params["target"]) for t in target} == finetuned
+    assert all(t.params["source"] == "head" and {"nce", "leep"} <= set(t.params["metrics"]) for t in target)
+
+
+def _finetune_result(tasks: list[str], values: list[float | None], positives: list[int]) -> dict:
+    finite = [v for v in values if v is not None]
+    return {"tasks": tasks, "test_roc_auc_tasks": values, "test_positives_tasks": positives,
+            "test_roc_auc": sum(finite) / len(finite), "best_epoch": 1}
+
+
+def test_source_scores_and_truth_joins_each_task_score_to_that_tasks_seed_mean_truth(tmp_path):
+    from gtransfer.studies.store import TrialStore
+
+    path = tmp_path / "truths.db"
+    rng = np.random.default_rng(0)
+    expected = {}
+    with TrialStore(path) as store:
+        keys = []
+        for e, encoder in enumerate(["a", "b", "c"]):
+            for seed in range(3):
+                values = [float(rng.random()), None if (e, seed) == (2, 1) else float(rng.random())]
+                for t, value in enumerate(values):
+                    expected.setdefault((f"ogbg-molclintox:{t}", encoder), []).append(value)
+                params = {"encoder": encoder, "target": "ogbg-molclintox", "seed": seed}
+                store.record(f"f{e}{seed}", "graph_finetune", params,
+                             result=_finetune_result(["FDA", "CT_TOX"], values, [7, 3]))
+                keys.append(f"f{e}{seed}")
+            for t in range(2):
+                params = {"encoder": encoder, "target": f"ogbg-molclintox:{t}", "seed": 0}
+                store.record(f"s{e}{t}", "graph_score", params,
+                             result={"h_score": 10.0 * e + t, "n": 320, "d": 300, "num_classes": 2,
+                                     "imbalance_ratio": 3.0, "label_entropy": 0.5})
+                keys.append(f"s{e}{t}")
+        store.register_study("truth-source-medium-clintox", {}, keys)
+    frame = truths.source_scores_and_truth(path)
+    assert len(frame) == 6
+    for _, row in frame.iterrows():
+        values = expected[(row["target"], row["encoder"])]
+        task = int(row["target"].split(":")[1])
+        assert row["h_score"] == 10.0 * "abc".index(row["encoder"]) + task  # the task's own score
+        assert [row[f"test_roc_auc_seed{s}"] for s in range(3)] == pytest.approx(
+            [np.nan if v is None else v for v in values], nan_ok=True)
+        if None in values:  # a seed without a ROC-AUC leaves the mean undefined, not the mean of the others
+            assert np.isnan(row["test_roc_auc"]) and row["truth_seeds"] == 2
+        else:
+            assert row["test_roc_auc"] == pytest.approx(np.mean(values), abs=1e-12) and row["truth_seeds"] == 3
+        assert row["test_positives"] == [7, 3][task]
+    with pytest.raises(ValueError, match="--part source"):
+        truths.source_scores_and_truth(_empty_store(tmp_path))
+
+
+def _empty_store(tmp_path):
+    from gtransfer.studies.store import TrialStore
+
+    path = tmp_path / "empty.db"
+    with TrialStore(path):
+        pass
+    return path

@@ -57,7 +57,9 @@ if TYPE_CHECKING:
 
 __all__ = ["POOL", "SHIPPED_CHECKPOINTS", "RANDOM_CONTROL", "CPU_RATE", "PRESETS", "TruthDesign", "DESIGNS",
            "source_truth_specs", "target_truth_specs", "truth_specs", "source_zoo_specs", "prepare_zoo",
-           "truth_table", "seed_reliability", "run_truths", "PARTS"]
+           "truth_table", "seed_reliability", "run_truths", "PARTS",
+           "SOURCE_SCORE_METRICS", "TARGET_SCORE_METRICS", "dataset_tasks", "source_scores_and_truth",
+           "target_scores_and_truth"]
 
 #: gtransfer's own pretrained GINs shipped with the repository (under the data roots' ``checkpoints/gtransfer/``)
 SHIPPED_CHECKPOINTS = ("gin3x128_contextpred_moses.pt",)
@@ -138,21 +140,45 @@ def source_truth_specs(preset: str, *, data_root: str | None = None,
     if unknown:
         raise ValueError(f"truths: {unknown} are not source datasets of the {preset} preset; "
                          f"choose among {list(design.source_datasets)}")
-    params = {**_common(data_root), **design.source_params, "device": design.device}
-    cut = f", at most {params['max_samples']} molecules" if "max_samples" in params else ""
+    # what both stages read (the subsample) at the study's level; what only fine-tuning reads at its stage's. A trial's
+    # key is made of the merged params, so the fine-tuning trials keep the keys of the first slice's store
+    sample = {k: v for k, v in design.source_params.items() if k == "max_samples"}
+    finetune = {**{k: v for k, v in design.source_params.items() if k != "max_samples"}, "device": design.device}
+    cut = f", at most {sample['max_samples']} molecules" if sample else ""
     return [
         {
             "name": f"truth-source-{preset}-{dataset.removeprefix('ogbg-mol')}",
             "description": f"Source-selection fine-tuning truth on {dataset}{cut}: {len(POOL)} encoders x seeds "
-            f"{list(design.seeds)}, one multi-task fine-tune each ({params['epochs']} epochs), scaffold test "
-            "ROC-AUC per task (test_roc_auc_tasks) and its mean over tasks with both classes (test_roc_auc).",
+            f"{list(design.seeds)}, one multi-task fine-tune each ({finetune['epochs']} epochs), scaffold test "
+            "ROC-AUC per task (test_roc_auc_tasks) and its mean over tasks with both classes (test_roc_auc); every "
+            f"task scored by {len(SOURCE_SCORE_METRICS)} metrics on its training part of a subsample of the same "
+            "size (graph_score).",
             "encoders": list(POOL),
-            "targets": [dataset],
-            "params": params,
-            "stages": [{"kind": "graph_finetune", "seeds": list(design.seeds)}],
+            "params": {**_common(data_root), **sample},
+            "stages": [{"kind": "graph_score", "seeds": [0], "targets": dataset_tasks(dataset),
+                        "params": {"metrics": list(SOURCE_SCORE_METRICS)}},
+                       {"kind": "graph_finetune", "seeds": list(design.seeds), "targets": [dataset],
+                        "params": finetune}],
         }
         for dataset in chosen
     ]
+
+
+#: the metrics every task of the source truth is scored by: the claims' (H-score, H_alpha, LogME), the other
+#: feature metrics of the source-selection presets, the newer ones (docs/metrics.md) and the k-NN baseline
+SOURCE_SCORE_METRICS = ("h_score", "shrinkage_h_score", "logme", "gbc", "transrate", "parc", "sfda",
+                        "pactran_gaussian", "ncti", "etran", "knn_accuracy")
+#: the metrics of the target truth's targets, NCE and LEEP read the family's source head (raw and divided by H(Y))
+TARGET_SCORE_METRICS = ("h_score", "shrinkage_h_score", "logme", "gbc", "transrate", "knn_accuracy", "nce", "leep",
+                        "nce_normalized", "leep_normalized")
+#: tasks of the multi-task source datasets (the others have one task, scored as the dataset itself)
+TASK_COUNTS = {"ogbg-molclintox": 2, "ogbg-molsider": 27, "ogbg-moltox21": 12, "ogbg-moltoxcast": 617}
+
+
+def dataset_tasks(dataset: str) -> list[str]:
+    """The per-task targets of a source dataset (``ogbg-molsider:0`` ...), or the dataset itself with one task."""
+    count = TASK_COUNTS.get(dataset)
+    return [f"{dataset}:{t}" for t in range(count)] if count else [dataset]
 
 
 def source_zoo_specs(preset: str) -> tuple:
@@ -179,6 +205,9 @@ def target_truth_specs(preset: str, *, data_root: str | None = None) -> list[dic
     for dataset, strata in design.strata.items():
         targets = [format_target(dataset, k=k, ratio=ratio, max=design.target_max[dataset], seed=seed, part="target")
                    for k in strata["k"] for ratio in strata["ratio"] for seed in range(strata["seeds"])]
+        stages.append({"kind": "graph_score", "seeds": [0], "encoders": [f"zoo/{dataset.lower()}-gin-source.pt"],
+                       "targets": targets, "params": {"source": "head", "metrics": list(TARGET_SCORE_METRICS),
+                                                      "family": dataset}})
         stages.append(
             {
                 "kind": "graph_finetune",
@@ -251,14 +280,90 @@ def truth_table(store_path: str | os.PathLike, *, prefix: str = "truth-source-")
         studies = [s for s in store.studies() if s.startswith(prefix)]
         for record in (r for s in studies for r in store.records(kind="graph_finetune", study=s)):
             result, params = record.result or {}, record.params
-            for task, value, positives in zip(result.get("tasks", []), result.get("test_roc_auc_tasks", []),
-                                              result.get("test_positives_tasks", [])):
+            for index, (task, value, positives) in enumerate(zip(result.get("tasks", []),
+                                                                 result.get("test_roc_auc_tasks", []),
+                                                                 result.get("test_positives_tasks", []))):
                 rows.append({"dataset": params["target"], "encoder": params["encoder"], "seed": params["seed"],
-                             "task": task, "test_roc_auc": math.nan if value is None else value,
+                             "task": task, "task_index": index, "test_roc_auc": math.nan if value is None else value,
                              "test_positives": positives, "dataset_roc_auc": result["test_roc_auc"],
                              "best_epoch": result["best_epoch"]})
-    columns = ["dataset", "encoder", "seed", "task", "test_roc_auc", "test_positives", "dataset_roc_auc", "best_epoch"]
+    columns = ["dataset", "encoder", "seed", "task", "task_index", "test_roc_auc", "test_positives", "dataset_roc_auc",
+               "best_epoch"]
     return pd.DataFrame(rows, columns=columns).drop_duplicates(["dataset", "encoder", "seed", "task"])
+
+
+def _seed_columns(frame: pd.DataFrame, keys: list[str], value: str, prefix: str) -> pd.DataFrame:
+    """``frame`` (one row per key and seed) as one row per key: a ``<prefix>_seed<s>`` column per seed."""
+    wide = frame.pivot_table(index=keys, columns="seed", values=value, aggfunc="mean", dropna=False)
+    wide.columns = [f"{prefix}_seed{int(c)}" for c in wide.columns]
+    return wide.reset_index()
+
+
+def source_scores_and_truth(store_path: str | os.PathLike, *, preset: str = "medium") -> pd.DataFrame:
+    """The source truth joined to its scores, one row per (task target, encoder): every metric of the task's
+    ``graph_score`` trial (pool metrics combined per task), ``n``, ``d``, the task's ROC-AUC per seed
+    (``test_roc_auc_seed<s>``, from the dataset's multi-task fine-tune), their mean ``test_roc_auc`` (NaN when a
+    seed has no ROC-AUC: a task without both classes in its test part), ``truth_seeds`` (seeds with a value) and
+    ``test_positives`` of the task in the fine-tune's test part.
+
+    Raises:
+        ValueError: the store holds no score trial or no fine-tuning trial of the preset's source truth.
+    """
+    import pandas as pd
+
+    from gtransfer.studies.report.tables import study_scores
+    from gtransfer.studies.store import TrialStore
+
+    prefix = f"truth-source-{preset}-"
+    truth = truth_table(store_path, prefix=prefix)
+    with TrialStore(store_path, create=False, read_only=True) as store:
+        studies = [s for s in store.studies() if s.startswith(prefix)]
+        parts = [study_scores(store, s) for s in studies
+                 if any(True for _ in store.records(kind="graph_score", study=s))]
+    if not parts or truth.empty:
+        raise ValueError(f"{store_path}: no score trials or no fine-tuning trials of {prefix}* studies; run "
+                         f"`python experiments/truths.py --preset {preset} --part source` first")
+    scores = pd.concat(parts, ignore_index=True)
+    split = scores["target"].str.split(":", n=1)
+    scores["dataset"] = split.str[0]
+    scores["task_index"] = split.map(lambda p: int(p[1]) if len(p) > 1 else 0)
+    per_seed = _seed_columns(truth, ["dataset", "encoder", "task_index"], "test_roc_auc", "test_roc_auc")
+    seed_columns = [c for c in per_seed.columns if c.startswith("test_roc_auc_seed")]
+    per_seed["test_roc_auc"] = per_seed[seed_columns].mean(axis=1, skipna=False)
+    per_seed["truth_seeds"] = per_seed[seed_columns].notna().sum(axis=1)
+    positives = truth.groupby(["dataset", "task_index"])["test_positives"].first().reset_index()
+    joined = scores.merge(per_seed, on=["dataset", "encoder", "task_index"], how="inner")
+    joined = joined.merge(positives, on=["dataset", "task_index"], how="left")
+    return joined.drop(columns=["dataset", "task_index"]).sort_values(["target", "encoder"]).reset_index(drop=True)
+
+
+def target_scores_and_truth(store_path: str | os.PathLike, *, preset: str = "medium") -> pd.DataFrame:
+    """The target truth joined to its scores, one row per target: the metrics of its ``graph_score`` trial (the
+    family's source head), ``family``, ``n``, ``num_classes``, ``imbalance_ratio``, ``label_entropy``, test accuracy
+    and balanced accuracy per seed (``test_accuracy_seed<s>``, ``test_balanced_accuracy_seed<s>``), their means,
+    and the majority baseline's accuracy.
+
+    Raises:
+        ValueError: the store holds no score or fine-tuning trial of the preset's target truth.
+    """
+    from gtransfer.studies.report.tables import study_scores, trials_frame
+    from gtransfer.studies.store import TrialStore
+
+    study = f"truth-target-{preset}"
+    with TrialStore(store_path, create=False, read_only=True) as store:
+        trials = trials_frame(store, "graph_finetune", study)
+        has_scores = any(True for _ in store.records(kind="graph_score", study=study))
+        scores = study_scores(store, study) if has_scores and not trials.empty else None
+    if scores is None or scores.empty:
+        raise ValueError(f"{store_path}: no score or fine-tuning trials of {study}; run "
+                         f"`python experiments/truths.py --preset {preset} --part target` first")
+    joined = scores.merge(trials.groupby("target")["family"].first().reset_index(), on="target", how="left")
+    for column in ("test_accuracy", "test_balanced_accuracy"):
+        wide = _seed_columns(trials, ["target"], column, column)
+        wide[column] = wide[[c for c in wide.columns if c.startswith(f"{column}_seed")]].mean(axis=1, skipna=False)
+        joined = joined.merge(wide, on="target", how="left")
+    majority = trials.groupby("target")["majority_accuracy"].first().rename("majority_accuracy").reset_index()
+    return joined.merge(majority, on="target", how="left").sort_values(["family", "target"]).reset_index(drop=True)
 
 
 def seed_reliability(table: pd.DataFrame) -> pd.DataFrame:
@@ -324,4 +429,13 @@ def run_truths(preset: str, *, out: str | os.PathLike, store: str | os.PathLike 
     write_text(out / f"truth-source-{preset}.csv", table.to_csv(index=False))
     if len(table):
         print(seed_reliability(table).to_string(float_format=lambda v: f"{v:.3f}"))
+    for name, join in (("scores_and_truth.csv", source_scores_and_truth),
+                       ("target_scores_and_truth.csv", target_scores_and_truth)):
+        try:
+            frame = join(store_path, preset=preset)
+        except ValueError as error:  # that part has not run yet
+            print(f"{name}: not written ({error})")
+            continue
+        write_text(out / name, frame.to_csv(index=False))
+        print(f"{out / name}: {len(frame)} rows")
     return report

@@ -197,3 +197,8 @@ def _empty_store(tmp_path):
     with TrialStore(path):
         pass
     return path
+
+
+def test_every_pool_member_has_a_pretraining_size_and_only_the_random_control_has_none():
+    assert set(truths.PRETRAINING_MOLECULES) == set(truths.POOL)
+    assert [e for e, n in truths.PRETRAINING_MOLECULES.items() if n == 0] == [truths.RANDOM_CONTROL]

@@ -59,7 +59,7 @@ __all__ = ["POOL", "SHIPPED_CHECKPOINTS", "RANDOM_CONTROL", "CPU_RATE", "PRESETS
            "source_truth_specs", "target_truth_specs", "truth_specs", "source_zoo_specs", "prepare_zoo",
            "truth_table", "seed_reliability", "run_truths", "PARTS",
            "SOURCE_SCORE_METRICS", "TARGET_SCORE_METRICS", "dataset_tasks", "source_scores_and_truth",
-           "target_scores_and_truth"]
+           "target_scores_and_truth", "PRETRAINING_MOLECULES", "pool_attributes"]
 
 #: gtransfer's own pretrained GINs shipped with the repository (under the data roots' ``checkpoints/gtransfer/``)
 SHIPPED_CHECKPOINTS = ("gin3x128_contextpred_moses.pt",)
@@ -68,6 +68,16 @@ RANDOM_CONTROL = "random:gin:layers=3,dim=128,seed=0"
 #: the candidates, as the specs name them (the shipped checkpoints copied into ``<out>/zoo/``, relative to the specs)
 POOL = (*(f"published:{name}" for name in PUBLISHED_ENCODERS), *(f"zoo/{name}" for name in SHIPPED_CHECKPOINTS),
         RANDOM_CONTROL)
+#: molecules each pool member was pretrained on, the target-agnostic "pretraining size" baseline (Hu et al. 2020,
+#: section 5.1: node-level self-supervision on 2M ZINC15 molecules, graph-level supervision on 456K ChEMBL molecules,
+#: supervised_contextpred both; the shipped GIN: every MOSES training molecule; the random control: none)
+PRETRAINING_MOLECULES = {
+    **{f"published:{a}_contextpred": 2_000_000 for a in ("gcn", "graphsage", "gat")},
+    **{f"published:{a}_supervised": 456_000 for a in ("gcn", "graphsage", "gat")},
+    **{f"published:{a}_supervised_contextpred": 2_456_000 for a in ("gcn", "graphsage", "gat")},
+    "zoo/gin3x128_contextpred_moses.pt": 1_584_663,
+    RANDOM_CONTROL: 0,
+}
 #: BBBP training epochs per second measured on the 2-core CPU, shared (see the module docstring)
 CPU_RATE = 0.0105
 PRESETS = ("medium", "full")
@@ -366,6 +376,23 @@ def target_scores_and_truth(store_path: str | os.PathLike, *, preset: str = "med
     return joined.merge(majority, on="target", how="left").sort_values(["family", "target"]).reset_index(drop=True)
 
 
+def pool_attributes(out: str | os.PathLike, *, data_root: str | None = None) -> pd.DataFrame:
+    """The pool's target-agnostic attributes, one row per encoder: ``parameters`` (trainable and frozen, of the
+    encoder as loaded) and ``pretraining_molecules`` (:data:`PRETRAINING_MOLECULES`); the zoo's paths are resolved
+    under ``out`` as the specs resolve them."""
+    import pandas as pd
+
+    from gtransfer.models.specs import resolve_encoder
+
+    rows = []
+    for encoder in POOL:
+        text = str(Path(out) / encoder) if encoder.startswith("zoo/") else encoder
+        model = resolve_encoder(text, root=data_root).load()
+        rows.append({"encoder": encoder, "parameters": sum(p.numel() for p in model.parameters()),
+                     "pretraining_molecules": PRETRAINING_MOLECULES[encoder]})
+    return pd.DataFrame(rows)
+
+
 def seed_reliability(table: pd.DataFrame) -> pd.DataFrame:
     """Per dataset, the split-half agreement of the encoders' ranking across seeds
     (:func:`gtransfer.evaluation.reliability.reliability_per_group` on the dataset-level ROC-AUC, one column per
@@ -429,6 +456,8 @@ def run_truths(preset: str, *, out: str | os.PathLike, store: str | os.PathLike 
     write_text(out / f"truth-source-{preset}.csv", table.to_csv(index=False))
     if len(table):
         print(seed_reliability(table).to_string(float_format=lambda v: f"{v:.3f}"))
+    if part != "target":
+        write_text(out / "pool_attributes.csv", pool_attributes(out, data_root=data_root).to_csv(index=False))
     for name, join in (("scores_and_truth.csv", source_scores_and_truth),
                        ("target_scores_and_truth.csv", target_scores_and_truth)):
         try:

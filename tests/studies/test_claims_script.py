@@ -63,6 +63,40 @@ def _target_report(root: Path, rng) -> None:
     pd.DataFrame(trials).to_csv(folder / "trials_graph_finetune.csv", index=False)
 
 
+def _truth_reports(root: Path, rng) -> None:
+    """The new truths (docs/results/truths-medium): a source truth with 3 seeds and test positives per task, where
+    H_alpha follows the encoders' quality and H-score is noise; a target truth where NCE is -H(Y) and balanced
+    accuracy follows H(Y) and a skill NCE does not see."""
+    folder = root / "truths-medium"
+    folder.mkdir()
+    encoders = [f"enc{i}" for i in range(8)]
+    quality = {e: rng.normal() for e in encoders}
+    rows = []
+    for d in range(4):
+        for t in range(3):
+            positives = 2 if (d, t) == (0, 0) else 12  # one task the exclusion rule must leave out
+            for e in encoders:
+                seeds = [0.7 + 0.05 * quality[e] + rng.normal(0, 0.01) for _ in range(3)]
+                rows.append({"target": f"ds{d}:{t}", "encoder": e, "shrinkage_h_score": quality[e] + rng.normal(0, 0.1),
+                             "logme": quality[e] + rng.normal(0, 0.1), "h_score": rng.normal(), "gbc": rng.normal(),
+                             "transrate": rng.normal(), "knn_accuracy": rng.normal(), "sfda": rng.normal(), "n": 320.0,
+                             "d": 300.0, "test_positives": positives, "test_roc_auc": np.mean(seeds),
+                             **{f"test_roc_auc_seed{s}": v for s, v in enumerate(seeds)}})
+    pd.DataFrame(rows).to_csv(folder / "scores_and_truth.csv", index=False)
+    rows = []
+    for family in ("A", "B", "C", "D"):
+        for i in range(12):
+            entropy, skill = rng.uniform(0.2, 1.6), rng.normal()
+            seeds = [0.9 - entropy / 4 + 0.05 * skill + rng.normal(0, 0.005) for _ in range(3)]
+            rows.append({"family": family, "target": f"{family}:k={i}", "label_entropy": entropy, "nce": -entropy,
+                         "leep": -entropy + rng.normal(0, 0.01), "nce_normalized": rng.normal(),
+                         "leep_normalized": rng.normal(), "shrinkage_h_score": skill, "logme": rng.normal(),
+                         "test_balanced_accuracy": np.mean(seeds), "test_accuracy": np.mean(seeds),
+                         "majority_accuracy": 0.6,
+                         **{f"test_balanced_accuracy_seed{s}": v for s, v in enumerate(seeds)}})
+    pd.DataFrame(rows).to_csv(folder / "target_scores_and_truth.csv", index=False)
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     """The script run twice on the same synthetic reports, into two page folders."""
@@ -71,6 +105,7 @@ def written(tmp_path_factory):
     reports = base / "reports"
     _source_reports(reports, rng)
     _target_report(reports, rng)
+    _truth_reports(reports, rng)
     runs = base / "runs.yaml"
     runs.write_text("source-selection-medium: {command: x, hardware: y, date: '2026-12-02', wall_minutes: 1, "
                     "first_trial_at: '2026-12-02T18:41:47Z'}\n"
@@ -147,3 +182,21 @@ def test_a_spec_changed_after_registration_is_said_in_bold(written, tmp_path):
     text = (pages / "claim-b.md").read_text()
     assert "**The spec of claim (b-probe) changed after it was registered" in text
     assert "**The spec of claim (b-probe) changed" not in (first / "claim-b.md").read_text()
+
+
+def test_the_new_truths_decide_with_their_exclusion_rule_reliability_and_a_row_each(written):
+    _, _, _, (first, _) = written
+    a, d = (first / "claim-a.md").read_text(), (first / "claim-d.md").read_text()
+    assert "**On the multi-task fine-tuning truth with 3 seeds (rule `a-truth`): reproduced.**" in a
+    # the task with 2 test positives is left out, and counted, by the rule fixed in the spec
+    assert "Exclusion (fixed in the spec): excluded 1 of 12 groups: 1 with fewer than 5 test positives (ds0:0:" in a
+    assert "(4 datasets, 11 tasks, 10,000 resamples)" in a
+    assert "**Reliability** (split-half agreement of the encoders' ranking across seeds" in a
+    # NCE is -H(Y): nothing beyond H(Y), reproduced; seed 0 judged against seeds 1-2 carries the skill: it fails
+    assert "**On the new target truth (rules `d-nce-truth`, `d-leep-truth`): NCE reproduced;" in d
+    section = d.split("rule `d-nce-truth`")[1]
+    assert "- placebo other_seed_truth in the metric's place: contradicted" in section
+    summary = (first / "summary.md").read_text()
+    for row in ("| (a) H_alpha beats H-score, fine-tuning truth, 3 seeds | `a-truth` | **reproduced** |",
+                "| (d) NCE, corrected, disjoint heads, balanced truth | `d-nce-truth` | **reproduced** |"):
+        assert row in summary

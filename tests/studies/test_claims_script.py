@@ -65,14 +65,14 @@ def _target_report(root: Path, rng) -> None:
 
 def _truth_reports(root: Path, rng) -> None:
     """The new truths (docs/results/truths-medium): a source truth with 3 seeds and test positives per task, where
-    H_alpha follows the encoders' quality and H-score is noise; a target truth where NCE is -H(Y) and balanced
-    accuracy follows H(Y) and a skill NCE does not see."""
+    H_alpha follows the encoders' quality on the dataset (so "usually good" cannot) and H-score is noise; a target
+    truth where NCE is -H(Y) and balanced accuracy follows H(Y) and a skill NCE does not see."""
     folder = root / "truths-medium"
     folder.mkdir()
     encoders = [f"enc{i}" for i in range(8)]
-    quality = {e: rng.normal() for e in encoders}
     rows = []
     for d in range(4):
+        quality = {e: rng.normal() for e in encoders}  # which encoder is good depends on the dataset
         for t in range(3):
             positives = 2 if (d, t) == (0, 0) else 12  # one task the exclusion rule must leave out
             for e in encoders:

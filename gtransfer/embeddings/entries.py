@@ -131,7 +131,7 @@ def graph_embeddings(
 
     Args:
         spec: the resolved encoder.
-        dataset: the whole dataset, as loaded (graph ids index it; node ids index its first graph's nodes).
+        dataset: the whole dataset, as loaded (graph ids index its graphs; node ids its nodes, graph after graph).
         dataset_name: its :func:`gtransfer.data.load_dataset` name (a key field).
         level: ``"graph"`` or ``"node"``.
         node_input: what the encoder reads per node: a molecule featuriser, or the float feature width (the input

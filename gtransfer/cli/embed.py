@@ -34,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--sample-seed) for TU and Planetoid datasets (Cora train = 2,166 nodes)",
     )
     p.add_argument("--pooling", default="mean", choices=["mean", "sum", "max"],
-                   help="how node embeddings make a graph's (default mean, as rank embeds)")
+                   help="how node embeddings make a graph's (default mean; rank embeds with the encoder's own pooling, "
+                        "mean for published and random encoders)")
     p.add_argument("--layer", type=int, default=None, help="layer 0..L instead of the JK output")
     p.add_argument(
         "--level", default=None, choices=["graph", "node"], help="default: node for Cora/CiteSeer, graph otherwise"

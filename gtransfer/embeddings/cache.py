@@ -4,8 +4,10 @@ Every cached embedding in gtransfer (``gtransfer embed``, the graph trial kinds,
 kinds) is an *entry* of an :class:`ArrayCache`:
 
 * its key is the SHA-256 of the canonical JSON (:mod:`gtransfer.io.canonical`) of the ``fields``
-  that determine it (encoder identity -- a spec and a checkpoint digest --, dataset, split,
-  featuriser, pooling, layer, format version, ...), so a changed checkpoint or option is a new entry;
+  that determine it (encoder identity -- a spec and a checkpoint digest --, dataset, level, node input,
+  pooling, layer, rows, format version, ...: for graph embeddings, the fields of
+  :func:`gtransfer.embeddings.entries.embedding_fields`, the one key schema), so a changed checkpoint or
+  option is a new entry;
 * an entry is a folder ``<cache>/<key>/`` holding one ``<name>.npy`` per array and ``meta.json``
   (the fields, each array's shape, dtype and SHA-256, free-form ``info`` and the code version);
 * the folder is built beside its final place and renamed into it (:func:`gtransfer.io.atomic.atomic_folder`):

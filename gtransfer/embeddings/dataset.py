@@ -1,25 +1,24 @@
 """Embeddings of a whole dataset (or split) from an encoder file, cached on disk.
 
-An entry of the one embedding cache (:class:`gtransfer.embeddings.cache.ArrayCache`, folder
-``<cache>/embeddings``) is keyed by (encoder identity -- the spec and a checkpoint's SHA-256 --,
-dataset, split, featuriser, pooling, layer, level, subsample): the same request is served from the
-cache without touching the encoder. The entry holds
-``features.npy`` and, when the data has labels, ``labels.npy``. The command is ``gtransfer embed``.
+The rows asked for (a split, a ``max_samples`` cut) are embedded through
+:func:`gtransfer.embeddings.entries.graph_embeddings`, the one entry schema of the embedding cache
+(``<cache>/embeddings``), shared with ``gtransfer rank``: an entry is keyed by the encoder's identity (the spec and a
+checkpoint's SHA-256), the dataset, level, node input, pooling, layer and the rows themselves, so the same request
+-- from either command -- is served from the cache without running the encoder. The entry returned holds exactly
+the rows asked for: ``features.npy`` and, when the data has labels, ``labels.npy``. The command is
+``gtransfer embed``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from gtransfer.embeddings.cache import ArrayCache
-from gtransfer.embeddings.embed import embed_loader
+from gtransfer.embeddings.entries import graph_embeddings
 from gtransfer.models.specs import EncoderSpec, resolve_encoder
 
 if TYPE_CHECKING:
@@ -47,9 +46,8 @@ class EmbeddingEntry:
 
 
 def _rows(name: str, data: InMemoryDataset, split: str, level: str, max_samples: int | None, seed: int,
-          root: str | os.PathLike | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """``(rows, labels)``: the graph (or node) ids to embed, in order, and their labels; ``(None, None)`` for all
-    rows; ``labels`` None where the graphs' own ``y`` holds them (molecules: every task at once, NaN kept).
+          root: str | os.PathLike | None) -> np.ndarray | None:
+    """The graph (or node) ids to embed, in order; ``None`` for all rows.
 
     The splits are the target grammar's (:func:`gtransfer.data.targets.load_target`), so a split here
     is the same set as in ``gtransfer rank``: molecules their scaffold split, Planetoid and TU datasets
@@ -62,10 +60,9 @@ def _rows(name: str, data: InMemoryDataset, split: str, level: str, max_samples:
     from gtransfer.data.targets import load_target, subsample_target
 
     if split == "all" and max_samples is None:
-        return None, None
-    molecule = dataset_kind(name) == "molecule"
-    if molecule and max_samples is None:  # the scaffold split, every task at once
-        return np.sort(np.asarray(data.get_idx_split()[split], dtype=np.int64)), None
+        return None
+    if dataset_kind(name) == "molecule" and max_samples is None:  # the scaffold split, every task at once
+        return np.sort(np.asarray(data.get_idx_split()[split], dtype=np.int64))
     target = load_target(name, root=root, seed=seed, dataset=data)
     if target.level != level:
         raise ValueError(
@@ -74,16 +71,7 @@ def _rows(name: str, data: InMemoryDataset, split: str, level: str, max_samples:
         )
     target = subsample_target(target, max_samples, seed=seed)
     positions = np.arange(target.indices.size) if split == "all" else target.splits[split]
-    return target.indices[positions], None if molecule else target.labels[positions]
-
-
-def _clean_labels(labels: np.ndarray) -> np.ndarray:
-    """(n, 1) -> (n,); float labels that are all whole numbers -> int64. Multi-task (n, T) with NaN stays float."""
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    if np.issubdtype(labels.dtype, np.floating) and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
-        labels = labels.astype(np.int64)
-    return labels
+    return target.indices[positions]
 
 
 def embed_dataset(
@@ -91,7 +79,7 @@ def embed_dataset(
     dataset: str,
     *,
     split: str = "all",
-    pooling: str = "mean",
+    pooling: str | None = "mean",
     layer: int | None = None,
     level: str | None = None,
     featurizer: str | None = None,
@@ -111,7 +99,8 @@ def embed_dataset(
             ``random:ARCH[:layers=L,dim=D,seed=S]``) or spec.
         split: ``"all"`` or ``"train"``/``"valid"``/``"test"``: the target grammar's split (molecules:
             scaffold; Planetoid and TU: stratified 80/10/10 by ``sample_seed``), as in ``gtransfer rank``.
-        pooling: graph pooling (``"mean"``, ``"sum"``, ``"max"``); ignored for ``level="node"``.
+        pooling: graph pooling (``"mean"``, ``"sum"``, ``"max"``; ``None``: the encoder's own, what ``gtransfer rank``
+            embeds with); ignored for ``level="node"``.
         layer: embed layer ``layer`` (0..L) instead of the jumping-knowledge output.
         level: ``"graph"`` or ``"node"``; default node for Planetoid datasets, graph otherwise.
         featurizer: molecule featuriser; default the encoder's (``None`` for float-feature encoders).
@@ -122,12 +111,14 @@ def embed_dataset(
             same share of every split and class, drawn by ``sample_seed``), then ``split``'s rows of it.
         progress: a progress bar (with ETA) over the batches.
 
+    The rows are embedded through the one entry schema (:func:`gtransfer.embeddings.entries.graph_embeddings`):
+    what ``gtransfer rank`` embedded for the same encoder, dataset, pooling and layer is reused, and the entry
+    returned holds exactly the rows asked for.
+
     Returns:
         :class:`EmbeddingEntry`; ``from_cache`` says whether it was computed now. Labels are (n,)
         integers for single-task data, (n, T) floats with NaN for missing labels of multi-task molecules.
     """
-    from torch_geometric.loader import DataLoader
-
     from gtransfer.data import load_dataset
     from gtransfer.data.loading import dataset_kind
     from gtransfer.data.roots import cache_dir
@@ -142,75 +133,30 @@ def embed_dataset(
     if isinstance(encoder, os.PathLike):
         encoder = str(encoder)
     spec = resolve_encoder(encoder, root)
-    model = load_encoder(spec.path, arch=arch) if spec.kind == "file" and arch else None
+    model = load_encoder(spec.path, arch=arch) if spec.kind == "file" and spec.path is not None and arch else None
     if featurizer is None and kind == "molecule":
         featurizer = getattr(model, "featurizer", None) or spec.featurizer
-    featurizer = featurizer if kind == "molecule" else "none"
-    fields = {
-        "encoder": spec.identity,
-        "dataset": dataset,
-        "split": split,
-        "featurizer": featurizer,
-        "pooling": pooling if level == "graph" else None,
-        "layer": layer,
-        "level": level,
-        "max_samples": max_samples,
-        "sample_seed": sample_seed if (max_samples is not None or kind != "molecule") else None,
-        "format": 3,
-    }  # 3: --max-samples on molecules follows subsample_target, as rank does
-    cache_folder = ArrayCache(cache_dir(cache) / "embeddings")
+    data = load_dataset(
+        dataset, root=root, **({"featurizer": featurizer, "progress": progress} if kind == "molecule" else {})
+    )
+    if kind == "molecule" and featurizer in ("hu2020", "ogb"):
+        from gtransfer.models.inputs import check_molecule_vocabulary
 
-    def compute() -> dict[str, np.ndarray]:
-        data = load_dataset(
-            dataset, root=root, **({"featurizer": featurizer, "progress": progress} if kind == "molecule" else {})
-        )
-        if kind == "molecule" and featurizer in ("hu2020", "ogb"):
-            from gtransfer.models.inputs import check_molecule_vocabulary
-
-            check_molecule_vocabulary(data, featurizer, name=dataset)
-        rows, row_labels = _rows(dataset, data, split, level, max_samples, sample_seed, root)
-        problem = spec.fit_problem(dataset, kind, None if kind == "molecule" else int(data.num_features))
-        if problem is not None and model is None:
-            raise ValueError(problem)
-        node_input = featurizer if kind == "molecule" else int(data.num_features)
-        subset = data if level == "node" or rows is None else data[torch.as_tensor(rows)]
-        # what rank embeds (the JK output, mean-pooled, of the whole dataset when at least half of it is asked for):
-        # one cache entry serves both
-        whole = len(data) == 1 if level == "node" else rows is None or rows.size * 2 >= len(data)
-        if model is None and pooling == "mean" and layer is None and whole:
-            from gtransfer.embeddings.targets import dataset_features
-
-            array = dataset_features(spec, data, dataset, level, node_input, cache=cache_folder.folder, device=device,
-                                     batch_size=batch_size)
-            if level == "graph" and rows is not None:
-                array = array[rows]
-        else:
-            net = model if model is not None else spec.load(node_features=node_input)
-            loader = DataLoader(subset, batch_size=1 if level == "node" else batch_size, shuffle=False)
-            kwargs = {"level": level, "layer": layer}
-            if level == "graph":
-                kwargs["pooling"] = pooling
-            array = embed_loader(net, _with_progress(loader, progress, f"embed {dataset}"), device=device, **kwargs)
-        if row_labels is not None:
-            labels = row_labels
-        elif level == "graph" and getattr(subset[0], "y", None) is not None:
-            labels = torch.cat([g.y.view(1, -1) for g in subset]).numpy()
-        elif level == "node" and getattr(data[0], "y", None) is not None:
-            labels = data[0].y.numpy() if len(data) == 1 else None
-        else:
-            labels = None
-        if level == "node" and rows is not None:
-            array = array[rows]
-            if row_labels is None and labels is not None:
-                labels = labels[rows]
-        out = {"features": array}
-        if labels is not None:
-            out["labels"] = _clean_labels(np.asarray(labels))
-        return out
-
-    entry = cache_folder.get_or_compute(fields, compute, info={"encoder": spec.text})
-    shape = list(entry.metadata["arrays"]["features"]["shape"])
-    meta = {**fields, "encoder_text": spec.text, "shape": shape, "dtype": entry.metadata["arrays"]["features"]["dtype"],
+        check_molecule_vocabulary(data, featurizer, name=dataset)
+    problem = spec.fit_problem(dataset, kind, None if kind == "molecule" else int(data.num_features))
+    if problem is not None and model is None:
+        raise ValueError(problem)
+    node_input: str | int = str(featurizer) if kind == "molecule" else int(data.num_features)
+    rows = _rows(dataset, data, split, level, max_samples, sample_seed, root)
+    embedded = graph_embeddings(spec, data, dataset, level=level, node_input=node_input, pooling=pooling, layer=layer,
+                                rows=rows, keep_rows=True, encoder=model, cache=cache_dir(cache) / "embeddings",
+                                device=device, batch_size=batch_size, progress=progress)
+    entry = embedded.entry
+    assert entry is not None  # a cache was given and the rows kept: the entry holds exactly them
+    fields = entry.metadata["fields"]
+    features = entry.metadata["arrays"]["features"]
+    meta = {**fields, "split": split, "max_samples": max_samples, "sample_seed": sample_seed,
+            "encoder_text": spec.text, "shape": list(features["shape"]), "dtype": features["dtype"],
             "labels": "labels" in entry.files, "code_version": entry.metadata["code_version"]}
     if "labels" in entry.files:
         meta["labels_shape"] = list(entry.metadata["arrays"]["labels"]["shape"])
@@ -218,12 +164,3 @@ def embed_dataset(
         meta["checkpoint"] = str(spec.path)
         meta["checkpoint_sha256"] = spec.identity.get("sha256")
     return EmbeddingEntry(entry.files["features"], entry.files.get("labels"), meta, from_cache=entry.from_cache)
-
-
-def _with_progress(loader: Iterable, enabled: bool, desc: str) -> Iterable:
-    """``loader`` wrapped in a tqdm bar (batches, ETA) when ``enabled``."""
-    if not enabled:
-        return loader
-    from tqdm.auto import tqdm
-
-    return tqdm(loader, desc=desc, unit="batch", dynamic_ncols=True)

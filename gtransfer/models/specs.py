@@ -109,6 +109,15 @@ class EncoderSpec:
         return getattr(self._file_encoder, "featurizer", None) or "ogb"
 
     @cached_property
+    def pooling(self) -> str:
+        """The graph pooling the encoder applies when none is asked for: a checkpoint's own (its config's), ``mean``
+        for the published encoders and for ``random:`` ones (as :func:`~gtransfer.models.encoder.build_encoder`
+        makes them)."""
+        if self.kind in ("random", "published"):
+            return "mean"
+        return str(getattr(self._file_encoder, "pooling", None) or "mean")
+
+    @cached_property
     def node_input(self) -> str | int | None:
         """What the encoder reads per node: a molecule featuriser name (``"hu2020"``, ``"ogb"``), a float
         feature width, or ``None`` for a ``random:`` encoder (built for whatever the target has) or a

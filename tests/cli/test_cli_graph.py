@@ -317,12 +317,12 @@ def test_the_regression_path_says_regression_from_embed_to_score_and_finetune_sa
 
 def test_rank_and_embed_share_one_default_cache_and_a_rerun_embeds_nothing(tmp_path, monkeypatch, capsys):
     """rank re-embedded on every run unless --cache was given, and embed --cache did not reuse rank's entries."""
-    from gtransfer.embeddings import targets
+    from gtransfer.embeddings import embed
 
     monkeypatch.setenv("GTRANSFER_CACHE", str(tmp_path / "cache"))
     embedded: list[int] = []
-    real = targets._embed_dataset
-    monkeypatch.setattr(targets, "_embed_dataset", lambda *a, **k: embedded.append(1) or real(*a, **k))
+    real = embed.embed_loader
+    monkeypatch.setattr(embed, "embed_loader", lambda *a, **k: embedded.append(1) or real(*a, **k))
     command = ["rank", "--target", "MUTAG", "--encoders", *TINY[:2], "--metrics", "logme", "--no-progress",
                "--format", "json"]
     assert main(command) == 0

@@ -202,3 +202,10 @@ def _empty_store(tmp_path):
 def test_every_pool_member_has_a_pretraining_size_and_only_the_random_control_has_none():
     assert set(truths.PRETRAINING_MOLECULES) == set(truths.POOL)
     assert [e for e, n in truths.PRETRAINING_MOLECULES.items() if n == 0] == [truths.RANDOM_CONTROL]
+
+
+def test_the_full_preset_scores_toxcast_on_the_twelve_tasks_of_target_selection_only():
+    from gtransfer.studies.designs.target_selection import TOXCAST_TASKS
+
+    assert truths.dataset_tasks("ogbg-moltoxcast") == [f"ogbg-moltoxcast:{t}" for t in TOXCAST_TASKS]
+    assert len(_keys("full", "graph_score")) == (1 + 1 + 2 + 27 + 12 + 12) * 11 + 48

@@ -209,3 +209,20 @@ def test_the_full_preset_scores_toxcast_on_the_twelve_tasks_of_target_selection_
 
     assert truths.dataset_tasks("ogbg-moltoxcast") == [f"ogbg-moltoxcast:{t}" for t in TOXCAST_TASKS]
     assert len(_keys("full", "graph_score")) == (1 + 1 + 2 + 27 + 12 + 12) * 11 + 48
+
+
+@pytest.mark.parametrize("preset", truths.PRESETS)
+def test_every_truth_spec_passes_the_sweeps_own_check(preset):
+    """What ``run_sweep`` checks before any trial runs (kinds, params, report fields; not the files): the target
+    truth's ``family`` param once failed it, found only when the run began."""
+    from gtransfer.studies import validate
+    from gtransfer.studies.registry import get_trial_kind
+
+    for raw in truths.truth_specs(preset):
+        spec = parse_spec(raw, base_dir=".", source=raw["name"])
+        shared = validate._shared_parameters(spec)
+        problems = validate._report_problems(spec)
+        for index, stage in enumerate(spec.stages):
+            get_trial_kind(stage["kind"], spec.imports)
+            problems += validate._parameter_problems(stage, f"stage {index}", spec, shared)
+        assert problems == [], raw["name"]

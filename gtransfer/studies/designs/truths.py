@@ -248,6 +248,10 @@ def target_truth_specs(preset: str, *, data_root: str | None = None) -> list[dic
             "weights, accuracy and balanced accuracy.",
             "params": _common(data_root),
             "stages": stages,
+            # the report's group names the ``family`` param each stage carries (the one check of a spec allows a
+            # descriptive param only as the report's candidate or group)
+            "report": {"candidate": "target", "group": "family", "scores": "graph_score", "truth": "graph_finetune",
+                       "truth_metrics": ["test_balanced_accuracy", "test_accuracy"], "n_boot": 500},
         }
     ]
 

@@ -43,4 +43,4 @@ def check_output_file(path: str, option: str = "--out") -> None:
     if target.is_dir():
         raise CommandError(f"{option} {path} is a folder; it must name a file",
                            f"give a file path, e.g. {target / 'out'}")
-    writable_folder(target.parent if str(target.parent) else ".", f"the folder of {option}")
+    writable_folder(target.parent if str(target.parent) else ".", what=f"the folder of {option}")

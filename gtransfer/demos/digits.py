@@ -114,7 +114,9 @@ def run(out: Path | None = None, with_nleep: bool = False, seed: int = 0) -> dic
     rows = []
     for candidate in candidates:
         names = feature_metrics + (SOURCE_METRICS if candidate.source_probs is not None else [])
-        scores = metrics.score_all(candidate.train_features, train_y, candidate.source_probs, metrics=names)
+        scores = metrics.score_all(
+            candidate.train_features, train_y, source_probs=candidate.source_probs, metrics=names
+        )
         scores["probe_test_accuracy"] = probe_accuracy(candidate, train_y, test_y, seed)
         rows.append({"candidate": candidate.name, "dim": candidate.train_features.shape[1], **scores})
     rows.sort(key=lambda row: -row["probe_test_accuracy"])

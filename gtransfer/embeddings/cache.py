@@ -153,7 +153,7 @@ class ArrayCache:
         entry = self.get(fields)
         if entry is not None:
             return entry
-        writable_folder(self.folder, "the embedding cache")  # before the (possibly long) computation
+        writable_folder(self.folder, what="the embedding cache")  # before the (possibly long) computation
         with build_lock(self.entry_folder(fields)):
             entry = self.get(fields)
             if entry is not None:

@@ -267,7 +267,7 @@ def _member_result(result: FinetuneResult, task: TaskSpec, target: GraphTarget, 
         from gtransfer.evaluation import majority_accuracy
 
         labels, splits = target.labels, target.splits
-        out["majority_accuracy"] = majority_accuracy(labels[splits["test"]], labels[splits["train"]])
+        out["majority_accuracy"] = majority_accuracy(labels[splits["test"]], train_labels=labels[splits["train"]])
     out.update(details or {})
     return out
 

@@ -135,7 +135,7 @@ class TrialStore:
         if not self.path.exists():
             if not create or read_only:
                 raise FileNotFoundError(f"trial store {self.path} does not exist")
-            writable_folder(self.path.parent, "the folder of the trial store")
+            writable_folder(self.path.parent, what="the folder of the trial store")
         elif self.path.is_dir():
             raise ValueError(f"trial store {self.path} is a directory, not an SQLite file")
         if read_only is None:  # auto: read-only when this process may not write the file or its folder

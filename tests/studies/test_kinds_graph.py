@@ -313,7 +313,7 @@ def test_graph_finetune_softmax_head_judges_a_binary_target_by_accuracy(mutag):
     assert result["test_accuracy"] * test.size == pytest.approx(round(result["test_accuracy"] * test.size), abs=1e-9)
     assert (
         result["majority_accuracy"]
-        == majority_accuracy(test, train)
+        == majority_accuracy(test, train_labels=train)
         == pytest.approx(np.mean(test == np.bincount(train).argmax()))
     )
     assert "majority_accuracy" not in graph_finetune_trial({**params, "head": "task"}), (

@@ -138,7 +138,7 @@ def vision_finetune_trial(params: dict) -> dict:
     return {
         "test_accuracy": float(result.test_metric),
         "valid_accuracy": float(result.valid_metric),
-        "majority_accuracy": majority_accuracy(task.test.labels, task.train.labels),
+        "majority_accuracy": majority_accuracy(task.test.labels, train_labels=task.train.labels),
         "n_train": len(task.train),
         "num_classes": task.num_classes,
         "epochs_run": len(getattr(result, "history", []) or []),

@@ -379,7 +379,7 @@ def write_report(
         FileNotFoundError: no store at ``store_path``.
         ValueError: the store holds no study, or not ``study`` (names those it holds).
     """
-    writable_folder(out_dir, "the report folder")
+    writable_folder(out_dir, what="the report folder")
     with TrialStore(store_path, create=False, read_only=None) as store:
         studies = sorted(store.studies())
         if not studies:

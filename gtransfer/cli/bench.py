@@ -173,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
         from gtransfer.bench.corpus import benchmark, print_rows
         from gtransfer.data.corpus import read_corpus_smiles
 
-        smiles = read_corpus_smiles(args.corpus, args.data_root, args.max_samples)
+        smiles = read_corpus_smiles(args.corpus, root=args.data_root, limit=args.max_samples)
         result = benchmark(smiles, args.workers, args.repeats, args.featurizer, progress=not args.no_progress)
         print_rows(result, args.corpus, args.featurizer, args.repeats)
     if args.json:

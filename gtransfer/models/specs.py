@@ -82,7 +82,7 @@ class EncoderSpec:
         arch, options: architecture and ``layers``/``dim``/``seed`` of a ``random:`` encoder.
     """
 
-    def __init__(self, text: str, kind: str, path: Path | None = None, arch: str | None = None,
+    def __init__(self, text: str, kind: str, *, path: Path | None = None, arch: str | None = None,
                  options: dict[str, int] | None = None) -> None:
         self.text, self.kind, self.path, self.arch, self.options = text, kind, path, arch, dict(options or {})
 
@@ -176,7 +176,7 @@ class EncoderSpec:
         assert self.path is not None
         return {"spec": self.path.name, "sha256": file_sha256(self.path)}
 
-    def load(self, node_features: str | int = "hu2020") -> nn.Module:
+    def load(self, *, node_features: str | int = "hu2020") -> nn.Module:
         """The encoder in eval mode.
 
         Args:

@@ -87,7 +87,7 @@ def probe_trial(params: dict) -> dict:
     test_fraction = float(params.get("test_fraction", 0.3))
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    split = stratified_split(labels, 1.0 - test_fraction, 0.0, test_fraction, seed=seed)
+    split = stratified_split(labels, frac_train=1.0 - test_fraction, frac_valid=0.0, frac_test=test_fraction, seed=seed)
     x_train, y_train = features[split["train"]], labels[split["train"]]
     x_test, y_test = features[split["test"]], labels[split["test"]]
     model_name = params.get("model", "logistic")

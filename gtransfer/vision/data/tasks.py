@@ -60,7 +60,9 @@ def make_class_task(dataset: ImageDataset, num_classes: int | None = None, class
     class_names = tuple(dataset.classes[c] for c in original)
     if name is None:
         name = f"{dataset.name}/c{'-'.join(map(str, original))}/r{imbalance_ratio:g}/s{seed}"
-    split = stratified_split(labels, *fractions, seed=seed, every_class_in_every_split=True)
+    frac_train, frac_valid, frac_test = fractions
+    split = stratified_split(labels, frac_train=frac_train, frac_valid=frac_valid, frac_test=frac_test, seed=seed,
+                             every_class_in_every_split=True)
     parts = (split["train"], split["valid"], split["test"])
     train, valid, test = (dataset.subset(indices[p], labels[p], class_names, f"{name}:{part}")
                           for p, part in zip(parts, ("train", "valid", "test")))

@@ -15,6 +15,7 @@ __all__ = ["rank_encoders"]
 def rank_encoders(
     target: str,
     encoders: Sequence[str],
+    *,
     metrics: Sequence[str] | str | None = None,
     data_root: str | os.PathLike | None = None,
     max_samples: int | None = None,

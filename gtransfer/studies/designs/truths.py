@@ -442,7 +442,7 @@ def run_truths(preset: str, *, out: str | os.PathLike, store: str | os.PathLike 
     specs = truth_specs(preset, data_root=data_root, datasets=datasets, part=part)
     projection = project_finetuning(parse_spec(spec, base_dir=out, source=spec["name"]) for spec in specs)
     rate = device_rate if device_rate is not None else (CPU_RATE if preset == "medium" else None)
-    lines = projection_lines(projection, rate)
+    lines = projection_lines(projection, measured_rate=rate)
     if device_rate is None and preset == "medium":
         lines[2] = lines[2].replace("measured here (--device-rate)", "measured on the shared 2-core CPU, 2026-12-07")
     print("\n".join([f"{preset} truths, before they start:", *lines]))

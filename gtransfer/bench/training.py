@@ -67,7 +67,7 @@ GEMM_OPS = frozenset(
 )
 
 
-def gemm_share(step: Any, top: int = 6) -> dict:
+def gemm_share(step: Any, *, top: int = 6) -> dict:
     """Run ``step()`` once under torch.profiler (CPU) and split its wall time: ``gemm_s`` in :data:`GEMM_OPS`
     (self time), ``ops_s`` in all operators (self time), ``wall_s``, ``gemm_share`` = gemm_s / wall_s, and the
     ``top`` operators outside the GEMMs by self time (``other_ops``: (name, seconds) pairs)."""
@@ -92,6 +92,7 @@ def gemm_share(step: Any, top: int = 6) -> dict:
 
 
 def run_training_benchmark(
+    *,
     packs: Sequence[int] = (1, 8),
     epochs: int = 2,
     device: str | None = None,

@@ -32,7 +32,7 @@ def add_max_samples_argument(parser: argparse.ArgumentParser, help: str) -> None
     parser.add_argument("--limit", dest="max_samples", type=int, help=argparse.SUPPRESS)
 
 
-def check_output_file(path: str, option: str = "--out") -> None:
+def check_output_file(path: str, *, option: str = "--out") -> None:
     """Before any work: ``path`` can be written as a file (not a folder, its folder creatable and writable), so a
     long run never ends by failing to save what it made."""
     from pathlib import Path

@@ -368,7 +368,7 @@ def target_scores_and_truth(store_path: str | os.PathLike, *, preset: str = "med
 
     study = f"truth-target-{preset}"
     with TrialStore(store_path, create=False, read_only=True) as store:
-        trials = trials_frame(store, "graph_finetune", study)
+        trials = trials_frame(store, kind="graph_finetune", study=study)
         has_scores = any(True for _ in store.records(kind="graph_score", study=study))
         scores = study_scores(store, study) if has_scores and not trials.empty else None
     if scores is None or scores.empty:

@@ -27,7 +27,6 @@ _ARGV = "argv is the input (the command line), None reads sys.argv: the console-
 _ROOT = "the one argument is the input (a folder) and optional, None reading the environment (docs/style.md)"
 _EDGES = ("edge_attr is an input (the edge features), optional, in PyG's conv(x, edge_index, edge_attr) calling "
           "convention, which the encoder's layer stack follows")
-_PENDING = "pending: made keyword-only in the embeddings and vision commit (done last, beside other branches' work)"
 
 #: qualified name -> why a defaulted parameter stays positional-or-keyword there. A dataclass's or NamedTuple's
 #: generated __init__ is not checked (its fields are its signature); everything else that is exempt is named here.
@@ -48,41 +47,6 @@ ALLOWLIST: dict[str, str] = {
     "gtransfer.models.convs.GCNLayer.forward": _EDGES,
     "gtransfer.models.convs.GINLayer.forward": _EDGES,
     "gtransfer.models.convs.SAGELayer.forward": _EDGES,
-    **{
-        name: _PENDING
-        for name in (
-            "gtransfer.embeddings.cache.ArrayCache.get_or_compute",
-            "gtransfer.embeddings.cache.ArrayCache.put",
-            "gtransfer.embeddings.targets.TargetEmbeddings.with_training_samples",
-            "gtransfer.embeddings.targets.target_embeddings",
-            "gtransfer.models.specs.EncoderSpec.fit_problem",
-            "gtransfer.models.specs.resolve_encoder",
-            "gtransfer.studies.designs.vision.pair_target_selection_spec",
-            "gtransfer.studies.designs.vision.source_selection_spec",
-            "gtransfer.studies.designs.vision.target_selection_spec",
-            "gtransfer.vision.data.cifar10.load_cifar10",
-            "gtransfer.vision.data.digits.load_digits_images",
-            "gtransfer.vision.data.image_dataset.ImageDataset.subset",
-            "gtransfer.vision.data.load_image_dataset",
-            "gtransfer.vision.data.loaders.image_batch_to",
-            "gtransfer.vision.data.loaders.images_to_tensor",
-            "gtransfer.vision.data.loaders.make_loader",
-            "gtransfer.vision.data.mnist.load_mnist",
-            "gtransfer.vision.data.tasks.make_class_task",
-            "gtransfer.vision.data.torchvision_datasets.load_torchvision_dataset",
-            "gtransfer.vision.embeddings.target_embeddings",
-            "gtransfer.vision.models.cnn.SmallCNN.__init__",
-            "gtransfer.vision.models.resnet.BasicBlock.__init__",
-            "gtransfer.vision.models.resnet.SmallResNet.__init__",
-            "gtransfer.vision.models.torchvision_models.TorchvisionEncoder.__init__",
-            "gtransfer.vision.models.torchvision_models.load_torchvision_encoder",
-            "gtransfer.vision.targets.load_target",
-            "gtransfer.vision.targets.target_name",
-            "gtransfer.vision.zoo.build_zoo",
-            "gtransfer.vision.zoo.source_task",
-            "gtransfer.vision.zoo.train_source",
-        )
-    },
 }
 
 #: dunder methods checked besides the public ones: a constructor's and a call's options are options too

@@ -130,7 +130,7 @@ class EncoderSpec:
         # a wrapped foreign module (a DGL encoder) need not say: unknown, left to the embedding itself
         return config.get("node_features") if isinstance(config, dict) else None
 
-    def fit_problem(self, dataset: str, kind: str, num_features: int | None = None) -> str | None:
+    def fit_problem(self, dataset: str, kind: str, *, num_features: int | None = None) -> str | None:
         """Why this encoder cannot read ``dataset``'s nodes (``kind``: ``"molecule"``, ``"tu"``, ``"planetoid"``), or
         None.
 
@@ -204,7 +204,7 @@ class EncoderSpec:
         return load_encoder_file(self.path)
 
 
-def resolve_encoder(text: str | EncoderSpec, root: str | os.PathLike | None = None) -> EncoderSpec:
+def resolve_encoder(text: str | EncoderSpec, *, root: str | os.PathLike | None = None) -> EncoderSpec:
     """Resolve an encoder string (see the module docstring); an :class:`EncoderSpec` is returned as is.
 
     Raises:

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         specs = [s for s in specs if s.name in args.only]
     out = Path(args.out or f"results/vision/zoo-{args.preset}")
     started = time.perf_counter()
-    paths = build_zoo(specs, out, args.data_root, args.device)
+    paths = build_zoo(specs, out, root=args.data_root, device=args.device)
     print("| encoder | arch | d | source classes | source test acc | train s |")
     print("| --- | --- | --- | --- | --- | --- |")
     for path in paths:

@@ -240,7 +240,7 @@ def _read_scores(out: Path) -> dict:
             warnings.simplefilter("ignore", UserWarning)
             found["target"] = study_scores(store, "metrics-on-graphs-target", candidate="target", group="encoder")
         found["timing"] = (
-            trials_frame(store, "graph_metric_timing", "metrics-on-graphs-timing")
+            trials_frame(store, kind="graph_metric_timing", study="metrics-on-graphs-timing")
             if "metrics-on-graphs-timing" in studies
             else pd.DataFrame(columns=["encoder", "target"])
         )

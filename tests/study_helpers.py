@@ -108,7 +108,9 @@ def _packed_dies_on_mid(members: list[dict]) -> list:
     return [dies_on_mid(params) for params in members]
 
 
-register_pack_runner("packed_dies_on_mid", lambda params: str(params["target"]), _packed_dies_on_mid, lambda group: 8)
+register_pack_runner(
+    "packed_dies_on_mid", lambda params: str(params["target"]), _packed_dies_on_mid, max_members=lambda group: 8
+)
 register_trial_kind("packed_dies_on_mid")(dies_on_mid)
 
 

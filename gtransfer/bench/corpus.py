@@ -22,6 +22,7 @@ __all__ = ["benchmark", "print_rows"]
 
 def benchmark(
     smiles: Sequence[str],
+    *,
     workers: Sequence[int] = (1, 2),
     repeats: int = 3,
     featurizer: str = "ogb",

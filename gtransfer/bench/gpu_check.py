@@ -48,7 +48,7 @@ def _run(command: list[str], timeout: float) -> tuple[int, str, float]:
     return done.returncode, (lines[-1] if lines else ""), time.perf_counter() - start
 
 
-def run_gpu_check(repeat: int = 3, timeout: float = 240.0) -> int:
+def run_gpu_check(*, repeat: int = 3, timeout: float = 240.0) -> int:
     """Run the three checks and print their table; returns 0 if all passed, 1 otherwise."""
     device = _cuda_device_name()
     if device is None:

@@ -90,7 +90,7 @@ SUITE = [
 
 
 def make_features(
-    n: int, d: int, classes: int, seed: int = 0, device: str = "cpu", dtype: str = "float64"
+    n: int, d: int, classes: int, *, seed: int = 0, device: str = "cpu", dtype: str = "float64"
 ) -> tuple[np.ndarray, np.ndarray] | tuple[torch.Tensor, torch.Tensor]:
     """Synthetic embeddings with class structure and a non-zero mean; torch tensors made on the
     device itself when it is not the CPU."""
@@ -118,7 +118,7 @@ def _synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def best_time(fn: Callable, repeat: int, device: str = "cpu") -> float:
+def best_time(fn: Callable, repeat: int, *, device: str = "cpu") -> float:
     best = float("inf")
     for _ in range(repeat):
         gc.collect()
@@ -165,7 +165,7 @@ def metric_runner(name: str, features: Array, labels: Array) -> Callable[[], flo
     return lambda: metrics.METRICS[name](features, labels)
 
 
-def stand_in_source_probs(features: Array, source_classes: int = 1000) -> np.ndarray:
+def stand_in_source_probs(features: Array, *, source_classes: int = 1000) -> np.ndarray:
     """Source probabilities for the source metrics' cases: a softmax over the first ``source_classes``
     feature columns (host float64), made outside the timed call."""
     block = features[:, :source_classes]
@@ -180,6 +180,7 @@ def run_metrics(
     d: int,
     classes: int,
     names: list[str],
+    *,
     device: str = "cpu",
     repeat: int = 2,
     textbook: bool = True,
@@ -189,9 +190,9 @@ def run_metrics(
 ) -> dict:
     from tqdm.auto import tqdm
 
-    features, labels = make_features(n, d, classes, seed, device, dtype)
+    features, labels = make_features(n, d, classes, seed=seed, device=device, dtype=dtype)
     side = "X^T X" if n >= d else "X X^T"
-    baseline = best_time(gram_baseline(features), max(repeat, 3), device)
+    baseline = best_time(gram_baseline(features), max(repeat, 3), device=device)
     rows = []
     textbooks = [("textbook h_score", textbook_h_score), ("textbook shrinkage_h_score", textbook_shrinkage_h_score)]
     textbooks = textbooks if textbook and device == "cpu" else []
@@ -205,7 +206,7 @@ def run_metrics(
     for name in names:
         bar.set_postfix_str(name)
         run = metric_runner(name, features, labels)
-        seconds = best_time(run, repeat, device)
+        seconds = best_time(run, repeat, device=device)
         rows.append(
             {
                 "metric": name,
@@ -240,22 +241,22 @@ def print_report(report: dict) -> None:
             print(f"  textbook / gtransfer for {name}: {times['textbook ' + name] / times[name]:.1f}x")
 
 
-def interleaved_best_times(fns: Sequence[Callable[[], object]], repeat: int, device: str = "cpu") -> list[float]:
+def interleaved_best_times(fns: Sequence[Callable[[], object]], repeat: int, *, device: str = "cpu") -> list[float]:
     """The best time of each of ``fns`` over ``repeat`` rounds, each round calling every one once in turn: on a
     shared machine, a load spike then slows the candidates and their baseline alike instead of one of them."""
     best = [float("inf")] * len(fns)
     for _ in range(repeat):
         for i, fn in enumerate(fns):
-            best[i] = min(best[i], best_time(fn, 1, device))
+            best[i] = min(best[i], best_time(fn, 1, device=device))
     return best
 
 
-def run_case(case: Case, repeat: int, device: str = "cpu") -> dict:
+def run_case(case: Case, repeat: int, *, device: str = "cpu") -> dict:
     """One suite case: the metric, one float64 Gram product and the case's reference, interleaved (best of
     ``repeat``)."""
     from gtransfer.bench.references import REFERENCES
 
-    features, labels = make_features(case.n, case.d, case.classes, 0, device, case.dtype)
+    features, labels = make_features(case.n, case.d, case.classes, seed=0, device=device, dtype=case.dtype)
     run = metric_runner(case.metric, features, labels)
     if case.container == "torch_cpu":
         import torch
@@ -271,7 +272,7 @@ def run_case(case: Case, repeat: int, device: str = "cpu") -> dict:
         fns.append(lambda: reference(np.asarray(data), host_labels))
     for fn in fns:  # first calls pay imports and allocator growth: not timed
         fn()
-    times = interleaved_best_times(fns, repeat, device)
+    times = interleaved_best_times(fns, repeat, device=device)
     n, d = case.n, case.d
     return {
         "case": case.label,
@@ -299,7 +300,7 @@ def _reference_name(name: str) -> str:
     return "the same numpy array" if name == "numpy" else REFERENCES[name][0]
 
 
-def run_suite(repeat: int, device: str, match: str | None = None) -> list[dict]:
+def run_suite(repeat: int, device: str, *, match: str | None = None) -> list[dict]:
     """Every case of ``SUITE`` that fits the device (the large ones only on CUDA) and whose label contains
     ``match`` (all by default), printed as it runs. Each case times the metric, its Gram baseline and its
     reference interleaved (see ``interleaved_best_times``)."""
@@ -310,7 +311,7 @@ def run_suite(repeat: int, device: str, match: str | None = None) -> list[dict]:
             continue
         if on_gpu and case.container == "torch_cpu":
             continue
-        row = run_case(case, repeat, device)
+        row = run_case(case, repeat, device=device)
         results.append(row)
         ratio, peak = row["ratio"], row["peak_gpu_bytes"]
         verdict = "ok" if ratio <= case.target else "OVER TARGET"
@@ -333,7 +334,7 @@ def run_suite(repeat: int, device: str, match: str | None = None) -> list[dict]:
 
             torch.cuda.empty_cache()
     if not on_gpu:
-        results += run_graph_suite(repeat, match)
+        results += run_graph_suite(repeat, match=match)
     return results
 
 
@@ -359,7 +360,7 @@ GRAPH_SUITE = [
 ]
 
 
-def molecule_like_graphs(count: int, seed: int = 0) -> list[tuple[int, np.ndarray]]:
+def molecule_like_graphs(count: int, *, seed: int = 0) -> list[tuple[int, np.ndarray]]:
     """``count`` graphs of 10-40 nodes: a random tree of maximum degree 4 plus one ring-closing edge per 8 nodes,
     drawn by ``numpy.random.default_rng(seed)`` (the shape of drug-like molecules' heavy-atom graphs)."""
     rng = np.random.default_rng(seed)
@@ -430,7 +431,7 @@ def run_graph_case(case: GraphCase, repeat: int) -> dict:
     }
 
 
-def run_graph_suite(repeat: int, match: str | None = None) -> list[dict]:
+def run_graph_suite(repeat: int, *, match: str | None = None) -> list[dict]:
     """Every case of ``GRAPH_SUITE`` whose label contains ``match`` (all by default; CPU: the estimators are
     numpy/scipy), printed as it runs."""
     results = []

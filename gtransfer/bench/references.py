@@ -31,7 +31,7 @@ def _coding_rate(rows: np.ndarray, epsilon: float) -> float:
     return 0.5 * float(np.linalg.slogdet(np.eye(d) + rows.T @ rows / (rows.shape[0] * epsilon))[1])
 
 
-def tllib_transrate(features: np.ndarray, labels: np.ndarray, epsilon: float = 1e-4) -> float:
+def tllib_transrate(features: np.ndarray, labels: np.ndarray, *, epsilon: float = 1e-4) -> float:
     """TransRate as tllib computes it: globally centred features, R(Z) = 1/2 logdet(I + Z^T Z / (n_Z eps)) on the
     d x d side by an LU log-determinant, for all rows and for each class's rows (a selected copy each)."""
     centred = features - features.mean(0, keepdims=True)

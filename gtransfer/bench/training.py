@@ -46,7 +46,7 @@ def _encoders(encoder: str, count: int, node_input: Any, root: str | None) -> li
 
     separator = "," if encoder.count(":") >= 2 else ":"
     return [
-        resolve_encoder(f"{encoder}{separator}seed={seed}", root).load(node_features=node_input)
+        resolve_encoder(f"{encoder}{separator}seed={seed}", root=root).load(node_features=node_input)
         for seed in range(count)
     ]
 
@@ -67,7 +67,7 @@ GEMM_OPS = frozenset(
 )
 
 
-def gemm_share(step: Any, top: int = 6) -> dict:
+def gemm_share(step: Any, *, top: int = 6) -> dict:
     """Run ``step()`` once under torch.profiler (CPU) and split its wall time: ``gemm_s`` in :data:`GEMM_OPS`
     (self time), ``ops_s`` in all operators (self time), ``wall_s``, ``gemm_share`` = gemm_s / wall_s, and the
     ``top`` operators outside the GEMMs by self time (``other_ops``: (name, seconds) pairs)."""
@@ -92,6 +92,7 @@ def gemm_share(step: Any, top: int = 6) -> dict:
 
 
 def run_training_benchmark(
+    *,
     packs: Sequence[int] = (1, 8),
     epochs: int = 2,
     device: str | None = None,
@@ -126,7 +127,7 @@ def run_training_benchmark(
     from gtransfer.training.packed import DeviceGraphs, PackMember, train_pack
 
     device = resolve_device(device)
-    target, node_input = target_for_encoder(resolve_encoder(encoder, root), "ogbg-molbbbp", root=root)
+    target, node_input = target_for_encoder(resolve_encoder(encoder, root=root), "ogbg-molbbbp", root=root)
     target = subsample_target(target, max_graphs, seed=0)
     task = TaskSpec("multilabel", 1)
     labels = torch.as_tensor(target.labels, dtype=torch.float32).view(-1, 1)

@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "gpu-check":
         from gtransfer.bench.gpu_check import run_gpu_check
 
-        return run_gpu_check(args.repeat)
+        return run_gpu_check(repeat=args.repeat)
     if args.command in ("metrics", "suite") and args.device.startswith("cuda"):
         import torch
 
@@ -128,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
 
         try:
             result = run_claims_timing(
-                tuple(args.d), n_multiple=args.n_multiple, classes=args.classes, repeat=args.repeat
+                dimensions=tuple(args.d), n_multiple=args.n_multiple, classes=args.classes, repeat=args.repeat
             )
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
@@ -142,9 +142,9 @@ def _run(args: argparse.Namespace) -> int:
             args.d,
             args.classes,
             args.metrics,
-            args.device,
-            args.repeat,
-            not args.no_textbook,
+            device=args.device,
+            repeat=args.repeat,
+            textbook=not args.no_textbook,
             dtype=args.dtype,
             progress=not args.no_progress,
         )
@@ -152,19 +152,19 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "suite":
         from gtransfer.bench.metrics import run_suite
 
-        result = run_suite(args.repeat, args.device, args.match)
+        result = run_suite(args.repeat, args.device, match=args.match)
     elif args.command == "training":
         from gtransfer.bench.training import print_training_report, run_training_benchmark
 
         result = run_training_benchmark(
-            args.pack,
-            args.epochs,
-            args.device,
-            args.batch_size,
-            args.max_graphs,
-            args.sequential_trials,
-            args.trial_epochs,
-            args.data_root,
+            packs=args.pack,
+            epochs=args.epochs,
+            device=args.device,
+            batch_size=args.batch_size,
+            max_graphs=args.max_graphs,
+            sequential_trials=args.sequential_trials,
+            trial_epochs=args.trial_epochs,
+            root=args.data_root,
             progress=not args.no_progress,
             encoder=args.encoder,
         )
@@ -173,8 +173,14 @@ def _run(args: argparse.Namespace) -> int:
         from gtransfer.bench.corpus import benchmark, print_rows
         from gtransfer.data.corpus import read_corpus_smiles
 
-        smiles = read_corpus_smiles(args.corpus, args.data_root, args.max_samples)
-        result = benchmark(smiles, args.workers, args.repeats, args.featurizer, progress=not args.no_progress)
+        smiles = read_corpus_smiles(args.corpus, root=args.data_root, limit=args.max_samples)
+        result = benchmark(
+            smiles,
+            workers=args.workers,
+            repeats=args.repeats,
+            featurizer=args.featurizer,
+            progress=not args.no_progress,
+        )
         print_rows(result, args.corpus, args.featurizer, args.repeats)
     if args.json:
         write_json(args.json, result)

@@ -32,7 +32,7 @@ def add_max_samples_argument(parser: argparse.ArgumentParser, help: str) -> None
     parser.add_argument("--limit", dest="max_samples", type=int, help=argparse.SUPPRESS)
 
 
-def check_output_file(path: str, option: str = "--out") -> None:
+def check_output_file(path: str, *, option: str = "--out") -> None:
     """Before any work: ``path`` can be written as a file (not a folder, its folder creatable and writable), so a
     long run never ends by failing to save what it made."""
     from pathlib import Path
@@ -43,4 +43,4 @@ def check_output_file(path: str, option: str = "--out") -> None:
     if target.is_dir():
         raise CommandError(f"{option} {path} is a folder; it must name a file",
                            f"give a file path, e.g. {target / 'out'}")
-    writable_folder(target.parent if str(target.parent) else ".", f"the folder of {option}")
+    writable_folder(target.parent if str(target.parent) else ".", what=f"the folder of {option}")

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.digits:
         from gtransfer.demos.digits import run as run_digits
 
-        run_digits(Path(args.out or "results/demo-digits"), args.with_nleep, args.seed)
+        run_digits(out=Path(args.out or "results/demo-digits"), with_nleep=args.with_nleep, seed=args.seed)
         return 0
     from gtransfer.demos.graph import run_demo
 

@@ -35,7 +35,7 @@ def run_script(main: Callable[[list[str] | None], int], name: str, argv: Sequenc
         return 2
 
 
-def experiment_parser(description: str, presets: tuple[str, ...] = ("small", "full")) -> argparse.ArgumentParser:
+def experiment_parser(description: str, *, presets: tuple[str, ...] = ("small", "full")) -> argparse.ArgumentParser:
     """``--preset`` (one of ``presets``), ``--out``, ``--workers``, ``--engine``, ``--data-root`` (see
     :func:`gtransfer.studies.experiment.run_experiment`)."""
     parser = argparse.ArgumentParser(description=description)

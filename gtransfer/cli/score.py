@@ -128,13 +128,24 @@ def _load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.n
         and features_path.resolve() == labels_path.resolve()
     )
     read: list[str] = []  # what was read from tables, said once every file is read
-    features = load_array(args.features, "features", "features", drop_columns=(labels_key,) if same_table else (),
-                          on_read=read.append)
-    labels = load_array(
-        labels_path if labels_key is None else f"{labels_path}:{labels_key}", "labels", "labels", on_read=read.append
+    features = load_array(
+        args.features,
+        default_key="features",
+        what="features",
+        drop_columns=(labels_key,) if same_table else (),
+        on_read=read.append,
     )
-    source_probs = (load_array(args.source_probs, "source_probs", "source probabilities", on_read=read.append)
-                    if args.source_probs else None)
+    labels = load_array(
+        labels_path if labels_key is None else f"{labels_path}:{labels_key}",
+        default_key="labels",
+        what="labels",
+        on_read=read.append,
+    )
+    source_probs = (
+        load_array(args.source_probs, default_key="source_probs", what="source probabilities", on_read=read.append)
+        if args.source_probs
+        else None
+    )
     for line in read:
         print(line, file=sys.stderr)
     return features, labels, source_probs, task

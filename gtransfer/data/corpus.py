@@ -83,7 +83,7 @@ CORPORA: dict[str, CorpusSpec] = {
 }
 
 
-def read_corpus_smiles(name: str, root: str | os.PathLike | None = None, limit: int | None = None) -> list[str]:
+def read_corpus_smiles(name: str, *, root: str | os.PathLike | None = None, limit: int | None = None) -> list[str]:
     """The SMILES of a corpus (stripped of whitespace), optionally only the first ``limit``."""
     if name not in CORPORA:
         raise ValueError(f"unknown corpus {name!r}; available: {sorted(CORPORA)}")
@@ -162,7 +162,7 @@ def featurize_corpus(
     if num_workers < 1 or shard_size < 1:
         raise ValueError(f"num_workers and shard_size must be >= 1, got {num_workers}, {shard_size}")
     if isinstance(corpus, str):
-        name, smiles = corpus, read_corpus_smiles(corpus, root, limit)
+        name, smiles = corpus, read_corpus_smiles(corpus, root=root, limit=limit)
     else:
         name, smiles = "custom", [s.strip() for s in corpus][:limit]
     if not smiles:

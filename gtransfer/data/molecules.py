@@ -304,6 +304,7 @@ class MoleculeDataset(InMemoryDataset):
         self,
         spec: MoleculeSpec,
         csv_path: str | os.PathLike,
+        *,
         featurizer: str = "ogb",
         cache: str | os.PathLike | None = None,
         num_workers: int = 1,

@@ -150,6 +150,7 @@ class OfflinePlanetoid(ExplicitFolders, Planetoid):
     """PyG's Planetoid (public split) reading a given raw folder and caching elsewhere."""
 
     def __init__(self, name: str, raw_folder: str | os.PathLike, processed_folder: str | os.PathLike,
+                 *,
                  transform: Callable | None = None, rebuild: bool = True) -> None:
         self._raw_folder = str(raw_folder)
         self._processed_folder = str(processed_folder)

@@ -107,6 +107,7 @@ def random_split(
 
 def stratified_split(
     labels: npt.ArrayLike,
+    *,
     frac_train: float = 0.8,
     frac_valid: float = 0.1,
     frac_test: float = 0.1,

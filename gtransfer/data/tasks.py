@@ -221,7 +221,9 @@ def class_subset_tasks_from_labels(
         chosen, remapped = class_subset(labels, num_classes=num_classes, imbalance_ratio=imbalance_ratio,
                                         seed=task_seed, max_per_class=max_per_class)
         classes = sorted(np.unique(labels[chosen]).tolist())
-        positions = stratified_split(remapped, frac_train, frac_valid, frac_test, seed=task_seed)
+        positions = stratified_split(
+            remapped, frac_train=frac_train, frac_valid=frac_valid, frac_test=frac_test, seed=task_seed
+        )
         name = f"{dataset_name}/classes={'-'.join(map(str, classes))}/ratio={imbalance_ratio:g}/seed={task_seed}"
         tasks.append(TargetTask(
             name=name,

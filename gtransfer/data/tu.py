@@ -167,6 +167,7 @@ class TUGraphDataset(ExplicitFolders, TUDataset):
         name: str,
         raw_folder: str | os.PathLike,
         processed_folder: str | os.PathLike,
+        *,
         node_features: str = "auto",
         transform: Callable | None = None,
         use_node_attr: bool = True,

@@ -58,7 +58,7 @@ def _mlp_candidate(
     return Candidate(name, hidden_layer(target_train), hidden_layer(target_test), model.predict_proba(target_train))
 
 
-def build_candidates(seed: int = 0) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
+def build_candidates(*, seed: int = 0) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
     """Source models on one half of digits; the target task's train/test splits on the other half."""
     from sklearn.datasets import load_digits
     from sklearn.decomposition import PCA
@@ -97,7 +97,7 @@ def build_candidates(seed: int = 0) -> tuple[list[Candidate], np.ndarray, np.nda
     return candidates, train_y, test_y
 
 
-def probe_accuracy(candidate: Candidate, train_y: np.ndarray, test_y: np.ndarray, seed: int = 0) -> float:
+def probe_accuracy(candidate: Candidate, train_y: np.ndarray, test_y: np.ndarray, *, seed: int = 0) -> float:
     """Ground truth: a logistic-regression probe on frozen features, test-split accuracy."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -107,15 +107,17 @@ def probe_accuracy(candidate: Candidate, train_y: np.ndarray, test_y: np.ndarray
     return float(model.fit(candidate.train_features, train_y).score(candidate.test_features, test_y))
 
 
-def run(out: Path | None = None, with_nleep: bool = False, seed: int = 0) -> dict:
+def run(*, out: Path | None = None, with_nleep: bool = False, seed: int = 0) -> dict:
     start = time.perf_counter()
-    candidates, train_y, test_y = build_candidates(seed)
+    candidates, train_y, test_y = build_candidates(seed=seed)
     feature_metrics = FEATURE_METRICS + (["nleep"] if with_nleep else [])
     rows = []
     for candidate in candidates:
         names = feature_metrics + (SOURCE_METRICS if candidate.source_probs is not None else [])
-        scores = metrics.score_all(candidate.train_features, train_y, candidate.source_probs, metrics=names)
-        scores["probe_test_accuracy"] = probe_accuracy(candidate, train_y, test_y, seed)
+        scores = metrics.score_all(
+            candidate.train_features, train_y, source_probs=candidate.source_probs, metrics=names
+        )
+        scores["probe_test_accuracy"] = probe_accuracy(candidate, train_y, test_y, seed=seed)
         rows.append({"candidate": candidate.name, "dim": candidate.train_features.shape[1], **scores})
     rows.sort(key=lambda row: -row["probe_test_accuracy"])
     print(f"Target: digits 0-9, {train_y.size} train / {test_y.size} test images; ground truth = probe accuracy\n")

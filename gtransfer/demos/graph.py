@@ -40,6 +40,7 @@ def _available_published(root: str | os.PathLike | None) -> list[str]:
 def demo_spec(
     encoders: list[str],
     quick: bool,
+    *,
     data_root: str | os.PathLike | None = None,
     max_samples: int | None = None,
     epochs: int | None = None,
@@ -105,6 +106,7 @@ def metric_verdicts(table: pd.DataFrame, metrics: list[str], truth: str) -> list
 
 
 def run_demo(
+    *,
     data_root: str | os.PathLike | None = None,
     out_dir: str | os.PathLike = "results/demo",
     quick: bool = False,
@@ -136,7 +138,7 @@ def run_demo(
         raise ValueError(f"the demo needs at least 3 encoders to compare rankings, got {len(encoders)}")
     if max_samples is not None and max_samples < 50:
         raise ValueError(f"--max-samples must be at least 50 (the test split needs both classes), got {max_samples}")
-    spec = demo_spec(list(encoders), quick, data_root, max_samples, epochs)
+    spec = demo_spec(list(encoders), quick, data_root=data_root, max_samples=max_samples, epochs=epochs)
     print(
         f"demo: {len(encoders)} encoders on {TARGET}: metric scores, then fine-tuning (resumable; results in {out_dir})"
     )

@@ -110,7 +110,7 @@ class ArrayCache:
         return CacheEntry(folder, {name: folder / f"{name}.npy" for name in metadata["arrays"]}, metadata, True)
 
     def put(
-        self, fields: Mapping[str, Any], arrays: Mapping[str, np.ndarray], info: Mapping[str, Any] | None = None
+        self, fields: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, info: Mapping[str, Any] | None = None
     ) -> CacheEntry:
         """Write the entry of ``fields`` (replacing any) with ``arrays``; ``info`` is stored in its metadata."""
         if not arrays:
@@ -142,6 +142,7 @@ class ArrayCache:
         self,
         fields: Mapping[str, Any],
         compute: Callable[[], Mapping[str, np.ndarray]],
+        *,
         info: Mapping[str, Any] | None = None,
     ) -> CacheEntry:
         """The entry of ``fields``, computed by ``compute()`` and stored when it is absent or damaged.
@@ -153,12 +154,12 @@ class ArrayCache:
         entry = self.get(fields)
         if entry is not None:
             return entry
-        writable_folder(self.folder, "the embedding cache")  # before the (possibly long) computation
+        writable_folder(self.folder, what="the embedding cache")  # before the (possibly long) computation
         with build_lock(self.entry_folder(fields)):
             entry = self.get(fields)
             if entry is not None:
                 return entry
-            return self.put(fields, compute(), info)
+            return self.put(fields, compute(), info=info)
 
 
 def _check_entry(folder: Path, fields: dict[str, Any]) -> str | None:

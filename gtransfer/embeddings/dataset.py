@@ -132,7 +132,7 @@ def embed_dataset(
         raise ValueError(f"level must be 'graph' or 'node', got {level!r}")
     if isinstance(encoder, os.PathLike):
         encoder = str(encoder)
-    spec = resolve_encoder(encoder, root)
+    spec = resolve_encoder(encoder, root=root)
     model = load_encoder(spec.path, arch=arch) if spec.kind == "file" and spec.path is not None and arch else None
     if featurizer is None and kind == "molecule":
         featurizer = getattr(model, "featurizer", None) or spec.featurizer
@@ -143,7 +143,7 @@ def embed_dataset(
         from gtransfer.models.inputs import check_molecule_vocabulary
 
         check_molecule_vocabulary(data, featurizer, name=dataset)
-    problem = spec.fit_problem(dataset, kind, None if kind == "molecule" else int(data.num_features))
+    problem = spec.fit_problem(dataset, kind, num_features=None if kind == "molecule" else int(data.num_features))
     if problem is not None and model is None:
         raise ValueError(problem)
     node_input: str | int = str(featurizer) if kind == "molecule" else int(data.num_features)

@@ -46,7 +46,7 @@ class TargetEmbeddings:
         positions = self.splits[split]
         return self.features[positions], self.labels[positions]
 
-    def with_training_samples(self, size: int | None, seed: int = 0) -> TargetEmbeddings:
+    def with_training_samples(self, size: int | None, *, seed: int = 0) -> TargetEmbeddings:
         """The same embeddings with the training split cut to ``size`` rows (class shares kept, each class
         at least 2 rows: :func:`gtransfer.data.splits.stratified_sample`); validation and test untouched.
 
@@ -92,6 +92,7 @@ def target_for_encoder(
 def target_embeddings(
     encoder: str | EncoderSpec,
     target: str,
+    *,
     max_samples: int | None = None,
     sample_seed: int = 0,
     cache: str | os.PathLike | None = None,
@@ -109,7 +110,7 @@ def target_embeddings(
     """
     from gtransfer.data.targets import subsample_target
 
-    spec = resolve_encoder(encoder, root)
+    spec = resolve_encoder(encoder, root=root)
     loaded, node_input = target_for_encoder(spec, target, root=root, seed=sample_seed)
     loaded = subsample_target(loaded, max_samples, seed=sample_seed)
     features = graph_embeddings(spec, loaded.dataset, loaded.dataset_name, level=loaded.level, node_input=node_input,

@@ -48,7 +48,7 @@ class Interval:
         """``6 datasets, 44 tasks, 10,000 resamples``."""
         return ", ".join([f"{count:,} {name}" for name, count in self.counts] + [f"{self.resamples:,} resamples"])
 
-    def format(self, digits: int = 2, signed: bool = True) -> str:
+    def format(self, *, digits: int = 2, signed: bool = True) -> str:
         """``+0.29 [+0.20, +0.37] (6 datasets, 44 tasks, 10,000 resamples)``."""
         sign = "+" if signed else ""
         return (f"{self.estimate:{sign}.{digits}f} [{self.low:{sign}.{digits}f}, {self.high:{sign}.{digits}f}] "

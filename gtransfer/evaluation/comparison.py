@@ -51,7 +51,7 @@ SELECTION_MEASURES = ("spearman", "pearson", "kendall", "weighted_kendall", "top
 
 
 def partial_spearman(
-    scores: npt.ArrayLike, truth: npt.ArrayLike, control: npt.ArrayLike, higher_is_better: bool = True
+    scores: npt.ArrayLike, truth: npt.ArrayLike, control: npt.ArrayLike, *, higher_is_better: bool = True
 ) -> float:
     """Spearman correlation of ``scores`` and ``truth`` given ``control`` (the ranks' partial correlation); NaN
     where a residual is constant (a side that the control explains entirely, or constant input).

@@ -245,7 +245,7 @@ def evaluate_metric(
         }
 
 
-def majority_accuracy(labels: npt.ArrayLike, train_labels: npt.ArrayLike | None = None) -> float:
+def majority_accuracy(labels: npt.ArrayLike, *, train_labels: npt.ArrayLike | None = None) -> float:
     """Accuracy on ``labels`` of always predicting one class: the most frequent class of ``train_labels``.
 
     Without ``train_labels`` the class is the most frequent of ``labels`` themselves (the best constant

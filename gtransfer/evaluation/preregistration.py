@@ -107,7 +107,7 @@ class ClaimSpec:
         ExclusionRule.from_dict(self.exclusion)  # checks its keys
 
     @classmethod
-    def from_dict(cls, entry: Mapping[str, Any], source: str = "claim spec") -> ClaimSpec:
+    def from_dict(cls, entry: Mapping[str, Any], *, source: str = "claim spec") -> ClaimSpec:
         """A spec from plain values; missing or unknown keys are an error naming them and ``source``."""
         missing = [k for k in _REQUIRED if k not in entry]
         known = {f for f in cls.__dataclass_fields__}

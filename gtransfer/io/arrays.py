@@ -63,9 +63,9 @@ def split_spec(spec: str | Path) -> tuple[Path, str | None]:
 
 def load_array(
     spec: str | Path,
+    *,
     default_key: str | None = None,
     what: str = "array",
-    *,
     drop_columns: Sequence[str] = (),
     on_read: Callable[[str], None] | None = None,
 ) -> np.ndarray:

@@ -36,7 +36,7 @@ def _unwritable(folder: Path, what: str, error: OSError) -> UnwritableFolderErro
     return unwritable
 
 
-def writable_folder(folder: str | os.PathLike, what: str = "folder") -> Path:
+def writable_folder(folder: str | os.PathLike, *, what: str = "folder") -> Path:
     """``folder``, created if needed and checked writable by creating (and removing) a file in it.
 
     Raises:

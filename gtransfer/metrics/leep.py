@@ -123,6 +123,7 @@ def _row_dots_with_class_rows(
 def nleep(
     features: Array,
     labels: Array,
+    *,
     components_per_class: int = 5,
     pca_variance: float | None = 0.8,
     random_state: int = 0,

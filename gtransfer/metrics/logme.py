@@ -17,7 +17,7 @@ __all__ = ["logme", "logme_regression", "logme_multilabel"]
 LOGME_NEEDS = frozenset({"gram", "class_sums", "mean_projection"})
 
 
-def logme(features: Array, labels: Array, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5) -> float:
+def logme(features: Array, labels: Array, *, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5) -> float:
     r"""LogME (You et al., "LogME: Practical Assessment of Pre-trained Models for Transfer
     Learning", ICML 2021; fixed-point algorithm of the JMLR version, arXiv:2110.10545).
 
@@ -90,7 +90,7 @@ def _spectrum_and_class_coordinates(stats: FeatureStatistics) -> tuple[Array, Ar
 
 @on_one_blas_thread
 def logme_from_statistics(
-    stats: FeatureStatistics, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5
+    stats: FeatureStatistics, *, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5
 ) -> float:
     sigma, z = _spectrum_and_class_coordinates(stats)
     if int(sigma.shape[0]) == 0:
@@ -100,7 +100,7 @@ def logme_from_statistics(
 
 
 def logme_regression(
-    features: Array, targets: Array, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5
+    features: Array, targets: Array, *, max_iter: int = 11, tol: float = 1e-3, epsilon: float = 1e-5
 ) -> float:
     r"""LogME of real-valued targets (You et al. 2021, ICML, Sec. 4: "regression"): the evidence of
     :func:`logme` with each target column y_t in place of a one-hot class column,

@@ -162,6 +162,7 @@ class Scores(dict):
 def score_all(
     features: Array,
     labels: Array,
+    *,
     source_probs: Array | None = None,
     metrics: Iterable[str] | None = None,
     device: str | None = None,

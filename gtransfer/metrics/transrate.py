@@ -13,7 +13,7 @@ __all__ = ["transrate"]
 TRANSRATE_NEEDS = frozenset({"gram", "class_coding_rates"})
 
 
-def transrate(features: Array, labels: Array, epsilon: float = 1e-4) -> float:
+def transrate(features: Array, labels: Array, *, epsilon: float = 1e-4) -> float:
     r"""TransRate (Huang et al., "Frustratingly Easy Transferability Estimation", ICML 2022).
 
     With X the globally centred features and X_c its rows of class c (not re-centred),

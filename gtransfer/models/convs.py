@@ -109,7 +109,7 @@ class GATLayer(_EdgeConv):
     The softmax is normalised over the neighbours of the aggregating node i.
     """
 
-    def __init__(self, dim: int, edge_features: str | int | None, heads: int = 2) -> None:
+    def __init__(self, dim: int, edge_features: str | int | None, *, heads: int = 2) -> None:
         super().__init__(edge_features, heads * dim)
         if heads < 1:
             raise ValueError(f"GATLayer: heads must be >= 1, got {heads}")

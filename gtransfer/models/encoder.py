@@ -106,6 +106,7 @@ class GNNEncoder(nn.Module):
     def __init__(
         self,
         arch: str,
+        *,
         num_layers: int = 5,
         hidden_dim: int = 300,
         dropout: float = 0.0,
@@ -176,7 +177,7 @@ class GNNEncoder(nn.Module):
         return run_layer_stack(self.node_encoder(x), lambda layer, h: self.convs[layer](h, edge_index, edge_attr),
                                self.batch_norms, self.dropout, self.training)
 
-    def node_embeddings(self, batch: Data | Batch, layer: int | None = None) -> Tensor:
+    def node_embeddings(self, batch: Data | Batch, *, layer: int | None = None) -> Tensor:
         """Node embeddings: the jumping-knowledge output (``layer=None``) or layer ``layer`` (0..L)."""
         outputs = self.layer_outputs(batch)
         if layer is not None:
@@ -189,10 +190,10 @@ class GNNEncoder(nn.Module):
         return stacked.max(dim=0).values if self.jk == "max" else stacked.sum(dim=0)
 
     def embed(
-        self, batch: Data | Batch, level: str = "graph", layer: int | None = None, pooling: str | None = None
+        self, batch: Data | Batch, *, level: str = "graph", layer: int | None = None, pooling: str | None = None
     ) -> Tensor:
         """Graph embeddings (B, D) (``level="graph"``) or node embeddings (N, D) (``level="node"``)."""
-        nodes = self.node_embeddings(batch, layer)
+        nodes = self.node_embeddings(batch, layer=layer)
         index = getattr(batch, "batch", None)
         return pool_nodes(nodes, index, getattr(batch, "num_graphs", None), level, pooling or self.pooling)
 

@@ -82,7 +82,7 @@ class EncoderSpec:
         arch, options: architecture and ``layers``/``dim``/``seed`` of a ``random:`` encoder.
     """
 
-    def __init__(self, text: str, kind: str, path: Path | None = None, arch: str | None = None,
+    def __init__(self, text: str, kind: str, *, path: Path | None = None, arch: str | None = None,
                  options: dict[str, int] | None = None) -> None:
         self.text, self.kind, self.path, self.arch, self.options = text, kind, path, arch, dict(options or {})
 
@@ -130,7 +130,7 @@ class EncoderSpec:
         # a wrapped foreign module (a DGL encoder) need not say: unknown, left to the embedding itself
         return config.get("node_features") if isinstance(config, dict) else None
 
-    def fit_problem(self, dataset: str, kind: str, num_features: int | None = None) -> str | None:
+    def fit_problem(self, dataset: str, kind: str, *, num_features: int | None = None) -> str | None:
         """Why this encoder cannot read ``dataset``'s nodes (``kind``: ``"molecule"``, ``"tu"``, ``"planetoid"``), or
         None.
 
@@ -176,7 +176,7 @@ class EncoderSpec:
         assert self.path is not None
         return {"spec": self.path.name, "sha256": file_sha256(self.path)}
 
-    def load(self, node_features: str | int = "hu2020") -> nn.Module:
+    def load(self, *, node_features: str | int = "hu2020") -> nn.Module:
         """The encoder in eval mode.
 
         Args:
@@ -204,7 +204,7 @@ class EncoderSpec:
         return load_encoder_file(self.path)
 
 
-def resolve_encoder(text: str | EncoderSpec, root: str | os.PathLike | None = None) -> EncoderSpec:
+def resolve_encoder(text: str | EncoderSpec, *, root: str | os.PathLike | None = None) -> EncoderSpec:
     """Resolve an encoder string (see the module docstring); an :class:`EncoderSpec` is returned as is.
 
     Raises:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class AttributeMasking(PretrainStrategy):
     name = "attrmask"
 
-    def __init__(self, encoder: GNNEncoder, mask_rate: float = 0.15) -> None:
+    def __init__(self, encoder: GNNEncoder, *, mask_rate: float = 0.15) -> None:
         super().__init__(encoder)
         if not 0 < mask_rate < 1:
             raise ValueError(f"AttributeMasking: mask_rate must be in (0, 1), got {mask_rate}")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["drop_nodes", "drop_edges", "mask_attributes", "sample_subgraph", "AUGMENTATIONS"]
 
 
-def drop_nodes(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Batch:
+def drop_nodes(batch: Batch, encoder: GNNEncoder, *, rate: float = 0.2) -> Batch:
     """Remove each node with probability ``rate`` (one node per graph always stays) and its edges."""
     keep = torch.rand(batch.num_nodes, device=batch.x.device) >= rate
     # the first node of every graph is kept, so no graph disappears
@@ -42,7 +42,7 @@ def _first_nodes(batch: Batch) -> Tensor:
     return (torch.cumsum(counts, 0) - counts)[counts > 0]
 
 
-def sample_subgraph(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Batch:
+def sample_subgraph(batch: Batch, encoder: GNNEncoder, *, rate: float = 0.2) -> Batch:
     """GraphCL's subgraph view: per graph, a connected set of ``ceil((1 - rate) n)`` nodes grown from a random
     start node by adding random neighbours of the set (breadth-first, in random order within each ring),
     and the edges between them. A graph whose start node's component is smaller keeps that component."""
@@ -74,7 +74,7 @@ def sample_subgraph(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Bat
         keep[nodes[rank < room[graph]]] = True
 
 
-def drop_edges(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Batch:
+def drop_edges(batch: Batch, encoder: GNNEncoder, *, rate: float = 0.2) -> Batch:
     """Remove each undirected edge (both directions together) with probability ``rate``."""
     src, dst = batch.edge_index
     key = torch.minimum(src, dst) * batch.num_nodes + torch.maximum(src, dst)
@@ -87,7 +87,7 @@ def drop_edges(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Batch:
     return out
 
 
-def mask_attributes(batch: Batch, encoder: GNNEncoder, rate: float = 0.2) -> Batch:
+def mask_attributes(batch: Batch, encoder: GNNEncoder, *, rate: float = 0.2) -> Batch:
     """Replace each node's features by the mask token (zeros for float features) with probability ``rate``."""
     mask = torch.rand(batch.num_nodes, device=batch.x.device) < rate
     out = batch.clone()

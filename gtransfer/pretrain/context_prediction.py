@@ -100,7 +100,7 @@ class ContextPrediction(PretrainStrategy):
 
     name = "contextpred"
 
-    def __init__(self, encoder: GNNEncoder, k: int | None = None, r1: int | None = None, r2: int | None = None,
+    def __init__(self, encoder: GNNEncoder, *, k: int | None = None, r1: int | None = None, r2: int | None = None,
                  negative_samples: int = 1) -> None:
         super().__init__(encoder)
         k = encoder.num_layers if k is None else int(k)

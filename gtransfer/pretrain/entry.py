@@ -79,7 +79,9 @@ def pretrain_encoder(
             from gtransfer.data.corpus import read_corpus_smiles
             from gtransfer.data.featurizers import smiles_to_graphs
 
-            graphs, _ = smiles_to_graphs(read_corpus_smiles(corpus, root, limit), featurizer, on_invalid="skip")
+            graphs, _ = smiles_to_graphs(
+                read_corpus_smiles(corpus, root=root, limit=limit), featurizer, on_invalid="skip"
+            )
         name = f"{corpus}[:{limit}]" if limit else corpus
         node_features: str | int = featurizer
     else:

@@ -32,6 +32,7 @@ class GraphCL(PretrainStrategy):
     def __init__(
         self,
         encoder: GNNEncoder,
+        *,
         augmentations: tuple[str, ...] = ("drop_nodes", "drop_edges", "mask_attributes", "subgraph"),
         rate: float = 0.2,
         temperature: float = 0.2,
@@ -50,7 +51,7 @@ class GraphCL(PretrainStrategy):
 
     def _view(self, batch: Batch) -> Batch:
         choice = self.augmentations[int(torch.randint(len(self.augmentations), (1,)))]
-        return AUGMENTATIONS[choice](batch, self.encoder, self.rate)
+        return AUGMENTATIONS[choice](batch, self.encoder, rate=self.rate)
 
     def _similarities(self, batch: Batch) -> Tensor:
         """(2B, 2B) cosine similarities / temperature of the projected views; rows i and i + B are one graph's views."""

@@ -43,6 +43,7 @@ def pretrain(
     checkpoint: str | os.PathLike,
     epochs: int,
     corpus: str,
+    *,
     batch_size: int = 32,
     lr: float = 1e-3,
     seed: int = 0,

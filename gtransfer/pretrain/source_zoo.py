@@ -153,7 +153,7 @@ def _is_built(path: Path, spec: GraphSourceSpec) -> bool:
     return zoo.get("format") == SOURCE_ZOO_FORMAT and zoo.get("spec") == spec.to_dict()
 
 
-def train_graph_source(spec: GraphSourceSpec, zoo_dir: str | os.PathLike, root: str | os.PathLike | None = None,
+def train_graph_source(spec: GraphSourceSpec, zoo_dir: str | os.PathLike, *, root: str | os.PathLike | None = None,
                        device: str = "cpu") -> Path:
     """Train one source model and write ``<zoo_dir>/<spec.name>.pt`` atomically; kept when already built.
 
@@ -212,7 +212,8 @@ def train_graph_source(spec: GraphSourceSpec, zoo_dir: str | os.PathLike, root: 
 
 def build_graph_source_zoo(
     zoo_dir: str | os.PathLike,
-    specs: tuple[GraphSourceSpec, ...] = SMALL_SOURCE_ZOO,
+    specs: tuple[GraphSourceSpec, ...],
+    *,
     root: str | os.PathLike | None = None,
     device: str = "cpu",
     progress: bool = True,
@@ -224,6 +225,6 @@ def build_graph_source_zoo(
     if len(set(names)) != len(names):
         raise ValueError(f"source zoo member names must be unique, got {names}")
     return [
-        train_graph_source(spec, zoo_dir, root, device)
+        train_graph_source(spec, zoo_dir, root=root, device=device)
         for spec in tqdm(specs, desc="graph source zoo", disable=not progress)
     ]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class SupervisedMultiTask(PretrainStrategy):
     name = "supervised"
 
-    def __init__(self, encoder: GNNEncoder, num_tasks: int, kind: str = "multilabel") -> None:
+    def __init__(self, encoder: GNNEncoder, num_tasks: int, *, kind: str = "multilabel") -> None:
         super().__init__(encoder)
         self.task = TaskSpec(kind, num_tasks)
         self.head = nn.Linear(encoder.embedding_dim, num_tasks)

@@ -146,7 +146,7 @@ def finetune_inputs(
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.training.tasks import task_spec_of
 
-    spec = resolve_encoder(encoder, data_root)
+    spec = resolve_encoder(encoder, root=data_root)
     loaded, node_input = target_for_encoder(spec, target, root=data_root, seed=sample_seed)
     model = spec.load(node_features=node_input)
     if loaded.level != "graph":
@@ -267,7 +267,7 @@ def _member_result(result: FinetuneResult, task: TaskSpec, target: GraphTarget, 
         from gtransfer.evaluation import majority_accuracy
 
         labels, splits = target.labels, target.splits
-        out["majority_accuracy"] = majority_accuracy(labels[splits["test"]], labels[splits["train"]])
+        out["majority_accuracy"] = majority_accuracy(labels[splits["test"]], train_labels=labels[splits["train"]])
     out.update(details or {})
     return out
 
@@ -328,7 +328,7 @@ def finetune_pack(setup: FinetuneSetup, members: Sequence[FinetuneMember], *,
     specs: dict[int, Any] = {}
     for i, member in enumerate(members):
         try:
-            specs[i] = resolve_encoder(member.encoder, setup.data_root)
+            specs[i] = resolve_encoder(member.encoder, root=setup.data_root)
         except Exception as exc:  # noqa: BLE001 - a member's own failure is its own
             outcomes[i] = exc
     if not specs:

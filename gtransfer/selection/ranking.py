@@ -15,6 +15,7 @@ __all__ = ["rank_encoders"]
 def rank_encoders(
     target: str,
     encoders: Sequence[str],
+    *,
     metrics: Sequence[str] | str | None = None,
     data_root: str | os.PathLike | None = None,
     max_samples: int | None = None,
@@ -91,7 +92,7 @@ def rank_encoders(
     if source not in SOURCES:
         raise ValueError(f"unknown NCE/LEEP source {source!r}; choose one of {', '.join(SOURCES)}")
     kind = dataset_kind(parse_target(target)[0])  # a bad target string fails here, before any slow work
-    specs = [resolve_encoder(encoder, data_root) for encoder in encoders]
+    specs = [resolve_encoder(encoder, root=data_root) for encoder in encoders]
     rows, skipped, refused = [], {}, {}
     pool_parts: dict[str, dict] = {}  # pool-relative metrics: per-encoder components, combined once all are in
     for spec in tqdm(specs, desc=f"rank on {target}", unit="encoder", disable=not progress, dynamic_ncols=True):

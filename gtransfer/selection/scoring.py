@@ -95,7 +95,7 @@ def check_encoder_on_target(encoder: str, target: str, *, data_root: str | os.Pa
     except ValueError as exc:
         target_problem = exc
     try:
-        spec = resolve_encoder(encoder, data_root)
+        spec = resolve_encoder(encoder, root=data_root)
     except (ValueError, FileNotFoundError) as exc:
         if target_problem is None:
             raise
@@ -192,7 +192,7 @@ def score_encoder(
     from gtransfer.selection.task_scores import score_target
     from gtransfer.training.batching import resolve_device
 
-    spec = resolve_encoder(encoder, data_root)
+    spec = resolve_encoder(encoder, root=data_root)
     embeddings = _embeddings(spec, target, max_samples=max_samples, sample_seed=sample_seed, cache=cache,
                              data_root=data_root, device=device, train_samples=train_samples)
     features, labels = embeddings.part("train")
@@ -282,7 +282,7 @@ def time_metrics(
     from gtransfer.models.specs import resolve_encoder
     from gtransfer.selection.source_probs import source_probabilities
 
-    spec = resolve_encoder(encoder, data_root)
+    spec = resolve_encoder(encoder, root=data_root)
     embeddings = _embeddings(spec, target, max_samples=max_samples, sample_seed=sample_seed, cache=cache,
                              data_root=data_root, device=device, train_samples=train_samples)
     if embeddings.task_kind not in ("binary", "multiclass"):
@@ -333,7 +333,7 @@ def probe_encoder(
     from gtransfer.training.probe import fit_logistic_probe, fit_ridge_probe
     from gtransfer.training.task_metrics import classification_metrics, mae, rmse
 
-    spec = resolve_encoder(encoder, data_root)
+    spec = resolve_encoder(encoder, root=data_root)
     embeddings = _embeddings(spec, target, max_samples=max_samples, sample_seed=sample_seed, cache=cache,
                              data_root=data_root, device=device)
     x_train, y_train = embeddings.part("train")

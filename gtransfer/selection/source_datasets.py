@@ -94,7 +94,7 @@ def load_graph_sample(
 
         from gtransfer.data.featurizers import smiles_to_graphs
 
-        smiles = read_corpus_smiles(corpus, data_root)
+        smiles = read_corpus_smiles(corpus, root=data_root)
         chosen = [smiles[i] for i in _sample(len(smiles), max_graphs, seed)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the count of rejected SMILES is reported as `skipped`

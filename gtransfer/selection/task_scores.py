@@ -37,6 +37,7 @@ def score_target(
     features: np.ndarray,
     labels: np.ndarray,
     task_kind: str,
+    *,
     metrics: Sequence[str] | None = None,
     source_probs: Callable[[np.ndarray], np.ndarray] | None = None,
     device: str | None = None,

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-def mean_interval(values: npt.ArrayLike, n_boot: int = 10_000, seed: int = 0, level: float = 0.95) -> Interval:
+def mean_interval(values: npt.ArrayLike, *, n_boot: int = 10_000, seed: int = 0, level: float = 0.95) -> Interval:
     """Mean of the finite ``values`` with its percentile interval, resampling them as one pool of tasks
     (:func:`~gtransfer.evaluation.hierarchical_bootstrap` with ``unit="task"``). For a report's averages over
     groups; claims resample datasets first.

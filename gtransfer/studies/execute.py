@@ -67,7 +67,7 @@ def working_directory(path: Path | None) -> Iterator[None]:
         os.chdir(previous)
 
 
-def execute_trial(trial: Trial, imports: tuple[str, ...] = (), base_dir: str | Path | None = None) -> TrialOutcome:
+def execute_trial(trial: Trial, imports: tuple[str, ...], base_dir: str | Path | None) -> TrialOutcome:
     """Run ``trial`` with its registered function in ``base_dir``; never raises for a trial's own error.
 
     A trial that raises, or returns something that is not a JSON-serialisable dict, becomes a failed
@@ -77,7 +77,7 @@ def execute_trial(trial: Trial, imports: tuple[str, ...] = (), base_dir: str | P
     result: dict | None = None
     error: str | None = None
     try:
-        fn = get_trial_kind(trial.kind, imports)
+        fn = get_trial_kind(trial.kind, modules=imports)
         with working_directory(Path(base_dir) if base_dir is not None else None):
             value = fn(dict(trial.params))
         if not isinstance(value, dict):

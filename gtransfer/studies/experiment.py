@@ -19,6 +19,7 @@ __all__ = ["run_study", "run_experiment"]
 def run_study(
     spec: dict,
     out_dir: str | os.PathLike,
+    *,
     workers: int = 1,
     engine: str = "local",
     progress: bool = True,
@@ -57,7 +58,7 @@ def run_study(
 
 
 def run_experiment(
-    specs: list[dict], args: argparse.Namespace, default_out: str, prepare: Callable[[], object] | None = None
+    specs: list[dict], args: argparse.Namespace, default_out: str, *, prepare: Callable[[], object] | None = None
 ) -> list[Path]:
     """Run each spec with :func:`run_study` into one folder and store; print the report paths.
 
@@ -78,7 +79,7 @@ def run_experiment(
             "\n".join(
                 [
                     f"{getattr(args, 'preset', '')} preset, before it starts:",
-                    *projection_lines(projection, getattr(args, "device_rate", None)),
+                    *projection_lines(projection, measured_rate=getattr(args, "device_rate", None)),
                 ]
             )
         )

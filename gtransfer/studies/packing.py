@@ -26,7 +26,7 @@ PACK_KIND = "pack"
 
 
 def plan_units(
-    trials: Sequence[Trial], max_members: int | None, imports: tuple[str, ...] = (), alone: Collection[str] = ()
+    trials: Sequence[Trial], max_members: int | None, *, imports: tuple[str, ...] = (), alone: Collection[str] = ()
 ) -> list[Trial]:
     """The units to run: packs of trials that share a pack group, other trials as they are.
 
@@ -45,7 +45,7 @@ def plan_units(
     groups: dict[tuple[str, str], list[Trial]] = {}
     sizes: dict[tuple[str, str], int] = {}
     for trial in trials:
-        runner = pack_runner(trial.kind, imports)
+        runner = pack_runner(trial.kind, modules=imports)
         group = None
         if runner is not None and max_members != 1 and trial.key not in alone:
             try:

@@ -54,7 +54,7 @@ class FinetuneProjection:
         return self.bbbp_epochs / bbbp_epochs_per_second / 3600.0
 
 
-def target_graphs(target: str, max_samples: int | None = None) -> int:
+def target_graphs(target: str, *, max_samples: int | None = None) -> int:
     """Samples of a graph target (before its split): the dataset's graphs, capped as the target and ``max_samples`` say.
 
     Raises:
@@ -93,12 +93,14 @@ def project_finetuning(specs: Iterable[StudySpec]) -> FinetuneProjection:
             kinds[trial.kind] += 1
             if trial.kind == "graph_finetune":
                 finetune += 1
-                graphs = TRAIN_SHARE * target_graphs(trial.params["target"], trial.params.get("max_samples"))
+                graphs = TRAIN_SHARE * target_graphs(
+                    trial.params["target"], max_samples=trial.params.get("max_samples")
+                )
                 bbbp_epochs += int(trial.params.get("epochs", 100)) * graphs / BBBP_TRAIN_GRAPHS
     return FinetuneProjection(dict(kinds), finetune, bbbp_epochs)
 
 
-def projection_lines(projection: FinetuneProjection, measured_rate: float | None = None) -> list[str]:
+def projection_lines(projection: FinetuneProjection, *, measured_rate: float | None = None) -> list[str]:
     """The lines a full preset prints before it starts."""
     counts = ", ".join(f"{count:,} {kind}" for kind, count in sorted(projection.trials.items()))
     lines = [

@@ -67,7 +67,7 @@ def ray_engine(
 
 
 @contextlib.contextmanager
-def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator[ModuleType]:
+def ray_session(*, address: str | None = None, num_cpus: int | None = None) -> Iterator[ModuleType]:
     """Connect to Ray (or start a local instance) unless already connected; yields the ``ray`` module.
 
     A session started here is shut down on exit; one opened by the caller is left running, so several

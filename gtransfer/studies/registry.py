@@ -57,19 +57,20 @@ _PACK_RUNNERS: dict[str, PackRunner] = {}
 
 
 def register_pack_runner(kind: str, group: Callable[[dict], str], run: Callable[[list[dict]], list],
+                         *,
                          max_members: Callable[[str], int] = lambda group: 8) -> None:
     """Let the sweep run pending trials of ``kind`` in packs (:mod:`gtransfer.studies.packing`)."""
     _PACK_RUNNERS[kind] = PackRunner(group, run, max_members)
 
 
-def pack_runner(kind: str, modules: Iterable[str] = ()) -> PackRunner | None:
+def pack_runner(kind: str, *, modules: Iterable[str] = ()) -> PackRunner | None:
     """The pack runner of ``kind``, or None when its trials run one at a time."""
     import_trial_modules(modules)
     return _PACK_RUNNERS.get(kind)
 
 
 def register_trial_kind(
-    name: str, params: Iterable[str] | None = None, check: TrialCheck | None = None
+    name: str, *, params: Iterable[str] | None = None, check: TrialCheck | None = None
 ) -> Callable[[TrialFunction], TrialFunction]:
     """Decorator registering ``fn`` as the trial kind ``name``.
 
@@ -105,7 +106,7 @@ def _qualified(fn: Callable) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def import_trial_modules(modules: Iterable[str] = ()) -> None:
+def import_trial_modules(modules: Iterable[str]) -> None:
     """Import the built-in trial modules and ``modules`` (which register their kinds on import).
 
     Raises:
@@ -118,7 +119,7 @@ def import_trial_modules(modules: Iterable[str] = ()) -> None:
             raise ValueError(f"cannot import trial module {module!r}: {exc}") from None
 
 
-def get_trial_kind(name: str, modules: Iterable[str] = ()) -> TrialFunction:
+def get_trial_kind(name: str, *, modules: Iterable[str] = ()) -> TrialFunction:
     """The function registered as ``name``, after importing ``modules``.
 
     Raises:
@@ -134,19 +135,19 @@ def get_trial_kind(name: str, modules: Iterable[str] = ()) -> TrialFunction:
         ) from None
 
 
-def trial_kinds(modules: Iterable[str] = ()) -> list[str]:
+def trial_kinds(*, modules: Iterable[str] = ()) -> list[str]:
     """Names of all registered kinds, after importing ``modules``."""
     import_trial_modules(modules)
     return sorted(_REGISTRY)
 
 
-def trial_kind_params(name: str, modules: Iterable[str] = ()) -> tuple[str, ...] | None:
+def trial_kind_params(name: str, *, modules: Iterable[str] = ()) -> tuple[str, ...] | None:
     """The parameters kind ``name`` declared (``None``: not declared, any is accepted)."""
-    get_trial_kind(name, modules)
+    get_trial_kind(name, modules=modules)
     return _PARAMS.get(name)
 
 
-def trial_kind_check(name: str, modules: Iterable[str] = ()) -> TrialCheck | None:
+def trial_kind_check(name: str, *, modules: Iterable[str] = ()) -> TrialCheck | None:
     """The pre-run check kind ``name`` registered, if any."""
-    get_trial_kind(name, modules)
+    get_trial_kind(name, modules=modules)
     return _CHECKS.get(name)

@@ -126,6 +126,7 @@ ENGINES = ("local", "ray")
 def run_sweep(
     spec: StudySpec,
     store: TrialStore,
+    *,
     workers: int = 1,
     engine: str = "local",
     progress: bool = True,
@@ -165,7 +166,7 @@ def run_sweep(
     if limit is not None:
         todo = todo[:limit]
     isolate = _died_before(store, todo)
-    units = plan_units(todo, pack_size, spec.imports, alone=isolate)
+    units = plan_units(todo, pack_size, imports=spec.imports, alone=isolate)
     by_key: dict[str, Trial] = {}  # the units handed to the engine, by key, until their outcome is stored
     owner = store.new_owner()
     counts = {"succeeded": 0, "failed": 0, "claimed_elsewhere": 0, "finished_elsewhere": 0}

@@ -157,7 +157,7 @@ def _yaml_problem(exc: Exception) -> str:
     return f"{where}{problem}" + (f" ({context})" if context else "")
 
 
-def parse_spec(raw: Any, base_dir: str | Path = ".", source: str = "spec") -> StudySpec:
+def parse_spec(raw: Any, *, base_dir: str | Path = ".", source: str = "spec") -> StudySpec:
     """Validate a spec mapping (as loaded from YAML) and normalise its stages."""
     if not isinstance(raw, dict):
         raise ValueError(f"{source}: a spec must be a mapping, got {type(raw).__name__}")

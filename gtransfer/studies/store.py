@@ -130,12 +130,12 @@ class TrialStore:
         ValueError: ``path`` exists but is not a gtransfer trial store (or has a newer schema).
     """
 
-    def __init__(self, path: str | os.PathLike, create: bool = True, read_only: bool | None = False) -> None:
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool | None = False) -> None:
         self.path = Path(path)
         if not self.path.exists():
             if not create or read_only:
                 raise FileNotFoundError(f"trial store {self.path} does not exist")
-            writable_folder(self.path.parent, "the folder of the trial store")
+            writable_folder(self.path.parent, what="the folder of the trial store")
         elif self.path.is_dir():
             raise ValueError(f"trial store {self.path} is a directory, not an SQLite file")
         if read_only is None:  # auto: read-only when this process may not write the file or its folder
@@ -269,7 +269,7 @@ class TrialStore:
         except sqlite3.OperationalError:  # busy: another connection holds the log; it checkpoints later
             pass
 
-    def close(self, checkpoint: bool = True) -> None:
+    def close(self, *, checkpoint: bool = True) -> None:
         """Checkpoint the WAL (unless ``checkpoint`` is False) and close the connection (the data is already
         committed)."""
         try:
@@ -308,6 +308,7 @@ class TrialStore:
         key: str,
         kind: str,
         params: dict,
+        *,
         result: dict | None = None,
         error: str | None = None,
         duration_s: float | None = None,
@@ -389,7 +390,7 @@ class TrialStore:
                 "UPDATE claims SET expires_at = ? WHERE owner = ?", (time.time() + lease_s, owner)
             ).rowcount
 
-    def release(self, owner: str, keys: Iterable[str] | None = None) -> None:
+    def release(self, owner: str, *, keys: Iterable[str] | None = None) -> None:
         """Drop ``owner``'s claims (all of them, or those on ``keys``)."""
         with self._transaction():
             if keys is None:
@@ -423,7 +424,7 @@ class TrialStore:
         return None if not rows else _to_record(rows[0])
 
     def records(
-        self, kind: str | None = None, study: str | None = None, status: str | None = "ok"
+        self, *, kind: str | None = None, study: str | None = None, status: str | None = "ok"
     ) -> list[TrialRecord]:
         """Stored trials, optionally only one kind, one study's, one status (None: any), in key order.
 

@@ -38,12 +38,12 @@ def check_spec(spec: StudySpec) -> None:
     for index, stage in enumerate(spec.stages):
         where = f"stage {index} ({stage['kind']})" if len(spec.stages) > 1 else f"kind {stage['kind']}"
         try:
-            get_trial_kind(stage["kind"], spec.imports)
+            get_trial_kind(stage["kind"], modules=spec.imports)
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
             continue
         problems += _parameter_problems(stage, where, spec, shared)
-        check = trial_kind_check(stage["kind"], spec.imports)
+        check = trial_kind_check(stage["kind"], modules=spec.imports)
         if check is not None:
             problems += _check_problems(stage, where, check, spec.base_dir, seen)
     problems += _report_problems(spec)
@@ -59,7 +59,7 @@ def _shared_parameters(spec: StudySpec) -> set[str]:
     read: set[str] = set()
     for stage in spec.stages:
         try:
-            declared = trial_kind_params(stage["kind"], spec.imports)
+            declared = trial_kind_params(stage["kind"], modules=spec.imports)
         except ValueError:
             continue
         read |= top if declared is None else set(declared) & top
@@ -68,7 +68,7 @@ def _shared_parameters(spec: StudySpec) -> set[str]:
 
 
 def _parameter_problems(stage: dict, where: str, spec: StudySpec, shared: set[str]) -> list[str]:
-    declared = trial_kind_params(stage["kind"], spec.imports)
+    declared = trial_kind_params(stage["kind"], modules=spec.imports)
     if declared is None:
         return []
     given = {**stage["params"], **stage["grid"]}

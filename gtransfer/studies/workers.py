@@ -144,7 +144,7 @@ class WorkerPool:
         imports: the spec's ``import:`` modules, imported by each worker before any trial.
     """
 
-    def __init__(self, workers: int, imports: tuple[str, ...], base_dir: Path, devices: Sequence[str] | None = None,
+    def __init__(self, workers: int, imports: tuple[str, ...], base_dir: Path, *, devices: Sequence[str] | None = None,
                  threads: int = 1) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")

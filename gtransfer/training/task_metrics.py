@@ -166,7 +166,7 @@ def classification_metrics(
     out = {
         "test_accuracy": float(np.mean(predictions == labels)),
         "balanced_test_accuracy": float(balanced_accuracy_score(labels, predictions)),
-        "majority_accuracy": majority_accuracy(labels, train_labels),
+        "majority_accuracy": majority_accuracy(labels, train_labels=train_labels),
     }
     try:
         if scores.ndim == 1:

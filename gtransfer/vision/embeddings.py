@@ -36,6 +36,7 @@ def encoder_path(encoder: str, zoo: str | os.PathLike) -> Path:
 
 
 def target_embeddings(encoder: str, target: str, zoo: str | os.PathLike, cache: str | os.PathLike,
+                      *,
                       root: str | os.PathLike | None = None, part: str = "train") -> dict[str, Path]:
     """Paths of ``features`` (n, d) float32, ``labels`` (n,) int64 and ``source_probs`` (n, Z) ``.npy`` files.
 
@@ -54,12 +55,15 @@ def target_embeddings(encoder: str, target: str, zoo: str | os.PathLike, cache: 
         from gtransfer.embeddings.embed import embed_loader
 
         model, head, metadata = load_zoo_encoder(checkpoint)
-        task = load_target(target, root)
+        task = load_target(target, root=root)
         arrays = {}
         for name in _PARTS:
             dataset = getattr(task, name)
             features = embed_loader(
-                model, make_loader(dataset, tuple(metadata["input_shape"]), 256), batch_to=image_batch_to, device="cpu"
+                model,
+                make_loader(dataset, input_shape=tuple(metadata["input_shape"]), batch_size=256),
+                batch_to=image_batch_to,
+                device="cpu",
             )
             probs = head.probabilities(features)
             arrays[f"{name}_features"] = features.astype(np.float32)

@@ -58,17 +58,25 @@ def parse_target(name: str) -> TargetRef:
                      options.get("max"), int(options.get("seed", 0)))
 
 
-def target_name(dataset: str, split: str | None, num_classes: int | None = None, classes: Sequence[int] | None = None,
-                imbalance_ratio: float = 1.0, max_per_class: int | None = 100, seed: int = 0) -> str:
+def target_name(
+    dataset: str,
+    split: str | None,
+    *,
+    num_classes: int | None = None,
+    classes: Sequence[int] | None = None,
+    imbalance_ratio: float = 1.0,
+    max_per_class: int | None = 100,
+    seed: int = 0,
+) -> str:
     """The canonical name of an image target (inverse of :func:`parse_target`)."""
     head = dataset if split is None else f"{dataset}-{split}"
     return format_target(head, k=num_classes, classes=classes, ratio=imbalance_ratio, max=max_per_class, seed=seed)
 
 
-def load_target(name: str, root: str | os.PathLike | None = None) -> ImageTask:
+def load_target(name: str, *, root: str | os.PathLike | None = None) -> ImageTask:
     """Build the target task a name describes (60/20/20 stratified train/valid/test)."""
     ref = parse_target(name)
-    dataset = load_image_dataset(ref.dataset, ref.split, root)
+    dataset = load_image_dataset(ref.dataset, split=ref.split, root=root)
     return make_class_task(
         dataset,
         num_classes=ref.num_classes,

@@ -70,14 +70,14 @@ class SourceSpec:
         return out
 
 
-def source_task(spec: SourceSpec, root: str | os.PathLike | None = None) -> ImageTask:
+def source_task(spec: SourceSpec, *, root: str | os.PathLike | None = None) -> ImageTask:
     """The source task of ``spec``: its classes of the training split, 80/10/10 train/valid/test."""
-    dataset = load_image_dataset(spec.dataset, "train", root)  # digits has a single split
+    dataset = load_image_dataset(spec.dataset, split="train", root=root)  # digits has a single split
     return make_class_task(dataset, classes=list(spec.classes), max_per_class=spec.max_per_class, seed=spec.seed,
                            fractions=(0.8, 0.1, 0.1), name=f"source:{spec.name}")
 
 
-def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.PathLike | None = None,
+def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, *, root: str | os.PathLike | None = None,
                  device: str = "cpu", patience: int | None = None) -> Path:
     """Train one source encoder and write ``<zoo_dir>/<spec.name>.pt``; skip it when already built.
 
@@ -98,16 +98,16 @@ def train_source(spec: SourceSpec, zoo_dir: str | os.PathLike, root: str | os.Pa
             return path
     torch.manual_seed(spec.seed)
     encoder = build_encoder(spec.arch, **spec.config)
-    task = source_task(spec, root)
+    task = source_task(spec, root=root)
     shape = encoder.input_shape
     started = time.perf_counter()
     # epochs = 0 keeps the random encoder and trains only its source classifier (a linear probe)
     linear = spec.epochs == 0
     result = finetune(
         encoder,
-        make_loader(task.train, shape, spec.batch_size, shuffle=True, seed=spec.seed),
-        make_loader(task.valid, shape, 256),
-        make_loader(task.test, shape, 256),
+        make_loader(task.train, input_shape=shape, batch_size=spec.batch_size, shuffle=True, seed=spec.seed),
+        make_loader(task.valid, input_shape=shape, batch_size=256),
+        make_loader(task.test, input_shape=shape, batch_size=256),
         task=TaskSpec(kind="multiclass", num_outputs=task.num_classes),
         mode="linear" if linear else "full", epochs=spec.epochs or HEAD_ONLY_EPOCHS, lr=spec.lr,
         patience=patience or spec.epochs or HEAD_ONLY_EPOCHS, seed=spec.seed, device=device,
@@ -169,7 +169,7 @@ def zoo_encoders(zoo_dir: str | os.PathLike) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.pt"))
 
 
-def build_zoo(specs: list[SourceSpec], zoo_dir: str | os.PathLike, root: str | os.PathLike | None = None,
+def build_zoo(specs: list[SourceSpec], zoo_dir: str | os.PathLike, *, root: str | os.PathLike | None = None,
               device: str = "cpu", progress: bool = True) -> list[Path]:
     """Train every source of ``specs`` that the zoo lacks (resumable); returns the checkpoint paths."""
     from tqdm.auto import tqdm
@@ -177,7 +177,10 @@ def build_zoo(specs: list[SourceSpec], zoo_dir: str | os.PathLike, root: str | o
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"source names must be unique, got {names}")
-    return [train_source(spec, zoo_dir, root, device) for spec in tqdm(specs, desc="vision zoo", disable=not progress)]
+    return [
+        train_source(spec, zoo_dir, root=root, device=device)
+        for spec in tqdm(specs, desc="vision zoo", disable=not progress)
+    ]
 
 
 _ANIMALS, _VEHICLES = (2, 3, 4, 5, 6, 7), (0, 1, 8, 9)

@@ -20,13 +20,13 @@ from gtransfer.io.digests import file_digest
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
 def test_corpus_published_sizes(name, data_root):
-    smiles = read_corpus_smiles(name, data_root)
+    smiles = read_corpus_smiles(name, root=data_root)
     assert len(smiles) == CORPORA[name].num_molecules
     assert all(smiles[:100]) and all(s == s.strip() for s in smiles[:100])
 
 
 def test_shards_hold_exactly_the_featurised_graphs(data_root, tmp_path):
-    smiles = read_corpus_smiles("zinc250k-jtnn-test", data_root, limit=60)
+    smiles = read_corpus_smiles("zinc250k-jtnn-test", root=data_root, limit=60)
     result = featurize_corpus("zinc250k-jtnn-test", tmp_path / "s", num_workers=2, shard_size=25, limit=60,
                               root=data_root, progress=False)
     assert (result["num_shards"], result["shards_built"], result["num_kept"], result["complete"]) == (3, 3, 60, True)

@@ -110,16 +110,20 @@ def test_stratified_split_keeps_class_shares():
 def test_stratified_split_can_require_every_class_in_every_split():
     """The image targets' use: 60/20/20 with each class present in train, valid and test."""
     labels = np.repeat([0, 1], [50, 150])
-    split = stratified_split(labels, 0.6, 0.2, 0.2, seed=0, every_class_in_every_split=True)
+    split = stratified_split(
+        labels, frac_train=0.6, frac_valid=0.2, frac_test=0.2, seed=0, every_class_in_every_split=True
+    )
     assert [len(split[k]) for k in ("train", "valid", "test")] == [120, 40, 40]
     assert np.bincount(labels[split["test"]]).tolist() == [10, 30]
     assert len(set().union(*map(set, split.values()))) == 200
     with pytest.raises(ValueError, match="sum to 1"):
-        stratified_split(labels, 0.5, 0.2, 0.2)
+        stratified_split(labels, frac_train=0.5, frac_valid=0.2, frac_test=0.2)
     with pytest.raises(ValueError, match=r"class 1 has 1 sample"):
-        stratified_split(np.array([0, 0, 0, 0, 0, 1]), 0.6, 0.2, 0.2, every_class_in_every_split=True)
+        stratified_split(
+            np.array([0, 0, 0, 0, 0, 1]), frac_train=0.6, frac_valid=0.2, frac_test=0.2, every_class_in_every_split=True
+        )
     # without the requirement the same labels split, leaving class 1 out of valid and test
-    loose = stratified_split(np.array([0, 0, 0, 1]), 0.6, 0.2, 0.2)
+    loose = stratified_split(np.array([0, 0, 0, 1]), frac_train=0.6, frac_valid=0.2, frac_test=0.2)
     assert sorted(np.concatenate(list(loose.values())).tolist()) == [0, 1, 2, 3]
 
 

@@ -74,7 +74,7 @@ def test_every_dataset_embeds_with_every_encoder_family(samples, shared_data, fe
     encoders = [f"random:{arch}:layers=2,dim=32" for arch in RANDOM_ARCHITECTURES]
     if featurizer == "hu2020":
         encoders += [f"published:{name}" for name in PUBLISHED_ENCODERS]
-    models = {text: resolve_encoder(text, shared_data).load(node_features=featurizer) for text in encoders}
+    models = {text: resolve_encoder(text, root=shared_data).load(node_features=featurizer) for text in encoders}
     refused_smiles = {}
     for name, smiles in samples.items():
         with warnings.catch_warnings():

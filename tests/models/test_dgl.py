@@ -76,7 +76,7 @@ def test_single_graph_round_trip_keeps_structure_and_features():
     assert torch.equal(graph.ndata["feat"], data.x) and torch.equal(graph.edata["feat"], data.edge_attr)
     assert torch.equal(graph.ndata["pos"], data.pos) and torch.equal(graph.edata["edge_weight"], data.edge_weight)
     assert set(graph_attrs) == {"y"}
-    _assert_same_pyg(dgl_to_pyg(graph, graph_attrs), data)
+    _assert_same_pyg(dgl_to_pyg(graph, graph_attrs=graph_attrs), data)
 
 
 def test_batch_round_trip_keeps_per_graph_counts():
@@ -87,7 +87,7 @@ def test_batch_round_trip_keeps_per_graph_counts():
     assert graph.batch_size == 4
     assert graph.batch_num_nodes().tolist() == [4, 1, 7, 3]
     assert graph.batch_num_edges().tolist() == [6, 0, 3, 9]
-    back = dgl_to_pyg(graph, graph_attrs)
+    back = dgl_to_pyg(graph, graph_attrs=graph_attrs)
     _assert_same_pyg(back, batch)
     assert torch.equal(back.batch, batch.batch) and torch.equal(back.ptr, batch.ptr)
     for original, returned in zip(graphs, back.to_data_list()):
@@ -104,7 +104,7 @@ def test_dgl_batch_to_pyg_and_back_is_identical():
         parts.append(g)
     original = dgl.batch(parts)
     labels = torch.tensor([[1.0], [0.0], [1.0]])
-    batch = dgl_to_pyg(original, {"y": labels})
+    batch = dgl_to_pyg(original, graph_attrs={"y": labels})
     assert batch.num_graphs == 3 and torch.equal(batch.y, labels)
     assert torch.equal(batch.x, original.ndata["feat"]) and torch.equal(batch.edge_attr, original.edata["feat"])
     again = pyg_to_dgl(batch, with_graph_attrs=True)[0]
@@ -142,7 +142,9 @@ def test_conversion_errors_name_the_problem():
     with pytest.raises(ValueError, match="homogeneous"):
         dgl_to_pyg(hetero)
     with pytest.raises(ValueError, match="one entry per graph"):
-        dgl_to_pyg(dgl.batch([dgl.graph(([0], [1])), dgl.graph(([0], [1]))]), {"y": torch.tensor([1, 2, 3])})
+        dgl_to_pyg(
+            dgl.batch([dgl.graph(([0], [1])), dgl.graph(([0], [1]))]), graph_attrs={"y": torch.tensor([1, 2, 3])}
+        )
 
 
 # -- the dgl.nn examples against their PyG twins ---------------------------------------------------

@@ -56,9 +56,9 @@ def test_a_non_gnn_encoder_trains_in_the_one_model_loop_reading_each_file_once(m
     counts = {"load": 0, "target": 0}
     load, target_for_encoder = EncoderSpec.load, targets.target_for_encoder
 
-    def counted_load(self, node_features="hu2020"):
+    def counted_load(self, *, node_features="hu2020"):
         counts["load"] += 1
-        return NotAGNNEncoder(load(self, node_features))
+        return NotAGNNEncoder(load(self, node_features=node_features))
 
     def counted_target(*args, **kwargs):
         counts["target"] += 1

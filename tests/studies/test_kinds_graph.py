@@ -159,11 +159,11 @@ def test_encoder_specs_and_published_files(shared_data):
     with pytest.raises(ValueError, match="options are layers=, dim=, seed="):
         resolve_encoder("random:gin:width=3")
     with pytest.raises(ValueError, match="no published encoder 'gin_nothing'.*published:gcn_contextpred"):
-        resolve_encoder("published:gin_nothing", shared_data)
+        resolve_encoder("published:gin_nothing", root=shared_data)
     with pytest.raises(FileNotFoundError, match="published encoder gin_nothing"):
         published_encoder_path("gin_nothing", root=shared_data)
     assert len(PUBLISHED_ENCODERS) == 9
-    spec = resolve_encoder("published:gat_contextpred", shared_data)
+    spec = resolve_encoder("published:gat_contextpred", root=shared_data)
     path = spec.path
     assert path == shared_data / "checkpoints/pretrain_gnns/chem/gat_contextpred.pth"
     assert (spec.kind, spec.featurizer, spec.name) == ("published", "hu2020", "published:gat_contextpred")
@@ -313,7 +313,7 @@ def test_graph_finetune_softmax_head_judges_a_binary_target_by_accuracy(mutag):
     assert result["test_accuracy"] * test.size == pytest.approx(round(result["test_accuracy"] * test.size), abs=1e-9)
     assert (
         result["majority_accuracy"]
-        == majority_accuracy(test, train)
+        == majority_accuracy(test, train_labels=train)
         == pytest.approx(np.mean(test == np.bincount(train).argmax()))
     )
     assert "majority_accuracy" not in graph_finetune_trial({**params, "head": "task"}), (

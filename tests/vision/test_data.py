@@ -81,11 +81,11 @@ def test_read_idx_rejects_bad_files(tmp_path):
 
 @pytest.mark.shared_data
 def test_mnist_test_split_matches_official_counts(shared_data):
-    mnist = load_mnist("test", root=shared_data)
+    mnist = load_mnist(split="test", root=shared_data)
     assert mnist.images.shape == (10000, 28, 28, 1) and mnist.images.dtype == np.uint8
     assert np.bincount(mnist.labels).tolist() == MNIST_TEST_COUNTS
     assert mnist.labels[:10].tolist() == MNIST_TEST_FIRST_LABELS
-    capped = load_mnist("test", root=shared_data, max_per_class=3)
+    capped = load_mnist(split="test", root=shared_data, max_per_class=3)
     assert np.bincount(capped.labels).tolist() == [3] * 10
     # the cap keeps the first images of each digit, in file order
     first_sevens = np.flatnonzero(mnist.labels == 7)[:3]
@@ -96,13 +96,13 @@ def test_mnist_reads_gunzipped_folder_and_reports_missing(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, size=(4, 28, 28), dtype=np.uint8)
     _write_idx(tmp_path / "t10k-images-idx3-ubyte", images, 0x08, compress=False)
     _write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([3, 1, 3, 0], dtype=np.uint8), 0x08, compress=False)
-    mnist = load_mnist("test", root=tmp_path)
+    mnist = load_mnist(split="test", root=tmp_path)
     np.testing.assert_array_equal(mnist.images[..., 0], images)
     assert mnist.labels.tolist() == [3, 1, 3, 0]
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
-        load_mnist("train", root=tmp_path)
+        load_mnist(split="train", root=tmp_path)
     with pytest.raises(ValueError, match="split must be"):
-        load_mnist("valid", root=tmp_path)
+        load_mnist(split="valid", root=tmp_path)
 
 
 def _direct_jpeg(shared_data, member: str) -> np.ndarray:
@@ -115,7 +115,7 @@ def _direct_jpeg(shared_data, member: str) -> np.ndarray:
 
 @pytest.mark.shared_data
 def test_cifar10_capped_load_matches_the_archive(shared_data, tmp_path):
-    cifar = load_cifar10("test", root=shared_data, max_per_class=4, cache_dir=tmp_path)
+    cifar = load_cifar10(split="test", root=shared_data, max_per_class=4, cache_dir=tmp_path)
     assert cifar.images.shape == (40, 32, 32, 3) and cifar.classes == CIFAR10_CLASSES
     assert cifar.labels.tolist() == np.repeat(np.arange(10), 4).tolist()
     assert not any(tmp_path.iterdir()), "a capped decode must not write a (partial) cache"
@@ -126,12 +126,12 @@ def test_cifar10_capped_load_matches_the_archive(shared_data, tmp_path):
 @pytest.mark.shared_data
 @pytest.mark.slow
 def test_cifar10_full_decode_is_cached_and_consistent(shared_data, tmp_path):
-    full = load_cifar10("test", root=shared_data, cache_dir=tmp_path)
+    full = load_cifar10(split="test", root=shared_data, cache_dir=tmp_path)
     assert np.bincount(full.labels).tolist() == [1000] * 10
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "cifar10_test_images.npy", "cifar10_test_key.json", "cifar10_test_labels.npy"]
-    capped_from_cache = load_cifar10("test", root=shared_data, max_per_class=5, cache_dir=tmp_path)
-    capped_direct = load_cifar10("test", root=shared_data, max_per_class=5, use_cache=False)
+    capped_from_cache = load_cifar10(split="test", root=shared_data, max_per_class=5, cache_dir=tmp_path)
+    capped_direct = load_cifar10(split="test", root=shared_data, max_per_class=5, use_cache=False)
     np.testing.assert_array_equal(capped_from_cache.images, capped_direct.images)
     np.testing.assert_array_equal(capped_from_cache.labels, capped_direct.labels)
     np.testing.assert_array_equal(full.images[9999], _direct_jpeg(shared_data, "test/truck/0999.jpg"))
@@ -159,15 +159,15 @@ def test_cifar10_corrupt_archives_name_the_problem(tmp_path):
     archive = folder / "cifar10_test_jpeg.tar.xz"
     _make_archive(archive, {"test/cat/0000.jpg": _jpeg_bytes(200), "test/dog/0000.jpg": b"garbage"})
     with pytest.raises(ValueError, match="test/dog/0000.jpg is not a readable JPEG"):
-        load_cifar10("test", root=tmp_path, use_cache=False)
+        load_cifar10(split="test", root=tmp_path, use_cache=False)
     _make_archive(archive, {"test/unicorn/0000.jpg": _jpeg_bytes(10)})
     with pytest.raises(ValueError, match="unknown class folder 'unicorn'"):
-        load_cifar10("test", root=tmp_path, use_cache=False)
+        load_cifar10(split="test", root=tmp_path, use_cache=False)
     archive.write_bytes(b"\xfd7zXZ\x00truncated")
     with pytest.raises(ValueError, match="corrupt or truncated"):
-        load_cifar10("test", root=tmp_path, use_cache=False)
+        load_cifar10(split="test", root=tmp_path, use_cache=False)
     with pytest.raises(FileNotFoundError, match="cifar10_train_jpeg.tar.xz"):
-        load_cifar10("train", root=tmp_path)
+        load_cifar10(split="train", root=tmp_path)
 
 
 def test_cifar10_synthetic_archive_order_and_pixels(tmp_path):
@@ -176,10 +176,10 @@ def test_cifar10_synthetic_archive_order_and_pixels(tmp_path):
     _make_archive(folder / "cifar10_test_jpeg.tar.xz", {
         "test/truck/0001.jpg": _jpeg_bytes(30), "test/airplane/0002.jpg": _jpeg_bytes(220),
         "test/truck/0000.jpg": _jpeg_bytes(120)})
-    cifar = load_cifar10("test", root=tmp_path, cache_dir=tmp_path / "cache")
+    cifar = load_cifar10(split="test", root=tmp_path, cache_dir=tmp_path / "cache")
     assert cifar.labels.tolist() == [0, 9, 9]  # sorted by (class, file number)
     assert np.abs(cifar.images.mean(axis=(1, 2, 3)) - [220, 120, 30]).max() < 2  # JPEG of a flat image
-    cached = load_cifar10("test", root=tmp_path, cache_dir=tmp_path / "cache")
+    cached = load_cifar10(split="test", root=tmp_path, cache_dir=tmp_path / "cache")
     np.testing.assert_array_equal(cached.images, cifar.images)
 
 
@@ -239,24 +239,24 @@ def test_images_to_tensor_adapts_channels_size_and_scale():
     x = images_to_tensor(grey)
     assert x.shape == (1, 1, 2, 2) and x.dtype == torch.float32
     np.testing.assert_allclose(x.flatten().numpy(), [-1.0, 1.0, -0.6, 0.6], atol=1e-6)
-    rgb = images_to_tensor(grey, (3, 2, 2))
+    rgb = images_to_tensor(grey, input_shape=(3, 2, 2))
     assert torch.equal(rgb[:, 0], rgb[:, 2]) and torch.equal(rgb[:, 1], x[:, 0])
     colour = np.zeros((1, 4, 4, 3), dtype=np.uint8)
     colour[..., 0] = 255  # pure red -> luma 0.299
-    assert images_to_tensor(colour, (1, 4, 4)).flatten()[0].item() == pytest.approx(0.299 * 2 - 1, abs=1e-6)
-    resized = images_to_tensor(np.full((2, 8, 8, 1), 255, np.uint8), (3, 32, 32))
+    assert images_to_tensor(colour, input_shape=(1, 4, 4)).flatten()[0].item() == pytest.approx(0.299 * 2 - 1, abs=1e-6)
+    resized = images_to_tensor(np.full((2, 8, 8, 1), 255, np.uint8), input_shape=(3, 32, 32))
     assert resized.shape == (2, 3, 32, 32) and torch.allclose(resized, torch.ones_like(resized))
     with pytest.raises(ValueError, match="channels must be 1 or 3"):
-        images_to_tensor(grey, (2, 2, 2))
+        images_to_tensor(grey, input_shape=(2, 2, 2))
 
 
 def test_loader_batches_and_adapter():
     digits = load_digits_images(max_per_class=5)
-    loader = make_loader(digits, (1, 28, 28), batch_size=16, shuffle=True, seed=3)
+    loader = make_loader(digits, input_shape=(1, 28, 28), batch_size=16, shuffle=True, seed=3)
     batches = list(loader)
     assert [b[0].shape[0] for b in batches] == [16, 16, 16, 2]
     x, y = image_batch_to(batches[0], "cpu")
     assert x.shape == (16, 1, 28, 28)
     assert sorted(torch.cat([b[1] for b in batches]).tolist()) == sorted(digits.labels.tolist())
-    again = list(make_loader(digits, (1, 28, 28), batch_size=16, shuffle=True, seed=3))
+    again = list(make_loader(digits, input_shape=(1, 28, 28), batch_size=16, shuffle=True, seed=3))
     assert torch.equal(again[0][1], batches[0][1])

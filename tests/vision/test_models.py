@@ -91,11 +91,11 @@ def test_build_encoder_round_trips_config():
 
 def test_torchvision_encoders_need_torchvision(tmp_path):
     if torchvision_available():
-        encoder = load_torchvision_encoder("resnet18", None, input_size=64)
+        encoder = load_torchvision_encoder("resnet18", input_size=64)
         assert encoder.embedding_dim == 512
         assert encoder.embed(torch.zeros(1, 3, 64, 64)).shape == (1, 512)
         with pytest.raises(FileNotFoundError):
-            load_torchvision_encoder("resnet18", tmp_path / "missing.pt")
+            load_torchvision_encoder("resnet18", weights_path=tmp_path / "missing.pt")
     else:
         with pytest.raises(ImportError, match="torchvision is not importable"):
-            load_torchvision_encoder("resnet18", tmp_path / "weights.pt")
+            load_torchvision_encoder("resnet18", weights_path=tmp_path / "weights.pt")

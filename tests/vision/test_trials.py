@@ -58,7 +58,7 @@ def test_target_embeddings_are_the_encoder_outputs_and_cached(zoo, tmp_path):
     task = load_target(TARGETS[0])
     encoder, head, meta = load_zoo_encoder(zoo / "tiny-cnn.pt")
     with torch.no_grad():
-        expected = encoder.embed(images_to_tensor(task.train.images, tuple(meta["input_shape"])))
+        expected = encoder.embed(images_to_tensor(task.train.images, input_shape=tuple(meta["input_shape"])))
         expected_probs = torch.softmax(torch.from_numpy(head.logits(expected.numpy())), 1)
     np.testing.assert_allclose(features, expected.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(labels, task.train.labels)

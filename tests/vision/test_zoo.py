@@ -48,7 +48,7 @@ def test_reloaded_encoder_and_head_reproduce_the_recorded_source_accuracy(tiny_z
     encoder, head, meta = load_zoo_encoder(tiny_zoo / f"{spec.name}.pt")
     task = source_task(spec)
     with torch.no_grad():
-        features = encoder.embed(images_to_tensor(task.test.images, tuple(meta["input_shape"]))).numpy()
+        features = encoder.embed(images_to_tensor(task.test.images, input_shape=tuple(meta["input_shape"]))).numpy()
     accuracy = float((head.logits(features).argmax(1) == task.test.labels).mean())
     assert accuracy == pytest.approx(meta["source_test_accuracy"], abs=1e-12)
 
@@ -93,8 +93,8 @@ def test_a_first_layout_checkpoint_loads_migrated_with_the_same_theta_and_is_not
     new_encoder, new_head, _ = load_zoo_encoder(tiny_zoo / "tiny-cnn.pt")
     task = source_task(TINY[0])
     with torch.no_grad():
-        features = encoder.embed(images_to_tensor(task.test.images, (1, 8, 8)))
-        assert torch.equal(features, new_encoder.embed(images_to_tensor(task.test.images, (1, 8, 8))))
+        features = encoder.embed(images_to_tensor(task.test.images, input_shape=(1, 8, 8)))
+        assert torch.equal(features, new_encoder.embed(images_to_tensor(task.test.images, input_shape=(1, 8, 8))))
         # the first layout's own theta: the softmax of its nn.Linear head (in float64)
         linear = torch.nn.Linear(16, 3).double()
         linear.load_state_dict({k[len("head."):]: v.double() for k, v in old_state.items() if k.startswith("head.")})

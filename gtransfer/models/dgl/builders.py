@@ -69,7 +69,9 @@ def build_dgl_encoder(builder: str, **config: Any) -> DGLEncoder:
     return encoder
 
 
-def save_dgl_encoder(encoder: DGLEncoder, path: str | os.PathLike, metadata: Mapping[str, Any] | None = None) -> Path:
+def save_dgl_encoder(
+    encoder: DGLEncoder, path: str | os.PathLike, *, metadata: Mapping[str, Any] | None = None
+) -> Path:
     """Write ``encoder`` as a gtransfer checkpoint that :func:`gtransfer.models.load_encoder` reopens.
 
     Raises:

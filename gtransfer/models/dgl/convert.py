@@ -101,7 +101,7 @@ def _split_attributes(data: Data | Batch) -> tuple[dict[str, Tensor], dict[str, 
 
 
 def pyg_to_dgl(
-    data: Data | Batch, with_graph_attrs: bool = False
+    data: Data | Batch, *, with_graph_attrs: bool = False
 ) -> dgl.DGLGraph | tuple[dgl.DGLGraph, dict[str, Any]]:
     """A PyG ``Data`` (or ``Batch``) as a DGLGraph (batched for a ``Batch``), features included.
 
@@ -156,7 +156,7 @@ def _single_to_pyg(graph: dgl.DGLGraph, graph_attrs: dict[str, Any]) -> Data:
 
 
 def dgl_to_pyg(
-    graph: dgl.DGLGraph, graph_attrs: dict[str, Any] | None = None, as_batch: bool | None = None
+    graph: dgl.DGLGraph, *, graph_attrs: dict[str, Any] | None = None, as_batch: bool | None = None
 ) -> Data | Batch:
     """A DGLGraph as a PyG ``Data``, or a ``Batch`` when it is a batch of several graphs.
 

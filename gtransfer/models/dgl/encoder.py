@@ -56,6 +56,7 @@ class DGLEncoder(nn.Module):
         self,
         module: nn.Module,
         embedding_dim: int,
+        *,
         featurizer: str | None = None,
         pooling: str = "mean",
         edge_features: bool = False,
@@ -112,7 +113,7 @@ class DGLEncoder(nn.Module):
         return fn(graph, x, edge) if self.edge_features else fn(graph, x)
 
     # -- computation ---------------------------------------------------------------------------
-    def node_embeddings(self, batch: Data | Batch | dgl.DGLGraph, layer: int | None = None) -> Tensor:
+    def node_embeddings(self, batch: Data | Batch | dgl.DGLGraph, *, layer: int | None = None) -> Tensor:
         """Node representations (N, D): the module's output, or its layer ``layer`` (0..L)."""
         graph, x, edge = self._inputs(batch)
         if layer is None:
@@ -133,6 +134,7 @@ class DGLEncoder(nn.Module):
     def embed(
         self,
         batch: Data | Batch | dgl.DGLGraph,
+        *,
         level: str = "graph",
         layer: int | None = None,
         pooling: str | None = None,
@@ -140,7 +142,7 @@ class DGLEncoder(nn.Module):
         """Graph embeddings (B, D) (``level="graph"``) or node embeddings (N, D) (``level="node"``)."""
         from gtransfer.models.encoder import pool_nodes
 
-        nodes = self.node_embeddings(batch, layer)
+        nodes = self.node_embeddings(batch, layer=layer)
         if isinstance(batch, dgl.DGLGraph):
             index, size = graph_index(batch).to(nodes.device), batch.batch_size
         else:

@@ -69,7 +69,7 @@ class DGLGIN(_DGLStack):
     """GIN from ``dgl.nn.GINConv`` layers; see the module docstring."""
 
     def __init__(
-        self, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020", dropout: float = 0.0
+        self, *, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020", dropout: float = 0.0
     ) -> None:
         super().__init__(num_layers, hidden_dim, node_features, dropout)
         d = hidden_dim
@@ -87,7 +87,7 @@ class DGLGCN(_DGLStack):
     """GCN from a Linear layer and ``dgl.nn.GraphConv(norm="both")`` on the self-looped graph."""
 
     def __init__(
-        self, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020", dropout: float = 0.0
+        self, *, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020", dropout: float = 0.0
     ) -> None:
         super().__init__(num_layers, hidden_dim, node_features, dropout)
         self.linears = nn.ModuleList(nn.Linear(hidden_dim, hidden_dim) for _ in range(num_layers))
@@ -106,17 +106,25 @@ def _wrap(module: _DGLStack, node_features: str | int, pooling: str) -> DGLEncod
     return DGLEncoder(module, embedding_dim=module.hidden_dim, featurizer=featurizer, pooling=pooling)
 
 
-def build_dgl_gin(num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020",
+def build_dgl_gin(*, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020",
                   dropout: float = 0.0, pooling: str = "mean") -> DGLEncoder:
     """A :class:`DGLGIN` wrapped as a :class:`DGLEncoder` (``node_features``: ``"hu2020"``, ``"ogb"`` or a float
     width)."""
-    return _wrap(DGLGIN(num_layers, hidden_dim, node_features, dropout), node_features, pooling)
+    return _wrap(
+        DGLGIN(num_layers=num_layers, hidden_dim=hidden_dim, node_features=node_features, dropout=dropout),
+        node_features,
+        pooling,
+    )
 
 
-def build_dgl_gcn(num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020",
+def build_dgl_gcn(*, num_layers: int = 5, hidden_dim: int = 300, node_features: str | int = "hu2020",
                   dropout: float = 0.0, pooling: str = "mean") -> DGLEncoder:
     """A :class:`DGLGCN` wrapped as a :class:`DGLEncoder`."""
-    return _wrap(DGLGCN(num_layers, hidden_dim, node_features, dropout), node_features, pooling)
+    return _wrap(
+        DGLGCN(num_layers=num_layers, hidden_dim=hidden_dim, node_features=node_features, dropout=dropout),
+        node_features,
+        pooling,
+    )
 
 
 def _pyg_to_dgl_key(key: str, arch: str) -> str:

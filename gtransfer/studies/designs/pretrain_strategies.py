@@ -70,7 +70,9 @@ def probe_strategies(*, strategies: list[str], datasets: list[str], corpus: str 
 
     graphs = None
     if probe_each_epoch:  # featurised once for all the one-epoch calls below
-        graphs, _ = smiles_to_graphs(read_corpus_smiles(corpus, data_root, limit), "hu2020", on_invalid="skip")
+        graphs, _ = smiles_to_graphs(
+            read_corpus_smiles(corpus, root=data_root, limit=limit), "hu2020", on_invalid="skip"
+        )
     for strategy in strategies:
         path = workdir / f"{arch}_l{layers}_d{dim}_{strategy}_{corpus}_{limit}_e{epochs}.pt"
         for done in range(1, epochs + 1) if probe_each_epoch else [epochs]:

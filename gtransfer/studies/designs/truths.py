@@ -372,7 +372,7 @@ def target_scores_and_truth(store_path: str | os.PathLike, *, preset: str = "med
 
     study = f"truth-target-{preset}"
     with TrialStore(store_path, create=False, read_only=True) as store:
-        trials = trials_frame(store, "graph_finetune", study)
+        trials = trials_frame(store, kind="graph_finetune", study=study)
         has_scores = any(True for _ in store.records(kind="graph_score", study=study))
         scores = study_scores(store, study) if has_scores and not trials.empty else None
     if scores is None or scores.empty:
@@ -446,7 +446,7 @@ def run_truths(preset: str, *, out: str | os.PathLike, store: str | os.PathLike 
     specs = truth_specs(preset, data_root=data_root, datasets=datasets, part=part)
     projection = project_finetuning(parse_spec(spec, base_dir=out, source=spec["name"]) for spec in specs)
     rate = device_rate if device_rate is not None else (CPU_RATE if preset == "medium" else None)
-    lines = projection_lines(projection, rate)
+    lines = projection_lines(projection, measured_rate=rate)
     if device_rate is None and preset == "medium":
         lines[2] = lines[2].replace("measured here (--device-rate)", "measured on the shared 2-core CPU, 2026-12-07")
     print("\n".join([f"{preset} truths, before they start:", *lines]))

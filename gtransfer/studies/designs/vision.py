@@ -75,7 +75,7 @@ def _score_and_finetune(preset: str, zoo: str, cache: str, candidate: str, group
     }
 
 
-def source_selection_spec(preset: str = "small", zoo: str = "../../results/vision/zoo-small",
+def source_selection_spec(preset: str, *, zoo: str = "../../results/vision/zoo-small",
                           cache: str = "../../.cache/vision/embeddings") -> dict:
     """Every zoo encoder x every target: metric scores (``vision_score``) and fine-tuning (``vision_finetune``)."""
     _check(preset)
@@ -89,7 +89,7 @@ def source_selection_spec(preset: str = "small", zoo: str = "../../results/visio
     }
 
 
-def target_selection_spec(preset: str = "small", zoo: str = "../../results/vision/zoo-small",
+def target_selection_spec(preset: str, *, zoo: str = "../../results/vision/zoo-small",
                           cache: str = "../../.cache/vision/embeddings") -> dict:
     """d = 512 encoders x many small CIFAR-10 class-subset targets; targets are ranked per encoder."""
     _check(preset)
@@ -103,12 +103,12 @@ def target_selection_spec(preset: str = "small", zoo: str = "../../results/visio
     }
 
 
-def pair_target_selection_spec(preset: str = "small", zoo: str = "../../results/vision/zoo-small",
+def pair_target_selection_spec(preset: str, *, zoo: str = "../../results/vision/zoo-small",
                                cache: str = "../../.cache/vision/embeddings") -> dict:
     """d = 512 encoders x all 45 balanced CIFAR-10 class pairs with the same n (180 training images in small)."""
     _check(preset)
     per_class = 150 if preset == "small" else 100
-    spec = target_selection_spec(preset, zoo, cache)
+    spec = target_selection_spec(preset, zoo=zoo, cache=cache)
     spec.update({
         "name": f"vision-pair-target-selection-{preset}",
         "description": "Vision target selection among the 45 balanced CIFAR-10 class pairs, every one with the "

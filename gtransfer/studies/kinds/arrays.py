@@ -41,9 +41,9 @@ def load_features_and_labels(params: dict) -> tuple[np.ndarray, np.ndarray]:
     for field in ("features", "labels"):
         if field not in params:
             raise ValueError(f"trial params need {field!r} (a .npy path template)")
-    features = load_array(_fill(params["features"], params, "features"), "features", "features")
+    features = load_array(_fill(params["features"], params, "features"), default_key="features", what="features")
     features = features.astype(np.float64)
-    labels = load_array(_fill(params["labels"], params, "labels"), "labels", "labels")
+    labels = load_array(_fill(params["labels"], params, "labels"), default_key="labels", what="labels")
     if features.ndim != 2:
         raise ValueError(f"features must be 2-D (n, d), got shape {features.shape}")
     if labels.ndim != 1 or labels.shape[0] != features.shape[0]:
@@ -87,7 +87,7 @@ def probe_trial(params: dict) -> dict:
     test_fraction = float(params.get("test_fraction", 0.3))
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    split = stratified_split(labels, 1.0 - test_fraction, 0.0, test_fraction, seed=seed)
+    split = stratified_split(labels, frac_train=1.0 - test_fraction, frac_valid=0.0, frac_test=test_fraction, seed=seed)
     x_train, y_train = features[split["train"]], labels[split["train"]]
     x_test, y_test = features[split["test"]], labels[split["test"]]
     model_name = params.get("model", "logistic")
@@ -111,7 +111,7 @@ def probe_trial(params: dict) -> dict:
         "test_accuracy": float(np.mean(predictions == y_test)),
         "balanced_test_accuracy": float(balanced_accuracy_score(y_test, predictions)),
         "train_accuracy": float(np.mean(model.predict(x_train) == y_train)),
-        "majority_accuracy": majority_accuracy(y_test, y_train),
+        "majority_accuracy": majority_accuracy(y_test, train_labels=y_train),
         "n_train": int(len(y_train)),
         "n_test": int(len(y_test)),
         "num_classes": int(np.unique(labels).size),
@@ -135,7 +135,9 @@ def score_trial(params: dict) -> dict:
     features, labels = load_features_and_labels(params)
     source_probs = None
     if params.get("source_probs"):
-        source_probs = load_array(_fill(params["source_probs"], params, "source_probs"), "source_probs", "source_probs")
+        source_probs = load_array(
+            _fill(params["source_probs"], params, "source_probs"), default_key="source_probs", what="source_probs"
+        )
         source_probs = source_probs.astype(np.float64)
     scores = score_all(features, labels, source_probs=source_probs, metrics=params.get("metrics"))
     return {

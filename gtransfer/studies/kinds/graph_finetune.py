@@ -78,7 +78,7 @@ def check_finetune_trial(params: dict) -> None:
     setup.checked_class_weight()
 
 
-def graph_finetune_pack(members: list[dict], progress: bool = False) -> list[dict | Exception]:
+def graph_finetune_pack(members: list[dict], *, progress: bool = False) -> list[dict | Exception]:
     """Trials that share a :func:`pack_group`, run by :func:`gtransfer.selection.finetuning.finetune_pack`;
     per trial a result or its error."""
     from gtransfer.selection.finetuning import finetune_pack
@@ -93,7 +93,7 @@ def default_pack_size(group: str) -> int:
     return 64 if json.loads(group)["device"].startswith("cuda") else 8
 
 
-register_pack_runner("graph_finetune", pack_group, graph_finetune_pack, default_pack_size)
+register_pack_runner("graph_finetune", pack_group, graph_finetune_pack, max_members=default_pack_size)
 
 
 @register_trial_kind("graph_finetune", check=check_finetune_trial,

@@ -84,7 +84,7 @@ def vision_score_trial(params: dict) -> dict:
 
     _required(params, "encoder", "target", "zoo")
     paths = target_embeddings(params["encoder"], params["target"], params["zoo"],
-                              params.get("cache", ".cache/vision/embeddings"), params.get("data_root"))
+                              params.get("cache", ".cache/vision/embeddings"), root=params.get("data_root"))
     shared = {"features": str(paths["features"]), "labels": str(paths["labels"]),
               "source_probs": str(paths["source_probs"]) if params.get("use_source_probs", True) else None,
               "metrics": params.get("metrics")}
@@ -123,22 +123,29 @@ def vision_finetune_trial(params: dict) -> dict:
         raise ValueError(f"mode must be 'full' or 'linear', got {mode!r}")
     torch.manual_seed(seed)
     encoder, _, metadata = load_zoo_encoder(encoder_path(params["encoder"], params["zoo"]))
-    task = load_target(params["target"], params.get("data_root"))
+    task = load_target(params["target"], root=params.get("data_root"))
     shape = tuple(metadata["input_shape"])
     epochs = int(params.get("epochs", 5))
     result = finetune(
         encoder,
-        make_loader(task.train, shape, int(params.get("batch_size", 64)), shuffle=True, seed=seed),
-        make_loader(task.valid, shape, 256),
-        make_loader(task.test, shape, 256),
+        make_loader(
+            task.train, input_shape=shape, batch_size=int(params.get("batch_size", 64)), shuffle=True, seed=seed
+        ),
+        make_loader(task.valid, input_shape=shape, batch_size=256),
+        make_loader(task.test, input_shape=shape, batch_size=256),
         task=TaskSpec(kind="multiclass", num_outputs=task.num_classes),
-        mode=mode, epochs=epochs, lr=float(params.get("lr", 1e-3)), patience=int(params.get("patience", epochs)),
-        seed=seed, device=params.get("device", "cpu"), batch_to=image_batch_to,
+        mode=mode,
+        epochs=epochs,
+        lr=float(params.get("lr", 1e-3)),
+        patience=int(params.get("patience", epochs)),
+        seed=seed,
+        device=params.get("device", "cpu"),
+        batch_to=image_batch_to,
     )
     return {
         "test_accuracy": float(result.test_metric),
         "valid_accuracy": float(result.valid_metric),
-        "majority_accuracy": majority_accuracy(task.test.labels, task.train.labels),
+        "majority_accuracy": majority_accuracy(task.test.labels, train_labels=task.train.labels),
         "n_train": len(task.train),
         "num_classes": task.num_classes,
         "epochs_run": len(getattr(result, "history", []) or []),

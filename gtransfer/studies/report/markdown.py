@@ -118,7 +118,7 @@ def _fill_study_report(store: TrialStore, study: str, out_dir: Path, bar: object
     lines = [f"# Study `{study}`", ""]
     if spec.get("description"):
         lines += [str(spec["description"]).strip(), ""]
-    all_trials = trials_frame(store, None, study)
+    all_trials = trials_frame(store, study=study)
     expected = len(store.study_keys(study))
     failed = len(store.records(study=study, status="failed"))
     lines += [
@@ -366,7 +366,7 @@ def _utc(seconds: float) -> str:
 
 
 def write_report(
-    store_path: str | Path, out_dir: str | Path, study: str | None = None, *, progress: bool = False
+    store_path: str | Path, out_dir: str | Path, *, study: str | None = None, progress: bool = False
 ) -> list[Path]:
     """Write a report per study (or only ``study``) into ``out_dir/<study>/``; returns the markdown paths.
 
@@ -379,7 +379,7 @@ def write_report(
         FileNotFoundError: no store at ``store_path``.
         ValueError: the store holds no study, or not ``study`` (names those it holds).
     """
-    writable_folder(out_dir, "the report folder")
+    writable_folder(out_dir, what="the report folder")
     with TrialStore(store_path, create=False, read_only=None) as store:
         studies = sorted(store.studies())
         if not studies:

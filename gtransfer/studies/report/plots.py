@@ -46,6 +46,7 @@ def _short(text: object, width: int = 22) -> str:
 
 
 def scatter_metric_vs_truth(data: pd.DataFrame, metric: str, truth: str, group: str, candidate: str, path: Path,
+                            *,
                             truth_words: str = "fine-tuned") -> Path:
     """One point per (group, candidate): metric value against the ground truth, one colour per group.
 

@@ -90,7 +90,7 @@ class ReportConfig:
         return truth_name not in self.truth_lower_is_better and truth_higher_is_better(truth_name)
 
 
-def trials_frame(store: TrialStore, kind: str | None = None, study: str | None = None) -> pd.DataFrame:
+def trials_frame(store: TrialStore, *, kind: str | None = None, study: str | None = None) -> pd.DataFrame:
     """One row per ``ok`` trial: ``kind``, ``key``, the params, then the results.
 
     Params that are not scalars are written as JSON text; a result named like a param gets the
@@ -129,7 +129,7 @@ def ground_truth(store: TrialStore, study: str | None, config: ReportConfig) -> 
     ``test_accuracy`` and ``majority_accuracy``, and ``relative_roc_auc`` = (AUC - 0.5) / 0.5 for
     ``test_roc_auc`` (docs/design.md section 2).
     """
-    frame = trials_frame(store, config.truth, study)
+    frame = trials_frame(store, kind=config.truth, study=study)
     if frame.empty:
         raise ValueError(f"no finished {config.truth!r} trials in the store (the report's 'truth' kind)")
     _require(frame, (config.candidate, config.group), config.truth)
@@ -183,7 +183,7 @@ def metric_scores(store: TrialStore, study: str | None, config: ReportConfig) ->
     ``gtransfer.metrics.score_all``), ``nce_gain`` = NCE + H(Y) and ``leep_gain`` = LEEP + H(Y),
     unless the trials already report them.
     """
-    frame = trials_frame(store, config.scores, study)
+    frame = trials_frame(store, kind=config.scores, study=study)
     if frame.empty:
         raise ValueError(f"no finished {config.scores!r} trials in the store (the report's 'scores' kind)")
     _require(frame, (config.candidate, config.group), config.scores)
@@ -279,7 +279,7 @@ def nce_leep_sources(store: TrialStore, study: str | None, config: ReportConfig)
 
     Reads each score trial's ``nce_leep_source``; empty when no score trial reports a source metric.
     """
-    frame = trials_frame(store, config.scores, study)
+    frame = trials_frame(store, kind=config.scores, study=study)
     if frame.empty or not any(c in frame.columns for c in SOURCE_COLUMNS[:4]):
         return pd.DataFrame(columns=[config.candidate, "source", "trials"])
     sources = frame["nce_leep_source"] if "nce_leep_source" in frame.columns else pd.Series(np.nan, index=frame.index)
@@ -399,7 +399,7 @@ def aggregate_table(per_group: pd.DataFrame, config: ReportConfig) -> pd.DataFra
 
 def timing_table(store: TrialStore, study: str | None) -> pd.DataFrame:
     """``metric_timing`` trials: best seconds per (metric, n, d), averaged over seeds; empty if none."""
-    frame = trials_frame(store, "metric_timing", study)
+    frame = trials_frame(store, kind="metric_timing", study=study)
     if frame.empty:
         return frame
     return frame.groupby(["metric", "n", "d"], sort=True)["seconds"].mean().reset_index()

@@ -52,7 +52,7 @@ class DeviceGraphs:
             or edge features on some graphs but not on others (the message names the first offender).
     """
 
-    def __init__(self, graphs: Sequence[Any], labels: Tensor | np.ndarray, device: torch.device | str = "cpu",
+    def __init__(self, graphs: Sequence[Any], labels: Tensor | np.ndarray, *, device: torch.device | str = "cpu",
                  float_dtype: torch.dtype = torch.float32) -> None:
         if len(graphs) == 0:
             raise ValueError("DeviceGraphs needs at least one graph")

@@ -97,6 +97,7 @@ class StackedAdam:
     """
 
     def __init__(self, params: FlatParameters, lr: Tensor, weight_decay: Tensor,
+                 *,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         flat = params.flat
         self.params = params

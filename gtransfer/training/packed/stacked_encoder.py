@@ -58,7 +58,7 @@ def stack_state_dicts(
 
 
 def hashed_dropout_keep(
-    keys: Tensor, step: int, layer: int, shape: tuple[int, int], p: float, dtype: torch.dtype | None = None
+    keys: Tensor, step: int, layer: int, shape: tuple[int, int], p: float, *, dtype: torch.dtype | None = None
 ) -> Tensor:
     """(K, N, d) mask of ``dtype`` (default: torch's), 0 for dropped and ``1/(1-p)`` for kept elements, from a
     counter hash.
@@ -312,6 +312,7 @@ class StackedEncoder:
         edge_attr: Tensor | None,
         batch: Tensor,
         num_graphs: int,
+        *,
         training: Sequence[bool] | None = None,
         dropout_keys: Tensor | None = None,
         step: int = 0,
@@ -339,7 +340,9 @@ class StackedEncoder:
             if layer < self.layers - 1:
                 h = F.relu(h)
             if any_training and self.dropout > 0:
-                keep = hashed_dropout_keep(dropout_keys, step, layer, (h.size(1), h.size(2)), self.dropout, h.dtype)
+                keep = hashed_dropout_keep(
+                    dropout_keys, step, layer, (h.size(1), h.size(2)), self.dropout, dtype=h.dtype
+                )
                 if not all_training:
                     keep = torch.where(training_mask.view(-1, 1, 1), keep, torch.ones_like(keep))
                 h = h * keep

@@ -24,18 +24,18 @@ __all__ = [
 
 
 def load_image_dataset(
-    name: str, split: str = "train", root: str | os.PathLike | None = None, max_per_class: int | None = None
+    name: str, *, split: str = "train", root: str | os.PathLike | None = None, max_per_class: int | None = None
 ) -> ImageDataset:
     """Load by name: ``"mnist"``, ``"cifar10"``, ``"digits"`` (one split only) or ``"torchvision:<Class>"``."""
     key = name.lower()
     if key == "mnist":
-        return load_mnist(split, root, max_per_class)
+        return load_mnist(split=split, root=root, max_per_class=max_per_class)
     if key == "cifar10":
-        return load_cifar10(split, root, max_per_class)
+        return load_cifar10(split=split, root=root, max_per_class=max_per_class)
     if key == "digits":
-        return load_digits_images(max_per_class)
+        return load_digits_images(max_per_class=max_per_class)
     if key.startswith("torchvision:"):
         if root is None:
             raise ValueError("torchvision datasets need an explicit root")
-        return load_torchvision_dataset(name.split(":", 1)[1], root, split, max_per_class=max_per_class)
+        return load_torchvision_dataset(name.split(":", 1)[1], root, split=split, max_per_class=max_per_class)
     raise ValueError(f"unknown image dataset {name!r} (mnist, cifar10, digits, torchvision:<Class>)")

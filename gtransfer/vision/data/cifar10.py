@@ -69,7 +69,7 @@ def _read_archive(path: Path, split: str, max_per_class: int | None) -> tuple[np
     return images, labels[keep]
 
 
-def load_cifar10(split: str = "train", root: str | os.PathLike | None = None,
+def load_cifar10(*, split: str = "train", root: str | os.PathLike | None = None,
                  max_per_class: int | None = None, cache_dir: str | os.PathLike | None = None,
                  use_cache: bool = True) -> ImageDataset:
     """Load a CIFAR-10 split as uint8 ``(N, 32, 32, 3)`` images, labels in the standard class order.

@@ -9,7 +9,7 @@ from .image_dataset import ImageDataset, first_per_class
 __all__ = ["load_digits_images"]
 
 
-def load_digits_images(max_per_class: int | None = None) -> ImageDataset:
+def load_digits_images(*, max_per_class: int | None = None) -> ImageDataset:
     """The digits shipped with scikit-learn as uint8 ``(N, 8, 8, 1)``; pixel values 0..16 scaled to 0..255."""
     from sklearn.datasets import load_digits
 

@@ -47,7 +47,7 @@ class ImageDataset:
         _, h, w, c = self.images.shape
         return (c, h, w)
 
-    def subset(self, indices: np.ndarray, labels: np.ndarray | None = None,
+    def subset(self, indices: np.ndarray, *, labels: np.ndarray | None = None,
                classes: tuple[str, ...] | None = None, name: str | None = None) -> ImageDataset:
         """The samples at ``indices``, optionally relabelled (for class-subset tasks)."""
         indices = np.asarray(indices, dtype=np.int64)

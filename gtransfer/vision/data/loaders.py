@@ -20,7 +20,7 @@ __all__ = ["images_to_tensor", "make_loader", "image_batch_to"]
 _LUMA = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float32).view(1, 3, 1, 1)
 
 
-def images_to_tensor(images: np.ndarray, input_shape: tuple[int, int, int] | None = None) -> torch.Tensor:
+def images_to_tensor(images: np.ndarray, *, input_shape: tuple[int, int, int] | None = None) -> torch.Tensor:
     """uint8 ``(N, H, W, C)`` -> float32 ``(N, C', H', W')`` for an encoder taking ``input_shape = (C', H', W')``.
 
     Grey to RGB repeats the channel; RGB to grey uses ITU-R 601 luma weights.
@@ -42,18 +42,18 @@ def images_to_tensor(images: np.ndarray, input_shape: tuple[int, int, int] | Non
     return ((x - 0.5) / 0.5).contiguous()
 
 
-def make_loader(dataset: ImageDataset, input_shape: tuple[int, int, int] | None = None, batch_size: int = 128,
+def make_loader(dataset: ImageDataset, *, input_shape: tuple[int, int, int] | None = None, batch_size: int = 128,
                 shuffle: bool = False, seed: int = 0) -> DataLoader:
     """A DataLoader of ``(images, labels)`` batches; shuffling is seeded."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    tensors = TensorDataset(images_to_tensor(dataset.images, input_shape), torch.from_numpy(dataset.labels))
+    tensors = TensorDataset(images_to_tensor(dataset.images, input_shape=input_shape), torch.from_numpy(dataset.labels))
     generator = torch.Generator().manual_seed(seed) if shuffle else None
     return DataLoader(tensors, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
 def image_batch_to(
-    batch: Sequence[torch.Tensor], device: torch.device | str = "cpu"
+    batch: Sequence[torch.Tensor], device: torch.device | str
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The ``batch_to`` adapter of ``gtransfer.training.finetune``/``gtransfer.embeddings.embed`` for image batches."""
     images, labels = batch

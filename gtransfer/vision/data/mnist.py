@@ -30,7 +30,7 @@ def _find(folder: Path, stem: str) -> Path:
     raise FileNotFoundError(f"MNIST file {stem}(.gz) not found in {folder}")
 
 
-def load_mnist(split: str = "train", root: str | os.PathLike | None = None,
+def load_mnist(*, split: str = "train", root: str | os.PathLike | None = None,
                max_per_class: int | None = None) -> ImageDataset:
     """Load an MNIST split as uint8 ``(N, 28, 28, 1)`` images.
 

@@ -45,7 +45,7 @@ class ImageTask:
         }
 
 
-def make_class_task(dataset: ImageDataset, num_classes: int | None = None, classes: list[int] | None = None,
+def make_class_task(dataset: ImageDataset, *, num_classes: int | None = None, classes: list[int] | None = None,
                     imbalance_ratio: float = 1.0, seed: int = 0, max_per_class: int | None = None,
                     fractions: tuple[float, float, float] = (0.6, 0.2, 0.2), name: str | None = None) -> ImageTask:
     """A task with ``num_classes`` classes (or exactly ``classes``) of ``dataset`` and a given imbalance.
@@ -60,9 +60,11 @@ def make_class_task(dataset: ImageDataset, num_classes: int | None = None, class
     class_names = tuple(dataset.classes[c] for c in original)
     if name is None:
         name = f"{dataset.name}/c{'-'.join(map(str, original))}/r{imbalance_ratio:g}/s{seed}"
-    split = stratified_split(labels, *fractions, seed=seed, every_class_in_every_split=True)
+    frac_train, frac_valid, frac_test = fractions
+    split = stratified_split(labels, frac_train=frac_train, frac_valid=frac_valid, frac_test=frac_test, seed=seed,
+                             every_class_in_every_split=True)
     parts = (split["train"], split["valid"], split["test"])
-    train, valid, test = (dataset.subset(indices[p], labels[p], class_names, f"{name}:{part}")
+    train, valid, test = (dataset.subset(indices[p], labels=labels[p], classes=class_names, name=f"{name}:{part}")
                           for p, part in zip(parts, ("train", "valid", "test")))
     return ImageTask(name, train, valid, test, describe_labels(labels, name=name), original,
                      tuple(indices[p] for p in parts))

@@ -23,7 +23,7 @@ def torchvision_available() -> bool:
     return True
 
 
-def load_torchvision_dataset(name: str, root: str | os.PathLike, split: str = "train",
+def load_torchvision_dataset(name: str, root: str | os.PathLike, *, split: str = "train",
                              download: bool = False, max_per_class: int | None = None) -> ImageDataset:
     """Load ``torchvision.datasets.<name>`` (e.g. ``"MNIST"``, ``"CIFAR10"``, ``"FashionMNIST"``).
 

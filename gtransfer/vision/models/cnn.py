@@ -25,7 +25,9 @@ class SmallCNN(nn.Module):
         input_size (int): image side (default 28; must be divisible by 4).
     """
 
-    def __init__(self, in_channels: int = 1, width: int = 16, embedding_dim: int = 128, input_size: int = 28) -> None:
+    def __init__(
+        self, *, in_channels: int = 1, width: int = 16, embedding_dim: int = 128, input_size: int = 28
+    ) -> None:
         super().__init__()
         if in_channels not in (1, 3):
             raise ValueError(f"SmallCNN: in_channels must be 1 or 3, got {in_channels}")

@@ -24,7 +24,7 @@ __all__ = ["SmallResNet", "BasicBlock"]
 class BasicBlock(nn.Module):
     """Two 3x3 conv-BN layers with a residual connection."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+    def __init__(self, in_channels: int, out_channels: int, *, stride: int = 1) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
@@ -50,7 +50,7 @@ class SmallResNet(nn.Module):
         input_size (int): side of the images it is built for (metadata; default 32).
     """
 
-    def __init__(self, in_channels: int = 3, widths: tuple[int, ...] = (16, 32, 64), blocks: int = 1,
+    def __init__(self, *, in_channels: int = 3, widths: tuple[int, ...] = (16, 32, 64), blocks: int = 1,
                  input_size: int = 32) -> None:
         super().__init__()
         widths = tuple(int(w) for w in widths)
@@ -69,7 +69,7 @@ class SmallResNet(nn.Module):
         for stage, width in enumerate(widths):
             for block in range(blocks):
                 stride = 2 if stage > 0 and block == 0 else 1
-                layers.append(BasicBlock(previous, width, stride))
+                layers.append(BasicBlock(previous, width, stride=stride))
                 previous = width
         self.stages = nn.Sequential(*layers)
         self.embedding_dim = widths[-1]

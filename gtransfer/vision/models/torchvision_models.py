@@ -20,7 +20,7 @@ __all__ = ["TorchvisionEncoder", "load_torchvision_encoder"]
 class TorchvisionEncoder(nn.Module):
     """Wraps a torchvision classification model whose last ``fc``/``classifier`` layer becomes the identity."""
 
-    def __init__(self, backbone: nn.Module, embedding_dim: int, arch: str, input_size: int = 224) -> None:
+    def __init__(self, backbone: nn.Module, embedding_dim: int, arch: str, *, input_size: int = 224) -> None:
         super().__init__()
         self.backbone = backbone
         self.embedding_dim = embedding_dim
@@ -35,7 +35,7 @@ class TorchvisionEncoder(nn.Module):
         return self.embed(x)
 
 
-def load_torchvision_encoder(arch: str, weights_path: str | os.PathLike | None = None,
+def load_torchvision_encoder(arch: str, *, weights_path: str | os.PathLike | None = None,
                              input_size: int = 224) -> TorchvisionEncoder:
     """Build ``torchvision.models.<arch>`` and load a local state_dict (a plain or ``{"state_dict": ...}`` file).
 
@@ -68,4 +68,4 @@ def load_torchvision_encoder(arch: str, weights_path: str | os.PathLike | None =
         model.classifier[-1] = nn.Identity()
     else:
         raise ValueError(f"torchvision.models.{arch}: no fc/classifier layer to strip")
-    return TorchvisionEncoder(model, dim, arch, input_size)
+    return TorchvisionEncoder(model, dim, arch, input_size=input_size)

@@ -97,16 +97,31 @@ def test_a_timing_claim_digests_like_a_claim_spec_and_a_later_edit_is_said_in_bo
 
 # -- the committed specs and pages --------------------------------------------------------------------------------
 def test_every_committed_spec_is_unchanged_since_registration_and_printed_on_its_page():
-    assert len(SPECS) == 9
+    """Each spec's digest is recorded, unchanged, and printed on its page with the registration line the page
+    must carry: pre-registered (recorded before its store's first trial) or, in bold, fixed after it."""
+    import yaml
+
+    assert len(SPECS) >= 13  # the nine 2026-12-07 afternoon rules and the four of the new truths
+    runs = yaml.safe_load((CLAIMS / "runs.yaml").read_text())
+    first = {"truth": runs["truths-medium"]["first_trial_at"], "target": runs["truths-medium-target"]["first_trial_at"]}
     pages = {p.name: p.read_text() for p in CLAIMS.glob("claim-*.md")}
+    checked = 0
     for path in SPECS:
         spec = _load(path)
         digest = spec_digest(spec)  # type: ignore[arg-type]
         assert spec.registration["digest"] == digest, f"{path.name} changed after its registration"
         page = f"claim-{path.name[0]}.md"
         assert f"digest `{digest}`" in pages[page], f"{page} does not print the digest of {path.name}"
-        # written after the reports: the page says so in bold
-        assert f"**The spec of claim ({spec.claim}) was fixed after the store's first trial" in pages[page]
+        if path.stem.endswith("-truth"):  # the new truths' rules: their store's first trial is in runs.yaml
+            at = first["target"] if path.stem.startswith("d-") else first["truth"]
+            line = check_registration(spec, at).line()  # type: ignore[arg-type]
+            assert line in pages[page], f"{page} does not say how {path.name} was registered: {line}"
+            checked += 1
+        elif path.stem in {"a", "a-prime", "b-probe", "b-finetune", "c-project", "c-published", "d-old", "d-nce",
+                           "d-leep"}:  # written after their reports: the page says so in bold
+            assert f"**The spec of claim ({spec.claim}) was fixed after the store's first trial" in pages[page]
+            checked += 1
+    assert checked >= 13
 
 
 def _sections(text: str) -> list[str]:

@@ -67,10 +67,11 @@ SHOWN_MEASURES = ("spearman", "pearson", "kendall", "weighted_kendall", "top1_re
 PAPER = "Ibrahim, Ponomareva, Mazumder, ECML-PKDD 2022"
 #: resamples of the stability setups' verdicts (each setup's verdict is recomputed; the registered rule uses n_boot)
 STABILITY_BOOT = 2000
-PROVISIONAL = ("**Provisional.** These rules were written on 2026-12-07, after the reports they judge (2026-12-02), "
-               "so they were fixed with the data in hand. The verdicts below stand until the new truths of issue 25 "
-               "item 3 (multi-task fine-tuning with >= 3 seeds; target selection on disjoint source heads with a "
-               "balanced truth) have run; those have not been run yet.")
+PROVISIONAL = ("**Provisional.** The rules judged on the 2026-12-02 reports were written on 2026-12-07, after those "
+               "reports, so they were fixed with the data in hand. The rules of the new truths (issue 25 item 3: "
+               "multi-task fine-tuning with 3 seeds; target selection on disjoint source heads with a balanced truth; "
+               "the sections 'On the ... truth' below) were fixed on 2026-12-07 at 19:10 UTC, before any metric was "
+               "scored against those truths and, for (d), before the target truth's first trial; they weigh more.")
 
 
 # -- reading the reports --------------------------------------------------------------------------------------------

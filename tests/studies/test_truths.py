@@ -223,6 +223,6 @@ def test_every_truth_spec_passes_the_sweeps_own_check(preset):
         shared = validate._shared_parameters(spec)
         problems = validate._report_problems(spec)
         for index, stage in enumerate(spec.stages):
-            get_trial_kind(stage["kind"], spec.imports)
+            get_trial_kind(stage["kind"], modules=spec.imports)
             problems += validate._parameter_problems(stage, f"stage {index}", spec, shared)
         assert problems == [], raw["name"]

@@ -21,7 +21,9 @@ from gtransfer.studies.claims import (
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = ROOT / "docs" / "results" / "claims"
-SPECS = sorted((CLAIMS / "specs").glob("*.yaml"))
+SPECS = sorted(p for p in (CLAIMS / "specs").glob("*.yaml") if not p.stem.endswith("-vision"))
+#: the image claims' specs, registered before the vision medium preset's first trial
+VISION_SPECS = sorted((CLAIMS / "specs").glob("*-vision.yaml"))
 
 
 def _load(path: Path):
@@ -107,6 +109,20 @@ def test_every_committed_spec_is_unchanged_since_registration_and_printed_on_its
         assert f"digest `{digest}`" in pages[page], f"{page} does not print the digest of {path.name}"
         # written after the reports: the page says so in bold
         assert f"**The spec of claim ({spec.claim}) was fixed after the store's first trial" in pages[page]
+
+
+def test_the_image_specs_are_unchanged_since_registration():
+    names = {load_claim_spec(p).claim for p in VISION_SPECS}
+    assert names == {"a-vision", "a'-vision", "b-vision", "d-old-vision", "d-nce-vision", "d-leep-vision"}
+    for path in VISION_SPECS:
+        spec = load_claim_spec(path)
+        assert spec.registration["digest"] == spec_digest(spec), f"{path.name} changed after its registration"
+        graph_name = {"b-vision.yaml": "b-finetune.yaml"}.get(path.name, path.name.replace("-vision", ""))
+        graph = load_claim_spec(CLAIMS / "specs" / graph_name)
+        # the graph rule's measure, metric, minus, margin, direction, placebos and unit; the truth is the images'
+        same = ("measure", "metric", "minus", "margin", "direction", "placebos", "unit", "balance", "n_boot", "seed")
+        assert {f: getattr(spec, f) for f in same} == {f: getattr(graph, f) for f in same}, path.name
+        assert spec.truth.startswith("vision-") and not graph.truth.startswith("vision-")
 
 
 def _sections(text: str) -> list[str]:

@@ -67,6 +67,7 @@ from gtransfer.studies.claims import (
     per_group_slope,
     ties_as_constant,
 )
+from gtransfer.studies.designs.vision_medium import SOURCE_FINETUNE, STRATA, TARGET_FINETUNE
 
 SIZES = ("50", "100", "300", "1000", "all")
 H, H_ALPHA, LOGME = "h_score", "shrinkage_h_score", "logme"
@@ -652,6 +653,10 @@ def _exclusion_line(exclusion) -> str:
             + ".")
 
 
+def _finetune_text(params: Mapping) -> str:
+    return f"{params['epochs']} epochs, lr {params['lr']:g}, batch {params['batch_size']}"
+
+
 def vision_pages(reports: Path, specs: Path, run: Mapping, plots: Path) -> tuple[dict[str, str], dict]:
     """Claims (a), (a'), (b) and (d) on images, from the vision medium preset's reports in ``reports`` (one folder
     per study, ``trials_vision_finetune.csv`` holding the seeds): the graph rules' code, run on the image specs
@@ -678,8 +683,8 @@ def vision_pages(reports: Path, specs: Path, run: Mapping, plots: Path) -> tuple
     whole = frames["all"]
     n_datasets, n_targets = whole["target"].map(dataset_of).nunique(), whole["target"].nunique()
     d_values = sorted(whole["d"].astype(int).unique())
-    truth_text = (f"Truth: full fine-tuning (3 epochs, lr 1e-3, batch 32) of {whole['encoder'].nunique()} encoders "
-                  f"(d = {', '.join(map(str, d_values))}) on the whole training part of each "
+    truth_text = (f"Truth: full fine-tuning ({_finetune_text(SOURCE_FINETUNE)}) of {whole['encoder'].nunique()} "
+                  f"encoders (d = {', '.join(map(str, d_values))}) on the whole training part of each "
                   f"target, test accuracy, mean of seeds 0, 1, 2. Units: {n_targets} targets from {n_datasets} image "
                   "datasets (CIFAR-10 and MNIST test splits, scikit-learn's digits), the dataset resampled first. "
                   + rel_text)
@@ -771,6 +776,10 @@ def vision_pages(reports: Path, specs: Path, run: Mapping, plots: Path) -> tuple
                           .rename(columns={"encoder": "family"}), on=["family", "target"], how="left",
                           validate="one_to_one")
     target["neg_label_entropy"] = -target["label_entropy"]
+    family_dims = ("d = " + ", ".join(str(int(d)) for d in sorted(target["d"].unique()))) if "d" in target else \
+        "d not reported"
+    counts = target.groupby("family")["target"].nunique()
+    per_family = str(counts.min()) if counts.min() == counts.max() else f"{counts.min()} to {counts.max()}"
     core = _d_core(target, specs, VISION_SEEDS, first, suffix="-vision")
     old, results = core["old"], core["results"]
     below = int((target["relative_accuracy"] < 0).sum())
@@ -782,11 +791,13 @@ def vision_pages(reports: Path, specs: Path, run: Mapping, plots: Path) -> tuple
         "rules' code (claim-d.md), with rules registered before the preset's first trial.", "",
         f"**Verdict (corrected rule): {core['overall']}** (NCE: {results['nce'].verdict}; LEEP: "
         f"{results['leep'].verdict}).", "",
-        f"Targets: {target['target'].nunique()} in {target['family'].nunique()} families, each a d = 512 encoder with "
-        "its source head (NCE and LEEP read it) ranking its own 12 targets: k = 2, 3, 5, 10 classes x imbalance 1, 2, "
-        "5, at most 80 images a class, from the test split of the data the encoder was not trained on (its source "
-        "classes come from the training split). A family is the ranking group and its own unit, so the bootstrap "
-        f"resamples the families: {old.interval.units()}. Truth: full fine-tuning (5 epochs), test accuracy, mean of "
+        f"Targets: {target['target'].nunique()} in {target['family'].nunique()} families, each an encoder "
+        f"({family_dims}) with its source head (NCE and LEEP read it) ranking its own targets ({per_family} a "
+        "family), in the design's strata: k = "
+        f"{', '.join(map(str, STRATA['k']))} classes x imbalance ratio {', '.join(map(str, STRATA['ratio']))}, at most "
+        f"{STRATA['max']} images a class. Targets come from test splits, the source models from training splits. A "
+        "family is the ranking group and its own unit, so the bootstrap resamples the families: "
+        f"{old.interval.units()}. Truth: full fine-tuning ({_finetune_text(TARGET_FINETUNE)}), test accuracy, mean of "
         f"seeds 0, 1, 2; {below} of the targets fine-tune below their majority baseline. "
         + _reliability_text(core["reliability"], "family's targets"), "",
         "## The old rule, run on the placebos", "", *_rule_lines(core["spec_old"], first), "",

@@ -125,6 +125,22 @@ def test_the_image_specs_are_unchanged_since_registration():
         assert spec.truth.startswith("vision-") and not graph.truth.startswith("vision-")
 
 
+def test_the_image_pages_print_each_rule_registered_before_the_committed_stores_first_trial():
+    from tests.study_helpers import load_experiment_script
+
+    store = ROOT / "docs" / "results" / "vision-medium" / "results.db"
+    first = load_experiment_script("claims").store_first_trial(store)
+    assert first == "2026-12-07T19:38:53Z"
+    pages = {p.name: p.read_text() for p in CLAIMS.glob("claim-*-vision.md")}
+    assert sorted(pages) == ["claim-a-vision.md", "claim-b-vision.md", "claim-d-vision.md"]
+    for path in VISION_SPECS:
+        spec = load_claim_spec(path)
+        assert check_registration(spec, first).ok, path.name
+        page = pages[f"claim-{path.name[0]}-vision.md"]
+        assert f"digest `{spec.registration['digest']}`" in page
+        assert f"Rule pre-registered: spec digest `{spec.registration['digest'][:12]}`" in page
+
+
 def _sections(text: str) -> list[str]:
     return re.split(r"\n(?=Rule `)", text)
 

@@ -153,3 +153,20 @@ def test_a_tiny_run_fills_its_store_and_a_rerun_runs_nothing(tmp_path, monkeypat
     assert all(s.already_done == s.total and s.succeeded == 0 for s in second["summaries"].values())
     with TrialStore(tmp_path / "out" / "results.db", create=False, read_only=True) as store:
         assert len(store) == stored
+
+
+def test_the_committed_specs_are_the_designs_and_the_store_holds_every_trial_ok():
+    from pathlib import Path
+
+    import yaml
+
+    from gtransfer.studies.store import TrialStore
+
+    folder = Path(__file__).resolve().parents[2] / "docs" / "results" / "vision-medium"
+    built = medium.medium_specs("../../../results/vision/zoo-medium", "../../../.cache/vision/embeddings")
+    keys = set()
+    for raw in built:
+        assert yaml.safe_load((folder / f"{raw['name']}.yaml").read_text()) == raw, raw["name"]
+        keys |= {t.key for t in expand_trials(parse_spec(raw))}
+    with TrialStore(folder / "results.db", create=False, read_only=True) as store:
+        assert {r.key for r in store.records(status="ok")} == keys and len(keys) == 752 + 624

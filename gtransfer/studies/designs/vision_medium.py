@@ -60,7 +60,7 @@ SOURCE_TARGETS = [
 FAMILIES = (("c10-resnet512-e2", "cifar10"), ("c10-cnn512-e4", "cifar10"), ("c10-cnn512w8-e4", "cifar10"),
             ("animals-cnn512-e4", "cifar10"), ("vehicles-cnn512-e4", "cifar10"), ("mnist-cnn512-e2", "mnist"))
 #: target-selection strata: label counts, imbalance ratios, images a class at most
-STRATA = {"k": (2, 3, 5, 10), "ratio": (1, 2, 5), "max": 80}
+STRATA: dict[str, Any] = {"k": (2, 3, 5, 10), "ratio": (1, 2, 5), "max": 80}
 SEEDS = [0, 1, 2]
 SOURCE_FINETUNE = {"mode": "full", "epochs": 3, "lr": 1e-3, "batch_size": 32}
 TARGET_FINETUNE = {"mode": "full", "epochs": 5, "lr": 1e-3, "batch_size": 32}

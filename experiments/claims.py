@@ -15,6 +15,15 @@ with Pearson, Spearman, Kendall, weighted Kendall and top-1 relative accuracy an
 target-agnostic baseline, and every verdict with its stability (gtransfer.evaluation, docs/evaluation.md).
 
     python experiments/claims.py --reports docs/results --runs docs/results/claims/runs.yaml --pages docs/results/claims
+
+The same claims on images ((a), (a'), (b), (d); (c) is timing, not image-specific) come from the vision medium
+preset's reports (``experiments/vision_medium.py``), listed apart from the graph inputs in ``--vision-runs``
+(``docs/results/claims/runs-vision.yaml``), decided by the same functions with the specs ``specs/*-vision.yaml``
+(registered before the preset's first trial, which is read from its committed store) and written as
+``claim-a-vision.md``, ``claim-b-vision.md``, ``claim-d-vision.md`` and their rows after the graph rows of the table:
+
+    python experiments/claims.py --runs docs/results/claims/runs.yaml \
+        --vision-runs docs/results/claims/runs-vision.yaml --summary FILE
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ from gtransfer.studies.claims import (
     per_group_slope,
     ties_as_constant,
 )
+from gtransfer.studies.designs.vision_medium import SOURCE_FINETUNE, STRATA, TARGET_FINETUNE
 
 SIZES = ("50", "100", "300", "1000", "all")
 H, H_ALPHA, LOGME = "h_score", "shrinkage_h_score", "logme"
@@ -207,6 +217,26 @@ def _decide_source(spec: ClaimSpec, frame: pd.DataFrame, truth: str) -> tuple[Cl
     return decide_claim(spec, per_group), decide_claim(dataclasses.replace(spec, unit="task"), per_group)
 
 
+def _slopes(frame: pd.DataFrame, truth: str, placebos: tuple[str, ...] = ()) -> dict[str, pd.Series]:
+    """Claim (a')'s values per target: the slope over its cells (``cell``: target and score size) of each ranker's
+    Spearman against log(n/d) (``n`` and ``d`` of the cell), for H_alpha, H-score and the named placebos."""
+    log_ratio = np.log(frame.groupby("cell")["n"].first() / frame.groupby("cell")["d"].first())
+    per_cell = {m: per_group_measure(frame, m, truth, group="cell") for m in (H_ALPHA, H)}
+    if placebos:
+        per_cell.update({k: v for k, v in baseline_measures(frame.assign(target=frame["cell"]), truth, group="cell",
+                                                            dataset="dataset").items() if k in placebos})
+    target_of = pd.Series([c.split("|")[0] for c in log_ratio.index], index=log_ratio.index)
+    return {m: per_group_slope(v.reindex(log_ratio.index), log_ratio, target_of) for m, v in per_cell.items()}
+
+
+def _slope_decider() -> Callable[[pd.DataFrame, str], Decision]:
+    def decide(frame: pd.DataFrame, truth: str) -> Decision:
+        values = _slopes(frame, truth)
+        interval = _interval(values[H_ALPHA] - values[H], n_boot=STABILITY_BOOT)
+        return Decision(rule_verdict(interval, 0.0, direction="below"), {m: float(v.mean()) for m, v in values.items()})
+    return decide
+
+
 def _probe_finetune_agreement(probe: pd.DataFrame, finetune: pd.DataFrame) -> str:
     from scipy.stats import spearmanr
 
@@ -245,29 +275,12 @@ def source_pages(reports: Path, specs: Path, runs: Mapping, plots: Path) -> tupl
     cells = pd.concat([frames[s].assign(size=s) for s in SIZES], ignore_index=True)
     cells = cells[cells["n"] > cells["d"]].copy()
     cells["cell"] = cells["target"] + "|n=" + cells["size"]
-
-    def slopes(frame: pd.DataFrame, placebos: bool = True) -> dict[str, pd.Series]:
-        log_ratio = np.log(frame.groupby("cell")["n"].first() / frame.groupby("cell")["d"].first())
-        names = [H_ALPHA, H]
-        per_cell = {m: per_group_measure(frame, m, truth, group="cell") for m in names}
-        per_cell.update({k: v for k, v in baseline_measures(frame.assign(target=frame["cell"]), truth, group="cell",
-                                                            dataset="dataset").items()
-                         if k in spec_ap.placebos} if placebos else {})
-        target_of = pd.Series([c.split("|")[0] for c in log_ratio.index], index=log_ratio.index)
-        return {m: per_group_slope(v.reindex(log_ratio.index), log_ratio, target_of) for m, v in per_cell.items()}
-
     cells["dataset"] = cells["target"].map(dataset_of)
-    ap_values = slopes(cells)
+    ap_values = _slopes(cells, truth, spec_ap.placebos)
     a_prime = decide_claim(spec_ap, ap_values)
     a_prime_task = decide_claim(dataclasses.replace(spec_ap, unit="task"), ap_values)
-
-    def decide_slope(frame: pd.DataFrame, truth_column: str) -> Decision:
-        values = slopes(frame, placebos=False)
-        interval = _interval(values[H_ALPHA] - values[H], n_boot=STABILITY_BOOT)
-        return Decision(rule_verdict(interval, 0.0, direction="below"), {m: float(v.mean()) for m, v in values.items()})
-
     stab_ap = verdict_stability(perturbed_setups(cells, truth, leave_out=3, candidate_draws=20, dataset="dataset"),
-                                decide_slope)
+                                _slope_decider())
     small = per_group_measure(frames["50"], H_ALPHA, truth) - per_group_measure(frames["50"], H, truth)
     large = per_group_measure(whole, H_ALPHA, truth) - per_group_measure(whole, H, truth)
     secondary = _interval(small - large)
@@ -338,19 +351,20 @@ def source_pages(reports: Path, specs: Path, runs: Mapping, plots: Path) -> tupl
     return {"claim-a.md": "\n".join(page_a) + "\n", "claim-b.md": "\n".join(page_b) + "\n"}, summary
 
 
-def plot_sizes(frames: Mapping[str, pd.DataFrame], gains: Mapping, path: Path) -> None:
+def plot_sizes(frames: Mapping[str, pd.DataFrame], gains: Mapping, path: Path,
+               sizes: tuple[str, ...] = SIZES) -> None:
     import matplotlib.pyplot as plt
 
-    x = np.array([float((frames[s]["n"] / frames[s]["d"]).mean()) for s in SIZES])
+    x = np.array([float((frames[s]["n"] / frames[s]["d"]).mean()) for s in sizes])
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    est = np.array([gains[s].estimate for s in SIZES])
-    err = [[max(0.0, gains[s].estimate - gains[s].low) for s in SIZES],
-           [max(0.0, gains[s].high - gains[s].estimate) for s in SIZES]]
+    est = np.array([gains[s].estimate for s in sizes])
+    err = [[max(0.0, gains[s].estimate - gains[s].low) for s in sizes],
+           [max(0.0, gains[s].high - gains[s].estimate) for s in sizes]]
     ax.errorbar(x, est, yerr=err, fmt="o-", capsize=3)
     ax.axhline(0, color="grey", lw=0.5)
     ax.set(xscale="log", xlabel="n over mean n/d", ylabel="Spearman(H_alpha) - Spearman(H)",
            title="H_alpha's gain, 95% interval over datasets, then tasks")
-    ax.set_xticks(x, [f"{n}\n{r:.2f}" for n, r in zip(SIZES, x)])
+    ax.set_xticks(x, [f"{n}\n{r:.2f}" for n, r in zip(sizes, x)])
     ax.minorticks_off()
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": None})
@@ -493,13 +507,17 @@ def _partials(frame: pd.DataFrame, column: str, truth: str) -> pd.Series:
                       for family, part in frame.groupby("family", sort=True)}, dtype=np.float64)
 
 
-def claim_d(reports: Path, specs: Path, runs: Mapping, plots: Path) -> tuple[str, dict]:
-    frame = _target_frame(reports)
-    first = runs.get("target-selection-medium", {}).get("first_trial_at")
+def _d_core(frame: pd.DataFrame, specs: Path, seed_columns: tuple[str, ...], first: str | None,
+            suffix: str = "") -> dict:
+    """Claim (d)'s rules on one target-selection table (one row per family and target, ``family`` its group and its
+    own dataset, one accuracy column per seed): the old rule on its placebos, the corrected rule for NCE and LEEP
+    (specs ``d-old<suffix>``, ``d-nce<suffix>``, ``d-leep<suffix>``) with the exclusion, the control (the first seed's
+    accuracy judged against the mean of the others), the rankers without information, stability, and the measure
+    table. One implementation for graphs (suffix "") and images ("-vision")."""
     families = {f: f for f in frame["family"].unique()}  # a family is its own dataset (one source head each)
-    reliability = reliability_per_group(frame, ["accuracy_seed0", "accuracy_seed1"], group="family")
+    reliability = reliability_per_group(frame, list(seed_columns), group="family")
     rel_text = "; ".join(f"{f} {r.r_half:+.2f} (ceiling {r.ceiling:.2f})" for f, r in reliability.iterrows())
-    spec_old = load_claim_spec(specs / "d-old.yaml")
+    spec_old = load_claim_spec(specs / f"d-old{suffix}.yaml")
     old_values = {"nce": _old_drop(frame, "nce"), "neg_label_entropy": _old_drop(frame, "neg_label_entropy")}
     random_drops = [_old_drop(frame.assign(random=np.random.default_rng(s).random(len(frame)) + 1.0), "random")
                     for s in range(50)]
@@ -508,12 +526,13 @@ def claim_d(reports: Path, specs: Path, runs: Mapping, plots: Path) -> tuple[str
     old_task = decide_claim(dataclasses.replace(spec_old, unit="task"), old_values, datasets=families)
     results, stabilities, lines_by_metric = {}, {}, []
     for metric in ("nce", "leep"):
-        spec = load_claim_spec(specs / f"d-{metric}.yaml")
+        spec = load_claim_spec(specs / f"d-{metric}{suffix}.yaml")
         exclusion = exclude_groups({f: {"seed_agreement": float(r.r_half)} for f, r in reliability.iterrows()},
                                    spec.exclusion_rule())
         kept = frame[frame["family"].isin(exclusion.kept)]
+        others = kept.assign(_other_seeds=kept[list(seed_columns[1:])].mean(axis=1))
         values = {metric: _partials(kept, metric, "test_accuracy"),
-                  "other_seed_truth": _partials(kept, "accuracy_seed0", "accuracy_seed1")}
+                  "other_seed_truth": _partials(others, seed_columns[0], "_other_seeds")}
         result = decide_claim(spec, values, datasets=families)
         informed = {m: _interval(_partials(kept, m, "test_accuracy"), n_boot=10_000) for m in (H_ALPHA, LOGME)}
         null_rankers = {"random": _interval(pd.Series(np.mean([_partials(kept.assign(
@@ -526,7 +545,7 @@ def claim_d(reports: Path, specs: Path, runs: Mapping, plots: Path) -> tuple[str
             return Decision(rule_verdict(interval, margin, direction="below"), {m: float(v.mean())
                                                                                for m, v in vals.items()})
         setups = perturbed_setups(kept, "test_accuracy", group="family", candidate="target", dataset="family",
-                                  leave_out=3, candidate_draws=20, truth_seeds=("accuracy_seed0", "accuracy_seed1"))
+                                  leave_out=3, candidate_draws=20, truth_seeds=tuple(seed_columns))
         stability = verdict_stability(setups, decide)
         results[metric], stabilities[metric] = result, stability
         lines_by_metric += [
@@ -545,10 +564,23 @@ def claim_d(reports: Path, specs: Path, runs: Mapping, plots: Path) -> tuple[str
         "random": random_measure(frame, "relative_accuracy", group="family", measure=measure),
         "neg_label_entropy": per_group_measure(frame, "neg_label_entropy", "relative_accuracy", group="family",
                                                measure=measure)}
-    measures = _measure_table(frame, "target-selection-medium/relative_accuracy".split("/")[-1], TARGET_METRICS,
-                              group="family", baselines=table_baselines, datasets=families)
+    measures = _measure_table(frame, "relative_accuracy", TARGET_METRICS, group="family", baselines=table_baselines,
+                              datasets=families)
     verdicts = {results[m].verdict for m in results}
-    overall = verdicts.pop() if len(verdicts) == 1 else "split"
+    return {"reliability": reliability, "rel_text": rel_text, "spec_old": spec_old, "old": old, "old_task": old_task,
+            "results": results, "stabilities": stabilities, "lines_by_metric": lines_by_metric, "measures": measures,
+            "overall": verdicts.pop() if len(verdicts) == 1 else "split"}
+
+
+def claim_d(reports: Path, specs: Path, runs: Mapping, plots: Path) -> tuple[str, dict]:
+    frame = _target_frame(reports)
+    first = runs.get("target-selection-medium", {}).get("first_trial_at")
+    core = _d_core(frame, specs, ("accuracy_seed0", "accuracy_seed1"), first)
+    reliability, rel_text, spec_old, old, old_task = (core[k] for k in ("reliability", "rel_text", "spec_old", "old",
+                                                                         "old_task"))
+    results, stabilities, lines_by_metric, measures = (core[k] for k in ("results", "stabilities", "lines_by_metric",
+                                                                         "measures"))
+    overall = core["overall"]
     below = int((frame["relative_accuracy"] < 0).sum())
     lines = [
         "# Claim (d): NCE and LEEP look good in target selection only through label count and imbalance", "",
@@ -730,8 +762,220 @@ def _with_section(page: str, section: list[str], headline: str) -> str:
     return "\n".join([*lines, "", *section]) + "\n"
 
 
-def summary_table(source: dict, c: dict, d: dict, truths: Mapping | None = None) -> str:
-    """The claims table of docs/results.md: verdict, units, reliability, placebos, stability per rule."""
+# -- the claims on images (the vision medium preset) ----------------------------------------------------------------
+#: the vision source-selection studies' score sizes, as the report folders name them
+VISION_SIZES = ("50", "100", "300", "600", "all")
+VISION_SEEDS = ("accuracy_seed0", "accuracy_seed1", "accuracy_seed2")
+
+
+def store_first_trial(path: Path) -> str:
+    """The time the store's first trial started (its finish less its duration), as an ISO time in UTC."""
+    from datetime import datetime, timezone
+
+    from gtransfer.studies.store import TrialStore
+
+    with TrialStore(path, create=False, read_only=True) as store:
+        starts = [r.finished_at - (r.duration_s or 0.0) for r in store.records()]
+    if not starts:
+        raise SystemExit(f"{path} holds no trial: run experiments/vision_medium.py first")
+    return datetime.fromtimestamp(min(starts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seed_columns(reports: Path, study: str, keys: list[str]) -> pd.DataFrame:
+    """The fine-tuning truth per seed (``accuracy_seed<k>``), one row per ``keys`` (group and candidate)."""
+    trials = pd.read_csv(reports / study / "trials_vision_finetune.csv")
+    seeds = trials.pivot_table(index=keys, columns="seed", values="test_accuracy", aggfunc="mean")
+    seeds.columns = [f"accuracy_seed{int(c)}" for c in seeds.columns]
+    return seeds.reset_index()
+
+
+def _reliability_text(reliability: pd.DataFrame, what: str) -> str:
+    rows = "; ".join(f"{g} {r.r_half:+.2f} (ceiling {r.ceiling:.2f})" for g, r in reliability.iterrows())
+    return (f"**Reliability** (split-half over the 3 seeds, every split of the seeds into halves, Spearman over the "
+            f"{what}, stepped up by Spearman-Brown; ceiling = its square root): {rows}; median split-half "
+            f"{reliability['r_half'].median():+.2f}, median ceiling {reliability['ceiling'].median():.2f}.")
+
+
+def _exclusion_line(exclusion) -> str:
+    return (f"Exclusion (fixed in the spec): seed agreement below 0.2 -- {exclusion.summary()}"
+            + (f" ({', '.join(f'{g}: {r[0]}' for g, r in exclusion.excluded.items())})" if exclusion.excluded else "")
+            + ".")
+
+
+def _finetune_text(params: Mapping) -> str:
+    return f"{params['epochs']} epochs, lr {params['lr']:g}, batch {params['batch_size']}"
+
+
+def vision_pages(reports: Path, specs: Path, run: Mapping, plots: Path) -> tuple[dict[str, str], dict]:
+    """Claims (a), (a'), (b) and (d) on images, from the vision medium preset's reports in ``reports`` (one folder
+    per study, ``trials_vision_finetune.csv`` holding the seeds): the graph rules' code, run on the image specs
+    (``specs/*-vision.yaml``). Returns the pages and what the claims table needs."""
+    store = Path(run["store"]) if run.get("store") else None
+    first = store_first_trial(store) if store else run.get("first_trial_at")
+    runs = {"vision-medium": run}
+    truth = "test_accuracy"
+    seeds = _seed_columns(reports, "vision-source-selection-medium-nall", ["target", "encoder"])
+    frames, tied = {}, {}
+    for size in VISION_SIZES:
+        frame, tied[size] = _source_frame(reports, f"vision-source-selection-medium-n{size}")
+        frames[size] = frame.merge(seeds, on=["target", "encoder"], how="left", validate="one_to_one")
+    whole_all = frames["all"]
+    reliability = reliability_per_group(whole_all, list(VISION_SEEDS), group="target")
+    rel_text = _reliability_text(reliability, "encoders of a target")
+    spec_a = load_claim_spec(specs / "a-vision.yaml")
+    spec_ap = load_claim_spec(specs / "a-prime-vision.yaml")
+    spec_b = load_claim_spec(specs / "b-vision.yaml")
+    exclusion = exclude_groups({t: {"seed_agreement": float(r.r_half)} for t, r in reliability.iterrows()},
+                               spec_a.exclusion_rule())
+    assert spec_ap.exclusion == spec_b.exclusion == spec_a.exclusion, "the image source rules share one exclusion"
+    frames = {s: f[f["target"].isin(exclusion.kept)].reset_index(drop=True) for s, f in frames.items()}
+    whole = frames["all"]
+    n_datasets, n_targets = whole["target"].map(dataset_of).nunique(), whole["target"].nunique()
+    d_values = sorted(whole["d"].astype(int).unique())
+    truth_text = (f"Truth: full fine-tuning ({_finetune_text(SOURCE_FINETUNE)}) of {whole['encoder'].nunique()} "
+                  f"encoders (d = {', '.join(map(str, d_values))}) on the whole training part of each "
+                  f"target, test accuracy, mean of seeds 0, 1, 2. Units: {n_targets} targets from {n_datasets} image "
+                  "datasets (CIFAR-10 and MNIST test splits, scikit-learn's digits), the dataset resampled first. "
+                  + rel_text)
+    score_samples = {f"n = {s}": frames[s] for s in VISION_SIZES[:-1]}
+
+    # (a)
+    a, a_task = _decide_source(spec_a, whole, truth)
+    setups = perturbed_setups(whole, truth, leave_out=3, candidate_draws=20, truth_seeds=VISION_SEEDS,
+                              score_samples=score_samples)
+    stab_a = verdict_stability(setups, _source_decider(H, spec_a.margin))
+    gains_by_size = {s: _interval(per_group_measure(frames[s], H_ALPHA, truth) - per_group_measure(frames[s], H, truth))
+                     for s in VISION_SIZES}
+    plot_sizes(frames, gains_by_size, plots / "sizes-vision.png", VISION_SIZES)
+    n_over_d = {s: float((frames[s]["n"] / frames[s]["d"]).mean()) for s in VISION_SIZES}
+    measures = _measure_table(whole, truth, SOURCE_METRICS, group="target", baselines=_source_baselines(whole, truth))
+    # (a'): cells with n above the pool's largest d, targets with 2 or more of them
+    d_max = int(whole["d"].max())
+    cells = pd.concat([frames[s].assign(size=s) for s in VISION_SIZES], ignore_index=True)
+    cells = cells[cells["n"] > d_max].assign(d=float(d_max))
+    cells["cell"] = cells["target"] + "|n=" + cells["size"]
+    distinct_n = cells.groupby("target")["n"].nunique()
+    cells = cells[cells["target"].isin(distinct_n[distinct_n >= 2].index)].copy()
+    cells["dataset"] = cells["target"].map(dataset_of)
+    ap_values = _slopes(cells, truth, spec_ap.placebos)
+    a_prime = decide_claim(spec_ap, ap_values)
+    a_prime_task = decide_claim(dataclasses.replace(spec_ap, unit="task"), ap_values)
+    stab_ap = verdict_stability(perturbed_setups(cells, truth, leave_out=3, candidate_draws=20, dataset="dataset",
+                                                 truth_seeds=VISION_SEEDS), _slope_decider())
+    small = per_group_measure(frames["50"], H_ALPHA, truth) - per_group_measure(frames["50"], H, truth)
+    large = per_group_measure(whole, H_ALPHA, truth) - per_group_measure(whole, H, truth)
+    secondary = _interval(small - large)
+    cell_sizes = ", ".join(f"{t} (n = {', '.join(str(int(n)) for n in sorted(part['n'].unique()))})"
+                           for t, part in cells.groupby("target"))
+    # (b)
+    b, b_task = _decide_source(spec_b, whole, truth)
+    stab_b = verdict_stability(setups, _source_decider(LOGME, spec_b.margin))
+    task_unit = "the same rule with the targets resampled as one pool (the task unit)"
+    what_ran = ["What was run:", *_run_lines(runs, "vision-medium")]
+    page_a = [
+        "# Claim (a) on images: H-score's weakness is covariance estimation (and (a'): most where n is small "
+        "against d)", "",
+        f"{PAPER}: shrinking H-score's covariance (H_alpha, Ledoit-Wolf) gains up to 80% absolute correlation over "
+        "H-score, most where the number of samples n is small against the feature dimension d. Decided here on "
+        "images, by the graph rules' code (claim-a.md) on the vision medium preset, with rules registered before its "
+        "first trial.", "",
+        f"**Verdict (a): {_said(a)}; (a'): {_said(a_prime)}.**", "",
+        "## (a) H_alpha against H-score, all training images", "",
+        *_rule_lines(spec_a, first), "", truth_text, "", _exclusion_line(exclusion), "",
+        *_placebo_verdict_lines(a), f"- {task_unit}: **{a_task.verdict}** ({a_task.interval}); placebos: "
+        + "; ".join(f"{n} {v} ({i})" for n, (v, i) in a_task.placebos.items())
+        + (" -- **broken with the task-level unit**" if a_task.broken else ""), "",
+        _stability_line(stab_a), "",
+        "Gain per score size (dataset-level intervals): "
+        + "; ".join(f"n = {s} (mean n/d {n_over_d[s]:.2f}): {gains_by_size[s]}" for s in VISION_SIZES)
+        + ". Targets where H-score tied every encoder (counted as no ranking, 0): "
+        + ", ".join(f"n = {s}: {len(tied[s][H])}" for s in VISION_SIZES) + ".", "",
+        *measures, "",
+        "![gain against n/d](plots/sizes-vision.png)", "",
+        "## (a') the gain against log(n/d), within target", "",
+        *_rule_lines(spec_ap, first), "",
+        f"Cells with n above the pool's largest d ({d_max}): {cells['cell'].nunique()} on {cells['target'].nunique()} "
+        f"targets: {cell_sizes}.", "",
+        *_placebo_verdict_lines(a_prime), f"- {task_unit}: **{a_prime_task.verdict}** ({a_prime_task.interval}); "
+        "placebos: " + "; ".join(f"{n} {v} ({i})" for n, (v, i) in a_prime_task.placebos.items())
+        + (" -- **broken with the task-level unit**" if a_prime_task.broken else ""), "",
+        _stability_line(stab_ap), "",
+        f"Secondary (as on graphs; it mixes in H-score's degeneracy at n <= d): the gain at n = 50 minus the gain with "
+        f"all training images, paired by target: {secondary} ({rule_verdict(secondary, 0.0)} for 'larger at small "
+        "n').", "",
+        *what_ran,
+    ]
+    page_b = [
+        "# Claim (b) on images: H_alpha is competitive with LogME in source selection", "",
+        f"{PAPER}: H_alpha's correlation with transfer performance is competitive with LogME's. Decided here on "
+        "images, by the graph rules' code (claim-b.md), against a fine-tuning truth with seeds, with a rule registered "
+        "before the preset's first trial.", "",
+        f"**Verdict: {_said(b)}.**", "",
+        *_rule_lines(spec_b, first), "", truth_text, "", _exclusion_line(exclusion), "",
+        *_placebo_verdict_lines(b), f"- {task_unit}: **{b_task.verdict}** ({b_task.interval}); placebos: "
+        + "; ".join(f"{n} {v} ({i})" for n, (v, i) in b_task.placebos.items())
+        + (" -- **broken with the task-level unit**" if b_task.broken else ""), "",
+        _stability_line(stab_b), "",
+        "The measures of every metric are on [claim-a-vision.md](claim-a-vision.md) (the same truth and scores).", "",
+        *what_ran,
+    ]
+    # (d)
+    target = _frame(reports, "vision-target-selection-medium").rename(columns={"encoder": "family"})
+    target = target.merge(_seed_columns(reports, "vision-target-selection-medium", ["encoder", "target"])
+                          .rename(columns={"encoder": "family"}), on=["family", "target"], how="left",
+                          validate="one_to_one")
+    target["neg_label_entropy"] = -target["label_entropy"]
+    family_dims = ("d = " + ", ".join(str(int(d)) for d in sorted(target["d"].unique()))) if "d" in target else \
+        "d not reported"
+    counts = target.groupby("family")["target"].nunique()
+    per_family = str(counts.min()) if counts.min() == counts.max() else f"{counts.min()} to {counts.max()}"
+    core = _d_core(target, specs, VISION_SEEDS, first, suffix="-vision")
+    old, results = core["old"], core["results"]
+    below = int((target["relative_accuracy"] < 0).sum())
+    page_d = [
+        "# Claim (d) on images: NCE and LEEP look good in target selection only through label count and imbalance",
+        "",
+        f"{PAPER}: in target selection, NCE and LEEP correlate with accuracy because the targets differ in their "
+        "number of labels and their imbalance; corrected for both, they do not. Decided here on images, by the graph "
+        "rules' code (claim-d.md), with rules registered before the preset's first trial.", "",
+        f"**Verdict (corrected rule): {core['overall']}** (NCE: {results['nce'].verdict}; LEEP: "
+        f"{results['leep'].verdict}).", "",
+        f"Targets: {target['target'].nunique()} in {target['family'].nunique()} families, each an encoder "
+        f"({family_dims}) with its source head (NCE and LEEP read it) ranking its own targets ({per_family} a "
+        "family), in the design's strata: k = "
+        f"{', '.join(map(str, STRATA['k']))} classes x imbalance ratio {', '.join(map(str, STRATA['ratio']))}, at most "
+        f"{STRATA['max']} images a class. Targets come from test splits, the source models from training splits. A "
+        "family is the ranking group and its own unit, so the bootstrap resamples the families: "
+        f"{old.interval.units()}. Truth: full fine-tuning ({_finetune_text(TARGET_FINETUNE)}), test accuracy, mean of "
+        f"seeds 0, 1, 2; {below} of the targets fine-tune below their majority baseline. "
+        + _reliability_text(core["reliability"], "family's targets"), "",
+        "## The old rule, run on the placebos", "", *_rule_lines(core["spec_old"], first), "",
+        *_placebo_verdict_lines(old, None),
+        f"- {task_unit}: **{core['old_task'].verdict}** ({core['old_task'].interval}); placebos: "
+        + "; ".join(f"{n} {v} ({i})" for n, (v, i) in core["old_task"].placebos.items())
+        + (" -- **broken with the task-level unit**" if core["old_task"].broken else ""), "",
+        *core["lines_by_metric"],
+        "## Every measure, against relative accuracy", "", *core["measures"], "",
+        *what_ran,
+    ]
+    pages = {"claim-a-vision.md": "\n".join(page_a) + "\n", "claim-b-vision.md": "\n".join(page_b) + "\n",
+             "claim-d-vision.md": "\n".join(page_d) + "\n"}
+    source_rel = (f"split-half per target, 3 seeds: {reliability['r_half'].min():+.2f} to "
+                  f"{reliability['r_half'].max():+.2f} (median {reliability['r_half'].median():+.2f})")
+    target_rel = (f"split-half per family, 3 seeds: {core['reliability']['r_half'].min():+.2f} to "
+                  f"{core['reliability']['r_half'].max():+.2f}")
+    summary = {"a-vision": (a, stab_a, source_rel), "a'-vision": (a_prime, stab_ap, source_rel),
+               "b-vision": (b, stab_b, source_rel), "d-old-vision": (old, None, target_rel),
+               "d-nce-vision": (results["nce"], core["stabilities"]["nce"], target_rel),
+               "d-leep-vision": (results["leep"], core["stabilities"]["leep"], target_rel)}
+    return pages, summary
+
+
+# -- the table of docs/results.md -----------------------------------------------------------------------------------
+def summary_table(source: dict, c: dict, d: dict, truths: Mapping | None = None, vision: dict | None = None) -> str:
+    """The claims table of docs/results.md: verdict, units, reliability, placebos, stability per rule; the new
+    truths' rows (``truths``) and the image rules' rows (``vision``, from :func:`vision_pages`) after the graph
+    rows."""
     def placebo_text(result: ClaimVerdict) -> str:
         if result.broken:
             return f"**broken: {', '.join(result.broken_by)} pass(es)**"
@@ -767,6 +1011,17 @@ def summary_table(source: dict, c: dict, d: dict, truths: Mapping | None = None)
                     "timing, no truth | rerun placebo "
                     f"{'**passes: broken**' if placebo == 'reproduced' else 'fails'} | "
                     f"{stability.same_verdict}/{stability.setups} setups | [claim-c](results/claims/claim-c.md) |")
+    images = [("(a) H_alpha beats H-score, images", "a-vision", "claim-a-vision"),
+              ("(a') gain larger at small n/d, images", "a'-vision", "claim-a-vision"),
+              ("(b) competitive with LogME, images (fine-tuning)", "b-vision", "claim-b-vision"),
+              ("(d) NCE only through H(Y), old rule, images", "d-old-vision", "claim-d-vision"),
+              ("(d) NCE, corrected, images", "d-nce-vision", "claim-d-vision"),
+              ("(d) LEEP, corrected, images", "d-leep-vision", "claim-d-vision")]
+    for label, name, page in images if vision else ():
+        result, stability, reliability = vision[name]
+        stab = f"{stability.same_verdict}/{stability.setups} setups" if stability is not None else "-"
+        rows.append(f"| {label} | `{name}` | **{_said(result)}** | {result.interval.units()} | {reliability} | "
+                    f"{placebo_text(result)} | {stab} | [{page}](results/claims/{page}.md) |")
     return "\n".join(rows) + "\n"
 
 
@@ -779,6 +1034,11 @@ def main() -> None:
     parser.add_argument("--pages", type=Path, default=Path("docs/results/claims"),
                         help="where the pages go; it holds specs/ and logme-timing.csv")
     parser.add_argument("--summary", type=Path, help="also write the claims table of docs/results.md here")
+    parser.add_argument("--vision-runs", type=Path,
+                        help="YAML of the image claims' inputs, kept apart from --runs: vision-medium -> {command, "
+                             "hardware, date, wall_minutes, notes, reports (the folder of the vision medium reports), "
+                             "store (whose first trial the registrations are checked against)}; with it, the image "
+                             "pages (claim-*-vision.md) and their rows of the table are written too")
     args = parser.parse_args()
     runs = yaml.safe_load(args.runs.read_text()) if args.runs else {}
     specs = args.pages / "specs"
@@ -798,10 +1058,15 @@ def main() -> None:
         pages["claim-d.md"] = _with_section(pages["claim-d.md"], d_lines, "**On the new target truth (rules "
                                             f"`d-nce-truth`, `d-leep-truth`): NCE {_said(d_truths['d-nce-truth'][0])}"
                                             f"; LEEP {_said(d_truths['d-leep-truth'][0])}.**")
+    vision = None
+    if args.vision_runs:
+        run = yaml.safe_load(args.vision_runs.read_text())["vision-medium"]
+        vision_pages_, vision = vision_pages(Path(run["reports"]), specs, run, args.pages / "plots")
+        pages.update(vision_pages_)
     for name, text in pages.items():
         (args.pages / name).write_text(text)
         print(f"{args.pages / name}: {next(line for line in text.splitlines() if line.startswith('**Verdict'))}")
-    table = summary_table(source, c, d, truths)
+    table = summary_table(source, c, d, truths, vision)
     if args.summary:
         args.summary.write_text(table)
     print(table)

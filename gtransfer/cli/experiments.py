@@ -65,6 +65,24 @@ def experiment_parser(description: str, *, presets: tuple[str, ...] = ("small", 
     return parser
 
 
+def vision_medium_parser() -> argparse.ArgumentParser:
+    """The arguments of ``experiments/vision_medium.py``
+    (:func:`gtransfer.studies.designs.vision_medium.run_vision_medium`)."""
+    parser = argparse.ArgumentParser(description="The vision medium preset: the image claims' studies on 2 CPU cores, "
+                                                 "one resumable store, projected before they run.")
+    parser.add_argument("--out", default="results/vision/medium",
+                        help="folder of the store, the spec files and the reports (default results/vision/medium)")
+    parser.add_argument("--zoo", default="results/vision/zoo-medium",
+                        help="the zoo folder, built there when incomplete (default results/vision/zoo-medium)")
+    parser.add_argument("--cache", default=".cache/vision/embeddings",
+                        help="embedding cache folder (default .cache/vision/embeddings)")
+    parser.add_argument("--workers", type=int, default=1, help="trials in parallel (worker processes; default 1)")
+    parser.add_argument("--project-only", action="store_true",
+                        help="print the trials and the fine-tuning work, then stop")
+    add_data_root_argument(parser)
+    return parser
+
+
 def truths_parser() -> argparse.ArgumentParser:
     """The arguments of ``experiments/truths.py`` (:func:`gtransfer.studies.designs.truths.run_truths`)."""
     parser = argparse.ArgumentParser(description="Truths that can carry the claims: the fine-tuning truth of source "

@@ -16,7 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["TaskInfo", "describe_labels", "class_subset", "MIN_PER_CLASS"]
+__all__ = ["TaskInfo", "describe_labels", "class_sizes", "class_subset", "MIN_PER_CLASS"]
 
 #: the fewest samples a class of a class-subset task may have
 MIN_PER_CLASS = 2
@@ -72,6 +72,18 @@ def describe_labels(labels: npt.ArrayLike, *, name: str = "task") -> TaskInfo:
     )
 
 
+def class_sizes(n_max: int, num_classes: int, *, imbalance_ratio: float = 1.0) -> np.ndarray:
+    """The class sizes of a class-subset task, largest first: n_k = round(n_max * r^(-k / (K - 1))), k = 0..K-1
+    (at least 1), so the largest class is r times the smallest. :func:`class_subset` draws which class gets which.
+
+    Examples:
+        >>> class_sizes(100, 3, imbalance_ratio=4.0).tolist()
+        [100, 50, 25]
+    """
+    k = int(num_classes)
+    return np.maximum(1, np.round(n_max * imbalance_ratio ** (-np.arange(k) / max(k - 1, 1)))).astype(int)
+
+
 def class_subset(
     labels: npt.ArrayLike,
     *,
@@ -111,7 +123,7 @@ def class_subset(
     n_max = int(min(np.sum(labels == c) for c in classes))
     if max_per_class is not None:
         n_max = min(n_max, int(max_per_class))
-    sizes = np.maximum(1, np.round(n_max * imbalance_ratio ** (-np.arange(k) / max(k - 1, 1)))).astype(int)
+    sizes = class_sizes(n_max, k, imbalance_ratio=imbalance_ratio)
     if sizes.min() < MIN_PER_CLASS:
         raise ValueError(
             f"a class subset of {k} classes with at most {n_max} samples in its largest class and imbalance ratio "

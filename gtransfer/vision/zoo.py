@@ -29,7 +29,8 @@ from gtransfer.models.source_heads import SourceHead
 from .data import ImageTask, image_batch_to, load_image_dataset, make_class_task, make_loader
 from .models import build_encoder
 
-__all__ = ["SourceSpec", "source_task", "train_source", "load_zoo_encoder", "zoo_encoders", "build_zoo", "PRESETS"]
+__all__ = ["SourceSpec", "source_task", "train_source", "load_zoo_encoder", "zoo_encoders", "build_zoo",
+           "zoo_table_lines", "PRESETS"]
 
 ZOO_FORMAT = "gtransfer-vision-source/2"
 #: the first layout, still read (its head migrated by :func:`gtransfer.models.source_heads.source_head_of`)
@@ -183,11 +184,26 @@ def build_zoo(specs: list[SourceSpec], zoo_dir: str | os.PathLike, *, root: str 
     ]
 
 
+def zoo_table_lines(paths: list[Path]) -> list[str]:
+    """A markdown table of built zoo checkpoints: architecture, d, source classes, epochs, source test accuracy and
+    training seconds (from each file's metadata)."""
+    lines = ["| encoder | arch | d | source classes | epochs | source test acc | train s | config |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for path in paths:
+        _, head, meta = load_zoo_encoder(path)
+        config = ", ".join(f"{k} {v}" for k, v in meta["config"].items() if k not in ("in_channels", "input_size"))
+        lines.append(f"| {Path(path).stem} | {meta['arch']} | {meta['embedding_dim']} | {len(head.labels)} | "
+                     f"{meta['spec']['epochs']} | {meta['source_test_accuracy']:.3f} | {meta['train_seconds']:.0f} | "
+                     f"{config} |")
+    return lines
+
+
 _ANIMALS, _VEHICLES = (2, 3, 4, 5, 6, 7), (0, 1, 8, 9)
 _ALL = tuple(range(10))
 _CNN32 = {"in_channels": 3, "input_size": 32}
 
-#: presets of ``experiments/build_vision_zoo.py``: ``small`` fits 2 CPU cores in minutes; ``full`` wants a GPU
+#: presets of ``experiments/build_vision_zoo.py``: ``small`` fits 2 CPU cores in minutes, ``medium`` (17 encoders, the
+#: sources of ``experiments/vision_medium.py``) in about ten; ``full`` wants a GPU
 PRESETS: dict[str, list[SourceSpec]] = {
     "small": [
         SourceSpec("c10-resnet8-e3", "cifar10", _ALL, "resnet", {"widths": [8, 16, 32]}, epochs=3),
@@ -218,5 +234,32 @@ PRESETS: dict[str, list[SourceSpec]] = {
         *(SourceSpec(f"mnist-cnn{d}-e{e}", "mnist", _ALL, "cnn", {"width": 32, "embedding_dim": d}, epochs=e,
                      max_per_class=6000) for d in (128, 512) for e in (2, 10)),
         SourceSpec("random-resnet32", "cifar10", _ALL, "resnet", {"widths": [32, 64, 128]}, epochs=0),
+    ],
+    # issue 25: >= 15 sources of varied architecture (ResNet, CNN), width (8-16 channels; d = 32-512), depth (1 or 2
+    # blocks a stage; 3 or 5 stages), source classes (CIFAR-10 all, animals, vehicles; MNIST all, 0-4) and training
+    # length (1-4 epochs), and ONE random control; sized for 2 CPU cores (docs/results/vision-medium/). The d = 512
+    # ResNets have five stages (16-512 channels, the last at 2 x 2), a quarter of the cost of the small zoo's
+    # four-stage ResNet-512 at the same d; the d = 512 encoders are also the target-selection families.
+    "medium": [
+        SourceSpec("c10-resnet8-e3", "cifar10", _ALL, "resnet", {"widths": [8, 16, 32]}, epochs=3),
+        SourceSpec("c10-resnet8-b2-e3", "cifar10", _ALL, "resnet", {"widths": [8, 16, 32], "blocks": 2}, epochs=3),
+        SourceSpec("c10-resnet16-e1", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64]}, epochs=1),
+        SourceSpec("c10-resnet16-e3", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64]}, epochs=3),
+        SourceSpec("animals-resnet8-e3", "cifar10", _ANIMALS, "resnet", {"widths": [8, 16, 32]}, epochs=3),
+        SourceSpec("vehicles-resnet8-e3", "cifar10", _VEHICLES, "resnet", {"widths": [8, 16, 32]}, epochs=3),
+        SourceSpec("c10-resnet512-e2", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64, 128, 512]}, epochs=2),
+        SourceSpec("c10-cnn128-e3", "cifar10", _ALL, "cnn", {**_CNN32, "width": 16, "embedding_dim": 128}, epochs=3),
+        SourceSpec("c10-cnn512-e4", "cifar10", _ALL, "cnn", {**_CNN32, "width": 16, "embedding_dim": 512}, epochs=4),
+        SourceSpec("c10-cnn512w8-e4", "cifar10", _ALL, "cnn", {**_CNN32, "width": 8, "embedding_dim": 512}, epochs=4),
+        SourceSpec("animals-cnn512-e4", "cifar10", _ANIMALS, "cnn", {**_CNN32, "width": 16, "embedding_dim": 512},
+                   epochs=4),
+        SourceSpec("vehicles-cnn512-e4", "cifar10", _VEHICLES, "cnn", {**_CNN32, "width": 16, "embedding_dim": 512},
+                   epochs=4),
+        SourceSpec("mnist-cnn128-e2", "mnist", _ALL, "cnn", {"width": 16, "embedding_dim": 128}, epochs=2),
+        SourceSpec("mnist04-cnn64-e2", "mnist", (0, 1, 2, 3, 4), "cnn", {"width": 8, "embedding_dim": 64}, epochs=2),
+        SourceSpec("mnist-resnet8-e2", "mnist", _ALL, "resnet",
+                   {"in_channels": 1, "widths": [8, 16, 32], "input_size": 28}, epochs=2),
+        SourceSpec("mnist-cnn512-e2", "mnist", _ALL, "cnn", {"width": 16, "embedding_dim": 512}, epochs=2),
+        SourceSpec("random-resnet16", "cifar10", _ALL, "resnet", {"widths": [16, 32, 64]}, epochs=0),
     ],
 }

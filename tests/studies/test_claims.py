@@ -21,7 +21,9 @@ from gtransfer.studies.claims import (
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = ROOT / "docs" / "results" / "claims"
-SPECS = sorted((CLAIMS / "specs").glob("*.yaml"))
+SPECS = sorted(p for p in (CLAIMS / "specs").glob("*.yaml") if not p.stem.endswith("-vision"))
+#: the image claims' specs, registered before the vision medium preset's first trial
+VISION_SPECS = sorted((CLAIMS / "specs").glob("*-vision.yaml"))
 
 
 def _load(path: Path):
@@ -122,6 +124,36 @@ def test_every_committed_spec_is_unchanged_since_registration_and_printed_on_its
             assert f"**The spec of claim ({spec.claim}) was fixed after the store's first trial" in pages[page]
             checked += 1
     assert checked >= 13
+
+
+def test_the_image_specs_are_unchanged_since_registration():
+    names = {load_claim_spec(p).claim for p in VISION_SPECS}
+    assert names == {"a-vision", "a'-vision", "b-vision", "d-old-vision", "d-nce-vision", "d-leep-vision"}
+    for path in VISION_SPECS:
+        spec = load_claim_spec(path)
+        assert spec.registration["digest"] == spec_digest(spec), f"{path.name} changed after its registration"
+        graph_name = {"b-vision.yaml": "b-finetune.yaml"}.get(path.name, path.name.replace("-vision", ""))
+        graph = load_claim_spec(CLAIMS / "specs" / graph_name)
+        # the graph rule's measure, metric, minus, margin, direction, placebos and unit; the truth is the images'
+        same = ("measure", "metric", "minus", "margin", "direction", "placebos", "unit", "balance", "n_boot", "seed")
+        assert {f: getattr(spec, f) for f in same} == {f: getattr(graph, f) for f in same}, path.name
+        assert spec.truth.startswith("vision-") and not graph.truth.startswith("vision-")
+
+
+def test_the_image_pages_print_each_rule_registered_before_the_committed_stores_first_trial():
+    from tests.study_helpers import load_experiment_script
+
+    store = ROOT / "docs" / "results" / "vision-medium" / "results.db"
+    first = load_experiment_script("claims").store_first_trial(store)
+    assert first == "2026-12-07T19:38:53Z"
+    pages = {p.name: p.read_text() for p in CLAIMS.glob("claim-*-vision.md")}
+    assert sorted(pages) == ["claim-a-vision.md", "claim-b-vision.md", "claim-d-vision.md"]
+    for path in VISION_SPECS:
+        spec = load_claim_spec(path)
+        assert check_registration(spec, first).ok, path.name
+        page = pages[f"claim-{path.name[0]}-vision.md"]
+        assert f"digest `{spec.registration['digest']}`" in page
+        assert f"Rule pre-registered: spec digest `{spec.registration['digest'][:12]}`" in page
 
 
 def _sections(text: str) -> list[str]:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gtransfer.evaluation import load_claim_spec
 from tests.study_helpers import load_experiment_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,14 +112,15 @@ def written(tmp_path_factory):
                     "first_trial_at: '2026-12-02T18:41:47Z'}\n"
                     "target-selection-medium: {command: x, hardware: y, date: '2026-12-02', wall_minutes: 1, "
                     "first_trial_at: '2026-12-02T17:46:14Z'}\n")
+    vision_runs = _vision_inputs(base)
     script = load_experiment_script("claims")
     outputs = []
-    for name in ("first", "second"):
+    for name in ("first", "second"):  # the second with the image claims' inputs too
         pages = base / name
         shutil.copytree(ROOT / "docs" / "results" / "claims" / "specs", pages / "specs")
         shutil.copy(ROOT / "docs" / "results" / "claims" / "logme-timing.csv", pages / "logme-timing.csv")
         argv = ["claims.py", "--reports", str(reports), "--runs", str(runs), "--pages", str(pages),
-                "--summary", str(pages / "summary.md")]
+                "--summary", str(pages / "summary.md")] + (["--vision-runs", str(vision_runs)] * (name == "second"))
         old = sys.argv
         sys.argv = argv
         try:
@@ -129,12 +131,18 @@ def written(tmp_path_factory):
     return script, reports, runs, outputs
 
 
-def test_pages_regenerate_byte_for_byte(written):
+def test_pages_regenerate_byte_for_byte_and_the_image_claims_add_only_their_pages_and_rows(written):
     _, _, _, (first, second) = written
     names = sorted(p.name for p in first.glob("*.md"))
     assert names == ["claim-a.md", "claim-b.md", "claim-c.md", "claim-d.md", "summary.md"]
-    for name in [*names, "plots/sizes.png"]:
+    assert sorted(p.name for p in second.glob("*.md")) == sorted(
+        [*names, "claim-a-vision.md", "claim-b-vision.md", "claim-d-vision.md"])
+    for name in [*names[:-1], "plots/sizes.png"]:
         assert (first / name).read_bytes() == (second / name).read_bytes(), f"{name} differs on a rerun"
+    before, after = (first / "summary.md").read_text(), (second / "summary.md").read_text()
+    assert after.startswith(before) and after.count("\n") == before.count("\n") + 6
+    assert [line.split(" | ")[1] for line in after[len(before):].splitlines()] == [
+        "`a-vision`", "`a'-vision`", "`b-vision`", "`d-old-vision`", "`d-nce-vision`", "`d-leep-vision`"]
 
 
 def test_pages_state_rule_digest_units_placebos_stability_and_the_bold_warning(written):
@@ -200,3 +208,99 @@ def test_the_new_truths_decide_with_their_exclusion_rule_reliability_and_a_row_e
     for row in ("| (a) H_alpha beats H-score, fine-tuning truth, 3 seeds | `a-truth` | **reproduced** |",
                 "| (d) NCE, corrected, disjoint heads, balanced truth | `d-nce-truth` | **reproduced** |"):
         assert row in summary
+# -- the image claims (--vision-runs) -------------------------------------------------------------------------------
+VISION_SIZES = {"50": 50, "100": 100, "300": 300, "600": 600, "all": None}
+
+
+def _vision_reports(root: Path, rng) -> None:
+    """Synthetic vision medium reports: 9 targets of 3 image datasets, 8 encoders (d = 32, 64, 512), 3 seeds; encoder
+    quality drawn anew per dataset (so a leave-one-dataset-out prior knows nothing), H_alpha and LogME follow the
+    truth (LogME with noise), H-score is noise; one target's seeds disagree. Target selection: 3 families where NCE
+    is -H(Y)."""
+    datasets = {"cifar10-test": "cifar10-test:k={}", "mnist-test": "mnist-test:k={}", "digits": "digits:k={}"}
+    encoders = [f"enc{i}" for i in range(8)]
+    dims = dict(zip(encoders, [32, 64, 512, 32, 64, 512, 64, 32]))
+    rows_by_size = {s: [] for s in VISION_SIZES}
+    trials = []
+    for dataset, pattern in datasets.items():
+        quality = {e: rng.normal() for e in encoders}
+        for t in range(3):
+            target = pattern.format(t + 2)
+            noisy = dataset == "digits" and t == 2  # seeds that do not agree: excluded
+            train = 900 if t == 0 else 300
+            for e in encoders:
+                seeds = [(rng.normal() if noisy else 0.6 + 0.05 * quality[e]) + rng.normal(0, 0.005) for _ in range(3)]
+                truth = float(np.mean(seeds))
+                trials += [{"encoder": e, "target": target, "seed": s, "test_accuracy": v} for s, v in enumerate(seeds)]
+                for size, n in VISION_SIZES.items():
+                    cut = min(n or train, train)
+                    rows_by_size[size].append({
+                        "target": target, "encoder": e, "shrinkage_h_score": truth,
+                        "h_score": rng.normal(), "logme": truth + rng.normal(0, 0.02), "gbc": rng.normal(),
+                        "transrate": rng.normal(), "knn_accuracy": rng.normal(), "n": float(cut), "d": float(dims[e]),
+                        "test_accuracy": truth, "relative_accuracy": truth - 0.1})
+    for size, rows in rows_by_size.items():
+        folder = root / f"vision-source-selection-medium-n{size}"
+        folder.mkdir(parents=True)
+        pd.DataFrame(rows).to_csv(folder / "scores_and_truth.csv", index=False)
+    pd.DataFrame(trials).to_csv(root / "vision-source-selection-medium-nall" / "trials_vision_finetune.csv",
+                                index=False)
+    folder = root / "vision-target-selection-medium"
+    folder.mkdir()
+    rows, trials = [], []
+    for family in ("fam-a", "fam-b", "fam-c"):
+        for i in range(12):
+            entropy, skill = rng.uniform(0.2, 1.6), rng.normal()
+            seeds = [0.9 - entropy / 4 + 0.05 * skill + rng.normal(0, 0.01) for _ in range(3)]
+            target = f"cifar10-test:k={i},seed={family}"
+            rows.append({"encoder": family, "target": target, "label_entropy": entropy,
+                         "test_accuracy": np.mean(seeds), "relative_accuracy": skill, "nce": -entropy,
+                         "leep": -entropy + rng.normal(0, 0.01), "nce_normalized": rng.normal(),
+                         "leep_normalized": rng.normal(), "shrinkage_h_score": skill, "logme": rng.normal()})
+            trials += [{"encoder": family, "target": target, "seed": s, "test_accuracy": v}
+                       for s, v in enumerate(seeds)]
+    pd.DataFrame(rows).to_csv(folder / "scores_and_truth.csv", index=False)
+    pd.DataFrame(trials).to_csv(folder / "trials_vision_finetune.csv", index=False)
+
+
+def _vision_inputs(base: Path) -> Path:
+    """Synthetic vision reports and their runs file, whose store (one trial, written now) started after the image
+    specs were registered."""
+    from gtransfer.studies.store import TrialStore
+
+    _vision_reports(base / "vision", np.random.default_rng(1))
+    with TrialStore(base / "vision" / "results.db") as store:
+        store.record("k", "vision_score", {"encoder": "enc0"}, result={"h_score": 1.0}, duration_s=2.0)
+    vision_runs = base / "runs-vision.yaml"
+    vision_runs.write_text(f"vision-medium: {{command: run-it, hardware: a CPU, date: '2026-12-07', wall_minutes: 9, "
+                           f"reports: '{base / 'vision'}', store: '{base / 'vision' / 'results.db'}'}}\n")
+    return vision_runs
+
+
+def test_the_image_pages_state_registration_reliability_units_placebos_stability_and_verdict(written):
+    _, _, _, (_, pages) = written
+    a, b, d = ((pages / f"claim-{c}-vision.md").read_text() for c in "abd")
+    for page, claims in ((a, ("a-vision", "a'-vision")), (b, ("b-vision",)), (d, ("d-old-vision", "d-nce-vision"))):
+        assert page.count("Rule pre-registered: spec digest `") == len(claims) + (claims[0] == "d-old-vision")
+        assert "**The spec of claim" not in page and "**Provisional.**" not in page
+        for claim in claims:
+            spec = load_claim_spec(pages / "specs" / (claim.replace("'", "-prime") + ".yaml"))
+            assert f"digest `{spec.registration['digest']}`" in page
+        assert "- `run-it` on a CPU, 2026-12-07: 9 minutes of wall time." in page
+    # the digits target whose seeds disagree is excluded; 8 targets of 3 datasets remain
+    assert "excluded 1 of 9 groups: 1 with seed agreement below 0.2 (digits:k=4" in a
+    assert "**Reliability** (split-half over the 3 seeds" in a and "digits:k=4 " in a
+    assert "Verdict: **reproduced** (shrinkage_h_score - h_score, mean spearman with " \
+           "vision-source-selection-medium-nall/test_accuracy: " in a
+    assert "(3 datasets, 8 tasks, 10,000 resamples)" in a
+    assert "Every placebo fails the rule (random, lodo_mean_truth)" in a
+    # (a'): the two cells above d = 512 of the three 900-image targets
+    assert "Cells with n above the pool's largest d (512): 6 on 3 targets" in a
+    assert "Stability: " in a and "truth-seed 3/3" in a
+    assert "Verdict: **reproduced** (shrinkage_h_score - logme" in b and "Every placebo fails the rule" in b
+    # NCE is -H(Y): nothing beyond H(Y), reproduced; the control (seed 0 against seeds 1-2) carries skill and fails
+    assert "(NCE: reproduced;" in d and "- placebo other_seed_truth in the metric's place: contradicted" in d
+    assert "(3 datasets, 3 tasks, 10,000 resamples)" in d
+    summary = (pages / "summary.md").read_text()
+    assert "| (a) H_alpha beats H-score, images | `a-vision` | **reproduced** | 3 datasets, 8 tasks, 10,000 " \
+           "resamples | split-half per target, 3 seeds: " in summary

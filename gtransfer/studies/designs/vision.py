@@ -121,8 +121,11 @@ def pair_target_selection_spec(preset: str, *, zoo: str = "../../results/vision/
 
 
 def _check(preset: str) -> None:
+    if preset == "medium":
+        raise ValueError("the vision medium preset is several studies in one store: build them with medium_specs() "
+                         "and run them with experiments/vision_medium.py")
     if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(set(PRESETS) - {'medium'})}")
 
 
 STUDIES = {"source-selection": source_selection_spec, "target-selection": target_selection_spec,

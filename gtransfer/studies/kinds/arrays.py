@@ -118,12 +118,16 @@ def probe_trial(params: dict) -> dict:
     }
 
 
-@register_trial_kind("score", params=("features", "labels", "source_probs", "metrics", "seed", "encoder", "target"))
+@register_trial_kind("score", params=("features", "labels", "source_probs", "metrics", "seed", "encoder", "target",
+                                      "train_samples", "sample_seed"))
 def score_trial(params: dict) -> dict:
     """Every transferability metric (``gtransfer.metrics.score_all``) on one embedding file.
 
     Params: ``features``, ``labels`` (templates); optional ``source_probs`` (template of an (n, Z)
-    probability matrix, for LEEP/NCE), ``metrics`` (list of names; default all that apply).
+    probability matrix, for LEEP/NCE), ``metrics`` (list of names; default all that apply),
+    ``train_samples`` (score from this many rows only, class shares kept, at least 2 a class, drawn by
+    ``sample_seed``, default 0: :func:`gtransfer.data.splits.stratified_sample`, the rule the graph kinds' option of
+    the same name follows; at least the file's rows keeps all of them).
 
     Returns:
         metric name -> value (with ``label_entropy`` H(Y) in nats), plus ``n``, ``d``, ``num_classes``; a metric
@@ -139,6 +143,12 @@ def score_trial(params: dict) -> dict:
             _fill(params["source_probs"], params, "source_probs"), default_key="source_probs", what="source_probs"
         )
         source_probs = source_probs.astype(np.float64)
+    if params.get("train_samples") is not None:
+        from gtransfer.data.splits import stratified_sample
+
+        rows = stratified_sample(labels, int(params["train_samples"]), seed=int(params.get("sample_seed", 0)))
+        features, labels = features[rows], labels[rows]
+        source_probs = None if source_probs is None else source_probs[rows]
     scores = score_all(features, labels, source_probs=source_probs, metrics=params.get("metrics"))
     return {
         **{name: float(value) for name, value in scores.items()},

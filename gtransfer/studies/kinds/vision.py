@@ -71,10 +71,13 @@ def check_vision_trial(params: dict) -> None:
 @register_trial_kind(
     "vision_score",
     check=check_vision_trial,
-    params=("encoder", "target", "seed", "zoo", "cache", "data_root", "metrics", "use_source_probs"),
+    params=("encoder", "target", "seed", "zoo", "cache", "data_root", "metrics", "use_source_probs", "train_samples",
+            "sample_seed"),
 )
 def vision_score_trial(params: dict) -> dict:
-    """Metric scores of ``encoder`` on ``target``'s training part (``metrics``: optional list of names).
+    """Metric scores of ``encoder`` on ``target``'s training part (``metrics``: optional list of names;
+    ``train_samples``/``sample_seed``: score from that many training images only, as the shared ``score`` kind cuts
+    them, while the truth fine-tunes on the whole part).
 
     Returns the shared ``score`` kind's result (metric name -> value, ``n``, ``d``, ``num_classes``,
     ``label_entropy``) and, with NCE/LEEP, ``nce_leep_source``: the zoo encoder's source head.
@@ -87,7 +90,8 @@ def vision_score_trial(params: dict) -> dict:
                               params.get("cache", ".cache/vision/embeddings"), root=params.get("data_root"))
     shared = {"features": str(paths["features"]), "labels": str(paths["labels"]),
               "source_probs": str(paths["source_probs"]) if params.get("use_source_probs", True) else None,
-              "metrics": params.get("metrics")}
+              "metrics": params.get("metrics"), "train_samples": params.get("train_samples"),
+              "sample_seed": params.get("sample_seed")}
     result = score_trial({k: v for k, v in shared.items() if v is not None})
     if "source_probs" in shared and shared["source_probs"] is not None:
         result["nce_leep_source"] = (

@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: where the real data and the reference vectors live."""
+"""Shared pytest fixtures: where the real data and the reference vectors live, tiny graphs, a guard on huge layers."""
 
 from __future__ import annotations
 
@@ -72,3 +72,19 @@ def float_rings():
     from tests.tiny_graphs import float_rings
 
     return float_rings()
+
+
+@pytest.fixture()
+def no_huge_layers(monkeypatch):
+    """For the test's duration, building a ``torch.nn.Linear`` of 10^9 weights or more fails the test unless it is
+    on the meta device (no memory): a loader must refuse a huge architecture before it allocates one."""
+    import torch
+
+    real_linear = torch.nn.Linear.__init__
+
+    def guarded(self, in_features, out_features, *args, **kwargs):
+        device = kwargs.get("device") or torch.get_default_device()
+        assert torch.device(device).type == "meta" or in_features * out_features < 10**9, "a huge layer was allocated"
+        real_linear(self, in_features, out_features, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Linear, "__init__", guarded)

@@ -287,28 +287,17 @@ def _by_groups(
     datasets = (frame.groupby(group)[dataset].first().astype(str) if dataset
                 else frame.groupby(group)[group].first().map(dataset_of)).to_dict()
 
-    def interval(values: pd.Series):
-        labels = [datasets[g] for g in values.index]
-        unit = "dataset" if len(set(labels)) > 1 else "task"
-        return hierarchical_bootstrap(values.to_numpy(np.float64), datasets=labels, unit=unit, balance="task",
-                                      n_boot=n_boot, seed=seed)
+    def unit(values: pd.Series) -> str:
+        return "dataset" if len(set(datasets[g] for g in values.index)) > 1 else "task"
 
-    rows = []
-    for name, values in baselines.items():
-        found = interval(values)
-        rows.append(
-            {
-                "ranker": name,
-                "role": "baseline",
-                "measure": measure,
-                "estimate": found.estimate,
-                "low": found.low,
-                "high": found.high,
-                "units": found.units(),
-                "groups": len(values),
-                "dropped_groups": 0,
-            }
-        )
+    def interval_row(ranker: str, role: str, values: pd.Series, dropped: int) -> dict:
+        labels = [datasets[g] for g in values.index]
+        found = hierarchical_bootstrap(values.to_numpy(np.float64), datasets=labels, unit=unit(values),
+                                       balance="task", n_boot=n_boot, seed=seed)
+        return {"ranker": ranker, "role": role, "measure": measure, "estimate": found.estimate, "low": found.low,
+                "high": found.high, "units": found.units(), "groups": len(values), "dropped_groups": dropped}
+
+    rows = [interval_row(name, "baseline", values, 0) for name, values in baselines.items()]
     for metric in metrics:
         part, dropped = _complete_groups(frame, metric, group)
         if part.empty:
@@ -317,28 +306,12 @@ def _by_groups(
             )
             continue
         values = per_group_measure(part, metric, truth, group=group, measure=measure, higher_is_better=higher_is_better)
-        found = interval(values)
+        row = interval_row(metric, "metric", values, dropped)
         per_group = {metric: values, **baselines}
         gain = gain_over_baselines(per_group, metric, list(baselines), measure=measure, datasets=datasets,
-                                   unit="dataset" if len(set(datasets[g] for g in values.index)) > 1 else "task",
-                                   n_boot=n_boot, seed=seed)
-        rows.append(
-            {
-                "ranker": metric,
-                "role": "metric",
-                "measure": measure,
-                "estimate": found.estimate,
-                "low": found.low,
-                "high": found.high,
-                "units": found.units(),
-                "groups": len(values),
-                "dropped_groups": dropped,
-                "best_baseline": gain.best,
-                "gain": gain.gain.estimate,
-                "gain_low": gain.gain.low,
-                "gain_high": gain.gain.high,
-            }
-        )
+                                   unit=unit(values), n_boot=n_boot, seed=seed)
+        rows.append({**row, "best_baseline": gain.best, "gain": gain.gain.estimate, "gain_low": gain.gain.low,
+                     "gain_high": gain.gain.high})
     return rows
 
 

@@ -16,12 +16,12 @@ halved for a ``part=`` target, capped by the trial's ``max_samples`` and a class
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from gtransfer.studies.spec import StudySpec, expand_trials
+from gtransfer.studies.spec import StudySpec, Trial, expand_trials
 
-__all__ = ["REFERENCE_RATES", "FinetuneProjection", "project_finetuning", "projection_lines"]
+__all__ = ["REFERENCE_RATES", "FinetuneProjection", "project_finetuning", "projection_lines", "unique_trials"]
 
 #: graphs of the TU datasets the presets use (TUDataset's counts)
 TU_GRAPHS = {"ENZYMES": 600, "PROTEINS": 1113, "NCI1": 4110, "IMDB-MULTI": 1500, "IMDB-BINARY": 1000, "MUTAG": 188,
@@ -78,25 +78,29 @@ def target_graphs(target: str, *, max_samples: int | None = None) -> int:
     return min(graphs, int(max_samples)) if max_samples else graphs
 
 
+def unique_trials(specs: Iterable[StudySpec]) -> Iterator[Trial]:
+    """Each trial of ``specs`` once, in the specs' order: a trial whose key an earlier spec already expanded to is
+    skipped (a store runs a trial shared between studies once, so a projection counts it once)."""
+    seen: set[str] = set()
+    for spec in specs:
+        for trial in expand_trials(spec):
+            if trial.key not in seen:
+                seen.add(trial.key)
+                yield trial
+
+
 def project_finetuning(specs: Iterable[StudySpec]) -> FinetuneProjection:
     """Trials per kind over ``specs`` (each key once: stores share trials between studies) and the
     fine-tuning trials' work in BBBP training epochs (``epochs`` x training graphs / 1631)."""
-    seen: set[str] = set()
     kinds: Counter[str] = Counter()
     finetune = 0
     bbbp_epochs = 0.0
-    for spec in specs:
-        for trial in expand_trials(spec):
-            if trial.key in seen:
-                continue
-            seen.add(trial.key)
-            kinds[trial.kind] += 1
-            if trial.kind == "graph_finetune":
-                finetune += 1
-                graphs = TRAIN_SHARE * target_graphs(
-                    trial.params["target"], max_samples=trial.params.get("max_samples")
-                )
-                bbbp_epochs += int(trial.params.get("epochs", 100)) * graphs / BBBP_TRAIN_GRAPHS
+    for trial in unique_trials(specs):
+        kinds[trial.kind] += 1
+        if trial.kind == "graph_finetune":
+            finetune += 1
+            graphs = TRAIN_SHARE * target_graphs(trial.params["target"], max_samples=trial.params.get("max_samples"))
+            bbbp_epochs += int(trial.params.get("epochs", 100)) * graphs / BBBP_TRAIN_GRAPHS
     return FinetuneProjection(dict(kinds), finetune, bbbp_epochs)
 
 

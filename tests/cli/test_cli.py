@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gtransfer.cli import main
+from tests.cli.helpers import error_lines, score_files
 from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,11 +23,6 @@ REFERENCE_KEYS = {
     "nce": "nce__tllib",
     "leep": "leep__tllib",
 }
-
-
-def _error_lines(capsys):
-    err = capsys.readouterr().err.strip().splitlines()
-    return err
 
 
 def test_score_prints_the_reference_values(vectors_dir, capsys):
@@ -69,16 +65,16 @@ def test_score_table_and_csv_formats_agree(vectors_dir, capsys):
 
 def test_score_bad_inputs_are_one_line_with_a_hint(tmp_path, capsys, vectors_dir):
     assert main(["score", "--features", str(tmp_path / "none.npy"), "--labels", str(tmp_path / "y.npy")]) == 2
-    err = _error_lines(capsys)
+    err = error_lines(capsys)
     assert err == [f"gtransfer score: error: features file {tmp_path / 'none.npy'} does not exist", err[1]]
     assert err[1].startswith("hint: ")
     np.save(tmp_path / "f.npy", np.zeros((5, 3)))
     np.save(tmp_path / "y.npy", np.zeros(4, dtype=int))
     assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "y.npy")]) == 2
-    assert "labels must have shape (5,)" in _error_lines(capsys)[0]
+    assert "labels must have shape (5,)" in error_lines(capsys)[0]
     case = vectors_dir / "small_n200_d16_c3.npz"
     assert main(["score", "--features", f"{case}:nope", "--labels", str(case)]) == 2
-    assert "has arrays ['features', 'labels', 'source_probs', 'source_labels']" in _error_lines(capsys)[0]
+    assert "has arrays ['features', 'labels', 'source_probs', 'source_labels']" in error_lines(capsys)[0]
 
 
 def test_sweep_and_report_normal_path(tmp_path, capsys):
@@ -117,10 +113,10 @@ def test_sweep_and_report_bad_inputs(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nkind: probe\nseeds: [a]\n")
     assert main(["sweep", str(bad), "--store", str(tmp_path / "r.db")]) == 2
-    err = _error_lines(capsys)
+    err = error_lines(capsys)
     assert len(err) == 2 and "'seeds' must be a non-empty list of integers" in err[0] and err[1].startswith("hint:")
     assert main(["report", "--store", str(tmp_path / "missing.db"), "--out", str(tmp_path)]) == 2
-    assert _error_lines(capsys)[0] == f"gtransfer report: error: trial store {tmp_path / 'missing.db'} does not exist"
+    assert error_lines(capsys)[0] == f"gtransfer report: error: trial store {tmp_path / 'missing.db'} does not exist"
 
 
 def test_console_entry_point_runs_as_a_module_without_traceback(tmp_path):
@@ -167,37 +163,9 @@ def test_score_regression_targets_with_logme_and_refuses_the_rest(tmp_path, caps
     targets = features @ rng.standard_normal(5) + 0.1 * rng.standard_normal(80)
     np.save(tmp_path / "f.npy", features)
     np.save(tmp_path / "y.npy", targets)
-    assert (
-        main(
-            [
-                "score",
-                "--features",
-                str(tmp_path / "f.npy"),
-                "--labels",
-                str(tmp_path / "y.npy"),
-                "--regression",
-                "--format",
-                "json",
-            ]
-        )
-        == 0
-    )
+    assert score_files(tmp_path / "f.npy", tmp_path / "y.npy", "--regression", "--format", "json") == 0
     assert json.loads(capsys.readouterr().out) == {"logme": logme_regression(features, targets)}
-    assert (
-        main(
-            [
-                "score",
-                "--features",
-                str(tmp_path / "f.npy"),
-                "--labels",
-                str(tmp_path / "y.npy"),
-                "--regression",
-                "--metrics",
-                "gbc",
-            ]
-        )
-        == 2
-    )
+    assert score_files(tmp_path / "f.npy", tmp_path / "y.npy", "--regression", "--metrics", "gbc") == 2
     assert capsys.readouterr().err.strip().splitlines()[0] == (
         "gtransfer score: error: gbc does not apply to a regression target: it needs class labels; metrics with a "
         "regression form: logme"

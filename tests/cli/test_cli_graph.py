@@ -9,12 +9,9 @@ import pytest
 
 from gtransfer.cli import main
 from gtransfer.embeddings.targets import target_embeddings
+from tests.cli.helpers import error_lines
 
 TINY = ["random:gin:layers=1,dim=8,seed=0", "random:gin:layers=1,dim=8,seed=1", "random:gcn:layers=1,dim=8,seed=0"]
-
-
-def _err(capsys):
-    return capsys.readouterr().err.strip().splitlines()
 
 
 def test_rank_prints_encoders_by_metric_value(capsys):
@@ -35,12 +32,12 @@ def test_rank_prints_encoders_by_metric_value(capsys):
 def test_rank_bad_inputs(capsys, tmp_path):
     assert main(["rank", "--target", "MUTAG", "--encoders", str(tmp_path / "none.pth")]) == 2
     assert (
-        _err(capsys)[0]
+        error_lines(capsys)[0]
         == f"gtransfer rank: error: encoder checkpoint {tmp_path / 'none.pth'} does not exist "
         "(or write published:NAME / random:ARCH)"
     )
     assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--metric", "accuracy"]) == 2
-    assert _err(capsys)[0].startswith("gtransfer rank: error: unknown metric(s) ['accuracy']; choose from ")
+    assert error_lines(capsys)[0].startswith("gtransfer rank: error: unknown metric(s) ['accuracy']; choose from ")
 
 
 def test_embed_writes_the_encoder_features(tmp_path, capsys):
@@ -59,7 +56,7 @@ def test_embed_writes_the_encoder_features(tmp_path, capsys):
     np.testing.assert_allclose(np.load(out), expected, atol=1e-6)
     assert main(["embed", str(tmp_path / "missing.pt"), "MUTAG"]) == 2
     assert (
-        _err(capsys)[0]
+        error_lines(capsys)[0]
         == f"gtransfer embed: error: encoder checkpoint {tmp_path / 'missing.pt'} does not exist "
         "(or write published:NAME / random:ARCH)"
     )
@@ -100,7 +97,7 @@ def test_finetune_prints_the_trial_result(tmp_path, capsys):
         f"MUTAG: test rocauc {reference['test_metric']:.4g}, valid rocauc {reference['valid_metric']:.4g} "
         f"(ROC-AUC, higher is better), best epoch {reference['best_epoch']} of {reference['epochs_run']}")
     assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG:0"]) == 2
-    assert "single-label dataset" in _err(capsys)[0]
+    assert "single-label dataset" in error_lines(capsys)[0]
 
 
 def test_finetune_trains_every_combination_as_one_pack(tmp_path, capsys):
@@ -163,7 +160,7 @@ def test_finetune_on_cuda_without_a_usable_gpu_is_one_line(capsys):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: CUDA is usable here")
     assert main(["finetune", "--encoder", TINY[0], "--target", "MUTAG", "--device", "cuda"]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0].startswith("gtransfer finetune: error: device 'cuda' was asked for, but this torch ")
     assert err[1] == "hint: use --device cpu, or leave the device out to use a GPU only when there is one"
     assert len(err) == 2
@@ -183,7 +180,8 @@ def test_pretrain_writes_a_loadable_checkpoint(shared_data, tmp_path, capsys):
     assert metadata["complete"] is True
     assert resolve_encoder(str(out)).load().embedding_dim == 8
     assert main([*command, "--strategy", "supervised"]) == 2
-    assert "the supervised strategy needs labels: pass dataset= (e.g. ogbg-moltoxcast), not a corpus" in _err(capsys)[0]
+    needs_labels = "the supervised strategy needs labels: pass dataset= (e.g. ogbg-moltoxcast), not a corpus"
+    assert needs_labels in error_lines(capsys)[0]
 
 
 @pytest.mark.slow
@@ -200,7 +198,7 @@ def test_demo_ranks_and_checks_against_finetuning(tmp_path, capsys):
         spearman(table["shrinkage_h_score"].to_numpy(), table["test_roc_auc"].to_numpy()), abs=0.006
     )
     assert main(["demo", "--encoders", *TINY[:2], "--out", str(out)]) == 2
-    assert "at least 3 encoders" in _err(capsys)[0]
+    assert "at least 3 encoders" in error_lines(capsys)[0]
 
 
 def test_rank_on_a_multi_task_target_reports_the_mean_over_tasks(capsys):
@@ -238,46 +236,15 @@ def test_rank_on_a_regression_target_uses_logme_regression(shared_data, capsys):
     from gtransfer.metrics import logme_regression
 
     root = ["--data-root", str(shared_data)]
-    assert (
-        main(
-            [
-                "rank",
-                "--target",
-                "ogbg-molesol",
-                "--encoders",
-                *TINY[:2],
-                "--max-samples",
-                "200",
-                "--no-progress",
-                *root,
-            ]
-        )
-        == 0
-    )
+    rank = ["rank", "--target", "ogbg-molesol", "--max-samples", "200", "--no-progress", *root]
+    assert main([*rank, "--encoders", *TINY[:2]]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split() == ["rank", "encoder", "logme", "n", "d"]
     for row in (line.split() for line in lines[1:]):
         x, y = target_embeddings(row[1], "ogbg-molesol", max_samples=200, root=shared_data).part("train")
         assert y.dtype == np.float64 and float(row[2]) == pytest.approx(logme_regression(x, y), rel=1e-5)
-    assert (
-        main(
-            [
-                "rank",
-                "--target",
-                "ogbg-molesol",
-                "--encoders",
-                TINY[0],
-                "--metric",
-                "h_score",
-                "--max-samples",
-                "200",
-                "--no-progress",
-                *root,
-            ]
-        )
-        == 2
-    )
-    assert _err(capsys)[0] == (
+    assert main([*rank, "--encoders", TINY[0], "--metric", "h_score"]) == 2
+    assert error_lines(capsys)[0] == (
         "gtransfer rank: error: target ogbg-molesol: h_score does not apply to a regression target: "
         "it needs class labels; metrics with a regression form: logme"
     )
@@ -293,10 +260,10 @@ def test_the_regression_path_says_regression_from_embed_to_score_and_finetune_sa
     assert main(["embed", TINY[0], "ogbg-molesol", "--max-samples", "120", "--data-root", str(shared_data), "--cache",
                  str(tmp_path / "c"), "--out", str(out), "--no-progress"]) == 0
     labels = out.with_suffix(".labels.npy")
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0] == f"next: gtransfer score --features {out} --labels {labels} --regression"
     assert main(["score", "--features", str(out), "--labels", str(labels)]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0].startswith("gtransfer score: error: the labels are real values (e.g. ")
     assert "np.unique" not in "\n".join(err)
     assert err[0].endswith("): regression targets, not classes")

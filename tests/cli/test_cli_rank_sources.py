@@ -12,12 +12,9 @@ from gtransfer.cli import main
 from gtransfer.metrics.graph_egi import egi_score, ego_graph_gap_with_error
 from gtransfer.metrics.graph_graphon import graphon_score
 from gtransfer.selection.source_datasets import load_graph_sample
+from tests.cli.helpers import error_lines
 
 SOURCES = ["zinc250k-jtnn-test", "MUTAG", "PTC_MR"]  # a corpus (in ../shared/data) and two shipped TU datasets
-
-
-def _err(capsys):
-    return capsys.readouterr().err.strip().splitlines()
 
 
 def test_graph_sample_is_the_seeded_draw(shared_data):
@@ -104,7 +101,7 @@ def test_rank_sources_graphon_csv_and_table(capsys):
 
 def test_rank_sources_bad_inputs(capsys):
     assert main(["rank-sources", "--target", "MUTAG", "--sources", "zink", "--no-progress"]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0] == "gtransfer rank-sources: error: TU dataset zink: no file found. Expected one of:"
     assert any(
         line.startswith("Pretraining corpora (when their files are in the data root): moses-test,") for line in err
@@ -112,11 +109,11 @@ def test_rank_sources_bad_inputs(capsys):
     assert err[-1].startswith("hint: ")
     assert main(["rank-sources", "--target", "MUTAG", "--sources", "PTC_MR", "PTC_MR", "--no-progress"]) == 2
     assert (
-        _err(capsys)[0]
+        error_lines(capsys)[0]
         == "gtransfer rank-sources: error: sources named more than once: ['PTC_MR']; name each source once"
     )
     assert main(["rank-sources", "--target", "MUTAG", "--sources", "PTC_MR", "--max-graphs", "-1"]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err == ["gtransfer rank-sources: error: --max-graphs must be 0 (every graph) or positive, got -1",
                    "hint: pass --max-graphs N, e.g. 500"]
 

@@ -17,14 +17,11 @@ import pytest
 
 from gtransfer.cli import main
 from gtransfer.embeddings.targets import target_embeddings
+from tests.cli.helpers import error_lines, score_files
 from tests.study_helpers import probe_spec, write_embedding_study, write_spec
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["random:gin:layers=1,dim=8,seed=0", "random:gin:layers=1,dim=8,seed=1", "random:gcn:layers=1,dim=8,seed=0"]
-
-
-def _err(capsys) -> list[str]:
-    return capsys.readouterr().err.strip().splitlines()
 
 
 def _help(command: list[str], capsys) -> str:
@@ -63,7 +60,7 @@ def test_data_root_help_states_the_real_default_and_old_spellings_are_hidden_ali
 def test_a_missing_data_root_variable_is_an_error_naming_it(monkeypatch, capsys):
     monkeypatch.setenv("GTRANSFER_DATA", "/nope")
     assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--no-progress"]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert (
         err[0]
         == "gtransfer rank: error: the environment variable GTRANSFER_DATA=/nope is not a folder (it does not exist)"
@@ -74,12 +71,12 @@ def test_a_missing_data_root_variable_is_an_error_naming_it(monkeypatch, capsys)
 def test_a_missing_data_root_option_is_the_same_error(tmp_path, capsys):
     """``--data-root /nope`` was ignored without a word (the shipped datasets/ answered instead); now refused."""
     assert main(["rank", "--target", "MUTAG", "--encoders", TINY[0], "--data-root", "/nope", "--no-progress"]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0] == "gtransfer rank: error: --data-root /nope is not a folder (it does not exist)"
     assert err[1].startswith("Fix: pass the data root") and err[-1].startswith("hint: ")
     (tmp_path / "file").write_text("")
     assert main(["embed", TINY[0], "MUTAG", "--data-root", str(tmp_path / "file")]) == 2
-    assert _err(capsys)[0] == f"gtransfer embed: error: --data-root {tmp_path / 'file'} is not a folder"
+    assert error_lines(capsys)[0] == f"gtransfer embed: error: --data-root {tmp_path / 'file'} is not a folder"
 
 
 def test_a_missing_dataset_error_is_whole_and_lists_the_datasets_present(tmp_path, capsys):
@@ -87,7 +84,7 @@ def test_a_missing_dataset_error_is_whole_and_lists_the_datasets_present(tmp_pat
         main(["rank", "--target", "PROTEINX", "--encoders", TINY[0], "--data-root", str(tmp_path), "--no-progress"])
         == 2
     )
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0] == "gtransfer rank: error: TU dataset PROTEINX: no file found. Expected one of:"
     assert f"  {tmp_path / 'tu' / 'PROTEINX' / 'raw' / 'PROTEINX_A.txt'}" in err
     assert any(line.startswith("Fix: put the files at one of those paths") for line in err)
@@ -98,7 +95,7 @@ def test_a_missing_dataset_error_is_whole_and_lists_the_datasets_present(tmp_pat
 
 def test_an_unknown_published_name_lists_the_published_encoders(capsys):
     assert main(["embed", "published:gin_nope", "MUTAG"]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0].startswith(
         "gtransfer embed: error: encoder 'published:gin_nope': no published encoder 'gin_nope'; the published "
         "encoders are published:gcn_contextpred, published:gcn_supervised,"
@@ -109,7 +106,7 @@ def test_yaml_errors_keep_line_and_column(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nkind: probe\nparams: {a: [1, 2}\n")
     assert main(["sweep", str(bad), "--store", str(tmp_path / "r.db")]) == 2
-    assert _err(capsys)[0] == (
+    assert error_lines(capsys)[0] == (
         f"gtransfer sweep: error: spec {bad} is not valid YAML: line 3, column 18: expected ',' or ']', "
         "but got '}' (while parsing a flow sequence)"
     )
@@ -242,7 +239,7 @@ def test_embed_takes_published_and_random_encoders_and_cora_train_is_ranks_train
     np.testing.assert_allclose(np.load(out), features, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(np.load(out.with_suffix(".labels.npy")), labels)
     assert main(["embed", "published:gcn_contextpred", "Cora", "--cache", str(tmp_path / "c")]) == 2
-    assert _err(capsys)[0] == (
+    assert error_lines(capsys)[0] == (
         "gtransfer embed: error: published:gcn_contextpred reads molecule atoms (hu2020 features) and Cora has "
         "float node features (1433 per node); use a random:ARCH encoder or one trained on Cora's features"
     )
@@ -275,7 +272,7 @@ def test_score_reads_csv_torch_and_npz_and_says_what_multi_task_labels_need(tmp_
 
     assert main(["score", "--features", str(tmp_path / "t.csv"), "--labels", f"{tmp_path / 't.csv'}:nope"]) == 2
     assert (
-        _err(capsys)[0]
+        error_lines(capsys)[0]
         == f"gtransfer score: error: labels file {tmp_path / 't.csv'} has no column 'nope'; "
         "its columns are ['a', 'b', 'c', 'd', 'label']"
     )
@@ -284,30 +281,14 @@ def test_score_reads_csv_torch_and_npz_and_says_what_multi_task_labels_need(tmp_
     tasks[:5, 1] = np.nan  # molecules without a label for task 1
     np.save(tmp_path / "tasks.npy", tasks)
     assert main(["score", "--features", str(tmp_path / "f.npy"), "--labels", str(tmp_path / "tasks.npy")]) == 2
-    assert _err(capsys) == [
+    assert error_lines(capsys) == [
         "gtransfer score: error: the labels have shape (50, 2): 2 tasks (a multi-task dataset such as Tox21), and "
         "the metrics score "
         "one classification task at a time",
         "hint: choose a task with --task K (K in 0..1), or score each task with --task all",
     ]
-    assert (
-        main(
-            [
-                "score",
-                "--features",
-                str(tmp_path / "f.npy"),
-                "--labels",
-                str(tmp_path / "tasks.npy"),
-                "--task",
-                "all",
-                "--metrics",
-                "logme",
-                "--format",
-                "csv",
-            ]
-        )
-        == 0
-    )
+    assert score_files(tmp_path / "f.npy", tmp_path / "tasks.npy", "--task", "all", "--metrics", "logme", "--format",
+                       "csv") == 0
     captured = capsys.readouterr()
     assert captured.err.strip() == "task 1: 5 of 50 samples have no label; scored the other 45"
     rows = [line.split(",") for line in captured.out.strip().splitlines()]
@@ -325,7 +306,7 @@ def test_score_says_what_a_parquet_file_needs(tmp_path, capsys):
         pytest.skip("a parquet engine is installed: the message for its absence cannot be shown")
     (tmp_path / "f.parquet").write_bytes(b"PAR1")
     assert main(["score", "--features", str(tmp_path / "f.parquet"), "--labels", str(tmp_path / "f.parquet")]) == 2
-    assert _err(capsys)[0] == (
+    assert error_lines(capsys)[0] == (
         f"gtransfer score: error: features file {tmp_path / 'f.parquet'} is a parquet file, and reading parquet "
         "needs pyarrow or fastparquet, neither of which is installed; pip install pyarrow, or save the array as "
         ".npy (np.save) or .csv"
@@ -346,7 +327,7 @@ def test_sweep_finds_unknown_parameters_and_targets_before_any_trial(tmp_path, c
     spec["params"]["max_iters"] = 50
     path = write_spec(tmp_path, spec)
     assert main(["sweep", str(path), "--store", str(tmp_path / "r.db"), "--no-progress"]) == 2
-    assert _err(capsys)[:2] == [
+    assert error_lines(capsys)[:2] == [
         "gtransfer sweep: error: spec 'typo' has 1 problem; no trial was run:",
         "  kind probe: unknown parameter 'max_iters' (did you mean 'max_iter'?); probe reads: encoder, features, "
         "hidden, l2, labels, "
@@ -356,7 +337,7 @@ def test_sweep_finds_unknown_parameters_and_targets_before_any_trial(tmp_path, c
              "stages": [{"kind": "graph_score", "params": {"epoch": 2}}]}
     path = write_spec(tmp_path, graph, "graph.yaml")
     assert main(["sweep", str(path), "--store", str(tmp_path / "g.db"), "--no-progress"]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0] == "gtransfer sweep: error: spec 'g' has 4 problems; no trial was run:"
     assert err[1].startswith(
         "  kind graph_score: unknown parameter 'epoch'; graph_score reads: cache, data_root, device, encoder,"
@@ -382,7 +363,7 @@ def test_sweep_lists_an_encoder_typo_behind_a_bad_target_and_unknown_report_fiel
              "report": {"candidat": "encoder"}, "stages": [{"kind": "graph_score"}]}
     path = write_spec(tmp_path, graph, "graph.yaml")
     assert main(["sweep", str(path), "--store", str(tmp_path / "g.db"), "--no-progress"]) == 2
-    err = _err(capsys)
+    err = error_lines(capsys)
     assert err[0] == "gtransfer sweep: error: spec 'g2' has 3 problems; no trial was run:"
     target = "  kind graph_score: target 'MUTAGX': no dataset 'MUTAGX' in the data roots; "
     encoder = "  kind graph_score: encoder 'published:nope': no published encoder 'nope'"

@@ -151,20 +151,12 @@ def test_empty_files_and_wrong_types_are_one_line_errors(tmp_path, content, mess
         assert "\n" not in str(error.value)
 
 
-def test_an_architecture_asking_for_a_huge_encoder_is_refused_before_it_is_built(tmp_path, monkeypatch):
+def test_an_architecture_asking_for_a_huge_encoder_is_refused_before_it_is_built(tmp_path, no_huge_layers):
     from gtransfer.models.loading import load_encoder
 
     architecture = {"arch": "gin", "num_layers": 5, "hidden_dim": 1_000_000, "node_features": "hu2020",
                     "edge_features": "hu2020"}
     save_checkpoint(tmp_path / "huge.pt", {"node_encoder.embeddings.0.weight": torch.zeros(2, 3)},
                     {"architecture": architecture})
-    real_linear = torch.nn.Linear.__init__
-
-    def guarded(self, in_features, out_features, *args, **kwargs):
-        device = kwargs.get("device") or torch.get_default_device()
-        assert torch.device(device).type == "meta" or in_features * out_features < 10**9, "a huge layer was allocated"
-        real_linear(self, in_features, out_features, *args, **kwargs)
-
-    monkeypatch.setattr(torch.nn.Linear, "__init__", guarded)
     with pytest.raises(ValueError, match=r"huge.pt: 'node_encoder.embeddings.0.weight' has shape \(2, 3\), expected"):
         load_encoder(tmp_path / "huge.pt")

@@ -10,8 +10,8 @@ import math
 import pytest
 
 from gtransfer.io.jsonlines import TornLineWarning
-from gtransfer.pretrain import pretrain_encoder
 from gtransfer.studies.designs import finetune_against_random as design
+from tests.pretrain.helpers import pretrain_tiny
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +42,7 @@ def test_paired_gain_is_not_met_below_the_margin_against_the_order_or_inside_the
 
 def test_a_run_pairs_each_seed_with_the_random_twin_and_resumes(script, shared_data, tmp_path, capsys):
     checkpoint = tmp_path / "cp.pt"
-    pretrain_encoder(
-        checkpoint,
-        "contextpred",
-        corpus="zinc250k-jtnn-valid",
-        limit=40,
-        num_layers=2,
-        hidden_dim=16,
-        epochs=1,
-        batch_size=8,
-        seed=0,
-        root=shared_data,
-        device="cpu",
-        progress=False,
-    )
+    pretrain_tiny(checkpoint, shared_data, epochs=1)
     assert script.random_twin(checkpoint, 3) == "random:gin:layers=2,dim=16,seed=3"
     out = tmp_path / "ft.jsonl"
     settings = {"checkpoint": str(checkpoint), "epochs": 2}

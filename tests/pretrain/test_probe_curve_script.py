@@ -9,18 +9,16 @@ import json
 import torch
 
 from gtransfer.io.checkpoints import read_checkpoint
-from gtransfer.pretrain import pretrain_encoder
 from gtransfer.studies.designs.pretrain_strategies import probe_strategies
-
-SETTINGS = {"corpus": "zinc250k-jtnn-valid", "limit": 40, "num_layers": 2, "hidden_dim": 16, "batch_size": 8}
+from tests.pretrain.helpers import TINY, pretrain_tiny
 
 
 def test_a_probe_curve_probes_every_epoch_of_one_uninterrupted_run(shared_data, tmp_path):
     out = tmp_path / "curve.json"
-    probe_strategies(strategies=["contextpred"], datasets=["ogbg-molbbbp"], corpus=SETTINGS["corpus"],
-                     limit=SETTINGS["limit"], epochs=2, layers=2, dim=16, batch_size=8, random_seeds=[0],
-                     data_root=str(shared_data), workdir=tmp_path / "work", out=out, probe_each_epoch=True,
-                     settings={"run": "test"})
+    probe_strategies(strategies=["contextpred"], datasets=["ogbg-molbbbp"], corpus=TINY["corpus"], limit=TINY["limit"],
+                     epochs=2, layers=TINY["num_layers"], dim=TINY["hidden_dim"], batch_size=TINY["batch_size"],
+                     random_seeds=[0], data_root=str(shared_data), workdir=tmp_path / "work", out=out,
+                     probe_each_epoch=True, settings={"run": "test"})
 
     record = json.loads(out.read_text())
     assert record["settings"] == {"run": "test"}
@@ -43,20 +41,7 @@ def test_a_probe_curve_probes_every_epoch_of_one_uninterrupted_run(shared_data, 
 
     # the curve's epoch-2 weights are those of one 2-epoch run on the corpus featurised by pretrain_encoder
     reference = tmp_path / "reference.pt"
-    pretrain_encoder(
-        reference,
-        "contextpred",
-        corpus=SETTINGS["corpus"],
-        limit=SETTINGS["limit"],
-        num_layers=2,
-        hidden_dim=16,
-        epochs=2,
-        batch_size=8,
-        seed=0,
-        root=shared_data,
-        device="cpu",
-        progress=False,
-    )
+    pretrain_tiny(reference, shared_data, epochs=2)
     expected = read_checkpoint(reference)["state_dict"]
     assert expected.keys() == last["state_dict"].keys()
     for name, tensor in expected.items():

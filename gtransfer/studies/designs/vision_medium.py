@@ -183,20 +183,15 @@ class VisionProjection:
 def project_medium(specs: Iterable[Any]) -> VisionProjection:
     """The projection of parsed study specs (:class:`gtransfer.studies.spec.StudySpec`): trials shared between
     studies are counted once."""
-    from gtransfer.studies.spec import expand_trials
+    from gtransfer.studies.projection import unique_trials
 
-    seen: set[str] = set()
     kinds: Counter[str] = Counter()
     work: Counter[str] = Counter()
-    for spec in specs:
-        for trial in expand_trials(spec):
-            if trial.key in seen:
-                continue
-            seen.add(trial.key)
-            kinds[trial.kind] += 1
-            if trial.kind == "vision_finetune":
-                epochs = int(trial.params.get("epochs", 5))
-                work[trial.params["encoder"]] += epochs * train_images(trial.params["target"])
+    for trial in unique_trials(specs):
+        kinds[trial.kind] += 1
+        if trial.kind == "vision_finetune":
+            epochs = int(trial.params.get("epochs", 5))
+            work[trial.params["encoder"]] += epochs * train_images(trial.params["target"])
     return VisionProjection(dict(kinds), {e: float(w) for e, w in work.items()})
 
 

@@ -16,22 +16,7 @@ imports torch) load when asked for.
 
 from __future__ import annotations
 
-from gtransfer.studies.claims.statistics import (
-    TimingClaim,
-    geometric_mean_interval,
-    load_timing_claim,
-    mean_interval,
-    partial_spearman,
-    per_group_slope,
-    ties_as_constant,
-)
+from gtransfer.studies.claims import statistics
+from gtransfer.studies.claims.statistics import *  # noqa: F403 -- exactly statistics.__all__, re-exported
 
-__all__ = [
-    "mean_interval",
-    "geometric_mean_interval",
-    "ties_as_constant",
-    "partial_spearman",
-    "per_group_slope",
-    "TimingClaim",
-    "load_timing_claim",
-]
+__all__ = list(statistics.__all__)

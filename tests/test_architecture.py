@@ -143,7 +143,8 @@ STUDIES_ENTRY_POINTS: dict[str, set[str] | None] = {
     "gtransfer.studies.store": {"TrialStore"},
     "gtransfer.studies.report": {"write_report", "study_scores", "trials_frame"},
     "gtransfer.studies.experiment": {"run_study", "run_experiment"},
-    "gtransfer.studies.claims": None,  # the claim statistics behind experiments/claims.py and the report
+    "gtransfer.studies.claims": None,  # the claim statistics behind the claims pages and the report
+    "gtransfer.studies.claims.pages": {"write_pages"},  # the claims pages, behind experiments/claims.py
     "gtransfer.studies.designs.truths": {"run_truths"},  # the truth presets behind experiments/truths.py
 }
 #: and the study designs, which the experiment scripts front: any module of this package, any name

@@ -141,10 +141,10 @@ def test_the_image_specs_are_unchanged_since_registration():
 
 
 def test_the_image_pages_print_each_rule_registered_before_the_committed_stores_first_trial():
-    from tests.study_helpers import load_experiment_script
+    from gtransfer.studies.claims.vision import store_first_trial
 
     store = ROOT / "docs" / "results" / "vision-medium" / "results.db"
-    first = load_experiment_script("claims").store_first_trial(store)
+    first = store_first_trial(store)
     assert first == "2026-12-07T19:38:53Z"
     pages = {p.name: p.read_text() for p in CLAIMS.glob("claim-*-vision.md")}
     assert sorted(pages) == ["claim-a-vision.md", "claim-b-vision.md", "claim-d-vision.md"]

@@ -1,8 +1,11 @@
-"""experiments/claims.py end to end on small synthetic reports: a page per claim with its rule's digest, the bold
-registration warning, placebos through every rule, and pages that regenerate byte for byte."""
+"""The claims pages on small synthetic reports: experiments/claims.py end to end (its options and what it prints),
+and the package behind it (gtransfer.studies.claims: write_pages and its pieces): a page per claim with its rule's
+digest, the bold registration warning, placebos through every rule, and pages that regenerate byte for byte."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shutil
 import sys
@@ -13,6 +16,8 @@ import pandas as pd
 import pytest
 
 from gtransfer.evaluation import load_claim_spec
+from gtransfer.studies.claims.pages import write_pages
+from gtransfer.studies.claims.truths import with_section
 from tests.study_helpers import load_experiment_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,9 +103,17 @@ def _truth_reports(root: Path, rng) -> None:
     pd.DataFrame(rows).to_csv(folder / "target_scores_and_truth.csv", index=False)
 
 
+def _pages_folder(pages: Path) -> Path:
+    """A page folder holding the committed specs and timing benchmark, as the claims read them."""
+    shutil.copytree(ROOT / "docs" / "results" / "claims" / "specs", pages / "specs")
+    shutil.copy(ROOT / "docs" / "results" / "claims" / "logme-timing.csv", pages / "logme-timing.csv")
+    return pages
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    """The script run twice on the same synthetic reports, into two page folders."""
+    """The same synthetic reports written twice into two page folders: first by the script (its printout kept),
+    then by the package's write_pages with the image claims' inputs too."""
     rng = np.random.default_rng(0)
     base = tmp_path_factory.mktemp("claims")
     reports = base / "reports"
@@ -113,22 +126,25 @@ def written(tmp_path_factory):
                     "target-selection-medium: {command: x, hardware: y, date: '2026-12-02', wall_minutes: 1, "
                     "first_trial_at: '2026-12-02T17:46:14Z'}\n")
     vision_runs = _vision_inputs(base)
-    script = load_experiment_script("claims")
-    outputs = []
-    for name in ("first", "second"):  # the second with the image claims' inputs too
-        pages = base / name
-        shutil.copytree(ROOT / "docs" / "results" / "claims" / "specs", pages / "specs")
-        shutil.copy(ROOT / "docs" / "results" / "claims" / "logme-timing.csv", pages / "logme-timing.csv")
-        argv = ["claims.py", "--reports", str(reports), "--runs", str(runs), "--pages", str(pages),
-                "--summary", str(pages / "summary.md")] + (["--vision-runs", str(vision_runs)] * (name == "second"))
-        old = sys.argv
-        sys.argv = argv
-        try:
-            script.main()
-        finally:
-            sys.argv = old
-        outputs.append(pages)
-    return script, reports, runs, outputs
+    first, second = _pages_folder(base / "first"), _pages_folder(base / "second")
+    old, printed = sys.argv, io.StringIO()
+    sys.argv = ["claims.py", "--reports", str(reports), "--runs", str(runs), "--pages", str(first),
+                "--summary", str(first / "summary.md")]
+    try:
+        with contextlib.redirect_stdout(printed):
+            load_experiment_script("claims").main()
+    finally:
+        sys.argv = old
+    write_pages(reports, second, runs=runs, vision_runs=vision_runs, summary=second / "summary.md")
+    return printed.getvalue(), reports, runs, (first, second)
+
+
+def test_the_script_prints_each_pages_verdict_and_the_table(written):
+    printed, _, _, (first, _) = written
+    for page in ("claim-a.md", "claim-b.md", "claim-c.md", "claim-d.md"):
+        verdict = next(line for line in (first / page).read_text().splitlines() if line.startswith("**Verdict"))
+        assert f"{first / page}: {verdict}\n" in printed
+    assert printed.endswith((first / "summary.md").read_text() + "\n")
 
 
 def test_pages_regenerate_byte_for_byte_and_the_image_claims_add_only_their_pages_and_rows(written):
@@ -175,18 +191,11 @@ def test_pages_state_rule_digest_units_placebos_stability_and_the_bold_warning(w
 
 
 def test_a_spec_changed_after_registration_is_said_in_bold(written, tmp_path):
-    script, reports, runs, (first, _) = written
-    pages = tmp_path / "pages"
-    shutil.copytree(first / "specs", pages / "specs")
-    shutil.copy(first / "logme-timing.csv", pages / "logme-timing.csv")
+    _, reports, runs, (first, _) = written
+    pages = _pages_folder(tmp_path / "pages")
     spec = pages / "specs" / "b-probe.yaml"
     spec.write_text(spec.read_text().replace("margin: -0.1", "margin: -0.2"))
-    old = sys.argv
-    sys.argv = ["claims.py", "--reports", str(reports), "--runs", str(runs), "--pages", str(pages)]
-    try:
-        script.main()
-    finally:
-        sys.argv = old
+    write_pages(reports, pages, runs=runs)
     text = (pages / "claim-b.md").read_text()
     assert "**The spec of claim (b-probe) changed after it was registered" in text
     assert "**The spec of claim (b-probe) changed" not in (first / "claim-b.md").read_text()
@@ -208,6 +217,14 @@ def test_the_new_truths_decide_with_their_exclusion_rule_reliability_and_a_row_e
     for row in ("| (a) H_alpha beats H-score, fine-tuning truth, 3 seeds | `a-truth` | **reproduced** |",
                 "| (d) NCE, corrected, disjoint heads, balanced truth | `d-nce-truth` | **reproduced** |"):
         assert row in summary
+
+
+def test_a_truth_section_is_appended_to_its_page_and_its_headline_goes_under_the_verdict():
+    page = "# Claim\n\n**Verdict: x.**\n\nbody\n\nWhat was run:\n- run\n"
+    assert with_section(page, ["## New", "", "text"], "**New: y.**") == (
+        "# Claim\n\n**Verdict: x.**\n\n**New: y.**\n\nbody\n\nWhat was run:\n- run\n\n## New\n\ntext\n")
+
+
 # -- the image claims (--vision-runs) -------------------------------------------------------------------------------
 VISION_SIZES = {"50": 50, "100": 100, "300": 300, "600": 600, "all": None}
 

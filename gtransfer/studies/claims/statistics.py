@@ -1,4 +1,5 @@
-"""The claim statistics behind ``experiments/claims.py``, on the evaluation layer (:mod:`gtransfer.evaluation`).
+"""The claim statistics behind the claims pages (:mod:`gtransfer.studies.claims`), on the evaluation layer
+(:mod:`gtransfer.evaluation`).
 
 One implementation of each idea: intervals are :class:`gtransfer.evaluation.Interval` from
 :func:`~gtransfer.evaluation.hierarchical_bootstrap` (datasets, then tasks), verdicts come from

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,11 @@ def pytest_configure(config: pytest.Config) -> None:
     root = _shared_data_dir()
     if root is not None and not os.environ.get("GTRANSFER_DATA"):
         os.environ["GTRANSFER_DATA"] = str(root)
+    # POSIX shells start a non-interactive background job (`make test &` in a script) with SIGINT ignored, and Python
+    # keeps an inherited SIG_IGN: the Ctrl-C tests would then see workers and sweeps that ignore SIGINT whatever the
+    # code does. The suite runs with the handler a terminal run has (children started by exec get SIG_DFL back).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

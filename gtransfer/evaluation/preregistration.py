@@ -245,16 +245,22 @@ def check_registration(spec: ClaimSpec, first_trial_at: str | datetime | float |
     return RegistrationCheck(spec.claim, digest, recorded, at, first, status)
 
 
+#: how close (absolute) an interval's bound may come to the margin and still touch it: a difference of two equal
+#: correlations computed along different float paths is +-1e-17, and its sign must not decide a verdict
+EDGE_TOLERANCE = 1e-12
+
+
 def rule_verdict(interval: Interval, margin: float, *, direction: str = "above") -> str:
     """``reproduced`` (the whole interval beyond ``margin`` on the claim's side), ``contradicted`` (wholly on the
-    other side) or ``inconclusive``."""
+    other side) or ``inconclusive``. A bound within :data:`EDGE_TOLERANCE` of the margin touches it (inconclusive):
+    with few resampling units a bound is often one unit's value, which can be a rounding error around 0."""
     if direction not in ("above", "below"):
         raise ValueError(f"rule_verdict: direction must be 'above' or 'below', got {direction!r}")
     low, high = (interval.low, interval.high) if direction == "above" else (-interval.high, -interval.low)
     edge = margin if direction == "above" else -margin
-    if low > edge:
+    if low > edge + EDGE_TOLERANCE:
         return "reproduced"
-    if high < edge:
+    if high < edge - EDGE_TOLERANCE:
         return "contradicted"
     return "inconclusive"
 

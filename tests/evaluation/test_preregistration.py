@@ -132,3 +132,21 @@ def test_rule_verdict_on_either_side_of_the_margin():
     assert rule_verdict(interval(-0.2, 0.05), 0.1, direction="below") == "reproduced"
     assert rule_verdict(interval(0.15, 0.4), 0.1, direction="below") == "contradicted"
     assert rule_verdict(interval(0.0, 0.2), 0.1, direction="below") == "inconclusive"
+
+
+def test_a_bound_at_the_margin_up_to_rounding_is_inconclusive_whatever_its_sign():
+    """With three datasets a percentile bound is often one dataset's value; where H_alpha and H-score rank a target's
+    candidates alike, their slopes' difference is 0 up to rounding (+-1e-17, measured in the image (a') setups), and
+    its sign used to make the same setup 'contradicted' on one CPU and 'inconclusive' on another."""
+    from gtransfer.evaluation import Interval, rule_verdict
+
+    def interval(low, high):
+        return Interval((low + high) / 2, low, high, (("datasets", 3),), 1000)
+
+    for rounding in (-1e-17, 0.0, 1e-17, 3e-13):
+        assert rule_verdict(interval(rounding, 0.17), 0.0, direction="below") == "inconclusive"
+        assert rule_verdict(interval(rounding, 0.17), 0.0) == "inconclusive"
+        assert rule_verdict(interval(-0.17, -rounding), 0.0) == "inconclusive"
+    # beyond the tolerance the interval clears the margin as before
+    assert rule_verdict(interval(1e-9, 0.17), 0.0, direction="below") == "contradicted"
+    assert rule_verdict(interval(1e-9, 0.17), 0.0) == "reproduced"

@@ -16,7 +16,13 @@ from gtransfer.evaluation.baselines import (
     per_group_measure,
     random_measure,
 )
-from gtransfer.evaluation.bootstrap import Interval, hierarchical_bootstrap, percentile_interval
+from gtransfer.evaluation.bootstrap import (
+    INTERVAL_METHODS,
+    Interval,
+    hierarchical_bootstrap,
+    percentile_interval,
+    t_calibrated_interval,
+)
 from gtransfer.evaluation.measures import (
     CORRELATIONS,
     LOWER_IS_BETTER,
@@ -78,6 +84,8 @@ __all__ = [
     "Interval",
     "hierarchical_bootstrap",
     "percentile_interval",
+    "t_calibrated_interval",
+    "INTERVAL_METHODS",
     # truth reliability and exclusion (reliability.py)
     "SplitHalf", "split_half_reliability", "reliability_per_group", "spearman_brown", "correlation_ceiling",
     "ExclusionRule", "Exclusion",

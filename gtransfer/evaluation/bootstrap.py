@@ -6,6 +6,14 @@ seeds. :func:`hierarchical_bootstrap` resamples the units the way they were draw
 replacement, then tasks with replacement within each drawn dataset (as many as it has), then seeds
 within each drawn task where values are given per seed. Every interval is an :class:`Interval` that
 names its units and their counts, so no table prints an interval without saying what was resampled.
+
+**Few units.** A percentile interval never leaves the range of the values it resamples, so over n outer units
+(datasets) it covers the mean at most 1 - 2^(1-n) of the time: 75% at 3 datasets, 87.5% at 4, whatever its nominal
+level (measured on 2026-12-07: 79% at 3 datasets, 82% at 4, 88.5% at 6, 94.7% at 50 for a nominal 95%). The default
+interval (``method="t"``, :func:`t_calibrated_interval`) is the bootstrap's standard error scaled by Student's t
+quantile on n - 1 degrees of freedom and by sqrt(n / (n - 1)) (the bootstrap's variance is the plug-in one, short of
+the unbiased one by (n - 1)/n), widened to contain the percentile interval: 95-98% coverage from 3 datasets to 50
+(docs/evaluation.md). With one outer unit it is unbounded: one dataset says nothing about the next.
 """
 
 from __future__ import annotations
@@ -15,11 +23,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.stats import t as student_t
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-__all__ = ["Interval", "hierarchical_bootstrap", "percentile_interval"]
+__all__ = ["Interval", "hierarchical_bootstrap", "percentile_interval", "t_calibrated_interval", "INTERVAL_METHODS"]
+
+#: how :func:`hierarchical_bootstrap` turns its resamples into an interval
+INTERVAL_METHODS = ("t", "percentile")
 
 #: values drawn per chunk of resamples (bounds memory: 4M float64 = 32 MiB per temporary)
 _CHUNK_VALUES = 4_000_000
@@ -27,10 +39,11 @@ _CHUNK_VALUES = 4_000_000
 
 @dataclass(frozen=True)
 class Interval:
-    """An estimate with its percentile-bootstrap interval and what was resampled.
+    """An estimate with its bootstrap interval and what was resampled.
 
     ``counts`` lists each resampled level and its count, outermost first (``(("datasets", 6), ("tasks", 44))``);
-    ``resamples`` is the number of bootstrap resamples.
+    ``resamples`` is the number of bootstrap resamples; ``method`` how the interval was formed
+    (:data:`INTERVAL_METHODS`: ``"t"``, the t-calibrated interval, or ``"percentile"``).
 
     Examples:
         >>> print(Interval(0.29, 0.2, 0.37, (("datasets", 6), ("tasks", 44)), 10_000))
@@ -43,6 +56,7 @@ class Interval:
     counts: tuple[tuple[str, int], ...]
     resamples: int
     level: float = 0.95
+    method: str = "t"
 
     def units(self) -> str:
         """``6 datasets, 44 tasks, 10,000 resamples``."""
@@ -74,6 +88,36 @@ def percentile_interval(draws: npt.ArrayLike, *, level: float = 0.95) -> tuple[f
     return float(low), float(high)
 
 
+def t_calibrated_interval(draws: npt.ArrayLike, estimate: float, units: int, *,
+                          level: float = 0.95) -> tuple[float, float]:
+    r"""The interval ``estimate +- t_{n-1} sqrt(n / (n - 1)) SE``, widened to contain the percentile interval.
+
+    .. math::
+        \hat\theta \pm t_{n-1,\,(1+\ell)/2} \sqrt{\tfrac{n}{n-1}}\; \mathrm{sd}(\theta^*_1, \dots, \theta^*_B)
+
+    with n the outer units resampled (datasets, or tasks when tasks are the unit) and :math:`\theta^*_b` the
+    resampled statistics (``draws``). Student's quantile accounts for estimating the spread from n units, and
+    sqrt(n / (n - 1)) for the bootstrap's plug-in variance (it divides by n). A percentile interval of n units stays
+    within their range and covers at most 1 - 2^(1-n) of the time (module docstring); this one does not. Unbounded
+    (-inf, inf) for n < 2: one unit gives no spread to generalise from.
+
+    Examples:
+        >>> draws = np.random.default_rng(0).normal(0.3, 0.05, 2000)
+        >>> low, high = t_calibrated_interval(draws, 0.3, 3)
+        >>> round(high - 0.3, 2)  # 4.30 x 1.22 x 0.05 (a percentile interval's half-width: 1.96 x 0.05 = 0.10)
+        0.26
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    d = np.asarray(draws, dtype=np.float64)
+    if units < 2:
+        return float("-inf"), float("inf")
+    spread = float(d.std(ddof=1)) if d.size >= 2 else 0.0
+    half = float(student_t.ppf((1.0 + level) / 2.0, units - 1)) * np.sqrt(units / (units - 1)) * spread
+    low, high = percentile_interval(d, level=level)
+    return float(min(estimate - half, low)), float(max(estimate + half, high))
+
+
 def _compact_seeds(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, S) values with each row's finite entries moved to the front, and each row's count of them."""
     finite = np.isfinite(values)
@@ -91,8 +135,9 @@ def hierarchical_bootstrap(
     n_boot: int = 10_000,
     level: float = 0.95,
     seed: int = 0,
+    method: str = "t",
 ) -> Interval:
-    r"""Mean of per-task values and its percentile interval, resampling datasets, tasks and seeds.
+    r"""Mean of per-task values and its bootstrap interval, resampling datasets, tasks and seeds.
 
     With ``unit="dataset"`` each resample draws the datasets with replacement, then within each drawn
     dataset as many tasks as it has, with replacement, then within each drawn task as many seeds as it has,
@@ -112,6 +157,9 @@ def hierarchical_bootstrap(
         unit: ``"dataset"`` or ``"task"``: the outermost level resampled.
         balance: ``"task"`` or ``"dataset"``: the weighting of the statistic (see above).
         n_boot: resamples. level: the interval's coverage. seed: the generator's seed.
+        method: ``"t"`` (default), :func:`t_calibrated_interval` over the outer units (datasets with
+            ``unit="dataset"``, tasks with ``unit="task"``); ``"percentile"``, the percentiles of the resamples
+            alone, which undercover with few units (module docstring).
 
     Returns:
         An :class:`Interval` whose counts name the levels resampled (datasets when ``unit="dataset"``, tasks, and
@@ -143,6 +191,8 @@ def hierarchical_bootstrap(
         raise ValueError(f"hierarchical_bootstrap: balance must be 'dataset' or 'task', got {balance!r}")
     if n_boot < 1:
         raise ValueError(f"hierarchical_bootstrap: n_boot must be >= 1, got {n_boot}")
+    if method not in INTERVAL_METHODS:
+        raise ValueError(f"hierarchical_bootstrap: method must be one of {INTERVAL_METHODS}, got {method!r}")
     v, seed_counts = _compact_seeds(v)
     empty = np.flatnonzero(seed_counts == 0)
     if empty.size:
@@ -212,11 +262,13 @@ def hierarchical_bootstrap(
             np.add.at(hits, (rows, task_dataset.reshape(-1)), valid.reshape(-1).astype(np.float64))
             with np.errstate(invalid="ignore", divide="ignore"):
                 draws[start:start + c] = np.nanmean(np.where(hits > 0, sums / hits, np.nan), axis=1)
-    low, high = percentile_interval(draws, level=level)
+    outer_units = n_datasets if unit == "dataset" else n_tasks
+    low, high = (t_calibrated_interval(draws, estimate, outer_units, level=level) if method == "t"
+                 else percentile_interval(draws, level=level))
     counts: list[tuple[str, int]] = []
     if unit == "dataset":
         counts.append(("datasets", n_datasets))
     counts.append(("tasks", n_tasks))
     if max_seeds > 1:
         counts.append(("seeds", int(max_seeds)))
-    return Interval(estimate, low, high, tuple(counts), int(n_boot), level)
+    return Interval(estimate, low, high, tuple(counts), int(n_boot), level, method)

@@ -29,7 +29,7 @@ def _source_reports(root: Path, rng) -> None:
     targets = [f"ds{d}:{t}" for d in range(4) for t in range(3)]
     encoders = [f"enc{i}" for i in range(8)]
     quality = {e: rng.normal() for e in encoders}
-    truth = {(t, e): 0.7 + 0.05 * quality[e] + rng.normal(0, 0.02) for t in targets for e in encoders}
+    truth = {(t, e): 0.7 + 0.05 * quality[e] + rng.normal(0, 0.005) for t in targets for e in encoders}
     for size, n in [*SIZES.items(), ("finetune", 400)]:
         rows = []
         for t in targets:

@@ -47,7 +47,7 @@ __all__ = [
 
 
 def mean_interval(values: npt.ArrayLike, *, n_boot: int = 10_000, seed: int = 0, level: float = 0.95) -> Interval:
-    """Mean of the finite ``values`` with its percentile interval, resampling them as one pool of tasks
+    """Mean of the finite ``values`` with its t-calibrated interval, resampling them as one pool of tasks
     (:func:`~gtransfer.evaluation.hierarchical_bootstrap` with ``unit="task"``). For a report's averages over
     groups; claims resample datasets first.
 
@@ -56,7 +56,7 @@ def mean_interval(values: npt.ArrayLike, *, n_boot: int = 10_000, seed: int = 0,
 
     Examples:
         >>> mean_interval([0.1, 0.2, float("nan"), 0.3], n_boot=500).format()
-        '+0.20 [+0.13, +0.30] (3 tasks, 500 resamples)'
+        '+0.20 [-0.04, +0.44] (3 tasks, 500 resamples)'
     """
     v = np.asarray(values, dtype=np.float64).ravel()
     v = v[np.isfinite(v)]
@@ -80,7 +80,7 @@ def geometric_mean_interval(ratios: npt.ArrayLike, *, datasets: Sequence[object]
         raise ValueError(f"geometric_mean_interval: ratios must be positive and finite, got {finite[:5]}")
     logs = hierarchical_bootstrap(np.log(r), datasets=datasets, unit=unit, balance="task", n_boot=n_boot, seed=seed)
     return Interval(math.exp(logs.estimate), math.exp(logs.low), math.exp(logs.high), logs.counts, logs.resamples,
-                    logs.level)
+                    logs.level, logs.method)
 
 
 def ties_as_constant(frame: pd.DataFrame, columns: Sequence[str], *,

@@ -88,6 +88,13 @@ def _truth_reports(root: Path, rng) -> None:
                              "transrate": rng.normal(), "knn_accuracy": rng.normal(), "sfda": rng.normal(), "n": 320.0,
                              "d": 300.0, "test_positives": positives, "test_roc_auc": np.mean(seeds),
                              **{f"test_roc_auc_seed{s}": v for s, v in enumerate(seeds)}})
+    # a dataset added after the verdicts were read (ADDED_AFTER_THE_VERDICTS): outside the registered verdict
+    quality = {e: rng.normal() for e in encoders}
+    for e in encoders:
+        seeds = [0.7 + 0.05 * quality[e] + rng.normal(0, 0.01) for _ in range(3)]
+        rows.append({**rows[-1], "target": "ogbg-molhiv", "encoder": e, "shrinkage_h_score": quality[e],
+                     "logme": quality[e], "h_score": rng.normal(), "test_positives": 6, "test_roc_auc": np.mean(seeds),
+                     **{f"test_roc_auc_seed{s}": v for s, v in enumerate(seeds)}})
     pd.DataFrame(rows).to_csv(folder / "scores_and_truth.csv", index=False)
     rows = []
     for family in ("A", "B", "C", "D"):
@@ -185,6 +192,13 @@ def test_pages_state_rule_digest_units_placebos_stability_and_the_bold_warning(w
     # leave-one-dataset-out prior passes (b)'s non-inferiority rule, and the page says the rule is broken
     b = (first / "claim-b.md").read_text()
     assert "**Broken rule: the placebo(s) lodo_mean_truth pass it, so it cannot carry the claim.**" in b
+    # the registered verdict on the truths leaves out the dataset added after it was read, and a separate line gives
+    # the rule with it
+    section = a[a.index("rule `a-truth`"):]
+    assert "(4 datasets, 11 tasks, 10,000 resamples); rule: interval > +0)" in section
+    assert re.search(r"\*\*Not the registered verdict\.\*\* With hiv in \(hiv: added 2026-12-07 23:11 UTC.*\): "
+                     r"[a-z]+ \([-+]\d\.\d\d \[.*\] \(5 datasets, 12 tasks, 10,000 resamples\)\); its tasks kept by "
+                     r"the same exclusion rule: ogbg-molhiv\.", section)
     summary = (first / "summary.md").read_text()
     assert "| (d) NCE only through H(Y), old rule | `d-old` | **reproduced, but the rule is broken** |" in summary
     assert re.search(r"\*\*broken: [a-z_, ]*neg_label_entropy pass\(es\)\*\*", summary)

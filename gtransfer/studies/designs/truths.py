@@ -172,8 +172,8 @@ def source_truth_specs(preset: str, *, data_root: str | None = None,
     return [
         {
             "name": f"truth-source-{preset}-{dataset.removeprefix('ogbg-mol')}",
-            "description": f"Source-selection fine-tuning truth on {dataset}{cut(dataset)}: {len(POOL)} encoders x seeds "
-            f"{list(design.seeds)}, one multi-task fine-tune each ({finetune['epochs']} epochs), scaffold test "
+            "description": f"Source-selection fine-tuning truth on {dataset}{cut(dataset)}: {len(POOL)} encoders x "
+            f"seeds {list(design.seeds)}, one multi-task fine-tune each ({finetune['epochs']} epochs), scaffold test "
             "ROC-AUC per task (test_roc_auc_tasks) and its mean over tasks with both classes (test_roc_auc); every "
             f"task scored by {len(SOURCE_SCORE_METRICS)} metrics on its training part of a subsample of the same "
             "size (graph_score).",

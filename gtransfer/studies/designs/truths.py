@@ -39,7 +39,9 @@ training graphs / 1,631, every trial running all its epochs: an upper bound).
   epochs (144 trials, 1,460 BBBP epochs): 18,113 BBBP epochs, 8.2 minutes at 37 BBBP epochs/s. That rate is the
   packing TARGET of :data:`gtransfer.studies.projection.REFERENCE_RATES` (50x the measured unpacked H200 rate), not a
   measurement: measure it with ``python -m gtransfer.bench training --device cuda --pack 64`` and pass
-  ``--device-rate`` before trusting the minutes.
+  ``--device-rate`` before trusting the minutes. On the lent GPU machine (no RDKit, no OGB, 64 MiB carried, 600 s a
+  command) it runs from the bundle of :mod:`.device_bundle` (``python experiments/device_bundle.py build --check``
+  here, then ``bash .devbundle/run.sh`` there).
 """
 
 from __future__ import annotations

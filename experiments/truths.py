@@ -9,6 +9,7 @@ or at ``--device-rate``, and at the reference rates), and is resumable through `
         --out docs/results/truths-medium            # the first slice (2 CPU cores)
     python experiments/truths.py --preset medium --out docs/results/truths-medium   # the rest, resumed
     python experiments/truths.py --preset full --device-rate R   # one H200, packed; under 9 minutes at 37/s (a target)
+    python experiments/device_bundle.py build --check   # the full preset ready for the lent GPU machine (no RDKit)
 """
 
 from __future__ import annotations

@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     suite.add_argument("--match", help="only the cases whose label contains this text (case-insensitive), e.g. PACTran")
     gpu = sub.add_parser("gpu-check", help="the CUDA tests, the suite on cuda and the training benchmark, as one table")
     gpu.add_argument("--repeat", type=int, default=3)
+    gpu.add_argument("--timeout", type=float, default=240.0,
+                     help="seconds each subprocess check (the CUDA tests, the training benchmark) may take "
+                     "(default 240)")
     corpus = sub.add_parser("corpus", help="corpus featurisation throughput for 1, 2, ... workers")
     corpus.add_argument("--corpus", default="moses-test")
     corpus.add_argument(
@@ -111,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "gpu-check":
         from gtransfer.bench.gpu_check import run_gpu_check
 
-        return run_gpu_check(repeat=args.repeat)
+        return run_gpu_check(repeat=args.repeat, timeout=args.timeout)
     if args.command in ("metrics", "suite") and args.device.startswith("cuda"):
         import torch
 

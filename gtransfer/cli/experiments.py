@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from gtransfer.cli.common import add_data_root_argument
 
-__all__ = ["experiment_parser", "run_script", "truths_parser"]
+__all__ = ["device_bundle_parser", "experiment_parser", "run_script", "truths_parser"]
 
 
 def run_script(main: Callable[[list[str] | None], int], name: str, argv: Sequence[str] | None = None) -> int:
@@ -108,4 +108,36 @@ def truths_parser() -> argparse.ArgumentParser:
                         help="a slice of the source truth: these source datasets only (e.g. ogbg-molbbbp ogbg-molbace)")
     parser.add_argument("--workers", type=int, default=1, help="parallel trials")
     add_data_root_argument(parser)
+    return parser
+
+
+def device_bundle_parser() -> argparse.ArgumentParser:
+    """The arguments of ``experiments/device_bundle.py``
+    (:func:`gtransfer.studies.designs.device_bundle.run_device_bundle`): ``build``, ``check``, ``size``, and the two
+    steps ``run.sh`` takes on the device, ``unpack`` and ``collect``."""
+    parser = argparse.ArgumentParser(description="The device bundle of a truth preset: what a GPU machine without "
+                                                 "RDKit and OGB needs to run it, and the one command that does.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="build the bundle (raw files, processed caches, run.sh) and size it")
+    build.add_argument("--preset", choices=("medium", "full"), default="full")
+    build.add_argument("--out", help="the bundle folder (default .devbundle at the repository root)")
+    build.add_argument("--datasets", nargs="+", metavar="DATASET", help="only these datasets of the preset")
+    build.add_argument("--seconds", type=int, default=570,
+                       help="seconds run.sh may take by default (the device tool allows 600 a command; default 570)")
+    build.add_argument("--gpu-check-seconds", type=int, default=180,
+                       help="seconds gpu-check may take before the truth starts (0: skip it; default 180)")
+    build.add_argument("--check", action="store_true",
+                       help="then unpack it into a temporary folder and load every dataset with RDKit and OGB blocked")
+    add_data_root_argument(build)
+    check = sub.add_parser("check", help="unpack the bundle and load every dataset with RDKit and OGB blocked")
+    check.add_argument("--bundle", help="the bundle folder (default .devbundle at the repository root)")
+    check.add_argument("--work", help="where to unpack it (default: a temporary folder, removed after)")
+    size = sub.add_parser("size", help="the bundle's and the working tree's sizes against the 64 MiB budget")
+    size.add_argument("--bundle", default=".devbundle", help="the bundle folder, relative to the repository root")
+    unpack = sub.add_parser("unpack", help="(on the device) unpack the payload and restore resume/")
+    unpack.add_argument("--bundle", required=True)
+    unpack.add_argument("--to", required=True)
+    collect = sub.add_parser("collect", help="(on the device) copy the store, CSVs and source heads into OUT")
+    collect.add_argument("--work", required=True, help="the truth's --out folder")
+    collect.add_argument("--out", required=True)
     return parser

@@ -49,7 +49,7 @@ from .caches import load_or_rebuild, read_or_build, strict_cache_loads
 from .rawfiles import DamagedFileError, check_is_file, open_zip, read_table
 from .roots import ExplicitFolders, MissingDataError, download_file, find_data_path, processed_dir
 
-__all__ = ["ConstantFeature", "DegreeOneHot", "TUGraphDataset", "check_tu_files", "load_tu_dataset"]
+__all__ = ["ConstantFeature", "DegreeOneHot", "TUGraphDataset", "check_tu_files", "load_tu_dataset", "tu_raw_files"]
 
 TU_URL = "https://www.chrsmrrs.com/graphkerneldatasets"
 NODE_FILES = ("node_labels", "node_attributes")
@@ -235,6 +235,12 @@ class TUGraphDataset(ExplicitFolders, TUDataset):
         super().process()
 
 
+def tu_raw_files(folder: str | os.PathLike, name: str) -> list[Path]:
+    """The raw text files of TU dataset ``name`` in its raw ``folder`` (``<NAME>_*.txt``, sorted): what the loader reads
+    and what its processed cache's key digests."""
+    return sorted(Path(folder).glob(f"{name}_*.txt"))
+
+
 def _extract_zip(zip_path: Path, name: str, destination: Path) -> None:
     """Extract ``<NAME>_*.txt`` files (at any depth in the zip) flat into ``destination``, atomically."""
     with open_zip(zip_path, source=f"{TU_URL}/{name}.zip") as archive, atomic_folder(destination) as staging:
@@ -287,7 +293,7 @@ def load_tu_dataset(
         raw_folder = base / "raw"
     else:
         raw_folder = found.parent
-        base = processed_dir("tu", name, options, sorted(raw_folder.glob(f"{name}_*.txt")), cache=cache)
+        base = processed_dir("tu", name, options, tu_raw_files(raw_folder, name), cache=cache)
     processed = base / "processed"
 
     def open_dataset(rebuild: bool) -> TUGraphDataset:

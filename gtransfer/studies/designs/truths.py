@@ -39,7 +39,9 @@ training graphs / 1,631, every trial running all its epochs: an upper bound).
   epochs (144 trials, 1,460 BBBP epochs): 18,113 BBBP epochs, 8.2 minutes at 37 BBBP epochs/s. That rate is the
   packing TARGET of :data:`gtransfer.studies.projection.REFERENCE_RATES` (50x the measured unpacked H200 rate), not a
   measurement: measure it with ``python -m gtransfer.bench training --device cuda --pack 64`` and pass
-  ``--device-rate`` before trusting the minutes.
+  ``--device-rate`` before trusting the minutes. On the lent GPU machine (no RDKit, no OGB, 64 MiB carried, 600 s a
+  command) it runs from the bundle of :mod:`.device_bundle` (``python experiments/device_bundle.py build --check``
+  here, then ``bash .devbundle/run.sh`` there).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = ["POOL", "SHIPPED_CHECKPOINTS", "RANDOM_CONTROL", "CPU_RATE", "PRESETS", "TruthDesign", "DESIGNS",
            "source_truth_specs", "target_truth_specs", "truth_specs", "source_zoo_specs", "prepare_zoo",
-           "truth_table", "seed_reliability", "run_truths", "PARTS",
+           "shipped_checkpoint", "truth_table", "seed_reliability", "run_truths", "PARTS",
            "SOURCE_SCORE_METRICS", "TARGET_SCORE_METRICS", "dataset_tasks", "source_scores_and_truth",
            "target_scores_and_truth", "PRETRAINING_MOLECULES", "pool_attributes"]
 
@@ -284,16 +286,25 @@ def truth_specs(preset: str, *, data_root: str | None = None, datasets: Sequence
     return source + (target_truth_specs(preset, data_root=data_root) if part != "source" else [])
 
 
+def shipped_checkpoint(name: str, *, data_root: str | None = None) -> Path:
+    """The file of a shipped checkpoint (:data:`SHIPPED_CHECKPOINTS`) in the data roots' ``checkpoints/gtransfer/``.
+
+    Raises:
+        gtransfer.data.roots.MissingDataError: it is in no data root.
+    """
+    from gtransfer.data.roots import data_roots, find_data_path
+
+    return find_data_path([f"checkpoints/gtransfer/{name}"], data_roots(data_root), what=f"checkpoint {name}",
+                          source="shipped with the repository in datasets/checkpoints/gtransfer/")
+
+
 def prepare_zoo(preset: str, out: str | os.PathLike, *, data_root: str | None = None, target: bool = True) -> None:
     """Copy the shipped checkpoints into ``out/zoo/`` (the specs name them relative to ``out``, so the trial keys do
     not depend on where the repository lives) and, with ``target``, train the disjoint source heads there."""
-    from gtransfer.data.roots import data_roots, find_data_path
-
     zoo = Path(out) / "zoo"
     zoo.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED_CHECKPOINTS:
-        source = find_data_path([f"checkpoints/gtransfer/{name}"], data_roots(data_root), what=f"checkpoint {name}",
-                                source="shipped with the repository in datasets/checkpoints/gtransfer/")
+        source = shipped_checkpoint(name, data_root=data_root)
         if not (zoo / name).is_file():
             shutil.copyfile(source, zoo / name)
     if target:

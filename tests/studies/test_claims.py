@@ -21,7 +21,9 @@ from gtransfer.studies.claims import (
 
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = ROOT / "docs" / "results" / "claims"
-SPECS = sorted(p for p in (CLAIMS / "specs").glob("*.yaml") if not p.stem.endswith("-vision"))
+SPECS = sorted(p for p in (CLAIMS / "specs").glob("*.yaml") if not p.stem.endswith(("-vision", "-full")))
+#: the rules registered for the full (GPU) truth before any trial of it ran: no page prints them yet
+FULL_SPECS = sorted((CLAIMS / "specs").glob("*-full.yaml"))
 #: the image claims' specs, registered before the vision medium preset's first trial
 VISION_SPECS = sorted((CLAIMS / "specs").glob("*-vision.yaml"))
 
@@ -208,3 +210,24 @@ def test_claim_a_dataset_level_interval_recomputed_independently():
     assert estimate == pytest.approx(np.mean(list(gains.values())), abs=0.005)
     assert page_low == pytest.approx(low, abs=0.04) and page_high == pytest.approx(high, abs=0.04)
     assert found.group(1) == ("reproduced" if page_low > 0 else "inconclusive")
+
+
+def test_the_full_truths_rules_are_the_medium_ones_registered_before_any_full_trial():
+    """Registered 2026-12-07 23:53 UTC for the GPU run of the full truth: the medium truth's rule unchanged but for
+    the truth it reads, digests intact, and no full-truth store recorded in runs.yaml to have started before them."""
+    import yaml
+
+    runs = yaml.safe_load((CLAIMS / "runs.yaml").read_text())
+    assert {load_claim_spec(p).claim for p in FULL_SPECS} == {"a-truth-full", "b-truth-full", "d-nce-truth-full",
+                                                              "d-leep-truth-full"}
+    for path in FULL_SPECS:
+        spec = load_claim_spec(path)
+        assert spec.registration["digest"] == spec_digest(spec), f"{path.name} changed after its registration"
+        medium = load_claim_spec(CLAIMS / "specs" / path.name.replace("-full", ""))
+        same = ("measure", "metric", "minus", "margin", "direction", "placebos", "unit", "balance", "n_boot", "seed",
+                "exclusion")
+        assert {f: getattr(spec, f) for f in same} == {f: getattr(medium, f) for f in same}, path.name
+        assert spec.truth == medium.truth.replace("truths-medium", "truths-full"), path.name
+        for name in ("truths-full", "truths-full-target"):
+            if name in runs:  # once the GPU run is recorded, its first trial must come after the registration
+                assert check_registration(spec, runs[name]["first_trial_at"]).ok, (path.name, name)

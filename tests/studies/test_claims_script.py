@@ -96,6 +96,11 @@ def _truth_reports(root: Path, rng) -> None:
                      "logme": quality[e], "h_score": rng.normal(), "test_positives": 6, "test_roc_auc": np.mean(seeds),
                      **{f"test_roc_auc_seed{s}": v for s, v in enumerate(seeds)}})
     pd.DataFrame(rows).to_csv(folder / "scores_and_truth.csv", index=False)
+    # the full (GPU) truth: the same design without the later dataset, decided by its own registered rules
+    full = root / "truths-full"
+    full.mkdir()
+    pd.DataFrame([r for r in rows if r["target"] != "ogbg-molhiv"]).to_csv(full / "scores_and_truth.csv",
+                                                                          index=False)
     rows = []
     for family in ("A", "B", "C", "D"):
         for i in range(12):
@@ -108,6 +113,7 @@ def _truth_reports(root: Path, rng) -> None:
                          "majority_accuracy": 0.6,
                          **{f"test_balanced_accuracy_seed{s}": v for s, v in enumerate(seeds)}})
     pd.DataFrame(rows).to_csv(folder / "target_scores_and_truth.csv", index=False)
+    pd.DataFrame(rows).to_csv(full / "target_scores_and_truth.csv", index=False)
 
 
 def _pages_folder(pages: Path) -> Path:
@@ -196,6 +202,14 @@ def test_pages_state_rule_digest_units_placebos_stability_and_the_bold_warning(w
     # the rule with it
     section = a[a.index("rule `a-truth`"):]
     assert "(4 datasets, 11 tasks, 10,000 resamples); rule: interval > +0)" in section
+    # the full truth's rules decide it in a section of its own, and the table gets its rows
+    full = a[a.index("## On the full multi-task fine-tuning truth, 3 seeds (rule `a-truth-full`)"):]
+    assert "This rule was registered (2026-12-07 23:53 UTC) before any trial of the full truth ran" in full
+    assert "(4 datasets, 11 tasks, 10,000 resamples); rule: interval > +0)" in full and "Not the registered" not in full
+    summary = (first / "summary.md").read_text()
+    for rule in ("a-truth-full", "b-truth-full", "d-nce-truth-full", "d-leep-truth-full"):
+        assert f"| `{rule}` |" in summary, rule
+    assert "rule `d-leep-truth-full`" in (first / "claim-d.md").read_text()
     assert re.search(r"\*\*Not the registered verdict\.\*\* With hiv in \(hiv: added 2026-12-07 23:11 UTC.*\): "
                      r"[a-z]+ \([-+]\d\.\d\d \[.*\] \(5 datasets, 12 tasks, 10,000 resamples\)\); its tasks kept by "
                      r"the same exclusion rule: ogbg-molhiv\.", section)

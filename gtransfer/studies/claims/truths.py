@@ -5,6 +5,7 @@ accuracy; each a section of the graph page it belongs to, with its headline unde
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -25,9 +26,37 @@ from gtransfer.studies.claims.source_rules import decide_source, decide_source_r
 from gtransfer.studies.claims.statistics import ties_as_constant
 from gtransfer.studies.claims.target import decide_corrected_rule
 
-#: the report folder of the truths (docs/results/truths-medium): scores_and_truth.csv (source) and
+#: the report folder of the medium truths (docs/results/truths-medium): scores_and_truth.csv (source) and
 #: target_scores_and_truth.csv
 TRUTHS = "truths-medium"
+
+
+@dataclass(frozen=True)
+class TruthSet:
+    """One preset's truths as the claims read them: its report folder (``runs`` keys ``folder`` and
+    ``folder-target``), the suffix of its rules (``a<suffix>.yaml`` ...), how its pages and rows name it, its
+    fine-tuning protocol, and what the page says of when its rules were written."""
+
+    folder: str
+    suffix: str
+    name: str
+    protocol: str
+    scores: str
+    registration: str
+
+
+#: the truths the pages look for, medium first; a set whose reports are absent is left out
+TRUTH_SETS = (
+    TruthSet(TRUTHS, "-truth", "the multi-task fine-tuning truth", "3 epochs on a 400-molecule subsample",
+             "each task's training part of a 400-molecule subsample drawn per task (the same size and seed, stratified "
+             "by the task's labels, so not the identical molecules of the multi-task fine-tune)",
+             "This rule was written after the truth's first slice (BBBP, BACE) had run and its seed reliability "
+             "had been read, but before any metric was scored against the truth."),
+    TruthSet("truths-full", "-truth-full", "the full multi-task fine-tuning truth",
+             "up to 45 epochs, patience 10, on all molecules", "each task's whole training part",
+             "This rule was registered (2026-12-07 23:53 UTC) before any trial of the full truth ran: the medium "
+             "truth's rule, unchanged but for the truth it reads."),
+)
 #: the metrics shown beside the claims' on the new source truth: the newer metrics of issue 26
 NEWER_METRICS = ("parc", "sfda", "pactran_gaussian", "ncti", "etran")
 #: datasets added to the source truth after its rules' verdicts had been read (when, and why): the registered verdict
@@ -56,17 +85,19 @@ def _excluded_text(exclusion: Exclusion) -> str:
                                   + (f"; and {more} more" if more > 0 else "") + ")" if shown else "")
 
 
-def truth_source_sections(reports: Path, specs: Path, runs: Mapping) -> tuple[list[str], list[str], dict]:
-    """Claims (a) and (b) on the multi-task fine-tuning truth with 3 seeds: a section for each page and their rows."""
-    everything = read_report(reports, TRUTHS)
+def truth_source_sections(reports: Path, specs: Path, runs: Mapping, *,
+                          truths: TruthSet = TRUTH_SETS[0]) -> tuple[list[str], list[str], dict]:
+    """Claims (a) and (b) on a multi-task fine-tuning truth with 3 seeds (``truths``, the medium one by default): a
+    section for each page and their rows."""
+    everything = read_report(reports, truths.folder)
     metrics = tuple(m for m in (*SOURCE_METRICS, *NEWER_METRICS) if m in everything.columns)
     everything, tied = ties_as_constant(everything, list(metrics), group="target")
     added = sorted(set(everything["target"].map(dataset_of)) & set(ADDED_AFTER_THE_VERDICTS))
     frame = everything[~everything["target"].map(dataset_of).isin(added)]
     truth = "test_roc_auc"
     seeds = sorted(c for c in frame.columns if c.startswith("test_roc_auc_seed"))
-    first = runs.get(TRUTHS, {}).get("first_trial_at")
-    attributes_path = reports / TRUTHS / "pool_attributes.csv"
+    first = runs.get(truths.folder, {}).get("first_trial_at")
+    attributes_path = reports / truths.folder / "pool_attributes.csv"
     attributes = pd.read_csv(attributes_path).set_index("encoder") if attributes_path.exists() else None
     by_attribute = ({"parameters": attributes["parameters"].to_dict(),
                      "pretraining_molecules": attributes["pretraining_molecules"].to_dict()}
@@ -79,7 +110,7 @@ def truth_source_sections(reports: Path, specs: Path, runs: Mapping) -> tuple[li
                          for d, r in dataset_reliability.iterrows())
     registered_reliability = dataset_reliability.drop(index=added)
     sections, summary = {}, {}
-    for name in ("a-truth", "b-truth"):
+    for name in (f"a{truths.suffix}", f"b{truths.suffix}"):
         spec = load_claim_spec(specs / f"{name}.yaml")
         exclusion, reliability = _truth_exclusion(spec, frame, seeds, "target", positives="test_positives")
         kept = frame[frame["target"].isin(exclusion.kept)]
@@ -95,17 +126,14 @@ def truth_source_sections(reports: Path, specs: Path, runs: Mapping) -> tuple[li
                               baselines=lambda measure, kept=kept: baseline_measures(
                                   kept, truth, measure=measure, attributes=by_attribute))
         sections[name] = [
-            f"## On the multi-task fine-tuning truth, 3 seeds (rule `{name}`)", "",
+            f"## On {truths.name}, 3 seeds (rule `{name}`)", "",
             *rule_section(outcome, first, [
-                "This rule was written after the truth's first slice (BBBP, BACE) had run and its seed reliability "
-                "had been read, but before any metric was scored against the truth.",
-                f"Truth: one multi-task fine-tune per (dataset, encoder, seed) as Hu et al. do (3 epochs on a "
-                f"400-molecule subsample, scaffold split), scored per task, mean of {len(seeds)} seeds, for the pool "
+                truths.registration,
+                f"Truth: one multi-task fine-tune per (dataset, encoder, seed) as Hu et al. do ({truths.protocol}, "
+                f"scaffold split), scored per task, mean of {len(seeds)} seeds, for the pool "
                 f"of {frame['encoder'].nunique()} encoders (the nine published, the shipped context-prediction GIN, "
                 f"one random control) on {frame['target'].nunique()} tasks of "
-                f"{frame['target'].map(dataset_of).nunique()} datasets. Scores: each task's training part of a "
-                "400-molecule subsample drawn per task (the same size and seed, stratified by the task's labels, so "
-                "not the identical molecules of the multi-task fine-tune).",
+                f"{frame['target'].map(dataset_of).nunique()} datasets. Scores: {truths.scores}.",
                 f"**Reliability** (split-half agreement of the encoders' ranking across seeds, Spearman-Brown stepped "
                 f"up; the ceiling is the most any metric can correlate with the truth): per dataset {rel_text}. Per "
                 f"task, median r_half {reliability['r_half'].median():+.2f} over {len(reliability)} tasks.",
@@ -113,9 +141,9 @@ def truth_source_sections(reports: Path, specs: Path, runs: Mapping) -> tuple[li
             "Tasks where a metric tied every encoder (counted as no ranking, 0): "
             + (", ".join(f"{m} {len(v)}" for m, v in tied.items() if v) or "none") + ".", "",
             *table, "",
-            "What was run:", *run_lines(runs, TRUTHS),
+            "What was run:", *run_lines(runs, truths.folder),
         ]
-    return sections["a-truth"], sections["b-truth"], summary
+    return sections[f"a{truths.suffix}"], sections[f"b{truths.suffix}"], summary
 
 
 def _with_added_datasets(spec: ClaimSpec, everything: pd.DataFrame, truth: str, seeds: list[str],
@@ -137,25 +165,29 @@ def _with_added_datasets(spec: ClaimSpec, everything: pd.DataFrame, truth: str, 
             + "."]
 
 
-def claim_d_truth(reports: Path, specs: Path, runs: Mapping) -> tuple[list[str], dict]:
-    """Claim (d) on the target truth with disjoint source heads and a class-weighted loss: a section and its rows."""
-    path = reports / TRUTHS / "target_scores_and_truth.csv"
+def claim_d_truth(reports: Path, specs: Path, runs: Mapping, *,
+                  truths: TruthSet = TRUTH_SETS[0]) -> tuple[list[str], dict]:
+    """Claim (d) on a target truth with disjoint source heads and a class-weighted loss (``truths``, the medium one
+    by default): a section and its rows."""
+    path = reports / truths.folder / "target_scores_and_truth.csv"
     if not path.exists():
         return [], {}
     frame = pd.read_csv(path)
     truth = "test_balanced_accuracy"
     seeds = sorted(c for c in frame.columns if c.startswith(f"{truth}_seed"))
-    first = runs.get(f"{TRUTHS}-target", {}).get("first_trial_at")
+    first = runs.get(f"{truths.folder}-target", {}).get("first_trial_at")
     lines, summary = [], {}
     for metric in ("nce", "leep"):
-        spec = load_claim_spec(specs / f"d-{metric}-truth.yaml")
+        rule = f"d-{metric}{truths.suffix}"
+        spec = load_claim_spec(specs / f"{rule}.yaml")
         exclusion, reliability = _truth_exclusion(spec, frame.assign(encoder=frame["target"]), seeds, "family")
         outcome, informed = decide_corrected_rule(spec, frame[frame["family"].isin(exclusion.kept)], truth, seeds)
         rel = "; ".join(f"{f} {r.r_half:+.2f}" for f, r in reliability.iterrows())
-        summary[f"d-{metric}-truth"] = (outcome.verdict, outcome.stability)
-        summary["reliability"] = (f"split-half per family over 3 seeds: {reliability['r_half'].min():+.2f} to "
+        summary[rule] = (outcome.verdict, outcome.stability)
+        summary[f"{rule}-reliability"] = (f"split-half per family over 3 seeds: {reliability['r_half'].min():+.2f} to "
                                   f"{reliability['r_half'].max():+.2f}")
-        lines += [f"## {metric.upper()} on the new target truth (rule `d-{metric}-truth`)", "",
+        lines += [f"## {metric.upper()} on the {'new' if truths.folder == TRUTHS else 'full'} target truth (rule "
+                  f"`{rule}`)", "",
                   *rule_section(outcome, first, [
                       f"Targets: {frame['target'].nunique()} in {frame['family'].nunique()} families, drawn from each "
                       "TU dataset's target half in strata of label count and imbalance; each family's source head "
@@ -167,7 +199,7 @@ def claim_d_truth(reports: Path, specs: Path, runs: Mapping) -> tuple[list[str],
                       + "; ".join(f"{m} {i}" for m, i in informed.items()) + "."])]
     below = int((frame["test_accuracy"] < frame["majority_accuracy"]).sum())
     lines += [f"Accuracy below the majority baseline: {below} of {len(frame)} targets (class-weighted loss).", "",
-              "What was run:", *run_lines(runs, f"{TRUTHS}-target")]
+              "What was run:", *run_lines(runs, f"{truths.folder}-target")]
     return lines, summary
 
 
@@ -182,18 +214,23 @@ def with_section(page: str, section: Sequence[str], headline: str) -> str:
 
 def with_truth_sections(pages: Mapping[str, str], reports: Path, specs: Path,
                         runs: Mapping) -> tuple[dict[str, str], dict]:
-    """The graph pages ``claim-a.md``, ``claim-b.md`` and ``claim-d.md`` with the new truths' sections where their
-    reports exist in ``reports``, and those rules' rows for the claims table."""
-    out, truths = dict(pages), {}
-    if (reports / TRUTHS / "scores_and_truth.csv").exists():
-        a_lines, b_lines, truths = truth_source_sections(reports, specs, runs)
-        for page, lines, name in (("claim-a.md", a_lines, "a-truth"), ("claim-b.md", b_lines, "b-truth")):
-            out[page] = with_section(out[page], lines, f"**On the multi-task fine-tuning truth with 3 seeds "
-                                                       f"(rule `{name}`): {said(truths[name][0])}.**")
-    d_lines, d_truths = claim_d_truth(reports, specs, runs)
-    if d_truths:
-        truths.update(d_truths)
-        out["claim-d.md"] = with_section(out["claim-d.md"], d_lines, "**On the new target truth (rules "
-                                         f"`d-nce-truth`, `d-leep-truth`): NCE {said(d_truths['d-nce-truth'][0])}"
-                                         f"; LEEP {said(d_truths['d-leep-truth'][0])}.**")
-    return out, truths
+    """The graph pages ``claim-a.md``, ``claim-b.md`` and ``claim-d.md`` with a section per truth of
+    :data:`TRUTH_SETS` whose reports exist in ``reports``, and those rules' rows for the claims table."""
+    out, rows = dict(pages), {}
+    for truths in TRUTH_SETS:
+        if (reports / truths.folder / "scores_and_truth.csv").exists():
+            a_lines, b_lines, found = truth_source_sections(reports, specs, runs, truths=truths)
+            rows.update(found)
+            for page, lines, name in (("claim-a.md", a_lines, f"a{truths.suffix}"),
+                                      ("claim-b.md", b_lines, f"b{truths.suffix}")):
+                out[page] = with_section(out[page], lines, f"**On {truths.name} with 3 seeds (rule `{name}`): "
+                                                           f"{said(found[name][0])}.**")
+        d_lines, d_rows = claim_d_truth(reports, specs, runs, truths=truths)
+        if d_rows:
+            rows.update(d_rows)
+            nce, leep = f"d-nce{truths.suffix}", f"d-leep{truths.suffix}"
+            which = "new" if truths.folder == TRUTHS else "full"
+            out["claim-d.md"] = with_section(out["claim-d.md"], d_lines, f"**On the {which} target truth (rules "
+                                             f"`{nce}`, `{leep}`): NCE {said(d_rows[nce][0])}"
+                                             f"; LEEP {said(d_rows[leep][0])}.**")
+    return out, rows

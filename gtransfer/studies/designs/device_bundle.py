@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 __all__ = ["BUNDLE_DIR", "TRANSFER_BUDGET", "COMMAND_LIMIT", "OUT_FILE_LIMIT", "BLOCKED_MODULES", "FALLBACK_PACKAGES",
            "DEVICE_WORK", "BundleInputs", "BundleCheckError", "preset_inputs", "build_bundle", "run_script",
            "unpack_bundle", "check_unpacked", "check_bundle", "collect_results", "transfer_sizes", "budget_lines",
-           "device_call", "run_device_bundle"]
+           "device_call", "run_device_bundle", "graph_counts"]
 
 #: the repository root (the folder of ``datasets/``), where the bundle goes and the device command runs
 REPO_ROOT = EMBEDDED_DIR.parent
@@ -256,9 +256,6 @@ def build_bundle(*, preset: str = "full", out: str | os.PathLike | None = None,
         gtransfer.data.roots.MissingDataError: a dataset's raw files are in neither root.
         ValueError: an unknown preset or dataset.
     """
-    import warnings
-
-    from gtransfer.data import load_dataset
     from gtransfer.data.loading import dataset_kind
     from gtransfer.data.roots import data_roots
     from gtransfer.io.atomic import atomic_folder, copy_file, write_json, write_text
@@ -278,12 +275,7 @@ def build_bundle(*, preset: str = "full", out: str | os.PathLike | None = None,
             raw = _raw_files(name, source)
             for file, relative in raw:
                 copy_file(file, data / relative)
-            graphs: dict[str, int] = {}
-            for featurizer in inputs.molecules.get(name, ()) or (None,):
-                options: dict[str, Any] = {"featurizer": featurizer, "progress": False} if featurizer else {}
-                with warnings.catch_warnings(record=True):  # skipped molecules: the loaders' own warning, every run
-                    warnings.simplefilter("always")
-                    graphs[featurizer or "-"] = len(load_dataset(name, root=data, cache=cache, **options))
+            graphs = graph_counts({name: inputs.molecules.get(name, ())}, root=data, cache=cache)[name]
             embedded = [] if raw else [_embedded_path(name)]
             entries[name] = {
                 "kind": dataset_kind(name), "graphs": graphs,
@@ -318,6 +310,27 @@ def build_bundle(*, preset: str = "full", out: str | os.PathLike | None = None,
         write_text(staging / RUN_SCRIPT, run_script(preset, seconds=seconds, gpu_check_seconds=gpu_check_seconds))
         (staging / RUN_SCRIPT).chmod(0o755)
     return manifest
+
+
+def graph_counts(datasets: dict[str, Sequence[str]], *, root: str | os.PathLike | None = None,
+                 cache: str | os.PathLike | None = None) -> dict[str, dict[str, int]]:
+    """Load every dataset with each of its featurisers (none: the dataset's own features, counted under ``"-"``)
+    through :func:`gtransfer.data.load_dataset` (``root`` and ``cache``: the loaders' defaults where None), building
+    its processed cache where missing; the graphs each load gave. The build and :func:`check_unpacked` both count
+    with it, so the device check compares like with like."""
+    import warnings
+
+    from gtransfer.data import load_dataset
+
+    graphs: dict[str, dict[str, int]] = {}
+    for name, featurizers in datasets.items():
+        graphs[name] = {}
+        for featurizer in featurizers or (None,):
+            options: dict[str, Any] = {"featurizer": featurizer, "progress": False} if featurizer else {}
+            with warnings.catch_warnings(record=True):  # skipped molecules: the loaders' own warning, every run
+                warnings.simplefilter("always")
+                graphs[name][featurizer or "-"] = len(load_dataset(name, root=root, cache=cache, **options))
+    return graphs
 
 
 def _embedded_path(name: str) -> str:
@@ -417,14 +430,8 @@ import json, sys
 request = json.loads(sys.argv[1])
 for module in request["blocked"]:
     sys.modules[module] = None  # an import of it now fails, as on a machine without it
-from gtransfer.data import load_dataset
-graphs = {}
-for name, featurizers in request["datasets"].items():
-    graphs[name] = {}
-    for featurizer in featurizers or [None]:
-        options = {"featurizer": featurizer, "progress": False} if featurizer else {}
-        graphs[name][featurizer or "-"] = len(load_dataset(name, **options))
-print(json.dumps(graphs))
+from gtransfer.studies.designs.device_bundle import graph_counts
+print(json.dumps(graph_counts(request["datasets"])))
 """
 
 

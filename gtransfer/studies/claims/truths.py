@@ -34,12 +34,14 @@ TRUTHS = "truths-medium"
 @dataclass(frozen=True)
 class TruthSet:
     """One preset's truths as the claims read them: its report folder (``runs`` keys ``folder`` and
-    ``folder-target``), the suffix of its rules (``a<suffix>.yaml`` ...), how its pages and rows name it, its
-    fine-tuning protocol, and what the page says of when its rules were written."""
+    ``folder-target``), the suffix of its rules (``a<suffix>.yaml`` ...), how its pages name its source and target
+    truths (``name``, ``target``), its fine-tuning protocol, its scores, and what the page says of when its rules
+    were written."""
 
     folder: str
     suffix: str
     name: str
+    target: str
     protocol: str
     scores: str
     registration: str
@@ -47,12 +49,13 @@ class TruthSet:
 
 #: the truths the pages look for, medium first; a set whose reports are absent is left out
 TRUTH_SETS = (
-    TruthSet(TRUTHS, "-truth", "the multi-task fine-tuning truth", "3 epochs on a 400-molecule subsample",
+    TruthSet(TRUTHS, "-truth", "the multi-task fine-tuning truth", "the new target truth",
+             "3 epochs on a 400-molecule subsample",
              "each task's training part of a 400-molecule subsample drawn per task (the same size and seed, stratified "
              "by the task's labels, so not the identical molecules of the multi-task fine-tune)",
              "This rule was written after the truth's first slice (BBBP, BACE) had run and its seed reliability "
              "had been read, but before any metric was scored against the truth."),
-    TruthSet("truths-full", "-truth-full", "the full multi-task fine-tuning truth",
+    TruthSet("truths-full", "-truth-full", "the full multi-task fine-tuning truth", "the full target truth",
              "up to 45 epochs, patience 10, on all molecules", "each task's whole training part",
              "This rule was registered (2026-12-07 23:53 UTC) before any trial of the full truth ran: the medium "
              "truth's rule, unchanged but for the truth it reads."),
@@ -186,8 +189,7 @@ def claim_d_truth(reports: Path, specs: Path, runs: Mapping, *,
         summary[rule] = (outcome.verdict, outcome.stability)
         summary[f"{rule}-reliability"] = (f"split-half per family over 3 seeds: {reliability['r_half'].min():+.2f} to "
                                   f"{reliability['r_half'].max():+.2f}")
-        lines += [f"## {metric.upper()} on the {'new' if truths.folder == TRUTHS else 'full'} target truth (rule "
-                  f"`{rule}`)", "",
+        lines += [f"## {metric.upper()} on {truths.target} (rule `{rule}`)", "",
                   *rule_section(outcome, first, [
                       f"Targets: {frame['target'].nunique()} in {frame['family'].nunique()} families, drawn from each "
                       "TU dataset's target half in strata of label count and imbalance; each family's source head "
@@ -229,8 +231,7 @@ def with_truth_sections(pages: Mapping[str, str], reports: Path, specs: Path,
         if d_rows:
             rows.update(d_rows)
             nce, leep = f"d-nce{truths.suffix}", f"d-leep{truths.suffix}"
-            which = "new" if truths.folder == TRUTHS else "full"
-            out["claim-d.md"] = with_section(out["claim-d.md"], d_lines, f"**On the {which} target truth (rules "
+            out["claim-d.md"] = with_section(out["claim-d.md"], d_lines, f"**On {truths.target} (rules "
                                              f"`{nce}`, `{leep}`): NCE {said(d_rows[nce][0])}"
                                              f"; LEEP {said(d_rows[leep][0])}.**")
     return out, rows

@@ -85,10 +85,14 @@ def vision_medium_parser() -> argparse.ArgumentParser:
 
 def truths_parser() -> argparse.ArgumentParser:
     """The arguments of ``experiments/truths.py`` (:func:`gtransfer.studies.designs.truths.run_truths`)."""
+    from gtransfer.studies.designs.truths import PRESETS
+
     parser = argparse.ArgumentParser(description="Truths that can carry the claims: the fine-tuning truth of source "
                                                  "selection and the target-selection truth, projected before they run.")
-    parser.add_argument("--preset", choices=("medium", "full"), default="medium",
-                        help="medium: the 2-core CPU, at most 4 hours at the measured rate; full: one GPU, packed")
+    parser.add_argument("--preset", choices=PRESETS, default="medium",
+                        help="medium: the 2-core CPU, at most 4 hours at the measured rate; large: the medium source "
+                        "truth on all molecules for up to 10 epochs (2-core CPU, its scores shared with medium: give "
+                        "--store docs/results/truths-medium/truths.db); full: one GPU, packed")
     parser.add_argument("--out", help="output folder (default results/truths-<preset>)")
     parser.add_argument(
         "--store", help="the trial store (default <out>/truths.db); rerun with the same store to resume"

@@ -64,7 +64,7 @@ __all__ = ["POOL", "SHIPPED_CHECKPOINTS", "RANDOM_CONTROL", "CPU_RATE", "PRESETS
            "source_truth_specs", "target_truth_specs", "truth_specs", "source_zoo_specs", "prepare_zoo",
            "shipped_checkpoint", "truth_table", "seed_reliability", "run_truths", "PARTS",
            "SOURCE_SCORE_METRICS", "TARGET_SCORE_METRICS", "dataset_tasks", "source_scores_and_truth",
-           "target_scores_and_truth", "PRETRAINING_MOLECULES", "pool_attributes"]
+           "target_scores_and_truth", "PRETRAINING_MOLECULES", "pool_attributes", "has_target_truth"]
 
 #: gtransfer's own pretrained GINs shipped with the repository (under the data roots' ``checkpoints/gtransfer/``)
 SHIPPED_CHECKPOINTS = ("gin3x128_contextpred_moses.pt",)
@@ -85,7 +85,7 @@ PRETRAINING_MOLECULES = {
 }
 #: BBBP training epochs per second measured on the 2-core CPU, unshared (see the module docstring)
 CPU_RATE = 0.27
-PRESETS = ("medium", "full")
+PRESETS = ("medium", "large", "full")
 #: the source-selection datasets in the order slices run
 SOURCE_DATASETS = (
     "ogbg-molbbbp",
@@ -118,6 +118,9 @@ class TruthDesign:
     strata: dict = field(default_factory=lambda: STRATA)
     #: per dataset, a subsample size in place of ``source_params``' ``max_samples``
     max_samples_of: dict[str, int] = field(default_factory=dict)
+    #: another preset whose source score trials this one shares: its scores are taken on that preset's subsample
+    #: (same params, so the same trial keys: a store holding them skips them), its fine-tunes on this one's
+    scores_of: str | None = None
 
 
 DESIGNS = {
@@ -129,6 +132,15 @@ DESIGNS = {
         # HIV (3.5% positive): 400 molecules would leave 1 test positive; the split- and class-stratified 2,000 keep
         # 6 in test (4 in validation), above the claims' exclusion rule of 5 (added 2026-12-07, after the rest ran)
         max_samples_of={"ogbg-molhiv": 2000}),
+    # the stronger CPU truth (registered 2026-12-08 before its first trial): the medium preset's five registered
+    # datasets on all their molecules (Tox21 a 2,000-molecule subsample) for up to 10 epochs, scored as medium is
+    "large": TruthDesign(
+        source_datasets=SOURCE_DATASETS[:5],
+        source_params={"epochs": 10, "patience": 5, "batch_size": 32},
+        target_max={},
+        target_params={},
+        max_samples_of={"ogbg-moltox21": 2000},
+        scores_of="medium"),
     "full": TruthDesign(
         source_datasets=SOURCE_DATASETS,
         source_params={"epochs": 45, "patience": 10, "batch_size": 32},
@@ -161,33 +173,40 @@ def source_truth_specs(preset: str, *, data_root: str | None = None,
         raise ValueError(f"truths: {unknown} are not source datasets of the {preset} preset; "
                          f"choose among {list(design.source_datasets)}")
     # what both stages read (the subsample) at the study's level; what only fine-tuning reads at its stage's. A trial's
-    # key is made of the merged params, so the fine-tuning trials keep the keys of the first slice's store
+    # key is made of the merged params, so the fine-tuning trials keep the keys of the first slice's store. A preset
+    # that shares another's scores (``scores_of``) gives each stage its own subsample instead
     finetune = {**{k: v for k, v in design.source_params.items() if k != "max_samples"}, "device": design.device}
+    scores_design = _design(design.scores_of) if design.scores_of else design
 
-    def sample(dataset: str) -> dict:
-        size = design.max_samples_of.get(dataset, design.source_params.get("max_samples"))
-        return {"max_samples": size} if size else {}
+    def cut(sample: dict) -> str:
+        return f"at most {sample['max_samples']} molecules" if sample else "all molecules"
 
-    def cut(dataset: str) -> str:
-        return f", at most {sample(dataset)['max_samples']} molecules" if sample(dataset) else ""
-
-    return [
-        {
+    def study(dataset: str) -> dict:
+        tuned, scored = _subsample(design, dataset), _subsample(scores_design, dataset)
+        shared = tuned if scores_design is design else {}
+        return {
             "name": f"truth-source-{preset}-{dataset.removeprefix('ogbg-mol')}",
-            "description": f"Source-selection fine-tuning truth on {dataset}{cut(dataset)}: {len(POOL)} encoders x "
+            "description": f"Source-selection fine-tuning truth on {dataset} ({cut(tuned)}): {len(POOL)} encoders x "
             f"seeds {list(design.seeds)}, one multi-task fine-tune each ({finetune['epochs']} epochs), scaffold test "
             "ROC-AUC per task (test_roc_auc_tasks) and its mean over tasks with both classes (test_roc_auc); every "
-            f"task scored by {len(SOURCE_SCORE_METRICS)} metrics on its training part of a subsample of the same "
-            "size (graph_score).",
+            f"task scored by {len(SOURCE_SCORE_METRICS)} metrics on its training part of a subsample "
+            f"({cut(scored)}, graph_score"
+            + (f", the trials of the {design.scores_of} preset" if design.scores_of else "") + ").",
             "encoders": list(POOL),
-            "params": {**_common(data_root), **sample(dataset)},
+            "params": {**_common(data_root), **shared},
             "stages": [{"kind": "graph_score", "seeds": [0], "targets": dataset_tasks(dataset),
-                        "params": {"metrics": list(SOURCE_SCORE_METRICS)}},
+                        "params": {"metrics": list(SOURCE_SCORE_METRICS), **({} if shared else scored)}},
                        {"kind": "graph_finetune", "seeds": list(design.seeds), "targets": [dataset],
-                        "params": finetune}],
+                        "params": {**finetune, **({} if shared else tuned)}}],
         }
-        for dataset in chosen
-    ]
+
+    return [study(dataset) for dataset in chosen]
+
+
+def _subsample(design: TruthDesign, dataset: str) -> dict:
+    """``{"max_samples": size}`` of ``dataset`` in ``design`` (its own size, else the preset's), or ``{}``: all."""
+    size = design.max_samples_of.get(dataset, design.source_params.get("max_samples"))
+    return {"max_samples": size} if size else {}
 
 
 #: the metrics every task of the source truth is scored by: the claims' (H-score, H_alpha, LogME), the other
@@ -234,6 +253,9 @@ def target_truth_specs(preset: str, *, data_root: str | None = None) -> list[dic
     from gtransfer.data.targets import format_target
 
     design = _design(preset)
+    if not has_target_truth(preset):
+        raise ValueError(f"truths: the {preset} preset has no target truth of its own (its claims (d) read the medium "
+                         f"one); run it with --part source")
     stages = []
     for dataset, strata in design.strata.items():
         targets = [format_target(dataset, k=k, ratio=ratio, max=design.target_max[dataset], seed=seed, part="target")
@@ -283,7 +305,13 @@ def truth_specs(preset: str, *, data_root: str | None = None, datasets: Sequence
     if part not in PARTS:
         raise ValueError(f"truths: part must be one of {PARTS}, got {part!r}")
     source = source_truth_specs(preset, data_root=data_root, datasets=datasets) if part != "target" else []
-    return source + (target_truth_specs(preset, data_root=data_root) if part != "source" else [])
+    target = part == "target" or (part == "all" and has_target_truth(preset))
+    return source + (target_truth_specs(preset, data_root=data_root) if target else [])
+
+
+def has_target_truth(preset: str) -> bool:
+    """Whether ``preset`` has a target truth of its own (``large`` has the source truth alone)."""
+    return bool(_design(preset).target_params)
 
 
 def shipped_checkpoint(name: str, *, data_root: str | None = None) -> Path:
@@ -470,9 +498,10 @@ def run_truths(preset: str, *, out: str | os.PathLike, store: str | os.PathLike 
     out = Path(out).resolve()  # trials run in the spec's folder: every path the sweep reopens must be absolute
     specs = truth_specs(preset, data_root=data_root, datasets=datasets, part=part)
     projection = project_finetuning(parse_spec(spec, base_dir=out, source=spec["name"]) for spec in specs)
-    rate = device_rate if device_rate is not None else (CPU_RATE if preset == "medium" else None)
+    on_cpu = _design(preset).device == "cpu"
+    rate = device_rate if device_rate is not None else (CPU_RATE if on_cpu else None)
     lines = projection_lines(projection, measured_rate=rate)
-    if device_rate is None and preset == "medium":
+    if device_rate is None and on_cpu:
         lines[2] = lines[2].replace("measured here (--device-rate)", "measured on the unshared 2-core CPU, 2026-12-07")
     print("\n".join([f"{preset} truths, before they start:", *lines]))
     report: dict[str, Any] = {"projection": projection, "hours": projection.hours(rate) if rate else None,
@@ -480,7 +509,7 @@ def run_truths(preset: str, *, out: str | os.PathLike, store: str | os.PathLike 
     if project_only:
         return report
     out.mkdir(parents=True, exist_ok=True)
-    prepare_zoo(preset, out, data_root=data_root, target=part != "source")
+    prepare_zoo(preset, out, data_root=data_root, target=part != "source" and has_target_truth(preset))
     store_path = Path(store).resolve() if store else out / "truths.db"
     with TrialStore(store_path) as trials:
         for spec in specs:

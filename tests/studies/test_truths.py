@@ -235,3 +235,26 @@ def test_every_truth_spec_passes_the_sweeps_own_check(preset):
             get_trial_kind(stage["kind"], modules=spec.imports)
             problems += validate._parameter_problems(stage, f"stage {index}", spec, shared)
         assert problems == [], raw["name"]
+
+
+def test_the_large_preset_shares_every_medium_score_trial_and_fine_tunes_on_all_molecules():
+    """The large CPU truth (registered 2026-12-08): the same score trials as medium (same keys, so the medium store
+    skips them), new fine-tunes on whole datasets (Tox21 2,000) for up to 10 epochs, and no target truth of its own."""
+    medium = {s["name"].rsplit("-", 1)[1]: s for s in truths.source_truth_specs("medium")}
+    for spec in truths.source_truth_specs("large"):
+        dataset = spec["name"].rsplit("-", 1)[1]
+        trials = list(expand_trials(parse_spec(spec, base_dir=".", source=spec["name"])))
+        mine = {t.key for t in trials if t.kind == "graph_score"}
+        theirs = {t.key for t in expand_trials(parse_spec(medium[dataset], base_dir=".", source=dataset))
+                  if t.kind == "graph_score"}
+        assert mine and mine == theirs, dataset
+        tunes = [t for t in trials if t.kind == "graph_finetune"]
+        assert len(tunes) == 33 and {t.params["epochs"] for t in tunes} == {10}
+        assert {t.params.get("max_samples") for t in tunes} == ({2000} if dataset == "tox21" else {None}), dataset
+    assert set(_keys("large", "graph_finetune")).isdisjoint(_keys("medium", "graph_finetune"))
+    assert [s["name"] for s in truths.truth_specs("large")] == [f"truth-source-large-{d}" for d in
+                                                                ("bbbp", "bace", "clintox", "sider", "tox21")]
+    with pytest.raises(ValueError, match="no target truth of its own"):
+        truths.truth_specs("large", part="target")
+    large = _projection(truths.truth_specs("large"))
+    assert large.hours(truths.CPU_RATE) <= 4.0  # a CPU preset: at most 4 hours at the measured rate

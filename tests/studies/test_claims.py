@@ -22,8 +22,6 @@ from gtransfer.studies.claims import (
 ROOT = Path(__file__).resolve().parents[2]
 CLAIMS = ROOT / "docs" / "results" / "claims"
 SPECS = sorted(p for p in (CLAIMS / "specs").glob("*.yaml") if not p.stem.endswith(("-vision", "-full")))
-#: the rules registered for the full (GPU) truth before any trial of it ran: no page prints them yet
-FULL_SPECS = sorted((CLAIMS / "specs").glob("*-full.yaml"))
 #: the image claims' specs, registered before the vision medium preset's first trial
 VISION_SPECS = sorted((CLAIMS / "specs").glob("*-vision.yaml"))
 
@@ -105,9 +103,10 @@ def test_every_committed_spec_is_unchanged_since_registration_and_printed_on_its
     must carry: pre-registered (recorded before its store's first trial) or, in bold, fixed after it."""
     import yaml
 
-    assert len(SPECS) >= 13  # the nine 2026-12-07 afternoon rules and the four of the new truths
+    assert len(SPECS) >= 15  # the nine 2026-12-07 afternoon rules, the four of the new truths, the two of the large
     runs = yaml.safe_load((CLAIMS / "runs.yaml").read_text())
-    first = {"truth": runs["truths-medium"]["first_trial_at"], "target": runs["truths-medium-target"]["first_trial_at"]}
+    first = {"truth": runs["truths-medium"]["first_trial_at"], "target": runs["truths-medium-target"]["first_trial_at"],
+             "large": runs["truths-large"]["first_trial_at"]}
     pages = {p.name: p.read_text() for p in CLAIMS.glob("claim-*.md")}
     checked = 0
     for path in SPECS:
@@ -116,8 +115,9 @@ def test_every_committed_spec_is_unchanged_since_registration_and_printed_on_its
         assert spec.registration["digest"] == digest, f"{path.name} changed after its registration"
         page = f"claim-{path.name[0]}.md"
         assert f"digest `{digest}`" in pages[page], f"{page} does not print the digest of {path.name}"
-        if path.stem.endswith("-truth"):  # the new truths' rules: their store's first trial is in runs.yaml
-            at = first["target"] if path.stem.startswith("d-") else first["truth"]
+        if path.stem.endswith(("-truth", "-truth-large")):  # the new truths' rules: their first trial is in runs.yaml
+            at = (first["large"] if path.stem.endswith("-large") else first["target"] if path.stem.startswith("d-")
+                  else first["truth"])
             line = check_registration(spec, at).line()  # type: ignore[arg-type]
             assert line in pages[page], f"{page} does not say how {path.name} was registered: {line}"
             checked += 1
@@ -125,7 +125,7 @@ def test_every_committed_spec_is_unchanged_since_registration_and_printed_on_its
                            "d-leep"}:  # written after their reports: the page says so in bold
             assert f"**The spec of claim ({spec.claim}) was fixed after the store's first trial" in pages[page]
             checked += 1
-    assert checked >= 13
+    assert checked >= 15
 
 
 def test_the_image_specs_are_unchanged_since_registration():
@@ -212,22 +212,28 @@ def test_claim_a_dataset_level_interval_recomputed_independently():
     assert found.group(1) == ("reproduced" if page_low > 0 else "inconclusive")
 
 
-def test_the_full_truths_rules_are_the_medium_ones_registered_before_any_full_trial():
-    """Registered 2026-12-07 23:53 UTC for the GPU run of the full truth: the medium truth's rule unchanged but for
-    the truth it reads, digests intact, and no full-truth store recorded in runs.yaml to have started before them."""
+@pytest.mark.parametrize(("suffix", "claims", "stores"), [
+    ("-full", {"a-truth-full", "b-truth-full", "d-nce-truth-full", "d-leep-truth-full"},
+     ("truths-full", "truths-full-target")),
+    ("-large", {"a-truth-large", "b-truth-large"}, ("truths-large",)),
+])
+def test_the_stronger_truths_rules_are_the_medium_ones_registered_before_their_first_trial(suffix, claims, stores):
+    """Registered 2026-12-07 23:53 UTC for the GPU run of the full truth and 2026-12-08 00:49 UTC for the large CPU
+    truth: the medium truth's rule unchanged but for the truth it reads, digests intact, and no store of theirs
+    recorded in runs.yaml to have started before them."""
     import yaml
 
     runs = yaml.safe_load((CLAIMS / "runs.yaml").read_text())
-    assert {load_claim_spec(p).claim for p in FULL_SPECS} == {"a-truth-full", "b-truth-full", "d-nce-truth-full",
-                                                              "d-leep-truth-full"}
-    for path in FULL_SPECS:
+    paths = sorted((CLAIMS / "specs").glob(f"*-truth{suffix}.yaml"))
+    assert {load_claim_spec(p).claim for p in paths} == claims
+    for path in paths:
         spec = load_claim_spec(path)
         assert spec.registration["digest"] == spec_digest(spec), f"{path.name} changed after its registration"
-        medium = load_claim_spec(CLAIMS / "specs" / path.name.replace("-full", ""))
+        medium = load_claim_spec(CLAIMS / "specs" / path.name.replace(suffix, ""))
         same = ("measure", "metric", "minus", "margin", "direction", "placebos", "unit", "balance", "n_boot", "seed",
                 "exclusion")
         assert {f: getattr(spec, f) for f in same} == {f: getattr(medium, f) for f in same}, path.name
-        assert spec.truth == medium.truth.replace("truths-medium", "truths-full"), path.name
-        for name in ("truths-full", "truths-full-target"):
-            if name in runs:  # once the GPU run is recorded, its first trial must come after the registration
+        assert spec.truth == medium.truth.replace("truths-medium", f"truths{suffix}"), path.name
+        for name in stores:
+            if name in runs:  # once the run is recorded, its first trial must come after the registration
                 assert check_registration(spec, runs[name]["first_trial_at"]).ok, (path.name, name)

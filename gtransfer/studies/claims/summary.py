@@ -13,6 +13,8 @@ _TRUTH_ROWS = (("(a) H_alpha beats H-score, fine-tuning truth, 3 seeds", "a-trut
                ("(b) competitive with LogME, fine-tuning truth, 3 seeds", "b-truth", "claim-b"),
                ("(d) NCE, corrected, disjoint heads, balanced truth", "d-nce-truth", "claim-d"),
                ("(d) LEEP, corrected, disjoint heads, balanced truth", "d-leep-truth", "claim-d"),
+               ("(a) H_alpha beats H-score, large fine-tuning truth, 3 seeds", "a-truth-large", "claim-a"),
+               ("(b) competitive with LogME, large fine-tuning truth, 3 seeds", "b-truth-large", "claim-b"),
                ("(a) H_alpha beats H-score, full fine-tuning truth, 3 seeds", "a-truth-full", "claim-a"),
                ("(b) competitive with LogME, full fine-tuning truth, 3 seeds", "b-truth-full", "claim-b"),
                ("(d) NCE, corrected, full target truth", "d-nce-truth-full", "claim-d"),

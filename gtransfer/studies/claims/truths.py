@@ -1,4 +1,5 @@
-"""Claims (a), (b) and (d) on the truths of issue 25 item 3 (the report folder ``truths-medium``): the multi-task
+"""Claims (a), (b) and (d) on the truths of issue 25 item 3 (the report folders ``truths-medium``, ``truths-large``
+and, once the GPU has run it, ``truths-full``): the multi-task
 fine-tuning truth with 3 seeds for source selection, and the target truth on disjoint source heads with a balanced
 accuracy; each a section of the graph page it belongs to, with its headline under the page's verdict."""
 
@@ -19,6 +20,7 @@ from gtransfer.evaluation import (
     load_claim_spec,
     perturbed_setups,
     reliability_per_group,
+    spearman,
 )
 from gtransfer.studies.claims.common import SOURCE_METRICS, read_report, rule_section, run_lines, said
 from gtransfer.studies.claims.measures import measure_table
@@ -55,6 +57,12 @@ TRUTH_SETS = (
              "by the task's labels, so not the identical molecules of the multi-task fine-tune)",
              "This rule was written after the truth's first slice (BBBP, BACE) had run and its seed reliability "
              "had been read, but before any metric was scored against the truth."),
+    TruthSet("truths-large", "-truth-large", "the large multi-task fine-tuning truth", "the medium target truth",
+             "up to 10 epochs, patience 5, on all molecules (Tox21: a 2,000-molecule subsample)",
+             "the medium truth's score trials (each task's training part of a 400-molecule subsample drawn per task), "
+             "so the large and the medium truth judge the same scores",
+             "This rule was registered (2026-12-08 00:49 UTC) before any trial of the large truth ran: the medium "
+             "truth's rule, unchanged but for the truth it reads."),
     TruthSet("truths-full", "-truth-full", "the full multi-task fine-tuning truth", "the full target truth",
              "up to 45 epochs, patience 10, on all molecules", "each task's whole training part",
              "This rule was registered (2026-12-07 23:53 UTC) before any trial of the full truth ran: the medium "
@@ -140,13 +148,36 @@ def truth_source_sections(reports: Path, specs: Path, runs: Mapping, *,
                 f"**Reliability** (split-half agreement of the encoders' ranking across seeds, Spearman-Brown stepped "
                 f"up; the ceiling is the most any metric can correlate with the truth): per dataset {rel_text}. Per "
                 f"task, median r_half {reliability['r_half'].median():+.2f} over {len(reliability)} tasks.",
-                f"Exclusion (fixed in the spec): {_excluded_text(exclusion)}."], after=unregistered),
+                f"Exclusion (fixed in the spec): {_excluded_text(exclusion)}.",
+                *agreement_with(reports, truths)], after=unregistered),
             "Tasks where a metric tied every encoder (counted as no ranking, 0): "
             + (", ".join(f"{m} {len(v)}" for m, v in tied.items() if v) or "none") + ".", "",
             *table, "",
             "What was run:", *run_lines(runs, truths.folder),
         ]
     return sections[f"a{truths.suffix}"], sections[f"b{truths.suffix}"], summary
+
+
+def agreement_with(reports: Path, truths: TruthSet, other: TruthSet = TRUTH_SETS[0]) -> list[str]:
+    """How far ``truths`` ranks the encoders as ``other`` (the medium truth) does on the tasks both hold: per task, the
+    Spearman correlation of the two truths' seed-mean ROC-AUC over the encoders both scored, its median per dataset
+    and over all tasks; one paragraph, none for the medium truth itself or when either report is absent."""
+    paths = [reports / t.folder / "scores_and_truth.csv" for t in (truths, other)]
+    if truths == other or not all(p.exists() for p in paths):
+        return []
+    columns = ["target", "encoder", "test_roc_auc"]
+    mine, theirs = (pd.read_csv(p, usecols=columns).drop_duplicates(["target", "encoder"]) for p in paths)
+    both = mine.merge(theirs, on=["target", "encoder"], suffixes=("", "_other")).dropna()
+    per_task = {target: spearman(group["test_roc_auc"], group["test_roc_auc_other"])
+                for target, group in both.groupby("target") if len(group) >= 3}
+    values = pd.Series(per_task, dtype=float).dropna()
+    if values.empty:
+        return []
+    by_dataset = values.groupby(values.index.map(dataset_of)).median()
+    return [f"**Agreement with {other.name}** (Spearman of the encoders' seed-mean ROC-AUC under the two truths, per "
+            f"task): median {values.median():+.2f} over {len(values)} tasks (range {values.min():+.2f} to "
+            f"{values.max():+.2f}); per dataset, median "
+            + ", ".join(f"{d.removeprefix('ogbg-mol')} {v:+.2f}" for d, v in by_dataset.items()) + "."]
 
 
 def _with_added_datasets(spec: ClaimSpec, everything: pd.DataFrame, truth: str, seeds: list[str],

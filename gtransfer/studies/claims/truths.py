@@ -158,7 +158,7 @@ def truth_source_sections(reports: Path, specs: Path, runs: Mapping, *,
     return sections[f"a{truths.suffix}"], sections[f"b{truths.suffix}"], summary
 
 
-def agreement_with(reports: Path, truths: TruthSet, other: TruthSet = TRUTH_SETS[0]) -> list[str]:
+def agreement_with(reports: Path, truths: TruthSet, *, other: TruthSet = TRUTH_SETS[0]) -> list[str]:
     """How far ``truths`` ranks the encoders as ``other`` (the medium truth) does on the tasks both hold: per task, the
     Spearman correlation of the two truths' seed-mean ROC-AUC over the encoders both scored, its median per dataset
     and over all tasks; one paragraph, none for the medium truth itself or when either report is absent."""

@@ -120,6 +120,7 @@ def truth_source_sections(reports: Path, specs: Path, runs: Mapping, *,
                          f"(reliability {r.reliability:.2f}, ceiling {r.ceiling:.2f})"
                          for d, r in dataset_reliability.iterrows())
     registered_reliability = dataset_reliability.drop(index=added)
+    agreement = agreement_with(everything, reports) if truths != TRUTH_SETS[0] else []
     sections, summary = {}, {}
     for name in (f"a{truths.suffix}", f"b{truths.suffix}"):
         spec = load_claim_spec(specs / f"{name}.yaml")
@@ -149,7 +150,7 @@ def truth_source_sections(reports: Path, specs: Path, runs: Mapping, *,
                 f"up; the ceiling is the most any metric can correlate with the truth): per dataset {rel_text}. Per "
                 f"task, median r_half {reliability['r_half'].median():+.2f} over {len(reliability)} tasks.",
                 f"Exclusion (fixed in the spec): {_excluded_text(exclusion)}.",
-                *agreement_with(reports, truths)], after=unregistered),
+                *agreement], after=unregistered),
             "Tasks where a metric tied every encoder (counted as no ranking, 0): "
             + (", ".join(f"{m} {len(v)}" for m, v in tied.items() if v) or "none") + ".", "",
             *table, "",
@@ -158,15 +159,17 @@ def truth_source_sections(reports: Path, specs: Path, runs: Mapping, *,
     return sections[f"a{truths.suffix}"], sections[f"b{truths.suffix}"], summary
 
 
-def agreement_with(reports: Path, truths: TruthSet, *, other: TruthSet = TRUTH_SETS[0]) -> list[str]:
-    """How far ``truths`` ranks the encoders as ``other`` (the medium truth) does on the tasks both hold: per task, the
-    Spearman correlation of the two truths' seed-mean ROC-AUC over the encoders both scored, its median per dataset
-    and over all tasks; one paragraph, none for the medium truth itself or when either report is absent."""
-    paths = [reports / t.folder / "scores_and_truth.csv" for t in (truths, other)]
-    if truths == other or not all(p.exists() for p in paths):
+def agreement_with(frame: pd.DataFrame, reports: Path, *, other: TruthSet = TRUTH_SETS[0]) -> list[str]:
+    """How far the truth of ``frame`` (a ``scores_and_truth.csv``) ranks the encoders as ``other`` (the medium truth)
+    does on the tasks both hold: per task, the Spearman correlation of the two truths' seed-mean ROC-AUC over the
+    encoders both scored, its median per dataset and over all tasks; one paragraph, none when ``other``'s report is
+    absent."""
+    path = reports / other.folder / "scores_and_truth.csv"
+    if not path.exists():
         return []
     columns = ["target", "encoder", "test_roc_auc"]
-    mine, theirs = (pd.read_csv(p, usecols=columns).drop_duplicates(["target", "encoder"]) for p in paths)
+    mine = frame[columns].drop_duplicates(["target", "encoder"])
+    theirs = pd.read_csv(path, usecols=columns).drop_duplicates(["target", "encoder"])
     both = mine.merge(theirs, on=["target", "encoder"], suffixes=("", "_other")).dropna()
     per_task = {target: spearman(group["test_roc_auc"], group["test_roc_auc_other"])
                 for target, group in both.groupby("target") if len(group) >= 3}

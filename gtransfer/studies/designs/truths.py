@@ -186,9 +186,10 @@ def source_truth_specs(preset: str, *, data_root: str | None = None,
     def cut(sample: dict) -> str:
         return f"at most {sample['max_samples']} molecules" if sample else "all molecules"
 
+    per_stage = design.scores_of is not None  # the two stages read different subsamples
+
     def study(dataset: str) -> dict:
         tuned, scored = _subsample(design, dataset), _subsample(scores_design, dataset)
-        shared = tuned if scores_design is design else {}
         return {
             "name": f"truth-source-{preset}-{dataset.removeprefix('ogbg-mol')}",
             "description": f"Source-selection fine-tuning truth on {dataset} ({cut(tuned)}): {len(POOL)} encoders x "
@@ -198,11 +199,11 @@ def source_truth_specs(preset: str, *, data_root: str | None = None,
             f"({cut(scored)}, graph_score"
             + (f", the trials of the {design.scores_of} preset" if design.scores_of else "") + ").",
             "encoders": list(POOL),
-            "params": {**_common(data_root), **shared},
+            "params": {**_common(data_root), **({} if per_stage else tuned)},
             "stages": [{"kind": "graph_score", "seeds": [0], "targets": dataset_tasks(dataset),
-                        "params": {"metrics": list(SOURCE_SCORE_METRICS), **({} if shared else scored)}},
+                        "params": {"metrics": list(SOURCE_SCORE_METRICS), **(scored if per_stage else {})}},
                        {"kind": "graph_finetune", "seeds": list(design.seeds), "targets": [dataset],
-                        "params": {**finetune, **({} if shared else tuned)}}],
+                        "params": {**finetune, **(tuned if per_stage else {})}}],
         }
 
     return [study(dataset) for dataset in chosen]
@@ -528,8 +529,10 @@ def run_truths(preset: str, *, out: str | os.PathLike, store: str | os.PathLike 
         print(seed_reliability(table).to_string(float_format=lambda v: f"{v:.3f}"))
     if part != "target":
         write_text(out / "pool_attributes.csv", pool_attributes(out, data_root=data_root).to_csv(index=False))
-    for name, join in (("scores_and_truth.csv", source_scores_and_truth),
-                       ("target_scores_and_truth.csv", target_scores_and_truth)):
+    joins = [("scores_and_truth.csv", source_scores_and_truth)]
+    if has_target_truth(preset):
+        joins.append(("target_scores_and_truth.csv", target_scores_and_truth))
+    for name, join in joins:
         try:
             frame = join(store_path, preset=preset)
         except ValueError as error:  # that part has not run yet
